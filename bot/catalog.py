@@ -1,0 +1,152 @@
+"""What the conversation is made of: UI texts, topic flows and profile choices, loaded from data files."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from bot.config import Config, ConfigError
+
+LANGS = ("vi", "en")
+PROFILE_FIELDS = ("district", "age_band", "gender", "lang")
+ANSWER_FIELDS = ("seen", "proposal", "actors", "message")
+GENDERS = ("female", "male", "other", "unsaid")
+_ID = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Every text a person reads, in Vietnamese and English."""
+
+    table: Mapping[str, Mapping[str, str]]
+
+    def get(self, key: str, lang: str, **values: object) -> str:
+        text = self.table[key].get(lang) or self.table[key]["vi"]
+        return text.format(**values) if values else text
+
+    def both(self, key: str, **values: object) -> str:
+        """Vietnamese first, then English: for the moments before a child picked a language."""
+        return f"{self.get(key, 'vi', **values)}\n\n{self.get(key, 'en', **values)}"
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    kind: str  # "text" or "multi"
+    prompt: Mapping[str, str]
+    choices: tuple[Choice, ...] = ()
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class Flow:
+    id: str
+    order: int
+    title: Mapping[str, str]
+    steps: tuple[Step, ...]
+
+    def step(self, step_id: str) -> Step | None:
+        return next((s for s in self.steps if s.id == step_id), None)
+
+
+@dataclass(frozen=True)
+class Catalog:
+    texts: Texts
+    topics: tuple[Flow, ...]
+    profile: Mapping[str, tuple[Choice, ...]]
+    max_chars: int
+
+    def topic(self, topic_id: str | None) -> Flow | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+
+def _load_toml(path: Path | Any) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from error
+
+
+def _bilingual(path: object, key: str, value: object) -> Mapping[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(value.get(lang), str) for lang in LANGS):
+        raise ConfigError(f"{path}: [{key}] needs both 'vi' and 'en' texts")
+    return {lang: value[lang] for lang in LANGS}
+
+
+def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
+    """[a.b] tables become "a.b" keys; a table may hold its own texts and deeper tables."""
+    found = {prefix.rstrip("."): table} if any(isinstance(table.get(lang), str) for lang in LANGS) else {}
+    for key, value in table.items():
+        if isinstance(value, dict):
+            found.update(_flatten(value, f"{prefix}{key}."))
+    return found
+
+
+def load_texts() -> Texts:
+    path = resources.files("bot") / "texts" / "ui.toml"
+    raw = _flatten(_load_toml(path))
+    return Texts({key: _bilingual(path, key, value) for key, value in raw.items()})
+
+
+def _load_flow(path: Path | Any, texts: Texts) -> Flow:
+    raw = _load_toml(path)
+    flow_id = raw.get("id")
+    if not isinstance(flow_id, str) or not _ID.match(flow_id):
+        raise ConfigError(f"{path}: [id] must be a short lower-case identifier")
+    steps = []
+    for index, item in enumerate(raw.get("steps", [])):
+        key = f"steps[{index}]"
+        step_id, kind = item.get("id"), item.get("kind", "text")
+        if step_id not in ANSWER_FIELDS:
+            raise ConfigError(f"{path}: [{key}.id] must be one of {', '.join(ANSWER_FIELDS)}")
+        if kind not in ("text", "multi"):
+            raise ConfigError(f"{path}: [{key}.kind] must be 'text' or 'multi'")
+        choices = []
+        for choice_id in item.get("choices", []):
+            label_key = f"{step_id}.{choice_id}"
+            if label_key not in texts.table:
+                raise ConfigError(f"{path}: [{key}.choices] has no text '{label_key}' in ui.toml")
+            choices.append(Choice(choice_id, texts.table[label_key]))
+        if kind == "multi" and not choices:
+            raise ConfigError(f"{path}: [{key}.choices] a 'multi' step needs choices")
+        steps.append(Step(step_id, kind, _bilingual(path, f"{key}.prompt", item.get("prompt")),
+                          tuple(choices), bool(item.get("optional", False))))
+    if not steps:
+        raise ConfigError(f"{path}: [steps] a flow needs at least one step")
+    return Flow(flow_id, int(raw.get("order", 0)), _bilingual(path, "title", raw.get("title")),
+                tuple(steps))
+
+
+def _flow_files(flows_dir: Path | None) -> list[Any]:
+    folder: Any = flows_dir if flows_dir else resources.files("bot") / "flows"
+    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+
+
+def load_catalog(config: Config) -> Catalog:
+    """Texts, the topic flows (from config's flows_dir or the shipped ones) and profile choices."""
+    texts = load_texts()
+    topics = sorted((_load_flow(f, texts) for f in _flow_files(config.flows_dir)),
+                    key=lambda flow: (flow.order, flow.id))
+    if not topics:
+        raise ConfigError(f"{config.source}: [forum.flows_dir] holds no flow file")
+    profile = {
+        "district": tuple(Choice(d.code, {"vi": d.name, "en": d.name_en})
+                          for d in config.districts),
+        "age_band": tuple(
+            Choice(band, {lang: texts.get("age_band.label", lang, band=band) for lang in LANGS})
+            for band in config.age_bands),
+        "gender": tuple(Choice(g, texts.table[f"gender.{g}"]) for g in GENDERS),
+        "lang": tuple(Choice(lang, texts.table[f"lang.{lang}"]) for lang in LANGS),
+    }
+    return Catalog(texts, tuple(topics), profile, config.answer_max_chars)

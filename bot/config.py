@@ -1,0 +1,161 @@
+"""Configuration: a TOML file, validated at start with errors that name the key and the file."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the file and key it is about."""
+
+
+@dataclass(frozen=True)
+class District:
+    code: str
+    name: str
+    name_en: str
+
+    def label(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name
+
+
+@dataclass(frozen=True)
+class Webhook:
+    listen: str = "127.0.0.1"
+    port: int = 8443
+    url_path: str = "childforum"
+    public_url: str = ""
+    secret_token_env: str = "CHILDFORUM_WEBHOOK_SECRET"
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path
+    districts: tuple[District, ...]
+    database_path: Path
+    forum_year: int = 2023
+    province: str = "Kon Tum"
+    age_bands: tuple[str, ...] = ("6-9", "10-12", "13-15", "16-17")
+    flows_dir: Path | None = None
+    token_env: str = "CHILDFORUM_TOKEN"
+    api_base_url: str = DEFAULT_API_BASE_URL
+    api_base_file_url: str = DEFAULT_API_BASE_FILE_URL
+    mode: str = "polling"
+    webhook: Webhook = field(default_factory=Webhook)
+    pseudonym_key_env: str = "CHILDFORUM_PSEUDONYM_KEY"
+    retention_days: int = 365
+    answer_max_chars: int = 800
+    flood_messages: int = 12
+    flood_seconds: float = 10.0
+
+    def district(self, code: str) -> District | None:
+        return next((d for d in self.districts if d.code == code), None)
+
+    def token(self) -> str | None:
+        """The bot token from the environment, or None (the simulator needs none)."""
+        return os.environ.get(self.token_env) or None
+
+
+class _Reader:
+    """Typed access to a TOML table that reports the dotted key and the file on error."""
+
+    def __init__(self, source: Path, table: dict[str, Any], prefix: str = "") -> None:
+        self.source, self.table, self.prefix = source, table, prefix
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.source}: [{self.prefix}{key}] {problem}")
+
+    def get(self, key: str, kind: type, default: Any) -> Any:
+        value = self.table.get(key, default)
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise self.fail(key, f"must be {kind.__name__}, got {value!r}")
+        return value
+
+    def sub(self, key: str) -> _Reader:
+        value = self.table.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, "must be a table")
+        return _Reader(self.source, value, f"{self.prefix}{key}.")
+
+
+def _districts(reader: _Reader) -> tuple[District, ...]:
+    raw = reader.table.get("districts")
+    if not isinstance(raw, list) or not raw:
+        raise reader.fail("districts", "must list at least one [[districts]] table")
+    districts = []
+    for index, item in enumerate(raw):
+        entry = _Reader(reader.source, item, f"districts[{index}].")
+        code = entry.get("code", str, None)
+        if not code.isalnum() or len(code) > 8:
+            raise entry.fail("code", f"must be 1-8 letters or digits, got {code!r}")
+        name = entry.get("name", str, None)
+        districts.append(District(code, name, entry.get("name_en", str, name)))
+    codes = [d.code for d in districts]
+    if len(set(codes)) != len(codes):
+        raise reader.fail("districts", "codes must be unique")
+    return tuple(districts)
+
+
+def _resolve(source: Path, value: str) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else source.parent / path
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a config file."""
+    source = Path(path)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError as error:
+        raise ConfigError(f"{source}: file not found") from error
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{source}: not valid TOML: {error}") from error
+    root = _Reader(source, data)
+    bot, hook = root.sub("bot"), root.sub("bot").sub("webhook")
+    storage, privacy, limits, forum = (
+        root.sub("storage"), root.sub("privacy"), root.sub("limits"), root.sub("forum"),
+    )
+    mode = bot.get("mode", str, "polling")
+    if mode not in ("polling", "webhook"):
+        raise bot.fail("mode", f"must be 'polling' or 'webhook', got {mode!r}")
+    age_bands = forum.get("age_bands", list, ["6-9", "10-12", "13-15", "16-17"])
+    if not age_bands or not all(isinstance(band, str) for band in age_bands):
+        raise forum.fail("age_bands", "must be a non-empty list of strings")
+    flows_dir = forum.get("flows_dir", str, "")
+    max_chars = limits.get("answer_max_chars", int, 800)
+    if not 20 <= max_chars <= 1200:
+        raise limits.fail("answer_max_chars", "must be between 20 and 1200")
+    return Config(
+        source=source,
+        districts=_districts(root),
+        database_path=_resolve(source, storage.get("path", str, "childforum.sqlite3")),
+        forum_year=forum.get("year", int, 2023),
+        province=forum.get("province", str, "Kon Tum"),
+        age_bands=tuple(age_bands),
+        flows_dir=_resolve(source, flows_dir) if flows_dir else None,
+        token_env=bot.get("token_env", str, "CHILDFORUM_TOKEN"),
+        api_base_url=bot.get("api_base_url", str, DEFAULT_API_BASE_URL),
+        api_base_file_url=bot.get("api_base_file_url", str, DEFAULT_API_BASE_FILE_URL),
+        mode=mode,
+        webhook=Webhook(
+            listen=hook.get("listen", str, "127.0.0.1"),
+            port=hook.get("port", int, 8443),
+            url_path=hook.get("url_path", str, "childforum"),
+            public_url=hook.get("public_url", str, ""),
+            secret_token_env=hook.get("secret_token_env", str, "CHILDFORUM_WEBHOOK_SECRET"),
+        ),
+        pseudonym_key_env=privacy.get("pseudonym_key_env", str, "CHILDFORUM_PSEUDONYM_KEY"),
+        retention_days=privacy.get("retention_days", int, 365),
+        answer_max_chars=max_chars,
+        flood_messages=limits.get("flood_messages", int, 12),
+        flood_seconds=limits.get("flood_seconds", float, 10.0),
+    )

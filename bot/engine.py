@@ -1,0 +1,503 @@
+"""The conversation engine: a pure function from (state, event) to (state, replies, effect).
+
+No I/O and no Telegram here. States and phases::
+
+    (no state) --consent + guardian--> profile --> menu --> topic steps --> review --send--> menu
+                                          ^  /profile, /language  |  back/edit  |  stop, /cancel
+
+A button's callback data is "rev|action|value". `rev` changes whenever the conversation moves,
+so a press on a button of an older message is recognised and answered kindly.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from bot.catalog import PROFILE_FIELDS, Catalog, Choice, Flow, Step
+from bot.textnorm import clean, fold
+
+REVIEW = "review"
+Answer = str | tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to send; `text` is HTML (user text in it is escaped)."""
+
+    text: str
+    keyboard: Keyboard = ()
+
+
+@dataclass(frozen=True)
+class Start:
+    pass
+
+
+@dataclass(frozen=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True)
+class Press:
+    data: str
+
+
+@dataclass(frozen=True)
+class Media:
+    kind: str  # sticker, photo, voice, location, contact, ...
+
+
+@dataclass(frozen=True)
+class Command:
+    name: Literal["help", "cancel", "language", "profile", "delete"]
+
+
+Event = Start | Text | Press | Media | Command
+
+
+@dataclass(frozen=True)
+class Consented:
+    """The child and their guardian agreed: start keeping the child's data."""
+
+
+@dataclass(frozen=True)
+class Submit:
+    topic: str
+    answers: Mapping[str, Answer]
+
+
+@dataclass(frozen=True)
+class Erase:
+    """Erase everything the child gave."""
+
+
+Effect = Consented | Submit | Erase
+
+
+@dataclass(frozen=True)
+class State:
+    rev: int = 1
+    profile: Mapping[str, str] = field(default_factory=dict)
+    profile_queue: tuple[str, ...] = PROFILE_FIELDS
+    topic: str | None = None
+    step: str | None = None
+    answers: Mapping[str, Answer] = field(default_factory=dict)
+    editing: bool = False
+    confirming_delete: bool = False
+
+    @property
+    def lang(self) -> str:
+        return self.profile.get("lang", "vi")
+
+    @property
+    def profile_complete(self) -> bool:
+        return all(self.profile.get(name) for name in PROFILE_FIELDS)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: State | None
+    replies: tuple[Reply, ...] = ()
+    effect: Effect | None = None
+    # Text to put on the pressed message in place of its buttons ("✓ Đắk Hà").
+    pressed_note: str | None = None
+    # A new keyboard for the pressed message, edited in place (multi-choice toggles).
+    keyboard: Keyboard | None = None
+
+
+def _data(rev: int, action: str, value: str = "") -> str:
+    return f"{rev}|{action}|{value}"
+
+
+def parse_press(data: str) -> tuple[int, str, str] | None:
+    """Split callback data; None when it is not something this bot made."""
+    parts = data.split("|")
+    if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in _ACTIONS:
+        return None
+    return int(parts[0]), parts[1], parts[2]
+
+
+_ACTIONS = {"consent", "guardian", "pick", "toggle", "ok", "skip", "back", "stop", "topic",
+            "send", "edit", "more", "done", "delete"}
+
+
+# --- Rendering -----------------------------------------------------------------------------
+
+
+def _t(catalog: Catalog, state: State, key: str, **values: object) -> str:
+    return catalog.texts.get(key, state.lang, **values)
+
+
+def _button(catalog: Catalog, state: State, key: str, action: str, value: str = "") -> Button:
+    return Button(_t(catalog, state, key), _data(state.rev, action, value))
+
+
+def _choice_rows(choices: tuple[Choice, ...], lang: str, rev: int, action: str,
+                 selected: tuple[str, ...] = (), per_row: int = 2) -> list[tuple[Button, ...]]:
+    buttons = [Button(("✅ " if c.id in selected else "") + c.label[lang], _data(rev, action, c.id))
+               for c in choices]
+    return [tuple(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row)]
+
+
+def welcome(catalog: Catalog) -> Reply:
+    """The first message, in both languages, with the consent question."""
+    texts = catalog.texts
+    return Reply(
+        texts.both("welcome") + "\n\n" + texts.both("consent.self"),
+        ((Button(texts.get("consent.self.yes", "vi") + " / " + texts.get("consent.self.yes", "en"),
+                 _data(0, "consent", "yes")),),
+         (Button(texts.get("consent.no", "vi") + " / " + texts.get("consent.no", "en"),
+                 _data(0, "consent", "no")),)),
+    )
+
+
+def _profile_prompt(catalog: Catalog, state: State) -> Reply:
+    name = state.profile_queue[0]
+    rows = _choice_rows(catalog.profile[name], state.lang, state.rev, "pick",
+                        per_row=1 if name == "district" else 2)
+    nav = []
+    index = PROFILE_FIELDS.index(name)
+    if index > 0 and len(state.profile_queue) == len(PROFILE_FIELDS) - index:
+        nav.append(_button(catalog, state, "button.back", "back"))
+    if state.profile_complete:
+        nav.append(_button(catalog, state, "button.stop", "stop"))
+    if nav:
+        rows.append(tuple(nav))
+    return Reply(_t(catalog, state, f"ask.{name}"), tuple(rows))
+
+
+def _menu(catalog: Catalog, state: State) -> Reply:
+    rows = [(Button(f"{i}. {flow.title[state.lang]}", _data(state.rev, "topic", flow.id)),)
+            for i, flow in enumerate(catalog.topics, 1)]
+    return Reply(_t(catalog, state, "menu"), tuple(rows))
+
+
+def _answer_text(step: Step, answer: Answer | None, lang: str) -> str:
+    if isinstance(answer, tuple):
+        return ", ".join(c.label[lang] for c in step.choices if c.id in answer)
+    return answer or ""
+
+
+def _step_prompt(catalog: Catalog, state: State, flow: Flow, step: Step) -> Reply:
+    number = flow.steps.index(step) + 1
+    head = _t(catalog, state, "step.head", title=html.escape(flow.title[state.lang]),
+              number=number, total=len(flow.steps))
+    rows: list[tuple[Button, ...]] = []
+    hint_key = "hint.text"
+    if step.kind == "multi":
+        selected = state.answers.get(step.id, ())
+        assert isinstance(selected, tuple)
+        rows = _choice_rows(step.choices, state.lang, state.rev, "toggle", selected)
+        rows.append((_button(catalog, state, "button.ok", "ok"),))
+        hint_key = "hint.multi"
+    elif step.optional:
+        rows.append((_button(catalog, state, "button.skip", "skip"),))
+    rows.append((_button(catalog, state, "button.back", "back"),
+                 _button(catalog, state, "button.stop", "stop")))
+    text = f"{head}\n{html.escape(step.prompt[state.lang])}\n\n<i>{_t(catalog, state, hint_key)}</i>"
+    return Reply(text, tuple(rows))
+
+
+def _review(catalog: Catalog, state: State, flow: Flow) -> Reply:
+    lines = [_t(catalog, state, "review.head", title=html.escape(flow.title[state.lang]))]
+    rows: list[tuple[Button, ...]] = [(_button(catalog, state, "button.send", "send"),)]
+    for step in flow.steps:
+        shown = _answer_text(step, state.answers.get(step.id), state.lang)
+        label = _t(catalog, state, f"field.{step.id}")
+        lines.append(f"<b>{html.escape(label)}:</b> "
+                     f"{html.escape(shown) or _t(catalog, state, 'review.empty')}")
+        rows.append((Button(_t(catalog, state, "button.edit", field=label),
+                            _data(state.rev, "edit", step.id)),))
+    rows.append((_button(catalog, state, "button.cancel_draft", "stop"),))
+    return Reply("\n\n".join(lines), tuple(rows))
+
+
+def prompt(catalog: Catalog, state: State | None) -> Reply:
+    """What the child should see now to go on from where they are."""
+    if state is None:
+        return welcome(catalog)
+    if state.confirming_delete:
+        return Reply(_t(catalog, state, "delete.confirm"),
+                     ((_button(catalog, state, "button.delete_yes", "delete", "yes"),
+                       _button(catalog, state, "button.delete_no", "delete", "no")),))
+    if state.profile_queue:
+        return _profile_prompt(catalog, state)
+    flow = catalog.topic(state.topic)
+    if flow is None:
+        return _menu(catalog, state)
+    if state.step == REVIEW:
+        return _review(catalog, state, flow)
+    step = flow.step(state.step or "")
+    return _step_prompt(catalog, state, flow, step) if step else _menu(catalog, state)
+
+
+# --- Transitions ---------------------------------------------------------------------------
+
+
+def _moved(old: State, new: State) -> State:
+    """Bump the revision when the conversation moved, so older buttons become stale."""
+    return new if replace(new, rev=old.rev) == old else replace(new, rev=old.rev + 1)
+
+
+def _go(catalog: Catalog, old: State, new: State, *notes: str, effect: Effect | None = None,
+        pressed_note: str | None = None) -> Outcome:
+    """Move to `new` and show its prompt, after optional notes."""
+    new = _moved(old, new)
+    replies = tuple(Reply(note) for note in notes) + (prompt(catalog, new),)
+    return Outcome(new, replies, effect, pressed_note)
+
+
+def _say(catalog: Catalog, state: State, key: str, **values: object) -> Outcome:
+    """Explain something and show the current prompt again, without moving."""
+    return Outcome(state, (Reply(_t(catalog, state, key, **values)), prompt(catalog, state)))
+
+
+def _pre_consent(catalog: Catalog, event: Event) -> Outcome:
+    texts = catalog.texts
+    if isinstance(event, Press) and (parsed := parse_press(event.data)):
+        _, action, value = parsed
+        if action == "consent" and value == "yes":
+            keyboard = ((Button(texts.get("consent.guardian.yes", "vi") + " / "
+                                + texts.get("consent.guardian.yes", "en"),
+                                _data(0, "guardian", "yes")),),
+                        (Button(texts.get("consent.no", "vi") + " / "
+                                + texts.get("consent.no", "en"), _data(0, "guardian", "no")),))
+            return Outcome(None, (Reply(texts.both("consent.guardian"), keyboard),),
+                           pressed_note="✓")
+        if action in ("consent", "guardian") and value == "no":
+            return Outcome(None, (Reply(texts.both("consent.declined")),), pressed_note="✓")
+        if action == "guardian" and value == "yes":
+            state = State()
+            return Outcome(state, (Reply(texts.both("consent.thanks")), prompt(catalog, state)),
+                           Consented(), pressed_note="✓")
+    if isinstance(event, Command) and event.name == "delete":
+        return Outcome(None, (Reply(texts.both("delete.nothing")),))
+    return Outcome(None, (welcome(catalog),))
+
+
+def _next_step(catalog: Catalog, state: State, flow: Flow, step: Step, answer: Answer,
+               pressed_note: str | None = None) -> Outcome:
+    answers = {**state.answers, step.id: answer}
+    if state.editing:
+        target = REVIEW
+    else:
+        index = flow.steps.index(step)
+        target = flow.steps[index + 1].id if index + 1 < len(flow.steps) else REVIEW
+    return _go(catalog, state, replace(state, answers=answers, step=target, editing=False),
+               pressed_note=pressed_note)
+
+
+def _stop_topic(catalog: Catalog, state: State) -> Outcome:
+    cleared = replace(state, topic=None, step=None, answers={}, editing=False)
+    return _go(catalog, state, cleared, _t(catalog, state, "cancelled"))
+
+
+def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
+    if state.profile_queue or state.step == REVIEW or catalog.topic(state.topic) is None:
+        return _pick_by_text(catalog, state, text)
+    flow = catalog.topic(state.topic)
+    assert flow is not None
+    step = flow.step(state.step or "")
+    if step is None:
+        return _go(catalog, state, replace(state, topic=None, step=None))
+    if step.kind == "multi":
+        return _pick_by_text(catalog, state, text)
+    cleaned = clean(text)
+    if not cleaned:
+        return _say(catalog, state, "error.empty")
+    if len(cleaned) > catalog.max_chars:
+        return _say(catalog, state, "error.too_long", length=len(cleaned), limit=catalog.max_chars)
+    if not any(ch.isalnum() for ch in cleaned):
+        return _say(catalog, state, "error.no_letters")
+    return _next_step(catalog, state, flow, step, cleaned)
+
+
+def _match(choices: tuple[Choice, ...], text: str) -> Choice | None:
+    """A choice typed instead of pressed: by its number or its label, tone marks optional."""
+    typed = fold(text).strip(" .")
+    if typed.isdigit() and 1 <= int(typed) <= len(choices):
+        return choices[int(typed) - 1]
+    return next((c for c in choices if typed in (fold(c.label["vi"]), fold(c.label["en"]))), None)
+
+
+def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
+    """Text where a button is expected: accept a typed choice, otherwise ask for a press."""
+    choice: Choice | None = None
+    if state.profile_queue:
+        choice = _match(catalog.profile[state.profile_queue[0]], text)
+        if choice:
+            return _pick_profile(catalog, state, choice.id)
+    elif catalog.topic(state.topic) is None:
+        topics = tuple(Choice(f.id, f.title) for f in catalog.topics)
+        choice = _match(topics, text)
+        if choice:
+            return _go(catalog, state, _start_topic(catalog, state, choice.id))
+    return _say(catalog, state, "error.press_a_button")
+
+
+def _start_topic(catalog: Catalog, state: State, topic_id: str) -> State:
+    flow = catalog.topic(topic_id)
+    assert flow is not None
+    return replace(state, topic=flow.id, step=flow.steps[0].id, answers={}, editing=False)
+
+
+def _pick_profile(catalog: Catalog, state: State, value: str) -> Outcome:
+    name = state.profile_queue[0]
+    choice = next((c for c in catalog.profile[name] if c.id == value), None)
+    if choice is None:
+        return _say(catalog, state, "error.unknown_button")
+    profile = {**state.profile, name: value}
+    new = replace(state, profile=profile, profile_queue=state.profile_queue[1:])
+    notes = (_t(catalog, new, "profile.saved"),) if not new.profile_queue else ()
+    return _go(catalog, state, new, *notes, pressed_note="✓ " + choice.label[new.lang])
+
+
+def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
+    parsed = parse_press(data)
+    if parsed is None:
+        return _say(catalog, state, "error.unknown_button")
+    rev, action, value = parsed
+    if rev != state.rev:
+        return _say(catalog, state, "error.old_button")
+    if state.confirming_delete:
+        if action == "delete" and value == "yes":
+            return Outcome(None, (Reply(_t(catalog, state, "delete.done")),), Erase(),
+                           pressed_note="✓")
+        return _go(catalog, state, replace(state, confirming_delete=False),
+                   _t(catalog, state, "delete.kept"), pressed_note="✓")
+    if state.profile_queue:
+        return _press_profile(catalog, state, action, value)
+    flow = catalog.topic(state.topic)
+    if flow is None:
+        return _press_menu(catalog, state, action, value)
+    if state.step == REVIEW:
+        return _press_review(catalog, state, flow, action, value)
+    step = flow.step(state.step or "")
+    assert step is not None
+    return _press_step(catalog, state, flow, step, action, value)
+
+
+def _press_profile(catalog: Catalog, state: State, action: str, value: str) -> Outcome:
+    if action == "pick":
+        return _pick_profile(catalog, state, value)
+    if action == "back":
+        index = PROFILE_FIELDS.index(state.profile_queue[0])
+        if index > 0:
+            previous = PROFILE_FIELDS[index - 1]
+            return _go(catalog, state, replace(state, profile_queue=(previous,)
+                                               + state.profile_queue), pressed_note="⬅️")
+    if action == "stop" and state.profile_complete:
+        return _go(catalog, state, replace(state, profile_queue=()), pressed_note="✓")
+    return _say(catalog, state, "error.unknown_button")
+
+
+def _press_menu(catalog: Catalog, state: State, action: str, value: str) -> Outcome:
+    if action == "topic" and catalog.topic(value):
+        flow = catalog.topic(value)
+        assert flow is not None
+        return _go(catalog, state, _start_topic(catalog, state, value),
+                   pressed_note="✓ " + flow.title[state.lang])
+    if action == "more":
+        return _go(catalog, state, state, pressed_note="✓")
+    if action == "done":
+        return Outcome(state, (Reply(_t(catalog, state, "bye")),), pressed_note="✓")
+    return _say(catalog, state, "error.unknown_button")
+
+
+def _press_review(catalog: Catalog, state: State, flow: Flow, action: str, value: str) -> Outcome:
+    if action == "send":
+        sent = replace(state, topic=None, step=None, answers={}, editing=False)
+        return Outcome(_moved(state, sent), (), Submit(flow.id, dict(state.answers)),
+                       pressed_note="✓")
+    if action == "edit" and flow.step(value):
+        return _go(catalog, state, replace(state, step=value, editing=True), pressed_note="✏️")
+    if action == "stop":
+        return _stop_topic(catalog, state)
+    return _say(catalog, state, "error.unknown_button")
+
+
+def _press_step(catalog: Catalog, state: State, flow: Flow, step: Step, action: str,
+                value: str) -> Outcome:
+    if action == "back":
+        index = flow.steps.index(step)
+        if state.editing:
+            return _go(catalog, state, replace(state, step=REVIEW, editing=False))
+        if index == 0:
+            return _go(catalog, state, replace(state, topic=None, step=None, answers={}))
+        return _go(catalog, state, replace(state, step=flow.steps[index - 1].id))
+    if action == "stop":
+        return _stop_topic(catalog, state)
+    if action == "skip" and step.optional:
+        return _next_step(catalog, state, flow, step, "", pressed_note="⏭")
+    if step.kind == "multi" and action == "toggle" and any(c.id == value for c in step.choices):
+        selected = state.answers.get(step.id, ())
+        assert isinstance(selected, tuple)
+        toggled = tuple(c.id for c in step.choices
+                        if (c.id in selected) != (c.id == value))
+        new = _moved(state, replace(state, answers={**state.answers, step.id: toggled}))
+        return Outcome(new, keyboard=prompt(catalog, new).keyboard)
+    if step.kind == "multi" and action == "ok":
+        selected = state.answers.get(step.id, ())
+        if not selected:
+            return _say(catalog, state, "error.choose_one")
+        assert isinstance(selected, tuple)
+        return _next_step(catalog, state, flow, step, selected,
+                          pressed_note="✓ " + _answer_text(step, selected, state.lang))
+    return _say(catalog, state, "error.unknown_button")
+
+
+def _on_command(catalog: Catalog, state: State, name: str) -> Outcome:
+    if name == "help":
+        return _say(catalog, state, "help")
+    if name == "delete":
+        return _go(catalog, state, replace(state, confirming_delete=True))
+    if name == "language":
+        return _go(catalog, state, replace(state, profile_queue=("lang",)))
+    if name == "profile":
+        return _go(catalog, state, replace(state, profile_queue=PROFILE_FIELDS))
+    # cancel
+    if state.profile_queue and not state.profile_complete:
+        return _say(catalog, state, "error.finish_profile")
+    if state.profile_queue:
+        return _go(catalog, state, replace(state, profile_queue=()))
+    if state.topic:
+        return _stop_topic(catalog, state)
+    return _say(catalog, state, "nothing_to_cancel")
+
+
+def step(catalog: Catalog, state: State | None, event: Event) -> Outcome:
+    """Answer one event: the new state (None: nothing kept), replies and the effect to carry out."""
+    if state is None:
+        return _pre_consent(catalog, event)
+    if state.confirming_delete and not isinstance(event, Press):
+        state = replace(state, confirming_delete=False)
+    if isinstance(event, Press):
+        return _on_press(catalog, state, event.data)
+    if isinstance(event, Text):
+        return _on_text(catalog, state, event.text)
+    if isinstance(event, Command):
+        return _on_command(catalog, state, event.name)
+    if isinstance(event, Media):
+        return _say(catalog, state, "error.media")
+    greeting = "welcome_back" if state.topic is None and not state.profile_queue else "resume"
+    return _say(catalog, state, greeting)
+
+
+def submitted(catalog: Catalog, state: State, ref: str) -> Reply:
+    """The thank-you after a proposal was stored, with what happens next."""
+    return Reply(_t(catalog, state, "thanks", ref=html.escape(ref)),
+                 ((_button(catalog, state, "button.more", "more"),
+                   _button(catalog, state, "button.done", "done")),))

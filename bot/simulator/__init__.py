@@ -1,0 +1,1 @@
+"""Local Telegram Bot API simulator."""

@@ -1,0 +1,49 @@
+"""Children who consented: their profile and the state of their conversation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import utc_now
+
+
+@dataclass(frozen=True)
+class ChildRow:
+    chat_id: int
+    district: str | None
+    age_band: str | None
+    gender: str | None
+    lang: str
+    state: str
+
+
+async def get(db: aiosqlite.Connection, chat_id: int) -> ChildRow | None:
+    async with db.execute(
+        "SELECT chat_id, district, age_band, gender, lang, state FROM children WHERE chat_id = ?",
+        (chat_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return ChildRow(*row) if row else None
+
+
+async def save(db: aiosqlite.Connection, child: ChildRow) -> None:
+    """Insert or update a child's profile and conversation state."""
+    now = utc_now()
+    await db.execute(
+        "INSERT INTO children (chat_id, consented_at, district, age_band, gender, lang, state,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (chat_id) DO UPDATE SET district = excluded.district,"
+        " age_band = excluded.age_band, gender = excluded.gender, lang = excluded.lang,"
+        " state = excluded.state, updated_at = excluded.updated_at",
+        (child.chat_id, now, child.district, child.age_band, child.gender, child.lang,
+         child.state, now),
+    )
+
+
+async def erase(db: aiosqlite.Connection, chat_id: int) -> None:
+    """Erase a child and everything of theirs (proposals cascade; flags too)."""
+    await db.execute("DELETE FROM safeguarding_flags WHERE chat_id = ?", (chat_id,))
+    await db.execute("DELETE FROM proposals WHERE chat_id = ?", (chat_id,))
+    await db.execute("DELETE FROM children WHERE chat_id = ?", (chat_id,))

@@ -1,0 +1,81 @@
+"""Proposals: what children send to the forum."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import utc_now
+
+
+@dataclass(frozen=True)
+class NewProposal:
+    chat_id: int
+    forum_year: int
+    district: str
+    topic: str
+    age_band: str | None
+    gender: str | None
+    seen: str
+    proposal: str
+    actors: str
+    message: str
+    lang: str
+    needs_translation: bool
+    source_update_id: int
+
+
+@dataclass(frozen=True)
+class ProposalSummary:
+    ref: str
+    topic: str
+    status: str
+    created_at: str
+
+
+async def _next_ref(db: aiosqlite.Connection, district: str) -> str:
+    async with db.execute(
+        "INSERT INTO ref_counters (district, last) VALUES (?, 1)"
+        " ON CONFLICT (district) DO UPDATE SET last = last + 1 RETURNING last",
+        (district,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    assert row is not None
+    return f"{district}-{row[0]:04d}"
+
+
+async def by_source_update(db: aiosqlite.Connection, update_id: int) -> str | None:
+    async with db.execute(
+        "SELECT ref FROM proposals WHERE source_update_id = ?", (update_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return row[0] if row else None
+
+
+async def insert(db: aiosqlite.Connection, new: NewProposal) -> str:
+    """Store a proposal as pending and return its reference code (district + number)."""
+    existing = await by_source_update(db, new.source_update_id)
+    if existing:
+        return existing
+    ref = await _next_ref(db, new.district)
+    now = utc_now()
+    await db.execute(
+        "INSERT INTO proposals (ref, chat_id, forum_year, district, topic, age_band, gender, seen,"
+        " proposal, actors, message, lang, needs_translation, source_update_id, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (ref, new.chat_id, new.forum_year, new.district, new.topic, new.age_band, new.gender,
+         new.seen, new.proposal, new.actors, new.message, new.lang, int(new.needs_translation),
+         new.source_update_id, now, now),
+    )
+    return ref
+
+
+async def of_child(db: aiosqlite.Connection, chat_id: int, limit: int = 20) -> list[ProposalSummary]:
+    """A child's latest proposals, newest first."""
+    async with db.execute(
+        "SELECT ref, topic, status, created_at FROM proposals WHERE chat_id = ?"
+        " ORDER BY id DESC LIMIT ?",
+        (chat_id, limit),
+    ) as cursor:
+        return [ProposalSummary(*row) async for row in cursor]
