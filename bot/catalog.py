@@ -1,4 +1,4 @@
-"""What the conversation is made of: UI texts, topic flows and profile choices, loaded from data files."""
+"""What the conversation is made of: UI texts, topic flows and profile choices, from data files."""
 
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ def _bilingual(path: object, key: str, value: object) -> Mapping[str, str]:
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
     """[a.b] tables become "a.b" keys; a table may hold its own texts and deeper tables."""
-    found = {prefix.rstrip("."): table} if any(isinstance(table.get(lang), str) for lang in LANGS) else {}
+    has_texts = any(isinstance(table.get(lang), str) for lang in LANGS)
+    found = {prefix.rstrip("."): table} if has_texts else {}
     for key, value in table.items():
         if isinstance(value, dict):
             found.update(_flatten(value, f"{prefix}{key}."))

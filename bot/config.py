@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ class Config:
     api_base_url: str = DEFAULT_API_BASE_URL
     api_base_file_url: str = DEFAULT_API_BASE_FILE_URL
     mode: str = "polling"
+    rate_limit: bool = True
     webhook: Webhook = field(default_factory=Webhook)
     pseudonym_key_env: str = "CHILDFORUM_PSEUDONYM_KEY"
     retention_days: int = 365
@@ -57,6 +58,13 @@ class Config:
 
     def district(self, code: str) -> District | None:
         return next((d for d in self.districts if d.code == code), None)
+
+    def with_database(self, path: Path) -> Config:
+        return replace(self, database_path=path)
+
+    def webhook_secret(self) -> str | None:
+        """The secret Telegram sends back with each webhook call, from the environment."""
+        return os.environ.get(self.webhook.secret_token_env) or None
 
     def token(self) -> str | None:
         """The bot token from the environment, or None (the simulator needs none)."""
@@ -146,6 +154,7 @@ def load_config(path: Path | str) -> Config:
         api_base_url=bot.get("api_base_url", str, DEFAULT_API_BASE_URL),
         api_base_file_url=bot.get("api_base_file_url", str, DEFAULT_API_BASE_FILE_URL),
         mode=mode,
+        rate_limit=bot.get("rate_limit", bool, True),
         webhook=Webhook(
             listen=hook.get("listen", str, "127.0.0.1"),
             port=hook.get("port", int, 8443),

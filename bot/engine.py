@@ -207,7 +207,8 @@ def _step_prompt(catalog: Catalog, state: State, flow: Flow, step: Step) -> Repl
         rows.append((_button(catalog, state, "button.skip", "skip"),))
     rows.append((_button(catalog, state, "button.back", "back"),
                  _button(catalog, state, "button.stop", "stop")))
-    text = f"{head}\n{html.escape(step.prompt[state.lang])}\n\n<i>{_t(catalog, state, hint_key)}</i>"
+    hint = _t(catalog, state, hint_key)
+    text = f"{head}\n{html.escape(step.prompt[state.lang])}\n\n<i>{hint}</i>"
     return Reply(text, tuple(rows))
 
 
@@ -256,7 +257,7 @@ def _go(catalog: Catalog, old: State, new: State, *notes: str, effect: Effect | 
         pressed_note: str | None = None) -> Outcome:
     """Move to `new` and show its prompt, after optional notes."""
     new = _moved(old, new)
-    replies = tuple(Reply(note) for note in notes) + (prompt(catalog, new),)
+    replies = (*tuple(Reply(note) for note in notes), prompt(catalog, new))
     return Outcome(new, replies, effect, pressed_note)
 
 
@@ -330,7 +331,11 @@ def _match(choices: tuple[Choice, ...], text: str) -> Choice | None:
     typed = fold(text).strip(" .")
     if typed.isdigit() and 1 <= int(typed) <= len(choices):
         return choices[int(typed) - 1]
-    return next((c for c in choices if typed in (fold(c.label["vi"]), fold(c.label["en"]))), None)
+    if not typed:
+        return None
+    found = [c for c in choices
+             if any(f" {typed} " in f" {fold(c.label[lang])} " for lang in ("vi", "en"))]
+    return found[0] if len(found) == 1 else None
 
 
 def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
@@ -397,8 +402,8 @@ def _press_profile(catalog: Catalog, state: State, action: str, value: str) -> O
         index = PROFILE_FIELDS.index(state.profile_queue[0])
         if index > 0:
             previous = PROFILE_FIELDS[index - 1]
-            return _go(catalog, state, replace(state, profile_queue=(previous,)
-                                               + state.profile_queue), pressed_note="⬅️")
+            queue = (previous, *state.profile_queue)
+            return _go(catalog, state, replace(state, profile_queue=queue), pressed_note="⬅️")
     if action == "stop" and state.profile_complete:
         return _go(catalog, state, replace(state, profile_queue=()), pressed_note="✓")
     return _say(catalog, state, "error.unknown_button")

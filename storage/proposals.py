@@ -71,7 +71,9 @@ async def insert(db: aiosqlite.Connection, new: NewProposal) -> str:
     return ref
 
 
-async def of_child(db: aiosqlite.Connection, chat_id: int, limit: int = 20) -> list[ProposalSummary]:
+async def of_child(
+    db: aiosqlite.Connection, chat_id: int, limit: int = 20
+) -> list[ProposalSummary]:
     """A child's latest proposals, newest first."""
     async with db.execute(
         "SELECT ref, topic, status, created_at FROM proposals WHERE chat_id = ?"

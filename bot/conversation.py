@@ -1,0 +1,143 @@
+"""The child's conversation as a service: loads the state, runs the engine, stores the result.
+
+Each update is applied in one transaction together with marking it handled in the inbox, so a
+crash at any point either leaves the update to be replayed or has applied it exactly once.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import asdict, replace
+from typing import Any
+
+import aiosqlite
+
+from bot import engine
+from bot.catalog import PROFILE_FIELDS, Catalog
+from bot.config import Config
+from bot.engine import Event, Outcome, Reply, State, Submit, Text
+from bot.language import tag_language
+from bot.safeguarding import detect_disclosure
+from storage import children, flags, inbox, proposals
+from storage.children import ChildRow
+from storage.db import Database
+
+
+def state_to_row(chat_id: int, state: State) -> ChildRow:
+    """Profile goes to its own columns (staff query them); the rest is the conversation."""
+    conversation = {k: v for k, v in asdict(state).items() if k != "profile"}
+    profile = state.profile
+    return ChildRow(chat_id, profile.get("district"), profile.get("age_band"),
+                    profile.get("gender"), profile.get("lang", "vi"),
+                    json.dumps(conversation, ensure_ascii=False))
+
+
+def row_to_state(row: ChildRow) -> State:
+    raw: dict[str, Any] = json.loads(row.state)
+    profile = {name: value for name, value in zip(
+        PROFILE_FIELDS, (row.district, row.age_band, row.gender, row.lang), strict=True) if value}
+    answers = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["answers"].items()}
+    return State(rev=raw["rev"], profile=profile, profile_queue=tuple(raw["profile_queue"]),
+                 topic=raw["topic"], step=raw["step"], answers=answers,
+                 editing=raw["editing"], confirming_delete=raw["confirming_delete"])
+
+
+class Conversations:
+    """Applies children's updates, each exactly once (the caller keeps one chat in order)."""
+
+    def __init__(self, db: Database, catalog: Catalog, config: Config) -> None:
+        self.db, self.catalog, self.config = db, catalog, config
+
+    async def handle(self, update_id: int, chat_id: int, event: Event) -> Outcome | None:
+        """Apply one event; None when this update was already applied (a redelivery)."""
+        async with self.db.transaction() as db:
+            if await inbox.is_done(db, update_id):
+                return None
+            state = await self._state(db, chat_id)
+            outcome = await self._safeguard(db, chat_id, state, event)
+            if outcome is None:
+                outcome = engine.step(self.catalog, state, event)
+                outcome = await self._carry_out(db, update_id, chat_id, outcome)
+            await inbox.mark_done(db, update_id)
+            return outcome
+
+    async def _safeguard(self, db: aiosqlite.Connection, chat_id: int, state: State | None,
+                         event: Event) -> Outcome | None:
+        """A disclosure of harm is answered at once and flagged, never kept as an answer."""
+        if not isinstance(event, Text):
+            return None
+        disclosure = detect_disclosure(event.text)
+        if disclosure is None:
+            return None
+        district = state.profile.get("district") if state else None
+        await flags.add(db, chat_id, district, disclosure.category, disclosure.matched, event.text)
+        lang = state.lang if state else "vi"
+        reply = Reply(self.catalog.texts.get("safeguarding.reply", lang))
+        if state is None:
+            reply = Reply(self.catalog.texts.both("safeguarding.reply"))
+            return Outcome(None, (reply,))
+        return Outcome(state, (reply, engine.prompt(self.catalog, state)))
+
+    async def _carry_out(self, db: aiosqlite.Connection, update_id: int, chat_id: int,
+                         outcome: Outcome) -> Outcome:
+        effect, state = outcome.effect, outcome.state
+        if isinstance(effect, engine.Erase):
+            await children.erase(db, chat_id)
+            return outcome
+        if state is None:
+            return outcome
+        if isinstance(effect, Submit):
+            ref = await proposals.insert(db, self._new_proposal(chat_id, update_id, state, effect))
+            thanks = engine.submitted(self.catalog, state, ref)
+            outcome = replace(outcome, replies=(*outcome.replies, thanks))
+        await children.save(db, state_to_row(chat_id, state))
+        return outcome
+
+    def _new_proposal(self, chat_id: int, update_id: int, state: State,
+                      submit: Submit) -> proposals.NewProposal:
+        answers = {k: v if isinstance(v, str) else ",".join(v) for k, v in submit.answers.items()}
+        words = " ".join(answers.get(k, "") for k in ("seen", "proposal", "message"))
+        lang = tag_language(words)
+        return proposals.NewProposal(
+            chat_id=chat_id, forum_year=self.config.forum_year,
+            district=state.profile["district"], topic=submit.topic,
+            age_band=state.profile.get("age_band"), gender=state.profile.get("gender"),
+            seen=answers.get("seen", ""), proposal=answers.get("proposal", ""),
+            actors=answers.get("actors", ""), message=answers.get("message", ""),
+            lang=lang, needs_translation=lang == "other", source_update_id=update_id,
+        )
+
+    async def explain(self, update_id: int, chat_id: int, key: str) -> tuple[Reply, ...] | None:
+        """A fixed answer (unknown command, edited message...) and then where the child was."""
+        async with self.db.transaction() as db:
+            if await inbox.is_done(db, update_id):
+                return None
+            state = await self._state(db, chat_id)
+            await inbox.mark_done(db, update_id)
+        text = self.catalog.texts.get(key, state.lang) if state else self.catalog.texts.both(key)
+        return Reply(text), engine.prompt(self.catalog, state)
+
+    async def mine(self, update_id: int, chat_id: int) -> tuple[Reply, ...] | None:
+        """`/my`: the child's proposals with their status, then where they were."""
+        async with self.db.transaction() as db:
+            if await inbox.is_done(db, update_id):
+                return None
+            state = await self._state(db, chat_id)
+            items = await proposals.of_child(db, chat_id) if state else []
+            await inbox.mark_done(db, update_id)
+        lang = state.lang if state else "vi"
+        texts = self.catalog.texts
+        lines = [texts.get("my.head", lang)] if items else [texts.get("my.empty", lang)]
+        for item in items:
+            flow = self.catalog.topic(item.topic)
+            lines.append(texts.get(
+                "my.item", lang, ref=html.escape(item.ref),
+                topic=html.escape(flow.title[lang] if flow else item.topic),
+                status=texts.get(f"status.{item.status}", lang), date=item.created_at[:10]))
+        return Reply("\n".join(lines)), engine.prompt(self.catalog, state)
+
+    @staticmethod
+    async def _state(db: aiosqlite.Connection, chat_id: int) -> State | None:
+        row = await children.get(db, chat_id)
+        return row_to_state(row) if row else None

@@ -1,0 +1,36 @@
+"""Durable receipt of updates: written before they are acted on, replayed after a restart."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from storage import inbox
+from storage.db import Database
+
+
+class Inbox:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
+        """Write an update durably; False when this update id is already known."""
+        async with self.db.transaction() as db:
+            return await inbox.store(db, update_id, payload)
+
+    async def finish(self, update_id: int) -> None:
+        """Mark an update handled that changed nothing else."""
+        async with self.db.transaction() as db:
+            await inbox.mark_done(db, update_id)
+
+    async def is_done(self, update_id: int) -> bool:
+        return await inbox.is_done(self.db.connection, update_id)
+
+    async def unfinished(self) -> list[dict[str, Any]]:
+        """Updates received before a crash and not handled yet, oldest first."""
+        return await inbox.pending(self.db.connection)
+
+    async def prune(self, keep_days: int = 7) -> None:
+        before = (datetime.now(UTC) - timedelta(days=keep_days)).isoformat(timespec="seconds")
+        async with self.db.transaction() as db:
+            await inbox.prune(db, before)

@@ -1,0 +1,163 @@
+"""Telegram handlers for the child's conversation: parse the update, call bot/, render the reply."""
+
+from __future__ import annotations
+
+import html
+import time
+from typing import cast
+
+from telegram import Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot import engine
+from bot.catalog import Catalog
+from bot.conversation import Conversations
+from bot.flood import FloodGuard, Verdict
+from bot.inbox import Inbox
+from handlers import render
+
+Context = ContextTypes.DEFAULT_TYPE
+ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete")
+MEDIA_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation",
+               "document", "location", "venue", "contact", "poll", "dice")
+
+
+def _media_kind(message: Message) -> str:
+    return next((kind for kind in MEDIA_KINDS if getattr(message, kind, None)), "other")
+
+
+class ChildHandlers:
+    """The private-chat conversation with a child (or anyone who is not acting as staff)."""
+
+    def __init__(self, inbox: Inbox, conversations: Conversations, catalog: Catalog,
+                 flood: FloodGuard) -> None:
+        self.inbox, self.conversations, self.catalog, self.flood = (
+            inbox, conversations, catalog, flood)
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        handlers: list[BaseHandler] = [  # type: ignore[type-arg]
+            CommandHandler("start", self.on_start, filters=private),
+            CommandHandler(list(ENGINE_COMMANDS), self.on_command, filters=private),
+            CommandHandler("my", self.on_my, filters=private),
+            CallbackQueryHandler(self.on_press),
+            MessageHandler(private & filters.COMMAND, self.on_unknown_command),
+            MessageHandler(private & filters.TEXT, self.on_text),
+            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE,
+                           self.on_edited),
+            MessageHandler(private, self.on_media),
+        ]
+        application.add_handler(TypeHandler(Update, self.gatekeeper), group=-1)
+        application.add_handlers(handlers, group=0)
+        application.add_handler(TypeHandler(Update, self.finish), group=1)
+
+    async def gatekeeper(self, update: Update, context: Context) -> None:
+        """Drop redelivered updates, keep group chats out of the flow, and limit floods."""
+        if await self.inbox.is_done(update.update_id):
+            raise ApplicationHandlerStop
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None or user is None:
+            return
+        if chat.type != ChatType.PRIVATE:
+            await self._answer_group(update, context)
+            raise ApplicationHandlerStop
+        verdict = self.flood.check(user.id, time.monotonic())
+        if verdict is Verdict.ALLOW:
+            return
+        if update.callback_query:
+            await self._answer_query(update)
+        if verdict is Verdict.WARN:
+            await render.send(context.bot, chat.id,
+                              (engine.Reply(self.catalog.texts.both("error.flood")),))
+        await self.inbox.finish(update.update_id)
+        raise ApplicationHandlerStop
+
+    async def _answer_group(self, update: Update, context: Context) -> None:
+        """In a group, answer only commands, pointing to a private chat; never run the flow."""
+        message = update.effective_message
+        if update.callback_query:
+            await self._answer_query(update)
+        elif message and message.text and message.text.startswith("/"):
+            link = html.escape(f"https://t.me/{context.bot.username}?start=hi")
+            text = self.catalog.texts.both("group.private_only", link=link)
+            await message.reply_text(text, parse_mode=ParseMode.HTML)
+        await self.inbox.finish(update.update_id)
+
+    async def finish(self, update: Update, context: Context) -> None:
+        """Mark handled whatever no handler took (blocked-bot notices and the like)."""
+        if not await self.inbox.is_done(update.update_id):
+            await self.inbox.finish(update.update_id)
+
+    async def _run(self, update: Update, context: Context, event: engine.Event) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        outcome = await self.conversations.handle(update.update_id, chat.id, event)
+        if outcome is None:
+            return
+        query = update.callback_query
+        if query and isinstance(query.message, Message):
+            await render.settle_pressed(query.message, outcome.pressed_note, outcome.keyboard)
+        await render.send(context.bot, chat.id, outcome.replies)
+
+    async def on_start(self, update: Update, context: Context) -> None:
+        await self._run(update, context, engine.Start())
+
+    async def on_command(self, update: Update, context: Context) -> None:
+        message = cast(Message, update.effective_message)
+        name = (message.text or "/").split()[0][1:].split("@")[0].lower()
+        await self._run(update, context, engine.Command(name))  # type: ignore[arg-type]
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        message = cast(Message, update.effective_message)
+        await self._run(update, context, engine.Text(message.text or ""))
+
+    async def on_media(self, update: Update, context: Context) -> None:
+        message = cast(Message, update.effective_message)
+        await self._run(update, context, engine.Media(_media_kind(message)))
+
+    async def on_press(self, update: Update, context: Context) -> None:
+        await self._answer_query(update)
+        query = update.callback_query
+        assert query is not None
+        await self._run(update, context, engine.Press(query.data or ""))
+
+    async def _answer_query(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        try:
+            await query.answer()
+        except BadRequest:
+            return  # too old, or answered before a restart: nothing left to stop spinning
+
+    async def on_my(self, update: Update, context: Context) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        replies = await self.conversations.mine(update.update_id, chat.id)
+        if replies:
+            await render.send(context.bot, chat.id, replies)
+
+    async def on_unknown_command(self, update: Update, context: Context) -> None:
+        await self._say(update, context, "error.unknown_command")
+
+    async def on_edited(self, update: Update, context: Context) -> None:
+        await self._say(update, context, "error.edited")
+
+    async def _say(self, update: Update, context: Context, key: str) -> None:
+        """A fixed answer in the child's language, then where they were."""
+        chat = update.effective_chat
+        assert chat is not None
+        replies = await self.conversations.explain(update.update_id, chat.id, key)
+        if replies:
+            await render.send(context.bot, chat.id, replies)

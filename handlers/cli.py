@@ -1,0 +1,98 @@
+"""The `childforum` command: run the bot, try it offline in a terminal, export proposals."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from bot.config import Config, ConfigError, load_config
+from handlers.wiring import open_bot, serve
+
+SIMULATOR_TOKEN = "123456:SIMULATOR"
+
+
+def _default_config() -> Path:
+    for name in ("config.toml", "config.example.toml"):
+        if Path(name).exists():
+            return Path(name)
+    return Path("config.toml")
+
+
+def _stop_on_signals(stop: asyncio.Event) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+
+async def _run(config: Config) -> int:
+    token = config.token()
+    if token is None:
+        print(f"No bot token: set the environment variable {config.token_env} "
+              "(or try `childforum simulate`, which needs none).", file=sys.stderr)
+        return 2
+    server = await open_bot(config, token)
+    stop = asyncio.Event()
+    _stop_on_signals(stop)
+    await serve(server, config, stop)
+    return 0
+
+
+async def _simulate(config: Config) -> int:
+    from bot.simulator.terminal import chat_in_terminal
+
+    from bot.simulator import BotApiSimulator
+
+    simulator = BotApiSimulator()
+    await simulator.start()
+    server = await open_bot(config, SIMULATOR_TOKEN, base_url=simulator.base_url,
+                            base_file_url=simulator.base_file_url)
+    stop = asyncio.Event()
+    bot_task = asyncio.create_task(serve(server, config, stop))
+    try:
+        await chat_in_terminal(simulator)
+    finally:
+        stop.set()
+        await bot_task
+        await simulator.stop()
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="childforum", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run the bot against Telegram (token from environment)")
+    simulate = commands.add_parser(
+        "simulate", help="chat with the bot in this terminal, offline, through a local simulator")
+    for sub in (run, simulate):
+        sub.add_argument("--config", type=Path, default=None,
+                         help="config file (default: config.toml, else config.example.toml)")
+        sub.add_argument("--database", type=Path, default=None,
+                         help="SQLite file to use instead of the one in the config")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # httpx logs every request URL at INFO, and each URL carries the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        config = load_config(args.config or _default_config())
+    except ConfigError as error:
+        print(f"childforum: {error}", file=sys.stderr)
+        return 2
+    if args.database:
+        config = config.with_database(args.database)
+    if args.command == "simulate":
+        logging.getLogger().setLevel(logging.WARNING)
+        return asyncio.run(_simulate(config))
+    return asyncio.run(_run(config))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

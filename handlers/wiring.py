@@ -1,0 +1,97 @@
+"""The one module that wires everything together: storage, services, handlers, jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ContextTypes
+
+from bot.catalog import Catalog, load_catalog
+from bot.config import Config
+from bot.conversation import Conversations
+from bot.flood import FloodGuard
+from bot.inbox import Inbox
+from handlers.child import ChildHandlers
+from handlers.durable import ChatOrderedProcessor, DurableQueue
+from storage.db import Database
+
+log = logging.getLogger("childforum")
+COMMANDS = ("start", "my", "help", "profile", "language", "cancel", "delete")
+
+
+@dataclass
+class BotServer:
+    application: Application  # type: ignore[type-arg]
+    db: Database
+    queue: DurableQueue
+    catalog: Catalog
+
+
+async def open_bot(config: Config, token: str, *, base_url: str | None = None,
+                   base_file_url: str | None = None) -> BotServer:
+    """Open the database and build the Application with every handler registered."""
+    db = await Database.open(config.database_path)
+    catalog = load_catalog(config)
+    inbox = Inbox(db)
+    queue = DurableQueue(inbox)
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(base_url or config.api_base_url)
+        .base_file_url(base_file_url or config.api_base_file_url)
+        .update_queue(queue)
+        .concurrent_updates(ChatOrderedProcessor())
+    )
+    if config.rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
+    flood = FloodGuard(config.flood_messages, config.flood_seconds)
+    ChildHandlers(inbox, Conversations(db, catalog, config), catalog, flood).register(application)
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("Error while handling an update", exc_info=context.error)
+        if isinstance(update, Update) and update.effective_chat:
+            await context.bot.send_message(
+                update.effective_chat.id, catalog.texts.both("error.internal"),
+                parse_mode=ParseMode.HTML)
+
+    application.add_error_handler(on_error)
+    return BotServer(application, db, queue, catalog)
+
+
+async def _set_commands(server: BotServer) -> None:
+    texts, bot = server.catalog.texts, server.application.bot
+    for lang in ("vi", "en"):
+        commands = [BotCommand(name, texts.get(f"command.{name}", lang)) for name in COMMANDS]
+        await bot.set_my_commands(commands, language_code=None if lang == "vi" else lang)
+
+
+async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
+    """Run the bot (long polling or webhook) until `stop` is set, then shut down cleanly."""
+    application = server.application
+    assert application.updater is not None
+    try:
+        async with application:
+            await _set_commands(server)
+            replayed = await server.queue.replay(application.bot)
+            if replayed:
+                log.info("Replaying %d updates received before the last stop", replayed)
+            await application.start()
+            if config.mode == "webhook":
+                hook = config.webhook
+                await application.updater.start_webhook(
+                    listen=hook.listen, port=hook.port, url_path=hook.url_path,
+                    webhook_url=hook.public_url, secret_token=config.webhook_secret(),
+                    allowed_updates=Update.ALL_TYPES)
+            else:
+                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+            log.info("childforum is running (%s)", config.mode)
+            await stop.wait()
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await server.db.close()

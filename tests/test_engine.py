@@ -1,0 +1,165 @@
+"""The flow engine alone, as pure functions: no Telegram, no database."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot import engine
+from bot.catalog import Catalog, load_catalog
+from bot.config import load_config
+from bot.engine import Command, Media, Press, Start, State, Text
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def catalog() -> Catalog:
+    return load_catalog(load_config(ROOT / "config.example.toml"))
+
+
+def press(outcome: engine.Outcome, label_start: str) -> Press:
+    """Press the button whose label starts with `label_start` in the last reply."""
+    for row in outcome.replies[-1].keyboard:
+        for button in row:
+            if button.label.startswith(label_start):
+                return Press(button.data)
+    raise AssertionError(f"no button {label_start!r} in {outcome.replies[-1]}")
+
+
+def registered(catalog: Catalog, lang: str = "vi") -> State:
+    outcome = engine.step(catalog, None, Press("0|guardian|yes"))
+    assert isinstance(outcome.effect, engine.Consented)
+    state = outcome.state
+    assert state is not None
+    for value in ("DHA", "10-12", "unsaid", lang):
+        state = engine.step(catalog, state, Press(f"{state.rev}|pick|{value}")).state
+        assert state is not None
+    assert state.profile_complete and not state.profile_queue
+    return state
+
+
+def test_nothing_is_kept_before_both_consents(catalog: Catalog) -> None:
+    first = engine.step(catalog, None, Start())
+    assert first.state is None and "111" in first.replies[0].text
+    agreed = engine.step(catalog, None, press(first, "Em đồng ý"))
+    assert agreed.state is None and agreed.effect is None
+    declined = engine.step(catalog, None, press(agreed, "Chưa"))
+    assert declined.state is None and declined.effect is None
+    for event in (Text("xin chào"), Media("sticker"), Command("help")):
+        assert engine.step(catalog, None, event).state is None
+
+
+def test_registration_is_one_tap_each_and_typed_choices_work(catalog: Catalog) -> None:
+    state = engine.step(catalog, None, Press("0|guardian|yes")).state
+    assert state is not None
+    state = engine.step(catalog, state, Text("dak ha")).state  # typed without tone marks
+    assert state is not None and state.profile["district"] == "DHA"
+    state = engine.step(catalog, state, Text("2")).state  # typed by number
+    assert state is not None and state.profile["age_band"] == "10-12"
+    outcome = engine.step(catalog, state, Text("hmm"))
+    assert outcome.state == state and "nút" in outcome.replies[0].text
+
+
+def test_full_topic_flow_review_edit_and_submit(catalog: Catalog) -> None:
+    state = registered(catalog)
+    outcome = engine.step(catalog, state, Press(f"{state.rev}|topic|injuries"))
+    assert outcome.state is not None and outcome.state.step == "seen"
+    outcome = engine.step(catalog, outcome.state, Text("Suối gần trường sâu <b>&</b>"))
+    outcome = engine.step(catalog, outcome.state, Text("Làm rào chắn"))
+    assert outcome.state is not None and outcome.state.step == "actors"
+    outcome = engine.step(catalog, outcome.state, press(outcome, "Xã"))
+    assert outcome.keyboard is not None and outcome.replies == ()
+    assert outcome.state is not None
+    outcome = engine.step(catalog, outcome.state, Press(f"{outcome.state.rev}|toggle|school"))
+    assert outcome.state is not None
+    outcome = engine.step(catalog, outcome.state, Press(f"{outcome.state.rev}|ok|"))
+    outcome = engine.step(catalog, outcome.state, press(outcome, "⏭"))
+    review = outcome.replies[-1].text
+    assert "Suối gần trường sâu &lt;b&gt;&amp;&lt;/b&gt;" in review
+    assert "Nhà trường, Xã, phường" in review
+    outcome = engine.step(catalog, outcome.state, press(outcome, "✏️ Sửa: Em đề xuất"))
+    assert outcome.state is not None and outcome.state.editing
+    outcome = engine.step(catalog, outcome.state, Text("Làm rào chắn và biển báo"))
+    assert outcome.state is not None and outcome.state.step == engine.REVIEW
+    outcome = engine.step(catalog, outcome.state, press(outcome, "✅"))
+    assert isinstance(outcome.effect, engine.Submit)
+    assert outcome.effect.answers == {
+        "seen": "Suối gần trường sâu <b>&</b>", "proposal": "Làm rào chắn và biển báo",
+        "actors": ("school", "commune"), "message": ""}
+    assert outcome.state is not None and outcome.state.topic is None
+
+
+def test_back_and_stop(catalog: Catalog) -> None:
+    state = registered(catalog)
+    outcome = engine.step(catalog, state, Press(f"{state.rev}|topic|online"))
+    outcome = engine.step(catalog, outcome.state, Text("Bị lừa trên mạng"))
+    outcome = engine.step(catalog, outcome.state, press(outcome, "⬅️"))
+    assert outcome.state is not None and outcome.state.step == "seen"
+    assert outcome.state.answers["seen"] == "Bị lừa trên mạng"  # kept while going back
+    outcome = engine.step(catalog, outcome.state, press(outcome, "✖️"))
+    assert outcome.state is not None and outcome.state.topic is None
+    assert outcome.state.answers == {}
+
+
+def test_bad_inputs_are_answered_and_change_nothing(catalog: Catalog) -> None:
+    state = registered(catalog)
+    state = engine.step(catalog, state, Press(f"{state.rev}|topic|labour")).state
+    assert state is not None
+    for event, expected in [
+        (Text("   \u200b "), "chưa viết"),
+        (Text("x" * 10_000), "10000"),
+        (Text("😀🎉"), "biểu tượng"),
+        (Media("sticker"), "chỉ đọc được chữ"),
+        (Press("forged-data"), "không hiểu nút"),
+        (Press(f"{state.rev + 5}|topic|labour"), "tin nhắn cũ"),
+        (Press(f"{state.rev}|pick|DHA"), "không hiểu nút"),
+    ]:
+        outcome = engine.step(catalog, state, event)
+        assert outcome.state == state, event
+        assert expected in outcome.replies[0].text, (event, outcome.replies[0].text)
+
+
+def test_old_buttons_go_stale_when_the_conversation_moves(catalog: Catalog) -> None:
+    state = registered(catalog)
+    menu = engine.prompt(catalog, state)
+    moved = engine.step(catalog, state, Press(menu.keyboard[0][0].data)).state
+    assert moved is not None and moved.rev == state.rev + 1
+    again = engine.step(catalog, moved, Press(menu.keyboard[1][0].data))
+    assert again.state == moved and "tin nhắn cũ" in again.replies[0].text
+
+
+def test_commands_mid_flow_keep_the_draft(catalog: Catalog) -> None:
+    state = registered(catalog)
+    state = engine.step(catalog, state, Press(f"{state.rev}|topic|climate")).state
+    state = engine.step(catalog, state, Text("Lũ lụt")).state
+    assert state is not None
+    helped = engine.step(catalog, state, Command("help"))
+    assert helped.state == state and "/delete" in helped.replies[0].text
+    language = engine.step(catalog, state, Command("language"))
+    assert language.state is not None
+    english = engine.step(catalog, language.state, Press(f"{language.state.rev}|pick|en"))
+    assert english.state is not None and english.state.lang == "en"
+    assert english.state.answers == {"seen": "Lũ lụt"} and english.state.step == "proposal"
+    assert "question 2/4" in english.replies[-1].text
+
+
+def test_delete_needs_confirmation(catalog: Catalog) -> None:
+    state = registered(catalog)
+    asked = engine.step(catalog, state, Command("delete"))
+    assert asked.state is not None and asked.state.confirming_delete
+    kept = engine.step(catalog, asked.state, press(asked, "Giữ lại"))
+    assert kept.effect is None and kept.state is not None and not kept.state.confirming_delete
+    asked = engine.step(catalog, kept.state, Command("delete"))
+    erased = engine.step(catalog, asked.state, press(asked, "Xóa hết"))
+    assert isinstance(erased.effect, engine.Erase) and erased.state is None
+
+
+def test_every_callback_fits_telegram_limit(catalog: Catalog) -> None:
+    state = registered(catalog)
+    for flow in catalog.topics:
+        current = engine.step(catalog, state, Press(f"{state.rev}|topic|{flow.id}"))
+        for reply in current.replies:
+            for row in reply.keyboard:
+                assert all(len(b.data.encode()) <= 64 for b in row)

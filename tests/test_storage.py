@@ -1,0 +1,88 @@
+"""Storage on a real SQLite file: migrations, the inbox, proposals, erasure."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from storage import children, flags, inbox, proposals
+from storage.children import ChildRow
+from storage.db import Database
+
+
+def new_proposal(chat_id: int, update_id: int, district: str = "DHA") -> proposals.NewProposal:
+    return proposals.NewProposal(
+        chat_id=chat_id, forum_year=2023, district=district, topic="injuries",
+        age_band="10-12", gender="female", seen="Suối sâu", proposal="Rào chắn",
+        actors="commune", message="", lang="vi", needs_translation=False,
+        source_update_id=update_id)
+
+
+async def test_migrations_run_once_and_use_wal(tmp_path: Path) -> None:
+    path = tmp_path / "forum.sqlite3"
+    db = await Database.open(path)
+    await db.close()
+    db = await Database.open(path)  # second start: nothing to apply, nothing breaks
+    async with db.connection.execute("SELECT count(*) FROM schema_migrations") as cursor:
+        assert (await cursor.fetchone())[0] == 1
+    await db.close()
+    with sqlite3.connect(path) as raw:
+        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+async def test_inbox_keeps_until_done_and_recognises_redelivery(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "forum.sqlite3")
+    async with db.transaction() as conn:
+        assert await inbox.store(conn, 7, {"update_id": 7, "message": {"text": "chào"}})
+        assert not await inbox.store(conn, 7, {"update_id": 7})
+    assert await inbox.pending(db.connection) == [{"update_id": 7, "message": {"text": "chào"}}]
+    async with db.transaction() as conn:
+        await inbox.mark_done(conn, 7)
+    assert await inbox.pending(db.connection) == []
+    assert await inbox.is_done(db.connection, 7)
+    async with db.connection.execute("SELECT payload FROM inbox") as cursor:
+        assert (await cursor.fetchone())[0] is None  # the child's words are not kept
+    await db.close()
+
+
+async def test_references_count_per_district_and_never_double(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "forum.sqlite3")
+    async with db.transaction() as conn:
+        await children.save(conn, ChildRow(1, "DHA", "10-12", "female", "vi", "{}"))
+        first = await proposals.insert(conn, new_proposal(1, 100))
+        again = await proposals.insert(conn, new_proposal(1, 100))
+        second = await proposals.insert(conn, new_proposal(1, 101))
+        other = await proposals.insert(conn, new_proposal(1, 102, district="KTM"))
+    assert (first, again, second, other) == ("DHA-0001", "DHA-0001", "DHA-0002", "KTM-0001")
+    mine = await proposals.of_child(db.connection, 1)
+    assert [p.ref for p in mine] == ["KTM-0001", "DHA-0002", "DHA-0001"]
+    await db.close()
+
+
+async def test_erase_removes_everything_of_the_child(tmp_path: Path) -> None:
+    path = tmp_path / "forum.sqlite3"
+    db = await Database.open(path)
+    async with db.transaction() as conn:
+        for chat_id in (1, 2):
+            await children.save(conn, ChildRow(chat_id, "DHA", None, None, "vi", "{}"))
+            await proposals.insert(conn, new_proposal(chat_id, 200 + chat_id))
+            await flags.add(conn, chat_id, "DHA", "violence", "danh em", "bố đánh em")
+    async with db.transaction() as conn:
+        await children.erase(conn, 1)
+    await db.close()
+    with sqlite3.connect(path) as raw:
+        for table in ("children", "proposals", "safeguarding_flags"):
+            rows = raw.execute(f"SELECT chat_id FROM {table}").fetchall()
+            assert rows == [(2,)], table
+
+
+async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "forum.sqlite3")
+    try:
+        async with db.transaction() as conn:
+            await children.save(conn, ChildRow(1, "DHA", None, None, "vi", "{}"))
+            raise RuntimeError("crash in the middle")
+    except RuntimeError:
+        pass
+    assert await children.get(db.connection, 1) is None
+    await db.close()
