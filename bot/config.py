@@ -53,7 +53,7 @@ class Config:
     pseudonym_key_env: str = "CHILDFORUM_PSEUDONYM_KEY"
     retention_days: int = 365
     answer_max_chars: int = 800
-    flood_messages: int = 12
+    flood_messages: int = 20
     flood_seconds: float = 10.0
 
     def district(self, code: str) -> District | None:
@@ -165,6 +165,6 @@ def load_config(path: Path | str) -> Config:
         pseudonym_key_env=privacy.get("pseudonym_key_env", str, "CHILDFORUM_PSEUDONYM_KEY"),
         retention_days=privacy.get("retention_days", int, 365),
         answer_max_chars=max_chars,
-        flood_messages=limits.get("flood_messages", int, 12),
+        flood_messages=limits.get("flood_messages", int, 20),
         flood_seconds=limits.get("flood_seconds", float, 10.0),
     )

@@ -1,0 +1,113 @@
+"""End-to-end harness: the real bot as a separate process, talking HTTP to the simulator."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from bot.simulator import BotApiSimulator, SentMessage
+
+ROOT = Path(__file__).resolve().parents[1]
+TOKEN = "123456:TEST-TOKEN"
+
+
+def write_config(path: Path, simulator: BotApiSimulator, database: Path) -> Path:
+    """The example config, pointed at the simulator and a test database."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    text = text.replace('api_base_url = "https://api.telegram.org/bot"',
+                        f'api_base_url = "{simulator.base_url}"')
+    text = text.replace('api_base_file_url = "https://api.telegram.org/file/bot"',
+                        f'api_base_file_url = "{simulator.base_file_url}"')
+    text = text.replace("rate_limit = true", "rate_limit = false")
+    text = text.replace('path = "childforum.sqlite3"', f'path = "{database}"')
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+class BotProcess:
+    """`childforum run` in a child process; killable at any moment."""
+
+    def __init__(self, simulator: BotApiSimulator, config: Path, log: Path) -> None:
+        self.simulator, self.config, self.log = simulator, config, log
+        self.process: asyncio.subprocess.Process | None = None
+
+    async def start(self) -> None:
+        env = {**os.environ, "CHILDFORUM_TOKEN": TOKEN}
+        polls_before = self._polls()
+        with self.log.open("ab") as log:
+            self.process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "handlers.cli", "run", "--config", str(self.config),
+                env=env, stdout=log, stderr=log, cwd=ROOT)
+        process = self.process
+        await self.simulator.wait_until(
+            lambda: self._polls() > polls_before or process.returncode is not None, timeout=30)
+        if process.returncode is not None:
+            raise RuntimeError(f"the bot exited at start:\n{self.log.read_text()[-3000:]}")
+
+    def _polls(self) -> int:
+        return sum(1 for method, _ in self.simulator.requests if method == "getUpdates")
+
+    def kill(self) -> None:
+        """SIGKILL: no clean-up of any kind."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+
+    async def stop(self) -> int:
+        assert self.process is not None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.process.wait(), 15)
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode or 0
+
+
+class Child:
+    """A person in a private chat with the bot."""
+
+    def __init__(self, simulator: BotApiSimulator, user_id: int, language_code: str = "vi") -> None:
+        self.sim, self.user_id, self.language_code = simulator, user_id, language_code
+
+    async def _settle(self) -> list[SentMessage]:
+        await self.sim.wait_idle(quiet=0.15, timeout=20)
+        return self.sim.new_messages(self.user_id)
+
+    async def say(self, text: str) -> list[SentMessage]:
+        self.sim.send_text(self.user_id, text, language_code=self.language_code)
+        return await self._settle()
+
+    async def tap(self, label: str) -> list[SentMessage]:
+        """Press the button whose label starts with `label` on the latest keyboard."""
+        latest = self.latest_keyboard()
+        for found, _ in latest.buttons():
+            if found.startswith(label):
+                self.sim.press_button(self.user_id, found, message_id=latest.message_id)
+                return await self._settle()
+        raise AssertionError(f"no button {label!r} in {latest.buttons()}")
+
+    async def send(self, kind: str) -> list[SentMessage]:
+        getattr(self.sim, f"send_{kind}")(self.user_id)
+        return await self._settle()
+
+    def latest_keyboard(self) -> SentMessage:
+        with_keyboard = [m for m in self.sim.messages(self.user_id) if m.buttons()]
+        assert with_keyboard, "the bot showed no buttons"
+        return with_keyboard[-1]
+
+    async def register(self, district: str = "Huyện Đắk Hà", lang: str = "Tiếng Việt") -> None:
+        await self.say("/start")
+        await self.tap("Em đồng ý")
+        await self.tap("Có, đã đồng ý")
+        await self.tap(district)
+        await self.tap("10-12")
+        await self.tap("Em không muốn nói")
+        await self.tap(lang)
+
+
+def texts(messages: list[SentMessage]) -> str:
+    return "\n".join(m.plain for m in messages)

@@ -1,0 +1,36 @@
+"""The child's journey end to end: the bot process, the simulator, a real database file."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.simulator import BotApiSimulator
+from tests.e2e import BotProcess, Child, texts
+
+
+async def test_a_child_sends_a_proposal(simulator: BotApiSimulator, bot: BotProcess,
+                                        database: Path) -> None:
+    child = Child(simulator, 501)
+    welcome = texts(await child.say("/start"))
+    assert "111" in welcome and "Children's Forum" in welcome
+    await child.tap("Em đồng ý")
+    await child.tap("Có, đã đồng ý")
+    for label in ("Huyện Đắk Hà", "10-12", "Bạn nữ", "Tiếng Việt"):
+        await child.tap(label)
+    await child.tap("2.")
+    await child.say("Suối gần trường rất sâu, mùa mưa nước chảy xiết")
+    await child.say("Làm rào chắn và dạy bơi cho học sinh")
+    await child.tap("Xã")
+    await child.tap("✔️")
+    review = texts(await child.tap("⏭"))
+    assert "Suối gần trường rất sâu" in review and "Xã, phường" in review
+    thanks = texts(await child.tap("✅"))
+    assert "DHA-0001" in thanks
+    with sqlite3.connect(database) as db:
+        row = db.execute("SELECT ref, district, topic, seen, actors, lang, status FROM proposals"
+                         ).fetchone()
+    assert row == ("DHA-0001", "DHA", "injuries", "Suối gần trường rất sâu, mùa mưa nước chảy xiết",
+                   "commune", "vi", "pending")
+    mine = texts(await child.say("/my"))
+    assert "DHA-0001" in mine and "đang chờ duyệt" in mine
