@@ -1,0 +1,130 @@
+"""Every input a person can send gets a clear, kind answer, and nothing is lost or half-stored."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.simulator import BotApiSimulator
+from tests.e2e import BotProcess, Child, texts
+
+
+async def start_topic(simulator: BotApiSimulator, user_id: int) -> Child:
+    child = Child(simulator, user_id)
+    await child.register()
+    await child.tap("3.")
+    return child
+
+
+async def test_non_text_where_text_is_expected(simulator: BotApiSimulator,
+                                               bot: BotProcess) -> None:
+    child = await start_topic(simulator, 701)
+    for kind in ("sticker", "photo", "voice", "location", "contact"):
+        answer = texts(await child.send(kind))
+        assert "chỉ đọc được chữ" in answer and "câu 1/4" in answer, kind
+
+
+async def test_bad_text_is_explained_and_nothing_half_stored(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    child = await start_topic(simulator, 702)
+    assert "chưa viết gì" in texts(await child.say("   \u200b  "))
+    too_long = texts(await child.say("a" * 10_000))
+    assert "10000" in too_long and "800" in too_long
+    assert "biểu tượng" in texts(await child.say("😀😀🎉"))
+    with sqlite3.connect(database) as db:
+        state = db.execute("SELECT state FROM children WHERE chat_id = 702").fetchone()[0]
+    assert '"answers": {}' in state
+
+
+async def test_markup_and_invisible_characters_are_echoed_safely(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    child = await start_topic(simulator, 703)
+    tricky = "<b>đậm</b> & <3 *sao* _gạch_ `code` [link](x) \u200bẩn \u202edảo"
+    await child.say(tricky)
+    await child.say("Dạy kỹ năng an toàn 😊")
+    await child.tap("Gia đình")
+    await child.tap("✔️")
+    review = texts(await child.tap("⏭"))
+    assert "<b>đậm</b> & <3 *sao* _gạch_ `code` [link](x) ẩn dảo" in review
+    await child.tap("✅")
+    with sqlite3.connect(database) as db:
+        seen = db.execute("SELECT seen FROM proposals").fetchone()[0]
+    assert seen == "<b>đậm</b> & <3 *sao* _gạch_ `code` [link](x) ẩn dảo"
+
+
+async def test_text_where_a_button_is_expected(simulator: BotApiSimulator,
+                                               bot: BotProcess) -> None:
+    child = Child(simulator, 704)
+    await child.say("/start")
+    await child.tap("Em đồng ý")
+    await child.tap("Có, đã đồng ý")
+    assert "bấm một nút" in texts(await child.say("huyện của em ở xa lắm"))
+    asked_age = texts(await child.say("dak ha"))  # a typed choice, tone marks optional
+    assert "bao nhiêu tuổi" in asked_age
+
+
+async def test_commands_mid_flow_keep_the_draft(simulator: BotApiSimulator,
+                                                bot: BotProcess) -> None:
+    child = await start_topic(simulator, 705)
+    await child.say("Người lạ nhắn tin làm quen")
+    assert "/delete" in texts(await child.say("/help"))
+    assert "câu 2/4" in texts(await child.say("/start"))
+    assert "chưa gửi ý kiến nào" in texts(await child.say("/my"))
+    assert "không biết lệnh này" in texts(await child.say("/abracadabra"))
+    assert "câu 2/4" in texts(simulator.messages(705)[-1:])
+
+
+async def test_old_and_forged_buttons(simulator: BotApiSimulator, bot: BotProcess) -> None:
+    child = Child(simulator, 706)
+    await child.register()
+    menu = child.latest_keyboard()
+    old_data = menu.buttons()[0][1]
+    await child.tap("3.")
+    simulator.press(706, menu.message_id, old_data)
+    assert "tin nhắn cũ" in texts(await child._settle())
+    simulator.press(706, menu.message_id, "9|delete|yes")
+    assert "tin nhắn cũ" in texts(await child._settle())
+    simulator.press(706, 999_999, "totally-forged")
+    assert "không hiểu nút" in texts(await child._settle())
+    assert len(simulator.callback_answers) >= 3  # every press stops its spinner
+
+
+async def test_group_chats_are_pointed_to_a_private_chat(simulator: BotApiSimulator,
+                                                         bot: BotProcess,
+                                                         database: Path) -> None:
+    simulator.send_text(707, "/start", chat_id=-100123, chat_type="supergroup")
+    simulator.send_text(707, "em muốn góp ý", chat_id=-100123, chat_type="supergroup")
+    await simulator.wait_idle(quiet=0.2)
+    replies = simulator.new_messages(-100123)
+    assert len(replies) == 1 and "t.me/childforum_bot" in replies[0].plain
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM children").fetchone()[0] == 0
+
+
+async def test_flooding_is_answered_once(simulator: BotApiSimulator, bot: BotProcess) -> None:
+    child = await start_topic(simulator, 708)
+    for n in range(40):
+        simulator.send_text(708, f"tin {n}")
+    await child._settle()
+    floods = [m for m in simulator.messages(708) if "gửi nhanh quá" in m.plain]
+    assert len(floods) == 1
+
+
+async def test_edited_message_is_explained(simulator: BotApiSimulator, bot: BotProcess) -> None:
+    child = await start_topic(simulator, 709)
+    sent = simulator.send_text(709, "Người lạ xin ảnh")
+    await child._settle()
+    simulator.edit_text(709, sent["message"]["message_id"], "Người lạ xin số điện thoại")
+    assert "sửa ở bước xem lại" in texts(await child._settle())
+
+
+async def test_a_disclosure_gets_111_and_is_flagged_not_stored(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    child = await start_topic(simulator, 710)
+    reply = texts(await child.say("Bố em hay đánh em mỗi khi say rượu"))
+    assert "111" in reply and "câu 1/4" in reply
+    with sqlite3.connect(database) as db:
+        flags = db.execute("SELECT district, text FROM safeguarding_flags").fetchall()
+        state = db.execute("SELECT state FROM children").fetchone()[0]
+    assert flags == [("DHA", "Bố em hay đánh em mỗi khi say rượu")]
+    assert "say rượu" not in state
