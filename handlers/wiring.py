@@ -47,7 +47,7 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
         .concurrent_updates(ChatOrderedProcessor())
     )
     if config.rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     flood = FloodGuard(config.flood_messages, config.flood_seconds)
     ChildHandlers(inbox, Conversations(db, catalog, config), catalog, flood).register(application)

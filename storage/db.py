@@ -44,6 +44,8 @@ class Database:
         # only a power cut can lose the last commits.
         await connection.execute("PRAGMA synchronous = NORMAL")
         await connection.execute("PRAGMA foreign_keys = ON")
+        # Erased data is overwritten, not left in free pages of the file.
+        await connection.execute("PRAGMA secure_delete = ON")
         await connection.execute("PRAGMA busy_timeout = 5000")
         database = cls(connection)
         await database._migrate()
