@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.request import BaseRequest
 
 from bot.catalog import Catalog, load_catalog
 from bot.config import Config
 from bot.conversation import Conversations
 from bot.flood import FloodGuard
 from bot.inbox import Inbox
+from bot.language import tag_language
 from handlers.child import ChildHandlers
 from handlers.durable import ChatOrderedProcessor, DurableQueue
 from storage.db import Database
@@ -32,8 +35,12 @@ class BotServer:
 
 
 async def open_bot(config: Config, token: str, *, base_url: str | None = None,
-                   base_file_url: str | None = None) -> BotServer:
-    """Open the database and build the Application with every handler registered."""
+                   base_file_url: str | None = None,
+                   request: BaseRequest | None = None) -> BotServer:
+    """Open the database and build the Application with every handler registered.
+
+    `request` replaces the HTTP client (benchmarks pass an in-process one).
+    """
     db = await Database.open(config.database_path)
     catalog = load_catalog(config)
     inbox = Inbox(db)
@@ -46,6 +53,8 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
         .update_queue(queue)
         .concurrent_updates(ChatOrderedProcessor())
     )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
     if config.rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
@@ -60,7 +69,23 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
                 parse_mode=ParseMode.HTML)
 
     application.add_error_handler(on_error)
+    _schedule_housekeeping(application, inbox, flood)
     return BotServer(application, db, queue, catalog)
+
+
+def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: ignore[type-arg]
+                           flood: FloodGuard) -> None:
+    """Forget handled update ids after a week and idle flood counters after a while."""
+    assert application.job_queue is not None
+
+    async def prune_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await inbox.prune(keep_days=7)
+
+    async def forget_idle(context: ContextTypes.DEFAULT_TYPE) -> None:
+        flood.forget_idle(time.monotonic())
+
+    application.job_queue.run_repeating(prune_inbox, interval=24 * 3600, first=60)
+    application.job_queue.run_repeating(forget_idle, interval=300, first=300)
 
 
 async def _set_commands(server: BotServer) -> None:
@@ -77,6 +102,7 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
     try:
         async with application:
             await _set_commands(server)
+            tag_language("chào em")  # load langdetect's profiles now, not on a child's message
             replayed = await server.queue.replay(application.bot)
             if replayed:
                 log.info("Replaying %d updates received before the last stop", replayed)

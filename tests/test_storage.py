@@ -86,3 +86,19 @@ async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
         pass
     assert await children.get(db.connection, 1) is None
     await db.close()
+
+
+async def test_inbox_prune_forgets_only_old_handled_updates(tmp_path: Path) -> None:
+    db = await Database.open(tmp_path / "forum.sqlite3")
+    async with db.transaction() as conn:
+        for update_id in (1, 2, 3):
+            await inbox.store(conn, update_id, {"update_id": update_id})
+        await inbox.mark_done(conn, 1)
+        await inbox.mark_done(conn, 2)
+        await conn.execute("UPDATE inbox SET done_at = '2020-01-01T00:00:00+00:00'"
+                           " WHERE update_id = 1")
+    async with db.transaction() as conn:
+        await inbox.prune(conn, "2021-01-01T00:00:00+00:00")
+    async with db.connection.execute("SELECT update_id FROM inbox ORDER BY 1") as cursor:
+        assert [row[0] async for row in cursor] == [2, 3]
+    await db.close()
