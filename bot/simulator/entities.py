@@ -132,6 +132,9 @@ def _html_attribute(text: str, i: int, tag: str, offset: int, out: dict[str, str
     if not name:
         raise EntityError(f'Empty attribute name in the tag "{tag}" at byte offset {offset}')
     i = _skip_spaces(text, i)
+    if tag == "blockquote" and name == "expandable" and text[i : i + 1] != "=":
+        out[name] = ""  # the one attribute Telegram accepts without a value
+        return i
     if i >= len(text) or text[i] != "=":
         raise EntityError(
             f'Expected equal sign in declaration of an attribute of the tag "{tag}" '
@@ -177,7 +180,9 @@ def _html_end_tag(text: str, begin: int, stack: list[str]) -> int:
 
 
 def _reserved(char: str) -> EntityError:
-    return EntityError(f"Character '{char}' is reserved and must be escaped with the preceding '\\'")
+    return EntityError(
+        f"Character '{char}' is reserved and must be escaped with the preceding '\\'"
+    )
 
 
 def _mdv2_opener(text: str, i: int) -> tuple[str, int]:
@@ -194,6 +199,8 @@ def _mdv2_opener(text: str, i: int) -> tuple[str, int]:
         if text.startswith("```", i):
             end = i + 3
             while end < len(text) and not text[end].isspace() and text[end] != "`":
+                end += 1
+            if text.startswith("\n", end):  # the language line's newline is not shown
                 end += 1
             return "Pre", end
         return "Code", i + 1

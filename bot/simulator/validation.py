@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 from importlib import resources
 from typing import Any
 
@@ -104,7 +105,7 @@ def load_spec() -> Spec:
         version=raw["version"],
         methods={name: _fields(m["fields"]) for name, m in raw["methods"].items()},
         types={name: _fields(t.get("fields", [])) for name, t in raw["types"].items()},
-        subtypes={name: tuple(t["subtypes"]) for name, t in raw["types"].items() if "subtypes" in t},
+        subtypes={n: tuple(t["subtypes"]) for n, t in raw["types"].items() if "subtypes" in t},
         other_methods=frozenset(name.lower() for name in raw["other_methods"]),
         lower_names={name.lower(): name for name in raw["methods"]},
     )
@@ -158,6 +159,9 @@ def check_value(value: Any, types: tuple[str, ...], path: str) -> str | None:
         if problem is None:
             return None
         problems.append(problem)
+    deepest = max(problems, key=lambda problem: len(problem.partition(":")[0]))
+    if len(deepest.partition(":")[0]) > len(path):
+        return deepest  # the value has the shape of that type, but a wrong field
     return problems[0] if len(problems) == 1 else f"{path}: expected {' or '.join(types)}"
 
 
@@ -192,19 +196,24 @@ def _check_object(value: Any, type_name: str, path: str) -> str | None:
         problems = [_check_object(value, sub, path) for sub in subtypes]
         if None in problems:
             return None
-        return next((p for p in problems if "must be" not in p), problems[0])
+        relevant = [p for p in problems if p is not None and "must be" not in p]
+        return relevant[0] if relevant else f"{path}: unknown kind of {type_name}"
     fields = spec.types.get(type_name)
     if not fields:
         return None  # an empty object type such as CallbackGame
     return check_fields(value, fields, path, type_name)
 
 
-def check_fields(value: dict[str, Any], fields: dict[str, Field], path: str, what: str) -> str | None:
+def check_fields(
+    value: dict[str, Any], fields: dict[str, Field], path: str, what: str
+) -> str | None:
     """Check an object's (or a request's) fields: unknown, missing, discriminator, types."""
     prefix = f"{path}." if path else ""
     for name in value:
         if name not in fields:
-            return f"{prefix}{name}: unknown field of {what}" if path else f"unknown parameter {name}"
+            return (
+                f"{path}.{name}: unknown field of {what}" if path else f"unknown parameter {name}"
+            )
     for field in fields.values():
         if field.name not in value:
             if field.required:
@@ -229,15 +238,8 @@ def validate_request(method: str, params: dict[str, Any]) -> None:
         raise bad_request(problem)
     _check_text(params)
     _check_markup(params.get("reply_markup"))
-    limits = {
-        "answerCallbackQuery": _check_callback_answer,
-        "setMyCommands": _check_commands,
-        "sendChatAction": _check_chat_action,
-        "setMyDescription": lambda p: _check_length(p, "description", 512),
-        "setMyShortDescription": lambda p: _check_length(p, "short_description", 120),
-    }
-    if method in limits:
-        limits[method](params)
+    if method in _LIMITS:
+        _LIMITS[method](params)
 
 
 def parsed_text(text: str, parse_mode: str | None) -> str:
@@ -316,3 +318,12 @@ def _check_chat_action(params: dict[str, Any]) -> None:
 def _check_length(params: dict[str, Any], name: str, limit: int) -> None:
     if len(params.get(name, "")) > limit:
         raise bad_request(f"{name} is too long")
+
+
+_LIMITS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "answerCallbackQuery": _check_callback_answer,
+    "setMyCommands": _check_commands,
+    "sendChatAction": _check_chat_action,
+    "setMyDescription": partial(_check_length, name="description", limit=512),
+    "setMyShortDescription": partial(_check_length, name="short_description", limit=120),
+}
