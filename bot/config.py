@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from bot.roles import StaffMember, parse_staff
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 
@@ -55,6 +57,7 @@ class Config:
     answer_max_chars: int = 800
     flood_messages: int = 20
     flood_seconds: float = 10.0
+    staff: tuple[StaffMember, ...] = ()
 
     def district(self, code: str) -> District | None:
         return next((d for d in self.districts if d.code == code), None)
@@ -142,9 +145,11 @@ def load_config(path: Path | str) -> Config:
     max_chars = limits.get("answer_max_chars", int, 800)
     if not 20 <= max_chars <= 1200:
         raise limits.fail("answer_max_chars", "must be between 20 and 1200")
+    districts = _districts(root)
     return Config(
         source=source,
-        districts=_districts(root),
+        districts=districts,
+        staff=parse_staff(data.get("staff", []), str(source), {d.code for d in districts}),
         database_path=_resolve(source, storage.get("path", str, "childforum.sqlite3")),
         forum_year=forum.get("year", int, 2023),
         province=forum.get("province", str, "Kon Tum"),

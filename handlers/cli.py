@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
+from bot.simulator import BotApiSimulator
+from bot.simulator.terminal import chat_in_terminal
 from handlers.wiring import open_bot, serve
 
 SIMULATOR_TOKEN = "123456:SIMULATOR"
@@ -42,10 +44,6 @@ async def _run(config: Config) -> int:
 
 
 async def _simulate(config: Config) -> int:
-    from bot.simulator.terminal import chat_in_terminal
-
-    from bot.simulator import BotApiSimulator
-
     simulator = BotApiSimulator()
     await simulator.start()
     server = await open_bot(config, SIMULATOR_TOKEN, base_url=simulator.base_url,

@@ -1,0 +1,223 @@
+"""Moderation of proposals: the queue, versioned status and text changes, flags, counts.
+
+Every change is `UPDATE ... WHERE id = ? AND version = ?`: of two moderators acting on the same
+version exactly one changes the row; the other gets None and reads who acted from the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+import aiosqlite
+
+from storage.db import utc_now
+
+# Columns a moderator may rewrite (free text a child or facilitator typed).
+EDITABLE_FIELDS = ("seen", "proposal", "message", "school", "commune")
+
+_ITEM_COLUMNS = (
+    "p.id, p.ref, p.version, p.status, p.district, p.topic, p.age_band, p.gender, p.lang,"
+    " p.needs_translation, p.seen, p.proposal, p.actors, p.message, p.is_group, p.group_size,"
+    " p.group_age_range, p.school, p.commune, p.created_at,"
+    " COALESCE(p.facilitator_chat_id, p.chat_id), COALESCE(c.lang, 'vi')"
+)
+
+
+@dataclass(frozen=True)
+class ProposalRow:
+    id: int
+    ref: str
+    version: int
+    status: str
+    district: str
+    topic: str
+    age_band: str | None
+    gender: str | None
+    lang: str
+    needs_translation: bool
+    seen: str
+    proposal: str
+    actors: str
+    message: str
+    is_group: bool
+    group_size: int | None
+    group_age_range: str | None
+    school: str | None
+    commune: str | None
+    created_at: str
+    # Whom to tell about a decision (the child, or a group's facilitator), in which language.
+    notify_chat_id: int | None
+    notify_lang: str
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    id: int
+    district: str | None
+    category: str
+    text: str
+    created_at: str
+    proposal_id: int | None
+    flagged_by: int | None
+    handled_by: int | None
+    handled_at: str | None
+
+
+@dataclass(frozen=True)
+class CountRow:
+    district: str
+    topic: str
+    status: str
+    age_band: str | None
+    gender: str | None
+    is_group: bool
+    count: int
+
+
+def _row(values: aiosqlite.Row) -> ProposalRow:
+    row = list(values)
+    row[9], row[14] = bool(row[9]), bool(row[14])
+    return ProposalRow(*row)
+
+
+async def get(db: aiosqlite.Connection, proposal_id: int) -> ProposalRow | None:
+    async with db.execute(
+        f"SELECT {_ITEM_COLUMNS} FROM proposals p LEFT JOIN children c ON c.chat_id = p.chat_id"
+        " WHERE p.id = ?",
+        (proposal_id,),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return _row(row) if row else None
+
+
+def _pending_ids(districts: Collection[str] | None,
+                 skip: Collection[int]) -> tuple[str, list[int | str]]:
+    """A query for the oldest pending id: one indexed LIMIT 1 per district, merged."""
+    excluded = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
+    one = f"SELECT id FROM proposals WHERE status = 'pending'{{}}{excluded} ORDER BY id LIMIT 1"
+    if districts is None:
+        return one.format(""), list(skip)
+    codes = sorted(districts)
+    parts = " UNION ALL ".join(
+        f"SELECT * FROM ({one.format(' AND district = ?')})" for _ in codes)
+    params: list[int | str] = []
+    for code in codes:
+        params += [code, *skip]
+    return f"SELECT min(id) FROM ({parts})", params
+
+
+async def oldest_pending(db: aiosqlite.Connection, districts: Collection[str] | None,
+                         skip: Collection[int] = ()) -> ProposalRow | None:
+    """The oldest pending proposal in `districts` (None: the whole province), minus `skip`."""
+    if districts is not None and not districts:
+        return None
+    query, params = _pending_ids(districts, skip)
+    async with db.execute(query, params) as cursor:
+        row = await cursor.fetchone()
+    return await get(db, row[0]) if row and row[0] is not None else None
+
+
+async def pending_count(db: aiosqlite.Connection, districts: Collection[str] | None) -> int:
+    if districts is None:
+        query, params = "SELECT count(*) FROM proposals WHERE status = 'pending'", []
+    else:
+        marks = ", ".join("?" * len(districts))
+        query = f"SELECT count(*) FROM proposals WHERE status = 'pending' AND district IN ({marks})"
+        params = sorted(districts)
+    async with db.execute(query, params) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def decide(db: aiosqlite.Connection, proposal_id: int, version: int, status: str,
+                 by: int, reason: str | None = None, note: str | None = None) -> int | None:
+    """Set the status if the row is still at `version`; the new version, or None if it moved."""
+    async with db.execute(
+        "UPDATE proposals SET status = ?, reject_reason = ?, reject_note = ?, moderated_by = ?,"
+        " moderated_at = ?, updated_at = ?, version = version + 1"
+        " WHERE id = ? AND version = ? RETURNING version",
+        (status, reason, note, by, now := utc_now(), now, proposal_id, version),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+async def rewrite(db: aiosqlite.Connection, proposal_id: int, version: int, field: str,
+                  text: str) -> int | None:
+    """Replace one text field if the row is still at `version`; the new version or None."""
+    if field not in EDITABLE_FIELDS:
+        raise ValueError(f"not an editable field: {field!r}")
+    async with db.execute(
+        f"UPDATE proposals SET {field} = ?, updated_at = ?, version = version + 1"
+        " WHERE id = ? AND version = ? RETURNING version",
+        (text, utc_now(), proposal_id, version),
+    ) as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+async def add_flag(db: aiosqlite.Connection, item: ProposalRow, text: str, flagged_by: int) -> int:
+    """A moderator's safeguarding flag on a proposal: its text goes to the safeguarding list.
+
+    The flag keeps the sender's chat id (0 if none is known) so that their erasure removes it.
+    """
+    cursor = await db.execute(
+        "INSERT INTO safeguarding_flags (chat_id, district, category, matched, text, created_at,"
+        " proposal_id, flagged_by) VALUES (?, ?, 'moderator', '', ?, ?, ?, ?)",
+        (item.notify_chat_id or 0, item.district, text, utc_now(), item.id, flagged_by),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+_FLAG_COLUMNS = (
+    "id, district, category, text, created_at, proposal_id, flagged_by, handled_by, handled_at"
+)
+
+
+async def open_flags(db: aiosqlite.Connection, districts: Collection[str] | None,
+                     limit: int = 20) -> list[FlagRow]:
+    """Unhandled flags, oldest first, in `districts` (None: all) plus those of unknown district."""
+    where = "handled_at IS NULL"
+    params: list[str | int] = []
+    if districts is not None:
+        where += f" AND (district IS NULL OR district IN ({', '.join('?' * len(districts))}))"
+        params = sorted(districts)
+    async with db.execute(
+        f"SELECT {_FLAG_COLUMNS} FROM safeguarding_flags WHERE {where} ORDER BY id LIMIT ?",
+        (*params, limit),
+    ) as cursor:
+        return [FlagRow(*row) async for row in cursor]
+
+
+async def flag(db: aiosqlite.Connection, flag_id: int) -> FlagRow | None:
+    async with db.execute(
+        f"SELECT {_FLAG_COLUMNS} FROM safeguarding_flags WHERE id = ?", (flag_id,)
+    ) as cursor:
+        row = await cursor.fetchone()
+    return FlagRow(*row) if row else None
+
+
+async def handle_flag(db: aiosqlite.Connection, flag_id: int, by: int, note: str) -> bool:
+    """Mark a flag handled; False when someone already had."""
+    cursor = await db.execute(
+        "UPDATE safeguarding_flags SET handled_at = ?, handled_by = ?, note = ?"
+        " WHERE id = ? AND handled_at IS NULL",
+        (utc_now(), by, note, flag_id),
+    )
+    return cursor.rowcount == 1
+
+
+async def counts(db: aiosqlite.Connection, districts: Collection[str] | None) -> list[CountRow]:
+    """Proposals counted by every dimension /stats shows, from the covering index."""
+    where, params = "", []
+    if districts is not None:
+        where = f" WHERE district IN ({', '.join('?' * len(districts))})"
+        params = sorted(districts)
+    async with db.execute(
+        "SELECT district, topic, status, age_band, gender, is_group, count(*) FROM proposals"
+        f"{where} GROUP BY district, topic, status, age_band, gender, is_group",
+        params,
+    ) as cursor:
+        return [CountRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) async for r in cursor]

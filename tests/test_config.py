@@ -1,0 +1,45 @@
+"""Config validation: errors name the file and the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_example_config_loads_kon_tums_ten_districts() -> None:
+    config = load_config(ROOT / "config.example.toml")
+    assert len(config.districts) == 10
+    assert config.district("DHA") is not None and config.district("DHA").name == "Huyện Đắk Hà"
+    assert config.database_path.is_absolute() or config.database_path.parent == ROOT
+    assert {member.role for member in config.staff} == {"admin", "moderator"}
+
+
+@pytest.mark.parametrize("change,key", [
+    (('mode = "polling"', 'mode = "carrier-pigeon"'), "[bot.mode]"),
+    (("answer_max_chars = 800", "answer_max_chars = 5"), "[limits.answer_max_chars]"),
+    (("year = 2023", 'year = "2023"'), "[forum.year]"),
+    (('code = "DGL"', 'code = "KTM"'), "[districts]"),
+    (('role = "admin"', 'role = "king"'), "[staff[0].role]"),
+])
+def test_errors_name_the_file_and_the_key(tmp_path: Path, change: tuple[str, str],
+                                          key: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text((ROOT / "config.example.toml").read_text(encoding="utf-8")
+                    .replace(*change), encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert str(path) in str(error.value) and key in str(error.value)
+
+
+def test_a_missing_file_and_broken_toml_are_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="file not found"):
+        load_config(tmp_path / "nope.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[bot\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)

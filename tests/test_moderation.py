@@ -1,0 +1,401 @@
+"""The moderation service on a real SQLite file: queue, decisions, races, audit, invites, stats."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.moderation import (
+    ChildNotice,
+    Conflict,
+    Done,
+    Granted,
+    Handled,
+    Invite,
+    Joined,
+    Moderation,
+    QueueItem,
+    Refused,
+    Stats,
+    button_data,
+    parse_button,
+)
+from bot.roles import PROVINCE, Scope, StaffMember
+from storage import children, flags, proposals
+from storage.children import ChildRow
+from storage.db import Database
+from storage.export_rows import EXPORTABLE_STATUSES
+from tests.test_storage import new_proposal
+
+KNOWN = {"DHA", "KTM", "STY"}
+ADMIN, MOD_DHA, MOD_DHA2, MOD_KTM, GUARD, OFFICER, NOBODY = 1, 2, 3, 4, 5, 6, 99
+STAFF = (
+    StaffMember(ADMIN, "admin", PROVINCE),
+    StaffMember(MOD_DHA, "moderator", Scope.of({"DHA"})),
+    StaffMember(MOD_DHA2, "moderator", Scope.of({"DHA"})),
+    StaffMember(MOD_KTM, "moderator", Scope.of({"KTM"})),
+    StaffMember(GUARD, "safeguarding", Scope.of({"DHA"})),
+    StaffMember(OFFICER, "officer", Scope.of({"DHA", "KTM"})),
+)
+
+
+def reason(result: object) -> str:
+    """Why a call was refused (fails when it was not)."""
+    assert isinstance(result, Refused), result
+    return result.reason
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = datetime(2023, 5, 1, 8, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "forum.sqlite3"
+
+
+@pytest.fixture
+async def db(path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(path)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def service(db: Database, clock: Clock) -> Moderation:
+    return Moderation(db, STAFF, KNOWN, clock)
+
+
+async def submit(db: Database, chat_id: int, district: str, update_id: int, *,
+                 lang: str = "vi") -> int:
+    """A child's proposal, as the conversation stores it; returns its id."""
+    async with db.transaction() as conn:
+        await children.save(conn, ChildRow(chat_id, district, "10-12", "female", lang, "{}"))
+        ref = await proposals.insert(conn, new_proposal(chat_id, update_id, district))
+        async with conn.execute("SELECT id FROM proposals WHERE ref = ?", (ref,)) as cursor:
+            row = await cursor.fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def next_item(service: Moderation, user_id: int, skip: frozenset[int] = frozenset()
+                    ) -> QueueItem:
+    item = await service.next_pending(user_id, skip)
+    assert isinstance(item, QueueItem)
+    return item
+
+
+async def audit_actions(service: Moderation) -> list[tuple[int, str, int | None]]:
+    entries = await service.audit(ADMIN, limit=100)
+    assert isinstance(entries, list)
+    return [(e.actor_user_id, e.action, e.item_id) for e in reversed(entries)]
+
+
+async def test_queue_is_oldest_first_within_the_moderators_districts(
+        db: Database, service: Moderation) -> None:
+    first = await submit(db, 10, "DHA", 1)
+    ktm = await submit(db, 11, "KTM", 2)
+    second = await submit(db, 12, "DHA", 3)
+    item = await next_item(service, MOD_DHA)
+    assert (item.id, item.district, item.topic, item.age_band, item.lang, item.remaining) == (
+        first, "DHA", "injuries", "10-12", "vi", 2)
+    assert (item.seen, item.proposal, item.is_group, item.version) == (
+        "Suối sâu", "Rào chắn", False, 0)
+    assert (await next_item(service, MOD_DHA, frozenset({first}))).id == second
+    assert await service.next_pending(MOD_DHA, frozenset({first, second})) is None
+    assert (await next_item(service, MOD_KTM)).id == ktm
+    assert (await next_item(service, ADMIN)).id == first
+
+
+async def test_non_staff_and_other_roles_get_no_queue(service: Moderation) -> None:
+    assert await service.next_pending(NOBODY) == Refused("not_staff")
+    assert await service.next_pending(OFFICER) == Refused("forbidden")
+
+
+async def test_approve_tells_the_child_and_moves_the_version(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1, lang="en")
+    done = await service.approve(MOD_DHA, pid, 0)
+    assert done == Done(pid, "DHA-0001", "approve", 1,
+                        ChildNotice(10, "en", "DHA-0001", "approved"))
+    mine = await proposals.of_child(db.connection, 10)
+    assert mine[0].status == "approved"
+    assert await service.next_pending(MOD_DHA) is None
+
+
+async def test_reject_needs_a_known_reason_and_a_note_for_other(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    assert reason(await service.reject(MOD_DHA, pid, 0, "boring")) == "invalid"
+    assert await service.reject(MOD_DHA, pid, 0, "other") == Refused("note_required")
+    assert await service.reject(MOD_DHA, pid, 0, "other", "   ") == Refused("note_required")
+    done = await service.reject(MOD_DHA, pid, 0, "other", " Đã có ở xã ")
+    assert isinstance(done, Done)
+    assert done.notice == ChildNotice(10, "vi", "DHA-0001", "rejected", "other", "Đã có ở xã")
+    pid2 = await submit(db, 11, "DHA", 2)
+    done = await service.reject(MOD_DHA, pid2, 0, "duplicate")
+    assert isinstance(done, Done) and done.notice is not None
+    assert (done.notice.reason, done.notice.note) == ("duplicate", None)
+
+
+async def test_edit_keeps_the_original_only_in_the_audit_trail(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    done = await service.edit(MOD_DHA, pid, 0, "proposal", "Rào chắn quanh suối")
+    assert done == Done(pid, "DHA-0001", "edit", 1)
+    item = await next_item(service, MOD_DHA)
+    assert (item.proposal, item.version) == ("Rào chắn quanh suối", 1)
+    entries = await service.audit(MOD_DHA)
+    assert isinstance(entries, list)
+    assert (entries[0].action, entries[0].before, entries[0].after) == (
+        "edit", "Rào chắn", "Rào chắn quanh suối")
+    assert reason(await service.edit(MOD_DHA, pid, 1, "chat_id", "x")) == "invalid"
+    assert reason(await service.edit(MOD_DHA, pid, 1, "seen", "  ")) == "invalid"
+    assert isinstance(await service.approve(MOD_DHA, pid, 1), Done)
+
+
+async def test_flag_moves_it_to_the_safeguarding_list_and_out_of_exports(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    done = await service.flag_safeguarding(MOD_DHA, pid, 0)
+    assert isinstance(done, Done) and done.notice is None
+    assert await service.next_pending(MOD_DHA) is None
+    assert await service.safeguarding_list(MOD_DHA) == Refused("forbidden")
+    listed = await service.safeguarding_list(GUARD)
+    assert isinstance(listed, list) and len(listed) == 1
+    assert (listed[0].proposal_id, listed[0].flagged_by, listed[0].category) == (
+        pid, MOD_DHA, "moderator")
+    assert "Rào chắn" in listed[0].text
+    exportable = "', '".join(EXPORTABLE_STATUSES)
+    async with db.connection.execute(
+            f"SELECT count(*) FROM proposals WHERE status IN ('{exportable}')") as cursor:
+        assert tuple(await cursor.fetchone() or ()) == (0,)
+
+
+async def test_safeguarding_staff_mark_flags_handled_once(
+        db: Database, service: Moderation) -> None:
+    async with db.transaction() as conn:
+        await children.save(conn, ChildRow(10, "DHA", None, None, "vi", "{}"))
+        in_dha = await flags.add(conn, 10, "DHA", "violence", "đánh", "bố đánh em")
+        unknown = await flags.add(conn, 11, None, "violence", "đánh", "bị đánh")
+        in_ktm = await flags.add(conn, 12, "KTM", "violence", "đánh", "bị đánh")
+    listed = await service.safeguarding_list(GUARD)
+    assert isinstance(listed, list)
+    assert [f.id for f in listed] == [in_dha, unknown]  # unknown district: every duty holder
+    assert await service.mark_handled(GUARD, in_ktm, "ok") == Refused("forbidden")
+    assert await service.mark_handled(GUARD, in_dha, " ") == Refused("note_required")
+    assert await service.mark_handled(GUARD, in_dha, "gọi 111") == Handled(in_dha)
+    again = await service.mark_handled(ADMIN, in_dha, "cũng gọi")
+    assert isinstance(again, Conflict) and again.by_user_id == GUARD
+    listed = await service.safeguarding_list(GUARD)
+    assert isinstance(listed, list) and [f.id for f in listed] == [unknown]
+
+
+async def test_skip_changes_nothing(db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    assert await service.skip(MOD_DHA, pid, 0) == Done(pid, "DHA-0001", "skip", 0)
+    assert (await next_item(service, MOD_DHA)).version == 0
+    assert await audit_actions(service) == []
+
+
+async def test_two_moderators_race_and_exactly_one_wins(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    results = await asyncio.gather(service.approve(MOD_DHA, pid, 0),
+                                   service.reject(MOD_DHA2, pid, 0, "off_topic"))
+    winners = [r for r in results if isinstance(r, Done)]
+    losers = [r for r in results if isinstance(r, Conflict)]
+    assert len(winners) == 1 and len(losers) == 1
+    winner_id = MOD_DHA if winners[0].action == "approve" else MOD_DHA2
+    assert (losers[0].by_user_id, losers[0].action) == (winner_id, winners[0].action)
+    assert losers[0].at is not None
+    assert len(await audit_actions(service)) == 1
+
+
+async def test_two_services_on_one_file_race_too(path: Path, db: Database) -> None:
+    """Two processes' worth of connections: BEGIN IMMEDIATE + version still let one win."""
+    pid = await submit(db, 10, "DHA", 1)
+    other_db = await Database.open(path)
+    try:
+        first, second = Moderation(db, STAFF, KNOWN), Moderation(other_db, STAFF, KNOWN)
+        results = await asyncio.gather(first.approve(MOD_DHA, pid, 0),
+                                       second.flag_safeguarding(MOD_DHA2, pid, 0))
+    finally:
+        await other_db.close()
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "Done"]
+
+
+async def test_pressing_twice_does_nothing_the_second_time(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    assert isinstance(await service.approve(MOD_DHA, pid, 0), Done)
+    again = await service.approve(MOD_DHA, pid, 0)
+    assert isinstance(again, Conflict) and (again.by_user_id, again.action) == (MOD_DHA, "approve")
+    assert await service.reject(MOD_DHA, pid, 1, "duplicate") == Refused("wrong_status")
+    assert len(await audit_actions(service)) == 1
+
+
+async def test_district_and_revocation_are_checked_at_the_moment_of_the_press(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    assert await service.approve(MOD_KTM, pid, 0) == Refused("forbidden")
+    assert await service.approve(NOBODY, pid, 0) == Refused("not_staff")
+    assert await service.approve(OFFICER, pid, 0) == Refused("forbidden")
+    assert await service.approve(MOD_DHA, 12345, 0) == Refused("not_found")
+    assert isinstance(await service.grant(ADMIN, 70, "moderator", ["DHA"]), Granted)
+    item = await next_item(service, 70)  # the button is shown...
+    await service.revoke(ADMIN, 70, "moderator")
+    assert await service.approve(70, item.id, item.version) == Refused("not_staff")
+    assert (await next_item(service, MOD_DHA)).version == 0
+
+
+async def test_buttons_round_trip_and_forged_data_is_refused(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    data = button_data("approve", pid, 0)
+    assert len(data.encode()) <= 64
+    press = parse_button(data)
+    assert press is not None and (press.action, press.proposal_id, press.version) == (
+        "approve", pid, 0)
+    for forged in ("1|ok|x", "q|approve|1", "qx|approve|1", "q1|approve|-1", "q1|a|1|2"):
+        assert parse_button(forged) is None, forged
+    assert await service.approve(NOBODY, pid, 0) == Refused("not_staff")
+
+
+async def test_audit_has_every_step_and_cannot_be_changed(
+        path: Path, db: Database, service: Moderation) -> None:
+    a, b, c, d = [await submit(db, 10 + n, "DHA", n) for n in range(4)]
+    await service.approve(MOD_DHA, a, 0)
+    await service.reject(MOD_DHA, b, 0, "personal_data")
+    await service.edit(MOD_DHA, c, 0, "seen", "Ở suối")
+    await service.flag_safeguarding(MOD_DHA, d, 0)
+    await service.grant(ADMIN, 70, "officer", ["KTM"])
+    await service.revoke(ADMIN, 70, "officer")
+    invite = await service.create_invite(MOD_DHA, "DHA", 24, 3)
+    assert isinstance(invite, Invite)
+    await service.redeem_invite(500, invite.code)
+    assert [(actor, action) for actor, action, _ in await audit_actions(service)] == [
+        (MOD_DHA, "approve"), (MOD_DHA, "reject"), (MOD_DHA, "edit"), (MOD_DHA, "flag"),
+        (ADMIN, "grant"), (ADMIN, "revoke"), (MOD_DHA, "invite"), (500, "join")]
+    dha = await service.audit(MOD_DHA)
+    assert isinstance(dha, list) and {e.district for e in dha} == {"DHA"}
+    ktm = await service.audit(MOD_KTM)
+    assert isinstance(ktm, list) and [e.action for e in ktm] == ["revoke", "grant"]
+    assert await service.audit(OFFICER) == Refused("forbidden")
+    with sqlite3.connect(path) as raw:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            raw.execute("UPDATE audit_log SET actor_user_id = 0")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            raw.execute("DELETE FROM audit_log")
+
+
+async def test_erasure_removes_edit_texts_but_keeps_the_audit_rows(
+        path: Path, db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    await service.edit(MOD_DHA, pid, 0, "proposal", "Không có tên")
+    await service.flag_safeguarding(MOD_DHA, pid, 1)
+    async with db.transaction() as conn:
+        await children.erase(conn, 10)
+    entries = await service.audit(ADMIN)
+    assert isinstance(entries, list)
+    assert [(e.action, e.before, e.after) for e in entries] == [
+        ("flag", None, None), ("edit", None, None)]
+    with sqlite3.connect(path) as raw:
+        for table in ("moderation_edits", "safeguarding_flags", "proposals"):
+            assert raw.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
+        details = " ".join(row[0] for row in raw.execute("SELECT detail FROM audit_log"))
+    assert "Rào chắn" not in details and "10" not in details.replace("edit_id", "")
+
+
+async def test_invites_expire_and_run_out(db: Database, service: Moderation,
+                                          clock: Clock) -> None:
+    assert await service.create_invite(MOD_DHA, "KTM", 24, 2) == Refused("forbidden")
+    assert await service.create_invite(NOBODY, "DHA", 24, 2) == Refused("not_staff")
+    assert reason(await service.create_invite(MOD_DHA, "DHA", 0, 2)) == "invalid"
+    invite = await service.create_invite(MOD_DHA, "DHA", 24, 2)
+    assert isinstance(invite, Invite)
+    assert len(invite.code) == 8 and not set(invite.code) & set("0O1I")
+    assert await service.redeem_invite(500, "NOPE1234") == Refused("unknown_code")
+    assert await service.redeem_invite(500, invite.code.lower()) == Joined("DHA", already=False)
+    assert await service.redeem_invite(500, invite.code) == Joined("DHA", already=True)
+    assert await service.redeem_invite(501, invite.code) == Joined("DHA", already=False)
+    assert await service.redeem_invite(502, invite.code) == Refused("used_up")
+    assert await service.facilitator_districts(501) == ["DHA"]
+    later = await service.create_invite(MOD_DHA, "DHA", 1, 5)
+    assert isinstance(later, Invite)
+    clock.now += timedelta(hours=1)
+    assert await service.redeem_invite(503, later.code) == Refused("expired")
+    assert await service.facilitator_districts(503) == []
+
+
+async def test_notice_for_a_group_goes_to_the_facilitator(
+        db: Database, service: Moderation) -> None:
+    pid = await submit(db, 10, "DHA", 1)
+    async with db.transaction() as conn:
+        await conn.execute(
+            "UPDATE proposals SET is_group = 1, group_size = 12, group_age_range = '10-15',"
+            " facilitator_chat_id = 700, school = 'THCS' WHERE id = ?", (pid,))
+    item = await next_item(service, MOD_DHA)
+    assert (item.is_group, item.group_size, item.group_age_range, item.school) == (
+        True, 12, "10-15", "THCS")
+    done = await service.approve(MOD_DHA, pid, 0)
+    assert isinstance(done, Done) and done.notice is not None and done.notice.chat_id == 700
+
+
+async def test_stats_match_direct_counts(path: Path, db: Database, service: Moderation) -> None:
+    ids = [await submit(db, 10 + n, ("DHA", "KTM", "STY")[n % 3], n) for n in range(12)]
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE proposals SET is_group = 1, age_band = NULL, gender = NULL"
+                           " WHERE id IN (?, ?)", (ids[0], ids[3]))
+        await conn.execute("UPDATE proposals SET gender = 'male', topic = 'online'"
+                           " WHERE id IN (?, ?)", (ids[1], ids[4]))
+    await service.approve(ADMIN, ids[0], 0)
+    await service.reject(ADMIN, ids[4], 0, "duplicate")
+    assert await service.stats(NOBODY) == Refused("not_staff")
+    stats = await service.stats(OFFICER)
+    assert isinstance(stats, Stats)
+    with sqlite3.connect(path) as raw:
+        where = "WHERE district IN ('DHA', 'KTM')"
+        cells = {(d, t, s): n for d, t, s, n in raw.execute(
+            f"SELECT district, topic, status, count(*) FROM proposals {where}"
+            " GROUP BY 1, 2, 3")}
+        genders = dict(raw.execute(
+            f"SELECT gender, count(*) FROM proposals {where} AND is_group = 0 GROUP BY 1"))
+        bands = dict(raw.execute(
+            f"SELECT age_band, count(*) FROM proposals {where} AND is_group = 0 GROUP BY 1"))
+        groups = raw.execute(f"SELECT count(*) FROM proposals {where} AND is_group = 1").fetchone()
+        total = raw.execute(f"SELECT count(*) FROM proposals {where}").fetchone()
+    assert stats.by_district_topic_status == cells
+    assert stats.by_gender == genders and stats.by_age_band == bands
+    assert (stats.groups, stats.total) == (groups[0], total[0]) == (2, 8)
+    assert "STY" not in {d for d, _, _ in stats.by_district_topic_status}
+    province = await service.stats(ADMIN)
+    assert isinstance(province, Stats) and province.total == 12
+
+
+async def test_queue_and_stats_use_indexes(db: Database) -> None:
+    plans = {
+        "queue": "SELECT id FROM proposals WHERE status = 'pending' AND district = 'DHA'"
+                 " ORDER BY id LIMIT 1",
+        "province queue": "SELECT id FROM proposals WHERE status = 'pending' ORDER BY id LIMIT 1",
+        "stats": "SELECT district, topic, status, age_band, gender, is_group, count(*)"
+                 " FROM proposals GROUP BY district, topic, status, age_band, gender, is_group",
+    }
+    for name, query in plans.items():
+        async with db.connection.execute(f"EXPLAIN QUERY PLAN {query}") as cursor:
+            plan = " ".join([str(row[3]) async for row in cursor])
+        assert "USING" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, (name, plan)
