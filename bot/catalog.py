@@ -95,9 +95,17 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any
 
 
 def load_texts() -> Texts:
-    path = resources.files("bot") / "texts" / "ui.toml"
-    raw = _flatten(_load_toml(path))
-    return Texts({key: _bilingual(path, key, value) for key, value in raw.items()})
+    """Every file in bot/texts/ (ui.toml for children, staff.toml for staff...), merged."""
+    table: dict[str, Mapping[str, str]] = {}
+    folder = resources.files("bot") / "texts"
+    for path in sorted(folder.iterdir(), key=lambda f: f.name):
+        if not path.name.endswith(".toml"):
+            continue
+        for key, value in _flatten(_load_toml(path)).items():
+            if key in table:
+                raise ConfigError(f"{path}: [{key}] is defined twice in bot/texts/")
+            table[key] = _bilingual(path, key, value)
+    return Texts(table)
 
 
 def _load_flow(path: Path | Any, texts: Texts) -> Flow:

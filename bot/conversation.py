@@ -18,6 +18,7 @@ from bot.catalog import PROFILE_FIELDS, Catalog
 from bot.config import Config
 from bot.engine import Event, Outcome, Reply, State, Submit, Text
 from bot.language import tag_language
+from bot.moderation import Moderation
 from bot.safeguarding import detect_disclosure
 from storage import children, flags, inbox, proposals
 from storage.children import ChildRow
@@ -46,8 +47,9 @@ def row_to_state(row: ChildRow) -> State:
 class Conversations:
     """Applies children's updates, each exactly once (the caller keeps one chat in order)."""
 
-    def __init__(self, db: Database, catalog: Catalog, config: Config) -> None:
-        self.db, self.catalog, self.config = db, catalog, config
+    def __init__(self, db: Database, catalog: Catalog, config: Config,
+                 moderation: Moderation) -> None:
+        self.db, self.catalog, self.config, self.moderation = db, catalog, config, moderation
 
     async def handle(self, update_id: int, chat_id: int, event: Event) -> Outcome | None:
         """Apply one event; None when this update was already applied (a redelivery)."""

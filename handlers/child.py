@@ -52,14 +52,16 @@ class ChildHandlers:
             CommandHandler("start", self.on_start, filters=private),
             CommandHandler(list(ENGINE_COMMANDS), self.on_command, filters=private),
             CommandHandler("my", self.on_my, filters=private),
-            CallbackQueryHandler(self.on_press),
+            CallbackQueryHandler(self.on_press),  # staff buttons ("q…") are taken in group -1
             MessageHandler(private & filters.COMMAND, self.on_unknown_command),
             MessageHandler(private & filters.TEXT, self.on_text),
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE,
                            self.on_edited),
             MessageHandler(private, self.on_media),
         ]
-        application.add_handler(TypeHandler(Update, self.gatekeeper), group=-1)
+        # Group -2: the gatekeeper; -1: staff (handlers/staff.py) who may take an update first;
+        # 0: the child's conversation; 1: mark handled what nobody took.
+        application.add_handler(TypeHandler(Update, self.gatekeeper), group=-2)
         application.add_handlers(handlers, group=0)
         application.add_handler(TypeHandler(Update, self.finish), group=1)
 

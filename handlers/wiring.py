@@ -18,6 +18,7 @@ from bot.conversation import Conversations
 from bot.flood import FloodGuard
 from bot.inbox import Inbox
 from bot.language import tag_language
+from bot.moderation import Moderation
 from handlers.child import ChildHandlers
 from handlers.durable import ChatOrderedProcessor, DurableQueue
 from storage.db import Database
@@ -59,7 +60,9 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     flood = FloodGuard(config.flood_messages, config.flood_seconds)
-    ChildHandlers(inbox, Conversations(db, catalog, config), catalog, flood).register(application)
+    moderation = Moderation(db, config.staff, {d.code for d in config.districts})
+    conversations = Conversations(db, catalog, config, moderation)
+    ChildHandlers(inbox, conversations, catalog, flood).register(application)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("Error while handling an update", exc_info=context.error)
