@@ -14,7 +14,11 @@ from bot.config import Config, ConfigError
 
 LANGS = ("vi", "en")
 PROFILE_FIELDS = ("district", "age_band", "gender", "lang")
+FACILITATOR_FIELDS = ("district", "lang")
 ANSWER_FIELDS = ("seen", "proposal", "actors", "message")
+GROUP_FIELDS = ("group_size", "group_ages", "school", "commune")
+GROUP_FLOW_FILE = "_group.toml"  # the steps a facilitator answers about the group, before a topic
+MAX_GROUP_SIZE = 500
 GENDERS = ("female", "male", "other", "unsaid")
 _ID = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 
@@ -43,7 +47,7 @@ class Choice:
 @dataclass(frozen=True)
 class Step:
     id: str
-    kind: str  # "text" or "multi"
+    kind: str  # "text", "number" or "multi"
     prompt: Mapping[str, str]
     choices: tuple[Choice, ...] = ()
     optional: bool = False
@@ -64,11 +68,19 @@ class Flow:
 class Catalog:
     texts: Texts
     topics: tuple[Flow, ...]
+    group: Flow
     profile: Mapping[str, tuple[Choice, ...]]
     max_chars: int
 
     def topic(self, topic_id: str | None) -> Flow | None:
         return next((t for t in self.topics if t.id == topic_id), None)
+
+    def flow(self, topic_id: str | None, facilitator: bool) -> Flow | None:
+        """A topic's flow; a facilitator first answers the group's steps."""
+        topic = self.topic(topic_id)
+        if topic is None or not facilitator:
+            return topic
+        return Flow(topic.id, topic.order, topic.title, self.group.steps + topic.steps)
 
 
 def _load_toml(path: Path | Any) -> dict[str, Any]:
@@ -108,7 +120,22 @@ def load_texts() -> Texts:
     return Texts(table)
 
 
-def _load_flow(path: Path | Any, texts: Texts) -> Flow:
+def _choices(path: object, key: str, item: dict[str, Any], texts: Texts,
+             age_bands: tuple[Choice, ...]) -> tuple[Choice, ...]:
+    """A step's choices: ids labelled in the texts ("actors.family"), or the config's age bands."""
+    if item.get("choices") == "age_bands":
+        return age_bands
+    choices = []
+    for choice_id in item.get("choices", []):
+        label_key = f"{item['id']}.{choice_id}"
+        if label_key not in texts.table:
+            raise ConfigError(f"{path}: [{key}.choices] has no text '{label_key}' in bot/texts/")
+        choices.append(Choice(choice_id, texts.table[label_key]))
+    return tuple(choices)
+
+
+def _load_flow(path: Path | Any, texts: Texts, fields: tuple[str, ...],
+               age_bands: tuple[Choice, ...]) -> Flow:
     raw = _load_toml(path)
     flow_id = raw.get("id")
     if not isinstance(flow_id, str) or not _ID.match(flow_id):
@@ -117,38 +144,28 @@ def _load_flow(path: Path | Any, texts: Texts) -> Flow:
     for index, item in enumerate(raw.get("steps", [])):
         key = f"steps[{index}]"
         step_id, kind = item.get("id"), item.get("kind", "text")
-        if step_id not in ANSWER_FIELDS:
-            raise ConfigError(f"{path}: [{key}.id] must be one of {', '.join(ANSWER_FIELDS)}")
-        if kind not in ("text", "multi"):
-            raise ConfigError(f"{path}: [{key}.kind] must be 'text' or 'multi'")
-        choices = []
-        for choice_id in item.get("choices", []):
-            label_key = f"{step_id}.{choice_id}"
-            if label_key not in texts.table:
-                raise ConfigError(f"{path}: [{key}.choices] has no text '{label_key}' in ui.toml")
-            choices.append(Choice(choice_id, texts.table[label_key]))
+        if step_id not in fields:
+            raise ConfigError(f"{path}: [{key}.id] must be one of {', '.join(fields)}")
+        if kind not in ("text", "number", "multi"):
+            raise ConfigError(f"{path}: [{key}.kind] must be 'text', 'number' or 'multi'")
+        choices = _choices(path, key, item, texts, age_bands)
         if kind == "multi" and not choices:
             raise ConfigError(f"{path}: [{key}.choices] a 'multi' step needs choices")
         steps.append(Step(step_id, kind, _bilingual(path, f"{key}.prompt", item.get("prompt")),
-                          tuple(choices), bool(item.get("optional", False))))
+                          choices, bool(item.get("optional", False))))
     if not steps:
         raise ConfigError(f"{path}: [steps] a flow needs at least one step")
     return Flow(flow_id, int(raw.get("order", 0)), _bilingual(path, "title", raw.get("title")),
                 tuple(steps))
 
 
-def _flow_files(flows_dir: Path | None) -> list[Any]:
-    folder: Any = flows_dir if flows_dir else resources.files("bot") / "flows"
-    return sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+def _flow_folder(flows_dir: Path | None) -> Any:
+    return flows_dir if flows_dir else resources.files("bot") / "flows"
 
 
 def load_catalog(config: Config) -> Catalog:
     """Texts, the topic flows (from config's flows_dir or the shipped ones) and profile choices."""
     texts = load_texts()
-    topics = sorted((_load_flow(f, texts) for f in _flow_files(config.flows_dir)),
-                    key=lambda flow: (flow.order, flow.id))
-    if not topics:
-        raise ConfigError(f"{config.source}: [forum.flows_dir] holds no flow file")
     profile = {
         "district": tuple(Choice(d.code, {"vi": d.name, "en": d.name_en})
                           for d in config.districts),
@@ -158,4 +175,15 @@ def load_catalog(config: Config) -> Catalog:
         "gender": tuple(Choice(g, texts.table[f"gender.{g}"]) for g in GENDERS),
         "lang": tuple(Choice(lang, texts.table[f"lang.{lang}"]) for lang in LANGS),
     }
-    return Catalog(texts, tuple(topics), profile, config.answer_max_chars)
+    folder = _flow_folder(config.flows_dir)
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
+    topics = sorted((_load_flow(f, texts, ANSWER_FIELDS, profile["age_band"])
+                     for f in files if f.name != GROUP_FLOW_FILE),
+                    key=lambda flow: (flow.order, flow.id))
+    if not topics:
+        raise ConfigError(f"{config.source}: [forum.flows_dir] holds no flow file")
+    group_file = folder / GROUP_FLOW_FILE
+    if not group_file.is_file():
+        raise ConfigError(f"{config.source}: [forum.flows_dir] has no {GROUP_FLOW_FILE}")
+    group = _load_flow(group_file, texts, GROUP_FIELDS, profile["age_band"])
+    return Catalog(texts, tuple(topics), group, profile, config.answer_max_chars)

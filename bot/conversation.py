@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from dataclasses import asdict, replace
 from typing import Any
 
@@ -18,11 +19,13 @@ from bot.catalog import PROFILE_FIELDS, Catalog
 from bot.config import Config
 from bot.engine import Event, Outcome, Reply, State, Submit, Text
 from bot.language import tag_language
-from bot.moderation import Moderation
+from bot.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.safeguarding import detect_disclosure
 from storage import children, flags, inbox, proposals
 from storage.children import ChildRow
 from storage.db import Database
+
+INVITE_PATTERN = re.compile(f"[{INVITE_ALPHABET}]{{{INVITE_LENGTH}}}")
 
 
 def state_to_row(chat_id: int, state: State) -> ChildRow:
@@ -41,7 +44,8 @@ def row_to_state(row: ChildRow) -> State:
     answers = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["answers"].items()}
     return State(rev=raw["rev"], profile=profile, profile_queue=tuple(raw["profile_queue"]),
                  topic=raw["topic"], step=raw["step"], answers=answers,
-                 editing=raw["editing"], confirming_delete=raw["confirming_delete"])
+                 editing=raw["editing"], confirming_delete=raw["confirming_delete"],
+                 facilitator=raw.get("facilitator", False))
 
 
 class Conversations:
@@ -53,16 +57,38 @@ class Conversations:
 
     async def handle(self, update_id: int, chat_id: int, event: Event) -> Outcome | None:
         """Apply one event; None when this update was already applied (a redelivery)."""
+        invite = await self._redeem(chat_id, event)
         async with self.db.transaction() as db:
             if await inbox.is_done(db, update_id):
                 return None
             state = await self._state(db, chat_id)
             outcome = await self._safeguard(db, chat_id, state, event)
-            if outcome is None:
+            if isinstance(invite, Joined):
+                outcome = engine.join_as_facilitator(self.catalog, state, invite.district)
+            elif outcome is None:
                 outcome = engine.step(self.catalog, state, event)
-                outcome = await self._carry_out(db, update_id, chat_id, outcome)
+            if isinstance(invite, Refused):
+                note = Reply(self.catalog.texts.both("invite.refused"))
+                outcome = replace(outcome, replies=(note, *outcome.replies))
+            outcome = await self._carry_out(db, update_id, chat_id, outcome)
             await inbox.mark_done(db, update_id)
             return outcome
+
+    async def _redeem(self, chat_id: int, event: Event) -> Joined | Refused | None:
+        """An invite code, from a deep link or typed: joins the chat as a facilitator.
+
+        Unknown codes say nothing (a typed word that merely looks like a code goes on as text).
+        Redeeming twice is harmless: a chat that already joined does not use up the invite.
+        """
+        typed = event.payload if isinstance(event, engine.Start) else (
+            event.text if isinstance(event, Text) else "")
+        code = typed.strip().upper()
+        if not INVITE_PATTERN.fullmatch(code):
+            return None
+        result = await self.moderation.redeem_invite(chat_id, code)
+        if isinstance(result, Refused) and result.reason == "unknown_code":
+            return None
+        return result
 
     async def _safeguard(self, db: aiosqlite.Connection, chat_id: int, state: State | None,
                          event: Event) -> Outcome | None:
@@ -101,7 +127,7 @@ class Conversations:
         answers = {k: v if isinstance(v, str) else ",".join(v) for k, v in submit.answers.items()}
         words = " ".join(answers.get(k, "") for k in ("seen", "proposal", "message"))
         lang = tag_language(words)
-        return proposals.NewProposal(
+        proposal = proposals.NewProposal(
             chat_id=chat_id, forum_year=self.config.forum_year,
             district=state.profile["district"], topic=submit.topic,
             age_band=state.profile.get("age_band"), gender=state.profile.get("gender"),
@@ -109,6 +135,11 @@ class Conversations:
             actors=answers.get("actors", ""), message=answers.get("message", ""),
             lang=lang, needs_translation=lang == "other", source_update_id=update_id,
         )
+        if not state.facilitator:
+            return proposal
+        return replace(proposal, group_size=int(answers["group_size"]),
+                       group_age_range=answers.get("group_ages"), school=answers.get("school"),
+                       commune=answers.get("commune"))
 
     async def explain(self, update_id: int, chat_id: int, key: str) -> tuple[Reply, ...] | None:
         """A fixed answer (unknown command, edited message...) and then where the child was."""

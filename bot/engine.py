@@ -16,7 +16,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.catalog import PROFILE_FIELDS, Catalog, Choice, Flow, Step
+from bot.catalog import (
+    FACILITATOR_FIELDS,
+    MAX_GROUP_SIZE,
+    PROFILE_FIELDS,
+    Catalog,
+    Choice,
+    Flow,
+    Step,
+)
 from bot.textnorm import clean, fold
 
 REVIEW = "review"
@@ -42,7 +50,7 @@ class Reply:
 
 @dataclass(frozen=True)
 class Start:
-    pass
+    payload: str = ""  # from a deep link: t.me/<bot>?start=<payload>
 
 
 @dataclass(frozen=True)
@@ -97,14 +105,24 @@ class State:
     answers: Mapping[str, Answer] = field(default_factory=dict)
     editing: bool = False
     confirming_delete: bool = False
+    facilitator: bool = False  # records group proposals; joined with an invite code
 
     @property
     def lang(self) -> str:
         return self.profile.get("lang", "vi")
 
     @property
+    def profile_fields(self) -> tuple[str, ...]:
+        return FACILITATOR_FIELDS if self.facilitator else PROFILE_FIELDS
+
+    @property
+    def editable_profile(self) -> tuple[str, ...]:
+        """A facilitator's district comes with the invite; only the language is theirs to set."""
+        return ("lang",) if self.facilitator else PROFILE_FIELDS
+
+    @property
     def profile_complete(self) -> bool:
-        return all(self.profile.get(name) for name in PROFILE_FIELDS)
+        return all(self.profile.get(name) for name in self.profile_fields)
 
 
 @dataclass(frozen=True)
@@ -169,8 +187,9 @@ def _profile_prompt(catalog: Catalog, state: State) -> Reply:
     rows = _choice_rows(catalog.profile[name], state.lang, state.rev, "pick",
                         per_row=1 if name == "district" else 2)
     nav = []
-    index = PROFILE_FIELDS.index(name)
-    if index > 0 and len(state.profile_queue) == len(PROFILE_FIELDS) - index:
+    fields = state.editable_profile
+    index = fields.index(name)
+    if index > 0 and len(state.profile_queue) == len(fields) - index:
         nav.append(_button(catalog, state, "button.back", "back"))
     if state.profile_complete:
         nav.append(_button(catalog, state, "button.stop", "stop"))
@@ -236,7 +255,7 @@ def prompt(catalog: Catalog, state: State | None) -> Reply:
                        _button(catalog, state, "button.delete_no", "delete", "no")),))
     if state.profile_queue:
         return _profile_prompt(catalog, state)
-    flow = catalog.topic(state.topic)
+    flow = catalog.flow(state.topic, state.facilitator)
     if flow is None:
         return _menu(catalog, state)
     if state.step == REVIEW:
@@ -307,16 +326,20 @@ def _stop_topic(catalog: Catalog, state: State) -> Outcome:
 
 
 def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
-    if state.profile_queue or state.step == REVIEW or catalog.topic(state.topic) is None:
+    flow = catalog.flow(state.topic, state.facilitator)
+    if state.profile_queue or state.step == REVIEW or flow is None:
         return _pick_by_text(catalog, state, text)
-    flow = catalog.topic(state.topic)
-    assert flow is not None
     step = flow.step(state.step or "")
     if step is None:
         return _go(catalog, state, replace(state, topic=None, step=None))
     if step.kind == "multi":
         return _pick_by_text(catalog, state, text)
     cleaned = clean(text)
+    if step.kind == "number":
+        digits = cleaned.strip(" .")
+        if not digits.isdigit() or not 1 <= int(digits) <= MAX_GROUP_SIZE:
+            return _say(catalog, state, "error.not_a_number", limit=MAX_GROUP_SIZE)
+        return _next_step(catalog, state, flow, step, str(int(digits)))
     if not cleaned:
         return _say(catalog, state, "error.empty")
     if len(cleaned) > catalog.max_chars:
@@ -345,7 +368,7 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
         choice = _match(catalog.profile[state.profile_queue[0]], text)
         if choice:
             return _pick_profile(catalog, state, choice.id)
-    elif catalog.topic(state.topic) is None:
+    elif catalog.flow(state.topic, state.facilitator) is None:
         topics = tuple(Choice(f.id, f.title) for f in catalog.topics)
         choice = _match(topics, text)
         if choice:
@@ -354,7 +377,7 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
 
 
 def _start_topic(catalog: Catalog, state: State, topic_id: str) -> State:
-    flow = catalog.topic(topic_id)
+    flow = catalog.flow(topic_id, state.facilitator)
     assert flow is not None
     return replace(state, topic=flow.id, step=flow.steps[0].id, answers={}, editing=False)
 
@@ -385,7 +408,7 @@ def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
                    _t(catalog, state, "delete.kept"), pressed_note="✓")
     if state.profile_queue:
         return _press_profile(catalog, state, action, value)
-    flow = catalog.topic(state.topic)
+    flow = catalog.flow(state.topic, state.facilitator)
     if flow is None:
         return _press_menu(catalog, state, action, value)
     if state.step == REVIEW:
@@ -399,9 +422,10 @@ def _press_profile(catalog: Catalog, state: State, action: str, value: str) -> O
     if action == "pick":
         return _pick_profile(catalog, state, value)
     if action == "back":
-        index = PROFILE_FIELDS.index(state.profile_queue[0])
+        fields = state.editable_profile
+        index = fields.index(state.profile_queue[0])
         if index > 0:
-            previous = PROFILE_FIELDS[index - 1]
+            previous = fields[index - 1]
             queue = (previous, *state.profile_queue)
             return _go(catalog, state, replace(state, profile_queue=queue), pressed_note="⬅️")
     if action == "stop" and state.profile_complete:
@@ -472,7 +496,7 @@ def _on_command(catalog: Catalog, state: State, name: str) -> Outcome:
     if name == "language":
         return _go(catalog, state, replace(state, profile_queue=("lang",)))
     if name == "profile":
-        return _go(catalog, state, replace(state, profile_queue=PROFILE_FIELDS))
+        return _go(catalog, state, replace(state, profile_queue=state.editable_profile))
     # cancel
     if state.profile_queue and not state.profile_complete:
         return _say(catalog, state, "error.finish_profile")
@@ -499,6 +523,17 @@ def step(catalog: Catalog, state: State | None, event: Event) -> Outcome:
         return _say(catalog, state, "error.media")
     greeting = "welcome_back" if state.topic is None and not state.profile_queue else "resume"
     return _say(catalog, state, greeting)
+
+
+def join_as_facilitator(catalog: Catalog, state: State | None, district: str) -> Outcome:
+    """A valid invite code makes this chat a facilitator of the invite's district."""
+    old = state or State(rev=0)
+    lang = {"lang": old.profile["lang"]} if "lang" in old.profile else {}
+    joined = State(rev=old.rev, profile={"district": district, **lang}, facilitator=True,
+                   profile_queue=() if lang else ("lang",))
+    name = next(c.label for c in catalog.profile["district"] if c.id == district)
+    note = catalog.texts.both("facilitator.welcome", district=html.escape(name["vi"]))
+    return _go(catalog, old, joined, note)
 
 
 def submitted(catalog: Catalog, state: State, ref: str) -> Reply:

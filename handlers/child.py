@@ -114,7 +114,8 @@ class ChildHandlers:
         await render.send(context.bot, chat.id, outcome.replies)
 
     async def on_start(self, update: Update, context: Context) -> None:
-        await self._run(update, context, engine.Start())
+        payload = context.args[0] if context.args else ""
+        await self._run(update, context, engine.Start(payload))
 
     async def on_command(self, update: Update, context: Context) -> None:
         message = cast(Message, update.effective_message)

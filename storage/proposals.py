@@ -24,6 +24,10 @@ class NewProposal:
     lang: str
     needs_translation: bool
     source_update_id: int
+    group_size: int | None = None  # set for a facilitator's group proposal
+    group_age_range: str | None = None
+    school: str | None = None
+    commune: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,13 +64,17 @@ async def insert(db: aiosqlite.Connection, new: NewProposal) -> str:
         return existing
     ref = await _next_ref(db, new.district)
     now = utc_now()
+    is_group = new.group_size is not None
     await db.execute(
         "INSERT INTO proposals (ref, chat_id, forum_year, district, topic, age_band, gender, seen,"
         " proposal, actors, message, lang, needs_translation, source_update_id, created_at,"
-        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        " updated_at, is_group, group_size, group_age_range, school, commune,"
+        " facilitator_chat_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+        " ?, ?, ?)",
         (ref, new.chat_id, new.forum_year, new.district, new.topic, new.age_band, new.gender,
          new.seen, new.proposal, new.actors, new.message, new.lang, int(new.needs_translation),
-         new.source_update_id, now, now),
+         new.source_update_id, now, now, int(is_group), new.group_size, new.group_age_range,
+         new.school or None, new.commune or None, new.chat_id if is_group else None),
     )
     return ref
 

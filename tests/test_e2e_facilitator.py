@@ -1,0 +1,66 @@
+"""A facilitator joins with an invite code and records a discussion group's proposal."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from bot.config import load_config
+from bot.moderation import Invite, Moderation
+from bot.simulator import BotApiSimulator
+from storage.db import Database
+from tests.e2e import ROOT, BotProcess, Child, texts
+
+MODERATOR = 234567890  # a DHA moderator in config.example.toml
+
+
+async def make_invite(database: Path, uses: int = 5) -> str:
+    config = load_config(ROOT / "config.example.toml")
+    db = await Database.open(database)
+    try:
+        moderation = Moderation(db, config.staff, {d.code for d in config.districts})
+        invite = await moderation.create_invite(MODERATOR, "DHA", 24, uses)
+    finally:
+        await db.close()
+    assert isinstance(invite, Invite)
+    return invite.code
+
+
+async def test_a_facilitator_records_a_group_proposal(simulator: BotApiSimulator,
+                                                      bot: BotProcess, database: Path) -> None:
+    code = await make_invite(database)
+    facilitator = Child(simulator, 901)
+    welcome = texts(await facilitator.say(f"/start {code}"))
+    assert "người phụ trách trẻ em" in welcome and "Huyện Đắk Hà" in welcome
+    await facilitator.tap("Tiếng Việt")
+    await facilitator.tap("2.")
+    assert "gõ số" in texts(await facilitator.say("hai mươi lăm"))
+    await facilitator.say("25")
+    await facilitator.tap("10-12")
+    await facilitator.tap("13-15")
+    await facilitator.tap("✔️")
+    await facilitator.tap("⏭")
+    await facilitator.say("Xã Đắk Mar")
+    await facilitator.say("Nhiều ao hồ không có rào chắn")
+    await facilitator.say("Xã làm rào và biển cảnh báo")
+    await facilitator.tap("Xã")
+    await facilitator.tap("✔️")
+    review = texts(await facilitator.tap("⏭"))
+    assert "Số em trong nhóm: 25" in review and "10-12 tuổi, 13-15 tuổi" in review
+    assert "DHA-0001" in texts(await facilitator.tap("✅"))
+    with sqlite3.connect(database) as db:
+        row = db.execute("SELECT is_group, group_size, group_age_range, school, commune,"
+                         " facilitator_chat_id, age_band FROM proposals").fetchone()
+    assert row == (1, 25, "10-12,13-15", None, "Xã Đắk Mar", 901, None)
+
+
+async def test_a_typed_code_joins_and_a_used_up_code_is_explained(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    code = await make_invite(database, uses=1)
+    first = Child(simulator, 902)
+    assert "người phụ trách" in texts(await first.say(code.lower()))
+    second = Child(simulator, 903)
+    refused = texts(await second.say(f"/start {code}"))
+    assert "không dùng được nữa" in refused and "Em có đồng ý" in refused
+    stranger = Child(simulator, 904)
+    assert "Em có đồng ý" in texts(await stranger.say("/start ABCDEFGH"))  # unknown: nothing said
