@@ -7,12 +7,16 @@ import asyncio
 import logging
 import signal
 import sys
+from datetime import date, datetime
 from pathlib import Path
 
+from bot.catalog import load_catalog
 from bot.config import Config, ConfigError, load_config
+from bot.exports import ExportError, ExportQuery, export
 from bot.simulator import BotApiSimulator
 from bot.simulator.terminal import chat_in_terminal
 from handlers.wiring import open_bot, serve
+from storage.db import Database
 
 SIMULATOR_TOKEN = "123456:SIMULATOR"
 
@@ -59,13 +63,48 @@ async def _simulate(config: Config) -> int:
     return 0
 
 
+async def _export(config: Config, args: argparse.Namespace) -> int:
+    districts = None if args.district == "all" else tuple(args.district.upper().split(","))
+    query = ExportQuery(districts=districts, statuses=tuple(args.status.split(",")),
+                        date_from=args.date_from, date_to=args.date_to)
+    db = await Database.open(config.database_path)
+    try:
+        result = await export(db, config, load_catalog(config), query, args.format, args.out)
+    except ExportError as error:
+        print(f"childforum export: {error}", file=sys.stderr)
+        return 2
+    finally:
+        await db.close()
+    print(f"{result.rows} proposals written to {args.out} ({result.size} bytes)")
+    return 0
+
+
+def _date(text: str) -> date:
+    """A date as 2023-06-30 or, as officers write it, 30/06/2023."""
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"not a date: {text!r} (use 2023-06-30 or 30/06/2023)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="childforum", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot against Telegram (token from environment)")
     simulate = commands.add_parser(
         "simulate", help="chat with the bot in this terminal, offline, through a local simulator")
-    for sub in (run, simulate):
+    exporting = commands.add_parser("export", help="write proposals to a CSV, XLSX or DOCX file")
+    exporting.add_argument("--district", default="all", help="a district code, codes joined by"
+                           " commas, or 'all' (default)")
+    exporting.add_argument("--format", choices=("csv", "xlsx", "docx"), required=True)
+    exporting.add_argument("--status", default="approved",
+                           help="statuses joined by commas (default: approved)")
+    exporting.add_argument("--from", dest="date_from", type=_date, default=None)
+    exporting.add_argument("--to", dest="date_to", type=_date, default=None)
+    exporting.add_argument("--out", type=Path, required=True, help="the file to write")
+    for sub in (run, simulate, exporting):
         sub.add_argument("--config", type=Path, default=None,
                          help="config file (default: config.toml, else config.example.toml)")
         sub.add_argument("--database", type=Path, default=None,
@@ -86,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.database:
         config = config.with_database(args.database)
+    if args.command == "export":
+        return asyncio.run(_export(config, args))
     if args.command == "simulate":
         logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(_simulate(config))

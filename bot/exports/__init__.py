@@ -1,0 +1,113 @@
+"""On-demand exports of children's proposals: CSV, XLSX and the compiled Word report.
+
+One entry point, `export`. Rows stream from a read snapshot of the database; every text is
+neutralised against formula injection; authors appear only as a keyed pseudonymous code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import BinaryIO, Literal
+from zoneinfo import ZoneInfo
+
+import aiosqlite
+
+from bot.catalog import Catalog
+from bot.config import Config, District
+from bot.exports.common import ExportError, Job, Labels, author_code, neutralise, pseudonym_key
+from bot.exports.csv_export import write_csv
+from bot.exports.docx_report import write_docx
+from bot.exports.settings import ReportSettings
+from bot.exports.xlsx_export import write_xlsx
+from storage import export_rows
+from storage.db import Database
+
+__all__ = [
+    "ExportError", "ExportQuery", "ExportResult", "Format", "ReportSettings", "author_code",
+    "export", "neutralise",
+]
+
+Format = Literal["csv", "xlsx", "docx"]
+Writer = Callable[[aiosqlite.Connection, Job, Path | BinaryIO], Awaitable[int]]
+WRITERS: dict[str, Writer] = {"csv": write_csv, "xlsx": write_xlsx, "docx": write_docx}
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    """What to export: districts (None: all), statuses, and a period of local dates (inclusive)."""
+
+    districts: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] = ("approved",)
+    date_from: date | None = None
+    date_to: date | None = None
+    forum_year: int | None = None
+
+    def selection(self, zone: tzinfo) -> export_rows.RowFilter:
+        """The storage filter: local dates become UTC bounds, `date_to` included.
+
+        Dates in the rows use the zone's current offset (Vietnam has had no daylight saving
+        time since 1975).
+        """
+        since = datetime.combine(self.date_from, time(), zone) if self.date_from else None
+        until = (datetime.combine(self.date_to + timedelta(days=1), time(), zone)
+                 if self.date_to else None)
+        offset = datetime.now(zone).utcoffset() or timedelta()
+        return export_rows.RowFilter(self.districts, self.statuses, since, until, self.forum_year,
+                                     int(offset.total_seconds()) // 60)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    rows: int
+    size: int  # bytes written
+    path: Path | None = None
+
+
+def _districts(config: Config, codes: tuple[str, ...] | None) -> tuple[District, ...]:
+    if codes is None:
+        return config.districts
+    unknown = [code for code in codes if config.district(code) is None]
+    if unknown or not codes:
+        raise ExportError(f"unknown district code(s): {', '.join(unknown) or '(none given)'}")
+    return tuple(d for d in config.districts if d.code in codes)
+
+
+def _job(config: Config, catalog: Catalog, query: ExportQuery, fmt: Format,
+         settings: ReportSettings | None) -> Job:
+    districts = _districts(config, query.districts)
+    settings = settings or ReportSettings.for_districts(config, districts)
+    zone = ZoneInfo(settings.timezone)
+    try:
+        selection = query.selection(zone)
+    except ValueError as error:
+        raise ExportError(str(error)) from error
+    return Job(
+        selection=selection, topic_order=tuple(t.id for t in catalog.topics),
+        labels=Labels(config, catalog),
+        key=b"" if fmt == "docx" else pseudonym_key(config),  # the report names no author
+        districts=districts, settings=settings,
+        forum_year=query.forum_year or config.forum_year, date_from=query.date_from,
+        date_to=query.date_to,
+    )
+
+
+async def export(db: Database, config: Config, catalog: Catalog, query: ExportQuery,
+                 fmt: Format, out: Path | BinaryIO,
+                 settings: ReportSettings | None = None) -> ExportResult:
+    """Write one export to a path or a binary stream (which must support tell()).
+
+    `settings` overrides the report defaults derived from the config (DOCX only).
+    Raises ExportError for an unknown district, status or format, or a missing pseudonym key.
+    """
+    if fmt not in WRITERS:
+        raise ExportError(f"unknown format {fmt!r}: choose csv, xlsx or docx")
+    job = _job(config, catalog, query, fmt, settings)
+    start = 0 if isinstance(out, Path) else out.tell()
+    async with export_rows.snapshot(db) as connection:
+        rows = await WRITERS[fmt](connection, job, out)
+    if isinstance(out, Path):
+        return ExportResult(rows, out.stat().st_size, out)
+    return ExportResult(rows, out.tell() - start)

@@ -1,0 +1,191 @@
+"""What every export format shares: safe text, pseudonymous codes, columns and labels."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+
+from bot.catalog import Catalog
+from bot.config import Config, District
+from bot.exports.settings import ReportSettings
+from storage.export_rows import ExportRow, RowFilter
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters that XML (XLSX, DOCX) cannot hold; tab, line feed and return stay.
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+MIN_KEY_CHARS = 16
+CODE_CHARS = 12
+STATUS_LABELS = {"pending": "Chờ duyệt", "approved": "Đã duyệt", "rejected": "Không duyệt"}
+LANG_LABELS = {"vi": "Tiếng Việt", "en": "Tiếng Anh", "other": "Ngôn ngữ khác"}
+CHILD, GROUP = "Trẻ em", "Nhóm"
+
+
+class ExportError(RuntimeError):
+    """An export cannot be made (for example, the pseudonym key is not set)."""
+
+
+def neutralise(text: str) -> str:
+    """Prefix an apostrophe when a cell or paragraph would start like a formula."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def clean(text: str) -> str:
+    """A child's words without the control characters XML cannot hold."""
+    return CONTROL.sub("", text)
+
+
+def free_text(text: str) -> str:
+    """A child's words made safe for every format: no control characters, no formula."""
+    return neutralise(clean(text))
+
+
+@lru_cache(maxsize=4)
+def _mac(key: bytes) -> hmac.HMAC:
+    return hmac.new(key, digestmod=hashlib.sha256)
+
+
+def author_code(chat_id: int, key: bytes) -> str:
+    """A short keyed hash (HMAC-SHA256, 12 hex digits) of a chat id, never the id itself.
+
+    The same child gets the same code in every export made with the same key.
+    """
+    mac = _mac(key).copy()  # the key is processed once, not once per row
+    mac.update(str(chat_id).encode())
+    return mac.hexdigest()[:CODE_CHARS].upper()
+
+
+def pseudonym_key(config: Config) -> bytes:
+    """The key for author codes, from the environment variable named in the config."""
+    value = os.environ.get(config.pseudonym_key_env, "")
+    if len(value) < MIN_KEY_CHARS:
+        raise ExportError(
+            f"set the environment variable {config.pseudonym_key_env} to a secret of at least"
+            f" {MIN_KEY_CHARS} characters: it keys the pseudonymous author codes in exports")
+    return value.encode()
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float  # in Excel character units
+    wrap: bool = False  # free text: wrapped in Excel
+
+
+COLUMNS = (
+    Column("Mã kiến nghị", 12), Column("Năm diễn đàn", 9),
+    Column("Huyện, thành phố", 18), Column("Chủ đề", 24, wrap=True),
+    Column("Trẻ em/Nhóm", 10), Column("Số em trong nhóm", 9), Column("Độ tuổi", 10),
+    Column("Giới tính", 12), Column("Trẻ em thấy", 40, wrap=True),
+    Column("Kiến nghị, đề xuất", 40, wrap=True), Column("Ai nên thực hiện", 22, wrap=True),
+    Column("Thông điệp gửi người lớn", 36, wrap=True), Column("Ngôn ngữ", 11),
+    Column("Trạng thái", 12),
+    Column("Ngày gửi", 16), Column("Ngày cập nhật", 16), Column("Mã tác giả (bí danh)", 13),
+)
+HEADERS = tuple(column.header for column in COLUMNS)
+
+Cell = str | int | None
+
+
+class Labels:
+    """Vietnamese labels for the codes stored in a proposal row, neutralised once."""
+
+    def __init__(self, config: Config, catalog: Catalog) -> None:
+        texts = catalog.texts
+        self.districts = {d.code: neutralise(d.name) for d in config.districts}
+        self.topics = {t.id: neutralise(t.title["vi"]) for t in catalog.topics}
+        self.genders = {c.id: neutralise(c.label["vi"]) for c in catalog.profile["gender"]}
+        self.actors = {key.split(".", 1)[1]: neutralise(texts.get(key, "vi"))
+                       for key in texts.table if key.startswith("actors.")}
+        self._age_label = texts.table["age_band.label"]["vi"]
+        self._memo: dict[str, str] = {}  # a few age bands and actor combinations
+
+    def district(self, code: str) -> str:
+        return self.districts.get(code) or neutralise(code)
+
+    def topic(self, topic_id: str) -> str:
+        return self.topics.get(topic_id) or neutralise(topic_id)
+
+    def age_band(self, band: str | None) -> str:
+        if not band:
+            return ""
+        key = f"age:{band}"
+        if key not in self._memo:
+            self._memo[key] = neutralise(self._age_label.format(band=band))
+        return self._memo[key]
+
+    def who_acts(self, actors: str) -> str:
+        """"family,school" -> "Gia đình, Nhà trường"."""
+        if actors not in self._memo:
+            self._memo[actors] = neutralise(
+                ", ".join(self.actors.get(a, a) for a in actors.split(",") if a))
+        return self._memo[actors]
+
+    def cells(self, row: ExportRow, key: bytes) -> list[Cell]:
+        """One export row, in COLUMNS order: texts neutralised, empty cells None."""
+        seen, proposal, message = row.seen, row.proposal, row.message
+        return [
+            row.ref, row.forum_year, self.district(row.district), self.topic(row.topic),
+            CHILD if row.group_size is None else GROUP, row.group_size,
+            self.age_band(row.age_band) or None, self.genders.get(row.gender or "") or None,
+            free_text(seen) if seen else None, free_text(proposal) if proposal else None,
+            self.who_acts(row.actors) or None, free_text(message) if message else None,
+            LANG_LABELS.get(row.lang, row.lang), STATUS_LABELS.get(row.status, row.status),
+            row.created, row.updated,
+            author_code(row.chat_id, key) if row.chat_id is not None else None,
+        ]
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything a format writer needs for one export."""
+
+    selection: RowFilter
+    topic_order: tuple[str, ...]
+    labels: Labels
+    key: bytes
+    districts: tuple[District, ...]
+    settings: ReportSettings
+    forum_year: int = 0
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def period(self) -> str:
+        """"từ ngày 01/05/2023 đến ngày 31/05/2023", or "" when no period was asked."""
+        parts = []
+        if self.date_from:
+            parts.append(f"từ ngày {self.date_from:%d/%m/%Y}")
+        if self.date_to:
+            parts.append(f"đến ngày {self.date_to:%d/%m/%Y}")
+        return " ".join(parts)
+
+
+class TopicRun:
+    """Walks the catalog topics beside rows ordered by topic (catalog order, unknown last).
+
+    `starts(topic)` tells which topics begin when a row of `topic` arrives: the catalog topics
+    skipped because they have no rows, then `topic` itself. `rest()` gives the ones never reached.
+    """
+
+    def __init__(self, order: tuple[str, ...]) -> None:
+        self.pending = list(order)
+        self.current: str | None = None
+
+    def starts(self, topic: str) -> list[str]:
+        if topic == self.current:
+            return []
+        begun = []
+        while self.pending and self.pending[0] != topic:
+            begun.append(self.pending.pop(0))
+        if self.pending:
+            self.pending.pop(0)
+        self.current = topic
+        return [*begun, topic]
+
+    def rest(self) -> list[str]:
+        rest, self.pending = self.pending, []
+        return rest

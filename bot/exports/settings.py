@@ -1,0 +1,63 @@
+"""What the compiled report needs beyond the main config: issuer, place, signer, page layout.
+
+Defaults derive from Config (district name, province); the caller may override any field
+(for example from a `[report]` table and a per-district `place` in config.toml).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Config, District
+
+UNIT_PREFIXES = ("Thành phố ", "Thị xã ", "Huyện ", "Quận ")
+
+
+def place_of(district: District) -> str:
+    """The địa danh of a district office: its name without the unit word ("Đắk Hà")."""
+    for prefix in UNIT_PREFIXES:
+        if district.name.startswith(prefix):
+            return district.name[len(prefix):]
+    return district.name
+
+
+def lower_first(text: str) -> str:
+    """"Huyện Đắk Hà" -> "huyện Đắk Hà", for the unit word in running text."""
+    return text[:1].lower() + text[1:]
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """Layout and wording of the compiled Word report (Decree 30/2020).
+
+    For a single district the district People's Committee issues the report; for several or all
+    districts the provincial one does (one report, province-level wording).
+    """
+
+    unit: str  # "huyện Đắk Hà", "tỉnh Kon Tum": who issues and whose forum
+    forum_name: str  # "Diễn đàn trẻ em huyện Đắk Hà"
+    place: str  # địa danh before the date: "Đắk Hà"
+    recipient: str  # Kính gửi
+    issuer_parent: str = ""  # "UBND HUYỆN ĐẮK HÀ" when one of its offices issues the report
+    issuer_body: str = "Ủy ban nhân dân"  # as in running text; upper-cased in the header
+    symbol: str = "BC-UBND"
+    basis: str = ""  # "Kế hoạch số 45/KH-UBND ngày 10/3/2023 của ..." (Thực hiện ...)
+    signer_lines: tuple[str, ...] = ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH")
+    signer_name: str = ""
+    copies_to: tuple[str, ...] = ("Như trên",)
+    drafting_unit: str = "LĐTBXH"
+    fill_date: bool = False
+    timezone: str = "Asia/Ho_Chi_Minh"
+    margins_mm: tuple[float, float, float, float] = (20, 20, 30, 15)  # top, bottom, left, right
+
+    @classmethod
+    def for_districts(cls, config: Config, districts: tuple[District, ...]) -> ReportSettings:
+        """Defaults for a report on these districts: one district, or the province."""
+        if len(districts) == 1:
+            unit = lower_first(districts[0].name)
+            return cls(unit=unit, forum_name=f"Diễn đàn trẻ em {unit}",
+                       place=place_of(districts[0]),
+                       recipient=f"Ủy ban nhân dân tỉnh {config.province}")
+        unit = f"tỉnh {config.province}"
+        return cls(unit=unit, forum_name=f"Diễn đàn trẻ em cấp huyện trên địa bàn {unit}",
+                   place=config.province, recipient="Bộ Y tế")

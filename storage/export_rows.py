@@ -1,0 +1,181 @@
+"""Rows for exports: proposals streamed from a read snapshot, never all in memory.
+
+Safeguarding flags live in their own table and are never read here. The pseudonymous
+author code is computed above storage: rows carry the chat id only so that it can be hashed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Database
+
+EXPORTABLE_STATUSES = ("pending", "approved", "rejected")
+FETCH_SIZE = 2000
+# Group proposals (recorded by facilitators) add this column; read it when it exists.
+GROUP_SIZE_COLUMN = "group_size"
+LOCAL = "%Y-%m-%d %H:%M"
+
+
+@dataclass(frozen=True)
+class RowFilter:
+    """Which proposals to export. `until` is exclusive; both bounds are aware datetimes.
+
+    Rows give their dates as local "YYYY-MM-DD HH:MM" at `utc_offset_minutes` (formatted by
+    SQLite, which is much cheaper than converting in Python row by row).
+    """
+
+    districts: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] = ("approved",)
+    since: datetime | None = None
+    until: datetime | None = None
+    forum_year: int | None = None
+    utc_offset_minutes: int = 0
+
+    def __post_init__(self) -> None:
+        unknown = set(self.statuses) - set(EXPORTABLE_STATUSES)
+        if unknown or not self.statuses:
+            raise ValueError(f"statuses must be among {EXPORTABLE_STATUSES}, got {self.statuses}")
+
+
+@dataclass(slots=True)
+class ExportRow:
+    """One proposal as exported (not frozen: a frozen dataclass costs 10x more to build)."""
+
+    id: int
+    ref: str
+    chat_id: int | None
+    forum_year: int
+    district: str
+    topic: str
+    age_band: str | None
+    gender: str | None
+    seen: str
+    proposal: str
+    actors: str
+    message: str
+    lang: str
+    status: str
+    created: str  # local "YYYY-MM-DD HH:MM"
+    updated: str
+    group_size: int | None
+
+
+@dataclass(frozen=True)
+class Count:
+    district: str
+    topic: str
+    status: str
+    count: int
+
+
+def _stamp(moment: datetime) -> str:
+    """The stored timestamp format (ISO-8601 UTC, seconds) of an aware datetime."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _where(selection: RowFilter) -> tuple[str, list[Any]]:
+    clauses = [f"status IN ({', '.join('?' * len(selection.statuses))})"]
+    params: list[Any] = list(selection.statuses)
+    if selection.districts is not None:
+        clauses.append(f"district IN ({', '.join('?' * len(selection.districts))})")
+        params.extend(selection.districts)
+    if selection.since is not None:
+        clauses.append("created_at >= ?")
+        params.append(_stamp(selection.since))
+    if selection.until is not None:
+        clauses.append("created_at < ?")
+        params.append(_stamp(selection.until))
+    if selection.forum_year is not None:
+        clauses.append("forum_year = ?")
+        params.append(selection.forum_year)
+    return " AND ".join(clauses), params
+
+
+def _topic_rank(topic_order: Sequence[str]) -> tuple[str, list[Any]]:
+    """An ORDER BY term ranking topics in catalog order; unknown topics come last."""
+    if not topic_order:
+        return "topic", []
+    whens = " ".join("WHEN ? THEN ?" for _ in topic_order)
+    params: list[Any] = []
+    for rank, topic in enumerate(topic_order):
+        params += [topic, rank]
+    return f"CASE topic {whens} ELSE {len(topic_order)} END", params
+
+
+async def _has_column(db: aiosqlite.Connection, column: str) -> bool:
+    async with db.execute("SELECT 1 FROM pragma_table_info('proposals') WHERE name = ?",
+                          (column,)) as cursor:
+        return await cursor.fetchone() is not None
+
+
+@asynccontextmanager
+async def snapshot(database: Database) -> AsyncIterator[aiosqlite.Connection]:
+    """A read-only connection holding one read transaction, so counts and rows agree.
+
+    A second connection keeps a long export from seeing, or blocking, the bot's writes
+    (WAL mode). An in-memory database has no file to reopen: its own connection is used.
+    """
+    async with database.connection.execute("PRAGMA database_list") as cursor:
+        file = next((row[2] for row in await cursor.fetchall() if row[1] == "main"), "")
+    if not file:
+        yield database.connection
+        return
+    connection = await aiosqlite.connect(f"{Path(file).as_uri()}?mode=ro", uri=True,
+                                         isolation_level=None)
+    try:
+        await connection.execute("BEGIN")
+        yield connection
+        await connection.execute("COMMIT")
+    finally:
+        await connection.close()
+
+
+async def counts(db: aiosqlite.Connection, selection: RowFilter) -> list[Count]:
+    """How many proposals match, by district, topic and status (one cheap aggregate query)."""
+    where, params = _where(selection)
+    async with db.execute(
+        f"SELECT district, topic, status, count(*) FROM proposals WHERE {where}"
+        " GROUP BY district, topic, status", params,
+    ) as cursor:
+        return [Count(*row) async for row in cursor]
+
+
+async def rows(
+    db: aiosqlite.Connection, selection: RowFilter, topic_order: Sequence[str] = (),
+    *, topic_first: bool = False,
+) -> AsyncIterator[ExportRow]:
+    """Stream the matching proposals, ordered by district, topic (in `topic_order`), id.
+
+    With `topic_first`, topics come before districts: one topic's rows are contiguous.
+    """
+    where, params = _where(selection)
+    rank, rank_params = _topic_rank(topic_order)
+    order = f"{rank}, topic, district, id" if topic_first else f"district, {rank}, topic, id"
+    group = GROUP_SIZE_COLUMN if await _has_column(db, GROUP_SIZE_COLUMN) else "NULL"
+    shift = f"{selection.utc_offset_minutes:+d} minutes"
+    async with db.execute(
+        "SELECT id, ref, chat_id, forum_year, district, topic, age_band, gender, seen, proposal,"
+        f" actors, message, lang, status, strftime('{LOCAL}', created_at, ?),"
+        f" strftime('{LOCAL}', updated_at, ?), {group} FROM proposals"
+        f" WHERE {where} ORDER BY {order}", [shift, shift, *params, *rank_params],
+    ) as cursor:
+        # Ask for the next chunk before handing out this one: SQLite steps through it in
+        # aiosqlite's thread while the caller formats these rows.
+        ahead = asyncio.ensure_future(cursor.fetchmany(FETCH_SIZE))
+        try:
+            while chunk := await ahead:
+                ahead = asyncio.ensure_future(cursor.fetchmany(FETCH_SIZE))
+                for row in chunk:
+                    yield ExportRow(*row)
+        finally:
+            if not ahead.done():
+                await asyncio.wait([ahead])

@@ -1,0 +1,319 @@
+"""Exports on a real SQLite file, every file read back: CSV, XLSX (openpyxl), DOCX (python-docx)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+from docx.oxml.ns import qn
+
+from bot.catalog import Catalog, load_catalog
+from bot.config import Config, District
+from bot.exports import ExportError, ExportQuery, ReportSettings, author_code, export
+from bot.exports.common import HEADERS, neutralise
+from bot.exports.docx_report import vietnamese_date
+from storage import children, flags, proposals
+from storage.children import ChildRow
+from storage.db import Database
+
+KEY = "test-pseudonym-key-0123456789"
+CHILD_A, CHILD_B = 987654321, 555666777
+VIET = "Đắk Hà — Ngọc Hồi: trẻ em cần được bảo vệ ✓"
+FORMULAS = ('=HYPERLINK("http://evil.example","bấm")', "+1", "-2", "@SUM(A1:A2)", "\t=1")
+FLAG_TEXT = "SAFEGUARDING-ONLY em bị đánh ở nhà"
+DISTRICTS = (District("DHA", "Huyện Đắk Hà", "Dak Ha District"),
+             District("NHO", "Huyện Ngọc Hồi", "Ngoc Hoi District"))
+
+
+@dataclass(frozen=True)
+class Forum:
+    db: Database
+    config: Config
+    catalog: Catalog
+    tmp: Path
+
+
+@dataclass(frozen=True)
+class Seed:
+    district: str
+    topic: str
+    status: str
+    proposal: str
+    seen: str = ""
+    message: str = ""
+    actors: str = "family,school"
+    chat_id: int = CHILD_A
+    created_at: str = "2023-05-10T03:00:00+00:00"
+
+
+SEEDS = (
+    Seed("DHA", "violence", "approved", VIET, seen=FORMULAS[0], message=FORMULAS[1]),
+    Seed("DHA", "injuries", "approved", FORMULAS[3], seen=FORMULAS[2], message=FORMULAS[4],
+         actors="commune"),
+    Seed("DHA", "online", "pending", "PENDING-TEXT"),
+    Seed("DHA", "climate", "rejected", "REJECTED-TEXT"),
+    Seed("NHO", "violence", "approved", "NHO-TEXT", chat_id=CHILD_B),
+    Seed("DHA", "labour", "approved", "OLD-TEXT", created_at="2023-01-15T03:00:00+00:00"),
+)
+
+
+async def _seed(db: Database) -> None:
+    async with db.transaction() as conn:
+        for chat_id, district in ((CHILD_A, "DHA"), (CHILD_B, "NHO")):
+            await children.save(conn, ChildRow(chat_id, district, "10-12", "female", "vi", "{}"))
+        for update_id, seed in enumerate(SEEDS, 1):
+            ref = await proposals.insert(conn, proposals.NewProposal(
+                chat_id=seed.chat_id, forum_year=2023, district=seed.district, topic=seed.topic,
+                age_band="10-12", gender="female", seen=seed.seen, proposal=seed.proposal,
+                actors=seed.actors, message=seed.message, lang="vi", needs_translation=False,
+                source_update_id=update_id))
+            await conn.execute("UPDATE proposals SET status = ?, created_at = ? WHERE ref = ?",
+                               (seed.status, seed.created_at, ref))
+        await flags.add(conn, CHILD_A, "DHA", "violence", "bị đánh", FLAG_TEXT)
+
+
+@pytest.fixture
+async def forum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Forum]:
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", KEY)
+    config = Config(source=tmp_path / "config.toml", districts=DISTRICTS,
+                    database_path=tmp_path / "forum.sqlite3")
+    db = await Database.open(config.database_path)
+    await _seed(db)
+    yield Forum(db, config, load_catalog(config), tmp_path)
+    await db.close()
+
+
+async def _export(forum: Forum, fmt: str, query: ExportQuery) -> tuple[Path, int]:
+    out = forum.tmp / f"export.{fmt}"
+    result = await export(forum.db, forum.config, forum.catalog, query, fmt, out)  # type: ignore[arg-type]
+    assert result.path == out and result.size == out.stat().st_size
+    return out, result.rows
+
+
+def _csv_rows(path: Path) -> list[dict[str, str]]:
+    raw = path.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline=""))
+    assert tuple(reader.fieldnames or ()) == HEADERS
+    return list(reader)
+
+
+def _zip_text(path: Path) -> str:
+    """Every XML part of an XLSX or DOCX, decompressed."""
+    with zipfile.ZipFile(path) as archive:
+        return "".join(archive.read(name).decode("utf-8") for name in archive.namelist()
+                       if name.endswith((".xml", ".rels")))
+
+
+def _assert_private(text: str) -> None:
+    for secret in (str(CHILD_A), str(CHILD_B), FLAG_TEXT, "SAFEGUARDING-ONLY"):
+        assert secret not in text
+
+
+def test_neutralise_and_author_code() -> None:
+    for text in FORMULAS:
+        assert neutralise(text) == "'" + text
+    assert neutralise(VIET) == VIET and neutralise("") == ""
+    code = author_code(CHILD_A, KEY.encode())
+    assert len(code) == 12 and str(CHILD_A) not in code
+    assert code == author_code(CHILD_A, KEY.encode()) != author_code(CHILD_A, b"another-key")
+
+
+def test_vietnamese_dates_pad_day_and_early_months() -> None:
+    assert vietnamese_date("Đắk Hà", datetime(2024, 2, 5), 2024) == (
+        "Đắk Hà, ngày 05 tháng 02 năm 2024")
+    assert vietnamese_date("Đắk Hà", datetime(2024, 6, 15), 2024) == (
+        "Đắk Hà, ngày 15 tháng 6 năm 2024")
+    assert vietnamese_date("Đắk Hà", None, 2023) == "Đắk Hà, ngày    tháng    năm 2023"
+
+
+async def test_csv_has_bom_headers_and_only_approved_by_default(forum: Forum) -> None:
+    path, count = await _export(forum, "csv", ExportQuery(districts=("DHA",)))
+    rows = _csv_rows(path)
+    assert count == len(rows) == 3
+    assert [r["Mã kiến nghị"] for r in rows] == ["DHA-0001", "DHA-0002", "DHA-0005"]
+    first = rows[0]
+    assert first["Kiến nghị, đề xuất"] == VIET  # byte for byte after the round trip
+    assert first["Huyện, thành phố"] == "Huyện Đắk Hà"
+    assert first["Chủ đề"] == "Phòng, chống bạo lực, xâm hại trẻ em"
+    assert first["Ai nên thực hiện"] == "Gia đình, Nhà trường"
+    assert first["Giới tính"] == "Bạn nữ" and first["Độ tuổi"] == "10-12 tuổi"
+    assert first["Trẻ em/Nhóm"] == "Trẻ em" and first["Số em trong nhóm"] == ""
+    assert first["Trạng thái"] == "Đã duyệt" and first["Ngày gửi"] == "2023-05-10 10:00"
+    assert first["Mã tác giả (bí danh)"] == author_code(CHILD_A, KEY.encode())
+    text = path.read_bytes().decode("utf-8-sig")
+    assert VIET.encode() in path.read_bytes()
+    for absent in ("PENDING-TEXT", "REJECTED-TEXT", "NHO-TEXT"):
+        assert absent not in text
+    _assert_private(text)
+
+
+async def test_csv_neutralises_formulas(forum: Forum) -> None:
+    rows = _csv_rows((await _export(forum, "csv", ExportQuery(districts=("DHA",))))[0])
+    cells = {cell for row in rows for cell in row.values()}
+    for formula in FORMULAS:
+        assert "'" + formula in cells and formula not in cells
+
+
+async def test_statuses_districts_and_period_filter(forum: Forum) -> None:
+    everything = ExportQuery(statuses=("approved", "pending", "rejected"))
+    texts = {r["Kiến nghị, đề xuất"]
+             for r in _csv_rows((await _export(forum, "csv", everything))[0])}
+    assert {"PENDING-TEXT", "REJECTED-TEXT", "NHO-TEXT", "OLD-TEXT"} <= texts
+    nho = _csv_rows((await _export(forum, "csv", ExportQuery(districts=("NHO",))))[0])
+    assert [r["Kiến nghị, đề xuất"] for r in nho] == ["NHO-TEXT"]
+    may = ExportQuery(date_from=date(2023, 5, 1), date_to=date(2023, 5, 10))
+    texts = {r["Kiến nghị, đề xuất"] for r in _csv_rows((await _export(forum, "csv", may))[0])}
+    assert "OLD-TEXT" not in texts and VIET in texts
+    before = ExportQuery(date_to=date(2023, 5, 9))
+    texts = {r["Kiến nghị, đề xuất"] for r in _csv_rows((await _export(forum, "csv", before))[0])}
+    assert texts == {"OLD-TEXT"}
+
+
+async def test_refusals(forum: Forum, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ExportError, match="district"):
+        await _export(forum, "csv", ExportQuery(districts=("XXX",)))
+    with pytest.raises(ExportError, match="statuses"):
+        await _export(forum, "csv", ExportQuery(statuses=("safeguarding",)))
+    monkeypatch.delenv("CHILDFORUM_PSEUDONYM_KEY")
+    with pytest.raises(ExportError, match="CHILDFORUM_PSEUDONYM_KEY"):
+        await _export(forum, "xlsx", ExportQuery())
+    await _export(forum, "docx", ExportQuery())  # the report names no author: no key needed
+
+
+async def test_export_to_a_binary_stream(forum: Forum) -> None:
+    buffer = io.BytesIO(b"prefix")
+    buffer.seek(0, io.SEEK_END)
+    result = await export(forum.db, forum.config, forum.catalog, ExportQuery(), "csv", buffer)
+    assert result.rows == 4 and result.size == len(buffer.getvalue()) - len(b"prefix")
+    assert buffer.getvalue()[len(b"prefix"):].startswith(b"\xef\xbb\xbf")
+
+
+async def test_xlsx_summary_topic_sheets_and_layout(forum: Forum) -> None:
+    query = ExportQuery(districts=("DHA",), statuses=("approved", "pending"))
+    path, count = await _export(forum, "xlsx", query)
+    assert count == 4
+    book = openpyxl.load_workbook(path)
+    titles = [t.title["vi"] for t in forum.catalog.topics]
+    assert book.sheetnames[0] == "Tổng hợp" and len(book.sheetnames) == 1 + len(titles)
+    summary = {row[1]: row[2:] for row in book["Tổng hợp"].iter_rows(values_only=True)
+               if row[1] in (*titles, "Chủ đề", "Tổng cộng")}
+    assert summary["Chủ đề"] == ("Đã duyệt", "Chờ duyệt", "Tổng")
+    assert summary[titles[0]] == (1, 0, 1) and summary[titles[2]] == (0, 1, 1)
+    assert summary["Tổng cộng"] == (3, 1, 4)
+    first = book.worksheets[1]
+    assert first.title.startswith("1. Phòng, chống bạo lực") and len(first.title) <= 31
+    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:Q2"
+    assert tuple(c.value for c in first[1]) == HEADERS and first["A1"].font.b
+    proposal = first.cell(2, HEADERS.index("Kiến nghị, đề xuất") + 1)
+    assert proposal.value == VIET and proposal.alignment.wrap_text
+    assert first.column_dimensions["J"].width == 40
+    online = book.worksheets[3]
+    assert online.max_row == 2 and online.cell(2, 1).value == "DHA-0003"
+    assert book.worksheets[4].max_row == 1  # climate: only rejected, not asked for
+    _assert_private(_zip_text(path))
+
+
+async def test_xlsx_neutralises_formulas(forum: Forum) -> None:
+    book = openpyxl.load_workbook((await _export(forum, "xlsx", ExportQuery()))[0])
+    cells = [c for sheet in book.worksheets[1:] for row in sheet.iter_rows() for c in row]
+    assert all(c.data_type != "f" for c in cells)
+    values = {c.value for c in cells}
+    for formula in FORMULAS:
+        assert "'" + formula in values and formula not in values
+
+
+def _docx_text(document: docx.document.Document) -> str:
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        parts += [cell.text for row in table.rows for cell in row.cells]
+    return "\n".join(parts)
+
+
+async def test_docx_report_layout_and_content(forum: Forum) -> None:
+    path, count = await _export(forum, "docx", ExportQuery(districts=("DHA",)))
+    assert count == 3
+    report = docx.Document(str(path))
+    text = _docx_text(report)
+    assert "BÁO CÁO" in text
+    assert ("Tổng hợp kiến nghị, thông điệp của trẻ em tại Diễn đàn trẻ em huyện Đắk Hà năm 2023"
+            in text)
+    assert "ỦY BAN NHÂN DÂN" in text and "HUYỆN ĐẮK HÀ" in text
+    assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do - Hạnh phúc" in text
+    assert "Số:       /BC-UBND" in text and "Đắk Hà, ngày    tháng    năm" in text
+    assert "Kính gửi: Ủy ban nhân dân tỉnh Kon Tum." in text
+    for title in (t.title["vi"] for t in forum.catalog.topics):
+        assert title in text
+    assert f"1.1. {VIET}" in text and "ai nên thực hiện: Gia đình, Nhà trường" in text
+    assert "trẻ em 10-12 tuổi" in text
+    assert "./." in text and "Nơi nhận:" in text and "- Lưu: VT, LĐTBXH." in text
+    for absent in ("PENDING-TEXT", "REJECTED-TEXT", "NHO-TEXT"):
+        assert absent not in text
+    for formula in FORMULAS[1:]:  # the messages and proposals that look like formulas
+        assert formula.strip() not in text.replace("'" + formula.strip(), "")
+    _assert_private(_zip_text(path))
+
+
+async def test_docx_annex_table(forum: Forum) -> None:
+    report = docx.Document(str((await _export(forum, "docx", ExportQuery(districts=("DHA",))))[0]))
+    annex = report.tables[-1]
+    assert [c.text for c in annex.rows[0].cells] == [
+        "STT", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
+        "Cơ quan có trách nhiệm", "Kết quả trả lời/giải quyết"]
+    groups = [row for row in annex.rows[1:] if len(row._tr.tc_lst) == 1]
+    assert len(groups) == len(forum.catalog.topics)
+    assert all(run.bold for row in groups for run in row.cells[0].paragraphs[0].runs)
+    items = [[c.text for c in row.cells] for row in annex.rows[1:] if len(row._tr.tc_lst) == 5]
+    assert items[0] == ["1", VIET, "trẻ em 10-12 tuổi", "Gia đình, Nhà trường", ""]
+    assert items[1][1] == "'" + FORMULAS[3]
+    assert len(items) == 3
+
+
+async def test_docx_typography_and_page_numbers(forum: Forum) -> None:
+    report = docx.Document(str((await _export(forum, "docx", ExportQuery()))[0]))
+    styles = report.styles.element
+    for fonts in styles.iter(qn("w:rFonts")):
+        assert all(fonts.get(qn(slot)) == "Times New Roman"
+                   for slot in ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs"))
+        assert fonts.get(qn("w:asciiTheme")) is None
+    defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    assert defaults.find(qn("w:rFonts")).get(qn("w:eastAsia")) == "Times New Roman"
+    assert report.styles["Normal"].font.size.pt == 14
+    body, annex = report.sections
+    assert round(body.page_width.mm) == 210 and round(body.page_height.mm) == 297
+    assert round(body.left_margin.mm) == 30 and round(body.right_margin.mm) == 15
+    assert body.different_first_page_header_footer
+    header = body.header._element.xml
+    assert "PAGE" in header and body.header.paragraphs[0].alignment == 1  # centred
+    assert "PAGE" not in body.first_page_header._element.xml
+    assert annex.orientation == 1  # landscape
+    assert annex._sectPr.find(qn("w:pgNumType")).get(qn("w:start")) == "1"
+    text = _docx_text(report)
+    assert "Diễn đàn trẻ em cấp huyện trên địa bàn tỉnh Kon Tum" in text
+    assert "NHO-TEXT" in text and "Huyện Ngọc Hồi" in text  # several districts: each item names it
+    for run in (r for p in report.paragraphs for r in p.runs):
+        assert run.font.name in (None, "Times New Roman")
+
+
+async def test_report_settings_override(forum: Forum) -> None:
+    settings = ReportSettings(unit="huyện Đắk Hà", forum_name="Diễn đàn trẻ em huyện Đắk Hà",
+                              place="Đăk Hà", recipient="Sở Y tế tỉnh Kon Tum",
+                              issuer_parent="UBND huyện Đắk Hà", issuer_body="Phòng Y tế",
+                              symbol="BC-PYT", signer_lines=("TRƯỞNG PHÒNG",),
+                              signer_name="Nguyễn Văn A", margins_mm=(25, 20, 35, 20))
+    out = forum.tmp / "report.docx"
+    await export(forum.db, forum.config, forum.catalog, ExportQuery(districts=("DHA",)), "docx",
+                 out, settings)
+    report = docx.Document(str(out))
+    text = _docx_text(report)
+    assert "UBND HUYỆN ĐẮK HÀ" in text and "PHÒNG Y TẾ" in text and "BC-PYT" in text
+    assert "Kính gửi: Sở Y tế tỉnh Kon Tum." in text and "Nguyễn Văn A" in text
+    assert round(report.sections[0].left_margin.mm) == 35
