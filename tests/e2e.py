@@ -14,8 +14,10 @@ ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-TOKEN"
 
 
-def write_config(path: Path, simulator: BotApiSimulator, database: Path) -> Path:
-    """The example config, pointed at the simulator and a test database."""
+def write_config(path: Path, simulator: BotApiSimulator, database: Path,
+                 extra_config: str = "") -> Path:
+    """The example config, pointed at the simulator and a test database; `extra_config` is
+    appended (more [[staff]] tables, a [moderation] section...)."""
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     text = text.replace('api_base_url = "https://api.telegram.org/bot"',
                         f'api_base_url = "{simulator.base_url}"')
@@ -23,7 +25,7 @@ def write_config(path: Path, simulator: BotApiSimulator, database: Path) -> Path
                         f'api_base_file_url = "{simulator.base_file_url}"')
     text = text.replace("rate_limit = true", "rate_limit = false")
     text = text.replace('path = "childforum.sqlite3"', f'path = "{database}"')
-    path.write_text(text, encoding="utf-8")
+    path.write_text(text + "\n" + extra_config, encoding="utf-8")
     return path
 
 
@@ -34,21 +36,23 @@ class BotProcess:
         self.simulator, self.config, self.log = simulator, config, log
         self.process: asyncio.subprocess.Process | None = None
 
-    async def start(self) -> None:
+    async def start(self, ready_on: str = "getUpdates") -> None:
+        """Start the bot; it is ready when it first calls `ready_on` (setWebhook for webhooks)."""
         env = {**os.environ, "CHILDFORUM_TOKEN": TOKEN}
-        polls_before = self._polls()
+        polls_before = self._polls(ready_on)
         with self.log.open("ab") as log:
             self.process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "handlers.cli", "run", "--config", str(self.config),
                 env=env, stdout=log, stderr=log, cwd=ROOT)
         process = self.process
         await self.simulator.wait_until(
-            lambda: self._polls() > polls_before or process.returncode is not None, timeout=30)
+            lambda: self._polls(ready_on) > polls_before or process.returncode is not None,
+            timeout=30)
         if process.returncode is not None:
             raise RuntimeError(f"the bot exited at start:\n{self.log.read_text()[-3000:]}")
 
-    def _polls(self) -> int:
-        return sum(1 for method, _ in self.simulator.requests if method == "getUpdates")
+    def _polls(self, ready_on: str) -> int:
+        return sum(1 for method, _ in self.simulator.requests if method == ready_on)
 
     def kill(self) -> None:
         """SIGKILL: no clean-up of any kind."""
