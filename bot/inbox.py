@@ -15,12 +15,12 @@ class Inbox:
 
     async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
         """Write an update durably; False when this update id is already known."""
-        async with self.db.transaction() as db:
+        async with self.db.single() as db:
             return await inbox.store(db, update_id, payload)
 
     async def finish(self, update_id: int) -> None:
         """Mark an update handled that changed nothing else."""
-        async with self.db.transaction() as db:
+        async with self.db.single() as db:
             await inbox.mark_done(db, update_id)
 
     async def is_done(self, update_id: int) -> bool:

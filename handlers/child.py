@@ -112,6 +112,7 @@ class ChildHandlers:
         if query and isinstance(query.message, Message):
             await render.settle_pressed(query.message, outcome.pressed_note, outcome.keyboard)
         await render.send(context.bot, chat.id, outcome.replies)
+        raise ApplicationHandlerStop  # handled and marked done: `finish` has nothing to do
 
     async def on_start(self, update: Update, context: Context) -> None:
         payload = context.args[0] if context.args else ""

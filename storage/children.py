@@ -20,12 +20,11 @@ class ChildRow:
 
 
 async def get(db: aiosqlite.Connection, chat_id: int) -> ChildRow | None:
-    async with db.execute(
+    rows = list(await db.execute_fetchall(
         "SELECT chat_id, district, age_band, gender, lang, state FROM children WHERE chat_id = ?",
         (chat_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return ChildRow(*row) if row else None
+    ))
+    return ChildRow(*rows[0]) if rows else None
 
 
 async def save(db: aiosqlite.Connection, child: ChildRow) -> None:

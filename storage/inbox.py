@@ -20,9 +20,9 @@ async def store(db: aiosqlite.Connection, update_id: int, payload: dict[str, Any
 
 
 async def is_done(db: aiosqlite.Connection, update_id: int) -> bool:
-    async with db.execute("SELECT done_at FROM inbox WHERE update_id = ?", (update_id,)) as cur:
-        row = await cur.fetchone()
-    return row is not None and row[0] is not None
+    rows = list(await db.execute_fetchall(
+        "SELECT done_at FROM inbox WHERE update_id = ?", (update_id,)))
+    return bool(rows) and rows[0][0] is not None
 
 
 async def mark_done(db: aiosqlite.Connection, update_id: int) -> None:
