@@ -103,3 +103,25 @@ async def test_inbox_prune_forgets_only_old_handled_updates(tmp_path: Path) -> N
     async with db.connection.execute("SELECT update_id FROM inbox ORDER BY 1") as cursor:
         assert [row[0] async for row in cursor] == [2, 3]
     await db.close()
+
+
+async def test_retention_forgets_inactive_people_but_keeps_anonymous_proposals(
+        tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from bot.retention import purge_personal_data
+
+    db = await Database.open(tmp_path / "forum.sqlite3")
+    async with db.transaction() as conn:
+        for chat_id in (1, 2):
+            await children.save(conn, ChildRow(chat_id, "DHA", None, None, "vi", "{}"))
+            await proposals.insert(conn, new_proposal(chat_id, 300 + chat_id))
+        await conn.execute("UPDATE children SET updated_at = '2023-01-01T00:00:00+00:00'"
+                           " WHERE chat_id = 1")
+    forgotten = await purge_personal_data(db, 365, now=datetime(2024, 6, 1, tzinfo=UTC))
+    assert forgotten == 1
+    rows = list(await db.connection.execute_fetchall(
+        "SELECT chat_id, seen FROM proposals ORDER BY id"))
+    assert [tuple(r) for r in rows] == [(None, "Suối sâu"), (2, "Suối sâu")]
+    assert await children.get(db.connection, 1) is None
+    await db.close()

@@ -1,0 +1,21 @@
+"""Retention: personal data goes after a set time; the forum keeps the anonymous proposals."""
+
+from __future__ import annotations
+
+import aiosqlite
+
+
+async def purge(db: aiosqlite.Connection, before: str) -> int:
+    """Forget children inactive since `before` (ISO time), unlinking their proposals first.
+
+    Handled safeguarding flags of that age go too. Returns how many children were forgotten.
+    """
+    stale = "SELECT chat_id FROM children WHERE updated_at < ?"
+    await db.execute(f"UPDATE proposals SET chat_id = NULL WHERE chat_id IN ({stale})", (before,))
+    await db.execute(f"UPDATE proposals SET facilitator_chat_id = NULL"
+                     f" WHERE facilitator_chat_id IN ({stale})", (before,))
+    await db.execute(f"DELETE FROM facilitators WHERE chat_id IN ({stale})", (before,))
+    await db.execute("DELETE FROM safeguarding_flags WHERE handled_at IS NOT NULL"
+                     " AND handled_at < ?", (before,))
+    cursor = await db.execute("DELETE FROM children WHERE updated_at < ?", (before,))
+    return cursor.rowcount
