@@ -15,20 +15,57 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
+from telegram.request import BaseRequest, RequestData
 
 from bot.inbox import Inbox
+
+Payloads = dict[int, dict[str, Any]]
+
+
+class RawUpdates(BaseRequest):
+    """Wraps the getUpdates request to keep each update's JSON exactly as the Bot API sent it.
+
+    The inbox stores that, instead of turning every Update object back into a dict.
+    """
+
+    def __init__(self, inner: BaseRequest) -> None:
+        self.inner = inner
+        self.payloads: Payloads = {}
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self.inner.read_timeout
+
+    async def initialize(self) -> None:
+        await self.inner.initialize()
+
+    async def shutdown(self) -> None:
+        await self.inner.shutdown()
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        return await self.inner.do_request(url, method, request_data, *args, **kwargs)
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
+        data = BaseRequest.parse_json_payload(payload)
+        result = data.get("result")
+        if isinstance(result, list):
+            self.payloads.update((u["update_id"], u) for u in result if "update_id" in u)
+        return data
 
 
 class DurableQueue(asyncio.Queue[object]):
     """An update queue that writes each update to the inbox before queueing it."""
 
-    def __init__(self, inbox: Inbox) -> None:
+    def __init__(self, inbox: Inbox, payloads: Payloads | None = None) -> None:
         super().__init__()
         self.inbox = inbox
+        self.payloads = payloads if payloads is not None else {}
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            fresh = await self.inbox.receive(item.update_id, item.to_dict())
+            payload = self.payloads.pop(item.update_id, None) or item.to_dict()
+            fresh = await self.inbox.receive(item.update_id, payload)
             if not fresh and await self.inbox.is_done(item.update_id):
                 return  # a redelivery of an update already handled
         await super().put(item)

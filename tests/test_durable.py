@@ -1,0 +1,46 @@
+"""The getUpdates wrapper keeps each update as the Bot API sent it, for the inbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from telegram.request import BaseRequest, RequestData
+
+from handlers.durable import RawUpdates
+
+
+class CannedRequest(BaseRequest):
+    """Answers every call with the same body."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        self.body = json.dumps(body).encode()
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
+                         *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        return 200, self.body
+
+
+async def test_updates_are_kept_exactly_as_received() -> None:
+    update = {"update_id": 41, "message": {"message_id": 1, "date": 0, "text": "Chào <b>",
+                                           "chat": {"id": 5, "type": "private"}, "x_new": 1}}
+    raw = RawUpdates(CannedRequest({"ok": True, "result": [update]}))
+    result = await raw.post("http://127.0.0.1/bot1:x/getUpdates")
+    assert result == [update] and raw.payloads == {41: update}
+    assert raw.read_timeout == 5.0
+
+
+async def test_other_results_are_left_alone() -> None:
+    raw = RawUpdates(CannedRequest({"ok": True, "result": {"message_id": 3}}))
+    await raw.post("http://127.0.0.1/bot1:x/sendMessage")
+    assert raw.payloads == {}
