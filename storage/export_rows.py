@@ -20,8 +20,6 @@ from storage.db import Database
 
 EXPORTABLE_STATUSES = ("pending", "approved", "rejected")
 FETCH_SIZE = 2000
-# Group proposals (recorded by facilitators) add this column; read it when it exists.
-GROUP_SIZE_COLUMN = "group_size"
 LOCAL = "%Y-%m-%d %H:%M"
 
 
@@ -66,7 +64,10 @@ class ExportRow:
     status: str
     created: str  # local "YYYY-MM-DD HH:MM"
     updated: str
-    group_size: int | None
+    group_size: int | None  # these four are set for a facilitator's group proposal
+    group_ages: str | None
+    school: str | None
+    commune: str | None
 
 
 @dataclass(frozen=True)
@@ -109,12 +110,6 @@ def _topic_rank(topic_order: Sequence[str]) -> tuple[str, list[Any]]:
     for rank, topic in enumerate(topic_order):
         params += [topic, rank]
     return f"CASE topic {whens} ELSE {len(topic_order)} END", params
-
-
-async def _has_column(db: aiosqlite.Connection, column: str) -> bool:
-    async with db.execute("SELECT 1 FROM pragma_table_info('proposals') WHERE name = ?",
-                          (column,)) as cursor:
-        return await cursor.fetchone() is not None
 
 
 @asynccontextmanager
@@ -160,12 +155,12 @@ async def rows(
     where, params = _where(selection)
     rank, rank_params = _topic_rank(topic_order)
     order = f"{rank}, topic, district, id" if topic_first else f"district, {rank}, topic, id"
-    group = GROUP_SIZE_COLUMN if await _has_column(db, GROUP_SIZE_COLUMN) else "NULL"
     shift = f"{selection.utc_offset_minutes:+d} minutes"
     async with db.execute(
         "SELECT id, ref, chat_id, forum_year, district, topic, age_band, gender, seen, proposal,"
         f" actors, message, lang, status, strftime('{LOCAL}', created_at, ?),"
-        f" strftime('{LOCAL}', updated_at, ?), {group} FROM proposals"
+        f" strftime('{LOCAL}', updated_at, ?), group_size, group_age_range, school, commune"
+        " FROM proposals"
         f" WHERE {where} ORDER BY {order}", [shift, shift, *params, *rank_params],
     ) as cursor:
         # Ask for the next chunk before handing out this one: SQLite steps through it in

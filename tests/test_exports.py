@@ -317,3 +317,23 @@ async def test_report_settings_override(forum: Forum) -> None:
     assert "UBND HUYỆN ĐẮK HÀ" in text and "PHÒNG Y TẾ" in text and "BC-PYT" in text
     assert "Kính gửi: Sở Y tế tỉnh Kon Tum." in text and "Nguyễn Văn A" in text
     assert round(report.sections[0].left_margin.mm) == 35
+
+
+async def test_group_proposals_name_the_group_in_every_format(forum: Forum) -> None:
+    async with forum.db.transaction() as conn:
+        ref = await proposals.insert(conn, proposals.NewProposal(
+            chat_id=CHILD_A, forum_year=2023, district="DHA", topic="climate",
+            age_band=None, gender=None, seen="", proposal="Trồng rừng quanh trường",
+            actors="commune", message="", lang="vi", needs_translation=False,
+            source_update_id=99, group_size=25, group_age_range="10-12,13-15",
+            school="Trường PTDTBT Đắk Long", commune="=Xã Đắk Long"))
+        await conn.execute("UPDATE proposals SET status = 'approved' WHERE ref = ?", (ref,))
+    report = docx.Document(str((await _export(forum, "docx", ExportQuery(districts=("DHA",))))[0]))
+    items = [[c.text for c in row.cells] for row in report.tables[-1].rows[1:]
+             if len(row._tr.tc_lst) == 5]
+    group = next(item for item in items if item[1] == "Trồng rừng quanh trường")
+    assert group[2] == ("nhóm 25 em, 10-12 tuổi, 13-15 tuổi, Trường PTDTBT Đắk Long,"
+                        " '=Xã Đắk Long")
+    path, _ = await _export(forum, "csv", ExportQuery(districts=("DHA",)))
+    row = next(r for r in _csv_rows(path) if r and "Trồng rừng quanh trường" in r.values())
+    assert "Nhóm" in row.values() and "25" in row.values()

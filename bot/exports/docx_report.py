@@ -37,7 +37,7 @@ FONT_SLOTS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
 THEME_SLOTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 BODY_PT, HEADER_PT, RECIPIENTS_PT, ITEMS_PT = 14, 13, 12, 11
 HEADER_WIDTHS_CM, SIGNATURE_WIDTHS_CM = (6.5, 10.0), (6.0, 10.5)
-ANNEX_WIDTHS_CM = (1.2, 10.0, 5.0, 4.5, 4.5)
+ANNEX_WIDTHS_CM = (1.5, 9.7, 5.0, 4.5, 4.5)
 ANNEX_HEADERS = ("STT", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
                  "Cơ quan có trách nhiệm", "Kết quả trả lời/giải quyết")
 NATION, MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
@@ -258,7 +258,10 @@ class _Report:
     def who(self, row: ExportRow) -> str:
         """The child or group, and the district in a report on several districts."""
         if row.group_size is not None:
-            who = f"nhóm {row.group_size} em"
+            ages = ", ".join(self.labels.age_band(b) for b in (row.group_ages or "").split(",")
+                             if b)
+            where = ", ".join(free_text(p) for p in (row.school, row.commune) if p)
+            who = ", ".join(p for p in (f"nhóm {row.group_size} em", ages, where) if p)
         else:
             band = self.labels.age_band(row.age_band)
             who = f"trẻ em {band}" if band else "trẻ em"
