@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.roles import StaffMember, parse_staff
+from bot.schedule import Timetable, parse_timetable
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
@@ -58,6 +59,7 @@ class Config:
     flood_messages: int = 20
     flood_seconds: float = 10.0
     staff: tuple[StaffMember, ...] = ()
+    timetable: Timetable = field(default_factory=Timetable)
 
     def district(self, code: str) -> District | None:
         return next((d for d in self.districts if d.code == code), None)
@@ -150,6 +152,7 @@ def load_config(path: Path | str) -> Config:
         source=source,
         districts=districts,
         staff=parse_staff(data.get("staff", []), str(source), {d.code for d in districts}),
+        timetable=parse_timetable(data, str(source), {d.code for d in districts}),
         database_path=_resolve(source, storage.get("path", str, "childforum.sqlite3")),
         forum_year=forum.get("year", int, 2023),
         province=forum.get("province", str, "Kon Tum"),

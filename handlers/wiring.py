@@ -10,17 +10,21 @@ from dataclasses import dataclass
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ContextTypes
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.catalog import Catalog, load_catalog
 from bot.config import Config
 from bot.conversation import Conversations
+from bot.delivery import Delivery
 from bot.flood import FloodGuard
 from bot.inbox import Inbox
 from bot.language import tag_language
 from bot.moderation import Moderation
+from bot.retention import purge_personal_data
 from handlers.child import ChildHandlers
-from handlers.durable import ChatOrderedProcessor, DurableQueue
+from handlers.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
+from handlers.exports import ExportHandlers
+from handlers.staff import StaffHandlers
 from storage.db import Database
 
 log = logging.getLogger("childforum")
@@ -45,17 +49,19 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
     db = await Database.open(config.database_path)
     catalog = load_catalog(config)
     inbox = Inbox(db)
-    queue = DurableQueue(inbox)
+    raw_updates = RawUpdates(request or HTTPXRequest(connection_pool_size=1))
+    queue = DurableQueue(inbox, raw_updates.payloads)
     builder = (
         Application.builder()
         .token(token)
         .base_url(base_url or config.api_base_url)
         .base_file_url(base_file_url or config.api_base_file_url)
         .update_queue(queue)
+        .get_updates_request(raw_updates)
         .concurrent_updates(ChatOrderedProcessor())
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
     if config.rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
@@ -63,6 +69,10 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
     conversations = Conversations(db, catalog, config, moderation)
     ChildHandlers(inbox, conversations, catalog, flood).register(application)
+    staff = StaffHandlers(moderation, catalog, inbox, config)
+    staff.register(application)
+    assert application.job_queue is not None
+    staff.schedule(application.job_queue)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.error("Error while handling an update", exc_info=context.error)
@@ -71,15 +81,24 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
                 update.effective_chat.id, catalog.texts.both("error.internal"),
                 parse_mode=ParseMode.HTML)
 
+    exports = ExportHandlers(Delivery(db, config, catalog, moderation), catalog, inbox)
+    exports.register(application)  # /export (group -1), the scheduled exports and reminders
     application.add_error_handler(on_error)
-    _schedule_housekeeping(application, inbox, flood)
+    _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
     return BotServer(application, db, queue, catalog)
 
 
 def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: ignore[type-arg]
-                           flood: FloodGuard) -> None:
-    """Forget handled update ids after a week and idle flood counters after a while."""
+                           flood: FloodGuard, db: Database, retention_days: int) -> None:
+    """Daily: forget handled update ids after a week and people past the retention period.
+    Every few minutes: forget idle flood counters."""
     assert application.job_queue is not None
+
+    async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
+        forgotten = await purge_personal_data(db, retention_days)
+        if forgotten:
+            log.info("Retention: forgot %d people inactive for %d days", forgotten,
+                     retention_days)
 
     async def prune_inbox(context: ContextTypes.DEFAULT_TYPE) -> None:
         await inbox.prune(keep_days=7)
@@ -88,6 +107,7 @@ def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: igno
         flood.forget_idle(time.monotonic())
 
     application.job_queue.run_repeating(prune_inbox, interval=24 * 3600, first=60)
+    application.job_queue.run_repeating(purge, interval=24 * 3600, first=120)
     application.job_queue.run_repeating(forget_idle, interval=300, first=300)
 
 

@@ -1,0 +1,257 @@
+"""Exports sent to staff, as a service: what to send, and the record of what was sent.
+
+No Telegram here: handlers/exports.py runs the JobQueue, sends and retries; this module decides
+and records. Roles are checked when a file is made (config.toml ∪ active grants, bot.roles):
+
+- a scheduled run (bot.schedule.Run) gives one file per district and format of the officer's
+  table, unless nothing is new (bot.schedule.should_send) or the officer no longer holds the
+  export duty there; those outcomes are recorded at once ("empty", "forbidden");
+- a reminder run gives one Reminder per moderator in force, with the pending count of their scope;
+- `on_demand` makes the file an officer asked for in chat (/export), within their scope.
+
+`record` writes the delivery (scheduled runs, table deliveries) and, for every file sent, one
+audit row per district (action "export") in the same transaction.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from bot.catalog import Catalog
+from bot.config import Config
+from bot.exports import ExportError, ExportQuery, Format, ReportSettings, export
+from bot.moderation import Moderation, Refused
+from bot.roles import Scope, can, scope_for
+from bot.schedule import Run, Schedule, should_send
+from storage import audit as audit_log
+from storage import deliveries as store
+from storage.db import Database
+from storage.deliveries import DeliveryRow
+from storage.moderation import pending_count
+
+log = logging.getLogger("childforum.delivery")
+Outcome = Literal["sent", "empty", "forbidden", "failed"]
+Period = Literal["year", "30d", "all"]
+ALL_DISTRICTS = "*"
+RECENT_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What an officer asked for in chat. `district` None: every district of their scope."""
+
+    district: str | None
+    fmt: Format
+    statuses: tuple[str, ...] = ("approved",)
+    period: Period = "year"
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One file ready to send. `run` None: asked for in chat (`choice`)."""
+
+    user_id: int
+    districts: tuple[str, ...]
+    fmt: Format
+    filename: str
+    data: bytes
+    rows: int
+    as_of: datetime
+    run: Run | None = None
+    choice: Choice | None = None
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A deadline reminder for one moderator: proposals still pending in their districts."""
+
+    user_id: int
+    run: Run
+    pending: int
+
+
+Parcel = Outgoing | Reminder
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _moment(stamp: str | None) -> datetime | None:
+    return datetime.fromisoformat(stamp) if stamp else None
+
+
+def filename(districts: tuple[str, ...], every: bool, fmt: str, suffix: str) -> str:
+    """"kien-nghi-DHA-2023.xlsx"; several districts: "kien-nghi-tat-ca-2023.xlsx"."""
+    label = districts[0] if len(districts) == 1 and not every else "tat-ca"
+    return f"kien-nghi-{label}-{suffix}.{fmt}"
+
+
+class Delivery:
+    """Scheduled files, reminders and on-demand exports over one database."""
+
+    def __init__(self, db: Database, config: Config, catalog: Catalog, moderation: Moderation,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db, self.config, self.catalog, self.moderation, self.clock = (
+            db, config, catalog, moderation, clock)
+        self.zone = config.timetable.zone
+
+    def districts(self, scope: Scope) -> tuple[str, ...]:
+        """The config's district codes within `scope`, in config order."""
+        return tuple(d.code for d in self.config.districts if scope.covers(d.code))
+
+    async def export_scope(self, user_id: int) -> Scope:
+        """Where `user_id` may export now (empty: nowhere)."""
+        async with self.db.transaction() as db:
+            return scope_for(await self.moderation.members(db), user_id, "export")
+
+    async def last_runs(self) -> dict[str, datetime]:
+        """The latest recorded due time of each stream (bot.schedule.missed_runs' `last`)."""
+        async with self.db.transaction() as db:
+            found = await store.last_runs(db)
+        return {stream: datetime.fromisoformat(due) for stream, due in found.items()}
+
+    # --- scheduled runs ----------------------------------------------------------------------
+
+    async def files(self, run: Run) -> list[Outgoing]:
+        """The files of an officer's run; what is not sent is recorded here with its reason."""
+        schedule = run.schedule
+        assert schedule is not None
+        found = []
+        for district in self.districts(schedule.scope):
+            for fmt in schedule.formats:
+                item = await self._scheduled_file(run, schedule, district, fmt)
+                if item is not None:
+                    found.append(item)
+        return found
+
+    async def _scheduled_file(self, run: Run, schedule: Schedule, district: str,
+                              fmt: Format) -> Outgoing | None:
+        as_of = self.clock()
+        async with self.db.transaction() as db:
+            outcome: Outcome | None = None
+            if not can(await self.moderation.members(db), schedule.user_id, "export", district):
+                log.warning("Scheduled export for %d of %s skipped: no export duty there",
+                            schedule.user_id, district)
+                outcome = "forbidden"
+            elif not should_send(
+                    _moment(await store.last_sent(db, schedule.user_id, district, fmt)),
+                    _moment(await store.last_change(db, district, self.config.forum_year)),
+                    schedule.send_when_empty):
+                outcome = "empty"
+            if outcome is not None:
+                await store.record(db, self._row(run, schedule.user_id, district, fmt, outcome,
+                                                 0, as_of, 0))
+                return None
+        query = ExportQuery(districts=(district,), forum_year=self.config.forum_year)
+        name = filename((district,), False, fmt, str(self.config.forum_year))
+        try:
+            return await self._make(schedule.user_id, query, fmt, name, as_of, run=run)
+        except ExportError as error:
+            log.error("Scheduled export for %d of %s failed: %s", schedule.user_id, district,
+                      error)
+            await self._record_row(self._row(run, schedule.user_id, district, fmt, "failed", 0,
+                                             as_of, 0))
+            return None
+
+    async def reminders(self, run: Run) -> list[Reminder]:
+        """One reminder per moderator in force (the "moderate" duty), with their pending count."""
+        async with self.db.transaction() as db:
+            members = await self.moderation.members(db)
+            found = []
+            for user_id in sorted({member.user_id for member in members}):
+                scope = scope_for(members, user_id, "moderate")
+                if not scope.empty:
+                    found.append(Reminder(user_id, run, await pending_count(db, scope.districts)))
+        return found
+
+    # --- on demand ---------------------------------------------------------------------------
+
+    async def on_demand(self, user_id: int, choice: Choice) -> Outgoing | Refused:
+        """The file an officer asked for in chat: "not_staff" without the export duty,
+        "forbidden" for a district outside their scope, "invalid" for an unknown one."""
+        scope = await self.export_scope(user_id)
+        if scope.empty:
+            return Refused("not_staff")
+        if choice.district is not None and self.config.district(choice.district) is None:
+            return Refused("invalid", choice.district)
+        if choice.district is not None and not scope.covers(choice.district):
+            return Refused("forbidden")
+        districts = (choice.district,) if choice.district else self.districts(scope)
+        as_of = self.clock()
+        query, suffix = self._period(choice, districts, as_of)
+        name = filename(districts, choice.district is None, choice.fmt, suffix)
+        return await self._make(user_id, query, choice.fmt, name, as_of, choice=choice)
+
+    def _period(self, choice: Choice, districts: tuple[str, ...],
+                now: datetime) -> tuple[ExportQuery, str]:
+        """The query of a chat choice, and the filename's suffix for its period."""
+        if choice.period == "year":
+            year = self.config.forum_year
+            return ExportQuery(districts, choice.statuses, forum_year=year), str(year)
+        if choice.period == "30d":
+            today = now.astimezone(self.zone).date()
+            start = today - timedelta(days=RECENT_DAYS - 1)
+            return (ExportQuery(districts, choice.statuses, date_from=start, date_to=today),
+                    f"{start:%Y%m%d}-{today:%Y%m%d}")
+        return ExportQuery(districts, choice.statuses), "moi-thoi-gian"
+
+    async def _make(self, user_id: int, query: ExportQuery, fmt: Format, name: str,
+                    as_of: datetime, *, run: Run | None = None,
+                    choice: Choice | None = None) -> Outgoing:
+        assert query.districts is not None
+        chosen = tuple(d for d in self.config.districts if d.code in query.districts)
+        settings = replace(ReportSettings.for_districts(self.config, chosen),
+                           timezone=self.config.timetable.timezone)
+        buffer = io.BytesIO()
+        result = await export(self.db, self.config, self.catalog, query, fmt, buffer, settings)
+        return Outgoing(user_id, query.districts, fmt, name, buffer.getvalue(), result.rows,
+                        as_of, run, choice)
+
+    # --- the record --------------------------------------------------------------------------
+
+    def _row(self, run: Run, user_id: int, district: str, fmt: str, outcome: Outcome,
+             rows: int, as_of: datetime, attempts: int) -> DeliveryRow:
+        return DeliveryRow(run.stream, _stamp(run.due), user_id, district, fmt, outcome, rows,
+                           _stamp(as_of), attempts)
+
+    def _rows(self, parcel: Parcel, outcome: Outcome, attempts: int) -> list[DeliveryRow]:
+        """The deliveries of a parcel: none for a file asked for in chat."""
+        if isinstance(parcel, Reminder):
+            return [self._row(parcel.run, parcel.user_id, ALL_DISTRICTS, "reminder", outcome,
+                              parcel.pending, self.clock(), attempts)]
+        if parcel.run is None:
+            return []
+        return [self._row(parcel.run, parcel.user_id, district, parcel.fmt, outcome, parcel.rows,
+                          parcel.as_of, attempts) for district in parcel.districts]
+
+    async def _record_row(self, row: DeliveryRow) -> None:
+        async with self.db.transaction() as db:
+            await store.record(db, row)
+
+    async def record(self, parcel: Parcel, outcome: Outcome, attempts: int) -> None:
+        """After sending (or giving up): the delivery of a scheduled run, and an audit row per
+        district for each file sent, in one transaction."""
+        async with self.db.transaction() as db:
+            delivery_id = None
+            for row in self._rows(parcel, outcome, attempts):
+                delivery_id = await store.record(db, row)
+            if outcome == "sent" and isinstance(parcel, Outgoing):
+                for district in parcel.districts:
+                    await audit_log.append(db, parcel.user_id, "export", "export", delivery_id,
+                                           district, self._detail(parcel))
+
+    @staticmethod
+    def _detail(parcel: Outgoing) -> dict[str, Any]:
+        detail: dict[str, Any] = {"file": parcel.filename, "format": parcel.fmt,
+                                  "rows": parcel.rows}
+        if parcel.run is not None:
+            return detail | {"trigger": "schedule", "due": _stamp(parcel.run.due)}
+        assert parcel.choice is not None
+        return detail | {"trigger": "chat", "statuses": list(parcel.choice.statuses),
+                         "period": parcel.choice.period}

@@ -1,0 +1,422 @@
+"""Exports for staff in chat: `/export`, the scheduled files and the deadline reminders.
+
+`/export`, for staff with the export duty (group -1, ahead of the child conversation)::
+
+    /export ─▶ district ─▶ format ─▶ statuses (toggles, then Next) ─▶ period ─▶ the file
+
+The conversation's state is the callback data itself, "x|<district>|<format>|<statuses>|<period>",
+one more field per step (district "*": all of the caller's; statuses: letters of STATUS_CODES,
+after a "~" while the toggles are open; period: a letter of PERIOD_CODES). Nothing is kept in
+memory or in a table, so a restart loses nothing. Roles are checked again at every press.
+Anyone without the export duty falls through untouched: /export gets the unknown-command answer
+and an "x|" button the unknown-button answer. A district outside the caller's scope is refused.
+
+Jobs (bot.schedule computes, this module executes): at start, the missed run of each stream is
+caught up and the next run of each stream is planned; a run plans the next one of its stream
+before it executes. A failed send is retried after each wait of `[timetable] retry_seconds`
+(JobQueue.run_once), then recorded as failed; every attempt is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from typing import NoReturn, cast
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+    User,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    JobQueue,
+    filters,
+)
+
+from bot.catalog import Catalog
+from bot.delivery import ALL_DISTRICTS, Choice, Delivery, Outgoing, Parcel, Period, Reminder
+from bot.exports import ExportError
+from bot.inbox import Inbox
+from bot.moderation import Refused
+from bot.roles import NOWHERE, Scope
+from bot.schedule import FORMATS, Format, Run, missed_runs, next_run, next_runs
+
+log = logging.getLogger("childforum.exports")
+Context = ContextTypes.DEFAULT_TYPE
+PREFIX = "x"
+STATUS_CODES = {"a": "approved", "p": "pending", "r": "rejected"}
+PERIOD_CODES: dict[str, Period] = {"y": "year", "m": "30d", "a": "all"}
+MAX_DATA = 64  # bytes of callback data Telegram accepts
+LANGS = ("vi", "en")
+# APScheduler skips a job more than a second late by default: a busy loop (a big export) or a
+# slow start would then silently drop a run, and with it the plan of the stream's next runs.
+LATE_IS_FINE = {"misfire_grace_time": None}
+
+
+@dataclass(frozen=True)
+class Step:
+    """Where an /export conversation is: what was chosen so far (its callback data)."""
+
+    district: str  # a code, or ALL_DISTRICTS
+    fmt: Format | None = None
+    statuses: str | None = None  # letters of STATUS_CODES, in their order
+    choosing: bool = True  # the status toggles are still open
+    period: str | None = None
+
+    @property
+    def data(self) -> str:
+        fields = [self.district, self.fmt, self.statuses and ("~" * self.choosing + self.statuses),
+                  self.period]
+        return "|".join([PREFIX, *(f for f in fields if f)])
+
+    @classmethod
+    def parse(cls, data: str) -> Step | None:
+        """A step from callback data; None when it is not one of ours or is malformed."""
+        parts = data.split("|")
+        if parts[0] != PREFIX or not 2 <= len(parts) <= 5 or len(data.encode()) > MAX_DATA:
+            return None
+        district = parts[1]
+        fmt, marked, period = (*parts[2:], None, None, None)[:3]
+        statuses = marked.removeprefix("~") if marked else None
+        choosing = marked is None or marked.startswith("~")
+        valid = ((district == ALL_DISTRICTS or (district.isalnum() and len(district) <= 8))
+                 and (fmt is None or fmt in FORMATS)
+                 and (statuses is None or (bool(statuses) and statuses == _canonical(statuses)))
+                 and (period is None or (period in PERIOD_CODES and not choosing)))
+        if not valid:
+            return None
+        return cls(district, cast(Format | None, fmt), statuses, choosing, period)
+
+    def choice(self) -> Choice | None:
+        """What to export, once every step is done."""
+        if self.fmt is None or self.statuses is None or self.period is None:
+            return None
+        return Choice(None if self.district == ALL_DISTRICTS else self.district, self.fmt,
+                      tuple(STATUS_CODES[code] for code in self.statuses),
+                      PERIOD_CODES[self.period])
+
+
+def _canonical(letters: str) -> str:
+    """Status letters in STATUS_CODES order, each once (only known ones)."""
+    return "".join(code for code in STATUS_CODES if code in letters)
+
+
+def _toggle(statuses: str, code: str) -> str:
+    """Statuses with one toggled; the last one left stays (at least one status)."""
+    toggled = _canonical(statuses.replace(code, "") if code in statuses else statuses + code)
+    return toggled or statuses
+
+
+def _lang(user: User) -> str:
+    return "en" if (user.language_code or "").startswith("en") else "vi"
+
+
+async def _edit(pressed: MaybeInaccessibleMessage | None, text: str,
+                keyboard: InlineKeyboardMarkup | None) -> bool:
+    """Show `text` on the pressed message; False when it cannot be edited any more."""
+    if not isinstance(pressed, Message):
+        return False
+    try:
+        await pressed.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    except BadRequest as error:
+        return "not modified" in error.message  # a press that changes nothing
+    return True
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An officer in their private chat, with the language they read."""
+
+    user_id: int
+    chat_id: int
+    lang: str
+    bot: Bot
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A parcel to send, and which attempt this is (1 = the first)."""
+
+    parcel: Parcel
+    number: int
+
+
+class ExportHandlers:
+    """The chat side of bot.delivery.Delivery: /export, scheduled files and reminders."""
+
+    def __init__(self, delivery: Delivery, catalog: Catalog, inbox: Inbox) -> None:
+        self.delivery, self.catalog, self.inbox = delivery, catalog, inbox
+        self.config, self.timetable = delivery.config, delivery.config.timetable
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        """The /export conversation (group -1) and the start-up job that plans the schedule."""
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        application.add_handlers([
+            CommandHandler("export", self.on_command, filters=private),
+            CallbackQueryHandler(self.on_press, pattern=rf"^{PREFIX}\|"),
+        ], group=-1)
+        assert application.job_queue is not None
+        application.job_queue.run_once(self.start_schedule, when=0, name="exports.start",
+                                       job_kwargs=LATE_IS_FINE)
+
+    # --- /export -----------------------------------------------------------------------------
+
+    async def _take(self, update: Update) -> NoReturn:
+        """This update was an export matter: mark it handled, keep the child handlers out."""
+        await self.inbox.finish(update.update_id)
+        raise ApplicationHandlerStop
+
+    async def on_command(self, update: Update, context: Context) -> None:
+        caller, scope = await self._caller(update, context)
+        if caller is None:
+            return  # not an officer: the child handlers answer "unknown command"
+        await caller.bot.send_message(
+            caller.chat_id, self._screen(caller.lang, None, "export.ask.district"),
+            parse_mode=ParseMode.HTML, reply_markup=self._district_keyboard(caller.lang, scope))
+        await self._take(update)
+
+    async def on_press(self, update: Update, context: Context) -> None:
+        caller, scope = await self._caller(update, context)
+        query = update.callback_query
+        if caller is None or query is None:
+            return  # the child handlers answer it as a button they do not know
+        with contextlib.suppress(BadRequest):  # too old to answer: the press still counts
+            await query.answer()
+        step = Step.parse(query.data or "")
+        if step is None or not self._known(step.district):
+            await self._say(caller, "export.unknown_button")
+        elif step.district != ALL_DISTRICTS and not scope.covers(step.district):
+            await self._say(caller, "export.out_of_scope")
+        else:
+            await self._advance(caller, step, query.message)
+        await self._take(update)
+
+    async def _caller(self, update: Update, context: Context) -> tuple[Caller | None, Scope]:
+        """The officer behind an update and where they may export; None for anyone else."""
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None:
+            return None, NOWHERE
+        scope = await self.delivery.export_scope(user.id)
+        if scope.empty:
+            return None, scope
+        return Caller(user.id, chat.id, _lang(user), context.bot), scope
+
+    def _known(self, district: str) -> bool:
+        return district == ALL_DISTRICTS or self.config.district(district) is not None
+
+    async def _advance(self, caller: Caller, step: Step,
+                       pressed: MaybeInaccessibleMessage | None) -> None:
+        """Show the next question on the pressed message (in a new one if that is gone or too
+        old to edit), then, once everything is chosen, make and send the file."""
+        ask, keyboard = self._question(caller.lang, step)
+        text = self._screen(caller.lang, step, ask)
+        if not await _edit(pressed, text, keyboard):
+            await caller.bot.send_message(caller.chat_id, text, parse_mode=ParseMode.HTML,
+                                          reply_markup=keyboard)
+        choice = step.choice()
+        if choice is not None:
+            await self._send_choice(caller, step, choice)
+
+    async def _send_choice(self, caller: Caller, step: Step, choice: Choice) -> None:
+        try:
+            made = await self.delivery.on_demand(caller.user_id, choice)
+        except ExportError as error:
+            log.error("Export for %d failed: %s", caller.user_id, error)
+            await self._say(caller, "export.failed")
+            return
+        if isinstance(made, Refused):
+            await self._say(caller, "export.out_of_scope" if made.reason == "forbidden"
+                            else "export.unknown_button")
+            return
+        caption = "\n".join([*self._summary(caller.lang, step),
+                             self._text("export.caption", caller.lang, rows=made.rows)])
+        await caller.bot.send_document(caller.chat_id, made.data, filename=made.filename,
+                                       caption=caption, parse_mode=ParseMode.HTML)
+        await self.delivery.record(made, "sent", 1)
+
+    def _question(self, lang: str, step: Step) -> tuple[str, InlineKeyboardMarkup | None]:
+        """The next question of a step and its buttons; ("export.making", None) when done."""
+        if step.fmt is None:
+            return "export.ask.format", self._keyboard(
+                [(self._text(f"export.format.{fmt}", lang), replace(step, fmt=fmt))
+                 for fmt in FORMATS])
+        if step.statuses is None or step.choosing:
+            return "export.ask.statuses", self._status_keyboard(lang, step)
+        if step.period is None:
+            return "export.ask.period", self._keyboard(
+                [(self._period_label(lang, code), replace(step, period=code))
+                 for code in PERIOD_CODES])
+        return "export.making", None
+
+    def _status_keyboard(self, lang: str, step: Step) -> InlineKeyboardMarkup:
+        chosen = step.statuses or "a"
+        toggles = [(f"{'☑️' if code in chosen else '⬜'} "
+                    f"{self._text(f'export.status.{status}', lang)}",
+                    replace(step, statuses=_toggle(chosen, code), choosing=True))
+                   for code, status in STATUS_CODES.items()]
+        done = (self._text("export.next", lang), replace(step, statuses=chosen, choosing=False))
+        return self._keyboard([*toggles, done], columns=1)
+
+    def _district_keyboard(self, lang: str, scope: Scope) -> InlineKeyboardMarkup:
+        codes = self.delivery.districts(scope)
+        buttons = [(self._district_label(code, lang), Step(code)) for code in codes]
+        if len(codes) > 1:
+            buttons.append((self._text("export.all", lang), Step(ALL_DISTRICTS)))
+        return self._keyboard(buttons)
+
+    @staticmethod
+    def _keyboard(buttons: Sequence[tuple[str, Step]], columns: int = 2) -> InlineKeyboardMarkup:
+        row = [InlineKeyboardButton(label, callback_data=step.data) for label, step in buttons]
+        return InlineKeyboardMarkup([row[i:i + columns] for i in range(0, len(row), columns)])
+
+    def _screen(self, lang: str, step: Step | None, ask: str) -> str:
+        """The conversation's message: the head, what was chosen so far, the question."""
+        lines = [self._text("export.head", lang)]
+        if step is not None:
+            lines += self._summary(lang, step)
+        return "\n".join([*lines, "", self._text(ask, lang)])
+
+    def _summary(self, lang: str, step: Step) -> list[str]:
+        values = {"district": self._district_label(step.district, lang)}
+        if step.fmt:
+            values["format"] = self._text(f"export.format.{step.fmt}", lang)
+        if step.statuses and not step.choosing:
+            values["statuses"] = self._statuses_label(lang, step.statuses)
+        if step.period:
+            values["period"] = self._period_label(lang, step.period)
+        return [self._text(f"export.line.{key}", lang, value=value)
+                for key, value in values.items()]
+
+    # --- labels ------------------------------------------------------------------------------
+
+    def _text(self, key: str, lang: str, **values: object) -> str:
+        return self.catalog.texts.get(key, lang, **values)
+
+    def _district_label(self, code: str, lang: str) -> str:
+        district = self.config.district(code)
+        if district is None:
+            return self._text("export.all", lang)
+        return html.escape(district.label(lang))
+
+    def _statuses_label(self, lang: str, statuses: str) -> str:
+        return ", ".join(self._text(f"export.status.{STATUS_CODES[code]}", lang)
+                         for code in statuses)
+
+    def _period_label(self, lang: str, code: str) -> str:
+        return self._text(f"export.period.{PERIOD_CODES[code]}", lang,
+                          year=self.config.forum_year)
+
+    async def _say(self, caller: Caller, key: str) -> None:
+        await caller.bot.send_message(caller.chat_id, self._text(key, caller.lang),
+                                      parse_mode=ParseMode.HTML)
+
+    # --- the schedule ------------------------------------------------------------------------
+
+    async def start_schedule(self, context: Context) -> None:
+        """Plan the next run of each stream, then catch up the runs missed while stopped."""
+        job_queue = self._jobs(context)
+        now = self.delivery.clock()
+        missed = missed_runs(self.timetable, await self.delivery.last_runs(), now)
+        for run in next_runs(self.timetable, now):
+            self._plan(job_queue, run)
+        for run in missed:
+            log.info("Catching up the run of %s due at %s", run.stream, run.due.isoformat())
+            await self._execute(context, run)
+
+    @staticmethod
+    def _jobs(context: Context) -> JobQueue:  # type: ignore[type-arg]
+        assert context.job_queue is not None
+        return context.job_queue
+
+    def _plan(self, job_queue: JobQueue, run: Run) -> None:  # type: ignore[type-arg]
+        job_queue.run_once(self.on_due, when=run.due, data=run,
+                           name=f"{run.stream}@{run.due.isoformat()}", job_kwargs=LATE_IS_FINE)
+
+    async def on_due(self, context: Context) -> None:
+        assert context.job is not None
+        run = cast(Run, context.job.data)
+        follow = next_run(self.timetable, run.stream, run.due)
+        if follow is not None:
+            self._plan(self._jobs(context), follow)
+        await self._execute(context, run)
+
+    async def _execute(self, context: Context, run: Run) -> None:
+        parcels: Sequence[Parcel] = await (self.delivery.files(run) if run.schedule
+                                           else self.delivery.reminders(run))
+        for parcel in parcels:
+            await self._attempt(context, Attempt(parcel, 1))
+
+    async def on_retry(self, context: Context) -> None:
+        assert context.job is not None
+        await self._attempt(context, cast(Attempt, context.job.data))
+
+    async def _attempt(self, context: Context, attempt: Attempt) -> None:
+        """Send once; on failure, plan the next attempt or, after the last, record the failure."""
+        parcel, waits = attempt.parcel, self.timetable.retry_seconds
+        try:
+            await self._send(context.bot, parcel)
+        except TelegramError as error:
+            if attempt.number > len(waits):
+                log.error("Gave up sending %s to %d after %d attempts: %s", self._what(parcel),
+                          parcel.user_id, attempt.number, error)
+                await self.delivery.record(parcel, "failed", attempt.number)
+                return
+            wait = waits[attempt.number - 1]
+            log.warning("Sending %s to %d failed (attempt %d: %s); trying again in %gs",
+                        self._what(parcel), parcel.user_id, attempt.number, error, wait)
+            self._jobs(context).run_once(self.on_retry, when=wait, job_kwargs=LATE_IS_FINE,
+                                         data=Attempt(parcel, attempt.number + 1))
+            return
+        await self.delivery.record(parcel, "sent", attempt.number)
+
+    @staticmethod
+    def _what(parcel: Parcel) -> str:
+        return "a reminder" if isinstance(parcel, Reminder) else parcel.filename
+
+    async def _send(self, bot: Bot, parcel: Parcel) -> None:
+        if isinstance(parcel, Reminder):
+            await bot.send_message(parcel.user_id, self._both(
+                lambda lang: self._when(parcel.run, lang) + "\n"
+                + self._text("schedule.reminder", lang, pending=parcel.pending)),
+                parse_mode=ParseMode.HTML)
+            return
+        assert parcel.run is not None
+        run = parcel.run
+        await bot.send_document(parcel.user_id, parcel.data, filename=parcel.filename,
+                                caption=self._both(lambda lang: self._when(run, lang) + "\n"
+                                                   + self._file_line(parcel, lang)),
+                                parse_mode=ParseMode.HTML)
+
+    def _file_line(self, parcel: Outgoing, lang: str) -> str:
+        return self._text("schedule.file", lang, rows=parcel.rows,
+                          district=self._district_label(parcel.districts[0], lang),
+                          year=self.config.forum_year)
+
+    def _when(self, run: Run, lang: str) -> str:
+        """Why this arrives now: the weekly schedule, or the days left to a deadline."""
+        days = run.days_left(self.timetable.zone)
+        if run.deadline is None or days is None:
+            return self._text("schedule.when.weekly", lang)
+        return self._text("schedule.when.today" if days == 0 else "schedule.when.deadline",
+                          lang, days=days, deadline=html.escape(run.deadline.label(lang)),
+                          date=f"{run.deadline.date:%d/%m/%Y}")
+
+    @staticmethod
+    def _both(render: Callable[[str], str]) -> str:
+        """Vietnamese first, then English (scheduled messages: the reader's language is not
+        known)."""
+        return "\n\n".join(render(lang) for lang in LANGS)
