@@ -24,6 +24,7 @@ class District:
     code: str
     name: str
     name_en: str
+    place: str = ""  # địa danh on the compiled report ("Đắk Hà"); derived from the name if empty
 
     def label(self, lang: str) -> str:
         return self.name_en if lang == "en" else self.name
@@ -59,6 +60,8 @@ class Config:
     flood_messages: int = 20
     flood_seconds: float = 10.0
     staff: tuple[StaffMember, ...] = ()
+    # [report]: who issues and signs the compiled Word report (see config.example.toml).
+    report: tuple[tuple[str, object], ...] = ()
     timetable: Timetable = field(default_factory=Timetable)
 
     def district(self, code: str) -> District | None:
@@ -111,11 +114,42 @@ def _districts(reader: _Reader) -> tuple[District, ...]:
         if not code.isalnum() or len(code) > 8:
             raise entry.fail("code", f"must be 1-8 letters or digits, got {code!r}")
         name = entry.get("name", str, None)
-        districts.append(District(code, name, entry.get("name_en", str, name)))
+        districts.append(District(code, name, entry.get("name_en", str, name),
+                                  entry.get("place", str, "")))
     codes = [d.code for d in districts]
     if len(set(codes)) != len(codes):
         raise reader.fail("districts", "codes must be unique")
     return tuple(districts)
+
+
+# [report] keys, with the type each must have.
+REPORT_TEXTS = ("issuer_body", "issuer_parent", "symbol", "recipient", "province_recipient",
+                "basis", "signer_name", "drafting_unit")
+REPORT_LISTS = ("signer_lines", "copies_to")
+
+
+def _report(reader: _Reader) -> tuple[tuple[str, object], ...]:
+    """The [report] table: only known keys, each of its type."""
+    values: list[tuple[str, object]] = []
+    for key in reader.table:
+        if key in REPORT_TEXTS:
+            values.append((key, reader.get(key, str, "")))
+        elif key in REPORT_LISTS:
+            items = reader.get(key, list, [])
+            if not all(isinstance(item, str) for item in items):
+                raise reader.fail(key, "must be a list of strings")
+            values.append((key, tuple(items)))
+        elif key == "fill_date":
+            values.append((key, reader.get(key, bool, False)))
+        elif key == "margins_mm":
+            margins = reader.get(key, list, [])
+            if len(margins) != 4 or not all(isinstance(m, int | float) for m in margins):
+                raise reader.fail(key, "must be four numbers: top, bottom, left, right")
+            values.append((key, tuple(float(m) for m in margins)))
+        else:
+            known = ", ".join((*REPORT_TEXTS, *REPORT_LISTS, "fill_date", "margins_mm"))
+            raise reader.fail(key, f"is not a report setting; known: {known}")
+    return tuple(values)
 
 
 def _resolve(source: Path, value: str) -> Path:
@@ -152,6 +186,7 @@ def load_config(path: Path | str) -> Config:
         source=source,
         districts=districts,
         staff=parse_staff(data.get("staff", []), str(source), {d.code for d in districts}),
+        report=_report(root.sub("report")),
         timetable=parse_timetable(data, str(source), {d.code for d in districts}),
         database_path=_resolve(source, storage.get("path", str, "childforum.sqlite3")),
         forum_year=forum.get("year", int, 2023),

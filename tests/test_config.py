@@ -43,3 +43,25 @@ def test_a_missing_file_and_broken_toml_are_reported(tmp_path: Path) -> None:
     broken.write_text("[bot\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken)
+
+
+def test_report_settings_come_from_the_config(tmp_path: Path) -> None:
+    from bot.exports import ReportSettings
+
+    path = tmp_path / "config.toml"
+    path.write_text((ROOT / "config.example.toml").read_text(encoding="utf-8")
+                    .replace('signer_name = ""', 'signer_name = "Nguyễn Văn A"')
+                    .replace('place = "Đắk Hà"', 'place = "Đăk Hà"'), encoding="utf-8")
+    config = load_config(path)
+    district = config.district("DHA")
+    assert district is not None
+    one = ReportSettings.for_districts(config, (district,))
+    assert (one.signer_name, one.place, one.recipient) == (
+        "Nguyễn Văn A", "Đăk Hà", "Ủy ban nhân dân tỉnh Kon Tum")
+    province = ReportSettings.for_districts(config, config.districts)
+    assert province.recipient == "Bộ Y tế" and province.place == "Kon Tum"
+    path.write_text(path.read_text(encoding="utf-8").replace("margins_mm = [20, 20, 30, 15]",
+                                                             "margins_mm = [20, 20]"),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[report.margins_mm\]"):
+        load_config(path)

@@ -6,7 +6,7 @@ Defaults derive from Config (district name, province); the caller may override a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.config import Config, District
 
@@ -14,7 +14,9 @@ UNIT_PREFIXES = ("Thành phố ", "Thị xã ", "Huyện ", "Quận ")
 
 
 def place_of(district: District) -> str:
-    """The địa danh of a district office: its name without the unit word ("Đắk Hà")."""
+    """The địa danh of a district office: as configured, else its name without the unit word."""
+    if district.place:
+        return district.place
     for prefix in UNIT_PREFIXES:
         if district.name.startswith(prefix):
             return district.name[len(prefix):]
@@ -52,12 +54,18 @@ class ReportSettings:
 
     @classmethod
     def for_districts(cls, config: Config, districts: tuple[District, ...]) -> ReportSettings:
-        """Defaults for a report on these districts: one district, or the province."""
+        """For a report on these districts (one district, or the province), with [report]."""
+        report = dict(config.report)
+        province_recipient = report.pop("province_recipient", "Bộ Y tế")
         if len(districts) == 1:
             unit = lower_first(districts[0].name)
-            return cls(unit=unit, forum_name=f"Diễn đàn trẻ em {unit}",
-                       place=place_of(districts[0]),
-                       recipient=f"Ủy ban nhân dân tỉnh {config.province}")
-        unit = f"tỉnh {config.province}"
-        return cls(unit=unit, forum_name=f"Diễn đàn trẻ em cấp huyện trên địa bàn {unit}",
-                   place=config.province, recipient="Bộ Y tế")
+            defaults = cls(unit=unit, forum_name=f"Diễn đàn trẻ em {unit}",
+                           place=place_of(districts[0]),
+                           recipient=f"Ủy ban nhân dân tỉnh {config.province}")
+        else:
+            unit = f"tỉnh {config.province}"
+            defaults = cls(unit=unit,
+                           forum_name=f"Diễn đàn trẻ em cấp huyện trên địa bàn {unit}",
+                           place=config.province, recipient=str(province_recipient))
+            report.pop("recipient", None)  # a district report's addressee
+        return replace(defaults, **report)  # type: ignore[arg-type]
