@@ -59,6 +59,7 @@ class Config:
     answer_max_chars: int = 800
     flood_messages: int = 20
     flood_seconds: float = 10.0
+    digest_minutes: float = 30.0  # how often moderators hear of new proposals
     staff: tuple[StaffMember, ...] = ()
     # [report]: who issues and signs the compiled Word report (see config.example.toml).
     report: tuple[tuple[str, object], ...] = ()
@@ -152,6 +153,13 @@ def _report(reader: _Reader) -> tuple[tuple[str, object], ...]:
     return tuple(values)
 
 
+def _positive(reader: _Reader, key: str, default: float) -> float:
+    value: float = reader.get(key, float, default)
+    if value <= 0:
+        raise reader.fail(key, f"must be a positive number, got {value!r}")
+    return value
+
+
 def _resolve(source: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else source.parent / path
@@ -210,4 +218,5 @@ def load_config(path: Path | str) -> Config:
         answer_max_chars=max_chars,
         flood_messages=limits.get("flood_messages", int, 20),
         flood_seconds=limits.get("flood_seconds", float, 10.0),
+        digest_minutes=_positive(root.sub("moderation"), "digest_minutes", 30.0),
     )

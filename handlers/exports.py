@@ -33,7 +33,6 @@ from telegram import (
     MaybeInaccessibleMessage,
     Message,
     Update,
-    User,
 )
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
@@ -54,6 +53,7 @@ from bot.inbox import Inbox
 from bot.moderation import Refused
 from bot.roles import NOWHERE, Scope
 from bot.schedule import FORMATS, Format, Run, missed_runs, next_run, next_runs
+from handlers.render import Caller, staff_lang
 
 log = logging.getLogger("childforum.exports")
 Context = ContextTypes.DEFAULT_TYPE
@@ -121,10 +121,6 @@ def _toggle(statuses: str, code: str) -> str:
     return toggled or statuses
 
 
-def _lang(user: User) -> str:
-    return "en" if (user.language_code or "").startswith("en") else "vi"
-
-
 async def _edit(pressed: MaybeInaccessibleMessage | None, text: str,
                 keyboard: InlineKeyboardMarkup | None) -> bool:
     """Show `text` on the pressed message; False when it cannot be edited any more."""
@@ -135,16 +131,6 @@ async def _edit(pressed: MaybeInaccessibleMessage | None, text: str,
     except BadRequest as error:
         return "not modified" in error.message  # a press that changes nothing
     return True
-
-
-@dataclass(frozen=True)
-class Caller:
-    """An officer in their private chat, with the language they read."""
-
-    user_id: int
-    chat_id: int
-    lang: str
-    bot: Bot
 
 
 @dataclass(frozen=True)
@@ -213,7 +199,7 @@ class ExportHandlers:
         scope = await self.delivery.export_scope(user.id)
         if scope.empty:
             return None, scope
-        return Caller(user.id, chat.id, _lang(user), context.bot), scope
+        return Caller(user.id, chat.id, staff_lang(user), context.bot), scope
 
     def _known(self, district: str) -> bool:
         return district == ALL_DISTRICTS or self.config.district(district) is not None

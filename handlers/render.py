@@ -3,12 +3,28 @@
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, User
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
 from bot.engine import Keyboard, Reply
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A staff member in a chat, with the language they read."""
+
+    user_id: int
+    chat_id: int
+    lang: str
+    bot: Bot
+
+
+def staff_lang(user: User) -> str:
+    """Staff read English when their Telegram is in English, Vietnamese otherwise."""
+    return "en" if (user.language_code or "").startswith("en") else "vi"
 
 
 def markup(keyboard: Keyboard) -> InlineKeyboardMarkup | None:

@@ -25,13 +25,12 @@ import asyncio
 import contextlib
 import html
 import logging
-import tomllib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Literal, NoReturn
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update, User
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit, ParseMode
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import (
@@ -47,7 +46,7 @@ from telegram.ext import (
 
 from bot import charts
 from bot.catalog import Catalog
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.inbox import Inbox
 from bot.moderation import (
     REASONS,
@@ -64,13 +63,13 @@ from bot.moderation import (
     parse_button,
 )
 from bot.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember, is_staff
+from handlers.render import Caller, staff_lang
 from storage.audit import AuditRow
 from storage.moderation import EDITABLE_FIELDS, FlagRow
 
 log = logging.getLogger("childforum.staff")
 Context = ContextTypes.DEFAULT_TYPE
 COMMANDS = ("queue", "safeguarding", "audit", "stats", "grant", "revoke", "invite")
-DIGEST_MINUTES = 30.0  # default of the optional `[moderation] digest_minutes` in config.toml
 DIGEST_ROLES = frozenset({"moderator", "admin"})
 CARD_FIELDS = ("seen", "proposal", "actors", "message")
 FIELD_LIMIT = 900  # characters of one answer on a card: four fit in a message with room to spare
@@ -84,16 +83,6 @@ MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
 
 
 @dataclass(frozen=True)
-class Caller:
-    """A staff member in a chat, with the language they read."""
-
-    user_id: int
-    chat_id: int
-    lang: str
-    bot: Bot
-
-
-@dataclass(frozen=True)
 class Pending:
     """Typed input a staff member owes: their next plain text message is taken as it."""
 
@@ -102,28 +91,6 @@ class Pending:
     version: int = 0
     field: str = ""
     card: int | None = None  # the card message whose buttons go when it is done
-
-
-def digest_minutes(config: Config) -> float:
-    """`[moderation] digest_minutes` of the config file, or DIGEST_MINUTES when absent.
-
-    Read here from the file because bot/config.py (not this feature's) has no such key yet.
-    """
-    try:
-        data = tomllib.loads(config.source.read_text(encoding="utf-8"))
-    except OSError:
-        return DIGEST_MINUTES
-    section = data.get("moderation", {})
-    value = section.get("digest_minutes", DIGEST_MINUTES) if isinstance(section, dict) else None
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-        raise ConfigError(
-            f"{config.source}: [moderation.digest_minutes] must be a positive number of minutes,"
-            f" got {value!r}")
-    return float(value)
-
-
-def _lang(user: User) -> str:
-    return "en" if (user.language_code or "").startswith("en") else "vi"
 
 
 def _when(stamp: str | None) -> str:
@@ -160,7 +127,7 @@ class StaffHandlers:
                  config: Config) -> None:
         self.moderation, self.catalog, self.inbox, self.config = (
             moderation, catalog, inbox, config)
-        self.digest_seconds = digest_minutes(config) * 60
+        self.digest_seconds = config.digest_minutes * 60
         self.pending: dict[int, Pending] = {}
         self.skipped: dict[int, set[int]] = {}
         self.cards: dict[int, QueueItem] = {}
@@ -202,7 +169,7 @@ class StaffHandlers:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None or not await self._is_staff(user.id):
             return None
-        self.langs[user.id] = _lang(user)
+        self.langs[user.id] = staff_lang(user)
         return Caller(user.id, chat.id, self.langs[user.id], context.bot)
 
     async def _is_staff(self, user_id: int) -> bool:

@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from bot.simulator import BotApiSimulator, SentMessage
@@ -15,9 +16,9 @@ TOKEN = "123456:TEST-TOKEN"
 
 
 def write_config(path: Path, simulator: BotApiSimulator, database: Path,
-                 extra_config: str = "") -> Path:
+                 extra_config: str = "", changes: Mapping[str, str] | None = None) -> Path:
     """The example config, pointed at the simulator and a test database; `extra_config` is
-    appended (more [[staff]] tables, a [moderation] section...)."""
+    appended (more [[staff]] tables...), `changes` replace lines ("flood_messages = 20": ...)."""
     text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
     text = text.replace('api_base_url = "https://api.telegram.org/bot"',
                         f'api_base_url = "{simulator.base_url}"')
@@ -25,6 +26,9 @@ def write_config(path: Path, simulator: BotApiSimulator, database: Path,
                         f'api_base_file_url = "{simulator.base_file_url}"')
     text = text.replace("rate_limit = true", "rate_limit = false")
     text = text.replace('path = "childforum.sqlite3"', f'path = "{database}"')
+    for old, new in (changes or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
     path.write_text(text + "\n" + extra_config, encoding="utf-8")
     return path
 

@@ -25,6 +25,7 @@ def test_the_example_config_loads_kon_tums_ten_districts() -> None:
     (("year = 2023", 'year = "2023"'), "[forum.year]"),
     (('code = "DGL"', 'code = "KTM"'), "[districts]"),
     (('role = "admin"', 'role = "king"'), "[staff[0].role]"),
+    (("digest_minutes = 30", "digest_minutes = 0"), "[moderation.digest_minutes]"),
 ])
 def test_errors_name_the_file_and_the_key(tmp_path: Path, change: tuple[str, str],
                                           key: str) -> None:

@@ -62,15 +62,14 @@ GROUP_REF = "DHA-0900"
 
 @asynccontextmanager
 async def running_bot(simulator: BotApiSimulator, database: Path, tmp_path: Path,
-                      extra_config: str) -> AsyncIterator[BotProcess]:
+                      extra_config: str, changes: dict[str, str] | None = None
+                      ) -> AsyncIterator[BotProcess]:
     """The bot with more config; on the way out, no request it sent may have been invalid.
 
     A moderator's day squeezed into seconds would trip the per-person flood guard: raise it.
     """
-    config = write_config(tmp_path / "config.toml", simulator, database, extra_config)
-    text = config.read_text(encoding="utf-8")
-    config.write_text(text.replace("flood_messages = 20", "flood_messages = 200"),
-                      encoding="utf-8")
+    config = write_config(tmp_path / "config.toml", simulator, database, extra_config,
+                          {"flood_messages = 20": "flood_messages = 200", **(changes or {})})
     process = BotProcess(simulator, config, tmp_path / "bot.log")
     await process.start()
     try:
@@ -297,8 +296,8 @@ async def check_audit(mod: Child, ids: dict[object, object], winner: int) -> Non
 async def test_digest_once_per_new_batch(simulator: BotApiSimulator, database: Path,
                                          tmp_path: Path) -> None:
     """Every [moderation] digest_minutes, one message per moderator, only when something new."""
-    async with running_bot(simulator, database, tmp_path,
-                           "[moderation]\ndigest_minutes = 0.04\n"):
+    async with running_bot(simulator, database, tmp_path, "",
+                           {"digest_minutes = 30": "digest_minutes = 0.04"}):
         for user in (ADMIN, MODERATOR):
             assert "Không còn ý kiến nào" in texts(await Child(simulator, user).say("/queue"))
         for chat, district, topic, seen, proposal in CHILDREN[:2]:
