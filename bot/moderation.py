@@ -42,9 +42,11 @@ from bot.roles import (
 from storage import audit as audit_log
 from storage import moderation as store
 from storage import staff as staff_store
-from storage.audit import AuditRow
+from storage.audit import AuditRow as AuditRow  # re-exported: handlers read these rows
 from storage.db import Database
-from storage.moderation import EDITABLE_FIELDS, FlagRow, ProposalRow
+from storage.moderation import EDITABLE_FIELDS as EDITABLE_FIELDS
+from storage.moderation import FlagRow as FlagRow
+from storage.moderation import ProposalRow
 
 Reason = Literal["off_topic", "duplicate", "personal_data", "inappropriate", "other"]
 REASONS: tuple[Reason, ...] = get_args(Reason)

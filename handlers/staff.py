@@ -49,10 +49,13 @@ from bot.catalog import Catalog
 from bot.config import Config
 from bot.inbox import Inbox
 from bot.moderation import (
+    EDITABLE_FIELDS,
     REASONS,
+    AuditRow,
     ChildNotice,
     Conflict,
     Done,
+    FlagRow,
     Moderation,
     QueueItem,
     QueuePress,
@@ -64,8 +67,6 @@ from bot.moderation import (
 )
 from bot.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember, is_staff
 from handlers.render import Caller, staff_lang
-from storage.audit import AuditRow
-from storage.moderation import EDITABLE_FIELDS, FlagRow
 
 log = logging.getLogger("childforum.staff")
 Context = ContextTypes.DEFAULT_TYPE
