@@ -4,7 +4,7 @@
     .venv/bin/python bench/bench_conversation.py --children 50
 
 N children talk to the bot at once, each going through a whole topic flow (14 steps: /start,
-consent x2, district, age, gender, language, topic, two text answers, one multi-choice toggle,
+consent x2, language, district, age, gender, topic, two text answers, one multi-choice toggle,
 done, skip, send). Each child sends its next step as soon as the bot has answered the previous
 one (closed loop, no think time). Both the floor and the bot get their updates through the same
 in-process fake Bot API (bench/_fake_api.py) by long polling, with the same number of updates
@@ -80,6 +80,7 @@ ANSWER_EN = ("Floods every rainy season cut the road to our school",
              "The district should build a safer bridge and plant more trees", "Province")
 AGE_BANDS = ("6-9", "10-12", "13-15", "16-17")
 GENDERS = ("Bạn nữ", "Bạn nam", "Khác", "Em không muốn nói")
+GENDERS_EN = ("A girl", "A boy", "Other", "Prefer not to say")
 
 
 @dataclass(frozen=True)
@@ -89,19 +90,20 @@ class Step:
     name: str
 
 
-def script(index: int, districts: list[str]) -> list[Step]:
+def script(index: int, districts: list[tuple[str, str]]) -> list[Step]:
     """One child's whole topic flow; children vary district, age, gender, topic, language."""
     topic = index % 5
     english = topic == 3 and index % 2 == 1
     seen, proposal, actor = ANSWER_EN if english else ANSWERS_VI[topic]
+    district = districts[index % len(districts)][1 if english else 0]
     return [
         Step("text", "/start", "start"),
         Step("tap", "Em đồng ý", "consent"),
         Step("tap", "Có, đã đồng ý", "guardian"),
-        Step("tap", districts[index % len(districts)], "district"),
-        Step("tap", AGE_BANDS[index % len(AGE_BANDS)], "age"),
-        Step("tap", GENDERS[index % len(GENDERS)], "gender"),
         Step("tap", "English" if english else "Tiếng Việt", "language"),
+        Step("tap", district, "district"),
+        Step("tap", AGE_BANDS[index % len(AGE_BANDS)], "age"),
+        Step("tap", (GENDERS_EN if english else GENDERS)[index % len(GENDERS)], "gender"),
         Step("tap", f"{topic + 1}.", "topic"),
         Step("text", seen, "seen"),
         Step("text", proposal, "proposal"),
@@ -257,7 +259,7 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
     from handlers.wiring import open_bot, serve
 
     config = load_config(ROOT / "config.example.toml")
-    districts = [d.name for d in config.districts]
+    districts = [(d.name, d.name_en) for d in config.districts]
     crowd: dict[int, Child] = {}
 
     def listener(chat_id: int, method: str, message: JSON, now: float) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 from bot.config import Config, ConfigError
 
 LANGS = ("vi", "en")
-PROFILE_FIELDS = ("district", "age_band", "gender", "lang")
+PROFILE_FIELDS = ("lang", "district", "age_band", "gender")  # language first: then all is readable
 FACILITATOR_FIELDS = ("district", "lang")
 ANSWER_FIELDS = ("seen", "proposal", "actors", "message")
 GROUP_FIELDS = ("group_size", "group_ages", "school", "commune")

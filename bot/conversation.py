@@ -15,7 +15,7 @@ from typing import Any
 import aiosqlite
 
 from bot import engine
-from bot.catalog import PROFILE_FIELDS, Catalog
+from bot.catalog import Catalog
 from bot.config import Config
 from bot.engine import Event, Outcome, Reply, State, Submit, Text
 from bot.language import tag_language
@@ -39,13 +39,13 @@ def state_to_row(chat_id: int, state: State) -> ChildRow:
 
 def row_to_state(row: ChildRow) -> State:
     raw: dict[str, Any] = json.loads(row.state)
-    profile = {name: value for name, value in zip(
-        PROFILE_FIELDS, (row.district, row.age_band, row.gender, row.lang), strict=True) if value}
-    answers = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["answers"].items()}
-    return State(rev=raw["rev"], profile=profile, profile_queue=tuple(raw["profile_queue"]),
-                 topic=raw["topic"], step=raw["step"], answers=answers,
-                 editing=raw["editing"], confirming_delete=raw["confirming_delete"],
-                 facilitator=raw.get("facilitator", False))
+    columns = {"district": row.district, "age_band": row.age_band, "gender": row.gender,
+               "lang": row.lang}
+    profile = {name: value for name, value in columns.items() if value}
+    # JSON has lists where the state has tuples; a field added later takes its default.
+    raw["profile_queue"] = tuple(raw["profile_queue"])
+    raw["answers"] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["answers"].items()}
+    return State(profile=profile, **raw)
 
 
 class Conversations:
@@ -91,8 +91,11 @@ class Conversations:
         return result
 
     async def _safeguard(self, db: aiosqlite.Connection, chat_id: int, state: State | None,
-                         event: Event) -> Outcome | None:
-        """A disclosure of harm is answered at once and flagged, never kept as an answer."""
+                         event: Event, edited: bool = False) -> Outcome | None:
+        """A disclosure of harm is answered at once with the hotline and flagged for staff.
+
+        Typed as an answer, it is held aside: the child says whether to use it as the answer.
+        """
         if not isinstance(event, Text):
             return None
         disclosure = detect_disclosure(event.text)
@@ -100,11 +103,11 @@ class Conversations:
             return None
         district = state.profile.get("district") if state else None
         await flags.add(db, chat_id, district, disclosure.category, disclosure.matched, event.text)
-        lang = state.lang if state else "vi"
-        reply = Reply(self.catalog.texts.get("safeguarding.reply", lang))
         if state is None:
-            reply = Reply(self.catalog.texts.both("safeguarding.reply"))
-            return Outcome(None, (reply,))
+            return Outcome(None, (Reply(self.catalog.texts.both("safeguarding.reply")),))
+        reply = Reply(self.catalog.texts.get("safeguarding.reply", state.lang))
+        held = engine.hold(self.catalog, state, event.text) if not edited else None
+        state = held or state
         return Outcome(state, (reply, engine.prompt(self.catalog, state)))
 
     async def _carry_out(self, db: aiosqlite.Connection, update_id: int, chat_id: int,
@@ -140,6 +143,18 @@ class Conversations:
         return replace(proposal, group_size=int(answers["group_size"]),
                        group_age_range=answers.get("group_ages"), school=answers.get("school"),
                        commune=answers.get("commune"))
+
+    async def edited(self, update_id: int, chat_id: int, text: str) -> tuple[Reply, ...] | None:
+        """An edited message: checked for a disclosure like any text, else explained."""
+        async with self.db.transaction() as db:
+            if await inbox.is_done(db, update_id):
+                return None
+            state = await self._state(db, chat_id)
+            outcome = await self._safeguard(db, chat_id, state, Text(text), edited=True)
+            if outcome is not None:
+                await inbox.mark_done(db, update_id)
+                return outcome.replies
+        return await self.explain(update_id, chat_id, "error.edited")
 
     async def explain(self, update_id: int, chat_id: int, key: str) -> tuple[Reply, ...] | None:
         """A fixed answer (unknown command, edited message...) and then where the child was."""

@@ -12,6 +12,7 @@ so a press on a button of an older message is recognised and answered kindly.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -28,6 +29,8 @@ from bot.catalog import (
 from bot.textnorm import clean, fold
 
 REVIEW = "review"
+REVIEW_CHARS = 3400  # the review screen's answers, all together: a message holds 4096
+REVIEW_MIN_CHARS = 120
 Answer = str | tuple[str, ...]
 
 
@@ -106,6 +109,8 @@ class State:
     editing: bool = False
     confirming_delete: bool = False
     facilitator: bool = False  # records group proposals; joined with an invite code
+    # An answer that looked like a disclosure of harm: flagged, and kept only if the child says so.
+    held: str | None = None
 
     @property
     def lang(self) -> str:
@@ -149,7 +154,7 @@ def parse_press(data: str) -> tuple[int, str, str] | None:
 
 
 _ACTIONS = {"consent", "guardian", "pick", "toggle", "ok", "skip", "back", "stop", "topic",
-            "send", "edit", "more", "done", "delete"}
+            "send", "edit", "more", "done", "delete", "keep", "rewrite"}
 
 
 # --- Rendering -----------------------------------------------------------------------------
@@ -195,7 +200,9 @@ def _profile_prompt(catalog: Catalog, state: State) -> Reply:
         nav.append(_button(catalog, state, "button.stop", "stop"))
     if nav:
         rows.append(tuple(nav))
-    return Reply(_t(catalog, state, f"ask.{name}"), tuple(rows))
+    # The language question is asked in both languages: it is how a child finds theirs.
+    text = catalog.texts.both("ask.lang") if name == "lang" else _t(catalog, state, f"ask.{name}")
+    return Reply(text, tuple(rows))
 
 
 def _menu(catalog: Catalog, state: State) -> Reply:
@@ -231,11 +238,17 @@ def _step_prompt(catalog: Catalog, state: State, flow: Flow, step: Step) -> Repl
     return Reply(text, tuple(rows))
 
 
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
 def _review(catalog: Catalog, state: State, flow: Flow) -> Reply:
     lines = [_t(catalog, state, "review.head", title=html.escape(flow.title[state.lang]))]
     rows: list[tuple[Button, ...]] = [(_button(catalog, state, "button.send", "send"),)]
+    # Long answers are kept whole; only their echo here is shortened to fit one message.
+    limit = max(REVIEW_MIN_CHARS, REVIEW_CHARS // len(flow.steps))
     for step in flow.steps:
-        shown = _answer_text(step, state.answers.get(step.id), state.lang)
+        shown = _shorten(_answer_text(step, state.answers.get(step.id), state.lang), limit)
         label = _t(catalog, state, f"field.{step.id}")
         lines.append(f"<b>{html.escape(label)}:</b> "
                      f"{html.escape(shown) or _t(catalog, state, 'review.empty')}")
@@ -249,6 +262,10 @@ def prompt(catalog: Catalog, state: State | None) -> Reply:
     """What the child should see now to go on from where they are."""
     if state is None:
         return welcome(catalog)
+    if state.held is not None:
+        return Reply(_t(catalog, state, "held.ask"),
+                     ((_button(catalog, state, "button.keep", "keep"),),
+                      (_button(catalog, state, "button.rewrite", "rewrite"),)))
     if state.confirming_delete:
         return Reply(_t(catalog, state, "delete.confirm"),
                      ((_button(catalog, state, "button.delete_yes", "delete", "yes"),
@@ -304,8 +321,11 @@ def _pre_consent(catalog: Catalog, event: Event) -> Outcome:
             return Outcome(state, (Reply(texts.both("consent.thanks")), prompt(catalog, state)),
                            Consented(), pressed_note="✓")
     if isinstance(event, Command) and event.name == "delete":
-        return Outcome(None, (Reply(texts.both("delete.nothing")),))
-    return Outcome(None, (welcome(catalog),))
+        # Nothing but a safeguarding flag can exist before consent; erase that too.
+        return Outcome(None, (Reply(texts.both("delete.nothing")),), Erase())
+    if isinstance(event, Start):
+        return Outcome(None, (welcome(catalog),))
+    return Outcome(None, (Reply(texts.both("consent.reminder"), welcome(catalog).keyboard),))
 
 
 def _next_step(catalog: Catalog, state: State, flow: Flow, step: Step, answer: Answer,
@@ -333,7 +353,7 @@ def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
     if step is None:
         return _go(catalog, state, replace(state, topic=None, step=None))
     if step.kind == "multi":
-        return _pick_by_text(catalog, state, text)
+        return _pick_many_by_text(catalog, state, flow, step, text)
     cleaned = clean(text)
     if step.kind == "number":
         digits = cleaned.strip(" .")
@@ -359,6 +379,18 @@ def _match(choices: tuple[Choice, ...], text: str) -> Choice | None:
     found = [c for c in choices
              if any(f" {typed} " in f" {fold(c.label[lang])} " for lang in ("vi", "en"))]
     return found[0] if len(found) == 1 else None
+
+
+def _pick_many_by_text(catalog: Catalog, state: State, flow: Flow, step: Step,
+                       text: str) -> Outcome:
+    """Several choices typed at once: "2, 3", "1 4" or "gia đình, nhà trường"."""
+    parts = [p for p in re.split(r"[,;/+]|\s+(?=\d)|\bva\b|\band\b", fold(text)) if p.strip()]
+    chosen = [_match(step.choices, part) for part in parts]
+    if not chosen or None in chosen:
+        return _say(catalog, state, "error.press_a_button")
+    picked = {c.id for c in chosen if c}
+    selected = tuple(c.id for c in step.choices if c.id in picked)
+    return _next_step(catalog, state, flow, step, selected)
 
 
 def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
@@ -507,10 +539,48 @@ def _on_command(catalog: Catalog, state: State, name: str) -> Outcome:
     return _say(catalog, state, "nothing_to_cancel")
 
 
+def _current_step(catalog: Catalog, state: State) -> tuple[Flow, Step] | None:
+    """The topic step the child is answering, if they are answering one."""
+    flow = catalog.flow(state.topic, state.facilitator)
+    if flow is None or state.profile_queue or state.confirming_delete:
+        return None
+    current = flow.step(state.step or "")
+    return (flow, current) if current else None
+
+
+def hold(catalog: Catalog, state: State, text: str) -> State | None:
+    """After a disclosure typed as an answer: keep it aside and ask whether to use it.
+
+    None when no text answer is expected (the disclosure is then only flagged).
+    """
+    current = _current_step(catalog, state)
+    if current is None or current[1].kind != "text":
+        return None
+    return _moved(state, replace(state, held=text))
+
+
+def _on_held(catalog: Catalog, state: State, event: Event) -> Outcome | None:
+    """The answer to "use what you wrote?"; None when the child did something else instead."""
+    parsed = parse_press(event.data) if isinstance(event, Press) else None
+    if parsed is None or parsed[0] != state.rev or parsed[1] not in ("keep", "rewrite"):
+        return None
+    released = replace(state, held=None)
+    current = _current_step(catalog, released)
+    if parsed[1] == "rewrite" or current is None or state.held is None:
+        return _go(catalog, state, released, pressed_note="✏️")
+    outcome = _on_text(catalog, released, state.held)
+    return replace(outcome, pressed_note="✓") if outcome.state != released else outcome
+
+
 def step(catalog: Catalog, state: State | None, event: Event) -> Outcome:
     """Answer one event: the new state (None: nothing kept), replies and the effect to carry out."""
     if state is None:
         return _pre_consent(catalog, event)
+    if state.held is not None:
+        answered = _on_held(catalog, state, event)
+        if answered is not None:
+            return answered
+        state = replace(state, held=None)
     if state.confirming_delete and not isinstance(event, Press):
         state = replace(state, confirming_delete=False)
     if isinstance(event, Press):

@@ -38,6 +38,14 @@ def _media_kind(message: Message) -> str:
     return next((kind for kind in MEDIA_KINDS if getattr(message, kind, None)), "other")
 
 
+def _addressed_to(text: str, username: str) -> bool:
+    """A command with no @mention, or one that mentions `username` (case-insensitive)."""
+    if not text.startswith("/"):
+        return False
+    _, at, mention = text.split(maxsplit=1)[0].partition("@")
+    return not at or mention.lower() == username.lower()
+
+
 class ChildHandlers:
     """The private-chat conversation with a child (or anyone who is not acting as staff)."""
 
@@ -87,11 +95,12 @@ class ChildHandlers:
         raise ApplicationHandlerStop
 
     async def _answer_group(self, update: Update, context: Context) -> None:
-        """In a group, answer only commands, pointing to a private chat; never run the flow."""
+        """In a group, answer only commands meant for this bot (no @mention, or this bot's),
+        pointing to a private chat; never run the flow. Other bots' commands are theirs."""
         message = update.effective_message
         if update.callback_query:
             await self._answer_query(update)
-        elif message and message.text and message.text.startswith("/"):
+        elif message and message.text and _addressed_to(message.text, context.bot.username):
             link = html.escape(f"https://t.me/{context.bot.username}?start=hi")
             text = self.catalog.texts.both("group.private_only", link=link)
             await message.reply_text(text, parse_mode=ParseMode.HTML)
@@ -156,7 +165,11 @@ class ChildHandlers:
         await self._say(update, context, "error.unknown_command")
 
     async def on_edited(self, update: Update, context: Context) -> None:
-        await self._say(update, context, "error.edited")
+        chat, message = update.effective_chat, update.effective_message
+        assert chat is not None and message is not None
+        replies = await self.conversations.edited(update.update_id, chat.id, message.text or "")
+        if replies:
+            await render.send(context.bot, chat.id, replies)
 
     async def _say(self, update: Update, context: Context, key: str) -> None:
         """A fixed answer in the child's language, then where they were."""

@@ -5,20 +5,26 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import secrets
 import signal
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 
 from bot.catalog import load_catalog
 from bot.config import Config, ConfigError, load_config
 from bot.exports import ExportError, ExportQuery, export
+from bot.exports.common import pseudonym_key
 from bot.simulator import BotApiSimulator
 from bot.simulator.terminal import chat_in_terminal
 from handlers.wiring import open_bot, serve
 from storage.db import Database
 
 SIMULATOR_TOKEN = "123456:SIMULATOR"
+log = logging.getLogger("childforum")
 
 
 def _default_config() -> Path:
@@ -40,6 +46,7 @@ async def _run(config: Config) -> int:
         print(f"No bot token: set the environment variable {config.token_env} "
               "(or try `childforum simulate`, which needs none).", file=sys.stderr)
         return 2
+    _warn_without_pseudonym_key(config)
     server = await open_bot(config, token)
     stop = asyncio.Event()
     _stop_on_signals(stop)
@@ -47,19 +54,65 @@ async def _run(config: Config) -> int:
     return 0
 
 
-async def _simulate(config: Config) -> int:
-    simulator = BotApiSimulator()
-    await simulator.start()
-    server = await open_bot(config, SIMULATOR_TOKEN, base_url=simulator.base_url,
-                            base_file_url=simulator.base_file_url)
-    stop = asyncio.Event()
-    bot_task = asyncio.create_task(serve(server, config, stop))
+def _pseudonym_key_problem(config: Config) -> str | None:
+    """What is wrong with the pseudonym key in the environment, or None when it is usable."""
     try:
-        await chat_in_terminal(simulator)
+        pseudonym_key(config)
+    except ExportError as error:
+        return str(error)
+    return None
+
+
+def _warn_without_pseudonym_key(config: Config) -> None:
+    """The bot runs without the key (it may have no officer), but every CSV and XLSX export
+    would fail: say so at start, where the admin looks."""
+    problem = _pseudonym_key_problem(config)
+    if problem is not None:
+        log.warning("No usable pseudonym key: %s. Until then every CSV and XLSX export (in chat"
+                    " and on schedule) fails.", problem)
+
+
+async def _next_update_id(database_path: Path) -> int:
+    """One above the highest update id in the database's inbox (1 for a new database): the bot
+    ignores, as redeliveries, the ids it has handled."""
+    db = await Database.open(database_path)
+    try:
+        rows = list(await db.connection.execute_fetchall("SELECT max(update_id) FROM inbox"))
     finally:
-        stop.set()
-        await bot_task
+        await db.close()
+    last = rows[0][0] if rows else None
+    return int(last or 0) + 1
+
+
+@asynccontextmanager
+async def simulation(config: Config) -> AsyncIterator[BotApiSimulator]:
+    """The offline demo without its terminal: a local simulator and the real bot serving it,
+    until the block ends. Updates are numbered after those the database has seen (a second
+    run on the same database is not ignored), and a run with no pseudonym key gets a random
+    one, so that /export works (author codes then differ from run to run)."""
+    if not os.environ.get(config.pseudonym_key_env):
+        os.environ[config.pseudonym_key_env] = secrets.token_urlsafe(32)
+        log.warning("%s is not set: this simulation uses a random pseudonym key (the author"
+                    " codes in its exports change from run to run)", config.pseudonym_key_env)
+    simulator = BotApiSimulator(first_update_id=await _next_update_id(config.database_path))
+    await simulator.start()
+    try:
+        server = await open_bot(config, SIMULATOR_TOKEN, base_url=simulator.base_url,
+                                base_file_url=simulator.base_file_url)
+        stop = asyncio.Event()
+        bot_task = asyncio.create_task(serve(server, config, stop))
+        try:
+            yield simulator
+        finally:
+            stop.set()
+            await bot_task
+    finally:
         await simulator.stop()
+
+
+async def _simulate(config: Config) -> int:
+    async with simulation(config) as simulator:
+        await chat_in_terminal(simulator)
     return 0
 
 

@@ -49,6 +49,7 @@ from telegram.ext import (
 from bot.catalog import Catalog
 from bot.delivery import ALL_DISTRICTS, Choice, Delivery, Outgoing, Parcel, Period, Reminder
 from bot.exports import ExportError
+from bot.exports.common import MIN_KEY_CHARS, pseudonym_key
 from bot.inbox import Inbox
 from bot.moderation import Refused
 from bot.roles import NOWHERE, Scope
@@ -222,7 +223,14 @@ class ExportHandlers:
             made = await self.delivery.on_demand(caller.user_id, choice)
         except ExportError as error:
             log.error("Export for %d failed: %s", caller.user_id, error)
-            await self._say(caller, "export.failed")
+            if self.key_missing():  # say what the admin must do, not just "it failed"
+                await caller.bot.send_message(
+                    caller.chat_id, self._text("export.no_key", caller.lang,
+                                               variable=html.escape(self.config.pseudonym_key_env),
+                                               min=MIN_KEY_CHARS),
+                    parse_mode=ParseMode.HTML)
+            else:
+                await self._say(caller, "export.failed")
             return
         if isinstance(made, Refused):
             await self._say(caller, "export.out_of_scope" if made.reason == "forbidden"
@@ -233,6 +241,14 @@ class ExportHandlers:
         await caller.bot.send_document(caller.chat_id, made.data, filename=made.filename,
                                        caption=caption, parse_mode=ParseMode.HTML)
         await self.delivery.record(made, "sent", 1)
+
+    def key_missing(self) -> bool:
+        """True when the pseudonym key (CSV and XLSX need it) is not set, or is too short."""
+        try:
+            pseudonym_key(self.config)
+        except ExportError:
+            return True
+        return False
 
     def _question(self, lang: str, step: Step) -> tuple[str, InlineKeyboardMarkup | None]:
         """The next question of a step and its buttons; ("export.making", None) when done."""
@@ -277,7 +293,7 @@ class ExportHandlers:
         return "\n".join([*lines, "", self._text(ask, lang)])
 
     def _summary(self, lang: str, step: Step) -> list[str]:
-        values = {"district": self._district_label(step.district, lang)}
+        values = {"district": html.escape(self._district_label(step.district, lang))}
         if step.fmt:
             values["format"] = self._text(f"export.format.{step.fmt}", lang)
         if step.statuses and not step.choosing:
@@ -293,10 +309,11 @@ class ExportHandlers:
         return self.catalog.texts.get(key, lang, **values)
 
     def _district_label(self, code: str, lang: str) -> str:
+        """A district's name as it is, for a button; escape it to put it in a message."""
         district = self.config.district(code)
         if district is None:
             return self._text("export.all", lang)
-        return html.escape(district.label(lang))
+        return district.label(lang)
 
     def _statuses_label(self, lang: str, statuses: str) -> str:
         return ", ".join(self._text(f"export.status.{STATUS_CODES[code]}", lang)
@@ -389,7 +406,7 @@ class ExportHandlers:
 
     def _file_line(self, parcel: Outgoing, lang: str) -> str:
         return self._text("schedule.file", lang, rows=parcel.rows,
-                          district=self._district_label(parcel.districts[0], lang),
+                          district=html.escape(self._district_label(parcel.districts[0], lang)),
                           year=self.config.forum_year)
 
     def _when(self, run: Run, lang: str) -> str:

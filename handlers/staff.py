@@ -73,7 +73,15 @@ Context = ContextTypes.DEFAULT_TYPE
 COMMANDS = ("queue", "safeguarding", "audit", "stats", "grant", "revoke", "invite")
 DIGEST_ROLES = frozenset({"moderator", "admin"})
 CARD_FIELDS = ("seen", "proposal", "actors", "message")
-FIELD_LIMIT = 900  # characters of one answer on a card: four fit in a message with room to spare
+# Characters of each part of a queue card. Every part is cut, so that even with every field at
+# its longest (answers and edits of up to 1200 characters, long names in the config) the whole
+# card stays inside one message (CARD_BUDGET < MAX_TEXT).
+FIELD_LIMIT = 800  # seen, proposal, message: one answer (the default answer_max_chars)
+ACTORS_LIMIT = 200  # the labels of who should act
+PLACE_LIMIT = 150  # each of school and commune
+NAME_LIMIT = 60  # ref, topic, district, language, age band or range, group size
+CARD_BUDGET = (3 * FIELD_LIMIT + ACTORS_LIMIT + 2 * PLACE_LIMIT + 8 * NAME_LIMIT
+               + 400)  # + the fixed words, labels, separators and numbers of the texts
 FLAG_TEXT_LIMIT = 300
 AUDIT_TEXT_LIMIT = 80
 FLAGS_SHOWN = 8
@@ -81,6 +89,7 @@ AUDIT_SHOWN = 25
 INVITE_HOURS, INVITE_USES = 72, 30
 LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam: no daylight saving
 MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
+assert CARD_BUDGET < MAX_TEXT
 
 
 @dataclass(frozen=True)
@@ -246,26 +255,33 @@ class StaffHandlers:
                              self._main_keyboard(caller.lang, item.id, item.version))
 
     def _card(self, item: QueueItem, lang: str) -> str:
+        """Every part is cut (see CARD_BUDGET): the card always fits one message."""
         get = self.catalog.texts.get
-        who = (get("staff.card.group", lang, size=item.group_size or "?",
-                   ages=html.escape(item.group_age_range or "?")) if item.is_group
-               else get("staff.card.child", lang, band=html.escape(item.age_band or "?")))
-        language = self._language(item.lang, lang)
+
+        def name(text: str) -> str:
+            return html.escape(_cut(text, NAME_LIMIT))
+
+        who = (get("staff.card.group", lang, size=name(str(item.group_size or "?")),
+                   ages=name(item.group_age_range or "?")) if item.is_group
+               else get("staff.card.child", lang, band=name(item.age_band or "?")))
+        language = name(self._language(item.lang, lang))
         if item.needs_translation:
             language += " · " + get("staff.card.translate", lang)
-        head = [get("staff.card.head", lang, ref=html.escape(item.ref),
-                    topic=self._topic(item.topic, lang)),
-                get("staff.card.where", lang, district=self._district(item.district, lang),
-                    who=who, language=language, date=_when(item.created_at))]
-        place = " · ".join(p for p in (item.school, item.commune) if p)
+        head = [get("staff.card.head", lang, ref=name(item.ref),
+                    topic=name(self._topic_name(item.topic, lang))),
+                get("staff.card.where", lang,
+                    district=name(self._district_name(item.district, lang)), who=who,
+                    language=language, date=_when(item.created_at))]
+        place = " · ".join(_cut(p, PLACE_LIMIT) for p in (item.school, item.commune) if p)
         if item.is_group and place:
             head.append(get("staff.card.place", lang, place=html.escape(place)))
         blocks = ["\n".join(head)]
         for field in CARD_FIELDS:
             value = self._actors(item.actors, lang) if field == "actors" else getattr(item, field)
+            limit = ACTORS_LIMIT if field == "actors" else FIELD_LIMIT
             if value:
                 blocks.append(f"<b>{get(f'staff.field.{field}', lang)}</b>: "
-                              f"{html.escape(_cut(value, FIELD_LIMIT))}")
+                              f"{html.escape(_cut(value, limit))}")
         blocks.append(get("staff.card.remaining", lang, remaining=item.remaining))
         return "\n\n".join(blocks)
 
@@ -279,10 +295,14 @@ class StaffHandlers:
         return ", ".join(self._label("actors", a, lang) for a in actors.split(",") if a)
 
     def _district(self, code: str | None, lang: str) -> str:
+        return html.escape(self._district_name(code, lang))
+
+    def _district_name(self, code: str | None, lang: str) -> str:
+        """A district's name as it is (not escaped)."""
         district = self.config.district(code) if code else None
         if district is None:
-            return html.escape(code or self.catalog.texts.get("staff.unknown", lang))
-        return html.escape(district.label(lang))
+            return code or self.catalog.texts.get("staff.unknown", lang)
+        return district.label(lang)
 
     def _button(self, lang: str, key: str, action: str, target: int, version: int,
                 **values: object) -> list[InlineKeyboardButton]:
@@ -582,8 +602,12 @@ class StaffHandlers:
         return " · ".join(f"{label(k) if k is not None else unknown}: {n}" for k, n in items)
 
     def _topic(self, topic: str, lang: str) -> str:
+        return html.escape(self._topic_name(topic, lang))
+
+    def _topic_name(self, topic: str, lang: str) -> str:
+        """A topic's title as it is (not escaped)."""
         flow = self.catalog.topic(topic)
-        return html.escape(flow.title[lang] if flow else topic)
+        return flow.title[lang] if flow else topic
 
     def _scope(self, scope: Scope, lang: str) -> str:
         if scope.districts is None:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ContextTypes
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationHandlerStop, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.catalog import Catalog, load_catalog
@@ -75,11 +76,30 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
     staff.schedule(application.job_queue)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log, apologise once, and end the update's processing here.
+
+        Without ApplicationHandlerStop, PTB would carry on with the next handler group: after a
+        failed staff handler (group -1) the child conversation (group 0) would answer too. The
+        update is marked done (group 1 `finish` no longer runs), so a poison update is not
+        replayed at every start.
+        """
         log.error("Error while handling an update", exc_info=context.error)
-        if isinstance(update, Update) and update.effective_chat:
-            await context.bot.send_message(
-                update.effective_chat.id, catalog.texts.both("error.internal"),
-                parse_mode=ParseMode.HTML)
+        if not isinstance(update, Update):
+            return  # a job's error: no update to answer or stop
+        try:
+            if update.effective_chat:
+                await context.bot.send_message(
+                    update.effective_chat.id, catalog.texts.both("error.internal"),
+                    parse_mode=ParseMode.HTML)
+        except TelegramError as error:
+            log.warning("Could not tell the chat about the error: %s", error)
+        finally:
+            try:
+                if not await inbox.is_done(update.update_id):
+                    await inbox.finish(update.update_id)
+            except Exception:  # the database itself may be what failed: nothing more to do
+                log.exception("Could not mark update %d done", update.update_id)
+        raise ApplicationHandlerStop
 
     exports = ExportHandlers(Delivery(db, config, catalog, moderation), catalog, inbox)
     exports.register(application)  # /export (group -1), the scheduled exports and reminders

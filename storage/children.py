@@ -42,7 +42,8 @@ async def save(db: aiosqlite.Connection, child: ChildRow) -> None:
 
 
 async def erase(db: aiosqlite.Connection, chat_id: int) -> None:
-    """Erase a child and everything of theirs (proposals cascade; flags too)."""
+    """Erase a child (or facilitator) and everything of theirs: proposals, flags, memberships."""
     await db.execute("DELETE FROM safeguarding_flags WHERE chat_id = ?", (chat_id,))
+    await db.execute("DELETE FROM facilitators WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM proposals WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM children WHERE chat_id = ?", (chat_id,))

@@ -9,10 +9,12 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+from bot.config import load_config
 from bot.simulator import BotApiSimulator, SentMessage
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-TOKEN"
+ENGLISH_DISTRICTS = {d.name: d.name_en for d in load_config(ROOT / "config.example.toml").districts}
 
 
 def write_config(path: Path, simulator: BotApiSimulator, database: Path,
@@ -108,13 +110,15 @@ class Child:
         return with_keyboard[-1]
 
     async def register(self, district: str = "Huyện Đắk Hà", lang: str = "Tiếng Việt") -> None:
+        """Consent, then language, district (its Vietnamese name), age band and gender."""
         await self.say("/start")
         await self.tap("Em đồng ý")
         await self.tap("Có, đã đồng ý")
-        await self.tap(district)
-        await self.tap("10-12")
-        await self.tap("Em không muốn nói")
         await self.tap(lang)
+        english = lang == "English"
+        await self.tap(ENGLISH_DISTRICTS[district] if english else district)
+        await self.tap("10-12")
+        await self.tap("Prefer not to say" if english else "Em không muốn nói")
 
 
 def texts(messages: list[SentMessage]) -> str:

@@ -27,7 +27,8 @@ def test_state_survives_the_row() -> None:
     state = engine.State(rev=7, profile={"district": "DHA", "age_band": "10-12",
                                          "gender": "unsaid", "lang": "en"},
                          profile_queue=(), topic="online", step="actors",
-                         answers={"seen": "x", "actors": ("family", "school")}, facilitator=True)
+                         answers={"seen": "x", "actors": ("family", "school")}, facilitator=True,
+                         held="bố đánh em")
     assert row_to_state(state_to_row(42, state)) == state
 
 

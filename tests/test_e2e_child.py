@@ -16,7 +16,7 @@ async def test_a_child_sends_a_proposal(simulator: BotApiSimulator, bot: BotProc
     assert "111" in welcome and "Children's Forum" in welcome
     await child.tap("Em đồng ý")
     await child.tap("Có, đã đồng ý")
-    for label in ("Huyện Đắk Hà", "10-12", "Bạn nữ", "Tiếng Việt"):
+    for label in ("Tiếng Việt", "Huyện Đắk Hà", "10-12", "Bạn nữ"):
         await child.tap(label)
     await child.tap("2.")
     await child.say("Suối gần trường rất sâu, mùa mưa nước chảy xiết")

@@ -58,6 +58,7 @@ async def test_text_where_a_button_is_expected(simulator: BotApiSimulator,
     await child.say("/start")
     await child.tap("Em đồng ý")
     await child.tap("Có, đã đồng ý")
+    await child.tap("Tiếng Việt")
     assert "bấm một nút" in texts(await child.say("huyện của em ở xa lắm"))
     asked_age = texts(await child.say("dak ha"))  # a typed choice, tone marks optional
     assert "bao nhiêu tuổi" in asked_age
@@ -122,9 +123,36 @@ async def test_a_disclosure_gets_111_and_is_flagged_not_stored(
         simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
     child = await start_topic(simulator, 710)
     reply = texts(await child.say("Bố em hay đánh em mỗi khi say rượu"))
-    assert "111" in reply and "câu 1/4" in reply
+    assert "111" in reply and "dùng điều vừa viết" in reply
     with sqlite3.connect(database) as db:
         flags = db.execute("SELECT district, text FROM safeguarding_flags").fetchall()
-        state = db.execute("SELECT state FROM children").fetchone()[0]
     assert flags == [("DHA", "Bố em hay đánh em mỗi khi say rượu")]
-    assert "say rượu" not in state
+    assert "câu 1/4" in texts(await child.tap("✏️ Viết câu khác"))
+    with sqlite3.connect(database) as db:
+        state = db.execute("SELECT state FROM children").fetchone()[0]
+    assert "say rượu" not in state  # not used as an answer unless the child says so
+
+
+async def test_a_child_may_keep_a_flagged_answer(simulator: BotApiSimulator, bot: BotProcess,
+                                                 database: Path) -> None:
+    child = Child(simulator, 711)
+    await child.register()
+    await child.tap("1.")
+    await child.say("em thấy bạn bị đánh hội đồng ở cổng trường")
+    assert "câu 2/4" in texts(await child.tap("✅ Dùng câu này"))
+    simulator.edit_text(711, simulator.send_text(711, "Thầy cô nên để ý")["message"]["message_id"],
+                        "chú hàng xóm hay sờ vào người em")
+    assert "111" in texts(await child._settle())
+    with sqlite3.connect(database) as db:
+        flagged = [row[0] for row in db.execute("SELECT text FROM safeguarding_flags")]
+    assert flagged == ["em thấy bạn bị đánh hội đồng ở cổng trường",
+                       "chú hàng xóm hay sờ vào người em"]
+
+
+async def test_before_consent_delete_erases_a_flag(simulator: BotApiSimulator, bot: BotProcess,
+                                                   database: Path) -> None:
+    child = Child(simulator, 712)
+    assert "111" in texts(await child.say("bố em hay đánh em"))
+    assert "không giữ thông tin nào" in texts(await child.say("/delete"))
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM safeguarding_flags").fetchone()[0] == 0

@@ -33,7 +33,7 @@ def registered(catalog: Catalog, lang: str = "vi") -> State:
     assert isinstance(outcome.effect, engine.Consented)
     state = outcome.state
     assert state is not None
-    for value in ("DHA", "10-12", "unsaid", lang):
+    for value in (lang, "DHA", "10-12", "unsaid"):
         state = engine.step(catalog, state, Press(f"{state.rev}|pick|{value}")).state
         assert state is not None
     assert state.profile_complete and not state.profile_queue
@@ -52,14 +52,72 @@ def test_nothing_is_kept_before_both_consents(catalog: Catalog) -> None:
 
 
 def test_registration_is_one_tap_each_and_typed_choices_work(catalog: Catalog) -> None:
-    state = engine.step(catalog, None, Press("0|guardian|yes")).state
-    assert state is not None
+    first = engine.step(catalog, None, Press("0|guardian|yes"))
+    assert "Which language" in first.replies[-1].text  # asked in both languages
+    state = engine.step(catalog, first.state, Text("tieng viet")).state
+    assert state is not None and state.profile["lang"] == "vi"
     state = engine.step(catalog, state, Text("dak ha")).state  # typed without tone marks
     assert state is not None and state.profile["district"] == "DHA"
     state = engine.step(catalog, state, Text("2")).state  # typed by number
     assert state is not None and state.profile["age_band"] == "10-12"
     outcome = engine.step(catalog, state, Text("hmm"))
     assert outcome.state == state and "nút" in outcome.replies[0].text
+
+
+def test_before_consent_a_short_reminder_and_delete_erases(catalog: Catalog) -> None:
+    reminder = engine.step(catalog, None, Text("alo"))
+    assert reminder.replies[0].text.startswith("Để bắt đầu") and reminder.replies[0].keyboard
+    assert len(reminder.replies[0].text) < 200
+    erase = engine.step(catalog, None, Command("delete"))
+    assert isinstance(erase.effect, engine.Erase)
+
+
+def test_the_language_question_has_no_back_to_gender(catalog: Catalog) -> None:
+    state = registered(catalog)
+    asked = engine.step(catalog, state, Command("language"))
+    labels = [b.label for row in asked.replies[-1].keyboard for b in row]
+    assert "⬅️ Quay lại" not in labels and "✖️ Dừng" in labels
+
+
+def test_several_choices_can_be_typed(catalog: Catalog) -> None:
+    state = registered(catalog)
+    state = engine.step(catalog, state, Press(f"{state.rev}|topic|online")).state
+    state = engine.step(catalog, state, Text("Bị lừa trên mạng")).state
+    state = engine.step(catalog, state, Text("Dạy kỹ năng")).state
+    assert state is not None and state.step == "actors"
+    typed = engine.step(catalog, state, Text("1, nha truong va 6"))
+    assert typed.state is not None and typed.state.answers["actors"] == (
+        "family", "school", "nation")
+    assert engine.step(catalog, state, Text("1, bầu trời")).state == state
+
+
+def test_the_review_always_fits_one_message(catalog: Catalog) -> None:
+    state = engine.State(profile={"district": "DHA", "lang": "vi"}, profile_queue=(),
+                         facilitator=True, topic="climate", step=engine.REVIEW,
+                         answers={"group_size": "25", "group_ages": ("10-12",),
+                                  "school": "s" * 800, "commune": "c" * 800, "seen": "x" * 800,
+                                  "proposal": "p" * 800, "actors": ("family",),
+                                  "message": "m" * 800})
+    review = engine.prompt(catalog, state)
+    assert len(review.text) < 4096 and "…" in review.text
+
+
+def test_a_held_disclosure_is_used_only_if_the_child_says_so(catalog: Catalog) -> None:
+    state = registered(catalog)
+    state = engine.step(catalog, state, Press(f"{state.rev}|topic|violence")).state
+    assert state is not None
+    held = engine.hold(catalog, state, "em thấy bạn bị đánh hội đồng")
+    assert held is not None and "Dùng câu này" in engine.prompt(catalog, held).keyboard[0][0].label
+    kept = engine.step(catalog, held, Press(f"{held.rev}|keep|"))
+    assert kept.state is not None and kept.state.answers["seen"] == "em thấy bạn bị đánh hội đồng"
+    assert kept.state.held is None and kept.state.step == "proposal"
+    rewrite = engine.step(catalog, held, Press(f"{held.rev}|rewrite|"))
+    assert rewrite.state is not None and rewrite.state.step == "seen"
+    assert rewrite.state.answers == {} and rewrite.state.held is None
+    typed = engine.step(catalog, held, Text("Người lớn còn quát mắng"))
+    assert typed.state is not None and typed.state.answers["seen"] == "Người lớn còn quát mắng"
+    menu = engine.step(catalog, registered(catalog), Command("help")).state
+    assert menu is not None and engine.hold(catalog, menu, "bố đánh em") is None
 
 
 def test_full_topic_flow_review_edit_and_submit(catalog: Catalog) -> None:

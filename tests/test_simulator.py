@@ -88,6 +88,18 @@ async def test_offset_confirms_and_drops_updates(bot: Bot, sim: BotApiSimulator)
     assert sim.pending_updates == []
 
 
+async def test_update_ids_can_start_above_those_a_bot_has_seen() -> None:
+    sim = BotApiSimulator(first_update_id=41)
+    assert sim.send_text(CHILD, "một")["update_id"] == 41
+    sim.set_next_update_id(100)
+    assert sim.send_text(CHILD, "hai")["update_id"] == 100
+    sim.set_next_update_id(5)  # never back: ids only grow
+    assert sim.next_update_id == 101
+    with pytest.raises(ValueError):
+        sim.set_next_update_id(0)
+    assert BotApiSimulator().send_text(CHILD, "ba")["update_id"] == 1
+
+
 async def test_long_poll_wakes_up_on_new_update(bot: Bot, sim: BotApiSimulator) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=10))
     await asyncio.sleep(0.2)

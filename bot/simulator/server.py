@@ -51,7 +51,10 @@ class BotApiSimulator:
         port: int = 0,
         bot_username: str = "childforum_bot",
         bot_id: int = 7000000001,
+        first_update_id: int = 1,
     ) -> None:
+        """`first_update_id`: the id of the first update injected without one. A bot that keeps
+        the ids it handled (its inbox) ignores ids it saw before: start above them."""
         self.host = host
         self.port = port
         self.bot_username = bot_username
@@ -64,6 +67,7 @@ class BotApiSimulator:
         self.descriptions: dict[tuple[str, str], str] = {}  # (kind, language) -> text
         self._chats: dict[int, Chat] = {}
         self._queue = UpdateQueue()
+        self.set_next_update_id(first_update_id)
         self._history: dict[int, Params] = {}
         self._queries: dict[str, bool] = {}  # callback query id -> answered
         self._files: dict[str, tuple[bytes, str]] = {}  # file_id -> (data, file_path)
@@ -150,6 +154,17 @@ class BotApiSimulator:
         return lambda: self._listeners.remove(listener)
 
     # --- injecting updates ----------------------------------------------------------------------
+
+    def set_next_update_id(self, update_id: int) -> None:
+        """Number the next updates injected without an id from `update_id` on (never back)."""
+        if update_id < 1:
+            raise ValueError(f"update ids start at 1, not {update_id}")
+        self._queue.last_id = max(self._queue.last_id, update_id - 1)
+
+    @property
+    def next_update_id(self) -> int:
+        """The id the next update injected without one gets."""
+        return self._queue.last_id + 1
 
     def inject(self, update: Params) -> Params:
         """Queue a raw update (assigning update_id if missing); its chats become known."""
