@@ -161,6 +161,9 @@ _ACTIONS = {"consent", "guardian", "pick", "toggle", "ok", "skip", "back", "stop
 
 
 def _t(catalog: Catalog, state: State, key: str, **values: object) -> str:
+    """A text in the person's language; facilitators (adults) get their wording where it differs."""
+    if state.facilitator and f"{key}.facilitator" in catalog.texts.table:
+        key = f"{key}.facilitator"
     return catalog.texts.get(key, state.lang, **values)
 
 

@@ -221,3 +221,14 @@ def test_every_callback_fits_telegram_limit(catalog: Catalog) -> None:
         for reply in current.replies:
             for row in reply.keyboard:
                 assert all(len(b.data.encode()) <= 64 for b in row)
+
+
+def test_facilitators_are_spoken_to_as_adults(catalog: Catalog) -> None:
+    state = engine.State(profile={"district": "DHA", "lang": "vi"}, profile_queue=(),
+                         facilitator=True)
+    assert "Thầy cô" in engine.prompt(catalog, state).text
+    state = engine.step(catalog, state, Press(f"{state.rev}|topic|online")).state
+    assert state is not None and state.step == "group_size"
+    assert "Thầy cô" in engine.prompt(catalog, state).text
+    child = registered(catalog)
+    assert "Thầy cô" not in engine.prompt(catalog, child).text
