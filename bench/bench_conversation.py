@@ -78,7 +78,7 @@ ANSWERS_VI = [
 ]
 ANSWER_EN = ("Floods every rainy season cut the road to our school",
              "The district should build a safer bridge and plant more trees", "Province")
-AGE_BANDS = ("6-9", "10-12", "13-15", "16-17")
+AGE_BANDS = ("6-9", "10-12", "13-15")
 GENDERS = ("Bạn nữ", "Bạn nam", "Khác", "Em không muốn nói")
 GENDERS_EN = ("A girl", "A boy", "Other", "Prefer not to say")
 

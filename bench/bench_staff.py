@@ -35,7 +35,7 @@ from storage.db import Database  # noqa: E402
 MODERATOR, ADMIN = 1, 2
 STATUSES = ("pending", "approved", "approved", "rejected", "pending")
 TOPICS = ("violence", "injuries", "online", "climate", "labour")
-AGES = ("6-9", "10-12", "13-15", "16-17")
+AGES = ("6-9", "10-12", "13-15")
 GENDERS = ("female", "male", "other", "unsaid")
 
 
@@ -47,7 +47,7 @@ def seed(path: Path, rows: int, districts: list[str]) -> None:
             " proposal, actors, message, lang, status, is_group, group_size, created_at,"
             " updated_at) VALUES (?, 2023, ?, ?, ?, ?, 'Suối sâu không có rào chắn',"
             " 'Làm rào chắn và dạy bơi', 'commune', '', 'vi', ?, ?, ?, ?, ?)",
-            ((f"R{i:07d}", districts[i % len(districts)], TOPICS[i % 5], AGES[i % 4],
+            ((f"R{i:07d}", districts[i % len(districts)], TOPICS[i % 5], AGES[i % len(AGES)],
               GENDERS[i % 4], STATUSES[i // 10 % 5], int(i % 7 == 0), 25 if i % 7 == 0 else None,
               stamp, stamp) for i in range(rows)))
         db.execute("ANALYZE")

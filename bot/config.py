@@ -46,7 +46,7 @@ class Config:
     database_path: Path
     forum_year: int = 2023
     province: str = "Kon Tum"
-    age_bands: tuple[str, ...] = ("6-9", "10-12", "13-15", "16-17")
+    age_bands: tuple[str, ...] = ("6-9", "10-12", "13-15")
     flows_dir: Path | None = None
     token_env: str = "CHILDFORUM_TOKEN"
     api_base_url: str = DEFAULT_API_BASE_URL
@@ -182,7 +182,7 @@ def load_config(path: Path | str) -> Config:
     mode = bot.get("mode", str, "polling")
     if mode not in ("polling", "webhook"):
         raise bot.fail("mode", f"must be 'polling' or 'webhook', got {mode!r}")
-    age_bands = forum.get("age_bands", list, ["6-9", "10-12", "13-15", "16-17"])
+    age_bands = forum.get("age_bands", list, ["6-9", "10-12", "13-15"])
     if not age_bands or not all(isinstance(band, str) for band in age_bands):
         raise forum.fail("age_bands", "must be a non-empty list of strings")
     flows_dir = forum.get("flows_dir", str, "")
