@@ -31,6 +31,7 @@ WRAP = Alignment(wrap_text=True, vertical="top")
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
+WRAPPED = tuple(index for index, column in enumerate(COLUMNS) if column.wrap)
 
 
 def sheet_title(number: int, title: str) -> str:
@@ -67,9 +68,12 @@ class _Book:
 
     def data(self, sheet: WriteOnlyWorksheet, values: Sequence[Value]) -> list[Value | Cell]:
         """A data row: free-text columns wrapped, empty cells left out."""
-        return [Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
-                if column.wrap and value is not None else value
-                for column, value in zip(COLUMNS, values, strict=True)]
+        row: list[Value | Cell] = list(values)
+        for index in WRAPPED:  # only these cells need a cell object, for their style
+            value = values[index]
+            if value is not None:
+                row[index] = Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
+        return row
 
     def topic_sheet(self, number: int, title: str) -> WriteOnlyWorksheet:
         """A topic sheet with widths, a frozen header row and the header written."""
