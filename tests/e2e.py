@@ -104,6 +104,16 @@ class Child:
         getattr(self.sim, f"send_{kind}")(self.user_id)
         return await self._settle()
 
+    async def answer_topic(self, topic: str, seen: str, proposal: str,
+                           actor: str) -> list[SentMessage]:
+        """From the topic menu to the review screen, with no message to adults."""
+        await self.tap(topic)
+        await self.say(seen)
+        await self.say(proposal)
+        await self.tap(actor)
+        await self.tap("✔️")
+        return await self.tap("⏭")
+
     def latest_keyboard(self) -> SentMessage:
         with_keyboard = [m for m in self.sim.messages(self.user_id) if m.buttons()]
         assert with_keyboard, "the bot showed no buttons"

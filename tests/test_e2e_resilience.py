@@ -40,12 +40,8 @@ async def test_sigkill_right_after_delivery_loses_and_doubles_nothing(
     await child.register()
     for round_number in range(3):
         await child.say("/start")
-        await child.tap("4.")
-        await child.say(f"Lũ về làm ngập đường lần {round_number}")
-        await child.say("Trồng thêm cây")
-        await child.tap("Tỉnh")
-        await child.tap("✔️")
-        await child.tap("⏭")
+        await child.answer_topic("4.", f"Lũ về làm ngập đường lần {round_number}",
+                                 "Trồng thêm cây", "Tỉnh")
         update = simulator.press_button(802, "✅ Gửi ý kiến")
         await simulator.wait_until(lambda u=update: simulator.confirmed_offset > u["update_id"],
                                    timeout=20)
@@ -65,12 +61,8 @@ async def test_a_redelivered_update_never_creates_a_second_proposal(
         simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
     child = Child(simulator, 803)
     await child.register()
-    await child.tap("5.")
-    await child.say("Ở làng em nhiều bạn nhỏ theo bố mẹ lên rẫy cả ngày")
-    await child.say("Xã nên giúp các gia đình nghèo")
-    await child.tap("Xã")
-    await child.tap("✔️")
-    await child.tap("⏭")
+    await child.answer_topic("5.", "Ở làng em nhiều bạn nhỏ theo bố mẹ lên rẫy cả ngày",
+                             "Xã nên giúp các gia đình nghèo", "Xã")
     update = simulator.press_button(803, "✅ Gửi ý kiến")
     await child._settle()
     simulator.redeliver(update["update_id"])
@@ -84,12 +76,8 @@ async def test_delete_erases_everything(simulator: BotApiSimulator, bot: BotProc
                                         database: Path) -> None:
     child = Child(simulator, 804)
     await child.register()
-    await child.tap("1.")
-    await child.say("Người lớn còn quát mắng trẻ em nhiều")
-    await child.say("Mở lớp kỹ năng cho cha mẹ")
-    await child.tap("Gia đình")
-    await child.tap("✔️")
-    await child.tap("⏭")
+    await child.answer_topic("1.", "Người lớn còn quát mắng trẻ em nhiều",
+                             "Mở lớp kỹ năng cho cha mẹ", "Gia đình")
     await child.tap("✅")
     await child.say("Bố em hay đánh em")  # a safeguarding flag of this child
     assert "xóa hết" in texts(await child.say("/delete"))
