@@ -103,26 +103,9 @@ class Done:
 
 
 @dataclass(frozen=True)
-class QueueItem:
-    id: int
-    ref: str
-    version: int
-    district: str
-    topic: str
-    age_band: str | None
-    gender: str | None
-    lang: str
-    needs_translation: bool
-    is_group: bool
-    group_size: int | None
-    group_age_range: str | None
-    school: str | None
-    commune: str | None
-    seen: str
-    proposal: str
-    actors: str
-    message: str
-    created_at: str
+class QueueItem(ProposalRow):
+    """The proposal a moderator sees next."""
+
     remaining: int  # pending proposals in the caller's districts, this one included
 
 
@@ -247,11 +230,7 @@ class Moderation:
             if row is None:
                 return None
             remaining = await store.pending_count(db, scope.districts)
-        return QueueItem(
-            row.id, row.ref, row.version, row.district, row.topic, row.age_band, row.gender,
-            row.lang, row.needs_translation, row.is_group, row.group_size, row.group_age_range,
-            row.school, row.commune, row.seen, row.proposal, row.actors, row.message,
-            row.created_at, remaining)
+        return QueueItem(**vars(row), remaining=remaining)
 
     async def approve(self, user_id: int, proposal_id: int, version: int) -> Result:
         async def change(db: aiosqlite.Connection, item: ProposalRow) -> Result:
