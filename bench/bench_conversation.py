@@ -255,7 +255,7 @@ def _thread_cpu() -> dict[str, float]:
 async def run_scenario(kind: str, children: int, concurrency: int | None,
                        profile_to: Path | None) -> dict[str, Any]:
     from bot.config import load_config
-    from handlers.durable import ChatOrderedProcessor
+    from handlers.telegram.durable import ChatOrderedProcessor
     from handlers.wiring import open_bot, serve
 
     config = load_config(ROOT / "config.example.toml")
@@ -350,15 +350,14 @@ GROUPS: list[tuple[str, tuple[str, ...]]] = [
      ("_queue.SimpleQueue", "_socket.socket", "_read_from_self", "call_soon_threadsafe",
       "_write_to_self")),
     ("aiosqlite + storage/ (main-thread side)",
-     ("/aiosqlite/", "/storage/", "sqlite3", "/bot/inbox.py", "/threading.py")),
+     ("/aiosqlite/", "/storage/", "sqlite3", "/bot/transport/", "/threading.py")),
     ("PTB de-json / to_dict / request serialisation",
      ("/telegram/_", "/telegram/request/", "/json/", "_json.")),
     ("PTB dispatch (Application, Updater, handlers, filters)", ("/telegram/ext/",)),
-    ("engine + catalog + conversation", ("/bot/engine.py", "/bot/catalog.py",
-                                         "/bot/conversation.py", "/bot/textnorm.py",
+    ("engine + catalog + conversation", ("/bot/conversation/", "/bot/textnorm.py",
                                          "dataclasses.py")),
-    ("safeguarding", ("/bot/safeguarding.py",)),
-    ("langdetect", ("/langdetect/", "/bot/language.py")),
+    ("safeguarding", ("/bot/safeguarding/",)),
+    ("langdetect", ("/langdetect/", "/bot/conversation/language.py")),
     ("handlers/ (render, child, durable)", ("/handlers/",)),
     ("bench fake API + children", ("/bench/",)),
     ("asyncio event loop", ("/asyncio/", "selectors", "contextvars.Context")),

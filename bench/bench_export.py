@@ -31,8 +31,8 @@ from openpyxl import Workbook
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.catalog import load_catalog  # noqa: E402
 from bot.config import Config, District  # noqa: E402
+from bot.conversation.catalog import load_catalog  # noqa: E402
 from bot.exports import ExportQuery, export  # noqa: E402
 from storage.db import Database  # noqa: E402
 

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bot.config import load_config  # noqa: E402
-from bot.moderation import Moderation, QueueItem, Stats  # noqa: E402
-from bot.roles import PROVINCE, Scope, StaffMember  # noqa: E402
+from bot.staff.moderation import Moderation, QueueItem, Stats  # noqa: E402
+from bot.staff.roles import PROVINCE, Scope, StaffMember  # noqa: E402
 from storage.db import Database  # noqa: E402
 
 MODERATOR, ADMIN = 1, 2

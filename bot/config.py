@@ -8,8 +8,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bot.roles import StaffMember, parse_staff
-from bot.schedule import Timetable, parse_timetable
+from bot.jobs.schedule import Timetable, parse_timetable
+from bot.staff.roles import StaffMember, parse_staff
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"

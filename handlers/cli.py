@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.catalog import load_catalog
 from bot.config import Config, ConfigError, load_config
+from bot.conversation.catalog import load_catalog
 from bot.exports import ExportError, ExportQuery, export
 from bot.exports.common import pseudonym_key
 from bot.simulator import BotApiSimulator

@@ -13,19 +13,19 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationHandlerStop, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.catalog import Catalog, load_catalog
 from bot.config import Config
-from bot.conversation import Conversations
-from bot.delivery import Delivery
-from bot.flood import FloodGuard
-from bot.inbox import Inbox
-from bot.language import tag_language
-from bot.moderation import Moderation
+from bot.conversation.catalog import Catalog, load_catalog
+from bot.conversation.language import tag_language
+from bot.conversation.service import Conversations
+from bot.jobs.delivery import Delivery
 from bot.retention import purge_personal_data
-from handlers.child import ChildHandlers
-from handlers.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
-from handlers.exports import ExportHandlers
-from handlers.staff import StaffHandlers
+from bot.staff.moderation import Moderation
+from bot.transport.flood import FloodGuard
+from bot.transport.inbox import Inbox
+from handlers.telegram.child import ChildHandlers
+from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
+from handlers.telegram.exports import ExportHandlers
+from handlers.telegram.staff import StaffHandlers
 from storage.db import Database
 
 log = logging.getLogger("childforum")

@@ -6,9 +6,9 @@ import struct
 
 from matplotlib.patches import Rectangle
 
-from bot.charts import ChartLabels, chart_figure, stats_png
-from bot.moderation import Stats
-from bot.roles import PROVINCE
+from bot.staff.charts import ChartLabels, chart_figure, stats_png
+from bot.staff.moderation import Stats
+from bot.staff.roles import PROVINCE
 
 PNG = b"\x89PNG\r\n\x1a\n"
 LABELS = ChartLabels(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import engine
-from bot.catalog import load_catalog
 from bot.config import load_config
-from bot.conversation import Conversations, row_to_state, state_to_row
-from bot.moderation import Moderation
+from bot.conversation import engine
+from bot.conversation.catalog import load_catalog
+from bot.conversation.service import Conversations, row_to_state, state_to_row
+from bot.staff.moderation import Moderation
 from storage import children, inbox, proposals
 from storage.db import Database
 from tests.test_storage import new_proposal

@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from handlers.durable import RawUpdates
+from handlers.telegram.durable import RawUpdates
 
 
 class CannedRequest(BaseRequest):

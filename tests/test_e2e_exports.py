@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from bot.schedule import WEEKDAYS
+from bot.jobs.schedule import WEEKDAYS
 from bot.simulator import BotApiSimulator, SentMessage
 from storage.db import Database
 from tests.e2e import BotProcess, Child, texts, write_config

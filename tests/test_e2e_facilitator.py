@@ -6,8 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from bot.config import load_config
-from bot.moderation import Invite, Moderation
 from bot.simulator import BotApiSimulator
+from bot.staff.moderation import Invite, Moderation
 from storage.db import Database
 from tests.e2e import ROOT, BotProcess, Child, texts
 

@@ -13,13 +13,13 @@ import pytest
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes
 
-from bot.catalog import load_catalog
 from bot.config import load_config
-from bot.moderation import QueueItem
+from bot.conversation.catalog import load_catalog
 from bot.simulator import BotApiSimulator
 from bot.simulator.validation import parsed_text
+from bot.staff.moderation import QueueItem
 from handlers.cli import simulation
-from handlers.staff import StaffHandlers
+from handlers.telegram.staff import StaffHandlers
 from handlers.wiring import open_bot, serve
 from tests.e2e import ROOT, TOKEN, BotProcess, Child, texts, write_config
 from tests.test_e2e_exports import answer, documents, start_forum

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalog import load_catalog
 from bot.config import load_config
+from bot.conversation.catalog import load_catalog
 from bot.simulator import BotApiSimulator
 from tests.e2e import BotProcess, Child, texts, write_config
 

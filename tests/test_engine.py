@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import engine
-from bot.catalog import Catalog, load_catalog
 from bot.config import load_config
-from bot.engine import Command, Media, Press, Start, State, Text
+from bot.conversation import engine
+from bot.conversation.catalog import Catalog, load_catalog
+from bot.conversation.engine import Command, Media, Press, Start, State, Text
 
 ROOT = Path(__file__).resolve().parents[1]
 

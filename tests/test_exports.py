@@ -15,8 +15,8 @@ import openpyxl
 import pytest
 from docx.oxml.ns import qn
 
-from bot.catalog import Catalog, load_catalog
 from bot.config import Config, District
+from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportError, ExportQuery, ReportSettings, author_code, export
 from bot.exports.common import HEADERS, neutralise
 from bot.exports.docx_report import vietnamese_date

@@ -1,6 +1,6 @@
 """The per-person flood limit: answered once per burst."""
 
-from bot.flood import FloodGuard, Verdict
+from bot.transport.flood import FloodGuard, Verdict
 
 
 def test_a_burst_is_warned_once_then_dropped_and_forgiven_later() -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from langdetect import DetectorFactory, LangDetectException, detect
 
-import bot.language
-from bot.language import LanguageTag, tag_language
+import bot.conversation.language
+from bot.conversation.language import LanguageTag, tag_language
 
 SHARED = Path(os.environ.get("CHILDFORUM_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 LANGID = SHARED / "langid"
@@ -81,14 +81,14 @@ def test_accuracy_per_dev_file(record_property: Callable[[str, object], None]) -
 def test_rules_decide_most_dev_texts_without_langdetect(monkeypatch: pytest.MonkeyPatch) -> None:
     """langdetect is the slow part (about 0.5 s to load, ms per call): rules decide most texts."""
     calls = 0
-    ask = bot.language._langdetect_says_english
+    ask = bot.conversation.language._langdetect_says_english
 
     def counting(text: str) -> bool:
         nonlocal calls
         calls += 1
         return ask(text)
 
-    monkeypatch.setattr(bot.language, "_langdetect_says_english", counting)
+    monkeypatch.setattr(bot.conversation.language, "_langdetect_says_english", counting)
     texts = [t for case in CASES.values() for t in _read_column(case[0], case[1])]
     started = time.perf_counter()
     for text in texts:

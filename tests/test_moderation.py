@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.moderation import (
+from bot.staff.moderation import (
     ChildNotice,
     Conflict,
     Done,
@@ -25,7 +25,7 @@ from bot.moderation import (
     button_data,
     parse_button,
 )
-from bot.roles import PROVINCE, Scope, StaffMember
+from bot.staff.roles import PROVINCE, Scope, StaffMember
 from storage import children, flags, proposals
 from storage.children import ChildRow
 from storage.db import Database

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from bot.config import ConfigError
-from bot.moderation import Granted, Moderation, Refused, Revoked
-from bot.roles import (
+from bot.staff.moderation import Granted, Moderation, Refused, Revoked
+from bot.staff.roles import (
     ACTIONS,
     PROVINCE,
     Scope,

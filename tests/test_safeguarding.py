@@ -1,4 +1,4 @@
-"""Tests for bot.safeguarding: figures on dev.tsv and the held-out set, plus unit cases."""
+"""Tests for bot.safeguarding.detector: figures on dev.tsv and the held-out set, plus unit cases."""
 
 import os
 import time
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.safeguarding import CATEGORIES, Disclosure, detect_disclosure
+from bot.safeguarding.detector import CATEGORIES, Disclosure, detect_disclosure
 
 LABELS = frozenset({"disclosure", "topic", "other"})
 HELDOUT = Path(__file__).resolve().parent / "data" / "safeguarding_heldout.tsv"

@@ -15,13 +15,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.catalog import load_catalog
 from bot.config import Config, ConfigError, load_config
-from bot.delivery import Choice, Delivery, Outgoing
+from bot.conversation.catalog import load_catalog
 from bot.exports.common import HEADERS
-from bot.moderation import Moderation, Refused
-from bot.roles import PROVINCE, Scope
-from bot.schedule import (
+from bot.jobs.delivery import Choice, Delivery, Outgoing
+from bot.jobs.schedule import (
     CATCH_UP,
     REMINDERS,
     Deadline,
@@ -35,6 +33,8 @@ from bot.schedule import (
     next_runs,
     should_send,
 )
+from bot.staff.moderation import Moderation, Refused
+from bot.staff.roles import PROVINCE, Scope
 from storage import children, proposals
 from storage.children import ChildRow
 from storage.db import Database

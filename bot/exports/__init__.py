@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import aiosqlite
 
-from bot.catalog import Catalog
 from bot.config import Config, District
+from bot.conversation.catalog import Catalog
 from bot.exports.common import ExportError, Job, Labels, author_code, neutralise, pseudonym_key
 from bot.exports.csv_export import write_csv
 from bot.exports.docx_report import write_docx

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from bot.catalog import Catalog
 from bot.config import Config, District
+from bot.conversation.catalog import Catalog
 from bot.exports.settings import ReportSettings
 from storage.export_rows import ExportRow, RowFilter
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.moderation import Stats
+from bot.staff.moderation import Stats
 
 FONT = "DejaVu Sans"
 STATUSES = ("pending", "approved", "rejected", "safeguarding")

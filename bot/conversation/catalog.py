@@ -160,7 +160,7 @@ def _load_flow(path: Path | Any, texts: Texts, fields: tuple[str, ...],
 
 
 def _flow_folder(flows_dir: Path | None) -> Any:
-    return flows_dir if flows_dir else resources.files("bot") / "flows"
+    return flows_dir if flows_dir else resources.files("bot.conversation") / "flows"
 
 
 def load_catalog(config: Config) -> Catalog:

@@ -11,7 +11,7 @@ memory or in a table, so a restart loses nothing. Roles are checked again at eve
 Anyone without the export duty falls through untouched: /export gets the unknown-command answer
 and an "x|" button the unknown-button answer. A district outside the caller's scope is refused.
 
-Jobs (bot.schedule computes, this module executes): at start, the missed run of each stream is
+Jobs (bot.jobs.schedule computes, this module executes): at start, the missed run of each stream is
 caught up and the next run of each stream is planned; a run plans the next one of its stream
 before it executes. A failed send is retried after each wait of `[timetable] retry_seconds`
 (JobQueue.run_once), then recorded as failed; every attempt is logged.
@@ -46,15 +46,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot.catalog import Catalog
-from bot.delivery import ALL_DISTRICTS, Choice, Delivery, Outgoing, Parcel, Period, Reminder
+from bot.conversation.catalog import Catalog
 from bot.exports import ExportError
 from bot.exports.common import MIN_KEY_CHARS, pseudonym_key
-from bot.inbox import Inbox
-from bot.moderation import Refused
-from bot.roles import NOWHERE, Scope
-from bot.schedule import FORMATS, Format, Run, missed_runs, next_run, next_runs
-from handlers.render import Caller, staff_lang
+from bot.jobs.delivery import ALL_DISTRICTS, Choice, Delivery, Outgoing, Parcel, Period, Reminder
+from bot.jobs.schedule import FORMATS, Format, Run, missed_runs, next_run, next_runs
+from bot.staff.moderation import Refused
+from bot.staff.roles import NOWHERE, Scope
+from bot.transport.inbox import Inbox
+from handlers.telegram.render import Caller, staff_lang
 
 log = logging.getLogger("childforum.exports")
 Context = ContextTypes.DEFAULT_TYPE
@@ -143,7 +143,7 @@ class Attempt:
 
 
 class ExportHandlers:
-    """The chat side of bot.delivery.Delivery: /export, scheduled files and reminders."""
+    """The chat side of bot.jobs.delivery.Delivery: /export, scheduled files and reminders."""
 
     def __init__(self, delivery: Delivery, catalog: Catalog, inbox: Inbox) -> None:
         self.delivery, self.catalog, self.inbox = delivery, catalog, inbox

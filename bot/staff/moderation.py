@@ -1,7 +1,7 @@
 """The staff side as a service: queue, decisions, roles, invites, safeguarding, audit, stats.
 
 No Telegram here. Every public method opens one transaction, works out the caller's roles at that
-moment (config.toml ∪ active /grant rows, see bot.roles), checks role and district, acts, and
+moment (config.toml ∪ active /grant rows, see bot.staff.roles), checks role and district, acts, and
 writes the audit row in the same transaction. Results are values, never exceptions:
 
     Done         the action happened (with a ChildNotice to send for approve/reject)
@@ -28,7 +28,7 @@ from typing import Literal, get_args
 
 import aiosqlite
 
-from bot.roles import (
+from bot.staff.roles import (
     ROLES,
     WHOLE_PROVINCE,
     Action,

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from bot.catalog import (
+from bot.conversation.catalog import (
     FACILITATOR_FIELDS,
     MAX_GROUP_SIZE,
     PROFILE_FIELDS,

@@ -1,10 +1,11 @@
 """Exports sent to staff, as a service: what to send, and the record of what was sent.
 
-No Telegram here: handlers/exports.py runs the JobQueue, sends and retries; this module decides
-and records. Roles are checked when a file is made (config.toml ∪ active grants, bot.roles):
+No Telegram here: handlers/telegram/exports.py runs the JobQueue, sends and retries; this module
+decides and records. Roles are checked when a file is made (config.toml ∪ active grants,
+bot.staff.roles):
 
-- a scheduled run (bot.schedule.Run) gives one file per district and format of the officer's
-  table, unless nothing is new (bot.schedule.should_send) or the officer no longer holds the
+- a scheduled run (bot.jobs.schedule.Run) gives one file per district and format of the officer's
+  table, unless nothing is new (bot.jobs.schedule.should_send) or the officer no longer holds the
   export duty there; those outcomes are recorded at once ("empty", "forbidden");
 - a reminder run gives one Reminder per moderator in force, with the pending count of their scope;
 - `on_demand` makes the file an officer asked for in chat (/export), within their scope.
@@ -22,12 +23,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from bot.catalog import Catalog
 from bot.config import Config
+from bot.conversation.catalog import Catalog
 from bot.exports import ExportError, ExportQuery, Format, ReportSettings, export
-from bot.moderation import Moderation, Refused
-from bot.roles import Scope, can, scope_for
-from bot.schedule import Run, Schedule, should_send
+from bot.jobs.schedule import Run, Schedule, should_send
+from bot.staff.moderation import Moderation, Refused
+from bot.staff.roles import Scope, can, scope_for
 from storage import audit as audit_log
 from storage import deliveries as store
 from storage.db import Database
@@ -111,7 +112,7 @@ class Delivery:
             return scope_for(await self.moderation.members(db), user_id, "export")
 
     async def last_runs(self) -> dict[str, datetime]:
-        """The latest recorded due time of each stream (bot.schedule.missed_runs' `last`)."""
+        """The latest recorded due time of each stream (bot.jobs.schedule.missed_runs' `last`)."""
         async with self.db.transaction() as db:
             found = await store.last_runs(db)
         return {stream: datetime.fromisoformat(due) for stream, due in found.items()}

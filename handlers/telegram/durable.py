@@ -17,7 +17,7 @@ from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
-from bot.inbox import Inbox
+from bot.transport.inbox import Inbox
 
 Payloads = dict[int, dict[str, Any]]
 

@@ -14,13 +14,13 @@ from typing import Any
 
 import aiosqlite
 
-from bot import engine
-from bot.catalog import Catalog
 from bot.config import Config
-from bot.engine import Event, Outcome, Reply, State, Submit, Text
-from bot.language import tag_language
-from bot.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
-from bot.safeguarding import detect_disclosure
+from bot.conversation import engine
+from bot.conversation.catalog import Catalog
+from bot.conversation.engine import Event, Outcome, Reply, State, Submit, Text
+from bot.conversation.language import tag_language
+from bot.safeguarding.detector import detect_disclosure
+from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from storage import children, flags, inbox, proposals
 from storage.children import ChildRow
 from storage.db import Database

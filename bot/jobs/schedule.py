@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.roles import Scope, parse_scope
+from bot.staff.roles import Scope, parse_scope
 
 if TYPE_CHECKING:
     from bot.config import ConfigError

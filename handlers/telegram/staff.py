@@ -6,7 +6,7 @@ Everything else falls through untouched: a non-staff user who sends /queue gets 
 unknown-command answer, a forged "q…" button of a non-staff user gets the child's unknown-button
 answer, and a moderator's plain text with no typed input pending reaches the child conversation.
 
-Callback data are the service's "q<version>|<action>|<id>" (bot.moderation.button_data): queue
+Callback data are the service's "q<version>|<action>|<id>" (bot.staff.moderation.button_data): queue
 actions (approve, reject, edit, flag, skip), sub-keyboards (back, reason:<reason>, field:<field>)
 and the safeguarding list's "handled" (id: the flag, version 0: flags have none). Role, district
 and version are checked again by the service at every press.
@@ -44,11 +44,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import charts
-from bot.catalog import Catalog
 from bot.config import Config
-from bot.inbox import Inbox
-from bot.moderation import (
+from bot.conversation.catalog import Catalog
+from bot.staff import charts
+from bot.staff.moderation import (
     EDITABLE_FIELDS,
     REASONS,
     AuditRow,
@@ -65,8 +64,9 @@ from bot.moderation import (
     button_data,
     parse_button,
 )
-from bot.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember, is_staff
-from handlers.render import Caller, staff_lang
+from bot.staff.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember, is_staff
+from bot.transport.inbox import Inbox
+from handlers.telegram.render import Caller, staff_lang
 
 log = logging.getLogger("childforum.staff")
 Context = ContextTypes.DEFAULT_TYPE
@@ -131,7 +131,7 @@ def _pending_total(stats: Stats) -> int:
 
 
 class StaffHandlers:
-    """The chat side of bot.moderation.Moderation, for staff in private chats."""
+    """The chat side of bot.staff.moderation.Moderation, for staff in private chats."""
 
     def __init__(self, moderation: Moderation, catalog: Catalog, inbox: Inbox,
                  config: Config) -> None:

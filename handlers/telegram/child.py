@@ -21,12 +21,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot import engine
-from bot.catalog import Catalog
-from bot.conversation import Conversations
-from bot.flood import FloodGuard, Verdict
-from bot.inbox import Inbox
-from handlers import render
+from bot.conversation import engine
+from bot.conversation.catalog import Catalog
+from bot.conversation.service import Conversations
+from bot.transport.flood import FloodGuard, Verdict
+from bot.transport.inbox import Inbox
+from handlers.telegram import render
 
 Context = ContextTypes.DEFAULT_TYPE
 ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete")
@@ -67,8 +67,8 @@ class ChildHandlers:
                            self.on_edited),
             MessageHandler(private, self.on_media),
         ]
-        # Group -2: the gatekeeper; -1: staff (handlers/staff.py) who may take an update first;
-        # 0: the child's conversation; 1: mark handled what nobody took.
+        # Group -2: the gatekeeper; -1: staff (handlers/telegram/staff.py), who may take an update
+        # first; 0: the child's conversation; 1: mark handled what nobody took.
         application.add_handler(TypeHandler(Update, self.gatekeeper), group=-2)
         application.add_handlers(handlers, group=0)
         application.add_handler(TypeHandler(Update, self.finish), group=1)
