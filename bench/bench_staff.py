@@ -76,7 +76,7 @@ async def measure(path: Path, rows: int, repeat: int) -> list[tuple[str, list[fl
     floor_sql = "SELECT id FROM proposals WHERE status = 'pending' ORDER BY id LIMIT 1"
 
     async def floor() -> object:
-        return await db.connection.execute_fetchall(floor_sql)
+        return await db.reader.fetchall(floor_sql)
 
     async def queue(user: int) -> object:
         item = await moderation.next_pending(user)

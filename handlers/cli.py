@@ -21,6 +21,7 @@ from bot.exports.common import pseudonym_key
 from bot.simulator import BotApiSimulator
 from bot.simulator.terminal import chat_in_terminal
 from handlers.wiring import open_bot, serve
+from storage import inbox
 from storage.db import Database
 
 SIMULATOR_TOKEN = "123456:SIMULATOR"
@@ -77,11 +78,10 @@ async def _next_update_id(database_path: Path) -> int:
     ignores, as redeliveries, the ids it has handled."""
     db = await Database.open(database_path)
     try:
-        rows = list(await db.connection.execute_fetchall("SELECT max(update_id) FROM inbox"))
+        last = await inbox.last_update_id(db.reader)
     finally:
         await db.close()
-    last = rows[0][0] if rows else None
-    return int(last or 0) + 1
+    return (last or 0) + 1
 
 
 @asynccontextmanager

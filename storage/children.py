@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import utc_now
+from storage.db import Tx, utc_now
 
 
 @dataclass(frozen=True)
@@ -19,15 +17,15 @@ class ChildRow:
     state: str
 
 
-async def get(db: aiosqlite.Connection, chat_id: int) -> ChildRow | None:
-    rows = list(await db.execute_fetchall(
+async def get(db: Tx, chat_id: int) -> ChildRow | None:
+    row = await db.fetchone(
         "SELECT chat_id, district, age_band, gender, lang, state FROM children WHERE chat_id = ?",
         (chat_id,),
-    ))
-    return ChildRow(*rows[0]) if rows else None
+    )
+    return ChildRow(*row) if row else None
 
 
-async def save(db: aiosqlite.Connection, child: ChildRow) -> None:
+async def save(db: Tx, child: ChildRow) -> None:
     """Insert or update a child's profile and conversation state."""
     now = utc_now()
     await db.execute(
@@ -41,7 +39,7 @@ async def save(db: aiosqlite.Connection, child: ChildRow) -> None:
     )
 
 
-async def erase(db: aiosqlite.Connection, chat_id: int) -> None:
+async def erase(db: Tx, chat_id: int) -> None:
     """Erase a child (or facilitator) and everything of theirs: proposals, flags, memberships."""
     await db.execute("DELETE FROM safeguarding_flags WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM facilitators WHERE chat_id = ?", (chat_id,))

@@ -1,16 +1,45 @@
-"""The SQLite database: one file in WAL mode, numbered migrations, serialised transactions."""
+"""The database: one SQLite file in WAL mode, numbered migrations, serialised transactions.
+
+Storage modules talk to a `Tx`, never to the driver: `execute` (returns the row count),
+`fetchall`, `fetchone`, `fetchval` and `stream`, with `?` placeholders and rows as tuples. The
+SQL they write runs on SQLite and PostgreSQL alike (RETURNING instead of lastrowid, ON CONFLICT,
+no SQLite-only functions), so a second dialect only needs a second `Tx`.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
+
+Row = tuple[Any, ...]
+Params = Sequence[Any]
+FETCH_SIZE = 2000
+BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be used now (locked past the timeout, read-only, full, corrupt)."""
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """True for an error that says the database is down, not that the query is wrong."""
+    if isinstance(error, DatabaseUnavailable):
+        return True
+    if isinstance(error, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+        return False
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error).lower()
+        return any(word in text for word in ("locked", "busy", "readonly", "read-only",
+                                             "disk", "full", "unable to open", "i/o"))
+    return isinstance(error, sqlite3.DatabaseError)
 
 
 def utc_now() -> str:
@@ -27,65 +56,147 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+class Tx:
+    """Queries inside a transaction (or a single statement) on SQLite."""
+
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; how many rows it changed."""
+        cursor = await self._connection.execute(sql, params)
+        return int(cursor.rowcount)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return [tuple(row) for row in await self._connection.execute_fetchall(sql, params)]
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self._connection.execute_fetchall(sql, params)
+        for row in rows:
+            return tuple(row)
+        return None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return row[0] if row else None
+
+    async def stream(self, sql: str, params: Params = (),
+                     size: int = FETCH_SIZE) -> AsyncIterator[Row]:
+        """Rows one at a time, fetched `size` at once, never all in memory."""
+        async with self._connection.execute(sql, params) as cursor:
+            # Ask for the next chunk before handing out this one: SQLite steps through it in
+            # aiosqlite's thread while the caller works on these rows.
+            ahead = asyncio.ensure_future(cursor.fetchmany(size))
+            try:
+                while chunk := await ahead:
+                    ahead = asyncio.ensure_future(cursor.fetchmany(size))
+                    for row in chunk:
+                        yield tuple(row)
+            finally:
+                if not ahead.done():
+                    await asyncio.wait([ahead])
+
+
 class Database:
     """One aiosqlite connection; writers take turns through `transaction()`."""
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
-        self.connection = connection
+    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+        self._connection = connection
+        self.path = path
         self._write_lock = asyncio.Lock()
+        self._tx = Tx(connection)
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
-        """Open (creating if needed) the database file and apply pending migrations."""
-        connection = await aiosqlite.connect(str(path), isolation_level=None)
-        connection.row_factory = aiosqlite.Row
-        await connection.execute("PRAGMA journal_mode = WAL")
-        # NORMAL in WAL mode: a commit survives a crash of the process (SIGKILL);
-        # only a power cut can lose the last commits.
-        await connection.execute("PRAGMA synchronous = NORMAL")
-        await connection.execute("PRAGMA foreign_keys = ON")
-        # Erased data is overwritten, not left in free pages of the file.
-        await connection.execute("PRAGMA secure_delete = ON")
-        await connection.execute("PRAGMA busy_timeout = 5000")
-        database = cls(connection)
-        await database._migrate()
+        """Open (creating if needed) the database file and apply pending migrations.
+
+        Raises DatabaseUnavailable, naming the file and the reason, when it cannot be used;
+        nothing is left running then.
+        """
+        try:
+            connection = await aiosqlite.connect(str(path), isolation_level=None)
+        except sqlite3.Error as error:
+            raise DatabaseUnavailable(f"{path}: {error}") from error
+        database = cls(connection, str(path))
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a commit survives a crash of the process (SIGKILL);
+            # only a power cut can lose the last commits.
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            # Erased data is overwritten, not left in free pages of the file.
+            await connection.execute("PRAGMA secure_delete = ON")
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await database._migrate()
+        except sqlite3.Error as error:
+            await connection.close()
+            raise DatabaseUnavailable(f"{path}: {error}") from error
         return database
 
     async def close(self) -> None:
-        await self.connection.close()
+        await self._connection.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """A write transaction; commits on success, rolls back on any error."""
         async with self._write_lock:
-            await self.connection.execute("BEGIN IMMEDIATE")
+            await self._connection.execute("BEGIN IMMEDIATE")
             try:
-                yield self.connection
+                yield self._tx
             except BaseException:
-                await self.connection.execute("ROLLBACK")
+                await self._connection.execute("ROLLBACK")
                 raise
-            await self.connection.execute("COMMIT")
+            await self._connection.execute("COMMIT")
 
     @asynccontextmanager
-    async def single(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def single(self) -> AsyncIterator[Tx]:
         """For one write statement, atomic by itself: one round trip to SQLite, not three."""
         async with self._write_lock:
-            yield self.connection
+            yield self._tx
+
+    @property
+    def reader(self) -> Tx:
+        """For reads that need no transaction (each statement sees a consistent state)."""
+        return self._tx
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Tx]:
+        """A read-only connection holding one read transaction, so counts and rows agree.
+
+        A second connection keeps a long export from seeing, or blocking, the bot's writes
+        (WAL mode). An in-memory database has no file to reopen: its own connection is used.
+        """
+        if self.path in ("", ":memory:"):
+            yield self._tx
+            return
+        connection = await aiosqlite.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro",
+                                             uri=True, isolation_level=None)
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("BEGIN")
+            yield Tx(connection)
+            await connection.execute("COMMIT")
+        finally:
+            await connection.close()
 
     async def _migrate(self) -> None:
-        async with self.transaction() as db:
-            await db.execute(
+        async with self.transaction() as tx:
+            await tx.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations"
                 " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
             )
-            async with db.execute("SELECT version FROM schema_migrations") as cursor:
-                applied = {row[0] async for row in cursor}
+            applied = {row[0] for row in await tx.fetchall(
+                "SELECT version FROM schema_migrations")}
             for version, script in _migrations():
                 if version in applied:
                     continue
                 for statement in _statements(script):
-                    await db.execute(statement)
-                await db.execute(
+                    await tx.execute(statement)
+                await tx.execute(
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (version, utc_now()),
                 )

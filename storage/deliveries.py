@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import utc_now
+from storage.db import Tx, utc_now
 
 
 @dataclass(frozen=True)
@@ -22,9 +20,9 @@ class DeliveryRow:
     attempts: int
 
 
-async def record(db: aiosqlite.Connection, row: DeliveryRow) -> int:
+async def record(db: Tx, row: DeliveryRow) -> int:
     """Add a delivery; the same run, recipient, district and format again replaces it."""
-    async with db.execute(
+    found = await db.fetchval(
         "INSERT INTO deliveries (stream, due_at, user_id, district, format, outcome, rows,"
         " as_of, attempts, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         " ON CONFLICT (stream, due_at, user_id, district, format) DO UPDATE SET"
@@ -32,35 +30,30 @@ async def record(db: aiosqlite.Connection, row: DeliveryRow) -> int:
         " attempts = excluded.attempts, recorded_at = excluded.recorded_at RETURNING id",
         (row.stream, row.due_at, row.user_id, row.district, row.format, row.outcome, row.rows,
          row.as_of, row.attempts, utc_now()),
-    ) as cursor:
-        found = await cursor.fetchone()
-    assert found is not None
-    return int(found[0])
+    )
+    return int(found)
 
 
-async def last_runs(db: aiosqlite.Connection) -> dict[str, str]:
+async def last_runs(db: Tx) -> dict[str, str]:
     """The latest recorded due time of each stream."""
-    async with db.execute("SELECT stream, max(due_at) FROM deliveries GROUP BY stream") as cursor:
-        return {row[0]: row[1] async for row in cursor}
+    rows = await db.fetchall("SELECT stream, max(due_at) FROM deliveries GROUP BY stream")
+    return {row[0]: row[1] for row in rows}
 
 
-async def last_sent(db: aiosqlite.Connection, user_id: int, district: str,
-                    fmt: str) -> str | None:
+async def last_sent(db: Tx, user_id: int, district: str, fmt: str) -> str | None:
     """When the rows of the last file sent to `user_id` for this district and format were read."""
-    async with db.execute(
+    value = await db.fetchval(
         "SELECT max(as_of) FROM deliveries WHERE user_id = ? AND district = ? AND format = ?"
         " AND outcome = 'sent'", (user_id, district, fmt),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row else None
+    )
+    return str(value) if value is not None else None
 
 
-async def last_change(db: aiosqlite.Connection, district: str, forum_year: int) -> str | None:
+async def last_change(db: Tx, district: str, forum_year: int) -> str | None:
     """The latest creation or change of an approved proposal of the district and forum year."""
-    async with db.execute(
+    value = await db.fetchval(
         "SELECT max(updated_at) FROM proposals WHERE district = ? AND status = 'approved'"
         " AND forum_year = ?", (district, forum_year),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row else None
+    )
+    return str(value) if value is not None else None
 

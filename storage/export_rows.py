@@ -6,29 +6,22 @@ author code is computed above storage: rows carry the chat id only so that it ca
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-import aiosqlite
-
-from storage.db import Database
+from storage.db import Tx
 
 EXPORTABLE_STATUSES = ("pending", "approved", "rejected")
-FETCH_SIZE = 2000
-LOCAL = "%Y-%m-%d %H:%M"
 
 
 @dataclass(frozen=True)
 class RowFilter:
     """Which proposals to export. `until` is exclusive; both bounds are aware datetimes.
 
-    Rows give their dates as local "YYYY-MM-DD HH:MM" at `utc_offset_minutes` (formatted by
-    SQLite, which is much cheaper than converting in Python row by row).
+    Rows give their dates as local "YYYY-MM-DD HH:MM" at `utc_offset_minutes`.
     """
 
     districts: tuple[str, ...] | None = None
@@ -112,40 +105,25 @@ def _topic_rank(topic_order: Sequence[str]) -> tuple[str, list[Any]]:
     return f"CASE topic {whens} ELSE {len(topic_order)} END", params
 
 
-@asynccontextmanager
-async def snapshot(database: Database) -> AsyncIterator[aiosqlite.Connection]:
-    """A read-only connection holding one read transaction, so counts and rows agree.
-
-    A second connection keeps a long export from seeing, or blocking, the bot's writes
-    (WAL mode). An in-memory database has no file to reopen: its own connection is used.
-    """
-    async with database.connection.execute("PRAGMA database_list") as cursor:
-        file = next((row[2] for row in await cursor.fetchall() if row[1] == "main"), "")
-    if not file:
-        yield database.connection
-        return
-    connection = await aiosqlite.connect(f"{Path(file).as_uri()}?mode=ro", uri=True,
-                                         isolation_level=None)
-    try:
-        await connection.execute("BEGIN")
-        yield connection
-        await connection.execute("COMMIT")
-    finally:
-        await connection.close()
+@lru_cache(maxsize=4096)
+def _local(minute: str, offset_minutes: int) -> str:
+    """A stored UTC time, cut to the minute ("2023-05-01T03:04"), as local "YYYY-MM-DD HH:MM"."""
+    moment = datetime.fromisoformat(minute) + timedelta(minutes=offset_minutes)
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
-async def counts(db: aiosqlite.Connection, selection: RowFilter) -> list[Count]:
+async def counts(db: Tx, selection: RowFilter) -> list[Count]:
     """How many proposals match, by district, topic and status (one cheap aggregate query)."""
     where, params = _where(selection)
-    async with db.execute(
+    found = await db.fetchall(
         f"SELECT district, topic, status, count(*) FROM proposals WHERE {where}"
         " GROUP BY district, topic, status", params,
-    ) as cursor:
-        return [Count(*row) async for row in cursor]
+    )
+    return [Count(*row) for row in found]
 
 
 async def rows(
-    db: aiosqlite.Connection, selection: RowFilter, topic_order: Sequence[str] = (),
+    db: Tx, selection: RowFilter, topic_order: Sequence[str] = (),
     *, topic_first: bool = False,
 ) -> AsyncIterator[ExportRow]:
     """Stream the matching proposals, ordered by district, topic (in `topic_order`), id.
@@ -155,22 +133,13 @@ async def rows(
     where, params = _where(selection)
     rank, rank_params = _topic_rank(topic_order)
     order = f"{rank}, topic, district, id" if topic_first else f"district, {rank}, topic, id"
-    shift = f"{selection.utc_offset_minutes:+d} minutes"
-    async with db.execute(
+    shift = selection.utc_offset_minutes
+    async for row in db.stream(
         "SELECT id, ref, chat_id, forum_year, district, topic, age_band, gender, seen, proposal,"
-        f" actors, message, lang, status, strftime('{LOCAL}', created_at, ?),"
-        f" strftime('{LOCAL}', updated_at, ?), group_size, group_age_range, school, commune"
-        " FROM proposals"
-        f" WHERE {where} ORDER BY {order}", [shift, shift, *params, *rank_params],
-    ) as cursor:
-        # Ask for the next chunk before handing out this one: SQLite steps through it in
-        # aiosqlite's thread while the caller formats these rows.
-        ahead = asyncio.ensure_future(cursor.fetchmany(FETCH_SIZE))
-        try:
-            while chunk := await ahead:
-                ahead = asyncio.ensure_future(cursor.fetchmany(FETCH_SIZE))
-                for row in chunk:
-                    yield ExportRow(*row)
-        finally:
-            if not ahead.done():
-                await asyncio.wait([ahead])
+        " actors, message, lang, status, created_at, updated_at, group_size, group_age_range,"
+        f" school, commune FROM proposals WHERE {where} ORDER BY {order}",
+        [*params, *rank_params],
+    ):
+        values = list(row)
+        values[14], values[15] = _local(row[14][:16], shift), _local(row[15][:16], shift)
+        yield ExportRow(*values)

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import aiosqlite
-
-from storage.db import utc_now
+from storage.db import Tx, utc_now
 
 
-async def add(
-    db: aiosqlite.Connection, chat_id: int, district: str | None, category: str, matched: str,
-    text: str,
-) -> int:
-    cursor = await db.execute(
+async def add(db: Tx, chat_id: int, district: str | None, category: str, matched: str,
+              text: str) -> int:
+    return int(await db.fetchval(
         "INSERT INTO safeguarding_flags (chat_id, district, category, matched, text, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (chat_id, district, category, matched, text, utc_now()),
-    )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    ))

@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import utc_now
+from storage.db import Row, Tx, utc_now
 
 # Columns a moderator may rewrite (free text a child or facilitator typed).
 EDITABLE_FIELDS = ("seen", "proposal", "message", "school", "commune")
@@ -75,19 +73,18 @@ class CountRow:
     count: int
 
 
-def _row(values: aiosqlite.Row) -> ProposalRow:
+def _row(values: Row) -> ProposalRow:
     row = list(values)
     row[9], row[14] = bool(row[9]), bool(row[14])
     return ProposalRow(*row)
 
 
-async def get(db: aiosqlite.Connection, proposal_id: int) -> ProposalRow | None:
-    async with db.execute(
+async def get(db: Tx, proposal_id: int) -> ProposalRow | None:
+    row = await db.fetchone(
         f"SELECT {_ITEM_COLUMNS} FROM proposals p LEFT JOIN children c ON c.chat_id = p.chat_id"
         " WHERE p.id = ?",
         (proposal_id,),
-    ) as cursor:
-        row = await cursor.fetchone()
+    )
     return _row(row) if row else None
 
 
@@ -107,68 +104,60 @@ def _pending_ids(districts: Collection[str] | None,
     return f"SELECT min(id) FROM ({parts})", params
 
 
-async def oldest_pending(db: aiosqlite.Connection, districts: Collection[str] | None,
+async def oldest_pending(db: Tx, districts: Collection[str] | None,
                          skip: Collection[int] = ()) -> ProposalRow | None:
     """The oldest pending proposal in `districts` (None: the whole province), minus `skip`."""
     if districts is not None and not districts:
         return None
     query, params = _pending_ids(districts, skip)
-    async with db.execute(query, params) as cursor:
-        row = await cursor.fetchone()
-    return await get(db, row[0]) if row and row[0] is not None else None
+    found = await db.fetchval(query, params)
+    return await get(db, found) if found is not None else None
 
 
-async def pending_count(db: aiosqlite.Connection, districts: Collection[str] | None) -> int:
+async def pending_count(db: Tx, districts: Collection[str] | None) -> int:
     if districts is None:
         query, params = "SELECT count(*) FROM proposals WHERE status = 'pending'", []
     else:
         marks = ", ".join("?" * len(districts))
         query = f"SELECT count(*) FROM proposals WHERE status = 'pending' AND district IN ({marks})"
         params = sorted(districts)
-    async with db.execute(query, params) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else 0
+    return int(await db.fetchval(query, params) or 0)
 
 
-async def decide(db: aiosqlite.Connection, proposal_id: int, version: int, status: str,
-                 by: int, reason: str | None = None, note: str | None = None) -> int | None:
+async def decide(db: Tx, proposal_id: int, version: int, status: str, by: int,
+                 reason: str | None = None, note: str | None = None) -> int | None:
     """Set the status if the row is still at `version`; the new version, or None if it moved."""
-    async with db.execute(
+    found = await db.fetchval(
         "UPDATE proposals SET status = ?, reject_reason = ?, reject_note = ?, moderated_by = ?,"
         " moderated_at = ?, updated_at = ?, version = version + 1"
         " WHERE id = ? AND version = ? RETURNING version",
         (status, reason, note, by, now := utc_now(), now, proposal_id, version),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else None
+    )
+    return int(found) if found is not None else None
 
 
-async def rewrite(db: aiosqlite.Connection, proposal_id: int, version: int, field: str,
-                  text: str) -> int | None:
+async def rewrite(db: Tx, proposal_id: int, version: int, field: str, text: str) -> int | None:
     """Replace one text field if the row is still at `version`; the new version or None."""
     if field not in EDITABLE_FIELDS:
         raise ValueError(f"not an editable field: {field!r}")
-    async with db.execute(
+    found = await db.fetchval(
         f"UPDATE proposals SET {field} = ?, updated_at = ?, version = version + 1"
         " WHERE id = ? AND version = ? RETURNING version",
         (text, utc_now(), proposal_id, version),
-    ) as cursor:
-        row = await cursor.fetchone()
-    return int(row[0]) if row else None
+    )
+    return int(found) if found is not None else None
 
 
-async def add_flag(db: aiosqlite.Connection, item: ProposalRow, text: str, flagged_by: int) -> int:
+async def add_flag(db: Tx, item: ProposalRow, text: str, flagged_by: int) -> int:
     """A moderator's safeguarding flag on a proposal: its text goes to the safeguarding list.
 
     The flag keeps the sender's chat id (0 if none is known) so that their erasure removes it.
     """
-    cursor = await db.execute(
+    return int(await db.fetchval(
         "INSERT INTO safeguarding_flags (chat_id, district, category, matched, text, created_at,"
-        " proposal_id, flagged_by) VALUES (?, ?, 'moderator', '', ?, ?, ?, ?)",
+        " proposal_id, flagged_by) VALUES (?, ?, 'moderator', '', ?, ?, ?, ?) RETURNING id",
         (item.notify_chat_id or 0, item.district, text, utc_now(), item.id, flagged_by),
-    )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
+    ))
 
 
 _FLAG_COLUMNS = (
@@ -176,48 +165,45 @@ _FLAG_COLUMNS = (
 )
 
 
-async def open_flags(db: aiosqlite.Connection, districts: Collection[str] | None,
-                     limit: int = 20) -> list[FlagRow]:
+async def open_flags(db: Tx, districts: Collection[str] | None, limit: int = 20) -> list[FlagRow]:
     """Unhandled flags, oldest first, in `districts` (None: all) plus those of unknown district."""
     where = "handled_at IS NULL"
     params: list[str | int] = []
     if districts is not None:
         where += f" AND (district IS NULL OR district IN ({', '.join('?' * len(districts))}))"
         params = sorted(districts)
-    async with db.execute(
+    rows = await db.fetchall(
         f"SELECT {_FLAG_COLUMNS} FROM safeguarding_flags WHERE {where} ORDER BY id LIMIT ?",
         (*params, limit),
-    ) as cursor:
-        return [FlagRow(*row) async for row in cursor]
+    )
+    return [FlagRow(*row) for row in rows]
 
 
-async def flag(db: aiosqlite.Connection, flag_id: int) -> FlagRow | None:
-    async with db.execute(
-        f"SELECT {_FLAG_COLUMNS} FROM safeguarding_flags WHERE id = ?", (flag_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
+async def flag(db: Tx, flag_id: int) -> FlagRow | None:
+    row = await db.fetchone(f"SELECT {_FLAG_COLUMNS} FROM safeguarding_flags WHERE id = ?",
+                            (flag_id,))
     return FlagRow(*row) if row else None
 
 
-async def handle_flag(db: aiosqlite.Connection, flag_id: int, by: int, note: str) -> bool:
+async def handle_flag(db: Tx, flag_id: int, by: int, note: str) -> bool:
     """Mark a flag handled; False when someone already had."""
-    cursor = await db.execute(
+    changed = await db.execute(
         "UPDATE safeguarding_flags SET handled_at = ?, handled_by = ?, note = ?"
         " WHERE id = ? AND handled_at IS NULL",
         (utc_now(), by, note, flag_id),
     )
-    return cursor.rowcount == 1
+    return changed == 1
 
 
-async def counts(db: aiosqlite.Connection, districts: Collection[str] | None) -> list[CountRow]:
+async def counts(db: Tx, districts: Collection[str] | None) -> list[CountRow]:
     """Proposals counted by every dimension /stats shows, from the covering index."""
     where, params = "", []
     if districts is not None:
         where = f" WHERE district IN ({', '.join('?' * len(districts))})"
         params = sorted(districts)
-    async with db.execute(
+    rows = await db.fetchall(
         "SELECT district, topic, status, age_band, gender, is_group, count(*) FROM proposals"
         f"{where} GROUP BY district, topic, status, age_band, gender, is_group",
         params,
-    ) as cursor:
-        return [CountRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) async for r in cursor]
+    )
+    return [CountRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]

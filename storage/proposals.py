@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiosqlite
-
-from storage.db import utc_now
+from storage.db import Tx, utc_now
 
 
 @dataclass(frozen=True)
@@ -38,26 +36,21 @@ class ProposalSummary:
     created_at: str
 
 
-async def _next_ref(db: aiosqlite.Connection, district: str) -> str:
-    async with db.execute(
+async def _next_ref(db: Tx, district: str) -> str:
+    last = await db.fetchval(
         "INSERT INTO ref_counters (district, last) VALUES (?, 1)"
-        " ON CONFLICT (district) DO UPDATE SET last = last + 1 RETURNING last",
+        " ON CONFLICT (district) DO UPDATE SET last = ref_counters.last + 1 RETURNING last",
         (district,),
-    ) as cursor:
-        row = await cursor.fetchone()
-    assert row is not None
-    return f"{district}-{row[0]:04d}"
+    )
+    return f"{district}-{int(last):04d}"
 
 
-async def by_source_update(db: aiosqlite.Connection, update_id: int) -> str | None:
-    async with db.execute(
-        "SELECT ref FROM proposals WHERE source_update_id = ?", (update_id,)
-    ) as cursor:
-        row = await cursor.fetchone()
-    return row[0] if row else None
+async def by_source_update(db: Tx, update_id: int) -> str | None:
+    ref = await db.fetchval("SELECT ref FROM proposals WHERE source_update_id = ?", (update_id,))
+    return str(ref) if ref is not None else None
 
 
-async def insert(db: aiosqlite.Connection, new: NewProposal) -> str:
+async def insert(db: Tx, new: NewProposal) -> str:
     """Store a proposal as pending and return its reference code (district + number)."""
     existing = await by_source_update(db, new.source_update_id)
     if existing:
@@ -79,13 +72,11 @@ async def insert(db: aiosqlite.Connection, new: NewProposal) -> str:
     return ref
 
 
-async def of_child(
-    db: aiosqlite.Connection, chat_id: int, limit: int = 20
-) -> list[ProposalSummary]:
+async def of_child(db: Tx, chat_id: int, limit: int = 20) -> list[ProposalSummary]:
     """A child's latest proposals, newest first."""
-    async with db.execute(
+    rows = await db.fetchall(
         "SELECT ref, topic, status, created_at FROM proposals WHERE chat_id = ?"
         " ORDER BY id DESC LIMIT ?",
         (chat_id, limit),
-    ) as cursor:
-        return [ProposalSummary(*row) async for row in cursor]
+    )
+    return [ProposalSummary(*row) for row in rows]

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import aiosqlite
+from storage.db import Tx
 
 
-async def purge(db: aiosqlite.Connection, before: str) -> int:
+async def purge(db: Tx, before: str) -> int:
     """Forget children inactive since `before` (ISO time), unlinking their proposals first.
 
     Handled safeguarding flags of that age go too. Returns how many children were forgotten.
@@ -17,5 +17,4 @@ async def purge(db: aiosqlite.Connection, before: str) -> int:
     await db.execute(f"DELETE FROM facilitators WHERE chat_id IN ({stale})", (before,))
     await db.execute("DELETE FROM safeguarding_flags WHERE handled_at IS NOT NULL"
                      " AND handled_at < ?", (before,))
-    cursor = await db.execute("DELETE FROM children WHERE updated_at < ?", (before,))
-    return cursor.rowcount
+    return await db.execute("DELETE FROM children WHERE updated_at < ?", (before,))

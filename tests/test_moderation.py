@@ -86,10 +86,7 @@ async def submit(db: Database, chat_id: int, district: str, update_id: int, *,
     async with db.transaction() as conn:
         await children.save(conn, ChildRow(chat_id, district, "10-12", "female", lang, "{}"))
         ref = await proposals.insert(conn, new_proposal(chat_id, update_id, district))
-        async with conn.execute("SELECT id FROM proposals WHERE ref = ?", (ref,)) as cursor:
-            row = await cursor.fetchone()
-    assert row is not None
-    return int(row[0])
+        return int(await conn.fetchval("SELECT id FROM proposals WHERE ref = ?", (ref,)))
 
 
 async def next_item(service: Moderation, user_id: int, skip: frozenset[int] = frozenset()
@@ -132,7 +129,7 @@ async def test_approve_tells_the_child_and_moves_the_version(
     done = await service.approve(MOD_DHA, pid, 0)
     assert done == Done(pid, "DHA-0001", "approve", 1,
                         ChildNotice(10, "en", "DHA-0001", "approved"))
-    mine = await proposals.of_child(db.connection, 10)
+    mine = await proposals.of_child(db.reader, 10)
     assert mine[0].status == "approved"
     assert await service.next_pending(MOD_DHA) is None
 
@@ -181,9 +178,8 @@ async def test_flag_moves_it_to_the_safeguarding_list_and_out_of_exports(
         pid, MOD_DHA, "moderator")
     assert "Rào chắn" in listed[0].text
     exportable = "', '".join(EXPORTABLE_STATUSES)
-    async with db.connection.execute(
-            f"SELECT count(*) FROM proposals WHERE status IN ('{exportable}')") as cursor:
-        assert tuple(await cursor.fetchone() or ()) == (0,)
+    assert await db.reader.fetchval(
+        f"SELECT count(*) FROM proposals WHERE status IN ('{exportable}')") == 0
 
 
 async def test_safeguarding_staff_mark_flags_handled_once(
@@ -396,6 +392,6 @@ async def test_queue_and_stats_use_indexes(db: Database) -> None:
                  " FROM proposals GROUP BY district, topic, status, age_band, gender, is_group",
     }
     for name, query in plans.items():
-        async with db.connection.execute(f"EXPLAIN QUERY PLAN {query}") as cursor:
-            plan = " ".join([str(row[3]) async for row in cursor])
+        plan = " ".join(str(row[3]) for row in await db.reader.fetchall(
+            f"EXPLAIN QUERY PLAN {query}"))
         assert "USING" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, (name, plan)

@@ -23,8 +23,7 @@ async def test_migrations_run_once_and_use_wal(tmp_path: Path) -> None:
     db = await Database.open(path)
     await db.close()
     db = await Database.open(path)  # second start: nothing to apply, nothing breaks
-    async with db.connection.execute("SELECT count(*) FROM schema_migrations") as cursor:
-        applied = (await cursor.fetchone())[0]
+    applied = await db.reader.fetchval("SELECT count(*) FROM schema_migrations")
     assert applied == len(list((Path(__file__).parents[1] / "storage/migrations").glob("*.sql")))
     await db.close()
     with sqlite3.connect(path) as raw:
@@ -36,13 +35,13 @@ async def test_inbox_keeps_until_done_and_recognises_redelivery(tmp_path: Path) 
     async with db.transaction() as conn:
         assert await inbox.store(conn, 7, {"update_id": 7, "message": {"text": "chào"}})
         assert not await inbox.store(conn, 7, {"update_id": 7})
-    assert await inbox.pending(db.connection) == [{"update_id": 7, "message": {"text": "chào"}}]
+    assert await inbox.pending(db.reader) == [{"update_id": 7, "message": {"text": "chào"}}]
     async with db.transaction() as conn:
         await inbox.mark_done(conn, 7)
-    assert await inbox.pending(db.connection) == []
-    assert await inbox.is_done(db.connection, 7)
-    async with db.connection.execute("SELECT payload FROM inbox") as cursor:
-        assert (await cursor.fetchone())[0] is None  # the child's words are not kept
+    assert await inbox.pending(db.reader) == []
+    assert await inbox.is_done(db.reader, 7)
+    # the child's words are not kept
+    assert await db.reader.fetchval("SELECT payload FROM inbox") is None
     await db.close()
 
 
@@ -55,7 +54,7 @@ async def test_references_count_per_district_and_never_double(tmp_path: Path) ->
         second = await proposals.insert(conn, new_proposal(1, 101))
         other = await proposals.insert(conn, new_proposal(1, 102, district="KTM"))
     assert (first, again, second, other) == ("DHA-0001", "DHA-0001", "DHA-0002", "KTM-0001")
-    mine = await proposals.of_child(db.connection, 1)
+    mine = await proposals.of_child(db.reader, 1)
     assert [p.ref for p in mine] == ["KTM-0001", "DHA-0002", "DHA-0001"]
     await db.close()
 
@@ -85,7 +84,7 @@ async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
             raise RuntimeError("crash in the middle")
     except RuntimeError:
         pass
-    assert await children.get(db.connection, 1) is None
+    assert await children.get(db.reader, 1) is None
     await db.close()
 
 
@@ -100,8 +99,7 @@ async def test_inbox_prune_forgets_only_old_handled_updates(tmp_path: Path) -> N
                            " WHERE update_id = 1")
     async with db.transaction() as conn:
         await inbox.prune(conn, "2021-01-01T00:00:00+00:00")
-    async with db.connection.execute("SELECT update_id FROM inbox ORDER BY 1") as cursor:
-        assert [row[0] async for row in cursor] == [2, 3]
+    assert await db.reader.fetchall("SELECT update_id FROM inbox ORDER BY 1") == [(2,), (3,)]
     await db.close()
 
 
@@ -120,8 +118,7 @@ async def test_retention_forgets_inactive_people_but_keeps_anonymous_proposals(
                            " WHERE chat_id = 1")
     forgotten = await purge_personal_data(db, 365, now=datetime(2024, 6, 1, tzinfo=UTC))
     assert forgotten == 1
-    rows = list(await db.connection.execute_fetchall(
-        "SELECT chat_id, seen FROM proposals ORDER BY id"))
-    assert [tuple(r) for r in rows] == [(None, "Suối sâu"), (2, "Suối sâu")]
-    assert await children.get(db.connection, 1) is None
+    rows = await db.reader.fetchall("SELECT chat_id, seen FROM proposals ORDER BY id")
+    assert rows == [(None, "Suối sâu"), (2, "Suối sâu")]
+    assert await children.get(db.reader, 1) is None
     await db.close()

@@ -12,8 +12,6 @@ import re
 from dataclasses import asdict, replace
 from typing import Any
 
-import aiosqlite
-
 from bot.config import Config
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
@@ -23,7 +21,7 @@ from bot.safeguarding.detector import detect_disclosure
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from storage import children, flags, inbox, proposals
 from storage.children import ChildRow
-from storage.db import Database
+from storage.db import Database, Tx
 
 INVITE_PATTERN = re.compile(f"[{INVITE_ALPHABET}]{{{INVITE_LENGTH}}}")
 
@@ -90,7 +88,7 @@ class Conversations:
             return None
         return result
 
-    async def _safeguard(self, db: aiosqlite.Connection, chat_id: int, state: State | None,
+    async def _safeguard(self, db: Tx, chat_id: int, state: State | None,
                          event: Event, edited: bool = False) -> Outcome | None:
         """A disclosure of harm is answered at once with the hotline and flagged for staff.
 
@@ -110,7 +108,7 @@ class Conversations:
         state = held or state
         return Outcome(state, (reply, engine.prompt(self.catalog, state)))
 
-    async def _carry_out(self, db: aiosqlite.Connection, update_id: int, chat_id: int,
+    async def _carry_out(self, db: Tx, update_id: int, chat_id: int,
                          outcome: Outcome) -> Outcome:
         effect, state = outcome.effect, outcome.state
         if isinstance(effect, engine.Erase):
@@ -186,6 +184,6 @@ class Conversations:
         return Reply("\n".join(lines)), engine.prompt(self.catalog, state)
 
     @staticmethod
-    async def _state(db: aiosqlite.Connection, chat_id: int) -> State | None:
+    async def _state(db: Tx, chat_id: int) -> State | None:
         row = await children.get(db, chat_id)
         return row_to_state(row) if row else None

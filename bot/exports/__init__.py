@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
-import aiosqlite
-
 from bot.config import Config, District
 from bot.conversation.catalog import Catalog
 from bot.exports.common import ExportError, Job, Labels, author_code, neutralise, pseudonym_key
@@ -23,7 +21,7 @@ from bot.exports.docx_report import write_docx
 from bot.exports.settings import ReportSettings
 from bot.exports.xlsx_export import write_xlsx
 from storage import export_rows
-from storage.db import Database
+from storage.db import Database, Tx
 
 __all__ = [
     "ExportError", "ExportQuery", "ExportResult", "Format", "ReportSettings", "author_code",
@@ -31,7 +29,7 @@ __all__ = [
 ]
 
 Format = Literal["csv", "xlsx", "docx"]
-Writer = Callable[[aiosqlite.Connection, Job, Path | BinaryIO], Awaitable[int]]
+Writer = Callable[[Tx, Job, Path | BinaryIO], Awaitable[int]]
 WRITERS: dict[str, Writer] = {"csv": write_csv, "xlsx": write_xlsx, "docx": write_docx}
 
 
@@ -106,7 +104,7 @@ async def export(db: Database, config: Config, catalog: Catalog, query: ExportQu
         raise ExportError(f"unknown format {fmt!r}: choose csv, xlsx or docx")
     job = _job(config, catalog, query, fmt, settings)
     start = 0 if isinstance(out, Path) else out.tell()
-    async with export_rows.snapshot(db) as connection:
+    async with db.snapshot() as connection:
         rows = await WRITERS[fmt](connection, job, out)
     if isinstance(out, Path):
         return ExportResult(rows, out.stat().st_size, out)

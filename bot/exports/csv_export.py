@@ -9,10 +9,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-import aiosqlite
-
 from bot.exports.common import HEADERS, Job
 from storage import export_rows
+from storage.db import Tx
 
 BOM = "\ufeff"
 
@@ -38,7 +37,7 @@ def _text(out: Path | BinaryIO) -> Iterator[TextIO]:
         wrapper.detach()
 
 
-async def write_csv(db: aiosqlite.Connection, job: Job, out: Path | BinaryIO) -> int:
+async def write_csv(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     """One row per proposal under Vietnamese headers; returns the number of proposals."""
     count = 0
     with _text(out) as stream:

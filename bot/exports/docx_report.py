@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from zoneinfo import ZoneInfo
 
-import aiosqlite
 from docx import Document
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -30,6 +29,7 @@ from docx.shared import Cm, Mm, Pt
 
 from bot.exports.common import STATUS_LABELS, Job, TopicRun, free_text
 from storage import export_rows
+from storage.db import Tx
 from storage.export_rows import ExportRow
 
 FONT = "Times New Roman"
@@ -406,7 +406,7 @@ class _AnnexRows:
         self._append(self.item_row, texts)
 
 
-async def write_docx(db: aiosqlite.Connection, job: Job, out: Path | BinaryIO) -> int:
+async def write_docx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     """The report; returns the number of proposals in it."""
     report = _Report(job)
     report.header()

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-import aiosqlite
 from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -23,6 +22,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from bot.exports.common import COLUMNS, HEADERS, STATUS_LABELS, Job, TopicRun, neutralise
 from bot.exports.common import Cell as Value
 from storage import export_rows
+from storage.db import Tx
 
 SUMMARY_TITLE = "Tổng hợp"
 SHEET_NAME_MAX = 31
@@ -145,7 +145,7 @@ def _write_summary(book: _Book, job: Job, counts: list[export_rows.Count]) -> No
     sheet.append(book.bold(sheet, [None, "Tổng cộng", *totals, sum(totals)]))
 
 
-async def write_xlsx(db: aiosqlite.Connection, job: Job, out: Path | BinaryIO) -> int:
+async def write_xlsx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     """The workbook; returns the number of proposals written to topic sheets."""
     book = _Book()
     _write_summary(book, job, await export_rows.counts(db, job.selection))

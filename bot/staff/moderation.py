@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
-import aiosqlite
-
 from bot.staff.roles import (
     ROLES,
     WHOLE_PROVINCE,
@@ -43,7 +41,7 @@ from storage import audit as audit_log
 from storage import moderation as store
 from storage import staff as staff_store
 from storage.audit import AuditRow as AuditRow  # re-exported: handlers read these rows
-from storage.db import Database
+from storage.db import Database, Tx
 from storage.moderation import EDITABLE_FIELDS as EDITABLE_FIELDS
 from storage.moderation import FlagRow as FlagRow
 from storage.moderation import ProposalRow
@@ -166,7 +164,7 @@ class Stats:
 
 
 Result = Done | Conflict | Refused
-_Change = Callable[[aiosqlite.Connection, ProposalRow], Awaitable[Result]]
+_Change = Callable[[Tx, ProposalRow], Awaitable[Result]]
 
 
 def button_data(action: str, proposal_id: int, version: int) -> str:
@@ -202,14 +200,14 @@ class Moderation:
         self.db, self.config_staff = db, staff_from_config
         self.districts, self.clock = frozenset(districts), clock
 
-    async def members(self, db: aiosqlite.Connection) -> tuple[StaffMember, ...]:
+    async def members(self, db: Tx) -> tuple[StaffMember, ...]:
         """Roles in force now: config.toml plus active grants."""
         granted = tuple(
             StaffMember(row.user_id, row.role, Scope.from_text(row.districts))
             for row in await staff_store.active_grants(db) if row.role in ROLES)
         return self.config_staff + granted
 
-    async def _scope(self, db: aiosqlite.Connection, user_id: int,
+    async def _scope(self, db: Tx, user_id: int,
                      action: Action) -> Scope | Refused:
         members = await self.members(db)
         scope = scope_for(members, user_id, action)
@@ -233,7 +231,7 @@ class Moderation:
         return QueueItem(**vars(row), remaining=remaining)
 
     async def approve(self, user_id: int, proposal_id: int, version: int) -> Result:
-        async def change(db: aiosqlite.Connection, item: ProposalRow) -> Result:
+        async def change(db: Tx, item: ProposalRow) -> Result:
             return await self._decide(db, user_id, item, version, "approve", "approved")
 
         return await self._act(user_id, proposal_id, version, "approve", change)
@@ -243,7 +241,7 @@ class Moderation:
         """Reject with one of REASONS; "other" needs a note (sent to the child as the reason)."""
         note = _clean(note) or None
 
-        async def change(db: aiosqlite.Connection, item: ProposalRow) -> Result:
+        async def change(db: Tx, item: ProposalRow) -> Result:
             if reason not in REASONS:
                 return Refused("invalid", f"reason must be one of {', '.join(REASONS)}")
             if reason == "other" and note is None:
@@ -260,7 +258,7 @@ class Moderation:
         """Replace one text field; the original is kept only in moderation_edits (audit view)."""
         text = _clean(new_text)
 
-        async def change(db: aiosqlite.Connection, item: ProposalRow) -> Result:
+        async def change(db: Tx, item: ProposalRow) -> Result:
             if field not in EDITABLE_FIELDS:
                 return Refused("invalid", f"field must be one of {', '.join(EDITABLE_FIELDS)}")
             before = getattr(item, field) or ""
@@ -278,7 +276,7 @@ class Moderation:
 
     async def flag_safeguarding(self, user_id: int, proposal_id: int, version: int) -> Result:
         """Take a proposal out of moderation and exports, onto the safeguarding list."""
-        async def change(db: aiosqlite.Connection, item: ProposalRow) -> Result:
+        async def change(db: Tx, item: ProposalRow) -> Result:
             new_version = await store.decide(db, item.id, version, "safeguarding", user_id)
             if new_version is None:
                 return await self._conflict(db, item.id)
@@ -293,7 +291,7 @@ class Moderation:
     async def skip(self, user_id: int, proposal_id: int, version: int) -> Result:
         """Checks only (nothing changes, nothing is audited); the caller adds the id to its skip
         set and asks `next_pending` again."""
-        async def change(db: aiosqlite.Connection, item: ProposalRow) -> Result:
+        async def change(db: Tx, item: ProposalRow) -> Result:
             return Done(item.id, item.ref, "skip", item.version)
 
         return await self._act(user_id, proposal_id, version, "skip", change)
@@ -316,7 +314,7 @@ class Moderation:
                 return Refused("wrong_status")
             return await change(db, item)
 
-    async def _decide(self, db: aiosqlite.Connection, user_id: int, item: ProposalRow,
+    async def _decide(self, db: Tx, user_id: int, item: ProposalRow,
                       version: int, action: Literal["approve", "reject"], status: str,
                       reason: Reason | None = None, note: str | None = None) -> Result:
         new_version = await store.decide(db, item.id, version, status, user_id, reason, note)
@@ -331,7 +329,7 @@ class Moderation:
         return Done(item.id, item.ref, action, new_version, notice)
 
     @staticmethod
-    async def _conflict(db: aiosqlite.Connection, proposal_id: int) -> Conflict:
+    async def _conflict(db: Tx, proposal_id: int) -> Conflict:
         last = await audit_log.last_for_item(db, "proposal", proposal_id)
         if last is None:
             return Conflict(None, "changed", None)
@@ -498,7 +496,7 @@ def _union(scopes: Sequence[Scope]) -> Scope:
     return result
 
 
-async def _fresh_code(db: aiosqlite.Connection) -> str:
+async def _fresh_code(db: Tx) -> str:
     while True:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
         if await staff_store.invite(db, code) is None:

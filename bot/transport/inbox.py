@@ -24,11 +24,11 @@ class Inbox:
             await inbox.mark_done(db, update_id)
 
     async def is_done(self, update_id: int) -> bool:
-        return await inbox.is_done(self.db.connection, update_id)
+        return await inbox.is_done(self.db.reader, update_id)
 
     async def unfinished(self) -> list[dict[str, Any]]:
         """Updates received before a crash and not handled yet, oldest first."""
-        return await inbox.pending(self.db.connection)
+        return await inbox.pending(self.db.reader)
 
     async def prune(self, keep_days: int = 7) -> None:
         before = (datetime.now(UTC) - timedelta(days=keep_days)).isoformat(timespec="seconds")
