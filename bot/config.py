@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 from bot.jobs.schedule import Timetable, parse_timetable
 from bot.staff.roles import StaffMember, parse_staff
+from bot.transport.pacing import Pacing
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
@@ -64,6 +66,8 @@ class Config:
     # [report]: who issues and signs the compiled Word report (see config.example.toml).
     report: tuple[tuple[str, object], ...] = ()
     timetable: Timetable = field(default_factory=Timetable)
+    # [outbox]: how fast messages go out; rate_limit = false lifts every limit (tests).
+    pacing: Pacing = field(default_factory=Pacing)
 
     def district(self, code: str) -> District | None:
         return next((d for d in self.districts if d.code == code), None)
@@ -160,6 +164,32 @@ def _positive(reader: _Reader, key: str, default: float) -> float:
     return value
 
 
+def _quiet_hours(reader: _Reader) -> tuple[time | None, time | None]:
+    value = reader.get("quiet_hours", str, "21:00-07:00").strip()
+    if not value:
+        return None, None
+    try:
+        start, end = (datetime.strptime(part.strip(), "%H:%M").time()
+                      for part in value.split("-"))
+    except ValueError as error:
+        raise reader.fail("quiet_hours", f'must be "HH:MM-HH:MM" or "", got {value!r}') from error
+    return start, end
+
+
+def _pacing(reader: _Reader, enabled: bool) -> Pacing:
+    start, end = _quiet_hours(reader)
+    burst = reader.get("chat_burst", int, 3)
+    attempts = reader.get("max_attempts", int, 8)
+    if burst < 1 or attempts < 1:
+        raise reader.fail("chat_burst" if burst < 1 else "max_attempts", "must be 1 or more")
+    pacing = Pacing(
+        messages_per_second=_positive(reader, "messages_per_second", 30.0),
+        notices_per_second=_positive(reader, "notices_per_second", 25.0),
+        chat_per_second=_positive(reader, "chat_per_second", 1.0),
+        chat_burst=burst, quiet_start=start, quiet_end=end, max_attempts=attempts)
+    return pacing if enabled else pacing.unlimited()
+
+
 def _resolve(source: Path, value: str) -> Path:
     path = Path(value).expanduser()
     return path if path.is_absolute() else source.parent / path
@@ -190,6 +220,7 @@ def load_config(path: Path | str) -> Config:
     if not 20 <= max_chars <= 1200:
         raise limits.fail("answer_max_chars", "must be between 20 and 1200")
     districts = _districts(root)
+    rate_limit = bot.get("rate_limit", bool, True)
     return Config(
         source=source,
         districts=districts,
@@ -205,7 +236,8 @@ def load_config(path: Path | str) -> Config:
         api_base_url=bot.get("api_base_url", str, DEFAULT_API_BASE_URL),
         api_base_file_url=bot.get("api_base_file_url", str, DEFAULT_API_BASE_FILE_URL),
         mode=mode,
-        rate_limit=bot.get("rate_limit", bool, True),
+        rate_limit=rate_limit,
+        pacing=_pacing(root.sub("outbox"), rate_limit),
         webhook=Webhook(
             listen=hook.get("listen", str, "127.0.0.1"),
             port=hook.get("port", int, 8443),

@@ -8,9 +8,7 @@ import time
 from dataclasses import dataclass
 
 from telegram import BotCommand, Update
-from telegram.constants import ParseMode
-from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationHandlerStop, ContextTypes
+from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.config import Config
@@ -22,11 +20,13 @@ from bot.retention import purge_personal_data
 from bot.staff.moderation import Moderation
 from bot.transport.flood import FloodGuard
 from bot.transport.inbox import Inbox
+from bot.transport.outbox import TELEGRAM, Outbox, Sender
 from handlers.telegram.child import ChildHandlers
+from handlers.telegram.courier import TelegramCourier
 from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
 from handlers.telegram.exports import ExportHandlers
 from handlers.telegram.staff import StaffHandlers
-from storage.db import Database
+from storage.db import Database, is_unavailable
 
 log = logging.getLogger("childforum")
 COMMANDS = ("start", "my", "help", "profile", "language", "cancel", "delete")
@@ -38,6 +38,7 @@ class BotServer:
     db: Database
     queue: DurableQueue
     catalog: Catalog
+    outbox: Outbox
 
 
 async def open_bot(config: Config, token: str, *, base_url: str | None = None,
@@ -63,13 +64,12 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
     )
     if request is not None:
         builder = builder.request(request)
-    if config.rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))  # type: ignore[arg-type]
     application = builder.build()
     flood = FloodGuard(config.flood_messages, config.flood_seconds)
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
-    conversations = Conversations(db, catalog, config, moderation)
-    ChildHandlers(inbox, conversations, catalog, flood).register(application)
+    outbox = Outbox(db, config.pacing, config.timetable.zone)
+    conversations = Conversations(db, catalog, config, moderation, outbox)
+    ChildHandlers(inbox, outbox, conversations, catalog, flood).register(application)
     staff = StaffHandlers(moderation, catalog, inbox, config)
     staff.register(application)
     assert application.job_queue is not None
@@ -79,33 +79,36 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
         """Log, apologise once, and end the update's processing here.
 
         Without ApplicationHandlerStop, PTB would carry on with the next handler group: after a
-        failed staff handler (group -1) the child conversation (group 0) would answer too. The
-        update is marked done (group 1 `finish` no longer runs), so a poison update is not
-        replayed at every start.
+        failed staff handler (group -1) the child conversation (group 0) would answer too.
+
+        When the database is what failed, the update is not lost: it stays unhandled in the
+        inbox and is queued again after a pause. Any other error is a bug: the update is marked
+        done with the apology (so a poison update is not replayed at every start).
         """
-        log.error("Error while handling an update", exc_info=context.error)
         if not isinstance(update, Update):
+            log.error("Error in a job", exc_info=context.error)
             return  # a job's error: no update to answer or stop
+        if context.error is not None and is_unavailable(context.error):
+            log.warning("Update %d waits for the database: %s", update.update_id, context.error)
+            application.create_task(_again_later(application, update),
+                                    name=f"retry-update-{update.update_id}")
+            raise ApplicationHandlerStop
+        log.error("Error while handling update %d", update.update_id, exc_info=context.error)
+        chat = update.effective_chat
         try:
-            if update.effective_chat:
-                await context.bot.send_message(
-                    update.effective_chat.id, catalog.texts.both("error.internal"),
-                    parse_mode=ParseMode.HTML)
-        except TelegramError as error:
-            log.warning("Could not tell the chat about the error: %s", error)
-        finally:
-            try:
-                if not await inbox.is_done(update.update_id):
-                    await inbox.finish(update.update_id)
-            except Exception:  # the database itself may be what failed: nothing more to do
-                log.exception("Could not mark update %d done", update.update_id)
+            async with outbox.work(update.update_id) as work:
+                if work.fresh and chat is not None:
+                    await conversations.apologise(work, chat.id, staff=await moderation.is_staff(
+                        update.effective_user.id if update.effective_user else 0))
+        except Exception:  # the database itself may be what failed: nothing more to do
+            log.exception("Could not record the error of update %d", update.update_id)
         raise ApplicationHandlerStop
 
     exports = ExportHandlers(Delivery(db, config, catalog, moderation), catalog, inbox)
     exports.register(application)  # /export (group -1), the scheduled exports and reminders
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
-    return BotServer(application, db, queue, catalog)
+    return BotServer(application, db, queue, catalog, outbox)
 
 
 def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: ignore[type-arg]
@@ -131,6 +134,13 @@ def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: igno
     application.job_queue.run_repeating(forget_idle, interval=300, first=300)
 
 
+async def _again_later(application: Application, update: Update,  # type: ignore[type-arg]
+                       pause: float = 2.0) -> None:
+    """Queue an update again once the database had a moment (it is still unhandled)."""
+    await asyncio.sleep(pause)
+    await application.update_queue.put(update)
+
+
 async def _set_commands(server: BotServer) -> None:
     texts, bot = server.catalog.texts, server.application.bot
     for lang in ("vi", "en"):
@@ -146,6 +156,10 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
         async with application:
             await _set_commands(server)
             tag_language("chào em")  # load langdetect's profiles now, not on a child's message
+            sender = Sender(server.db, {TELEGRAM: TelegramCourier(application.bot)},
+                            config.pacing, config.timetable.zone)
+            server.outbox.sender = sender
+            await sender.start()
             replayed = await server.queue.replay(application.bot)
             if replayed:
                 log.info("Replaying %d updates received before the last stop", replayed)
@@ -162,5 +176,6 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
             await stop.wait()
             await application.updater.stop()
             await application.stop()
+            await sender.stop()
     finally:
         await server.db.close()

@@ -9,9 +9,11 @@ no SQLite-only functions), so a second dialect only needs a second `Tx`.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 import aiosqlite
 
+log = logging.getLogger("childforum.db")
 Row = tuple[Any, ...]
 Params = Sequence[Any]
 FETCH_SIZE = 2000
@@ -40,6 +43,12 @@ def is_unavailable(error: BaseException) -> bool:
         return any(word in text for word in ("locked", "busy", "readonly", "read-only",
                                              "disk", "full", "unable to open", "i/o"))
     return isinstance(error, sqlite3.DatabaseError)
+
+
+# The database whose transaction the running task is inside: a transaction opened inside another
+# one of the same task joins it (one BEGIN, one COMMIT), so a unit of work can call services that
+# open their own transactions and commit everything together.
+_inside: ContextVar[Database | None] = ContextVar("childforum_transaction", default=None)
 
 
 def utc_now() -> str:
@@ -109,6 +118,7 @@ class Database:
         self.path = path
         self._write_lock = asyncio.Lock()
         self._tx = Tx(connection)
+        self._after: list[Callable[[], None]] = []
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -140,21 +150,62 @@ class Database:
     async def close(self) -> None:
         await self._connection.close()
 
+    @property
+    def in_transaction(self) -> bool:
+        """True inside a transaction of this task (a new one would join it)."""
+        return _inside.get() is self
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        """A write transaction; commits on success, rolls back on any error."""
+        """A write transaction; commits on success, rolls back on any error.
+
+        Inside a transaction of the same task it joins that one: the outer one commits.
+        """
+        if self.in_transaction:
+            yield self._tx
+            return
         async with self._write_lock:
             await self._connection.execute("BEGIN IMMEDIATE")
+            token = _inside.set(self)
+            self._after = []
             try:
                 yield self._tx
             except BaseException:
-                await self._connection.execute("ROLLBACK")
+                await self._rollback()
                 raise
-            await self._connection.execute("COMMIT")
+            else:
+                try:
+                    await self._connection.execute("COMMIT")
+                except BaseException:
+                    await self._rollback()
+                    raise
+            finally:
+                _inside.reset(token)
+                after, self._after = self._after, []
+        for callback in after:
+            try:
+                callback()
+            except Exception:  # what was committed stays committed
+                log.exception("A callback after commit failed")
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the current transaction has committed (never if it rolls back);
+        outside a transaction, at once."""
+        if self.in_transaction:
+            self._after.append(callback)
+        else:
+            callback()
+
+    async def _rollback(self) -> None:
+        if self._connection.in_transaction:
+            await self._connection.execute("ROLLBACK")
 
     @asynccontextmanager
     async def single(self) -> AsyncIterator[Tx]:
         """For one write statement, atomic by itself: one round trip to SQLite, not three."""
+        if self.in_transaction:
+            yield self._tx
+            return
         async with self._write_lock:
             yield self._tx
 

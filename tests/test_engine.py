@@ -29,7 +29,7 @@ def press(outcome: engine.Outcome, label_start: str) -> Press:
 
 
 def registered(catalog: Catalog, lang: str = "vi") -> State:
-    outcome = engine.step(catalog, None, Press("0|guardian|yes"))
+    outcome = engine.step(catalog, None, Press("0|guardian|yes"), consenting=True)
     assert isinstance(outcome.effect, engine.Consented)
     state = outcome.state
     assert state is not None
@@ -44,7 +44,7 @@ def test_nothing_is_kept_before_both_consents(catalog: Catalog) -> None:
     first = engine.step(catalog, None, Start())
     assert first.state is None and "111" in first.replies[0].text
     agreed = engine.step(catalog, None, press(first, "Em đồng ý"))
-    assert agreed.state is None and agreed.effect is None
+    assert agreed.state is None and agreed.effect is None and agreed.consenting
     declined = engine.step(catalog, None, press(agreed, "Chưa"))
     assert declined.state is None and declined.effect is None
     for event in (Text("xin chào"), Media("sticker"), Command("help")):
@@ -52,7 +52,7 @@ def test_nothing_is_kept_before_both_consents(catalog: Catalog) -> None:
 
 
 def test_registration_is_one_tap_each_and_typed_choices_work(catalog: Catalog) -> None:
-    first = engine.step(catalog, None, Press("0|guardian|yes"))
+    first = engine.step(catalog, None, Press("0|guardian|yes"), consenting=True)
     assert "Which language" in first.replies[-1].text  # asked in both languages
     state = engine.step(catalog, first.state, Text("tieng viet")).state
     assert state is not None and state.profile["lang"] == "vi"
@@ -232,3 +232,21 @@ def test_facilitators_are_spoken_to_as_adults(catalog: Catalog) -> None:
     assert "Thầy cô" in engine.prompt(catalog, state).text
     child = registered(catalog)
     assert "Thầy cô" not in engine.prompt(catalog, child).text
+
+
+def test_the_guardian_step_counts_only_right_after_the_childs_own_consent(
+        catalog: Catalog) -> None:
+    """A forged guardian press, or an old one pressed after /delete, records nothing."""
+    forged = engine.step(catalog, None, Press("0|guardian|yes"))
+    assert forged.state is None and forged.effect is None and not forged.consenting
+    assert "Em đồng ý" in forged.replies[-1].keyboard[0][0].label  # back to the first question
+    agreed = engine.step(catalog, None, Press("0|consent|yes"))
+    assert agreed.consenting
+    # Typing in between keeps the child at the guardian question.
+    typed = engine.step(catalog, None, Text("ok"), consenting=True)
+    assert typed.consenting and "guardian" in typed.replies[-1].keyboard[0][0].data
+    done = engine.step(catalog, None, press(agreed, "Có, đã đồng ý"), consenting=True)
+    assert isinstance(done.effect, engine.Consented) and done.state is not None
+    # /delete before the guardian's answer forgets the child's own consent too.
+    erased = engine.step(catalog, None, Command("delete"), consenting=True)
+    assert isinstance(erased.effect, engine.Erase) and not erased.consenting

@@ -26,29 +26,13 @@ from bot.conversation.catalog import (
     Flow,
     Step,
 )
+from bot.messages import Button, Keyboard, Reply
 from bot.textnorm import clean, fold
 
 REVIEW = "review"
 REVIEW_CHARS = 3400  # the review screen's answers, all together: a message holds 4096
 REVIEW_MIN_CHARS = 120
 Answer = str | tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Button:
-    label: str
-    data: str
-
-
-Keyboard = tuple[tuple[Button, ...], ...]
-
-
-@dataclass(frozen=True)
-class Reply:
-    """A message to send; `text` is HTML (user text in it is escaped)."""
-
-    text: str
-    keyboard: Keyboard = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +123,9 @@ class Outcome:
     pressed_note: str | None = None
     # A new keyboard for the pressed message, edited in place (multi-choice toggles).
     keyboard: Keyboard | None = None
+    # Before consent: the child gave their own consent and the guardian's is asked next. Only
+    # then is the guardian's press accepted (kept by the caller, never in the callback data).
+    consenting: bool = False
 
 
 def _data(rev: int, action: str, value: str = "") -> str:
@@ -305,30 +292,38 @@ def _say(catalog: Catalog, state: State, key: str, **values: object) -> Outcome:
     return Outcome(state, (Reply(_t(catalog, state, key, **values)), prompt(catalog, state)))
 
 
-def _pre_consent(catalog: Catalog, event: Event) -> Outcome:
+def _guardian_question(catalog: Catalog) -> Reply:
+    texts = catalog.texts
+    return Reply(texts.both("consent.guardian"), (
+        (Button(texts.get("consent.guardian.yes", "vi") + " / "
+                + texts.get("consent.guardian.yes", "en"), _data(0, "guardian", "yes")),),
+        (Button(texts.get("consent.no", "vi") + " / " + texts.get("consent.no", "en"),
+                _data(0, "guardian", "no")),)))
+
+
+def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
     texts = catalog.texts
     if isinstance(event, Press) and (parsed := parse_press(event.data)):
         _, action, value = parsed
         if action == "consent" and value == "yes":
-            keyboard = ((Button(texts.get("consent.guardian.yes", "vi") + " / "
-                                + texts.get("consent.guardian.yes", "en"),
-                                _data(0, "guardian", "yes")),),
-                        (Button(texts.get("consent.no", "vi") + " / "
-                                + texts.get("consent.no", "en"), _data(0, "guardian", "no")),))
-            return Outcome(None, (Reply(texts.both("consent.guardian"), keyboard),),
-                           pressed_note="✓")
+            return Outcome(None, (_guardian_question(catalog),), pressed_note="✓",
+                           consenting=True)
         if action in ("consent", "guardian") and value == "no":
             return Outcome(None, (Reply(texts.both("consent.declined")),), pressed_note="✓")
-        if action == "guardian" and value == "yes":
+        if action == "guardian" and value == "yes" and consenting:
             state = State()
             return Outcome(state, (Reply(texts.both("consent.thanks")), prompt(catalog, state)),
                            Consented(), pressed_note="✓")
+        if action == "guardian":  # an old or forged button: the child's own step comes first
+            return Outcome(None, (Reply(texts.both("consent.first")), welcome(catalog)))
     if isinstance(event, Command) and event.name == "delete":
         # Nothing but a safeguarding flag can exist before consent; erase that too.
         return Outcome(None, (Reply(texts.both("delete.nothing")),), Erase())
     if isinstance(event, Start):
         return Outcome(None, (welcome(catalog),))
-    return Outcome(None, (Reply(texts.both("consent.reminder"), welcome(catalog).keyboard),))
+    question = _guardian_question(catalog) if consenting else welcome(catalog)
+    key = "consent.reminder.guardian" if consenting else "consent.reminder"
+    return Outcome(None, (Reply(texts.both(key), question.keyboard),), consenting=consenting)
 
 
 def _next_step(catalog: Catalog, state: State, flow: Flow, step: Step, answer: Answer,
@@ -575,10 +570,14 @@ def _on_held(catalog: Catalog, state: State, event: Event) -> Outcome | None:
     return replace(outcome, pressed_note="✓") if outcome.state != released else outcome
 
 
-def step(catalog: Catalog, state: State | None, event: Event) -> Outcome:
-    """Answer one event: the new state (None: nothing kept), replies and the effect to carry out."""
+def step(catalog: Catalog, state: State | None, event: Event,
+         consenting: bool = False) -> Outcome:
+    """Answer one event: the new state (None: nothing kept), replies and the effect to carry out.
+
+    `consenting`: before consent, the child has given their own and the guardian's is asked.
+    """
     if state is None:
-        return _pre_consent(catalog, event)
+        return _pre_consent(catalog, event, consenting)
     if state.held is not None:
         answered = _on_held(catalog, state, event)
         if answered is not None:

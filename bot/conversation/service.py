@@ -9,17 +9,19 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bot.config import Config
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
-from bot.conversation.engine import Event, Outcome, Reply, State, Submit, Text
+from bot.conversation.engine import Event, Outcome, State, Submit, Text
 from bot.conversation.language import tag_language
+from bot.messages import Reply
 from bot.safeguarding.detector import detect_disclosure
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
-from storage import children, flags, inbox, proposals
+from bot.transport.outbox import Message, Outbox, Work
+from storage import children, consent, flags, proposals
 from storage.children import ChildRow
 from storage.db import Database, Tx
 
@@ -46,31 +48,54 @@ def row_to_state(row: ChildRow) -> State:
     return State(profile=profile, **raw)
 
 
+@dataclass(frozen=True)
+class Pressed:
+    """The message whose button was pressed, as the channel shows it (HTML): it gets the choice
+    written under it, or its buttons refreshed. Channels without buttons give none."""
+
+    message_id: int
+    html: str
+
+
 class Conversations:
-    """Applies children's updates, each exactly once (the caller keeps one chat in order)."""
+    """Applies children's updates inside the caller's unit of work (bot.transport.outbox.Work):
+    the new state, the effects and the replies commit together, and the replies go out after."""
 
     def __init__(self, db: Database, catalog: Catalog, config: Config,
-                 moderation: Moderation) -> None:
-        self.db, self.catalog, self.config, self.moderation = db, catalog, config, moderation
+                 moderation: Moderation, outbox: Outbox) -> None:
+        self.db, self.catalog, self.config, self.moderation, self.outbox = (
+            db, catalog, config, moderation, outbox)
 
-    async def handle(self, update_id: int, chat_id: int, event: Event) -> Outcome | None:
-        """Apply one event; None when this update was already applied (a redelivery)."""
+    async def handle(self, work: Work, chat_id: int, event: Event,
+                     pressed: Pressed | None = None) -> None:
+        """Apply one event of a fresh update and queue what to say."""
         invite = await self._redeem(chat_id, event)
-        async with self.db.transaction() as db:
-            if await inbox.is_done(db, update_id):
-                return None
-            state = await self._state(db, chat_id)
-            outcome = await self._safeguard(db, chat_id, state, event)
-            if isinstance(invite, Joined):
-                outcome = engine.join_as_facilitator(self.catalog, state, invite.district)
-            elif outcome is None:
-                outcome = engine.step(self.catalog, state, event)
-            if isinstance(invite, Refused):
-                note = Reply(self.catalog.texts.both("invite.refused"))
-                outcome = replace(outcome, replies=(note, *outcome.replies))
-            outcome = await self._carry_out(db, update_id, chat_id, outcome)
-            await inbox.mark_done(db, update_id)
-            return outcome
+        db = work.tx
+        state = await self._state(db, chat_id)
+        outcome = await self._safeguard(db, chat_id, state, event)
+        if isinstance(invite, Joined):
+            outcome = engine.join_as_facilitator(self.catalog, state, invite.district)
+        elif outcome is None:
+            consenting = state is None and await consent.waiting(db, chat_id)
+            outcome = engine.step(self.catalog, state, event, consenting=consenting)
+        if isinstance(invite, Refused):
+            note = Reply(self.catalog.texts.both("invite.refused"))
+            outcome = replace(outcome, replies=(note, *outcome.replies))
+        outcome = await self._carry_out(work, chat_id, outcome)
+        if pressed is not None:
+            work.add(*self._settle(chat_id, pressed, outcome))
+        work.replies(chat_id, outcome.replies)
+
+    @staticmethod
+    def _settle(chat_id: int, pressed: Pressed, outcome: Outcome) -> list[Message]:
+        """Show what was chosen on the pressed message (and drop its buttons), or refresh them."""
+        if outcome.keyboard is not None:
+            return [Message(chat_id, keyboard=outcome.keyboard, op="keyboard",
+                            message_id=pressed.message_id)]
+        if outcome.pressed_note is not None:
+            text = f"{pressed.html}\n\n<i>{html.escape(outcome.pressed_note)}</i>"
+            return [Message(chat_id, text, op="edit", message_id=pressed.message_id)]
+        return []
 
     async def _redeem(self, chat_id: int, event: Event) -> Joined | Refused | None:
         """An invite code, from a deep link or typed: joins the chat as a facilitator.
@@ -108,16 +133,22 @@ class Conversations:
         state = held or state
         return Outcome(state, (reply, engine.prompt(self.catalog, state)))
 
-    async def _carry_out(self, db: Tx, update_id: int, chat_id: int,
-                         outcome: Outcome) -> Outcome:
-        effect, state = outcome.effect, outcome.state
+    async def _carry_out(self, work: Work, chat_id: int, outcome: Outcome) -> Outcome:
+        db, effect, state = work.tx, outcome.effect, outcome.state
         if isinstance(effect, engine.Erase):
             await children.erase(db, chat_id)
+            await consent.forget(db, chat_id)
+            await self.outbox.forget(db, chat_id)
             return outcome
         if state is None:
+            await (consent.remember if outcome.consenting else consent.forget)(db, chat_id)
             return outcome
+        if isinstance(effect, engine.Consented):
+            await consent.forget(db, chat_id)
         if isinstance(effect, Submit):
-            ref = await proposals.insert(db, self._new_proposal(chat_id, update_id, state, effect))
+            assert work.update_id is not None
+            ref = await proposals.insert(
+                db, self._new_proposal(chat_id, work.update_id, state, effect))
             thanks = engine.submitted(self.catalog, state, ref)
             outcome = replace(outcome, replies=(*outcome.replies, thanks))
         await children.save(db, state_to_row(chat_id, state))
@@ -142,36 +173,39 @@ class Conversations:
                        group_age_range=answers.get("group_ages"), school=answers.get("school"),
                        commune=answers.get("commune"))
 
-    async def edited(self, update_id: int, chat_id: int, text: str) -> tuple[Reply, ...] | None:
+    async def edited(self, work: Work, chat_id: int, text: str) -> None:
         """An edited message: checked for a disclosure like any text, else explained."""
-        async with self.db.transaction() as db:
-            if await inbox.is_done(db, update_id):
-                return None
-            state = await self._state(db, chat_id)
-            outcome = await self._safeguard(db, chat_id, state, Text(text), edited=True)
-            if outcome is not None:
-                await inbox.mark_done(db, update_id)
-                return outcome.replies
-        return await self.explain(update_id, chat_id, "error.edited")
+        state = await self._state(work.tx, chat_id)
+        outcome = await self._safeguard(work.tx, chat_id, state, Text(text), edited=True)
+        if outcome is not None:
+            work.replies(chat_id, outcome.replies)
+        else:
+            await self.explain(work, chat_id, "error.edited")
 
-    async def explain(self, update_id: int, chat_id: int, key: str) -> tuple[Reply, ...] | None:
+    async def explain(self, work: Work, chat_id: int, key: str) -> None:
         """A fixed answer (unknown command, edited message...) and then where the child was."""
-        async with self.db.transaction() as db:
-            if await inbox.is_done(db, update_id):
-                return None
-            state = await self._state(db, chat_id)
-            await inbox.mark_done(db, update_id)
+        state = await self._state(work.tx, chat_id)
         text = self.catalog.texts.get(key, state.lang) if state else self.catalog.texts.both(key)
-        return Reply(text), engine.prompt(self.catalog, state)
+        work.replies(chat_id, (Reply(text), engine.prompt(self.catalog, state)))
 
-    async def mine(self, update_id: int, chat_id: int) -> tuple[Reply, ...] | None:
+    async def apologise(self, work: Work, chat_id: int, staff: bool = False) -> None:
+        """After an unexpected error: sorry, and how to see where things are (no "try again":
+        what was handled before the error stays handled)."""
+        state = await self._state(work.tx, chat_id)
+        texts = self.catalog.texts
+        if staff:
+            text = texts.get("staff.error", state.lang if state else "vi")
+        elif state is not None:
+            text = texts.get("error.internal.facilitator" if state.facilitator
+                             else "error.internal", state.lang)
+        else:
+            text = texts.both("error.internal")
+        work.replies(chat_id, (Reply(text),))
+
+    async def mine(self, work: Work, chat_id: int) -> None:
         """`/my`: the child's proposals with their status, then where they were."""
-        async with self.db.transaction() as db:
-            if await inbox.is_done(db, update_id):
-                return None
-            state = await self._state(db, chat_id)
-            items = await proposals.of_child(db, chat_id) if state else []
-            await inbox.mark_done(db, update_id)
+        state = await self._state(work.tx, chat_id)
+        items = await proposals.of_child(work.tx, chat_id) if state else []
         lang = state.lang if state else "vi"
         texts = self.catalog.texts
         lines = [texts.get("my.head", lang)] if items else [texts.get("my.empty", lang)]
@@ -181,7 +215,7 @@ class Conversations:
                 "my.item", lang, ref=html.escape(item.ref),
                 topic=html.escape(flow.title[lang] if flow else item.topic),
                 status=texts.get(f"status.{item.status}", lang), date=item.created_at[:10]))
-        return Reply("\n".join(lines)), engine.prompt(self.catalog, state)
+        work.replies(chat_id, (Reply("\n".join(lines)), engine.prompt(self.catalog, state)))
 
     @staticmethod
     async def _state(db: Tx, chat_id: int) -> State | None:

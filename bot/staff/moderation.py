@@ -207,6 +207,11 @@ class Moderation:
             for row in await staff_store.active_grants(db) if row.role in ROLES)
         return self.config_staff + granted
 
+    async def is_staff(self, user_id: int) -> bool:
+        """Any role in force now (config.toml or an active grant)."""
+        async with self.db.transaction() as db:
+            return is_staff(await self.members(db), user_id)
+
     async def _scope(self, db: Tx, user_id: int,
                      action: Action) -> Scope | Refused:
         members = await self.members(db)

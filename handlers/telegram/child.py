@@ -7,7 +7,7 @@ import time
 from typing import cast
 
 from telegram import Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
     Application,
@@ -23,10 +23,12 @@ from telegram.ext import (
 
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
-from bot.conversation.service import Conversations
+from bot.conversation.service import Conversations, Pressed
+from bot.messages import Reply
 from bot.transport.flood import FloodGuard, Verdict
 from bot.transport.inbox import Inbox
-from handlers.telegram import render
+from bot.transport.outbox import Message as OutMessage
+from bot.transport.outbox import Outbox
 
 Context = ContextTypes.DEFAULT_TYPE
 ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete")
@@ -49,10 +51,10 @@ def _addressed_to(text: str, username: str) -> bool:
 class ChildHandlers:
     """The private-chat conversation with a child (or anyone who is not acting as staff)."""
 
-    def __init__(self, inbox: Inbox, conversations: Conversations, catalog: Catalog,
-                 flood: FloodGuard) -> None:
-        self.inbox, self.conversations, self.catalog, self.flood = (
-            inbox, conversations, catalog, flood)
+    def __init__(self, inbox: Inbox, outbox: Outbox, conversations: Conversations,
+                 catalog: Catalog, flood: FloodGuard) -> None:
+        self.inbox, self.outbox, self.conversations, self.catalog, self.flood = (
+            inbox, outbox, conversations, catalog, flood)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -88,23 +90,23 @@ class ChildHandlers:
             return
         if update.callback_query:
             await self._answer_query(update)
-        if verdict is Verdict.WARN:
-            await render.send(context.bot, chat.id,
-                              (engine.Reply(self.catalog.texts.both("error.flood")),))
-        await self.inbox.finish(update.update_id)
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh and verdict is Verdict.WARN:
+                work.replies(chat.id, (Reply(self.catalog.texts.both("error.flood")),))
         raise ApplicationHandlerStop
 
     async def _answer_group(self, update: Update, context: Context) -> None:
         """In a group, answer only commands meant for this bot (no @mention, or this bot's),
         pointing to a private chat; never run the flow. Other bots' commands are theirs."""
-        message = update.effective_message
+        message, chat = update.effective_message, update.effective_chat
         if update.callback_query:
             await self._answer_query(update)
-        elif message and message.text and _addressed_to(message.text, context.bot.username):
-            link = html.escape(f"https://t.me/{context.bot.username}?start=hi")
-            text = self.catalog.texts.both("group.private_only", link=link)
-            await message.reply_text(text, parse_mode=ParseMode.HTML)
-        await self.inbox.finish(update.update_id)
+        async with self.outbox.work(update.update_id) as work:
+            if (work.fresh and chat and message and message.text
+                    and _addressed_to(message.text, context.bot.username)):
+                link = html.escape(f"https://t.me/{context.bot.username}?start=hi")
+                work.add(OutMessage(chat.id, self.catalog.texts.both("group.private_only",
+                                                                     link=link)))
 
     async def finish(self, update: Update, context: Context) -> None:
         """Mark handled whatever no handler took (blocked-bot notices and the like)."""
@@ -114,13 +116,13 @@ class ChildHandlers:
     async def _run(self, update: Update, context: Context, event: engine.Event) -> None:
         chat = update.effective_chat
         assert chat is not None
-        outcome = await self.conversations.handle(update.update_id, chat.id, event)
-        if outcome is None:
-            return
         query = update.callback_query
-        if query and isinstance(query.message, Message):
-            await render.settle_pressed(query.message, outcome.pressed_note, outcome.keyboard)
-        await render.send(context.bot, chat.id, outcome.replies)
+        pressed = (Pressed(query.message.message_id, query.message.text_html)
+                   if query and isinstance(query.message, Message) and query.message.text
+                   else None)
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.conversations.handle(work, chat.id, event, pressed)
         raise ApplicationHandlerStop  # handled and marked done: `finish` has nothing to do
 
     async def on_start(self, update: Update, context: Context) -> None:
@@ -157,9 +159,9 @@ class ChildHandlers:
     async def on_my(self, update: Update, context: Context) -> None:
         chat = update.effective_chat
         assert chat is not None
-        replies = await self.conversations.mine(update.update_id, chat.id)
-        if replies:
-            await render.send(context.bot, chat.id, replies)
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.conversations.mine(work, chat.id)
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         await self._say(update, context, "error.unknown_command")
@@ -167,14 +169,14 @@ class ChildHandlers:
     async def on_edited(self, update: Update, context: Context) -> None:
         chat, message = update.effective_chat, update.effective_message
         assert chat is not None and message is not None
-        replies = await self.conversations.edited(update.update_id, chat.id, message.text or "")
-        if replies:
-            await render.send(context.bot, chat.id, replies)
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.conversations.edited(work, chat.id, message.text or "")
 
     async def _say(self, update: Update, context: Context, key: str) -> None:
         """A fixed answer in the child's language, then where they were."""
         chat = update.effective_chat
         assert chat is not None
-        replies = await self.conversations.explain(update.update_id, chat.id, key)
-        if replies:
-            await render.send(context.bot, chat.id, replies)
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.conversations.explain(work, chat.id, key)

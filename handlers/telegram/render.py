@@ -9,7 +9,7 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, U
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden
 
-from bot.conversation.engine import Keyboard, Reply
+from bot.messages import Keyboard, Reply
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,480 @@
+"""Messages out, exactly as DESIGN.md asks: written with the change that caused them, sent after
+commit by a paced sender, resent after a crash.
+
+    async with outbox.work(update_id) as work:       # one transaction
+        if work.fresh:                                # not a redelivery of a handled update
+            ...change things through work.tx...
+            work.add(Message(chat_id, text, keyboard))
+    # committed: the state, the messages and "update handled" together; now they are sent
+
+`Sender` sends each chat's messages in order, one chat never waiting for another: a 429 or a
+slow chat holds only itself. Replies to someone who just wrote go at once (within the chat's
+burst); notices (answers, reminders) also respect the notice rate and the quiet hours. Failed
+attempts are retried with backoff; a 403 marks the row unreachable and is never retried; a row
+left pending by a crash is sent after the restart. So a message may in rare cases arrive twice
+(a crash between sending it and recording it), and is never lost.
+
+Channels plug in a `Courier` (handlers/telegram/courier.py): it turns a Message into API calls
+and says how it went. Nothing here knows a channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from bot.messages import Button, Keyboard, Reply
+from bot.transport.pacing import Bucket, Pacing, quiet_until
+from storage import inbox
+from storage import outbox as store
+from storage.db import Database, Tx, is_unavailable
+from storage.outbox import NewMessage, OutRow
+
+log = logging.getLogger("childforum.outbox")
+Kind = Literal["reply", "notice"]
+Op = Literal["send", "edit", "keyboard", "document", "photo"]
+TELEGRAM = "telegram"
+LEASE = timedelta(seconds=60)
+CLAIM_BATCH = 200  # rows taken from the table at once: memory stays flat however many wait
+POLL_SECONDS = 1.0
+FLUSH_SECONDS = 0.05
+BACKOFF_CAP = 300.0
+
+
+@dataclass(frozen=True)
+class Message:
+    """One thing to send to one chat.
+
+    op "send": a new message (text, keyboard); "edit": replace a message's text and drop its
+    buttons; "keyboard": replace only its buttons (`keyboard` empty: none); "document" and
+    "photo": `body` with `text` as caption (`filename` for a document).
+    """
+
+    chat_id: int
+    text: str = ""
+    keyboard: Keyboard = ()
+    op: Op = "send"
+    message_id: int | None = None
+    filename: str | None = None
+    body: bytes | None = None
+    kind: Kind = "reply"
+    dedupe: str | None = None
+    not_before: datetime | None = None
+    channel: str = TELEGRAM
+
+    @classmethod
+    def of(cls, chat_id: int, reply: Reply, **values: Any) -> Message:
+        return cls(chat_id, reply.text, reply.keyboard, **values)
+
+
+def encode(message: Message) -> str:
+    fields: dict[str, Any] = {"op": message.op, "text": message.text}
+    if message.keyboard:
+        fields["keyboard"] = [[[b.label, b.data] for b in row] for row in message.keyboard]
+    if message.message_id is not None:
+        fields["message_id"] = message.message_id
+    if message.filename is not None:
+        fields["filename"] = message.filename
+    return json.dumps(fields, ensure_ascii=False)
+
+
+def decode(row: OutRow) -> Message:
+    fields = json.loads(row.payload)
+    keyboard = tuple(tuple(Button(label, data) for label, data in line)
+                     for line in fields.get("keyboard", ()))
+    return Message(row.chat_id, fields.get("text", ""), keyboard, fields["op"],
+                   fields.get("message_id"), fields.get("filename"), row.body,
+                   "notice" if row.kind == "notice" else "reply", channel=row.channel)
+
+
+# --- what a courier says about one attempt ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Sent:
+    """Delivered (or nothing left to do: an edit of a message that is gone)."""
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Try again after `after` seconds (None: the sender's backoff); `counts`: a failure, not a
+    rate limit."""
+
+    after: float | None
+    error: str
+    counts: bool = True
+
+
+@dataclass(frozen=True)
+class Unreachable:
+    """The person blocked the bot or their account is gone: never retried."""
+
+    error: str
+
+
+@dataclass(frozen=True)
+class Failed:
+    """A permanent error (a message the channel refuses): never retried."""
+
+    error: str
+
+
+Delivery = Sent | Retry | Unreachable | Failed
+
+
+class Courier(Protocol):
+    async def deliver(self, message: Message) -> Delivery: ...
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before attempt `attempts + 1`: 1, 2, 4 ... up to five minutes."""
+    return float(min(BACKOFF_CAP, 2 ** max(0, attempts - 1)))
+
+
+# --- the unit of work ---------------------------------------------------------------------------
+
+@dataclass
+class Work:
+    """One update's changes and messages, committed together (see the module docstring)."""
+
+    tx: Tx
+    fresh: bool
+    update_id: int | None = None
+    messages: list[Message] = field(default_factory=list)
+
+    def add(self, *messages: Message) -> None:
+        self.messages.extend(messages)
+
+    def replies(self, chat_id: int, replies: Iterable[Reply], **values: Any) -> None:
+        self.messages.extend(Message.of(chat_id, reply, **values) for reply in replies)
+
+
+class Outbox:
+    """Queues messages in the caller's transaction and hands them to the sender after commit."""
+
+    def __init__(self, db: Database, pacing: Pacing, zone: ZoneInfo,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db, self.pacing, self.zone, self.clock = db, pacing, zone, clock
+        self.sender: Sender | None = None  # set when the bot runs; without it rows just wait
+
+    @asynccontextmanager
+    async def work(self, update_id: int | None = None) -> AsyncIterator[Work]:
+        """A transaction for one update: `fresh` is False when it was handled before (then
+        nothing is queued and the update stays as it was); otherwise the messages are queued
+        and the update is marked handled in the same commit."""
+        async with self.db.transaction() as tx:
+            fresh = update_id is None or not await inbox.is_done(tx, update_id)
+            work = Work(tx, fresh, update_id)
+            yield work
+            if fresh:
+                await self.enqueue(tx, work.messages)
+                if update_id is not None:
+                    await inbox.mark_done(tx, update_id)
+
+    async def enqueue(self, tx: Tx, messages: Sequence[Message]) -> int:
+        """Queue messages inside the caller's transaction; they go out after it commits.
+        Returns how many were queued (a dedupe key seen before queues nothing)."""
+        now = self.clock()
+        worker = self.sender.worker if self.sender else None
+        until = _stamp(now + LEASE) if worker else None
+        queued, ready = 0, []
+        for message in messages:
+            due = self._due(message, now)
+            claim = worker if due <= now else None  # a later message waits in the table
+            row = await store.add(tx, NewMessage(
+                message.channel, message.chat_id, message.kind, encode(message), message.body,
+                _stamp(due), message.dedupe), claim, until if claim else None)
+            queued += row is not None
+            if row is not None and claim:
+                ready.append(row)
+        sender = self.sender
+        if sender is not None and ready:
+            self.db.after_commit(lambda: sender.hand(ready))
+        return queued
+
+    def _due(self, message: Message, now: datetime) -> datetime:
+        due = max(message.not_before or now, now)
+        if message.kind == "notice":
+            due = quiet_until(due, self.pacing, self.zone) or due
+        return due
+
+    async def send(self, messages: Sequence[Message]) -> int:
+        """Queue messages in a transaction of their own (jobs: digests, reminders...)."""
+        async with self.db.transaction() as tx:
+            return await self.enqueue(tx, messages)
+
+    async def forget(self, tx: Tx, chat_id: int, channel: str = TELEGRAM) -> None:
+        """A person's erasure: drop what is queued for them (in the erasure's transaction)."""
+        await store.erase_chat(tx, channel, chat_id)
+        sender = self.sender
+        if sender is not None:
+            self.db.after_commit(lambda: sender.forget(channel, chat_id))
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# --- the sender ---------------------------------------------------------------------------------
+
+class Sender:
+    """Sends what the outbox holds: each chat in order, paced, retried, resumed after a crash.
+
+    `sole`: this process is the only sender of the database (SQLite), so the claims left by a
+    previous run are released at start instead of waiting for their lease to expire.
+    """
+
+    def __init__(self, db: Database, couriers: Mapping[str, Courier], pacing: Pacing,
+                 zone: ZoneInfo, *, sole: bool = True,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db, self.couriers, self.pacing, self.zone = db, couriers, pacing, zone
+        self.sole, self.clock = sole, clock
+        self.worker = uuid.uuid4().hex
+        self._queues: dict[tuple[str, int], deque[OutRow]] = {}
+        self._workers: dict[tuple[str, int], asyncio.Task[None]] = {}
+        self._held: set[int] = set()
+        self._chat_buckets: dict[tuple[str, int], Bucket] = {}
+        self._all = Bucket(pacing.messages_per_second, max(1.0, pacing.messages_per_second))
+        self._notices = Bucket(pacing.notices_per_second, max(1.0, pacing.notices_per_second))
+        self._finished: dict[str, list[int]] = {}
+        self._errors: dict[int, str] = {}
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._outage = False
+        self.sent = 0
+
+    # --- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.sole:
+            async with self.db.transaction() as tx:
+                released = await store.release_all(tx)
+            if released:
+                log.info("Outbox: %d messages left by the last run will be sent now", released)
+        self._tasks = [asyncio.create_task(self._poll(), name="outbox.poll"),
+                       asyncio.create_task(self._flush_loop(), name="outbox.flush")]
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Let messages in flight finish (up to `grace` seconds), record, give back the rest."""
+        for task in self._tasks:
+            task.cancel()
+        if self._workers:
+            await asyncio.wait(list(self._workers.values()), timeout=grace)
+        for task in list(self._workers.values()):
+            task.cancel()
+        await asyncio.gather(*self._tasks, *self._workers.values(), return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await self._flush()
+            async with self.db.transaction() as tx:
+                await store.release(tx, sorted(self._held))
+
+    @property
+    def backlog(self) -> int:
+        """Messages held in memory, not sent yet."""
+        return len(self._held)
+
+    # --- feeding ------------------------------------------------------------------------------
+
+    def hand(self, rows: Sequence[OutRow]) -> None:
+        """Rows just committed (claimed by this sender): send them now."""
+        for row in rows:
+            if row.id in self._held:
+                continue
+            self._held.add(row.id)
+            key = (row.channel, row.chat_id)
+            self._queues.setdefault(key, deque()).append(row)
+            if key not in self._workers:
+                self._workers[key] = asyncio.create_task(self._drain(key), name="outbox.chat")
+
+    def wake(self) -> None:
+        """Look at the table now (rows queued by another process, or made due)."""
+        self._wake.set()
+
+    def forget(self, channel: str, chat_id: int) -> None:
+        """A person was erased: what was queued for them is gone from the table, and here."""
+        queue = self._queues.get((channel, chat_id))
+        if queue:
+            for row in queue:
+                self._held.discard(row.id)
+            queue.clear()
+
+    async def _poll(self) -> None:
+        """Claim due rows whenever memory runs low; renew the lease on what is held."""
+        renewed = time.monotonic()
+        while True:
+            try:
+                if len(self._held) < CLAIM_BATCH // 2:
+                    await self._claim()
+                if time.monotonic() - renewed > LEASE.total_seconds() / 3 and self._held:
+                    async with self.db.transaction() as tx:
+                        await store.renew(tx, self.worker, _stamp(self.clock() + LEASE))
+                    renewed = time.monotonic()
+                self._recovered()
+            except Exception as error:  # the database may be down: try again later
+                self._down(error)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), POLL_SECONDS)
+            self._wake.clear()
+
+    async def _claim(self) -> None:
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            rows = await store.claim(tx, self.worker, _stamp(now), _stamp(now + LEASE),
+                                     CLAIM_BATCH)
+        self.hand(rows)
+
+    # --- one chat -----------------------------------------------------------------------------
+
+    async def _drain(self, key: tuple[str, int]) -> None:
+        queue = self._queues[key]
+        try:
+            while queue:
+                row = queue[0]
+                if row.kind == "notice" and await self._postpone_at_night(row):
+                    self._drop(queue, row)
+                    continue
+                await self._wait_turn(key, row)
+                if not queue or queue[0] is not row:
+                    continue  # forgotten (an erasure) while waiting
+                outcome = await self._deliver(row)
+                if isinstance(outcome, Retry):
+                    await self._retry(row, outcome)
+                    continue
+                self._drop(queue, row)
+                state = {Sent: "sent", Unreachable: "unreachable", Failed: "failed"}[
+                    type(outcome)]
+                self._finish(row, state, None if isinstance(outcome, Sent) else outcome.error)
+        finally:
+            self._workers.pop(key, None)
+            if not queue:
+                self._queues.pop(key, None)
+
+    def _drop(self, queue: deque[OutRow], row: OutRow) -> None:
+        if queue and queue[0] is row:
+            queue.popleft()
+        self._held.discard(row.id)
+
+    async def _wait_turn(self, key: tuple[str, int], row: OutRow) -> None:
+        if not self.pacing.enabled:
+            return
+        now = time.monotonic()
+        bucket = self._chat_buckets.get(key)
+        if bucket is None:
+            bucket = self._chat_buckets[key] = Bucket(self.pacing.chat_per_second,
+                                                      self.pacing.chat_burst)
+        wait = bucket.reserve(now)
+        wait = max(wait, self._all.reserve(now))
+        if row.kind == "notice":
+            wait = max(wait, self._notices.reserve(now))
+        if wait > 0:
+            await asyncio.sleep(wait)
+        if len(self._chat_buckets) > 10_000:  # forget the chats that went quiet
+            later = time.monotonic()
+            for idle in [k for k, b in self._chat_buckets.items() if b.idle(later)]:
+                del self._chat_buckets[idle]
+
+    async def _deliver(self, row: OutRow) -> Delivery:
+        courier = self.couriers.get(row.channel)
+        if courier is None:
+            return Failed(f"no courier for channel {row.channel!r}")
+        try:
+            outcome = await courier.deliver(decode(row))
+        except Exception as error:  # a courier bug must not stop the chat's queue for good
+            log.exception("Outbox: sending message %d failed unexpectedly", row.id)
+            return Retry(None, repr(error))
+        if isinstance(outcome, Sent):
+            self.sent += 1
+        return outcome
+
+    async def _retry(self, row: OutRow, retry: Retry) -> None:
+        attempts = row.attempts + int(retry.counts)
+        after = backoff(attempts) if retry.after is None else retry.after
+        if retry.counts and attempts >= self.pacing.max_attempts:
+            log.error("Outbox: gave up message %d to %s after %d attempts: %s", row.id,
+                      row.chat_id, attempts, retry.error)
+            self._drop(self._queues.get((row.channel, row.chat_id), deque()), row)
+            self._finish(row, "failed", retry.error)
+            return
+        log.warning("Outbox: message %d to %s waits %.0fs (%s)", row.id, row.chat_id, after,
+                    retry.error)
+        queue = self._queues[(row.channel, row.chat_id)]
+        updated = OutRow(row.id, row.channel, row.chat_id, row.kind, row.payload, row.body,
+                         attempts)
+        if queue and queue[0] is row:
+            queue[0] = updated
+        with contextlib.suppress(Exception):
+            async with self.db.transaction() as tx:
+                await store.retry(tx, row.id, _stamp(self.clock() + timedelta(seconds=after)),
+                                  retry.error, retry.counts)
+        await asyncio.sleep(after)
+
+    async def _postpone_at_night(self, row: OutRow) -> bool:
+        """A notice due in the quiet hours goes back to the table until they end."""
+        until = quiet_until(self.clock(), self.pacing, self.zone)
+        if until is None:
+            return False
+        try:
+            async with self.db.transaction() as tx:
+                await store.retry(tx, row.id, _stamp(until), "quiet hours", False)
+                await store.release(tx, [row.id])
+        except Exception as error:
+            self._down(error)
+        return True
+
+    # --- recording ----------------------------------------------------------------------------
+
+    def _finish(self, row: OutRow, state: str, error: str | None) -> None:
+        self._finished.setdefault(state, []).append(row.id)
+        if error:
+            self._errors[row.id] = error[:500]
+
+    async def _flush_loop(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_SECONDS)
+            try:
+                await self._flush()
+                self._recovered()
+            except Exception as error:
+                self._down(error)
+
+    async def _flush(self) -> None:
+        if not self._finished:
+            return
+        finished, errors = self._finished, self._errors
+        self._finished, self._errors = {}, {}
+        try:
+            async with self.db.transaction() as tx:
+                for state, ids in finished.items():
+                    if state == "sent":
+                        await store.finish(tx, ids, state)
+                    else:
+                        for row_id in ids:
+                            await store.finish(tx, [row_id], state, errors.get(row_id))
+        except BaseException:
+            for state, ids in finished.items():  # keep them for the next flush
+                self._finished.setdefault(state, []).extend(ids)
+            self._errors.update(errors)
+            raise
+
+    def _down(self, error: BaseException) -> None:
+        if not is_unavailable(error):
+            log.exception("Outbox: unexpected error", exc_info=error)
+        elif not self._outage:
+            log.error("Outbox: the database is unavailable (%s); sending resumes when it is back",
+                      error)
+        self._outage = True
+
+    def _recovered(self) -> None:
+        if self._outage:
+            log.info("Outbox: the database is back")
+        self._outage = False

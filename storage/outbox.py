@@ -1,0 +1,116 @@
+"""The outbox: messages written with the change that caused them, sent after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.db import Tx, utc_now
+
+_COLUMNS = "id, channel, chat_id, kind, payload, body, attempts"
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    channel: str
+    chat_id: int
+    kind: str
+    payload: str
+    body: bytes | None
+    not_before: str
+    dedupe: str | None = None
+
+
+@dataclass(frozen=True)
+class OutRow:
+    id: int
+    channel: str
+    chat_id: int
+    kind: str
+    payload: str
+    body: bytes | None
+    attempts: int
+
+
+async def add(db: Tx, message: NewMessage, claimed_by: str | None = None,
+              claimed_until: str | None = None) -> OutRow | None:
+    """Queue one message (claimed by the caller's sender when given); None when its dedupe key
+    was queued before."""
+    row = await db.fetchone(
+        "INSERT INTO outbox (channel, chat_id, kind, payload, body, dedupe, not_before,"
+        " claimed_by, claimed_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        f" ON CONFLICT (dedupe) DO NOTHING RETURNING {_COLUMNS}",
+        (message.channel, message.chat_id, message.kind, message.payload, message.body,
+         message.dedupe, message.not_before, claimed_by, claimed_until, utc_now()),
+    )
+    return OutRow(*row) if row else None
+
+
+async def claim(db: Tx, worker: str, now: str, until: str, limit: int) -> list[OutRow]:
+    """Take up to `limit` due rows nobody holds, oldest first, for `worker` until `until`."""
+    rows = await db.fetchall(
+        "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
+        " SELECT id FROM outbox WHERE state = 'pending' AND not_before <= ?"
+        " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?)"
+        f" RETURNING {_COLUMNS}",
+        (worker, until, now, now, limit),
+    )
+    return sorted((OutRow(*row) for row in rows), key=lambda row: row.id)
+
+
+async def renew(db: Tx, worker: str, until: str) -> None:
+    """Extend the lease on every pending row `worker` holds."""
+    await db.execute("UPDATE outbox SET claimed_until = ? WHERE claimed_by = ?"
+                     " AND state = 'pending'", (until, worker))
+
+
+async def release_all(db: Tx) -> int:
+    """Free every claim (at start, when this process is the only sender)."""
+    return await db.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+                            " WHERE state = 'pending' AND claimed_by IS NOT NULL")
+
+
+async def release(db: Tx, ids: Sequence[int]) -> None:
+    """Give rows back (a sender stopping, or a row to wait for a long time)."""
+    for chunk in _chunks(ids):
+        await db.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
+                         f" WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+
+
+async def finish(db: Tx, ids: Sequence[int], state: str, error: str | None = None) -> None:
+    """Rows sent (or given up on): their content goes, the record stays."""
+    now = utc_now()
+    for chunk in _chunks(ids):
+        await db.execute(
+            "UPDATE outbox SET state = ?, last_error = ?, done_at = ?, payload = NULL,"
+            " body = NULL, claimed_by = NULL, claimed_until = NULL"
+            f" WHERE id IN ({', '.join('?' * len(chunk))}) AND state = 'pending'",
+            (state, error, now, *chunk))
+
+
+async def retry(db: Tx, row_id: int, not_before: str, error: str, count: bool) -> None:
+    """A failed attempt: try again from `not_before` (`count`: it counts towards the limit)."""
+    await db.execute(
+        "UPDATE outbox SET attempts = attempts + ?, not_before = ?, last_error = ?"
+        " WHERE id = ? AND state = 'pending'", (int(count), not_before, error, row_id))
+
+
+async def erase_chat(db: Tx, channel: str, chat_id: int) -> None:
+    """A person's erasure: nothing queued for them is sent, nothing sent is kept."""
+    await db.execute("DELETE FROM outbox WHERE channel = ? AND chat_id = ?", (channel, chat_id))
+
+
+async def counts(db: Tx) -> dict[str, int]:
+    """Rows by state (for health and stats)."""
+    return {row[0]: int(row[1]) for row in await db.fetchall(
+        "SELECT state, count(*) FROM outbox GROUP BY state")}
+
+
+async def prune(db: Tx, before: str) -> None:
+    """Forget the record of messages finished before `before` that no report needs."""
+    await db.execute("DELETE FROM outbox WHERE state != 'pending' AND done_at < ?"
+                     " AND dedupe IS NULL", (before,))
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> list[Sequence[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
