@@ -178,7 +178,7 @@ def _quiet_hours(reader: _Reader) -> tuple[time | None, time | None]:
 
 def _pacing(reader: _Reader, enabled: bool) -> Pacing:
     start, end = _quiet_hours(reader)
-    burst = reader.get("chat_burst", int, 3)
+    burst = reader.get("chat_burst", int, 5)
     attempts = reader.get("max_attempts", int, 8)
     if burst < 1 or attempts < 1:
         raise reader.fail("chat_burst" if burst < 1 else "max_attempts", "must be 1 or more")

@@ -17,6 +17,7 @@ from bot.conversation.language import tag_language
 from bot.conversation.service import Conversations
 from bot.jobs.delivery import Delivery
 from bot.retention import purge_personal_data
+from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Moderation
 from bot.transport.flood import FloodGuard
 from bot.transport.inbox import Inbox
@@ -70,7 +71,7 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
     outbox = Outbox(db, config.pacing, config.timetable.zone)
     conversations = Conversations(db, catalog, config, moderation, outbox)
     ChildHandlers(inbox, outbox, conversations, catalog, flood).register(application)
-    staff = StaffHandlers(moderation, catalog, inbox, config)
+    staff = StaffHandlers(StaffDesk(moderation, catalog, outbox, config), outbox)
     staff.register(application)
     assert application.job_queue is not None
     staff.schedule(application.job_queue)
@@ -104,7 +105,7 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
             log.exception("Could not record the error of update %d", update.update_id)
         raise ApplicationHandlerStop
 
-    exports = ExportHandlers(Delivery(db, config, catalog, moderation), catalog, inbox)
+    exports = ExportHandlers(Delivery(db, config, catalog, moderation, outbox), catalog, outbox)
     exports.register(application)  # /export (group -1), the scheduled exports and reminders
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)

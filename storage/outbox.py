@@ -82,8 +82,8 @@ async def finish(db: Tx, ids: Sequence[int], state: str, error: str | None = Non
     now = utc_now()
     for chunk in _chunks(ids):
         await db.execute(
-            "UPDATE outbox SET state = ?, last_error = ?, done_at = ?, payload = NULL,"
-            " body = NULL, claimed_by = NULL, claimed_until = NULL"
+            "UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), done_at = ?,"
+            " payload = NULL, body = NULL, claimed_by = NULL, claimed_until = NULL"
             f" WHERE id IN ({', '.join('?' * len(chunk))}) AND state = 'pending'",
             (state, error, now, *chunk))
 

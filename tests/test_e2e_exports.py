@@ -196,9 +196,7 @@ async def test_scheduled_files_and_reminders_arrive_and_a_restart_sends_nothing_
 
 async def test_a_failed_send_is_retried(simulator: BotApiSimulator, tmp_path: Path) -> None:
     # The officer's chat is unknown to the simulator at first: sendDocument fails.
-    forum = await start_forum(
-        simulator, tmp_path, schedule_due_now('["csv"]', '["DHA"]'),
-        ("retry_seconds = [60, 300, 900]", "retry_seconds = [1, 1, 1]"))
+    forum = await start_forum(simulator, tmp_path, schedule_due_now('["csv"]', '["DHA"]'))
     try:
         await simulator.wait_until(lambda: any(method == "sendDocument"
                                                for method, _, _ in simulator.errors), timeout=30)
@@ -209,10 +207,13 @@ async def test_a_failed_send_is_retried(simulator: BotApiSimulator, tmp_path: Pa
     assert {(method, problem) for method, _, problem in simulator.errors} == {
         ("sendDocument", "Bad Request: chat not found")}
     with sqlite3.connect(forum.database) as db:
-        attempts = db.execute("SELECT district, attempts FROM deliveries WHERE outcome = 'sent'"
-                              " ORDER BY district").fetchall()
-    assert attempts == [("DHA", 2)]
-    assert "trying again in 1s" in (tmp_path / "bot.log").read_text(encoding="utf-8")
+        sent = db.execute("SELECT district FROM deliveries WHERE outcome = 'sent'").fetchall()
+        # the outbox holds the attempts: one failure, then the file went out
+        outbox = db.execute("SELECT state, attempts, last_error FROM outbox WHERE chat_id = ?"
+                            " AND state = 'sent'", (OFFICER,)).fetchall()
+    assert sent == [("DHA",)]
+    assert outbox == [("sent", 1, "Chat not found")]
+    assert "waits 1s (Chat not found)" in (tmp_path / "bot.log").read_text(encoding="utf-8")
 
 
 # --- /export in chat -----------------------------------------------------------------------

@@ -17,9 +17,9 @@ from bot.config import load_config
 from bot.conversation.catalog import load_catalog
 from bot.simulator import BotApiSimulator
 from bot.simulator.validation import parsed_text
+from bot.staff.desk import StaffDesk
 from bot.staff.moderation import QueueItem
 from handlers.cli import simulation
-from handlers.telegram.staff import StaffHandlers
 from handlers.wiring import open_bot, serve
 from tests.e2e import ROOT, TOKEN, BotProcess, Child, texts, write_config
 from tests.test_e2e_exports import answer, documents, start_forum
@@ -84,7 +84,7 @@ async def test_the_queue_card_fits_with_every_field_at_its_longest(
 def test_every_part_of_the_card_is_bounded(tmp_path: Path) -> None:
     """Every text of the item at 1200 characters (the most an edit or the config allows)."""
     config = load_config(ROOT / "config.example.toml").with_database(tmp_path / "x.sqlite3")
-    staff = StaffHandlers(cast(Any, None), load_catalog(config), cast(Any, None), config)
+    staff = StaffDesk(cast(Any, None), load_catalog(config), cast(Any, None), config)
     huge = long_text("Chữ & <dài> ", 1200)
     item = QueueItem(
         id=1, ref=huge, version=1, status="pending", district=huge, topic=huge, age_band=huge,

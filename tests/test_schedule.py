@@ -35,6 +35,7 @@ from bot.jobs.schedule import (
 )
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import PROVINCE, Scope
+from bot.transport.outbox import Outbox
 from storage import children, proposals
 from storage.children import ChildRow
 from storage.db import Database
@@ -192,7 +193,7 @@ def write(tmp_path: Path, extra: str = SCHEDULE, *change: str) -> Path:
 def test_the_example_timetable_and_a_schedule_load(tmp_path: Path) -> None:
     config = load_config(write(tmp_path))
     table = config.timetable
-    assert table.timezone == "Asia/Ho_Chi_Minh" and table.retry_seconds == (60, 300, 900)
+    assert table.timezone == "Asia/Ho_Chi_Minh"
     assert [d.date for d in table.deadlines] == [date(2023, 6, 30), date(2023, 7, 15)]
     assert table.reminders == Reminders((7, 1), time(8, 0))
     assert table.schedules == (Schedule(OFFICER, Scope.of({"DHA"}), ("xlsx",), (MONDAY,)),)
@@ -225,8 +226,10 @@ def test_schedule_errors_name_the_file_and_the_key(tmp_path: Path, extra: str, k
     (('reminder_time = "08:00"', 'reminder_time = "8am"'), "[timetable.reminder_time]"),
     (("reminder_days_before = [7, 1]", 'reminder_days_before = "7"'),
      "[timetable.reminder_days_before]"),
-    (("retry_seconds = [60, 300, 900]", "retry_seconds = []"), "[timetable.retry_seconds]"),
-    (("retry_seconds = [60, 300, 900]", "retry_second = [60]"), "[timetable.retry_second]"),
+    (('reminder_time = "08:00"', 'reminder_time = "08:00"\nretry_seconds = [60]'),
+     "[timetable.retry_seconds]"),
+    (('reminder_time = "08:00"', 'reminder_time = "08:00"\nretry_second = [60]'),
+     "[timetable.retry_second]"),
 ])
 def test_timetable_errors_name_the_file_and_the_key(tmp_path: Path, change: tuple[str, str],
                                                     key: str) -> None:
@@ -297,8 +300,9 @@ async def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
     db = await Database.open(database)
     clock = Clock(local(2023, 6, 12, 7, 30))
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
-    yield Service(Delivery(db, config, load_catalog(config), moderation, clock), config, clock,
-                  database)
+    outbox = Outbox(db, config.pacing, config.timetable.zone)
+    yield Service(Delivery(db, config, load_catalog(config), moderation, outbox, clock), config,
+                  clock, database)
     await db.close()
 
 

@@ -1,8 +1,8 @@
 """Exports sent to staff, as a service: what to send, and the record of what was sent.
 
-No Telegram here: handlers/telegram/exports.py runs the JobQueue, sends and retries; this module
-decides and records. Roles are checked when a file is made (config.toml ∪ active grants,
-bot.staff.roles):
+No Telegram here: handlers/telegram/exports.py runs the JobQueue; this module decides, records and
+queues each file or reminder in the outbox (which sends and retries it) together with its delivery
+record. Roles are checked when a file is made (config.toml ∪ active grants, bot.staff.roles):
 
 - a scheduled run (bot.jobs.schedule.Run) gives one file per district and format of the officer's
   table, unless nothing is new (bot.jobs.schedule.should_send) or the officer no longer holds the
@@ -10,12 +10,13 @@ bot.staff.roles):
 - a reminder run gives one Reminder per moderator in force, with the pending count of their scope;
 - `on_demand` makes the file an officer asked for in chat (/export), within their scope.
 
-`record` writes the delivery (scheduled runs, table deliveries) and, for every file sent, one
-audit row per district (action "export") in the same transaction.
+`record` writes the delivery (scheduled runs, table deliveries; "sent" means handed to the outbox)
+and, for every file sent, one audit row per district (action "export") in the same transaction.
 """
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from bot.exports import ExportError, ExportQuery, Format, ReportSettings, export
 from bot.jobs.schedule import Run, Schedule, should_send
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, can, scope_for
+from bot.transport.outbox import Message, Outbox
 from storage import audit as audit_log
 from storage import deliveries as store
 from storage.db import Database
@@ -39,6 +41,7 @@ log = logging.getLogger("childforum.delivery")
 Outcome = Literal["sent", "empty", "forbidden", "failed"]
 Period = Literal["year", "30d", "all"]
 ALL_DISTRICTS = "*"
+LANGS = ("vi", "en")
 RECENT_DAYS = 30
 
 
@@ -97,9 +100,10 @@ class Delivery:
     """Scheduled files, reminders and on-demand exports over one database."""
 
     def __init__(self, db: Database, config: Config, catalog: Catalog, moderation: Moderation,
+                 outbox: Outbox,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
-        self.db, self.config, self.catalog, self.moderation, self.clock = (
-            db, config, catalog, moderation, clock)
+        self.db, self.config, self.catalog, self.moderation, self.outbox, self.clock = (
+            db, config, catalog, moderation, outbox, clock)
         self.zone = config.timetable.zone
 
     def districts(self, scope: Scope) -> tuple[str, ...]:
@@ -118,6 +122,53 @@ class Delivery:
         return {stream: datetime.fromisoformat(due) for stream, due in found.items()}
 
     # --- scheduled runs ----------------------------------------------------------------------
+
+    async def execute(self, run: Run) -> int:
+        """Make a run's files (or reminders) and queue each, with its delivery record, in one
+        transaction: the outbox sends it (and retries it) from there. Returns how many."""
+        parcels: list[Parcel] = list(await (self.files(run) if run.schedule
+                                            else self.reminders(run)))
+        for parcel in parcels:
+            async with self.db.transaction() as tx:
+                await self.outbox.enqueue(tx, [self.message(parcel)])
+                await self.record(parcel, "sent", 0)
+        return len(parcels)
+
+    def message(self, parcel: Parcel) -> Message:
+        """What the recipient gets: a reminder, or a file with why it comes now (in both
+        languages: the reader's is not known to a schedule)."""
+        if isinstance(parcel, Reminder):
+            text = self._both(lambda lang: self._when(parcel.run, lang) + "\n" + self._text(
+                "schedule.reminder", lang, pending=parcel.pending))
+            return Message(parcel.user_id, text, kind="notice")
+        run = parcel.run
+        assert run is not None
+        caption = self._both(lambda lang: self._when(run, lang) + "\n"
+                             + self._file_line(parcel, lang))
+        return Message(parcel.user_id, caption, op="document", filename=parcel.filename,
+                       body=parcel.data, kind="notice")
+
+    def _text(self, key: str, lang: str, **values: object) -> str:
+        return self.catalog.texts.get(key, lang, **values)
+
+    def _file_line(self, parcel: Outgoing, lang: str) -> str:
+        district = self.config.district(parcel.districts[0])
+        name = district.label(lang) if district else parcel.districts[0]
+        return self._text("schedule.file", lang, rows=parcel.rows, district=html.escape(name),
+                          year=self.config.forum_year)
+
+    def _when(self, run: Run, lang: str) -> str:
+        """Why this arrives now: the weekly schedule, or the days left to a deadline."""
+        days = run.days_left(self.zone)
+        if run.deadline is None or days is None:
+            return self._text("schedule.when.weekly", lang)
+        return self._text("schedule.when.today" if days == 0 else "schedule.when.deadline",
+                          lang, days=days, deadline=html.escape(run.deadline.label(lang)),
+                          date=f"{run.deadline.date:%d/%m/%Y}")
+
+    @staticmethod
+    def _both(render: Callable[[str], str]) -> str:
+        return "\n\n".join(render(lang) for lang in LANGS)
 
     async def files(self, run: Run) -> list[Outgoing]:
         """The files of an officer's run; what is not sent is recorded here with its reason."""

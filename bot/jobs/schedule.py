@@ -38,8 +38,7 @@ REMINDERS = "reminders"
 _SCHEDULE_KEYS = frozenset({"user_id", "districts", "formats", "weekly", "days_before", "time",
                             "send_when_empty"})
 _DEADLINE_KEYS = frozenset({"name", "name_en", "date"})
-_TIMETABLE_KEYS = frozenset({"timezone", "reminder_days_before", "reminder_time",
-                             "retry_seconds"})
+_TIMETABLE_KEYS = frozenset({"timezone", "reminder_days_before", "reminder_time"})
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,6 @@ class Timetable:
     deadlines: tuple[Deadline, ...] = ()
     schedules: tuple[Schedule, ...] = ()
     reminders: Reminders = field(default_factory=Reminders)
-    retry_seconds: tuple[float, ...] = (60.0, 300.0, 900.0)  # waits before each new attempt
 
     @property
     def zone(self) -> ZoneInfo:
@@ -297,15 +295,6 @@ def _zone(value: object, fail: Fail) -> str:
     return value
 
 
-def _retries(value: object, fail: Fail) -> tuple[float, ...]:
-    if not isinstance(value, list) or not 0 < len(value) <= 10 or not all(
-            isinstance(s, int | float) and not isinstance(s, bool) and 0 < s <= 86400
-            for s in value):
-        raise fail("timetable.retry_seconds",
-                   f"must list 1 to 10 waits in seconds (at most 86400), got {value!r}")
-    return tuple(float(s) for s in value)
-
-
 def _unique_officers(schedules: Sequence[Schedule], fail: Fail) -> None:
     seen: dict[int, int] = {}
     for index, schedule in enumerate(schedules):
@@ -325,6 +314,9 @@ def parse_timetable(data: Mapping[str, Any], source: str, known: Collection[str]
         return ConfigError(f"{source}: [{key}] {problem}")
 
     table = _table(data.get("timetable", {}), "timetable", fail)
+    if "retry_seconds" in table:
+        raise fail("timetable.retry_seconds", "is no longer used: every message is retried by"
+                   " the outbox ([outbox] max_attempts); remove this line")
     _unknown_keys(table, _TIMETABLE_KEYS, "timetable", fail)
     defaults = Timetable()
     deadlines = tuple(_deadline(item, f"deadlines[{index}]", fail) for index, item
@@ -339,5 +331,4 @@ def parse_timetable(data: Mapping[str, Any], source: str, known: Collection[str]
                "timetable.reminder_time", fail))
     return Timetable(
         timezone=_zone(table.get("timezone", DEFAULT_ZONE), fail), deadlines=deadlines,
-        schedules=schedules, reminders=reminders,
-        retry_seconds=_retries(table.get("retry_seconds", list(defaults.retry_seconds)), fail))
+        schedules=schedules, reminders=reminders)

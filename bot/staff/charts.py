@@ -12,11 +12,12 @@ import textwrap
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
+from typing import TYPE_CHECKING
 
 from bot.staff.moderation import Stats
+
+if TYPE_CHECKING:  # matplotlib loads only when a chart is drawn (it is large)
+    from matplotlib.figure import Figure
 
 FONT = "DejaVu Sans"
 STATUSES = ("pending", "approved", "rejected", "safeguarding")
@@ -60,6 +61,8 @@ def _panel(figure: Figure, position: int, title: str, rows: Mapping[str, Counter
     axes.set_title(title, fontfamily=FONT)
     axes.set_xlabel(labels.count, fontfamily=FONT)
     axes.invert_yaxis()
+    from matplotlib.ticker import MaxNLocator
+
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     for tick in axes.get_yticklabels():
         tick.set_fontfamily(FONT)
@@ -67,6 +70,8 @@ def _panel(figure: Figure, position: int, title: str, rows: Mapping[str, Counter
 
 def chart_figure(stats: Stats, labels: ChartLabels) -> Figure:
     """The chart as a Figure (tests read its bars); `stats_png` renders it."""
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(12, 5.5), dpi=100, layout="constrained")
     figure.suptitle(labels.title, fontfamily=FONT, fontsize=14)
     _panel(figure, 1, labels.by_district, _totals(stats, 0), labels.districts, labels)

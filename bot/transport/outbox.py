@@ -56,9 +56,10 @@ BACKOFF_CAP = 300.0
 class Message:
     """One thing to send to one chat.
 
-    op "send": a new message (text, keyboard); "edit": replace a message's text and drop its
-    buttons; "keyboard": replace only its buttons (`keyboard` empty: none); "document" and
-    "photo": `body` with `text` as caption (`filename` for a document).
+    op "send": a new message (text, keyboard); "edit": replace a message's text and buttons (a
+    new message instead when it cannot be edited any more, if `or_send`); "keyboard": replace
+    only its buttons (`keyboard` empty: none); "document" and "photo": `body` with `text` as
+    caption (`filename` for a document).
     """
 
     chat_id: int
@@ -72,6 +73,7 @@ class Message:
     dedupe: str | None = None
     not_before: datetime | None = None
     channel: str = TELEGRAM
+    or_send: bool = False
 
     @classmethod
     def of(cls, chat_id: int, reply: Reply, **values: Any) -> Message:
@@ -86,6 +88,8 @@ def encode(message: Message) -> str:
         fields["message_id"] = message.message_id
     if message.filename is not None:
         fields["filename"] = message.filename
+    if message.or_send:
+        fields["or_send"] = True
     return json.dumps(fields, ensure_ascii=False)
 
 
@@ -95,7 +99,8 @@ def decode(row: OutRow) -> Message:
                      for line in fields.get("keyboard", ()))
     return Message(row.chat_id, fields.get("text", ""), keyboard, fields["op"],
                    fields.get("message_id"), fields.get("filename"), row.body,
-                   "notice" if row.kind == "notice" else "reply", channel=row.channel)
+                   "notice" if row.kind == "notice" else "reply", channel=row.channel,
+                   or_send=bool(fields.get("or_send")))
 
 
 # --- what a courier says about one attempt ---------------------------------------------------
@@ -343,10 +348,11 @@ class Sender:
                 if row.kind == "notice" and await self._postpone_at_night(row):
                     self._drop(queue, row)
                     continue
-                await self._wait_turn(key, row)
+                message = decode(row)
+                await self._wait_turn(key, message)
                 if not queue or queue[0] is not row:
                     continue  # forgotten (an erasure) while waiting
-                outcome = await self._deliver(row)
+                outcome = await self._deliver(row, message)
                 if isinstance(outcome, Retry):
                     await self._retry(row, outcome)
                     continue
@@ -364,17 +370,18 @@ class Sender:
             queue.popleft()
         self._held.discard(row.id)
 
-    async def _wait_turn(self, key: tuple[str, int], row: OutRow) -> None:
+    async def _wait_turn(self, key: tuple[str, int], message: Message) -> None:
         if not self.pacing.enabled:
             return
         now = time.monotonic()
-        bucket = self._chat_buckets.get(key)
-        if bucket is None:
-            bucket = self._chat_buckets[key] = Bucket(self.pacing.chat_per_second,
-                                                      self.pacing.chat_burst)
-        wait = bucket.reserve(now)
-        wait = max(wait, self._all.reserve(now))
-        if row.kind == "notice":
+        wait = self._all.reserve(now)
+        if message.op not in ("edit", "keyboard"):  # an edit is not a new message in the chat
+            bucket = self._chat_buckets.get(key)
+            if bucket is None:
+                bucket = self._chat_buckets[key] = Bucket(self.pacing.chat_per_second,
+                                                          self.pacing.chat_burst)
+            wait = max(wait, bucket.reserve(now))
+        if message.kind == "notice":
             wait = max(wait, self._notices.reserve(now))
         if wait > 0:
             await asyncio.sleep(wait)
@@ -383,12 +390,12 @@ class Sender:
             for idle in [k for k, b in self._chat_buckets.items() if b.idle(later)]:
                 del self._chat_buckets[idle]
 
-    async def _deliver(self, row: OutRow) -> Delivery:
+    async def _deliver(self, row: OutRow, message: Message) -> Delivery:
         courier = self.couriers.get(row.channel)
         if courier is None:
             return Failed(f"no courier for channel {row.channel!r}")
         try:
-            outcome = await courier.deliver(decode(row))
+            outcome = await courier.deliver(message)
         except Exception as error:  # a courier bug must not stop the chat's queue for good
             log.exception("Outbox: sending message %d failed unexpectedly", row.id)
             return Retry(None, repr(error))

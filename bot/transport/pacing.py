@@ -20,7 +20,7 @@ class Pacing:
     messages_per_second: float = 30.0  # every message, all chats together
     notices_per_second: float = 25.0  # bulk notices (answers, reminders), within the above
     chat_per_second: float = 1.0  # one chat, sustained
-    chat_burst: int = 3  # one chat, at once (a reply of several messages)
+    chat_burst: int = 5  # one chat, at once (a reply of several messages); edits do not count
     quiet_start: time | None = time(21, 0)  # notices wait from here...
     quiet_end: time | None = time(7, 0)  # ...to here, local time
     max_attempts: int = 8  # failed attempts (network, server errors) before giving up

@@ -11,10 +11,13 @@ memory or in a table, so a restart loses nothing. Roles are checked again at eve
 Anyone without the export duty falls through untouched: /export gets the unknown-command answer
 and an "x|" button the unknown-button answer. A district outside the caller's scope is refused.
 
-Jobs (bot.jobs.schedule computes, this module executes): at start, the missed run of each stream is
-caught up and the next run of each stream is planned; a run plans the next one of its stream
-before it executes. A failed send is retried after each wait of `[timetable] retry_seconds`
-(JobQueue.run_once), then recorded as failed; every attempt is logged.
+Everything said, and the file itself, goes through the outbox in the update's unit of work: a
+crash replays the press, never sends the file twice. The file is made before that transaction
+opens (it can take a while; no transaction waits for it).
+
+Jobs (bot.jobs.schedule computes, bot.jobs.delivery makes and queues): at start, the missed run
+of each stream is caught up and the next run of each stream is planned; a run plans the next one
+of its stream before it executes. The outbox sends and retries what a run queued.
 """
 
 from __future__ import annotations
@@ -22,20 +25,13 @@ from __future__ import annotations
 import contextlib
 import html
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import NoReturn, cast
+from typing import cast
 
-from telegram import (
-    Bot,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    MaybeInaccessibleMessage,
-    Message,
-    Update,
-)
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram import Message as TgMessage
+from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -49,12 +45,13 @@ from telegram.ext import (
 from bot.conversation.catalog import Catalog
 from bot.exports import ExportError
 from bot.exports.common import MIN_KEY_CHARS, pseudonym_key
-from bot.jobs.delivery import ALL_DISTRICTS, Choice, Delivery, Outgoing, Parcel, Period, Reminder
+from bot.jobs.delivery import ALL_DISTRICTS, Choice, Delivery, Outgoing, Period
 from bot.jobs.schedule import FORMATS, Format, Run, missed_runs, next_run, next_runs
+from bot.messages import Button, Keyboard
 from bot.staff.moderation import Refused
 from bot.staff.roles import NOWHERE, Scope
-from bot.transport.inbox import Inbox
-from handlers.telegram.render import Caller, staff_lang
+from bot.transport.outbox import Message, Outbox
+from handlers.telegram.render import staff_lang
 
 log = logging.getLogger("childforum.exports")
 Context = ContextTypes.DEFAULT_TYPE
@@ -62,7 +59,6 @@ PREFIX = "x"
 STATUS_CODES = {"a": "approved", "p": "pending", "r": "rejected"}
 PERIOD_CODES: dict[str, Period] = {"y": "year", "m": "30d", "a": "all"}
 MAX_DATA = 64  # bytes of callback data Telegram accepts
-LANGS = ("vi", "en")
 # APScheduler skips a job more than a second late by default: a busy loop (a big export) or a
 # slow start would then silently drop a run, and with it the plan of the stream's next runs.
 LATE_IS_FINE = {"misfire_grace_time": None}
@@ -122,31 +118,20 @@ def _toggle(statuses: str, code: str) -> str:
     return toggled or statuses
 
 
-async def _edit(pressed: MaybeInaccessibleMessage | None, text: str,
-                keyboard: InlineKeyboardMarkup | None) -> bool:
-    """Show `text` on the pressed message; False when it cannot be edited any more."""
-    if not isinstance(pressed, Message):
-        return False
-    try:
-        await pressed.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-    except BadRequest as error:
-        return "not modified" in error.message  # a press that changes nothing
-    return True
-
-
 @dataclass(frozen=True)
-class Attempt:
-    """A parcel to send, and which attempt this is (1 = the first)."""
+class Officer:
+    """Someone with the export duty, in a chat, with the language they read."""
 
-    parcel: Parcel
-    number: int
+    user_id: int
+    chat_id: int
+    lang: str
 
 
 class ExportHandlers:
     """The chat side of bot.jobs.delivery.Delivery: /export, scheduled files and reminders."""
 
-    def __init__(self, delivery: Delivery, catalog: Catalog, inbox: Inbox) -> None:
-        self.delivery, self.catalog, self.inbox = delivery, catalog, inbox
+    def __init__(self, delivery: Delivery, catalog: Catalog, outbox: Outbox) -> None:
+        self.delivery, self.catalog, self.outbox = delivery, catalog, outbox
         self.config, self.timetable = delivery.config, delivery.config.timetable
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
@@ -162,37 +147,48 @@ class ExportHandlers:
 
     # --- /export -----------------------------------------------------------------------------
 
-    async def _take(self, update: Update) -> NoReturn:
-        """This update was an export matter: mark it handled, keep the child handlers out."""
-        await self.inbox.finish(update.update_id)
-        raise ApplicationHandlerStop
-
     async def on_command(self, update: Update, context: Context) -> None:
-        caller, scope = await self._caller(update, context)
+        caller, scope = await self._caller(update)
         if caller is None:
             return  # not an officer: the child handlers answer "unknown command"
-        await caller.bot.send_message(
-            caller.chat_id, self._screen(caller.lang, None, "export.ask.district"),
-            parse_mode=ParseMode.HTML, reply_markup=self._district_keyboard(caller.lang, scope))
-        await self._take(update)
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                work.add(Message(caller.chat_id, self._screen(caller.lang, None,
+                                                              "export.ask.district"),
+                                 self._district_keyboard(caller.lang, scope)))
+        raise ApplicationHandlerStop
 
     async def on_press(self, update: Update, context: Context) -> None:
-        caller, scope = await self._caller(update, context)
+        caller, scope = await self._caller(update)
         query = update.callback_query
         if caller is None or query is None:
             return  # the child handlers answer it as a button they do not know
         with contextlib.suppress(BadRequest):  # too old to answer: the press still counts
             await query.answer()
         step = Step.parse(query.data or "")
+        made: Outgoing | Message | None = None
         if step is None or not self._known(step.district):
-            await self._say(caller, "export.unknown_button")
+            messages = [self._say(caller, "export.unknown_button")]
         elif step.district != ALL_DISTRICTS and not scope.covers(step.district):
-            await self._say(caller, "export.out_of_scope")
+            messages = [self._say(caller, "export.out_of_scope")]
         else:
-            await self._advance(caller, step, query.message)
-        await self._take(update)
+            pressed = query.message.message_id if isinstance(query.message, TgMessage) else None
+            messages = self._advance(caller, step, pressed)
+            choice = step.choice()
+            if choice is not None:
+                made = await self._make(caller, choice)
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                work.add(*messages)
+                if isinstance(made, Outgoing):
+                    assert step is not None
+                    work.add(self._document(caller, step, made))
+                    await self.delivery.record(made, "sent", 0)
+                elif made is not None:
+                    work.add(made)
+        raise ApplicationHandlerStop
 
-    async def _caller(self, update: Update, context: Context) -> tuple[Caller | None, Scope]:
+    async def _caller(self, update: Update) -> tuple[Officer | None, Scope]:
         """The officer behind an update and where they may export; None for anyone else."""
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None:
@@ -200,47 +196,41 @@ class ExportHandlers:
         scope = await self.delivery.export_scope(user.id)
         if scope.empty:
             return None, scope
-        return Caller(user.id, chat.id, staff_lang(user), context.bot), scope
+        return Officer(user.id, chat.id, staff_lang(user)), scope
 
     def _known(self, district: str) -> bool:
         return district == ALL_DISTRICTS or self.config.district(district) is not None
 
-    async def _advance(self, caller: Caller, step: Step,
-                       pressed: MaybeInaccessibleMessage | None) -> None:
-        """Show the next question on the pressed message (in a new one if that is gone or too
-        old to edit), then, once everything is chosen, make and send the file."""
+    def _advance(self, caller: Officer, step: Step, pressed: int | None) -> list[Message]:
+        """The next question, on the pressed message (in a new one if it is gone)."""
         ask, keyboard = self._question(caller.lang, step)
         text = self._screen(caller.lang, step, ask)
-        if not await _edit(pressed, text, keyboard):
-            await caller.bot.send_message(caller.chat_id, text, parse_mode=ParseMode.HTML,
-                                          reply_markup=keyboard)
-        choice = step.choice()
-        if choice is not None:
-            await self._send_choice(caller, step, choice)
+        if pressed is None:
+            return [Message(caller.chat_id, text, keyboard)]
+        return [Message(caller.chat_id, text, keyboard, op="edit", message_id=pressed,
+                        or_send=True)]
 
-    async def _send_choice(self, caller: Caller, step: Step, choice: Choice) -> None:
+    async def _make(self, caller: Officer, choice: Choice) -> Outgoing | Message:
+        """The file, or what to say instead."""
         try:
             made = await self.delivery.on_demand(caller.user_id, choice)
         except ExportError as error:
             log.error("Export for %d failed: %s", caller.user_id, error)
             if self.key_missing():  # say what the admin must do, not just "it failed"
-                await caller.bot.send_message(
-                    caller.chat_id, self._text("export.no_key", caller.lang,
-                                               variable=html.escape(self.config.pseudonym_key_env),
-                                               min=MIN_KEY_CHARS),
-                    parse_mode=ParseMode.HTML)
-            else:
-                await self._say(caller, "export.failed")
-            return
+                return Message(caller.chat_id, self._text(
+                    "export.no_key", caller.lang,
+                    variable=html.escape(self.config.pseudonym_key_env), min=MIN_KEY_CHARS))
+            return self._say(caller, "export.failed")
         if isinstance(made, Refused):
-            await self._say(caller, "export.out_of_scope" if made.reason == "forbidden"
-                            else "export.unknown_button")
-            return
+            return self._say(caller, "export.out_of_scope" if made.reason == "forbidden"
+                             else "export.unknown_button")
+        return made
+
+    def _document(self, caller: Officer, step: Step, made: Outgoing) -> Message:
         caption = "\n".join([*self._summary(caller.lang, step),
                              self._text("export.caption", caller.lang, rows=made.rows)])
-        await caller.bot.send_document(caller.chat_id, made.data, filename=made.filename,
-                                       caption=caption, parse_mode=ParseMode.HTML)
-        await self.delivery.record(made, "sent", 1)
+        return Message(caller.chat_id, caption, op="document", filename=made.filename,
+                       body=made.data)
 
     def key_missing(self) -> bool:
         """True when the pseudonym key (CSV and XLSX need it) is not set, or is too short."""
@@ -250,7 +240,7 @@ class ExportHandlers:
             return True
         return False
 
-    def _question(self, lang: str, step: Step) -> tuple[str, InlineKeyboardMarkup | None]:
+    def _question(self, lang: str, step: Step) -> tuple[str, Keyboard]:
         """The next question of a step and its buttons; ("export.making", None) when done."""
         if step.fmt is None:
             return "export.ask.format", self._keyboard(
@@ -262,9 +252,9 @@ class ExportHandlers:
             return "export.ask.period", self._keyboard(
                 [(self._period_label(lang, code), replace(step, period=code))
                  for code in PERIOD_CODES])
-        return "export.making", None
+        return "export.making", ()
 
-    def _status_keyboard(self, lang: str, step: Step) -> InlineKeyboardMarkup:
+    def _status_keyboard(self, lang: str, step: Step) -> Keyboard:
         chosen = step.statuses or "a"
         toggles = [(f"{'☑️' if code in chosen else '⬜'} "
                     f"{self._text(f'export.status.{status}', lang)}",
@@ -273,7 +263,7 @@ class ExportHandlers:
         done = (self._text("export.next", lang), replace(step, statuses=chosen, choosing=False))
         return self._keyboard([*toggles, done], columns=1)
 
-    def _district_keyboard(self, lang: str, scope: Scope) -> InlineKeyboardMarkup:
+    def _district_keyboard(self, lang: str, scope: Scope) -> Keyboard:
         codes = self.delivery.districts(scope)
         buttons = [(self._district_label(code, lang), Step(code)) for code in codes]
         if len(codes) > 1:
@@ -281,9 +271,9 @@ class ExportHandlers:
         return self._keyboard(buttons)
 
     @staticmethod
-    def _keyboard(buttons: Sequence[tuple[str, Step]], columns: int = 2) -> InlineKeyboardMarkup:
-        row = [InlineKeyboardButton(label, callback_data=step.data) for label, step in buttons]
-        return InlineKeyboardMarkup([row[i:i + columns] for i in range(0, len(row), columns)])
+    def _keyboard(buttons: Sequence[tuple[str, Step]], columns: int = 2) -> Keyboard:
+        row = [Button(label, step.data) for label, step in buttons]
+        return tuple(tuple(row[i:i + columns]) for i in range(0, len(row), columns))
 
     def _screen(self, lang: str, step: Step | None, ask: str) -> str:
         """The conversation's message: the head, what was chosen so far, the question."""
@@ -323,9 +313,8 @@ class ExportHandlers:
         return self._text(f"export.period.{PERIOD_CODES[code]}", lang,
                           year=self.config.forum_year)
 
-    async def _say(self, caller: Caller, key: str) -> None:
-        await caller.bot.send_message(caller.chat_id, self._text(key, caller.lang),
-                                      parse_mode=ParseMode.HTML)
+    def _say(self, caller: Officer, key: str) -> Message:
+        return Message(caller.chat_id, self._text(key, caller.lang))
 
     # --- the schedule ------------------------------------------------------------------------
 
@@ -358,68 +347,5 @@ class ExportHandlers:
         await self._execute(context, run)
 
     async def _execute(self, context: Context, run: Run) -> None:
-        parcels: Sequence[Parcel] = await (self.delivery.files(run) if run.schedule
-                                           else self.delivery.reminders(run))
-        for parcel in parcels:
-            await self._attempt(context, Attempt(parcel, 1))
-
-    async def on_retry(self, context: Context) -> None:
-        assert context.job is not None
-        await self._attempt(context, cast(Attempt, context.job.data))
-
-    async def _attempt(self, context: Context, attempt: Attempt) -> None:
-        """Send once; on failure, plan the next attempt or, after the last, record the failure."""
-        parcel, waits = attempt.parcel, self.timetable.retry_seconds
-        try:
-            await self._send(context.bot, parcel)
-        except TelegramError as error:
-            if attempt.number > len(waits):
-                log.error("Gave up sending %s to %d after %d attempts: %s", self._what(parcel),
-                          parcel.user_id, attempt.number, error)
-                await self.delivery.record(parcel, "failed", attempt.number)
-                return
-            wait = waits[attempt.number - 1]
-            log.warning("Sending %s to %d failed (attempt %d: %s); trying again in %gs",
-                        self._what(parcel), parcel.user_id, attempt.number, error, wait)
-            self._jobs(context).run_once(self.on_retry, when=wait, job_kwargs=LATE_IS_FINE,
-                                         data=Attempt(parcel, attempt.number + 1))
-            return
-        await self.delivery.record(parcel, "sent", attempt.number)
-
-    @staticmethod
-    def _what(parcel: Parcel) -> str:
-        return "a reminder" if isinstance(parcel, Reminder) else parcel.filename
-
-    async def _send(self, bot: Bot, parcel: Parcel) -> None:
-        if isinstance(parcel, Reminder):
-            await bot.send_message(parcel.user_id, self._both(
-                lambda lang: self._when(parcel.run, lang) + "\n"
-                + self._text("schedule.reminder", lang, pending=parcel.pending)),
-                parse_mode=ParseMode.HTML)
-            return
-        assert parcel.run is not None
-        run = parcel.run
-        await bot.send_document(parcel.user_id, parcel.data, filename=parcel.filename,
-                                caption=self._both(lambda lang: self._when(run, lang) + "\n"
-                                                   + self._file_line(parcel, lang)),
-                                parse_mode=ParseMode.HTML)
-
-    def _file_line(self, parcel: Outgoing, lang: str) -> str:
-        return self._text("schedule.file", lang, rows=parcel.rows,
-                          district=html.escape(self._district_label(parcel.districts[0], lang)),
-                          year=self.config.forum_year)
-
-    def _when(self, run: Run, lang: str) -> str:
-        """Why this arrives now: the weekly schedule, or the days left to a deadline."""
-        days = run.days_left(self.timetable.zone)
-        if run.deadline is None or days is None:
-            return self._text("schedule.when.weekly", lang)
-        return self._text("schedule.when.today" if days == 0 else "schedule.when.deadline",
-                          lang, days=days, deadline=html.escape(run.deadline.label(lang)),
-                          date=f"{run.deadline.date:%d/%m/%Y}")
-
-    @staticmethod
-    def _both(render: Callable[[str], str]) -> str:
-        """Vietnamese first, then English (scheduled messages: the reader's language is not
-        known)."""
-        return "\n\n".join(render(lang) for lang in LANGS)
+        queued = await self.delivery.execute(run)
+        log.info("Run of %s due at %s: %d queued", run.stream, run.due.isoformat(), queued)

@@ -1,38 +1,16 @@
-"""Telegram handlers for staff: moderation queue, safeguarding list, audit, stats, roles, invites.
+"""Telegram handlers for staff: a staff member's command, press or typed text → bot.staff.desk.
 
-Registered in group -1, ahead of the child's conversation (group 0). An update is *taken* (marked
-done in the inbox, then ApplicationHandlerStop) only when it is a staff matter of a staff member.
-Everything else falls through untouched: a non-staff user who sends /queue gets exactly the
-unknown-command answer, a forged "q…" button of a non-staff user gets the child's unknown-button
-answer, and a moderator's plain text with no typed input pending reaches the child conversation.
-
-Callback data are the service's "q<version>|<action>|<id>" (bot.staff.moderation.button_data): queue
-actions (approve, reject, edit, flag, skip), sub-keyboards (back, reason:<reason>, field:<field>)
-and the safeguarding list's "handled" (id: the flag, version 0: flags have none). Role, district
-and version are checked again by the service at every press.
-
-Kept in memory only, and harmless to lose on a restart:
-- typed input a moderator owes (the reason for "other", an edit's corrected text, a safeguarding
-  note): after a restart their text is not taken as input (it goes to the child conversation) and
-  they press the button again;
-- the items each moderator skipped, and the last card shown (to quote the text being edited);
-- the digest's last-seen totals: after a restart one extra digest may be sent.
+Registered in group -1, ahead of the child's conversation (group 0). An update is *taken* (handled
+in its unit of work, then ApplicationHandlerStop) only when it is a staff matter of a staff
+member; anything else falls through untouched to the child handlers.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import html
-import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import Literal, NoReturn
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import MessageLimit, ParseMode
-from telegram.error import BadRequest, Forbidden
+from telegram import Message, Update
+from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -44,120 +22,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot.config import Config
-from bot.conversation.catalog import Catalog
-from bot.staff import charts
-from bot.staff.moderation import (
-    EDITABLE_FIELDS,
-    REASONS,
-    AuditRow,
-    ChildNotice,
-    Conflict,
-    Done,
-    FlagRow,
-    Moderation,
-    QueueItem,
-    QueuePress,
-    Refused,
-    Result,
-    Stats,
-    button_data,
-    parse_button,
-)
-from bot.staff.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember, is_staff
-from bot.transport.inbox import Inbox
-from handlers.telegram.render import Caller, staff_lang
+from bot.staff.desk import COMMANDS, Caller, StaffDesk
+from bot.transport.outbox import Outbox, Work
+from handlers.telegram.render import command_name, staff_lang
 
-log = logging.getLogger("childforum.staff")
 Context = ContextTypes.DEFAULT_TYPE
-COMMANDS = ("queue", "safeguarding", "audit", "stats", "grant", "revoke", "invite")
-DIGEST_ROLES = frozenset({"moderator", "admin"})
-CARD_FIELDS = ("seen", "proposal", "actors", "message")
-# Characters of each part of a queue card. Every part is cut, so that even with every field at
-# its longest (answers and edits of up to 1200 characters, long names in the config) the whole
-# card stays inside one message (CARD_BUDGET < MAX_TEXT).
-FIELD_LIMIT = 800  # seen, proposal, message: one answer (the default answer_max_chars)
-ACTORS_LIMIT = 200  # the labels of who should act
-PLACE_LIMIT = 150  # each of school and commune
-NAME_LIMIT = 60  # ref, topic, district, language, age band or range, group size
-CARD_BUDGET = (3 * FIELD_LIMIT + ACTORS_LIMIT + 2 * PLACE_LIMIT + 8 * NAME_LIMIT
-               + 400)  # + the fixed words, labels, separators and numbers of the texts
-FLAG_TEXT_LIMIT = 300
-AUDIT_TEXT_LIMIT = 80
-FLAGS_SHOWN = 8
-AUDIT_SHOWN = 25
-INVITE_HOURS, INVITE_USES = 72, 30
-LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam: no daylight saving
-MAX_TEXT = MessageLimit.MAX_TEXT_LENGTH
-assert CARD_BUDGET < MAX_TEXT
-
-
-@dataclass(frozen=True)
-class Pending:
-    """Typed input a staff member owes: their next plain text message is taken as it."""
-
-    kind: Literal["reason", "edit", "note"]
-    target: int  # the proposal id (reason, edit) or the flag id (note)
-    version: int = 0
-    field: str = ""
-    card: int | None = None  # the card message whose buttons go when it is done
-
-
-def _when(stamp: str | None) -> str:
-    """A stored UTC timestamp in Vietnam's local time."""
-    if not stamp:
-        return "?"
-    return datetime.fromisoformat(stamp).astimezone(LOCAL_TIME).strftime("%d/%m/%Y %H:%M")
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _fit(blocks: Sequence[str], separator: str = "\n") -> tuple[str, int]:
-    """Join as many blocks as fit in one message; the text and how many blocks it holds."""
-    text, count = "", 0
-    for block in blocks:
-        candidate = f"{text}{separator}{block}" if count else block
-        if len(candidate) > MAX_TEXT - 2:
-            return f"{text}{separator}…", count
-        text, count = candidate, count + 1
-    return text, count
-
-
-def _pending_total(stats: Stats) -> int:
-    return sum(n for (_, _, status), n in stats.by_district_topic_status.items()
-               if status == "pending")
 
 
 class StaffHandlers:
-    """The chat side of bot.staff.moderation.Moderation, for staff in private chats."""
-
-    def __init__(self, moderation: Moderation, catalog: Catalog, inbox: Inbox,
-                 config: Config) -> None:
-        self.moderation, self.catalog, self.inbox, self.config = (
-            moderation, catalog, inbox, config)
-        self.digest_seconds = config.digest_minutes * 60
-        self.pending: dict[int, Pending] = {}
-        self.skipped: dict[int, set[int]] = {}
-        self.cards: dict[int, QueueItem] = {}
-        self.langs: dict[int, str] = {}
-        self.digest_totals: dict[int, int] = {}
-        self.commands: dict[str, Callable[[Caller, list[str]], Awaitable[None]]] = {
-            "queue": lambda caller, _: self.show_next(caller),
-            "safeguarding": lambda caller, _: self.show_flags(caller),
-            "audit": lambda caller, _: self.show_audit(caller),
-            "stats": lambda caller, _: self.show_stats(caller),
-            "grant": self.grant,
-            "revoke": self.revoke,
-            "invite": self.invite,
-        }
-        self.presses: dict[str, Callable[[Caller, QueuePress, str, int | None],
-                                         Awaitable[None]]] = {
-            "approve": self._approve, "flag": self._flag, "skip": self._skip,
-            "reject": self._show_reasons, "edit": self._show_fields, "back": self._show_main,
-            "reason": self._reason, "field": self._field, "handled": self._ask_note,
-        }
+    def __init__(self, desk: StaffDesk, outbox: Outbox) -> None:
+        self.desk, self.outbox = desk, outbox
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -169,558 +43,62 @@ class StaffHandlers:
 
     def schedule(self, job_queue: JobQueue) -> None:  # type: ignore[type-arg]
         """The moderators' digest, every `[moderation] digest_minutes`."""
-        job_queue.run_repeating(self.digest, interval=self.digest_seconds,
-                                first=self.digest_seconds)
 
-    # --- entry points ------------------------------------------------------------------------
+        async def digest(context: Context) -> None:
+            await self.desk.digest()
 
-    async def _caller(self, update: Update, context: Context) -> Caller | None:
-        """The staff member behind an update, or None for anyone else (who falls through)."""
+        job_queue.run_repeating(digest, interval=self.desk.digest_seconds,
+                                first=self.desk.digest_seconds)
+
+    def _caller(self, update: Update, context: Context, work: Work) -> Caller:
         user, chat = update.effective_user, update.effective_chat
-        if user is None or chat is None or not await self._is_staff(user.id):
-            return None
-        self.langs[user.id] = staff_lang(user)
-        return Caller(user.id, chat.id, self.langs[user.id], context.bot)
+        assert user is not None and chat is not None
+        link = f"https://t.me/{context.bot.username}?start={{code}}"
+        return Caller(user.id, chat.id, staff_lang(user), work, link)
 
-    async def _is_staff(self, user_id: int) -> bool:
-        return is_staff(await self._members(), user_id)
-
-    async def _members(self) -> tuple[StaffMember, ...]:
-        """Roles in force now (config.toml and active grants)."""
-        async with self.moderation.db.transaction() as db:
-            return await self.moderation.members(db)
-
-    async def _take(self, update: Update) -> NoReturn:
-        """This update was a staff matter: mark it handled, keep the child handlers out."""
-        await self.inbox.finish(update.update_id)
-        raise ApplicationHandlerStop
+    async def _is_staff(self, update: Update) -> bool:
+        user, chat = update.effective_user, update.effective_chat
+        return user is not None and chat is not None and await self.desk.is_staff(user.id)
 
     async def on_command(self, update: Update, context: Context) -> None:
-        caller = await self._caller(update, context)
         message = update.effective_message
-        if caller is None or message is None:
-            return
-        self.pending.pop(caller.user_id, None)
-        name = (message.text or "/").split()[0][1:].split("@")[0].lower()
-        await self.commands[name](caller, list(context.args or []))
-        await self._take(update)
+        if message is None or not await self._is_staff(update):
+            return  # not staff: the child handlers answer "unknown command"
+        name, args = command_name(message.text or ""), list(context.args or [])
+        if name == "stats":  # read-only, and the chart takes a moment: drawn before the commit
+            collected = Work(self.outbox.db.reader, fresh=True)
+            await self.desk.stats(self._caller(update, context, collected))
+            async with self.outbox.work(update.update_id) as work:
+                if work.fresh:
+                    work.add(*collected.messages)
+        else:
+            async with self.outbox.work(update.update_id) as work:
+                if work.fresh:
+                    await self.desk.command(self._caller(update, context, work), name, args)
+        raise ApplicationHandlerStop
 
     async def on_press(self, update: Update, context: Context) -> None:
         query = update.callback_query
-        caller = await self._caller(update, context)
-        if caller is None or query is None:
+        if query is None or not await self._is_staff(update):
             return  # the child handler answers it as any button it does not know
         with contextlib.suppress(BadRequest):  # too old to answer: the press still counts
             await query.answer()
-        self.pending.pop(caller.user_id, None)
-        message = query.message
-        card = (message.message_id if isinstance(message, Message) and message.reply_markup
+        pressed = query.message
+        card = (pressed.message_id if isinstance(pressed, Message) and pressed.reply_markup
                 else None)
-        press = parse_button(query.data or "")
-        action, _, value = press.action.partition(":") if press else ("", "", "")
-        if press is None or action not in self.presses:
-            await self._say(caller, "staff.unknown_button")
-        else:
-            await self.presses[action](caller, press, value, card)
-        await self._take(update)
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.desk.press(self._caller(update, context, work), query.data or "",
+                                      card)
+        raise ApplicationHandlerStop
 
     async def on_text(self, update: Update, context: Context) -> None:
         user, message = update.effective_user, update.effective_message
-        if user is None or message is None or user.id not in self.pending:
+        if user is None or message is None or not self.desk.owes_text(user.id):
+            return  # not typed input a staff member owes: the child conversation takes it
+        if not await self._is_staff(update):
             return
-        caller = await self._caller(update, context)
-        pending = self.pending.pop(user.id, None)
-        if caller is None or pending is None:
-            return
-        if pending.kind == "note":
-            await self._mark_handled(caller, pending, message.text or "")
-        else:
-            await self._typed_decision(caller, pending, message.text or "")
-        await self._take(update)
-
-    # --- the queue ---------------------------------------------------------------------------
-
-    async def show_next(self, caller: Caller) -> None:
-        """The oldest pending proposal of the caller's districts that they did not skip."""
-        skipped = self.skipped.get(caller.user_id, set())
-        item = await self.moderation.next_pending(caller.user_id, skipped)
-        if isinstance(item, Refused):
-            await self._refused(caller, item)
-        elif item is None:
-            self.skipped.pop(caller.user_id, None)
-            await self._say(caller, "staff.queue.skipped" if skipped else "staff.queue.empty")
-        else:
-            self.cards[caller.user_id] = item
-            await self._send(caller, self._card(item, caller.lang),
-                             self._main_keyboard(caller.lang, item.id, item.version))
-
-    def _card(self, item: QueueItem, lang: str) -> str:
-        """Every part is cut (see CARD_BUDGET): the card always fits one message."""
-        get = self.catalog.texts.get
-
-        def name(text: str) -> str:
-            return html.escape(_cut(text, NAME_LIMIT))
-
-        who = (get("staff.card.group", lang, size=name(str(item.group_size or "?")),
-                   ages=name(item.group_age_range or "?")) if item.is_group
-               else get("staff.card.child", lang, band=name(item.age_band or "?")))
-        language = name(self._language(item.lang, lang))
-        if item.needs_translation:
-            language += " · " + get("staff.card.translate", lang)
-        head = [get("staff.card.head", lang, ref=name(item.ref),
-                    topic=name(self._topic_name(item.topic, lang))),
-                get("staff.card.where", lang,
-                    district=name(self._district_name(item.district, lang)), who=who,
-                    language=language, date=_when(item.created_at))]
-        place = " · ".join(_cut(p, PLACE_LIMIT) for p in (item.school, item.commune) if p)
-        if item.is_group and place:
-            head.append(get("staff.card.place", lang, place=html.escape(place)))
-        blocks = ["\n".join(head)]
-        for field in CARD_FIELDS:
-            value = self._actors(item.actors, lang) if field == "actors" else getattr(item, field)
-            limit = ACTORS_LIMIT if field == "actors" else FIELD_LIMIT
-            if value:
-                blocks.append(f"<b>{get(f'staff.field.{field}', lang)}</b>: "
-                              f"{html.escape(_cut(value, limit))}")
-        blocks.append(get("staff.card.remaining", lang, remaining=item.remaining))
-        return "\n\n".join(blocks)
-
-    def _language(self, code: str, lang: str) -> str:
-        key = f"lang.{code}"
-        if key in self.catalog.texts.table:
-            return self.catalog.texts.get(key, lang)
-        return self.catalog.texts.get("staff.lang.other", lang)
-
-    def _actors(self, actors: str, lang: str) -> str:
-        return ", ".join(self._label("actors", a, lang) for a in actors.split(",") if a)
-
-    def _district(self, code: str | None, lang: str) -> str:
-        return html.escape(self._district_name(code, lang))
-
-    def _district_name(self, code: str | None, lang: str) -> str:
-        """A district's name as it is (not escaped)."""
-        district = self.config.district(code) if code else None
-        if district is None:
-            return code or self.catalog.texts.get("staff.unknown", lang)
-        return district.label(lang)
-
-    def _button(self, lang: str, key: str, action: str, target: int, version: int,
-                **values: object) -> list[InlineKeyboardButton]:
-        label = self.catalog.texts.get(key, lang, **values)
-        return [InlineKeyboardButton(label, callback_data=button_data(action, target, version))]
-
-    def _main_keyboard(self, lang: str, proposal_id: int, version: int) -> InlineKeyboardMarkup:
-        def button(action: str) -> list[InlineKeyboardButton]:
-            return self._button(lang, f"staff.button.{action}", action, proposal_id, version)
-
-        return InlineKeyboardMarkup([button("approve") + button("reject"),
-                                     button("edit") + button("flag"), button("skip")])
-
-    def _choices(self, lang: str, press: QueuePress, kind: str,
-                 choices: Sequence[tuple[str, str]]) -> InlineKeyboardMarkup:
-        """One button per (text key, value) choice, then Back."""
-        rows = [self._button(lang, key, f"{kind}:{value}", press.proposal_id, press.version)
-                for key, value in choices]
-        rows.append(self._button(lang, "staff.button.back", "back", press.proposal_id,
-                                 press.version))
-        return InlineKeyboardMarkup(rows)
-
-    def _editable(self, user_id: int, proposal_id: int) -> tuple[str, ...]:
-        """The fields worth offering: those with text on the card shown (all when unknown)."""
-        item = self.cards.get(user_id)
-        if item is None or item.id != proposal_id:
-            return EDITABLE_FIELDS
-        return tuple(f for f in EDITABLE_FIELDS if getattr(item, f))
-
-    # --- presses -----------------------------------------------------------------------------
-
-    async def _approve(self, caller: Caller, press: QueuePress, value: str,
-                       card: int | None) -> None:
-        result = await self.moderation.approve(caller.user_id, press.proposal_id, press.version)
-        await self._after(caller, result, card)
-
-    async def _flag(self, caller: Caller, press: QueuePress, value: str,
-                    card: int | None) -> None:
-        result = await self.moderation.flag_safeguarding(caller.user_id, press.proposal_id,
-                                                         press.version)
-        await self._after(caller, result, card)
-
-    async def _skip(self, caller: Caller, press: QueuePress, value: str,
-                    card: int | None) -> None:
-        result = await self.moderation.skip(caller.user_id, press.proposal_id, press.version)
-        if isinstance(result, Done):
-            self.skipped.setdefault(caller.user_id, set()).add(result.proposal_id)
-        await self._after(caller, result, card)
-
-    async def _still_open(self, caller: Caller, press: QueuePress, card: int | None) -> bool:
-        """Check role, district and version (the service's `skip` changes nothing); if the
-        item moved on, say so as for any other action."""
-        check = await self.moderation.skip(caller.user_id, press.proposal_id, press.version)
-        if isinstance(check, Done):
-            return True
-        await self._after(caller, check, card)
-        return False
-
-    async def _show_keyboard(self, caller: Caller, press: QueuePress, card: int | None,
-                             keyboard: InlineKeyboardMarkup) -> None:
-        if card is None:  # no card to change: a forged or long-gone message
-            await self._say(caller, "staff.unknown_button")
-        elif await self._still_open(caller, press, card):
-            await self._set_keyboard(caller, card, keyboard)
-
-    async def _show_reasons(self, caller: Caller, press: QueuePress, value: str,
-                            card: int | None) -> None:
-        reasons = [(f"staff.reason.{reason}", reason) for reason in REASONS]
-        await self._show_keyboard(caller, press, card,
-                                  self._choices(caller.lang, press, "reason", reasons))
-
-    async def _show_fields(self, caller: Caller, press: QueuePress, value: str,
-                           card: int | None) -> None:
-        fields = [(f"staff.field.{f}", f) for f in self._editable(caller.user_id,
-                                                                  press.proposal_id)]
-        await self._show_keyboard(caller, press, card,
-                                  self._choices(caller.lang, press, "field", fields))
-
-    async def _show_main(self, caller: Caller, press: QueuePress, value: str,
-                         card: int | None) -> None:
-        await self._show_keyboard(caller, press, card, self._main_keyboard(
-            caller.lang, press.proposal_id, press.version))
-
-    async def _reason(self, caller: Caller, press: QueuePress, value: str,
-                      card: int | None) -> None:
-        if value not in REASONS:
-            await self._say(caller, "staff.unknown_button")
-        elif value != "other":
-            await self._after(caller, await self.moderation.reject(
-                caller.user_id, press.proposal_id, press.version, value), card)
-        elif await self._still_open(caller, press, card):
-            self.pending[caller.user_id] = Pending("reason", press.proposal_id, press.version,
-                                                   card=card)
-            await self._say(caller, "staff.ask.reason")
-
-    async def _field(self, caller: Caller, press: QueuePress, value: str,
-                     card: int | None) -> None:
-        if value not in EDITABLE_FIELDS:
-            await self._say(caller, "staff.unknown_button")
-        elif await self._still_open(caller, press, card):
-            self.pending[caller.user_id] = Pending("edit", press.proposal_id, press.version,
-                                                   value, card)
-            await self._ask_edit(caller, press.proposal_id, value)
-
-    async def _ask_edit(self, caller: Caller, proposal_id: int, field: str) -> None:
-        get = self.catalog.texts.get
-        text = get("staff.ask.edit", caller.lang, field=get(f"staff.field.{field}", caller.lang))
-        item = self.cards.get(caller.user_id)
-        current = getattr(item, field) if item and item.id == proposal_id else None
-        if current:
-            text += f"\n{get('staff.ask.current', caller.lang)}\n\n{html.escape(current)}"
-        await self._send(caller, text)
-
-    async def _typed_decision(self, caller: Caller, pending: Pending, text: str) -> None:
-        if pending.kind == "reason":
-            result = await self.moderation.reject(caller.user_id, pending.target,
-                                                  pending.version, "other", text)
-        else:
-            result = await self.moderation.edit(caller.user_id, pending.target,
-                                                pending.version, pending.field, text)
-        if isinstance(result, Refused) and result.reason in ("invalid", "note_required"):
-            self.pending[caller.user_id] = pending  # say what is wrong, and wait for a retry
-            await self._refused(caller, result)
-            return
-        await self._after(caller, result, pending.card)
-
-    async def _after(self, caller: Caller, result: Result, card: int | None) -> None:
-        """Tell the moderator what happened (and the child, on a decision); then the next item."""
-        if isinstance(result, Refused):
-            await self._refused(caller, result)
-            return
-        await self._set_keyboard(caller, card, None)
-        if isinstance(result, Conflict):
-            await self._send(caller, self._conflict(caller, result))
-        elif result.action != "skip":
-            await self._say(caller, f"staff.done.{result.action}", ref=html.escape(result.ref))
-            if result.notice is not None:
-                await self._notify(caller.bot, result.notice)
-        await self.show_next(caller)
-
-    def _conflict(self, caller: Caller, conflict: Conflict, key: str = "staff.conflict") -> str:
-        """Who did what, when, to the proposal (or, with "staff.conflict_flag", the flag)."""
-        get, lang = self.catalog.texts.get, caller.lang
-        action = f"staff.action.{conflict.action}"
-        if action not in self.catalog.texts.table:
-            action = "staff.action.changed"
-        return get(key, lang, who=self._who(conflict.by_user_id, caller),
-                   action=get(action, lang), when=_when(conflict.at))
-
-    def _who(self, user_id: int | None, caller: Caller) -> str:
-        if user_id == caller.user_id:
-            return self.catalog.texts.get("staff.you", caller.lang)
-        return self.catalog.texts.get("staff.user", caller.lang, id=user_id or "?")
-
-    async def _notify(self, bot: Bot, notice: ChildNotice) -> None:
-        """Tell the child (or the group's facilitator) about a decision, in their language."""
-        get = self.catalog.texts.get
-        ref = html.escape(notice.ref)
-        if notice.status == "approved":
-            text = get("staff.notice.approved", notice.lang, ref=ref)
-        elif notice.status == "rejected" and notice.reason == "other":
-            text = get("staff.notice.rejected_note", notice.lang, ref=ref,
-                       note=html.escape(notice.note or ""))
-        elif notice.status == "rejected":
-            text = get("staff.notice.rejected", notice.lang, ref=ref,
-                       reason=get(f"staff.child_reason.{notice.reason}", notice.lang))
-        else:
-            return
-        try:
-            await bot.send_message(notice.chat_id, text, parse_mode=ParseMode.HTML)
-        except (Forbidden, BadRequest) as error:  # blocked the bot, or the chat is gone
-            log.info("Could not tell chat about %s: %s", notice.ref, error)
-
-    # --- safeguarding ------------------------------------------------------------------------
-
-    async def show_flags(self, caller: Caller) -> None:
-        flags = await self.moderation.safeguarding_list(caller.user_id, FLAGS_SHOWN)
-        if isinstance(flags, Refused):
-            await self._refused(caller, flags)
-            return
-        if not flags:
-            await self._say(caller, "staff.sg.empty")
-            return
-        head = self.catalog.texts.get("staff.sg.head", caller.lang)
-        text, count = _fit([head, *(self._flag_item(flag, caller.lang) for flag in flags)],
-                           "\n\n")
-        rows = [self._button(caller.lang, "staff.button.handled", "handled", flag.id, 0,
-                             id=flag.id) for flag in flags[: count - 1]]
-        await self._send(caller, text, InlineKeyboardMarkup(rows))
-
-    def _flag_item(self, flag: FlagRow, lang: str) -> str:
-        return self.catalog.texts.get(
-            "staff.sg.item", lang, id=flag.id, district=self._district(flag.district, lang),
-            category=html.escape(self._label("staff.category", flag.category, lang)),
-            date=_when(flag.created_at),
-            text=html.escape(_cut(flag.text, FLAG_TEXT_LIMIT)))
-
-    async def _ask_note(self, caller: Caller, press: QueuePress, value: str,
-                        card: int | None) -> None:
-        allowed = await self.moderation.safeguarding_list(caller.user_id, 1)
-        if isinstance(allowed, Refused):
-            await self._refused(caller, allowed)
-            return
-        self.pending[caller.user_id] = Pending("note", press.proposal_id)
-        await self._say(caller, "staff.ask.note", id=press.proposal_id)
-
-    async def _mark_handled(self, caller: Caller, pending: Pending, note: str) -> None:
-        result = await self.moderation.mark_handled(caller.user_id, pending.target, note)
-        if isinstance(result, Conflict):
-            await self._send(caller, self._conflict(caller, result, "staff.conflict_flag"))
-        elif isinstance(result, Refused):
-            if result.reason == "note_required":
-                self.pending[caller.user_id] = pending
-            await self._refused(caller, result)
-        else:
-            await self._say(caller, "staff.sg.handled", id=result.flag_id)
-
-    # --- audit and stats ---------------------------------------------------------------------
-
-    async def show_audit(self, caller: Caller) -> None:
-        rows = await self.moderation.audit(caller.user_id, AUDIT_SHOWN)
-        if isinstance(rows, Refused):
-            await self._refused(caller, rows)
-        elif not rows:
-            await self._say(caller, "staff.audit.empty")
-        else:
-            head = self.catalog.texts.get("staff.audit.head", caller.lang)
-            text, _ = _fit([head, *(self._audit_line(row, caller) for row in rows)])
-            await self._send(caller, text)
-
-    def _audit_line(self, row: AuditRow, caller: Caller) -> str:
-        """When, who, what, which item, and the details that matter (reason, role, edit)."""
-        lang, detail = caller.lang, row.detail
-        item = detail.get("ref") or self._label("staff.item", row.item_type, lang,
-                                                id=row.item_id)
-        parts = [_when(row.at), self._who(row.actor_user_id, caller),
-                 self._label("staff.action", row.action, lang), str(item)]
-        if "reason" in detail:
-            parts.append(self._label("staff.reason", str(detail["reason"]), lang))
-        if "role" in detail:
-            parts.append(" ".join(str(detail[k]) for k in ("role", "districts") if k in detail))
-        if row.before is not None and row.after is not None:
-            field = self._label("staff.field", str(detail.get("field")), lang)
-            parts.append(f"{field}: «{_cut(row.before, AUDIT_TEXT_LIMIT)}» → "
-                         f"«{_cut(row.after, AUDIT_TEXT_LIMIT)}»")
-        return "• " + html.escape(" · ".join(parts), quote=False)
-
-    def _label(self, prefix: str, code: str, lang: str, **values: object) -> str:
-        """The text `prefix.code`, or the code as it is (for codes added after these texts)."""
-        key = f"{prefix}.{code}"
-        if key in self.catalog.texts.table:
-            return self.catalog.texts.get(key, lang, **values)
-        return f"{code} #{values['id']}" if "id" in values else code
-
-    async def show_stats(self, caller: Caller) -> None:
-        stats = await self.moderation.stats(caller.user_id)
-        if isinstance(stats, Refused):
-            await self._refused(caller, stats)
-            return
-        png = await asyncio.to_thread(charts.stats_png, stats, self._chart_labels(caller.lang))
-        text, _ = _fit(self._stats_lines(stats, caller.lang))
-        await self._send(caller, text)
-        await caller.bot.send_photo(caller.chat_id, png, filename="stats.png",
-                                    caption=self.catalog.texts.get("staff.stats.chart",
-                                                                   caller.lang))
-
-    def _stats_lines(self, stats: Stats, lang: str) -> list[str]:
-        get = self.catalog.texts.get
-        lines = [get("staff.stats.head", lang, scope=self._scope(stats.scope, lang)),
-                 get("staff.stats.total", lang, total=stats.total, children=stats.children,
-                     groups=stats.groups),
-                 "", get("staff.stats.cells", lang)]
-        order = {flow.id: index for index, flow in enumerate(self.catalog.topics)}
-        cells: dict[tuple[str, str], dict[str, int]] = {}
-        for (district, topic, status), count in sorted(
-                stats.by_district_topic_status.items(),
-                key=lambda cell: (cell[0][0], order.get(cell[0][1], len(order)), cell[0])):
-            cells.setdefault((district, topic), {})[status] = count
-        for (district, topic), statuses in cells.items():
-            counts = " · ".join(f"{self._label('staff.status', s, lang)} {n}"
-                                for s, n in statuses.items())
-            lines.append(f"• {self._district(district, lang)} · {self._topic(topic, lang)}: "
-                         f"{counts}")
-        lines += ["", get("staff.stats.bands", lang),
-                  self._tally(stats.by_age_band, lang, lambda band: html.escape(band)),
-                  "", get("staff.stats.genders", lang),
-                  self._tally(stats.by_gender, lang,
-                              lambda gender: html.escape(self._label("staff.gender", gender,
-                                                                     lang)))]
-        return lines
-
-    def _tally(self, counts: Mapping[str | None, int], lang: str,
-               label: Callable[[str], str]) -> str:
-        """"a: 3 · b: 1 · unknown: 2" (unknown last)."""
-        unknown = self.catalog.texts.get("staff.unknown", lang)
-        items = sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
-        return " · ".join(f"{label(k) if k is not None else unknown}: {n}" for k, n in items)
-
-    def _topic(self, topic: str, lang: str) -> str:
-        return html.escape(self._topic_name(topic, lang))
-
-    def _topic_name(self, topic: str, lang: str) -> str:
-        """A topic's title as it is (not escaped)."""
-        flow = self.catalog.topic(topic)
-        return flow.title[lang] if flow else topic
-
-    def _scope(self, scope: Scope, lang: str) -> str:
-        if scope.districts is None:
-            return self.catalog.texts.get("staff.scope.all", lang)
-        return ", ".join(self._district(code, lang) for code in sorted(scope.districts))
-
-    def _chart_labels(self, lang: str) -> charts.ChartLabels:
-        get = self.catalog.texts.get
-        return charts.ChartLabels(
-            title=get("staff.stats.chart", lang), by_district=get("staff.stats.by_district", lang),
-            by_topic=get("staff.stats.by_topic", lang), count=get("staff.stats.count", lang),
-            districts={d.code: d.label(lang) for d in self.config.districts},
-            topics={flow.id: flow.title[lang] for flow in self.catalog.topics},
-            statuses={s: get(f"staff.status.{s}", lang) for s in charts.STATUSES})
-
-    # --- roles and invites -------------------------------------------------------------------
-
-    async def grant(self, caller: Caller, args: list[str]) -> None:
-        """/grant <user_id> <role> <all|CODE,CODE>"""
-        if len(args) != 3 or not args[0].isdigit():
-            await self._say(caller, "staff.grant.usage", roles=", ".join(ROLES))
-            return
-        districts = (WHOLE_PROVINCE if args[2].lower() == WHOLE_PROVINCE
-                     else [code.strip().upper() for code in args[2].split(",") if code.strip()])
-        result = await self.moderation.grant(caller.user_id, int(args[0]), args[1].lower(),
-                                             districts)
-        if isinstance(result, Refused):
-            await self._refused(caller, result)
-        else:
-            await self._say(caller, "staff.grant.done", role=html.escape(result.role),
-                            user=result.user_id, scope=self._scope(result.scope, caller.lang))
-
-    async def revoke(self, caller: Caller, args: list[str]) -> None:
-        """/revoke <user_id> <role>"""
-        if len(args) != 2 or not args[0].isdigit():
-            await self._say(caller, "staff.revoke.usage")
-            return
-        result = await self.moderation.revoke(caller.user_id, int(args[0]), args[1].lower())
-        if isinstance(result, Refused):
-            await self._refused(caller, result)
-        else:
-            await self._say(caller, "staff.revoke.done", role=html.escape(result.role),
-                            user=result.user_id)
-
-    async def invite(self, caller: Caller, args: list[str]) -> None:
-        """/invite <DISTRICT> [hours] [uses]: a facilitator invite code and its deep link."""
-        if not 1 <= len(args) <= 3 or not all(n.isdigit() for n in args[1:]):
-            await self._say(caller, "staff.invite.usage")
-            return
-        hours = int(args[1]) if len(args) > 1 else INVITE_HOURS
-        uses = int(args[2]) if len(args) > 2 else INVITE_USES
-        result = await self.moderation.create_invite(caller.user_id, args[0].upper(), hours,
-                                                     uses)
-        if isinstance(result, Refused):
-            await self._refused(caller, result)
-            return
-        link = f"https://t.me/{caller.bot.username}?start={result.code}"
-        await self._say(caller, "staff.invite.done",
-                        district=self._district(result.district, caller.lang),
-                        code=result.code, expires=_when(result.expires_at),
-                        uses=result.max_uses, link=html.escape(link))
-
-    # --- the digest --------------------------------------------------------------------------
-
-    async def digest(self, context: Context) -> None:
-        """Tell each moderator, once, about proposals that arrived since their last digest."""
-        members = await self._members()
-        for user_id in sorted({m.user_id for m in members if m.role in DIGEST_ROLES}):
-            await self._digest_one(context.bot, user_id)
-
-    async def _digest_one(self, bot: Bot, user_id: int) -> None:
-        """New = growth of the proposals in their scope since the last digest (no service call
-        gives the newest id), at most what is pending; all that is pending after a restart."""
-        stats = await self.moderation.stats(user_id)
-        if isinstance(stats, Refused):
-            return
-        last = self.digest_totals.get(user_id)
-        self.digest_totals[user_id] = stats.total
-        pending = _pending_total(stats)
-        new = pending if last is None else min(stats.total - last, pending)
-        if new <= 0:
-            return
-        text = self.catalog.texts.get("staff.digest", self.langs.get(user_id, "vi"), count=new)
-        try:
-            await bot.send_message(user_id, text, parse_mode=ParseMode.HTML)
-        except (Forbidden, BadRequest) as error:  # never started the bot, or blocked it
-            log.info("No digest for %s: %s", user_id, error)
-
-    # --- sending -----------------------------------------------------------------------------
-
-    async def _send(self, caller: Caller, text: str,
-                    keyboard: InlineKeyboardMarkup | None = None) -> None:
-        await caller.bot.send_message(caller.chat_id, text, parse_mode=ParseMode.HTML,
-                                      reply_markup=keyboard)
-
-    async def _say(self, caller: Caller, key: str, **values: object) -> None:
-        await self._send(caller, self.catalog.texts.get(key, caller.lang, **values))
-
-    async def _refused(self, caller: Caller, refused: Refused) -> None:
-        """A refusal in plain words; "not_staff" here means the role went a moment ago."""
-        reason = "forbidden" if refused.reason == "not_staff" else refused.reason
-        key = f"staff.refused.{reason}"
-        if key not in self.catalog.texts.table:
-            key = "staff.refused.other"
-        await self._say(caller, key, detail=html.escape(refused.detail))
-
-    async def _set_keyboard(self, caller: Caller, card: int | None,
-                            keyboard: InlineKeyboardMarkup | None) -> None:
-        """Swap (or, with None, drop) the buttons of a card the staff member pressed."""
-        if card is None:
-            return
-        try:
-            await caller.bot.edit_message_reply_markup(caller.chat_id, card,
-                                                       reply_markup=keyboard)
-        except BadRequest:
-            return  # gone, too old, or already showing this
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.desk.typed(self._caller(update, context, work), message.text or "")
+        raise ApplicationHandlerStop
