@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
@@ -15,6 +16,8 @@ from bot.transport.pacing import Pacing
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_API_BASE_FILE_URL = "https://api.telegram.org/file/bot"
+MIN_WEBHOOK_SECRET = 32
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts as secret_token
 
 
 class ConfigError(ValueError):
@@ -68,6 +71,14 @@ class Config:
     timetable: Timetable = field(default_factory=Timetable)
     # [outbox]: how fast messages go out; rate_limit = false lifts every limit (tests).
     pacing: Pacing = field(default_factory=Pacing)
+    # The heartbeat file `childforum health` reads ([bot] health_file; default: beside the
+    # database file, "<database>.health").
+    health_file: Path | None = None
+
+    @property
+    def health_path(self) -> Path:
+        return self.health_file or self.database_path.with_name(
+            self.database_path.name + ".health")
 
     def district(self, code: str) -> District | None:
         return next((d for d in self.districts if d.code == code), None)
@@ -78,6 +89,21 @@ class Config:
     def webhook_secret(self) -> str | None:
         """The secret Telegram sends back with each webhook call, from the environment."""
         return os.environ.get(self.webhook.secret_token_env) or None
+
+    def webhook_problem(self) -> str | None:
+        """Why webhook mode must not start, or None. Without a secret any POST to the webhook
+        would be trusted as coming from Telegram (a forged /grant, say)."""
+        if self.mode != "webhook":
+            return None
+        secret = self.webhook_secret()
+        variable = self.webhook.secret_token_env
+        if secret is None:
+            return (f"webhook mode needs a secret: set {variable} to a random string of at least"
+                    f" {MIN_WEBHOOK_SECRET} characters (letters, digits, _ and -)")
+        if len(secret) < MIN_WEBHOOK_SECRET or not WEBHOOK_SECRET.fullmatch(secret):
+            return (f"{variable} must be {MIN_WEBHOOK_SECRET} to 256 characters of letters,"
+                    f" digits, _ and - (it has {len(secret)})")
+        return None
 
     def token(self) -> str | None:
         """The bot token from the environment, or None (the simulator needs none)."""
@@ -237,6 +263,8 @@ def load_config(path: Path | str) -> Config:
         api_base_file_url=bot.get("api_base_file_url", str, DEFAULT_API_BASE_FILE_URL),
         mode=mode,
         rate_limit=rate_limit,
+        health_file=_resolve(source, health) if (health := bot.get("health_file", str, ""))
+        else None,
         pacing=_pacing(root.sub("outbox"), rate_limit),
         webhook=Webhook(
             listen=hook.get("listen", str, "127.0.0.1"),

@@ -4,6 +4,10 @@ import re
 import unicodedata
 
 _SPACES = re.compile(r"\s+")
+# What XML 1.0 cannot hold (so neither XLSX nor DOCX): control characters but tab and line
+# breaks, lone surrogates, and the non-characters U+FFFE and U+FFFF.
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_NUMBER = re.compile(r"[0-9]{1,18}")
 # Zero-width and bidirectional control characters: invisible, never meaningful in an answer.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
@@ -14,8 +18,22 @@ def nfc(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """NFC, invisible characters removed, runs of whitespace collapsed, ends trimmed."""
-    return _SPACES.sub(" ", _INVISIBLE.sub("", nfc(text))).strip()
+    """NFC, invisible characters and what XML cannot hold removed, runs of whitespace
+    collapsed, ends trimmed."""
+    return _SPACES.sub(" ", NOT_XML.sub("", _INVISIBLE.sub("", nfc(text)))).strip()
+
+
+def small_int(text: str, limit: int = 2**53) -> int | None:
+    """A whole number written with ASCII digits only, at most `limit`; else None.
+
+    `str.isdigit()` is not enough: "①", "²" and "٣" pass it, and int() then fails or reads a
+    digit the person never typed; and an id of 23 digits overflows the database.
+    """
+    stripped = text.strip()
+    if not _NUMBER.fullmatch(stripped):
+        return None
+    value = int(stripped)
+    return value if value <= limit else None
 
 
 def fold(text: str) -> str:

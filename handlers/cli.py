@@ -14,15 +14,18 @@ from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
 
+from telegram.error import TelegramError
+
 from bot.config import Config, ConfigError, load_config
 from bot.conversation.catalog import load_catalog
 from bot.exports import ExportError, ExportQuery, export
 from bot.exports.common import pseudonym_key
 from bot.simulator import BotApiSimulator
 from bot.simulator.terminal import chat_in_terminal
+from bot.transport.health import check
 from handlers.wiring import open_bot, serve
 from storage import inbox
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable
 
 SIMULATOR_TOKEN = "123456:SIMULATOR"
 log = logging.getLogger("childforum")
@@ -47,12 +50,31 @@ async def _run(config: Config) -> int:
         print(f"No bot token: set the environment variable {config.token_env} "
               "(or try `childforum simulate`, which needs none).", file=sys.stderr)
         return 2
+    problem = config.webhook_problem()
+    if problem is not None:
+        print(f"childforum: {problem}", file=sys.stderr)
+        return 2
     _warn_without_pseudonym_key(config)
-    server = await open_bot(config, token)
-    stop = asyncio.Event()
-    _stop_on_signals(stop)
-    await serve(server, config, stop)
+    try:
+        server = await open_bot(config, token)
+        stop = asyncio.Event()
+        _stop_on_signals(stop)
+        await serve(server, config, stop)
+    except DatabaseUnavailable as error:
+        print(f"childforum: cannot use the database {error}", file=sys.stderr)
+        return 1
+    except TelegramError as error:
+        print(f"childforum: the Bot API at {config.api_base_url} refused to start the bot:"
+              f" {error}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _health(config: Config) -> int:
+    """Exit 0 when the running bot's heartbeat is fresh and the database takes writes."""
+    healthy, explanation = check(config.health_path)
+    print(f"childforum: {explanation}", file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
 
 
 def _pseudonym_key_problem(config: Config) -> str | None:
@@ -116,17 +138,50 @@ async def _simulate(config: Config) -> int:
     return 0
 
 
+def _output_problem(out: Path, database: Path, force: bool) -> str | None:
+    """Why the export must not write to `out`, or None."""
+    target = out.resolve()
+    if target in {database.resolve().with_name(database.name + suffix)
+                  for suffix in ("", "-wal", "-shm", "-journal")}:
+        return f"{out} is the database itself: choose another --out"
+    if target.is_dir():
+        return f"{out} is a folder: give a file name, for example {out / 'kien-nghi.xlsx'}"
+    if not target.parent.is_dir():
+        return f"the folder {out.parent} does not exist"
+    if target.exists() and not force:
+        return f"{out} exists already: choose another name, or add --force to replace it"
+    return None
+
+
 async def _export(config: Config, args: argparse.Namespace) -> int:
+    def fail(problem: str, code: int = 2) -> int:
+        print(f"childforum export: {problem}", file=sys.stderr)
+        return code
+
+    if not config.database_path.is_file():
+        return fail(f"there is no database at {config.database_path} (check --database or"
+                    " [storage] path in the config)")
+    problem = _output_problem(args.out, config.database_path, args.force)
+    if problem is not None:
+        return fail(problem)
     districts = None if args.district == "all" else tuple(args.district.upper().split(","))
     query = ExportQuery(districts=districts, statuses=tuple(args.status.split(",")),
                         date_from=args.date_from, date_to=args.date_to)
-    db = await Database.open(config.database_path)
     try:
-        result = await export(db, config, load_catalog(config), query, args.format, args.out)
+        db = await Database.open(config.database_path)
+    except DatabaseUnavailable as error:
+        return fail(f"cannot use the database {error}", 1)
+    # Written beside the target, then moved into place: a failure leaves no half file.
+    partial = args.out.with_name(f".{args.out.name}.partial")
+    try:
+        result = await export(db, config, load_catalog(config), query, args.format, partial)
+        partial.replace(args.out)
     except ExportError as error:
-        print(f"childforum export: {error}", file=sys.stderr)
-        return 2
+        return fail(str(error))
+    except OSError as error:
+        return fail(f"cannot write {args.out}: {error.strerror or error}", 1)
     finally:
+        partial.unlink(missing_ok=True)
         await db.close()
     print(f"{result.rows} proposals written to {args.out} ({result.size} bytes)")
     return 0
@@ -136,9 +191,12 @@ def _date(text: str) -> date:
     """A date as 2023-06-30 or, as officers write it, 30/06/2023."""
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(text, pattern).date()
+            parsed = datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+        if not date(2000, 1, 1) <= parsed <= date(2100, 12, 31):
+            raise argparse.ArgumentTypeError(f"{text!r} is not a forum date (2000 to 2100)")
+        return parsed
     raise argparse.ArgumentTypeError(f"not a date: {text!r} (use 2023-06-30 or 30/06/2023)")
 
 
@@ -146,6 +204,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="childforum", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot against Telegram (token from environment)")
+    health = commands.add_parser(
+        "health", help="exit 0 if the running bot is well (its heartbeat file is fresh and ok)")
     simulate = commands.add_parser(
         "simulate", help="chat with the bot in this terminal, offline, through a local simulator")
     exporting = commands.add_parser("export", help="write proposals to a CSV, XLSX or DOCX file")
@@ -157,7 +217,9 @@ def _parser() -> argparse.ArgumentParser:
     exporting.add_argument("--from", dest="date_from", type=_date, default=None)
     exporting.add_argument("--to", dest="date_to", type=_date, default=None)
     exporting.add_argument("--out", type=Path, required=True, help="the file to write")
-    for sub in (run, simulate, exporting):
+    exporting.add_argument("--force", action="store_true",
+                           help="replace the --out file if it exists")
+    for sub in (run, health, simulate, exporting):
         sub.add_argument("--config", type=Path, default=None,
                          help="config file (default: config.toml, else config.example.toml)")
         sub.add_argument("--database", type=Path, default=None,
@@ -178,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.database:
         config = config.with_database(args.database)
+    if args.command == "health":
+        return _health(config)
     if args.command == "export":
         return asyncio.run(_export(config, args))
     if args.command == "simulate":

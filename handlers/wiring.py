@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
@@ -20,6 +21,7 @@ from bot.retention import purge_personal_data
 from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Moderation
 from bot.transport.flood import FloodGuard
+from bot.transport.health import HEARTBEAT_SECONDS, Health
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import TELEGRAM, Outbox, Sender
 from handlers.telegram.child import ChildHandlers
@@ -27,7 +29,9 @@ from handlers.telegram.courier import TelegramCourier
 from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
 from handlers.telegram.exports import ExportHandlers
 from handlers.telegram.staff import StaffHandlers
+from storage import consent
 from storage.db import Database, is_unavailable
+from storage.heartbeat import beat
 
 log = logging.getLogger("childforum")
 COMMANDS = ("start", "my", "help", "profile", "language", "cancel", "delete")
@@ -40,6 +44,7 @@ class BotServer:
     queue: DurableQueue
     catalog: Catalog
     outbox: Outbox
+    health: Health
 
 
 async def open_bot(config: Config, token: str, *, base_url: str | None = None,
@@ -50,10 +55,21 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
     `request` replaces the HTTP client (benchmarks pass an in-process one).
     """
     db = await Database.open(config.database_path)
+    try:
+        return _build(db, config, token, base_url, base_file_url, request)
+    except BaseException:
+        await db.close()
+        raise
+
+
+def _build(db: Database, config: Config, token: str, base_url: str | None,
+           base_file_url: str | None, request: BaseRequest | None) -> BotServer:
     catalog = load_catalog(config)
     inbox = Inbox(db)
+    health = Health(config.health_path)
     raw_updates = RawUpdates(request or HTTPXRequest(connection_pool_size=1))
-    queue = DurableQueue(inbox, raw_updates.payloads)
+    flood = FloodGuard(config.flood_messages, config.flood_seconds)
+    queue = DurableQueue(inbox, raw_updates.payloads, health, flood)
     builder = (
         Application.builder()
         .token(token)
@@ -66,11 +82,12 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
     if request is not None:
         builder = builder.request(request)
     application = builder.build()
-    flood = FloodGuard(config.flood_messages, config.flood_seconds)
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
     outbox = Outbox(db, config.pacing, config.timetable.zone)
     conversations = Conversations(db, catalog, config, moderation, outbox)
-    ChildHandlers(inbox, outbox, conversations, catalog, flood).register(application)
+    child = ChildHandlers(inbox, outbox, conversations, catalog)
+    child.register(application)
+    queue.on_flood = child.refuse_flood
     staff = StaffHandlers(StaffDesk(moderation, catalog, outbox, config), outbox)
     staff.register(application)
     assert application.job_queue is not None
@@ -90,8 +107,8 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
             log.error("Error in a job", exc_info=context.error)
             return  # a job's error: no update to answer or stop
         if context.error is not None and is_unavailable(context.error):
-            log.warning("Update %d waits for the database: %s", update.update_id, context.error)
-            application.create_task(_again_later(application, update),
+            health.down("handling an update", context.error)
+            application.create_task(_again_later(queue, update),
                                     name=f"retry-update-{update.update_id}")
             raise ApplicationHandlerStop
         log.error("Error while handling update %d", update.update_id, exc_info=context.error)
@@ -109,7 +126,7 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
     exports.register(application)  # /export (group -1), the scheduled exports and reminders
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
-    return BotServer(application, db, queue, catalog, outbox)
+    return BotServer(application, db, queue, catalog, outbox, health)
 
 
 def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: ignore[type-arg]
@@ -130,16 +147,38 @@ def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: igno
     async def forget_idle(context: ContextTypes.DEFAULT_TYPE) -> None:
         flood.forget_idle(time.monotonic())
 
+    async def forget_half_consents(context: ContextTypes.DEFAULT_TYPE) -> None:
+        day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
+        async with db.transaction() as tx:
+            await consent.purge(tx, day_ago)
+
     application.job_queue.run_repeating(prune_inbox, interval=24 * 3600, first=60)
+    application.job_queue.run_repeating(forget_half_consents, interval=3600, first=180)
     application.job_queue.run_repeating(purge, interval=24 * 3600, first=120)
     application.job_queue.run_repeating(forget_idle, interval=300, first=300)
 
 
-async def _again_later(application: Application, update: Update,  # type: ignore[type-arg]
-                       pause: float = 2.0) -> None:
+async def _again_later(queue: DurableQueue, update: Update, pause: float = 2.0) -> None:
     """Queue an update again once the database had a moment (it is still unhandled)."""
     await asyncio.sleep(pause)
-    await application.update_queue.put(update)
+    await queue.again(update)
+
+
+async def _heartbeat(server: BotServer, sender: Sender) -> None:
+    """Every few seconds: a small write proves the database takes writes; then the heartbeat
+    file says how things are (`childforum health` reads it)."""
+    while True:
+        try:
+            async with server.db.transaction() as tx:
+                await beat(tx)
+            server.health.up()
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            server.health.down("the heartbeat write", error)
+        server.health.backlog = sender.backlog
+        server.health.beat()
+        await asyncio.sleep(HEARTBEAT_SECONDS)
 
 
 async def _set_commands(server: BotServer) -> None:
@@ -158,9 +197,10 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
             await _set_commands(server)
             tag_language("chào em")  # load langdetect's profiles now, not on a child's message
             sender = Sender(server.db, {TELEGRAM: TelegramCourier(application.bot)},
-                            config.pacing, config.timetable.zone)
+                            config.pacing, config.timetable.zone, health=server.health)
             server.outbox.sender = sender
             await sender.start()
+            heartbeat = asyncio.create_task(_heartbeat(server, sender), name="heartbeat")
             replayed = await server.queue.replay(application.bot)
             if replayed:
                 log.info("Replaying %d updates received before the last stop", replayed)
@@ -178,5 +218,6 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
             await application.updater.stop()
             await application.stop()
             await sender.stop()
+            heartbeat.cancel()
     finally:
         await server.db.close()

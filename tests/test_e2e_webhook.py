@@ -12,7 +12,7 @@ import pytest
 from bot.simulator import BotApiSimulator
 from tests.e2e import BotProcess, texts, write_config
 
-SECRET = "webhook-secret-for-tests"
+SECRET = "webhook-secret-for-tests-0123456789abcdef"
 
 
 def free_port() -> int:

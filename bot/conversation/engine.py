@@ -27,7 +27,7 @@ from bot.conversation.catalog import (
     Step,
 )
 from bot.messages import Button, Keyboard, Reply
-from bot.textnorm import clean, fold
+from bot.textnorm import clean, fold, small_int
 
 REVIEW = "review"
 REVIEW_CHARS = 3400  # the review screen's answers, all together: a message holds 4096
@@ -135,9 +135,10 @@ def _data(rev: int, action: str, value: str = "") -> str:
 def parse_press(data: str) -> tuple[int, str, str] | None:
     """Split callback data; None when it is not something this bot made."""
     parts = data.split("|")
-    if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in _ACTIONS:
+    rev = small_int(parts[0]) if len(parts) == 3 else None
+    if rev is None or parts[1] not in _ACTIONS:
         return None
-    return int(parts[0]), parts[1], parts[2]
+    return rev, parts[1], parts[2]
 
 
 _ACTIONS = {"consent", "guardian", "pick", "toggle", "ok", "skip", "back", "stop", "topic",
@@ -354,10 +355,10 @@ def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
         return _pick_many_by_text(catalog, state, flow, step, text)
     cleaned = clean(text)
     if step.kind == "number":
-        digits = cleaned.strip(" .")
-        if not digits.isdigit() or not 1 <= int(digits) <= MAX_GROUP_SIZE:
+        size = small_int(cleaned.strip(" ."))
+        if size is None or not 1 <= size <= MAX_GROUP_SIZE:
             return _say(catalog, state, "error.not_a_number", limit=MAX_GROUP_SIZE)
-        return _next_step(catalog, state, flow, step, str(int(digits)))
+        return _next_step(catalog, state, flow, step, str(size))
     if not cleaned:
         return _say(catalog, state, "error.empty")
     if len(cleaned) > catalog.max_chars:
@@ -370,8 +371,9 @@ def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
 def _match(choices: tuple[Choice, ...], text: str) -> Choice | None:
     """A choice typed instead of pressed: by its number or its label, tone marks optional."""
     typed = fold(text).strip(" .")
-    if typed.isdigit() and 1 <= int(typed) <= len(choices):
-        return choices[int(typed) - 1]
+    number = small_int(typed)
+    if number is not None and 1 <= number <= len(choices):
+        return choices[number - 1]
     if not typed:
         return None
     found = [c for c in choices

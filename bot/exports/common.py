@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
-import re
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -13,11 +12,12 @@ from functools import lru_cache
 from bot.config import Config, District
 from bot.conversation.catalog import Catalog
 from bot.exports.settings import ReportSettings
+from bot.textnorm import NOT_XML
 from storage.export_rows import ExportRow, RowFilter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Control characters that XML (XLSX, DOCX) cannot hold; tab, line feed and return stay.
-CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+CONTROL = NOT_XML
 MIN_KEY_CHARS = 16
 CODE_CHARS = 12
 STATUS_LABELS = {"pending": "Chờ duyệt", "approved": "Đã duyệt", "rejected": "Không duyệt"}
@@ -35,7 +35,8 @@ def neutralise(text: str) -> str:
 
 
 def clean(text: str) -> str:
-    """A child's words without the control characters XML cannot hold."""
+    """A child's words without the characters XML cannot hold (whatever the database holds:
+    rows stored before these were stripped on the way in, edits...)."""
     # isprintable() is a quick test that most texts pass (one line, no control character).
     return text if text.isprintable() else CONTROL.sub("", text)
 

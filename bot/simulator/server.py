@@ -75,6 +75,8 @@ class BotApiSimulator:
         self._serial = itertools.count(1)
         self._listeners: list[Listener] = []
         self.blocked: set[int] = set()  # users who blocked the bot: sending to them is 403
+        self._faults: dict[int, list[ApiError]] = {}  # chat id -> errors for its next requests
+        self._held: dict[int, asyncio.Event] = {}  # chat id -> requests about it wait for this
         self._users_seen: set[int] = set()
         self._webhook_url = ""
         self._in_flight = 0
@@ -124,6 +126,8 @@ class BotApiSimulator:
         """Release pending long polls and close the server."""
         self._stopping = True
         self._queue.wakeup.set()
+        for chat_id in list(self._held):
+            self.release(chat_id)
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -374,6 +378,45 @@ class BotApiSimulator:
         self.requests.append((method, params))
         return await self._call(method, params)
 
+    # --- faults, for tests ---------------------------------------------------------------------
+
+    def fail_next(self, chat_id: int, code: int = 429, retry_after: int = 5,
+                  times: int = 1) -> None:
+        """The next `times` requests about `chat_id` fail: 429 "retry after" by default, or
+        another HTTP code (500 Internal Server Error, 403...)."""
+        descriptions = {429: f"Too Many Requests: retry after {retry_after}",
+                        403: "Forbidden: bot was blocked by the user",
+                        500: "Internal Server Error", 502: "Bad Gateway"}
+        error = ApiError(descriptions.get(code, f"Error {code}"), code,
+                         retry_after if code == 429 else None)
+        self._faults.setdefault(chat_id, []).extend([error] * times)
+
+    def hold(self, chat_id: int) -> None:
+        """Requests about `chat_id` wait (in flight, unanswered) until `release`."""
+        self._held.setdefault(chat_id, asyncio.Event())
+
+    def release(self, chat_id: int) -> None:
+        event = self._held.pop(chat_id, None)
+        if event is not None:
+            event.set()
+
+    async def _fault(self, params: Params) -> None:
+        raw = params.get("chat_id")
+        chat_id = int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() \
+            else None
+        if chat_id is None:
+            return
+        held = self._held.get(chat_id)
+        if held is not None:  # a held request does not count as in flight (wait_idle)
+            self._in_flight -= 1
+            try:
+                await held.wait()
+            finally:
+                self._in_flight += 1
+        planned = self._faults.get(chat_id)
+        if planned:
+            raise planned.pop(0)
+
     async def _call(self, method: str, params: Params) -> web.Response:
         loop = asyncio.get_running_loop()
         polling = method == "getUpdates"
@@ -381,6 +424,7 @@ class BotApiSimulator:
         self._in_flight += not polling
         try:
             validate_request(method, params)
+            await self._fault(params)
             result = await self._methods[method](params)
         except ApiError as exc:
             return self._error(method, params, exc)
@@ -396,7 +440,9 @@ class BotApiSimulator:
 
     def _error(self, method: str, params: Params, exc: ApiError) -> web.Response:
         self.errors.append((method, params, exc.description))
-        body = {"ok": False, "error_code": exc.code, "description": exc.description}
+        body: Params = {"ok": False, "error_code": exc.code, "description": exc.description}
+        if exc.retry_after is not None:
+            body["parameters"] = {"retry_after": exc.retry_after}
         return web.json_response(body, status=exc.code)
 
     async def _handle_file(self, request: web.Request) -> web.Response:

@@ -41,10 +41,11 @@ _INLINE_ACTIONS = (
 class ApiError(Exception):
     """A request Telegram would refuse: HTTP status and description."""
 
-    def __init__(self, description: str, code: int = 400) -> None:
+    def __init__(self, description: str, code: int = 400, retry_after: int | None = None) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.retry_after = retry_after  # a 429's ResponseParameters.retry_after
 
 
 def bad_request(detail: str) -> ApiError:

@@ -52,6 +52,7 @@ from bot.staff.moderation import (
     parse_button,
 )
 from bot.staff.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember
+from bot.textnorm import small_int
 from bot.transport.outbox import TELEGRAM, Message, Outbox, Work
 
 log = logging.getLogger("childforum.staff")
@@ -591,12 +592,13 @@ class StaffDesk:
 
     async def grant(self, caller: Caller, args: list[str]) -> None:
         """/grant <user_id> <role> <all|CODE,CODE>"""
-        if len(args) != 3 or not args[0].isdigit():
+        user_id = small_int(args[0]) if len(args) == 3 else None
+        if user_id is None:
             self._say(caller, "staff.grant.usage", roles=", ".join(ROLES))
             return
         districts = (WHOLE_PROVINCE if args[2].lower() == WHOLE_PROVINCE
                      else [code.strip().upper() for code in args[2].split(",") if code.strip()])
-        result = await self.moderation.grant(caller.user_id, int(args[0]), args[1].lower(),
+        result = await self.moderation.grant(caller.user_id, user_id, args[1].lower(),
                                              districts)
         if isinstance(result, Refused):
             self._refused(caller, result)
@@ -606,10 +608,11 @@ class StaffDesk:
 
     async def revoke(self, caller: Caller, args: list[str]) -> None:
         """/revoke <user_id> <role>"""
-        if len(args) != 2 or not args[0].isdigit():
+        user_id = small_int(args[0]) if len(args) == 2 else None
+        if user_id is None:
             self._say(caller, "staff.revoke.usage")
             return
-        result = await self.moderation.revoke(caller.user_id, int(args[0]), args[1].lower())
+        result = await self.moderation.revoke(caller.user_id, user_id, args[1].lower())
         if isinstance(result, Refused):
             self._refused(caller, result)
         else:
@@ -618,11 +621,12 @@ class StaffDesk:
 
     async def invite(self, caller: Caller, args: list[str]) -> None:
         """/invite <DISTRICT> [hours] [uses]: a facilitator invite code and its deep link."""
-        if not 1 <= len(args) <= 3 or not all(n.isdigit() for n in args[1:]):
+        numbers = [small_int(n, 10**6) for n in args[1:]]
+        if not 1 <= len(args) <= 3 or None in numbers:
             self._say(caller, "staff.invite.usage")
             return
-        hours = int(args[1]) if len(args) > 1 else INVITE_HOURS
-        uses = int(args[2]) if len(args) > 2 else INVITE_USES
+        hours = numbers[0] if len(numbers) > 0 and numbers[0] is not None else INVITE_HOURS
+        uses = numbers[1] if len(numbers) > 1 and numbers[1] is not None else INVITE_USES
         result = await self.moderation.create_invite(caller.user_id, args[0].upper(), hours,
                                                      uses)
         if isinstance(result, Refused):

@@ -37,6 +37,7 @@ from bot.staff.roles import (
     parse_scope,
     scope_for,
 )
+from bot.textnorm import small_int
 from storage import audit as audit_log
 from storage import moderation as store
 from storage import staff as staff_store
@@ -177,10 +178,10 @@ def parse_button(data: str) -> QueuePress | None:
     parts = data.split("|")
     if len(parts) != 3 or not parts[0].startswith("q"):
         return None
-    version, action, proposal_id = parts[0][1:], parts[1], parts[2]
-    if not (version.isdigit() and proposal_id.isdigit()) or len(data) > 64:
+    version, action, proposal_id = small_int(parts[0][1:]), parts[1], small_int(parts[2])
+    if version is None or proposal_id is None or len(data) > 64:
         return None
-    return QueuePress(action, int(proposal_id), int(version))
+    return QueuePress(action, proposal_id, version)
 
 
 def _stamp(moment: datetime) -> str:

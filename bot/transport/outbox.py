@@ -35,6 +35,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.messages import Button, Keyboard, Reply
+from bot.transport.health import Health
 from bot.transport.pacing import Bucket, Pacing, quiet_until
 from storage import inbox
 from storage import outbox as store
@@ -240,10 +241,10 @@ class Sender:
     """
 
     def __init__(self, db: Database, couriers: Mapping[str, Courier], pacing: Pacing,
-                 zone: ZoneInfo, *, sole: bool = True,
+                 zone: ZoneInfo, *, sole: bool = True, health: Health | None = None,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db, self.couriers, self.pacing, self.zone = db, couriers, pacing, zone
-        self.sole, self.clock = sole, clock
+        self.sole, self.clock, self.health = sole, clock, health or Health()
         self.worker = uuid.uuid4().hex
         self._queues: dict[tuple[str, int], deque[OutRow]] = {}
         self._workers: dict[tuple[str, int], asyncio.Task[None]] = {}
@@ -255,7 +256,6 @@ class Sender:
         self._errors: dict[int, str] = {}
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self._outage = False
         self.sent = 0
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -449,14 +449,15 @@ class Sender:
         while True:
             await asyncio.sleep(FLUSH_SECONDS)
             try:
-                await self._flush()
-                self._recovered()
+                if await self._flush():
+                    self._recovered()
             except Exception as error:
                 self._down(error)
 
-    async def _flush(self) -> None:
+    async def _flush(self) -> bool:
+        """Record what was sent or given up; False when there was nothing to record."""
         if not self._finished:
-            return
+            return False
         finished, errors = self._finished, self._errors
         self._finished, self._errors = {}, {}
         try:
@@ -472,16 +473,13 @@ class Sender:
                 self._finished.setdefault(state, []).extend(ids)
             self._errors.update(errors)
             raise
+        return True
 
     def _down(self, error: BaseException) -> None:
-        if not is_unavailable(error):
-            log.exception("Outbox: unexpected error", exc_info=error)
-        elif not self._outage:
-            log.error("Outbox: the database is unavailable (%s); sending resumes when it is back",
-                      error)
-        self._outage = True
+        if is_unavailable(error):
+            self.health.down("recording sent messages", error)
+        else:
+            log.error("Outbox: unexpected error", exc_info=error)
 
     def _recovered(self) -> None:
-        if self._outage:
-            log.info("Outbox: the database is back")
-        self._outage = False
+        self.health.up()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import time
 from typing import cast
 
 from telegram import Message, Update
@@ -25,10 +24,10 @@ from bot.conversation import engine
 from bot.conversation.catalog import Catalog
 from bot.conversation.service import Conversations, Pressed
 from bot.messages import Reply
-from bot.transport.flood import FloodGuard, Verdict
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import Message as OutMessage
 from bot.transport.outbox import Outbox
+from storage import inbox as inbox_store
 
 Context = ContextTypes.DEFAULT_TYPE
 ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete")
@@ -52,9 +51,9 @@ class ChildHandlers:
     """The private-chat conversation with a child (or anyone who is not acting as staff)."""
 
     def __init__(self, inbox: Inbox, outbox: Outbox, conversations: Conversations,
-                 catalog: Catalog, flood: FloodGuard) -> None:
-        self.inbox, self.outbox, self.conversations, self.catalog, self.flood = (
-            inbox, outbox, conversations, catalog, flood)
+                 catalog: Catalog) -> None:
+        self.inbox, self.outbox, self.conversations, self.catalog = (
+            inbox, outbox, conversations, catalog)
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -76,7 +75,8 @@ class ChildHandlers:
         application.add_handler(TypeHandler(Update, self.finish), group=1)
 
     async def gatekeeper(self, update: Update, context: Context) -> None:
-        """Drop redelivered updates, keep group chats out of the flow, and limit floods."""
+        """Drop redelivered updates and keep group chats out of the flow (floods are cut short
+        as they arrive: handlers/telegram/durable.py)."""
         if await self.inbox.is_done(update.update_id):
             raise ApplicationHandlerStop
         chat, user = update.effective_chat, update.effective_user
@@ -85,15 +85,16 @@ class ChildHandlers:
         if chat.type != ChatType.PRIVATE:
             await self._answer_group(update, context)
             raise ApplicationHandlerStop
-        verdict = self.flood.check(user.id, time.monotonic())
-        if verdict is Verdict.ALLOW:
-            return
-        if update.callback_query:
-            await self._answer_query(update)
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh and verdict is Verdict.WARN:
-                work.replies(chat.id, (Reply(self.catalog.texts.both("error.flood")),))
-        raise ApplicationHandlerStop
+
+    async def refuse_flood(self, update_id: int, chat_id: int, warn: bool) -> None:
+        """An update past the flood limit: recorded as handled, not handled; the first one of a
+        burst gets one "slow down"."""
+        async with self.outbox.work() as work:
+            if not await inbox_store.store(work.tx, update_id, {}):
+                return  # a redelivery of an update seen before
+            await inbox_store.mark_done(work.tx, update_id)
+            if warn:
+                work.replies(chat_id, (Reply(self.catalog.texts.both("error.flood")),))
 
     async def _answer_group(self, update: Update, context: Context) -> None:
         """In a group, answer only commands meant for this bot (no @mention, or this bot's),

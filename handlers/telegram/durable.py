@@ -4,22 +4,40 @@ The Updater confirms a batch of updates to Telegram on its next getUpdates call,
 has put the batch into the update queue. This queue writes every update to the inbox before it
 accepts it, so an update Telegram considers delivered is always on disk first. The same holds for
 webhooks: the webhook answers Telegram only after `put` returned.
+
+When the database cannot take the update (locked by another process past the busy timeout, a
+full disk, a read-only file), `put` waits and tries again, with growing pauses, until it can: the
+Updater asks for no more updates meanwhile, Telegram keeps them unconfirmed, and the bot carries
+on by itself when the database does. The outage is logged once (bot.transport.health).
+
+Floods are counted here, as updates arrive, not when they are handled: past the limit a person's
+updates are recorded as handled without being queued (the first one gets one "slow down").
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import time
 import weakref
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
+from bot.transport.flood import FloodGuard, Verdict
+from bot.transport.health import Health
 from bot.transport.inbox import Inbox
+from storage.db import is_unavailable
 
+log = logging.getLogger("childforum.durable")
 Payloads = dict[int, dict[str, Any]]
+# Refuse a flood: (update id, chat id, whether to say "slow down" once).
+FloodAnswer = Callable[[int, int, bool], Awaitable[None]]
+MAX_ID = 2**63 - 1  # what the database can store
+PAUSES = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # between tries while the database is unavailable
 
 
 class RawUpdates(BaseRequest):
@@ -57,18 +75,61 @@ class RawUpdates(BaseRequest):
 class DurableQueue(asyncio.Queue[object]):
     """An update queue that writes each update to the inbox before queueing it."""
 
-    def __init__(self, inbox: Inbox, payloads: Payloads | None = None) -> None:
+    def __init__(self, inbox: Inbox, payloads: Payloads | None = None,
+                 health: Health | None = None, flood: FloodGuard | None = None,
+                 on_flood: FloodAnswer | None = None) -> None:
         super().__init__()
         self.inbox = inbox
         self.payloads = payloads if payloads is not None else {}
+        self.health = health or Health()
+        self.flood, self.on_flood = flood, on_flood
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update):
-            payload = self.payloads.pop(item.update_id, None) or item.to_dict()
-            fresh = await self.inbox.receive(item.update_id, payload)
-            if not fresh and await self.inbox.is_done(item.update_id):
-                return  # a redelivery of an update already handled
+        if isinstance(item, Update) and not await self._receive(item):
+            return
         await super().put(item)
+
+    async def _receive(self, update: Update) -> bool:
+        """Write the update to the inbox; False when it must not be handled (a redelivery of
+        a handled update, a flood, an id the database cannot hold)."""
+        if not 0 <= update.update_id <= MAX_ID:
+            log.warning("Ignored an update with an impossible id %d", update.update_id)
+            self.payloads.pop(update.update_id, None)
+            return False
+        payload = self.payloads.pop(update.update_id, None) or update.to_dict()
+        verdict, attempt = self._flood(update), 0
+        while True:
+            try:
+                if verdict is not Verdict.ALLOW and self.on_flood and update.effective_chat:
+                    await self.on_flood(update.update_id, update.effective_chat.id,
+                                        verdict is Verdict.WARN)
+                    accept = False
+                else:
+                    fresh = await self.inbox.receive(update.update_id, payload)
+                    accept = fresh or not await self.inbox.is_done(update.update_id)
+            except Exception as error:
+                if not is_unavailable(error):
+                    raise
+                self.health.down("storing an update", error)
+                await asyncio.sleep(PAUSES[min(attempt, len(PAUSES) - 1)])
+                attempt += 1
+                continue
+            self.health.up()
+            return accept
+
+    async def again(self, update: Update) -> None:
+        """Queue again an update that is in the inbox, unhandled (its handling met an
+        unavailable database): no second receipt, no second flood count."""
+        await super().put(update)
+
+    def _flood(self, update: Update) -> Verdict:
+        user, chat = update.effective_user, update.effective_chat
+        if self.flood is None or user is None or chat is None:
+            return Verdict.ALLOW
+        verdict = self.flood.check(user.id, time.monotonic())
+        if verdict is Verdict.WARN and chat.type != "private":
+            return Verdict.DROP  # never "slow down" in a group
+        return verdict
 
     async def replay(self, bot: Bot) -> int:
         """Queue the updates received before a crash but not handled; returns how many."""

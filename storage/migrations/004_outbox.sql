@@ -31,3 +31,9 @@ CREATE TABLE consent_steps (
     chat_id INTEGER PRIMARY KEY,
     at      TEXT NOT NULL
 );
+
+-- One row, rewritten every few seconds by the running bot: proof that writes still work.
+CREATE TABLE heartbeat (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    at TEXT NOT NULL
+);

@@ -1,0 +1,94 @@
+"""Is the bot well? One state for the whole process, and a heartbeat file a supervisor can read.
+
+Whatever finds the database unusable (the receipt of updates, the outbox, a handler) reports it
+here: the first failure of an outage is logged at ERROR, the recovery at INFO, nothing in between.
+Every few seconds the running bot writes the heartbeat file (`childforum health` reads it): its
+status, since when, and when it was written. A stale file means a hung or dead process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+log = logging.getLogger("childforum.health")
+HEARTBEAT_SECONDS = 10.0
+STALE_AFTER = 3 * HEARTBEAT_SECONDS
+
+
+@dataclass(frozen=True)
+class Beat:
+    pid: int
+    status: str  # "ok" or "database unavailable"
+    since: str  # when the status began (UTC, ISO)
+    at: str  # when this was written
+    problem: str = ""
+    backlog: int = 0  # messages waiting in the outbox's sender
+
+
+class Health:
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.problem: str | None = None
+        self.since = _now()
+        self.backlog = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def down(self, what: str, error: BaseException) -> None:
+        """The database failed `what` (for instance "storing an update")."""
+        first = self.problem is None
+        self.problem = f"{what}: {error}"
+        if first:
+            log.error("The database is unavailable (%s: %s); retrying until it is back",
+                      what, error)
+            self.since = _now()
+            self.beat()  # a supervisor learns it now, not at the next heartbeat
+
+    def up(self) -> None:
+        if self.problem is not None:
+            log.info("The database is back after %s", self.problem)
+            self.since = _now()
+            self.problem = None
+            self.beat()
+
+    def beat(self) -> None:
+        """Write the heartbeat file (atomically: a reader never sees half of it)."""
+        if self.path is None:
+            return
+        beat = Beat(os.getpid(), "ok" if self.ok else "database unavailable", self.since,
+                    _now(), self.problem or "", self.backlog)
+        temporary = self.path.with_name(self.path.name + ".tmp")
+        try:
+            temporary.write_text(json.dumps(asdict(beat)), encoding="utf-8")
+            temporary.replace(self.path)
+        except OSError as error:  # a full disk: the file goes stale, which says as much
+            log.warning("Could not write the heartbeat file %s: %s", self.path, error)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def check(path: Path, now: float | None = None) -> tuple[bool, str]:
+    """Read a heartbeat file: (healthy, a one-line explanation)."""
+    try:
+        beat = Beat(**json.loads(path.read_text(encoding="utf-8")))
+    except FileNotFoundError:
+        return False, f"no heartbeat file at {path}: the bot is not running (or never ran here)"
+    except (OSError, ValueError, TypeError) as error:
+        return False, f"unreadable heartbeat file {path}: {error}"
+    age = (now or time.time()) - datetime.fromisoformat(beat.at).timestamp()
+    if age > STALE_AFTER:
+        return False, (f"the last heartbeat is {age:.0f}s old (pid {beat.pid}): the bot is hung"
+                       " or stopped")
+    if beat.status != "ok":
+        return False, f"{beat.status} since {beat.since}: {beat.problem}"
+    return True, f"ok since {beat.since} (pid {beat.pid}, {beat.backlog} messages waiting)"
