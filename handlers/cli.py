@@ -23,6 +23,7 @@ from bot.exports.common import pseudonym_key
 from bot.simulator import BotApiSimulator
 from bot.simulator.terminal import chat_in_terminal
 from bot.transport.health import check
+from handlers import cli_answers
 from handlers.wiring import open_bot, serve
 from storage import inbox
 from storage.db import Database, DatabaseUnavailable
@@ -219,7 +220,8 @@ def _parser() -> argparse.ArgumentParser:
     exporting.add_argument("--out", type=Path, required=True, help="the file to write")
     exporting.add_argument("--force", action="store_true",
                            help="replace the --out file if it exists")
-    for sub in (run, health, simulate, exporting):
+    answers = cli_answers.add_parser(commands)
+    for sub in (run, health, simulate, exporting, answers):
         sub.add_argument("--config", type=Path, default=None,
                          help="config file (default: config.toml, else config.example.toml)")
         sub.add_argument("--database", type=Path, default=None,
@@ -242,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         config = config.with_database(args.database)
     if args.command == "health":
         return _health(config)
+    if args.command == "answers":
+        return asyncio.run(cli_answers.run(config, args))
     if args.command == "export":
         return asyncio.run(_export(config, args))
     if args.command == "simulate":

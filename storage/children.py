@@ -40,7 +40,9 @@ async def save(db: Tx, child: ChildRow) -> None:
 
 
 async def erase(db: Tx, chat_id: int) -> None:
-    """Erase a child (or facilitator) and everything of theirs: proposals, flags, memberships."""
+    """Erase a child (or facilitator) and everything of theirs: proposals (with their answers),
+    flags, memberships, what they were told and what they thought of it."""
+    await db.execute("DELETE FROM answer_notices WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM safeguarding_flags WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM facilitators WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM proposals WHERE chat_id = ?", (chat_id,))

@@ -18,7 +18,8 @@ _ITEM_COLUMNS = (
     "p.id, p.ref, p.version, p.status, p.district, p.topic, p.age_band, p.gender, p.lang,"
     " p.needs_translation, p.seen, p.proposal, p.actors, p.message, p.is_group, p.group_size,"
     " p.group_age_range, p.school, p.commune, p.created_at,"
-    " COALESCE(p.facilitator_chat_id, p.chat_id), COALESCE(c.lang, 'vi')"
+    " COALESCE(p.facilitator_chat_id, p.chat_id), COALESCE(c.lang, 'vi'), p.forum_year,"
+    " p.origin"
 )
 
 
@@ -47,6 +48,8 @@ class ProposalRow:
     # Whom to tell about a decision (the child, or a group's facilitator), in which language.
     notify_chat_id: int | None
     notify_lang: str
+    forum_year: int
+    origin: str  # 'bot', or 'history' (an earlier forum's recommendation, imported)
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,29 @@ async def get(db: Tx, proposal_id: int) -> ProposalRow | None:
         f"SELECT {_ITEM_COLUMNS} FROM proposals p LEFT JOIN children c ON c.chat_id = p.chat_id"
         " WHERE p.id = ?",
         (proposal_id,),
+    )
+    return _row(row) if row else None
+
+
+async def by_refs(db: Tx, refs: Collection[str]) -> dict[str, ProposalRow]:
+    """The proposals with these refs (those that exist), 500 refs a query."""
+    wanted, found = sorted(refs), {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start:start + 500]
+        for row in await db.fetchall(
+                f"SELECT {_ITEM_COLUMNS} FROM proposals p LEFT JOIN children c"
+                f" ON c.chat_id = p.chat_id WHERE p.ref IN ({', '.join('?' * len(chunk))})",
+                chunk):
+            item = _row(row)
+            found[item.ref] = item
+    return found
+
+
+async def by_ref(db: Tx, ref: str) -> ProposalRow | None:
+    row = await db.fetchone(
+        f"SELECT {_ITEM_COLUMNS} FROM proposals p LEFT JOIN children c ON c.chat_id = p.chat_id"
+        " WHERE p.ref = ?",
+        (ref,),
     )
     return _row(row) if row else None
 

@@ -80,3 +80,29 @@ async def of_child(db: Tx, chat_id: int, limit: int = 20) -> list[ProposalSummar
         (chat_id, limit),
     )
     return [ProposalSummary(*row) for row in rows]
+
+
+async def insert_history(db: Tx, forum_year: int, district: str, topic: str, text: str) -> str:
+    """A recommendation of an earlier forum that never went through the bot (from a
+    spreadsheet, for the follow-up report): approved, with no sender. Returns its ref."""
+    last = await db.fetchval(
+        "INSERT INTO ref_counters (district, last) VALUES (?, 1)"
+        " ON CONFLICT (district) DO UPDATE SET last = ref_counters.last + 1 RETURNING last",
+        (f"{district}/{forum_year}",),
+    )
+    ref = f"{district}-{forum_year}-{int(last):03d}"
+    now = utc_now()
+    await db.execute(
+        "INSERT INTO proposals (ref, forum_year, district, topic, proposal, lang, status,"
+        " origin, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'vi', 'approved', 'history',"
+        " ?, ?)", (ref, forum_year, district, topic, text, now, now))
+    return ref
+
+
+async def history_ref(db: Tx, forum_year: int, district: str, topic: str,
+                      text: str) -> str | None:
+    """The ref of an imported recommendation with exactly this year, area, topic and text."""
+    ref = await db.fetchval(
+        "SELECT ref FROM proposals WHERE origin = 'history' AND forum_year = ? AND district = ?"
+        " AND topic = ? AND proposal = ?", (forum_year, district, topic, text))
+    return str(ref) if ref is not None else None

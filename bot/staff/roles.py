@@ -4,7 +4,8 @@ Roles and what they allow::
 
     admin         every action below, in its scope
     moderator     moderate (queue, approve, reject, edit, flag), invite, stats, audit
-    officer       export, stats                              (compiling officer, cán bộ tổng hợp)
+    officer       export, stats, answer (record and publish the authorities' answers)
+                                                             (compiling officer, cán bộ tổng hợp)
     safeguarding  safeguarding (the flagged-messages list)   (child protection staff)
 
 Safeguarding is a role of its own, not a flag on moderators: the people with that duty are often
@@ -25,14 +26,15 @@ if TYPE_CHECKING:
     from bot.config import ConfigError
 
 Role = Literal["admin", "moderator", "officer", "safeguarding"]
-Action = Literal["moderate", "safeguarding", "export", "stats", "audit", "grant", "invite"]
+Action = Literal["moderate", "safeguarding", "export", "stats", "audit", "grant", "invite",
+                 "answer"]
 
 ROLES: tuple[Role, ...] = get_args(Role)
 ACTIONS: tuple[Action, ...] = get_args(Action)
 ALLOWED: dict[Role, frozenset[Action]] = {
     "admin": frozenset(ACTIONS),
     "moderator": frozenset({"moderate", "invite", "stats", "audit"}),
-    "officer": frozenset({"export", "stats"}),
+    "officer": frozenset({"export", "stats", "answer"}),
     "safeguarding": frozenset({"safeguarding"}),
 }
 WHOLE_PROVINCE = "all"

@@ -1,0 +1,235 @@
+"""Answers from the spreadsheet: every row checked first, then all applied or none.
+
+A dry run says what would happen (new answers, changed, unchanged, earlier forums' proposals to
+add) and every problem, by row and column. Applying the same file twice changes nothing the
+second time. Rows without a ref are recommendations of earlier forums (2019 on) that never went
+through the bot: they become proposals marked as imported history, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from bot.answers.service import Answers, Stale, answerable
+from bot.answers.sheet import (
+    BY_KEY,
+    Problem,
+    Reading,
+    SheetRow,
+    TemplateRow,
+    Vocabulary,
+    read_sheet,
+    write_template,
+)
+from bot.answers.states import HOWS, STATES, check, tidy
+from bot.config import Config
+from bot.conversation.catalog import Catalog
+from bot.staff.moderation import Refused
+from bot.staff.roles import Scope
+from bot.textnorm import fold, small_int
+from storage import answers as store
+from storage import proposals
+from storage.db import Tx
+from storage.moderation import ProposalRow, by_ref, by_refs
+
+
+@dataclass
+class Plan:
+    """What an import did, or would do."""
+
+    rows: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    history: int = 0  # earlier forums' recommendations added as proposals
+    unanswered: int = 0  # rows left without an answer (nothing done with them)
+    problems: list[Problem] = field(default_factory=list)
+    applied: bool = False
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    row: SheetRow
+    item: ProposalRow | None  # None: a history row to add
+
+
+class AnswerSheets:
+    """The template out, the filled-in sheet back in."""
+
+    def __init__(self, answers: Answers, config: Config, catalog: Catalog) -> None:
+        self.answers, self.config, self.catalog = answers, config, catalog
+        self.vocabulary = Vocabulary.of(catalog.texts.table)
+
+    async def template(self, user_id: int, district: str | None, year: int | None) -> bytes:
+        """The workbook of the approved proposals of `district` (None: all the caller's) and
+        `year` (None: every year), pre-filled with their current answers."""
+        scope = await self.answers.scope(user_id)
+        districts = {district} if district else scope.districts
+        async with self.answers.db.transaction() as tx:
+            found = await store.answerable(tx, districts, year)
+        texts, labels = self.catalog.texts, dict[str, str]()
+        for code in (*STATES, *HOWS):
+            prefix = "answer.state" if code in STATES else "answer.how"
+            labels[code] = texts.get(f"{prefix}.{code}", "vi")
+        rows = [TemplateRow(item.ref, item.forum_year, self._district_name(item.district),
+                            self._topic_name(item.topic), self._who(item),
+                            _join(item.seen, item.proposal), item.answer) for item in found]
+        return await asyncio.to_thread(write_template, rows, self.vocabulary, labels)
+
+    def describe(self, problem: Problem, lang: str) -> str:
+        """One problem as a line: "Hàng 7, cột «Kết quả»: …"."""
+        texts = self.catalog.texts
+        values = {"limit": 0, "states": self.answers.states_list(lang), **problem.values}
+        what = texts.get(problem.key, lang, **values)
+        if problem.row and problem.column:
+            return texts.get("sheet.line.cell", lang, row=problem.row, column=problem.column,
+                             problem=what)
+        if problem.row:
+            return texts.get("sheet.line.row", lang, row=problem.row, problem=what)
+        return what[:1].upper() + what[1:]
+
+    def _district_name(self, code: str) -> str:
+        district = self.config.district(code)
+        return district.name if district else code
+
+    def _topic_name(self, topic: str) -> str:
+        flow = self.catalog.topic(topic)
+        return flow.title["vi"] if flow else topic
+
+    def _who(self, item: store.Answerable) -> str:
+        texts = self.catalog.texts
+        if item.is_group:
+            parts = [f"Nhóm {item.group_size or '?'} em"]
+            parts += [texts.get("age_band.label", "vi", band=band)
+                      for band in (item.group_age_range or "").split(",") if band]
+            parts += [place for place in (item.school, item.commune) if place]
+            return ", ".join(parts)
+        parts = ["Trẻ em"]
+        if item.age_band:
+            parts.append(texts.get("age_band.label", "vi", band=item.age_band))
+        gender = f"gender.{item.gender}"
+        if item.gender and gender in texts.table:
+            parts.append(texts.get(gender, "vi"))
+        return ", ".join(parts)
+
+    async def run(self, user_id: int, data: bytes, apply: bool) -> Plan:
+        """Check `data` (an .xlsx); with `apply` and no problem, apply it in one transaction.
+        `user_id` 0 is the command line (every district)."""
+        reading = await asyncio.to_thread(read_sheet, data, self.vocabulary)
+        scope = await self.answers.scope(user_id)
+        plan = Plan(rows=len(reading.rows), problems=list(reading.problems),
+                    unanswered=reading.unanswered)
+        if scope.empty:
+            plan.problems.append(Problem(0, "", "sheet.not_staff"))
+            return plan
+        async with self.answers.db.transaction() as tx:
+            resolved = await self._resolve(tx, user_id, reading, plan)
+            if apply and not plan.problems:
+                await self._apply(tx, user_id, resolved, plan)
+                plan.applied = True
+        plan.problems.sort(key=lambda p: p.row)
+        return plan
+
+    async def _resolve(self, tx: Tx, user_id: int, reading: Reading,
+                       plan: Plan) -> list[_Resolved]:
+        found: list[_Resolved] = []
+        scope = await self.answers.scope_in(tx, user_id)
+        items = await by_refs(tx, {row.ref for row in reading.rows if row.ref})
+        for row in reading.rows:
+            problems = [Problem(row.number, BY_KEY[p.field].header if p.field in BY_KEY else "",
+                                p.key, {"limit": p.limit, "states": self.answers.states_list(
+                                    "vi")}) for p in check(tidy(row.answer))]
+            if problems:
+                plan.problems += problems
+                continue
+            if row.ref is None:
+                resolved = await self._history(tx, scope, row, plan)
+            else:
+                resolved = self._proposal(scope, items.get(row.ref), row, plan)
+            if resolved is not None:
+                found.append(resolved)
+                await self._count(tx, resolved, plan)
+        return found
+
+    @staticmethod
+    def _proposal(scope: Scope, found: ProposalRow | None, row: SheetRow,
+                  plan: Plan) -> _Resolved | None:
+        ref, column = row.ref or "", BY_KEY["ref"].header
+        item = answerable(scope, found, ref)
+        if isinstance(item, Refused):
+            key = {"not_found": "sheet.unknown_ref", "wrong_status": "sheet.wrong_status",
+                   "forbidden": "sheet.forbidden"}.get(item.reason, "sheet.not_staff")
+            plan.problems.append(Problem(row.number, column, key, {"ref": ref}))
+            return None
+        return _Resolved(row, item)
+
+    async def _history(self, tx: Tx, scope: Scope, row: SheetRow,
+                       plan: Plan) -> _Resolved | None:
+        if row.year is None or not row.district or not row.topic or not row.proposal:
+            plan.problems.append(Problem(row.number, "", "sheet.history_missing"))
+            return None
+        district, topic = self._district(row.district), self._topic(row.topic)
+        if district is None:
+            plan.problems.append(Problem(row.number, BY_KEY["district"].header,
+                                         "sheet.district", {"value": row.district}))
+        if topic is None:
+            plan.problems.append(Problem(row.number, BY_KEY["topic"].header, "sheet.topic",
+                                         {"value": row.topic}))
+        if district is None or topic is None:
+            return None
+        if not scope.covers(district):
+            plan.problems.append(Problem(row.number, BY_KEY["district"].header,
+                                         "sheet.forbidden", {"ref": row.district}))
+            return None
+        ref = await proposals.history_ref(tx, row.year, district, topic, row.proposal)
+        item = await by_ref(tx, ref) if ref else None
+        return _Resolved(row, item)
+
+    def _district(self, written: str) -> str | None:
+        wanted = fold(written)
+        for district in self.config.districts:
+            if wanted in (fold(district.code), fold(district.name), fold(district.name_en)):
+                return district.code
+        return None
+
+    def _topic(self, written: str) -> str | None:
+        wanted = fold(written)
+        number = small_int(wanted)
+        for index, flow in enumerate(self.catalog.topics, 1):
+            if number == index or wanted in (flow.id, *(fold(t) for t in flow.title.values())):
+                return flow.id
+        return None
+
+    @staticmethod
+    async def _count(tx: Tx, resolved: _Resolved, plan: Plan) -> None:
+        if resolved.item is None:
+            plan.history += 1
+            plan.new += 1
+            return
+        latest = await store.latest(tx, resolved.item.id)
+        if latest is None:
+            plan.new += 1
+        elif latest.answer == tidy(resolved.row.answer):
+            plan.unchanged += 1
+        else:
+            plan.changed += 1
+
+    async def _apply(self, tx: Tx, user_id: int, resolved: list[_Resolved],
+                     plan: Plan) -> None:
+        for entry in resolved:
+            item, row = entry.item, entry.row
+            if item is None:
+                district, topic = self._district(row.district), self._topic(row.topic)
+                assert row.year is not None and district is not None and topic is not None
+                ref = await proposals.insert_history(tx, row.year, district, topic,
+                                                     row.proposal)
+                item = await by_ref(tx, ref)
+                assert item is not None
+            outcome = await self.answers.save(tx, user_id, item, tidy(row.answer), None,
+                                              "import")
+            assert not isinstance(outcome, Stale)  # an import takes whatever is there
+
+
+def _join(seen: str, proposal: str) -> str:
+    return "\n".join(part for part in (proposal, f"(Thực trạng: {seen})" if seen else "") if part)

@@ -1,0 +1,393 @@
+"""The answers spreadsheet officers already work in: the template, and reading it back.
+
+Pure apart from the bytes: `write_template` makes the workbook from rows given to it, and
+`read_sheet` turns a workbook into rows and problems (each with its row number and column)
+without touching the database; bot.answers.imports checks the rows against it and applies them.
+
+Columns are found by their header, whatever their order, with or without tone marks; a column the
+sheet lacks is reported once. States and the "how" column take the codes or the exact labels in
+Vietnamese or English, nothing else. Dates are real dates or "30/06/2024" / "2024-06-30".
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from bot.answers.states import HOWS, STATES
+from bot.textnorm import NOT_XML, fold, small_int
+from storage.answers import AnswerFields
+
+SHEET = "Trả lời"
+GUIDE = "Hướng dẫn"
+MAX_BYTES = 20 * 1024 * 1024  # what Telegram lets a bot download
+MAX_ROWS = 100_000
+MAX_CELL = 5000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    header: str  # as written in the template
+    width: float
+    guide: str  # the guide sheet's line about it
+    other_names: tuple[str, ...] = ()  # English headers, older wordings
+
+
+COLUMNS = (
+    Column("ref", "Mã kiến nghị", 13, "Mã do hệ thống cấp (ví dụ DHA-0012). Để trống cho kiến"
+           " nghị của các năm trước chưa có mã: khi đó điền Năm, Địa bàn, Chủ đề và Nội dung.",
+           ("ref", "ma", "mã")),
+    Column("year", "Năm diễn đàn", 9, "Năm tổ chức diễn đàn nhận kiến nghị.", ("year",)),
+    Column("district", "Địa bàn", 18, "Tên hoặc mã huyện/xã như trong cấu hình.",
+           ("district", "area", "huyện")),
+    Column("topic", "Chủ đề", 22, "Tên chủ đề, mã chủ đề, hoặc số thứ tự 1-5.", ("topic",)),
+    Column("group", "Nhóm trẻ em", 20, "Để tham khảo (không đọc khi nhập).",
+           ("children", "who")),
+    Column("proposal", "Nội dung kiến nghị", 50, "Để tham khảo; bắt buộc với kiến nghị chưa"
+           " có mã.", ("proposal", "kiến nghị")),
+    Column("state", "Kết quả", 26, "Chọn trong danh sách: " + "; ".join(
+        ("Đã thực hiện", "Đang thực hiện / có lộ trình", "Chưa thể thực hiện",
+         "Đã chuyển cơ quan có thẩm quyền", "Đã trả lời tại Diễn đàn")) + ".",
+           ("result", "state", "kết quả trả lời")),
+    Column("text_vi", "Nội dung trả lời", 50, "Bắt buộc. Viết ngắn gọn, dễ hiểu: trẻ em sẽ"
+           " đọc câu trả lời này.", ("answer", "trả lời")),
+    Column("text_en", "Nội dung trả lời (tiếng Anh)", 30, "Không bắt buộc.",
+           ("answer (english)", "answer in english")),
+    Column("agency", "Cơ quan chủ trì", 24, "Cơ quan chịu trách nhiệm chính.",
+           ("agency", "responsible agency")),
+    Column("partners", "Cơ quan phối hợp", 24, "Không bắt buộc.",
+           ("partners", "coordinating agencies")),
+    Column("due", "Thời hạn / lộ trình", 16, "Ngày hoặc khoảng thời gian (ví dụ: Quý III/2024).",
+           ("due", "timeline", "thời hạn")),
+    Column("how", "Hình thức trả lời", 16, "Tại Diễn đàn, hoặc Bằng văn bản.",
+           ("how", "how answered")),
+    Column("doc_number", "Số văn bản", 14, "Nếu trả lời bằng văn bản.",
+           ("document number",)),
+    Column("doc_date", "Ngày văn bản", 12, "Ngày ký văn bản (30/06/2024).",
+           ("document date",)),
+    Column("reason", "Lý do (nếu chưa thể thực hiện)", 30,
+           "Bắt buộc khi kết quả là «Chưa thể thực hiện».", ("reason", "lý do")),
+    Column("solution", "Giải pháp / lộ trình (nếu chưa thể thực hiện)", 30,
+           "Bắt buộc khi kết quả là «Chưa thể thực hiện».", ("solution", "giải pháp")),
+)
+BY_KEY = {column.key: column for column in COLUMNS}
+REQUIRED = ("ref", "state", "text_vi")
+ANSWER_KEYS = ("state", "text_vi", "text_en", "agency", "partners", "due", "how",
+               "doc_number", "doc_date", "reason", "solution")
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """One approved proposal, with its current answer if it has one."""
+
+    ref: str
+    year: int
+    district: str  # label
+    topic: str  # label
+    group: str
+    proposal: str
+    answer: AnswerFields | None
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in the sheet. `row` 0: the sheet as a whole. `key` names a text of
+    bot/texts/answers.toml ("sheet.…" or "answer.problem.…"); `values` fill it."""
+
+    row: int
+    column: str  # the column's header ("" for the sheet)
+    key: str
+    values: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    number: int
+    ref: str | None
+    year: int | None
+    district: str  # as written
+    topic: str  # as written
+    proposal: str
+    answer: AnswerFields
+
+
+@dataclass
+class Reading:
+    rows: list[SheetRow] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    refs: dict[str, int] = field(default_factory=dict)  # ref -> the first row that has it
+    unanswered: int = 0  # rows of the template left without an answer: left as they are
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The words a sheet may use for states and "how", in every language (label -> code)."""
+
+    states: Mapping[str, str]
+    hows: Mapping[str, str]
+
+    @classmethod
+    def of(cls, labels: Mapping[str, Mapping[str, str]]) -> Vocabulary:
+        """`labels`: "answer.state.<code>" and "answer.how.<code>" -> {lang: label}."""
+        def words(prefix: str, codes: Sequence[str]) -> dict[str, str]:
+            found = {code: code for code in codes}
+            for code in codes:
+                for label in labels[f"{prefix}.{code}"].values():
+                    found[label] = code
+            return found
+
+        return cls(words("answer.state", STATES), words("answer.how", HOWS))
+
+
+# --- the template -----------------------------------------------------------------------------
+
+def write_template(rows: Iterable[TemplateRow], vocabulary: Vocabulary,
+                   labels: Mapping[str, str]) -> bytes:
+    """The workbook: one row per proposal, answer columns to fill (drop-downs for the states
+    and "how"), and a guide sheet. `labels`: code -> Vietnamese label of states and hows."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = SHEET
+    header_font, fill = Font(name="Times New Roman", size=12, bold=True), PatternFill(
+        "solid", fgColor="DDEBF7")
+    for index, column in enumerate(COLUMNS, 1):
+        cell = sheet.cell(1, index, column.header)
+        cell.font, cell.fill = header_font, fill
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "B2"
+    body, wrap = Font(name="Times New Roman", size=12), Alignment(wrap_text=True,
+                                                                   vertical="top")
+    count = 0
+    for count, row in enumerate(rows, 1):
+        values: dict[str, Any] = {"ref": row.ref, "year": row.year, "district": row.district,
+                                  "topic": row.topic, "group": row.group,
+                                  "proposal": row.proposal}
+        if row.answer is not None:
+            answer = row.answer
+            values.update({key: getattr(answer, key) for key in ANSWER_KEYS})
+            values["state"] = labels.get(answer.state, answer.state)
+            values["how"] = labels.get(answer.how, answer.how)
+            values["doc_date"] = date.fromisoformat(answer.doc_date) if answer.doc_date else None
+        for index, column in enumerate(COLUMNS, 1):
+            value = values.get(column.key)
+            cell = sheet.cell(count + 1, index, _cell_text(value))
+            cell.font, cell.alignment = body, wrap
+            if column.key == "doc_date":
+                cell.number_format = "DD/MM/YYYY"
+    last = max(count + 1, 200) + 500  # room for history rows typed below
+    for key, words in (("state", [labels[s] for s in STATES]),
+                       ("how", [labels[h] for h in HOWS])):
+        letter = get_column_letter(list(BY_KEY).index(key) + 1)
+        check = DataValidation(type="list", formula1='"' + ",".join(words) + '"',
+                               allow_blank=True, showErrorMessage=True,
+                               errorTitle="Không có trong danh sách",
+                               error="Chọn một giá trị trong danh sách.")
+        check.add(f"{letter}2:{letter}{last}")
+        sheet.add_data_validation(check)
+    guide = book.create_sheet(GUIDE)
+    guide.append(["Cột", "Cách ghi"])
+    for column in COLUMNS:
+        guide.append([column.header, column.guide])
+    guide.append([])
+    guide.append(["Kết quả", "Ý nghĩa"])
+    for state in STATES:
+        guide.append([labels[state], f"mã: {state}"])
+    guide.column_dimensions["A"].width, guide.column_dimensions["B"].width = 40, 100
+    for line in guide.iter_rows():
+        for cell in line:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def _cell_text(value: object) -> object:
+    if isinstance(value, str):
+        text = NOT_XML.sub("", value)
+        return "'" + text if text.startswith(("=", "+", "-", "@")) else text
+    return value
+
+
+# --- reading a sheet back -------------------------------------------------------------------------
+
+_HEADER_NOISE = re.compile(r"[^a-z0-9]+")
+_MERGE = re.compile(rb'<mergeCell ref="([A-Z]+)([0-9]+):([A-Z]+)([0-9]+)"')
+
+
+def _header_key(text: str) -> str:
+    return _HEADER_NOISE.sub("", fold(text))
+
+
+_HEADERS = {_header_key(name): column.key for column in COLUMNS
+            for name in (column.header, *column.other_names)}
+
+
+def read_sheet(data: bytes, vocabulary: Vocabulary) -> Reading:
+    """Rows and problems of a filled-in workbook. Nothing in it is trusted."""
+    reading = Reading()
+    if len(data) > MAX_BYTES:
+        reading.problems.append(Problem(0, "", "sheet.too_big", {"mb": MAX_BYTES // 2**20}))
+        return reading
+    try:
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        reading.problems.append(Problem(0, "", "sheet.not_xlsx"))
+        return reading
+    try:
+        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        found = _find_header(lines)
+        if found is None:
+            reading.problems.append(Problem(0, "", "sheet.no_header", {
+                "columns": ", ".join(BY_KEY[k].header for k in REQUIRED)}))
+            return reading
+        header_row, columns = found
+        missing = [BY_KEY[key].header for key in REQUIRED if key not in columns.values()]
+        if missing:
+            reading.problems.append(Problem(header_row, "", "sheet.missing_columns",
+                                            {"columns": ", ".join(missing)}))
+            return reading
+        merged = _merged_rows(data, getattr(sheet, "_worksheet_path", ""))
+        for number, values in enumerate(lines, header_row + 1):
+            if number > header_row + MAX_ROWS:
+                reading.problems.append(Problem(number, "", "sheet.too_many_rows",
+                                                {"max": MAX_ROWS}))
+                break
+            _read_row(reading, number, values, columns, vocabulary, number in merged)
+    finally:
+        book.close()
+    return reading
+
+
+def _find_header(lines: Iterator[tuple[Any, ...]]) -> tuple[int, dict[int, str]] | None:
+    """The first of the first ten rows that names at least two known columns."""
+    for number, values in enumerate(lines, 1):
+        columns = {index: _HEADERS[key] for index, value in enumerate(values)
+                   if isinstance(value, str) and (key := _header_key(value)) in _HEADERS}
+        if len(set(columns.values())) >= 2:
+            return number, columns
+        if number >= 10:
+            return None
+    return None
+
+
+def _merged_rows(data: bytes, path: str) -> set[int]:
+    """The rows that take part in a merged range below the header (read-only openpyxl does not
+    report merges; the sheet's XML lists them at its end)."""
+    if not path:
+        return set()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xml = archive.read(path)
+    except (KeyError, zipfile.BadZipFile):
+        return set()
+    rows: set[int] = set()
+    for match in _MERGE.finditer(xml[xml.rfind(b"<mergeCells"):] if b"<mergeCells" in xml
+                                 else b""):
+        rows.update(range(int(match.group(2)), int(match.group(4)) + 1))
+    return rows
+
+
+def _read_row(reading: Reading, number: int, values: tuple[Any, ...], columns: dict[int, str],
+              vocabulary: Vocabulary, merged: bool) -> None:
+    cells: dict[str, Any] = {key: values[index] if index < len(values) else None
+                             for index, key in columns.items()}
+    if all(_blank(value) for key, value in cells.items() if key != "group") and not merged:
+        return  # an empty row
+    if all(_blank(cells.get(key)) for key in ANSWER_KEYS) and not merged:
+        reading.unanswered += 1  # a proposal not answered yet: nothing to do with it
+        return
+    problems: list[Problem] = []
+
+    def problem(key: str, what: str, **values: object) -> None:
+        problems.append(Problem(number, BY_KEY[key].header if key else "", f"sheet.{what}",
+                                values))
+
+    if merged:
+        problem("", "merged")
+    text: dict[str, str] = {}
+    for key, value in cells.items():
+        if isinstance(value, str) and value.startswith("="):
+            problem(key, "formula")
+            value = None
+        text[key] = _text(value)
+        if len(text[key]) > MAX_CELL:
+            problem(key, "too_long", limit=MAX_CELL)
+    state = vocabulary.states.get(text.get("state", ""))
+    if state is None:
+        problem("state", "state" if text.get("state") else "state_missing")
+    how_text = text.get("how", "")
+    how = vocabulary.hows.get(how_text) if how_text else "document"
+    if how is None:
+        problem("how", "how")
+    doc_date: str | None = None
+    if "doc_date" in cells and cells["doc_date"] not in (None, ""):
+        parsed = _date(cells["doc_date"])
+        if parsed is None:
+            problem("doc_date", "date")
+        else:
+            doc_date = parsed.isoformat()
+    ref = text.get("ref", "").upper()
+    if ref and ref in reading.refs:
+        problem("ref", "twice", ref=ref, first=reading.refs[ref])
+    elif ref:
+        reading.refs[ref] = number
+    year: int | None = None
+    if text.get("year"):
+        year = small_int(text["year"])
+        if year is None or not 2000 <= year <= 2100:
+            problem("year", "year")
+            year = None
+    reading.problems.extend(problems)
+    if problems:
+        return
+    assert state is not None and how is not None
+    answer = AnswerFields(state=state, how=how, doc_date=doc_date, **{
+        key: text.get(key, "") for key in ANSWER_KEYS if key not in ("state", "how",
+                                                                      "doc_date")})
+    reading.rows.append(SheetRow(number, ref or None, year,
+                                 text.get("district", ""), text.get("topic", ""),
+                                 text.get("proposal", ""), answer))
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    return NOT_XML.sub("", str(value)).strip().removeprefix("'")
+
+
+def _date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        found = value.date()
+    elif isinstance(value, date):
+        found = value
+    else:
+        found = None
+        for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+            try:
+                found = datetime.strptime(str(value).strip(), pattern).date()
+                break
+            except ValueError:
+                continue
+    return found if found is not None and 2000 <= found.year <= 2100 else None

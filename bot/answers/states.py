@@ -1,0 +1,78 @@
+"""What an answer can say: its states, their groups in the follow-up report, and the checks.
+
+Pure: no I/O. The labels live in bot/texts/answers.toml ("answer.state.<code>").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Literal, get_args
+
+from storage.answers import AnswerFields
+
+State = Literal["implemented", "in_progress", "not_yet", "transferred", "answered_at_forum"]
+STATES: tuple[State, ...] = get_args(State)
+How = Literal["forum", "document"]
+HOWS: tuple[How, ...] = get_args(How)
+# The three parts of the follow-up report the plan asks for.
+Part = Literal["met", "considering", "cannot_yet"]
+PART_OF: dict[str, Part] = {"implemented": "met", "answered_at_forum": "met",
+                            "in_progress": "considering", "transferred": "considering",
+                            "not_yet": "cannot_yet"}
+# Still open: carried over to the next forum year's follow-up.
+OPEN = frozenset({"in_progress", "not_yet", "transferred"})
+LIMITS = {"text_vi": 1500, "text_en": 1500, "agency": 200, "partners": 300, "due": 100,
+          "doc_number": 100, "reason": 600, "solution": 600}
+_SPACES = re.compile(r"[ \t]+")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What is wrong with an answer: the field, and a key of bot/texts/answers.toml."""
+
+    field: str
+    key: str
+    limit: int = 0
+
+
+def tidy(answer: AnswerFields) -> AnswerFields:
+    """Spaces trimmed in every text; line breaks kept (an answer can have paragraphs)."""
+    texts = {name: "\n".join(_SPACES.sub(" ", line).strip()
+                             for line in str(getattr(answer, name)).splitlines()).strip()
+             for name in LIMITS}
+    return replace(answer, **texts)
+
+
+def check(answer: AnswerFields) -> list[Problem]:
+    """Every problem of an answer (empty: it can be saved)."""
+    problems = []
+    if answer.state not in STATES:
+        problems.append(Problem("state", "answer.problem.state"))
+    if not answer.text_vi:
+        problems.append(Problem("text_vi", "answer.problem.text"))
+    if answer.state == "not_yet":
+        problems += [Problem(name, f"answer.problem.{name}") for name in ("reason", "solution")
+                     if not getattr(answer, name)]
+    if answer.how not in HOWS:
+        problems.append(Problem("how", "answer.problem.how"))
+    if answer.doc_date is not None and not _iso_date(answer.doc_date):
+        problems.append(Problem("doc_date", "answer.problem.date"))
+    problems += [Problem(name, "answer.problem.too_long", limit)
+                 for name, limit in LIMITS.items() if len(getattr(answer, name)) > limit]
+    return problems
+
+
+def _iso_date(text: str) -> bool:
+    try:
+        parsed = date.fromisoformat(text)
+    except ValueError:
+        return False
+    return 2000 <= parsed.year <= 2100
+
+
+def worth_telling(state: str, previous: str | None) -> bool:
+    """A published version is told to the children when it is the first, or its state changed
+    (a new wording of the same state tells nobody again)."""
+    return previous is None or previous != state

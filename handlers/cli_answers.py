@@ -1,0 +1,154 @@
+"""`childforum answers ...`: the answers spreadsheet and publishing, from the command line.
+
+    childforum answers template --district DHA --year 2023 --out answers.xlsx
+    childforum answers import answers.xlsx --dry-run
+    childforum answers import answers.xlsx
+    childforum answers publish --district DHA [--topic injuries] [--refs DHA-0001,DHA-0002]
+
+The command line acts for the admin who runs it: every district (recorded in the audit log as
+user 0, "command line"). Published answers are queued in the outbox; the running bot sends them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.answers.imports import AnswerSheets, Plan
+from bot.answers.service import Answers
+from bot.config import Config
+from bot.conversation.catalog import load_catalog
+from bot.staff.moderation import Moderation, Refused
+from bot.transport.outbox import Outbox
+from storage.db import Database, DatabaseUnavailable
+
+COMMAND_LINE = 0  # the audit log's actor for what the command line does
+
+
+@dataclass(frozen=True)
+class Services:
+    answers: Answers
+    sheets: AnswerSheets
+
+
+@asynccontextmanager
+async def services(config: Config) -> AsyncIterator[Services]:
+    db = await Database.open(config.database_path)
+    try:
+        catalog = load_catalog(config)
+        moderation = Moderation(db, config.staff, {d.code for d in config.districts})
+        outbox = Outbox(db, config.pacing, config.timetable.zone)
+        answers = Answers(db, catalog, config, moderation, outbox)
+        yield Services(answers, AnswerSheets(answers, config, catalog))
+    finally:
+        await db.close()
+
+
+def add_parser(commands: Any) -> argparse.ArgumentParser:
+    """`answers` and its verbs, on the `childforum` command's subparsers."""
+    parser: argparse.ArgumentParser = commands.add_parser(
+        "answers", help="the authorities' answers: spreadsheet, import, publish")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    template = verbs.add_parser("template", help="write the answers workbook to fill in")
+    template.add_argument("--district", default="all", help="a district code or 'all'")
+    template.add_argument("--year", type=int, default=None, help="the forum year (default: all)")
+    template.add_argument("--out", type=Path, required=True)
+    template.add_argument("--force", action="store_true", help="replace --out if it exists")
+    importing = verbs.add_parser("import", help="check a filled-in workbook, then apply it all"
+                                 " or nothing")
+    importing.add_argument("workbook", type=Path)
+    importing.add_argument("--dry-run", action="store_true", help="check and report only")
+    importing.add_argument("--lang", choices=("vi", "en"), default="vi",
+                           help="the language of the report")
+    publish = verbs.add_parser("publish", help="publish draft answers: the children are told")
+    publish.add_argument("--district", default=None, help="a district code (default: all)")
+    publish.add_argument("--topic", default=None, help="a topic id (default: every topic)")
+    publish.add_argument("--refs", default=None, help="refs joined by commas (default: all)")
+    return parser
+
+
+def _fail(problem: str, code: int = 2) -> int:
+    print(f"childforum answers: {problem}", file=sys.stderr)
+    return code
+
+
+async def run(config: Config, args: argparse.Namespace) -> int:
+    if not config.database_path.is_file():
+        return _fail(f"there is no database at {config.database_path} (check --database or"
+                     " [storage] path in the config)")
+    try:
+        async with services(config) as found:
+            if args.verb == "template":
+                return await _template(config, found, args)
+            if args.verb == "import":
+                return await _import(found, args)
+            return await _publish(config, found, args)
+    except DatabaseUnavailable as error:
+        return _fail(f"cannot use the database {error}", 1)
+
+
+async def _template(config: Config, found: Services, args: argparse.Namespace) -> int:
+    district = None if args.district.lower() == "all" else args.district.upper()
+    if district is not None and config.district(district) is None:
+        return _fail(f"unknown district {args.district!r}; known: "
+                     + ", ".join(d.code for d in config.districts))
+    if args.out.exists() and not args.force:
+        return _fail(f"{args.out} exists already: choose another name, or add --force")
+    if not args.out.parent.is_dir():
+        return _fail(f"the folder {args.out.parent} does not exist")
+    data = await found.sheets.template(COMMAND_LINE, district, args.year)
+    try:
+        args.out.write_bytes(data)
+    except OSError as error:
+        return _fail(f"cannot write {args.out}: {error.strerror or error}", 1)
+    print(f"Answers workbook written to {args.out} ({len(data)} bytes)")
+    return 0
+
+
+async def _import(found: Services, args: argparse.Namespace) -> int:
+    try:
+        data = args.workbook.read_bytes()
+    except OSError as error:
+        return _fail(f"cannot read {args.workbook}: {error.strerror or error}")
+    plan = await found.sheets.run(COMMAND_LINE, data, apply=not args.dry_run)
+    print(report(found.sheets, plan, args.lang, dry_run=args.dry_run))
+    return 0 if not plan.problems else 1
+
+
+def report(sheets: AnswerSheets, plan: Plan, lang: str, dry_run: bool) -> str:
+    """A plan in plain words: counts, then every problem (nothing is applied if any)."""
+    vi = lang == "vi"
+    if plan.problems:
+        head = (f"{len(plan.problems)} lỗi; chưa nhập gì. Sửa rồi gửi lại:" if vi
+                else f"{len(plan.problems)} problem(s); nothing was imported. Fix and retry:")
+        return "\n".join([head, *(f"- {sheets.describe(p, lang)}" for p in plan.problems)])
+    done = ("Sẽ nhập" if dry_run else "Đã nhập") if vi else ("Would import" if dry_run
+                                                              else "Imported")
+    counts = (f"{plan.new} trả lời mới, {plan.changed} thay đổi, {plan.unchanged} giữ nguyên,"
+              f" {plan.history} kiến nghị các năm trước được thêm, {plan.unanswered} hàng chưa"
+              " có trả lời" if vi else
+              f"{plan.new} new answers, {plan.changed} changed, {plan.unchanged} unchanged,"
+              f" {plan.history} earlier forums' proposals added, {plan.unanswered} rows not"
+              " answered yet")
+    after = ("" if dry_run else (" Các trả lời là bản nháp cho đến khi được công bố." if vi else
+                                 " The answers are drafts until published."))
+    return f"{done}: {counts} ({plan.rows} hàng).{after}" if vi else \
+        f"{done}: {counts} ({plan.rows} rows).{after}"
+
+
+async def _publish(config: Config, found: Services, args: argparse.Namespace) -> int:
+    district = args.district.upper() if args.district else None
+    if district is not None and config.district(district) is None:
+        return _fail(f"unknown district {args.district!r}")
+    refs = [ref for ref in args.refs.split(",") if ref.strip()] if args.refs else None
+    result = await found.answers.publish(COMMAND_LINE, district, args.topic, refs)
+    if isinstance(result, Refused):
+        return _fail(f"refused: {result.reason} {result.detail}")
+    print(f"{result.published} answers published; {result.told} children and facilitators will"
+          " be told (the running bot sends the messages).")
+    return 0

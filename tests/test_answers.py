@@ -1,0 +1,317 @@
+"""The answer loop as a service, on a real SQLite file: recording, publishing, telling, and the
+spreadsheet (template written, filled in by openpyxl, read back, imported)."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from bot.answers.imports import AnswerSheets
+from bot.answers.service import Answers, Invalid, Saved, Stale, parse_feedback
+from bot.answers.sheet import COLUMNS
+from bot.config import Config, load_config
+from bot.conversation.catalog import load_catalog
+from bot.conversation.engine import State
+from bot.conversation.service import state_to_row
+from bot.staff.moderation import Moderation, Refused
+from bot.staff.roles import Scope, StaffMember
+from bot.transport.outbox import Outbox
+from storage import children, proposals
+from storage.answers import AnswerFields
+from storage.db import Database
+from tests.test_storage import new_proposal
+
+ROOT = Path(__file__).resolve().parents[1]
+OFFICER, OFFICER_KTM, MODERATOR, ADMIN = 11, 12, 13, 14
+STAFF = (StaffMember(OFFICER, "officer", Scope.of({"DHA"})),
+         StaffMember(OFFICER_KTM, "officer", Scope.of({"KTM"})),
+         StaffMember(MODERATOR, "moderator", Scope.of({"DHA", "KTM"})),
+         StaffMember(ADMIN, "admin", Scope(None)))
+FACILITATOR = 500
+HEADERS = [column.header for column in COLUMNS]
+DONE = AnswerFields("implemented", "Xã đã làm rào chắn ở bến sông.", agency="UBND xã")
+NOT_YET = AnswerFields("not_yet", "Chưa có kinh phí năm nay.", reason="Thiếu kinh phí",
+                       solution="Đưa vào kế hoạch năm 2025", agency="UBND huyện")
+
+
+@dataclass
+class Forum:
+    db: Database
+    config: Config
+    answers: Answers
+    sheets: AnswerSheets
+
+
+@pytest.fixture
+async def forum(tmp_path: Path) -> AsyncIterator[Forum]:
+    config = load_config(ROOT / "config.example.toml").with_database(tmp_path / "f.sqlite3")
+    config = replace(config, staff=STAFF)
+    db = await Database.open(config.database_path)
+    catalog = load_catalog(config)
+    moderation = Moderation(db, STAFF, {d.code for d in config.districts})
+    outbox = Outbox(db, config.pacing, config.timetable.zone)
+    answers = Answers(db, catalog, config, moderation, outbox)
+    async with db.transaction() as tx:
+        for chat_id, district, lang in ((101, "DHA", "vi"), (102, "DHA", "en"), (103, "KTM", "vi"),
+                                        (FACILITATOR, "DHA", "vi")):
+            state = State(profile={"district": district, "lang": lang, "age_band": "10-12",
+                                   "gender": "female"}, profile_queue=())
+            await children.save(tx, state_to_row(chat_id, state))
+        for chat_id, update_id, district in ((101, 1, "DHA"), (102, 2, "DHA"), (103, 3, "KTM"),
+                                             (101, 4, "DHA")):
+            await proposals.insert(tx, new_proposal(chat_id, update_id, district))
+        await proposals.insert(tx, replace(new_proposal(FACILITATOR, 5), group_size=12,
+                                           group_age_range="10-12", school="Trường Kon Đào"))
+        # DHA-0001, DHA-0002, DHA-0004 (group) approved; DHA-0003 still pending; KTM-0001 too
+        await tx.execute("UPDATE proposals SET status = 'approved' WHERE ref != 'DHA-0003'")
+    yield Forum(db, config, answers, AnswerSheets(answers, config, catalog))
+    await db.close()
+
+
+async def notices(db: Database) -> list[tuple[int, str, str | None]]:
+    rows = await db.reader.fetchall(
+        "SELECT chat_id, payload, dedupe FROM outbox WHERE kind = 'notice' ORDER BY id")
+    return [(row[0], json.loads(row[1])["text"], row[2]) for row in rows]
+
+
+# --- recording ------------------------------------------------------------------------------------
+
+async def test_an_officer_records_drafts_within_their_districts(forum: Forum) -> None:
+    answers = forum.answers
+    saved = await answers.record(OFFICER, "dha-0001", DONE)
+    assert isinstance(saved, Saved) and saved.changed and saved.answer.version == 1
+    assert saved.answer.draft
+    again = await answers.record(OFFICER, "DHA-0001", DONE)
+    assert isinstance(again, Saved) and not again.changed  # the same answer: nothing done
+    assert await answers.record(OFFICER, "KTM-0001", DONE) == Refused("forbidden")
+    assert await answers.record(MODERATOR, "DHA-0001", DONE) == Refused("not_staff")
+    assert await answers.record(OFFICER, "DHA-0003", DONE) == Refused("wrong_status", "pending")
+    assert await answers.record(OFFICER, "DHA-9999", DONE) == Refused("not_found", "DHA-9999")
+    invalid = await answers.record(OFFICER, "DHA-0002", replace(NOT_YET, solution=""))
+    assert isinstance(invalid, Invalid) and [p.field for p in invalid.problems] == ["solution"]
+    too_long = await answers.record(OFFICER, "DHA-0002", replace(DONE, text_vi="x" * 1501))
+    assert isinstance(too_long, Invalid)
+
+
+async def test_of_two_officers_changing_one_draft_the_second_is_told(forum: Forum) -> None:
+    answers = forum.answers
+    first = await answers.record(OFFICER, "DHA-0001", DONE)
+    assert isinstance(first, Saved)
+    seen = first.answer.revision
+    mine = await answers.record(OFFICER, "DHA-0001", replace(DONE, agency="Huyện"), seen)
+    assert isinstance(mine, Saved) and mine.changed
+    theirs = await answers.record(ADMIN, "DHA-0001", replace(DONE, agency="Tỉnh"), seen)
+    assert isinstance(theirs, Stale) and theirs.by_user_id == OFFICER
+    versions = await forum.db.reader.fetchall("SELECT version, agency FROM answers")
+    assert versions == [(1, "Huyện")]
+
+
+# --- publishing and telling -----------------------------------------------------------------------
+
+async def test_publishing_tells_each_sender_once_in_their_language(forum: Forum) -> None:
+    answers = forum.answers
+    for ref in ("DHA-0001", "DHA-0002", "DHA-0004"):
+        await answers.record(OFFICER, ref, NOT_YET if ref == "DHA-0002" else DONE)
+    result = await answers.publish(OFFICER, "DHA")
+    assert (result.published, result.told) == (3, 3)  # type: ignore[union-attr]
+    told = await notices(forum.db)
+    assert [chat for chat, _, _ in told] == [101, 102, FACILITATOR]
+    vi, en, adult = (text for _, text, _ in told)
+    assert "Ý kiến DHA-0001 của em đã có trả lời" in vi and "Đã thực hiện" in vi
+    assert "Rào chắn" in vi  # the first words of the proposal, to recognise it
+    assert "Your proposal DHA-0002 has an answer" in en and "Why not yet: Thiếu kinh phí" in en
+    assert "What happens next: Đưa vào kế hoạch năm 2025" in en
+    assert "thầy cô" in adult and "của em" not in adult  # a facilitator is an adult
+    again = await answers.publish(OFFICER, "DHA")
+    assert (again.published, again.told) == (0, 0)  # type: ignore[union-attr]
+    assert len(await notices(forum.db)) == 3
+
+    # A new wording of the same state tells nobody; a new state tells again.
+    await answers.record(OFFICER, "DHA-0001", replace(DONE, text_vi="Đã làm rào, cắm biển."))
+    await answers.record(OFFICER, "DHA-0002", DONE)
+    result = await answers.publish(OFFICER, refs=["DHA-0001", "dha-0002"])
+    assert (result.published, result.told) == (2, 1)  # type: ignore[union-attr]
+    assert [chat for chat, _, _ in await notices(forum.db)][-1] == 102
+    versions = await forum.db.reader.fetchall(
+        "SELECT count(*) FROM answers WHERE published_at IS NOT NULL")
+    assert versions == [(5,)]  # every version kept
+    audited = await forum.db.reader.fetchall(
+        "SELECT action, count(*) FROM audit_log GROUP BY action ORDER BY action")
+    assert audited == [("answer", 5), ("publish", 5)]
+
+
+async def test_an_erased_child_is_told_nothing_and_feedback_is_theirs_only(forum: Forum) -> None:
+    answers = forum.answers
+    await answers.record(OFFICER, "DHA-0002", DONE)
+    async with forum.db.transaction() as tx:
+        await children.erase(tx, 102)  # /delete: their proposal goes with them
+    assert await answers.record(OFFICER, "DHA-0002", DONE) == Refused("not_found", "DHA-0002")
+    await answers.record(OFFICER, "DHA-0001", DONE)
+    await answers.publish(OFFICER)
+    told = await notices(forum.db)
+    assert [chat for chat, _, _ in told] == [101]
+    payload = json.loads((await forum.db.reader.fetchall("SELECT payload FROM outbox"))[0][0])
+    up = payload["keyboard"][0][0][1]
+    parsed = parse_feedback(up)
+    assert parsed is not None and parsed[1] == "up"
+    async with forum.db.transaction() as tx:
+        assert await answers.feedback(tx, 101, parsed[0], "up")
+        assert not await answers.feedback(tx, 103, parsed[0], "down")  # not told: ignored
+    assert parse_feedback("a|①|up") is None and parse_feedback("a|" + "9" * 30 + "|up") is None
+
+
+# --- the spreadsheet ------------------------------------------------------------------------------
+
+def fill(template: bytes, values: dict[str, dict[str, object]],
+         extra: list[dict[str, object]] | None = None) -> bytes:
+    """Fill the template's rows (by ref) and append rows without a ref."""
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    sheet = book["Trả lời"]
+    where = {header: index + 1 for index, header in enumerate(HEADERS)}
+    for row in range(2, sheet.max_row + 1):
+        ref = sheet.cell(row, 1).value
+        for header, value in values.get(str(ref), {}).items():
+            sheet.cell(row, where[header], value)
+    for row, line in enumerate(extra or [], sheet.max_row + 1):  # {}: an empty row
+        for header, value in line.items():
+            sheet.cell(row, where[header], value)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def test_template_fill_dry_run_import_and_import_again(forum: Forum) -> None:
+    sheets = forum.sheets
+    template = await sheets.template(OFFICER, None, 2023)
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    sheet = book["Trả lời"]
+    assert [c.value for c in sheet[1]] == HEADERS
+    assert [sheet.cell(r, 1).value for r in range(2, sheet.max_row + 1)] == [
+        "DHA-0001", "DHA-0002", "DHA-0004"]  # DHA only, approved only
+    assert "Nhóm 12 em" in str(sheet.cell(4, 5).value)
+    lists = [v.formula1 for v in sheet.data_validations.dataValidation]
+    assert any("Chưa thể thực hiện" in f for f in lists) and any("Tại Diễn đàn" in f for f in
+                                                                  lists)
+    assert "Hướng dẫn" in book.sheetnames
+    filled = fill(template, {
+        "DHA-0001": {"Kết quả": "Đã thực hiện", "Nội dung trả lời": "Đã làm rào chắn",
+                     "Cơ quan chủ trì": "UBND xã", "Ngày văn bản": date(2024, 3, 5),
+                     "Số văn bản": "12/UBND"},
+        "DHA-0002": {"Kết quả": "not_yet", "Nội dung trả lời": "Chưa có kinh phí",
+                     "Lý do (nếu chưa thể thực hiện)": "Thiếu kinh phí",
+                     "Giải pháp / lộ trình (nếu chưa thể thực hiện)": "Năm 2025"},
+        "DHA-0004": {"Kết quả": "Answered at the Forum", "Nội dung trả lời": "Đã trả lời",
+                     "Hình thức trả lời": "Tại Diễn đàn"},
+    }, extra=[{"Năm diễn đàn": 2019, "Địa bàn": "Huyện Đắk Hà", "Chủ đề": "2",
+               "Nội dung kiến nghị": "Làm cầu qua suối Đăk Uy", "Kết quả": "Đã thực hiện",
+               "Nội dung trả lời": "Cầu đã xong năm 2021"}])
+    dry = await sheets.run(OFFICER, filled, apply=False)
+    assert dry.problems == [] and (dry.new, dry.changed, dry.history) == (4, 0, 1)
+    assert await forum.db.reader.fetchval("SELECT count(*) FROM answers") == 0
+    done = await sheets.run(OFFICER, filled, apply=True)
+    assert done.applied and done.new == 4
+    rows = await forum.db.reader.fetchall(
+        "SELECT p.ref, a.state, a.doc_date, a.how, a.source FROM answers a"
+        " JOIN proposals p ON p.id = a.proposal_id ORDER BY p.ref")
+    assert rows == [("DHA-0001", "implemented", "2024-03-05", "document", "import"),
+                    ("DHA-0002", "not_yet", None, "document", "import"),
+                    ("DHA-0004", "answered_at_forum", None, "forum", "import"),
+                    ("DHA-2019-001", "implemented", None, "document", "import")]
+    again = await sheets.run(OFFICER, filled, apply=True)
+    assert again.applied and (again.new, again.changed, again.unchanged) == (0, 0, 4)
+    assert await forum.db.reader.fetchval("SELECT count(*) FROM answers") == 4
+    assert await forum.db.reader.fetchval(
+        "SELECT count(*) FROM proposals WHERE origin = 'history'") == 1
+    # The template now carries the answers (as labels), ready to be edited again.
+    again_template = openpyxl.load_workbook(io.BytesIO(await sheets.template(OFFICER, "DHA",
+                                                                              None)))
+    states = [row[6].value for row in again_template["Trả lời"].iter_rows(min_row=2)]
+    assert "Chưa thể thực hiện" in states
+
+
+async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column(
+        forum: Forum) -> None:
+    sheets = forum.sheets
+    template = await sheets.template(ADMIN, None, None)
+    filled = fill(template, {
+        "DHA-0001": {"Kết quả": "Xong rồi", "Nội dung trả lời": "x"},  # not a state label
+        "DHA-0002": {"Kết quả": "Chưa thể thực hiện", "Nội dung trả lời": "y"},  # no reason
+        "DHA-0004": {"Kết quả": "Đã thực hiện", "Nội dung trả lời": "z",
+                     "Ngày văn bản": "hôm qua"},
+        "KTM-0001": {"Kết quả": "Đã thực hiện", "Nội dung trả lời": "=1+1"},
+    }, extra=[{"Mã kiến nghị": "DHA-0003", "Kết quả": "Đã thực hiện", "Nội dung trả lời": "a"},
+              {"Mã kiến nghị": "XYZ-0001", "Kết quả": "Đã thực hiện", "Nội dung trả lời": "b"},
+              {}, {"Mã kiến nghị": "DHA-0001", "Kết quả": "Đã thực hiện",
+                   "Nội dung trả lời": "c"}])
+    plan = await sheets.run(OFFICER, filled, apply=True)
+    assert not plan.applied
+    lines = [sheets.describe(p, "vi") for p in plan.problems]
+    text = "\n".join(lines)
+    assert "Hàng 2, cột «Kết quả»: kết quả không có trong danh sách" in text
+    assert "Hàng 3, cột «Lý do (nếu chưa thể thực hiện)»: «Chưa thể thực hiện» cần ghi lý do" \
+        in text
+    assert "Hàng 4, cột «Ngày văn bản»: không phải là ngày" in text
+    assert "Hàng 5, cột «Nội dung trả lời»: ô chứa công thức" in text
+    assert "Hàng 6, cột «Mã kiến nghị»: kiến nghị DHA-0003 chưa được duyệt" in text
+    assert "Hàng 7, cột «Mã kiến nghị»: không có kiến nghị mã XYZ-0001" in text
+    assert "Hàng 9, cột «Mã kiến nghị»: mã DHA-0001 đã có ở hàng 2" in text
+    # a row is checked against the database only once it reads well: KTM-0001's row (outside
+    # this officer's district) reports its formula, not yet its district
+    assert [line for line in lines if line.startswith("Hàng 5")] == [
+        "Hàng 5, cột «Nội dung trả lời»: ô chứa công thức; hãy gõ giá trị thay cho công thức"]
+    assert await forum.db.reader.fetchval("SELECT count(*) FROM answers") == 0
+    outside = fill(template, {"KTM-0001": {"Kết quả": "Đã thực hiện",
+                                            "Nội dung trả lời": "ok"}})
+    lines = [sheets.describe(p, "en") for p in (await sheets.run(OFFICER, outside,
+                                                                  False)).problems]
+    assert lines == ["Row 5, column «Mã kiến nghị»: proposal KTM-0001 is outside your districts"]
+
+
+async def test_files_that_are_not_answer_sheets_get_a_clear_answer(forum: Forum) -> None:
+    sheets = forum.sheets
+    not_xlsx = await sheets.run(OFFICER, b"%PDF-1.4 not a workbook", apply=True)
+    assert [sheets.describe(p, "vi") for p in not_xlsx.problems] == [
+        "Tệp này không phải bảng tính Excel (.xlsx); hãy lưu lại dưới dạng .xlsx rồi gửi"]
+    book = openpyxl.Workbook()
+    assert book.active is not None
+    book.active.append(["Mã kiến nghị", "Ghi chú", "Nội dung trả lời"])
+    book.active.append(["DHA-0001", "x", "y"])
+    out = io.BytesIO()
+    book.save(out)
+    missing = await sheets.run(OFFICER, out.getvalue(), apply=True)
+    assert [sheets.describe(p, "vi") for p in missing.problems] == ["Hàng 1: thiếu cột Kết quả"]
+    huge = await sheets.run(OFFICER, b"0" * (21 * 1024 * 1024), apply=True)
+    assert "lớn quá" in sheets.describe(huge.problems[0], "vi")
+    merged_book = openpyxl.load_workbook(io.BytesIO(await sheets.template(OFFICER, None, None)))
+    sheet = merged_book["Trả lời"]
+    sheet["G2"], sheet["H2"] = "Đã thực hiện", "Đã làm"
+    sheet.merge_cells("G2:G3")
+    merged = io.BytesIO()
+    merged_book.save(merged)
+    plan = await sheets.run(OFFICER, merged.getvalue(), apply=True)
+    assert [sheets.describe(p, "vi") for p in plan.problems if p.key == "sheet.merged"] == [
+        f"Hàng {row}: có ô bị gộp (merge); hãy bỏ gộp và điền từng hàng" for row in (2, 3)]
+
+
+async def test_fifty_thousand_rows_are_checked_in_reasonable_time(forum: Forum) -> None:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Trả lời")
+    sheet.append(HEADERS)
+    for number in range(50_000):
+        sheet.append([f"DHA-{number + 10_000}", 2023, "", "", "", "", "Đã thực hiện", "Xong"])
+    out = io.BytesIO()
+    book.save(out)
+    started = time.monotonic()
+    plan = await forum.sheets.run(OFFICER, out.getvalue(), apply=True)
+    took = time.monotonic() - started
+    assert not plan.applied and len(plan.problems) == 50_000
+    assert plan.problems[0].key == "sheet.unknown_ref"
+    assert took < 60, took
