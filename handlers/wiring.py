@@ -12,6 +12,9 @@ from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.answers.desk import AnswerDesk
+from bot.answers.imports import AnswerSheets
+from bot.answers.service import Answers
 from bot.config import Config
 from bot.conversation.catalog import Catalog, load_catalog
 from bot.conversation.language import tag_language
@@ -24,6 +27,7 @@ from bot.transport.flood import FloodGuard
 from bot.transport.health import HEARTBEAT_SECONDS, Health
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import TELEGRAM, Outbox, Sender
+from handlers.telegram.answers import AnswerHandlers
 from handlers.telegram.child import ChildHandlers
 from handlers.telegram.courier import TelegramCourier
 from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
@@ -88,6 +92,10 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     child = ChildHandlers(inbox, outbox, conversations, catalog)
     child.register(application)
     queue.on_flood = child.refuse_flood
+    answers = Answers(db, catalog, config, moderation, outbox)
+    sheets = AnswerSheets(answers, config, catalog)
+    AnswerHandlers(AnswerDesk(answers, sheets, catalog, config), conversations,
+                   outbox).register(application)
     staff = StaffHandlers(StaffDesk(moderation, catalog, outbox, config), outbox)
     staff.register(application)
     assert application.job_queue is not None

@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from bot.answers.service import parse_feedback
 from bot.config import Config
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
@@ -21,10 +22,11 @@ from bot.messages import Reply
 from bot.safeguarding.detector import detect_disclosure
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.transport.outbox import Message, Outbox, Work
-from storage import children, consent, flags, proposals
+from storage import answers, children, consent, flags, proposals
 from storage.children import ChildRow
 from storage.db import Database, Tx
 
+MY_ANSWER_CHARS = 300
 INVITE_PATTERN = re.compile(f"[{INVITE_ALPHABET}]{{{INVITE_LENGTH}}}")
 
 
@@ -203,9 +205,11 @@ class Conversations:
         work.replies(chat_id, (Reply(text),))
 
     async def mine(self, work: Work, chat_id: int) -> None:
-        """`/my`: the child's proposals with their status, then where they were."""
+        """`/my`: the child's proposals with their status and published answer, then where they
+        were."""
         state = await self._state(work.tx, chat_id)
         items = await proposals.of_child(work.tx, chat_id) if state else []
+        found = await answers.published_for(work.tx, [item.ref for item in items])
         lang = state.lang if state else "vi"
         texts = self.catalog.texts
         lines = [texts.get("my.head", lang)] if items else [texts.get("my.empty", lang)]
@@ -215,9 +219,35 @@ class Conversations:
                 "my.item", lang, ref=html.escape(item.ref),
                 topic=html.escape(flow.title[lang] if flow else item.topic),
                 status=texts.get(f"status.{item.status}", lang), date=item.created_at[:10]))
+            answer = found.get(item.ref)
+            if answer is not None:
+                words = answer.text_en if lang == "en" and answer.text_en else answer.text_vi
+                lines.append(texts.get("my.answer", lang,
+                                       state=texts.get(f"answer.state.{answer.state}", lang),
+                                       text=html.escape(_cut(words, MY_ANSWER_CHARS))))
         work.replies(chat_id, (Reply("\n".join(lines)), engine.prompt(self.catalog, state)))
+
+    async def feedback(self, work: Work, chat_id: int, data: str,
+                       pressed: int | None) -> None:
+        """👍/👎 under an answer: counted once it is the person who was told; the buttons go."""
+        state = await self._state(work.tx, chat_id)
+        lang = state.lang if state else "vi"
+        texts = self.catalog.texts
+        parsed = parse_feedback(data)
+        if parsed is None or not await answers.feedback(work.tx, parsed[0], chat_id, parsed[1]):
+            work.replies(chat_id, (Reply(texts.get("error.old_button", lang)),))
+            return
+        if pressed is not None:
+            work.add(Message(chat_id, op="keyboard", message_id=pressed))
+        key = "answer.thanks.facilitator" if state and state.facilitator else "answer.thanks"
+        work.replies(chat_id, (Reply(texts.get(key, lang)),))
 
     @staticmethod
     async def _state(db: Tx, chat_id: int) -> State | None:
         row = await children.get(db, chat_id)
         return row_to_state(row) if row else None
+
+
+def _cut(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"

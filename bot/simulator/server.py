@@ -226,6 +226,19 @@ class BotApiSimulator:
             self._store_file(size["file_id"], b"\xff\xd8\xff\xe0 simulated photo", "photo.jpg")
         return self._user_message(user_id, content, **kw)
 
+    def send_document(self, user_id: int, data: bytes, filename: str, *,
+                      mime_type: str = "application/octet-stream", caption: str | None = None,
+                      **kw: Any) -> Params:
+        """A user sends a file (downloadable through getFile)."""
+        ids = build.file_ids(next(self._serial), "document")
+        document: Params = {**ids, "file_name": filename, "mime_type": mime_type,
+                            "file_size": len(data)}
+        self._store_file(ids["file_id"], data, filename)
+        content: Params = {"document": document}
+        if caption is not None:
+            content["caption"] = caption
+        return self._user_message(user_id, content, **kw)
+
     def send_voice(self, user_id: int, *, duration: int = 3, **kw: Any) -> Params:
         """A user sends a voice note (downloadable through getFile)."""
         content = build.voice_content(next(self._serial), duration)

@@ -27,13 +27,13 @@ import html
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 from typing import Literal
 
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.messages import Button, Keyboard
 from bot.staff import charts
+from bot.staff.chat import MAX_TEXT, Caller, cut, fit, when
 from bot.staff.moderation import (
     EDITABLE_FIELDS,
     REASONS,
@@ -53,7 +53,7 @@ from bot.staff.moderation import (
 )
 from bot.staff.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember
 from bot.textnorm import small_int
-from bot.transport.outbox import TELEGRAM, Message, Outbox, Work
+from bot.transport.outbox import Message, Outbox
 
 log = logging.getLogger("childforum.staff")
 COMMANDS = ("queue", "safeguarding", "audit", "stats", "grant", "revoke", "invite")
@@ -73,8 +73,6 @@ AUDIT_TEXT_LIMIT = 80
 FLAGS_SHOWN = 8
 AUDIT_SHOWN = 25
 INVITE_HOURS, INVITE_USES = 72, 30
-LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam: no daylight saving
-MAX_TEXT = 4096  # characters of one message (Telegram); longer channels' limits are split
 assert CARD_BUDGET < MAX_TEXT
 
 
@@ -89,44 +87,9 @@ class Pending:
     card: int | None = None  # the card message whose buttons go when it is done
 
 
-def _when(stamp: str | None) -> str:
-    """A stored UTC timestamp in Vietnam's local time."""
-    if not stamp:
-        return "?"
-    return datetime.fromisoformat(stamp).astimezone(LOCAL_TIME).strftime("%d/%m/%Y %H:%M")
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _fit(blocks: Sequence[str], separator: str = "\n") -> tuple[str, int]:
-    """Join as many blocks as fit in one message; the text and how many blocks it holds."""
-    text, count = "", 0
-    for block in blocks:
-        candidate = f"{text}{separator}{block}" if count else block
-        if len(candidate) > MAX_TEXT - 2:
-            return f"{text}{separator}…", count
-        text, count = candidate, count + 1
-    return text, count
-
-
 def _pending_total(stats: Stats) -> int:
     return sum(n for (_, _, status), n in stats.by_district_topic_status.items()
                if status == "pending")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """A staff member acting in a chat, the language they read, and the unit of work of the
-    update being handled (what they are told is queued there)."""
-
-    user_id: int
-    chat_id: int
-    lang: str
-    work: Work
-    deep_link: str = ""  # the channel's link that opens the bot with a payload: "...{code}"
-    channel: str = TELEGRAM
 
 
 class StaffDesk:
@@ -220,7 +183,7 @@ class StaffDesk:
         get = self.catalog.texts.get
 
         def name(text: str) -> str:
-            return html.escape(_cut(text, NAME_LIMIT))
+            return html.escape(cut(text, NAME_LIMIT))
 
         who = (get("staff.card.group", lang, size=name(str(item.group_size or "?")),
                    ages=name(item.group_age_range or "?")) if item.is_group
@@ -232,8 +195,8 @@ class StaffDesk:
                     topic=name(self._topic_name(item.topic, lang))),
                 get("staff.card.where", lang,
                     district=name(self._district_name(item.district, lang)), who=who,
-                    language=language, date=_when(item.created_at))]
-        place = " · ".join(_cut(p, PLACE_LIMIT) for p in (item.school, item.commune) if p)
+                    language=language, date=when(item.created_at))]
+        place = " · ".join(cut(p, PLACE_LIMIT) for p in (item.school, item.commune) if p)
         if item.is_group and place:
             head.append(get("staff.card.place", lang, place=html.escape(place)))
         blocks = ["\n".join(head)]
@@ -242,7 +205,7 @@ class StaffDesk:
             limit = ACTORS_LIMIT if field == "actors" else FIELD_LIMIT
             if value:
                 blocks.append(f"<b>{get(f'staff.field.{field}', lang)}</b>: "
-                              f"{html.escape(_cut(value, limit))}")
+                              f"{html.escape(cut(value, limit))}")
         blocks.append(get("staff.card.remaining", lang, remaining=item.remaining))
         return "\n\n".join(blocks)
 
@@ -411,7 +374,7 @@ class StaffDesk:
         if action not in self.catalog.texts.table:
             action = "staff.action.changed"
         return get(key, lang, who=self._who(conflict.by_user_id, caller),
-                   action=get(action, lang), when=_when(conflict.at))
+                   action=get(action, lang), when=when(conflict.at))
 
     def _who(self, user_id: int | None, caller: Caller) -> str:
         if user_id == caller.user_id:
@@ -445,7 +408,7 @@ class StaffDesk:
             self._say(caller, "staff.sg.empty")
             return
         head = self.catalog.texts.get("staff.sg.head", caller.lang)
-        text, count = _fit([head, *(self._flag_item(flag, caller.lang) for flag in flags)],
+        text, count = fit([head, *(self._flag_item(flag, caller.lang) for flag in flags)],
                            "\n\n")
         rows = [self._button(caller.lang, "staff.button.handled", "handled", flag.id, 0,
                              id=flag.id) for flag in flags[: count - 1]]
@@ -455,8 +418,8 @@ class StaffDesk:
         return self.catalog.texts.get(
             "staff.sg.item", lang, id=flag.id, district=self._district(flag.district, lang),
             category=html.escape(self._label("staff.category", flag.category, lang)),
-            date=_when(flag.created_at),
-            text=html.escape(_cut(flag.text, FLAG_TEXT_LIMIT)))
+            date=when(flag.created_at),
+            text=html.escape(cut(flag.text, FLAG_TEXT_LIMIT)))
 
     async def _ask_note(self, caller: Caller, press: QueuePress, value: str,
                         card: int | None) -> None:
@@ -488,7 +451,7 @@ class StaffDesk:
             self._say(caller, "staff.audit.empty")
         else:
             head = self.catalog.texts.get("staff.audit.head", caller.lang)
-            text, _ = _fit([head, *(self._audit_line(row, caller) for row in rows)])
+            text, _ = fit([head, *(self._audit_line(row, caller) for row in rows)])
             self._send(caller, text)
 
     def _audit_line(self, row: AuditRow, caller: Caller) -> str:
@@ -496,7 +459,7 @@ class StaffDesk:
         lang, detail = caller.lang, row.detail
         item = detail.get("ref") or self._label("staff.item", row.item_type, lang,
                                                 id=row.item_id)
-        parts = [_when(row.at), self._who(row.actor_user_id, caller),
+        parts = [when(row.at), self._who(row.actor_user_id, caller),
                  self._label("staff.action", row.action, lang), str(item)]
         if "reason" in detail:
             parts.append(self._label("staff.reason", str(detail["reason"]), lang))
@@ -504,8 +467,8 @@ class StaffDesk:
             parts.append(" ".join(str(detail[k]) for k in ("role", "districts") if k in detail))
         if row.before is not None and row.after is not None:
             field = self._label("staff.field", str(detail.get("field")), lang)
-            parts.append(f"{field}: «{_cut(row.before, AUDIT_TEXT_LIMIT)}» → "
-                         f"«{_cut(row.after, AUDIT_TEXT_LIMIT)}»")
+            parts.append(f"{field}: «{cut(row.before, AUDIT_TEXT_LIMIT)}» → "
+                         f"«{cut(row.after, AUDIT_TEXT_LIMIT)}»")
         return "• " + html.escape(" · ".join(parts), quote=False)
 
     def _label(self, prefix: str, code: str, lang: str, **values: object) -> str:
@@ -525,7 +488,7 @@ class StaffDesk:
         if isinstance(stats, Refused):
             self._refused(caller, stats)
             return
-        text, _ = _fit(self._stats_lines(stats, caller.lang))
+        text, _ = fit(self._stats_lines(stats, caller.lang))
         self._send(caller, text)
         if chart:
             png = await asyncio.to_thread(charts.stats_png, stats,
@@ -635,7 +598,7 @@ class StaffDesk:
         link = caller.deep_link.format(code=result.code)
         self._say(caller, "staff.invite.done",
                         district=self._district(result.district, caller.lang),
-                        code=result.code, expires=_when(result.expires_at),
+                        code=result.code, expires=when(result.expires_at),
                         uses=result.max_uses, link=html.escape(link))
 
     # --- the digest --------------------------------------------------------------------------

@@ -14,6 +14,10 @@ attempts are retried with backoff; a 403 marks the row unreachable and is never 
 left pending by a crash is sent after the restart. So a message may in rare cases arrive twice
 (a crash between sending it and recording it), and is never lost.
 
+What was sent is recorded in batches every few milliseconds for replies, and at once for notices
+(bulk: answers to children): after a crash only a message that was in flight at that very moment
+can arrive twice.
+
 Channels plug in a `Courier` (handlers/telegram/courier.py): it turns a Message into API calls
 and says how it went. Nothing here knows a channel.
 """
@@ -360,6 +364,8 @@ class Sender:
                 state = {Sent: "sent", Unreachable: "unreachable", Failed: "failed"}[
                     type(outcome)]
                 self._finish(row, state, None if isinstance(outcome, Sent) else outcome.error)
+                if row.kind == "notice":  # recorded at once: a crash resends as little as can be
+                    await self._record_now()
         finally:
             self._workers.pop(key, None)
             if not queue:
@@ -444,6 +450,13 @@ class Sender:
         self._finished.setdefault(state, []).append(row.id)
         if error:
             self._errors[row.id] = error[:500]
+
+    async def _record_now(self) -> None:
+        try:
+            if await self._flush():
+                self._recovered()
+        except Exception as error:
+            self._down(error)
 
     async def _flush_loop(self) -> None:
         while True:

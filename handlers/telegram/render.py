@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import User
+from collections.abc import Callable
+
+from telegram import Message, User
+from telegram.ext import filters
 
 
 def staff_lang(user: User) -> str:
@@ -13,3 +16,14 @@ def staff_lang(user: User) -> str:
 def command_name(text: str) -> str:
     """"/Queue@childforum_bot args" → "queue"."""
     return (text or "/").split()[0][1:].split("@")[0].lower()
+
+
+class OwesText(filters.MessageFilter):
+    """Plain text from someone a desk is waiting to hear from (a field they were asked for)."""
+
+    def __init__(self, owes: Callable[[int], bool]) -> None:
+        super().__init__(name="OwesText")
+        self.owes = owes
+
+    def filter(self, message: Message) -> bool:
+        return message.from_user is not None and self.owes(message.from_user.id)

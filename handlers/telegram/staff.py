@@ -22,9 +22,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.staff.desk import COMMANDS, Caller, StaffDesk
+from bot.staff.chat import Caller
+from bot.staff.desk import COMMANDS, StaffDesk
 from bot.transport.outbox import Outbox, Work
-from handlers.telegram.render import command_name, staff_lang
+from handlers.telegram.render import OwesText, command_name, staff_lang
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -38,7 +39,8 @@ class StaffHandlers:
         application.add_handlers([
             CommandHandler(list(COMMANDS), self.on_command, filters=private),
             CallbackQueryHandler(self.on_press, pattern=r"^q"),
-            MessageHandler(private & filters.TEXT & ~filters.COMMAND, self.on_text),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND
+                           & OwesText(self.desk.owes_text), self.on_text),
         ], group=-1)
 
     def schedule(self, job_queue: JobQueue) -> None:  # type: ignore[type-arg]

@@ -1,0 +1,47 @@
+"""What every staff desk shares: who is acting, and how texts are cut to fit a message."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from bot.transport.outbox import TELEGRAM, Work
+
+LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam: no daylight saving
+MAX_TEXT = 4096  # characters of one message (Telegram); channels with less split messages
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A staff member acting in a chat, the language they read, and the unit of work of the
+    update being handled (what they are told is queued there)."""
+
+    user_id: int
+    chat_id: int
+    lang: str
+    work: Work
+    deep_link: str = ""  # the channel's link that opens the bot with a payload: "...{code}"
+    channel: str = TELEGRAM
+
+
+def when(stamp: str | None) -> str:
+    """A stored UTC timestamp in Vietnam's local time."""
+    if not stamp:
+        return "?"
+    return datetime.fromisoformat(stamp).astimezone(LOCAL_TIME).strftime("%d/%m/%Y %H:%M")
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def fit(blocks: Sequence[str], separator: str = "\n") -> tuple[str, int]:
+    """Join as many blocks as fit in one message; the text and how many blocks it holds."""
+    text, count = "", 0
+    for block in blocks:
+        candidate = f"{text}{separator}{block}" if count else block
+        if len(candidate) > MAX_TEXT - 2:
+            return f"{text}{separator}…", count
+        text, count = candidate, count + 1
+    return text, count

@@ -1,0 +1,125 @@
+"""Telegram handlers for the answer loop: officers' /answer, /answers, /publish, their presses,
+typed fields and workbooks (→ bot.answers.desk); children's 👍/👎 (→ the conversation service).
+
+Registered in group -1 with the staff handlers; an update is taken only when it is an answer
+matter of someone with the answer duty (officers and admins), so a child who sends /publish or
+a file gets the child conversation's answer as before.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from telegram import Message, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.answers.desk import AnswerDesk
+from bot.answers.sheet import MAX_BYTES
+from bot.conversation.service import Conversations
+from bot.staff.chat import Caller
+from bot.transport.outbox import Outbox, Work
+from handlers.telegram.render import OwesText, command_name, staff_lang
+
+Context = ContextTypes.DEFAULT_TYPE
+COMMANDS = ("answer", "answers", "publish")
+
+
+class AnswerHandlers:
+    def __init__(self, desk: AnswerDesk, conversations: Conversations, outbox: Outbox) -> None:
+        self.desk, self.conversations, self.outbox = desk, conversations, outbox
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        application.add_handlers([
+            CommandHandler(list(COMMANDS), self.on_command, filters=private),
+            CallbackQueryHandler(self.on_press, pattern=r"^[npi]\|"),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND
+                           & OwesText(self.desk.owes_text), self.on_text),
+            MessageHandler(private & filters.Document.ALL, self.on_document),
+            # A child's 👍/👎 under an answer, ahead of the conversation's buttons (group 0).
+            CallbackQueryHandler(self.on_feedback, pattern=r"^a\|"),
+        ], group=-1)
+
+    def _caller(self, update: Update, work: Work) -> Caller:
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None and chat is not None
+        return Caller(user.id, chat.id, staff_lang(user), work)
+
+    async def _officer(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and await self.desk.may_answer(user.id)
+
+    async def on_command(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or not await self._officer(update):
+            return
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.desk.command(self._caller(update, work),
+                                        command_name(message.text or ""),
+                                        list(context.args or []))
+        raise ApplicationHandlerStop
+
+    async def on_press(self, update: Update, context: Context) -> None:
+        query = update.callback_query
+        if query is None or not await self._officer(update):
+            return
+        with contextlib.suppress(BadRequest):
+            await query.answer()
+        pressed = query.message.message_id if isinstance(query.message, Message) else None
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.desk.press(self._caller(update, work), query.data or "", pressed)
+        raise ApplicationHandlerStop
+
+    async def on_text(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or not await self._officer(update):
+            return
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.desk.typed(self._caller(update, work), message.text or "")
+        raise ApplicationHandlerStop
+
+    async def on_document(self, update: Update, context: Context) -> None:
+        """A workbook from an officer; any other file, from anyone else, falls through."""
+        message = update.effective_message
+        document = message.document if message else None
+        if document is None or not await self._officer(update):
+            return
+        data: bytes | None = None
+        if (document.file_size or 0) <= MAX_BYTES:
+            try:
+                file = await context.bot.get_file(document.file_id)
+                data = bytes(await file.download_as_bytearray())
+            except TelegramError:
+                data = None  # too big for the Bot API, or gone: said below
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                caller = self._caller(update, work)
+                if data is None:
+                    self.desk.say(caller, "answer.desk.too_big")
+                else:
+                    await self.desk.workbook(caller, document.file_name or "answers.xlsx", data)
+        raise ApplicationHandlerStop
+
+    async def on_feedback(self, update: Update, context: Context) -> None:
+        query, chat = update.callback_query, update.effective_chat
+        if query is None or chat is None:
+            return
+        with contextlib.suppress(BadRequest):
+            await query.answer()
+        pressed = query.message.message_id if isinstance(query.message, Message) else None
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                await self.conversations.feedback(work, chat.id, query.data or "", pressed)
+        raise ApplicationHandlerStop
