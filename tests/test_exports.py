@@ -19,7 +19,7 @@ from bot.config import Config, District
 from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportError, ExportQuery, ReportSettings, author_code, export
 from bot.exports.common import HEADERS, neutralise
-from bot.exports.docx_report import vietnamese_date
+from bot.exports.decree30 import vietnamese_date
 from storage import children, flags, proposals
 from storage.children import ChildRow
 from storage.db import Database
