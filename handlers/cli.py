@@ -18,8 +18,9 @@ from telegram.error import TelegramError
 
 from bot.config import Config, ConfigError, load_config
 from bot.conversation.catalog import load_catalog
-from bot.exports import ExportError, ExportQuery, export
+from bot.exports import ExportError, ExportQuery, ExportResult, export
 from bot.exports.common import pseudonym_key
+from bot.exports.followup import followup_export
 from bot.simulator import BotApiSimulator
 from bot.simulator.terminal import chat_in_terminal
 from bot.transport.health import check
@@ -159,6 +160,8 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
         print(f"childforum export: {problem}", file=sys.stderr)
         return code
 
+    if args.kind == "followup" and args.format == "csv":
+        return fail("the follow-up report is a docx or an xlsx file")
     if not config.database_path.is_file():
         return fail(f"there is no database at {config.database_path} (check --database or"
                     " [storage] path in the config)")
@@ -175,7 +178,14 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     # Written beside the target, then moved into place: a failure leaves no half file.
     partial = args.out.with_name(f".{args.out.name}.partial")
     try:
-        result = await export(db, config, load_catalog(config), query, args.format, partial)
+        if args.kind == "followup":
+            rows = await followup_export(db, config, load_catalog(config), districts,
+                                         args.since, args.until or config.forum_year,
+                                         args.format, partial)
+            result = ExportResult(rows, partial.stat().st_size)
+        else:
+            result = await export(db, config, load_catalog(config), query, args.format,
+                                  partial)
         partial.replace(args.out)
     except ExportError as error:
         return fail(str(error))
@@ -212,7 +222,14 @@ def _parser() -> argparse.ArgumentParser:
     exporting = commands.add_parser("export", help="write proposals to a CSV, XLSX or DOCX file")
     exporting.add_argument("--district", default="all", help="a district code, codes joined by"
                            " commas, or 'all' (default)")
+    exporting.add_argument("--kind", choices=("proposals", "followup"), default="proposals",
+                           help="proposals (default), or followup: what became of the"
+                           " recommendations since --since")
     exporting.add_argument("--format", choices=("csv", "xlsx", "docx"), required=True)
+    exporting.add_argument("--since", type=int, default=2019,
+                           help="followup: the first forum year (default 2019)")
+    exporting.add_argument("--until", type=int, default=None,
+                           help="followup: the last forum year (default: the config's year)")
     exporting.add_argument("--status", default="approved",
                            help="statuses joined by commas (default: approved)")
     exporting.add_argument("--from", dest="date_from", type=_date, default=None)

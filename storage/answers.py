@@ -270,3 +270,88 @@ async def answerable(db: Tx, districts: Collection[str] | None,
         answer = AnswerFields(*row[14:]) if row[13] is not None else None
         result.append(Answerable(**values, answer=answer))
     return result
+
+
+@dataclass(frozen=True)
+class FollowupRow:
+    """A proposal of an earlier (or this) forum and where its answer stands now."""
+
+    ref: str
+    forum_year: int
+    district: str
+    topic: str
+    origin: str
+    is_group: bool
+    age_band: str | None
+    group_size: int | None
+    school: str | None
+    commune: str | None
+    proposal: str
+    answer: AnswerFields | None  # the latest published version; None: not answered yet
+    published_at: str | None
+    told_at: str | None  # when a child (or facilitator) was last told of it
+
+
+async def followup(db: Tx, districts: Collection[str] | None, since: int,
+                   until: int) -> list[FollowupRow]:
+    """Approved proposals of forum years `since`..`until` in `districts` (None: all), with the
+    latest published answer and when it was told, by year, district and id."""
+    where: list[str] = ["p.status = 'approved'", "p.forum_year BETWEEN ? AND ?"]
+    params: list[object] = [since, until]
+    if districts is not None:
+        where.append(f"p.district IN ({', '.join('?' * len(districts))})")
+        params += sorted(districts)
+    columns = ", ".join(f"a.{name}" for name in FIELD_NAMES)
+    found = await db.fetchall(
+        "SELECT p.ref, p.forum_year, p.district, p.topic, p.origin, p.is_group, p.age_band,"
+        " p.group_size, p.school, p.commune, p.proposal, a.published_at,"
+        " (SELECT max(o.done_at) FROM answers v JOIN answer_notices n ON n.answer_id = v.id"
+        "  JOIN outbox o ON o.dedupe = 'answer:' || v.id || ':' || n.chat_id"
+        "  WHERE v.proposal_id = p.id AND o.state = 'sent'),"
+        f" a.id, {columns} FROM proposals p LEFT JOIN answers a ON a.proposal_id = p.id"
+        " AND a.version = (SELECT max(version) FROM answers b WHERE b.proposal_id = p.id"
+        " AND b.published_at IS NOT NULL)"
+        f" WHERE {' AND '.join(where)} ORDER BY p.forum_year, p.district, p.id", params)
+    rows = []
+    for row in found:
+        answer = AnswerFields(*row[14:]) if row[13] is not None else None
+        rows.append(FollowupRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6],
+                                row[7], row[8], row[9], row[10], answer, row[11], row[12]))
+    return rows
+
+
+@dataclass(frozen=True)
+class AnswerCount:
+    """/stats: per district and topic, approved proposals and how their answers stand."""
+
+    district: str
+    topic: str
+    approved: int
+    answered: int  # with a published answer
+    implemented: int
+    told: int  # whose sender was told (a notice sent)
+    up: int
+    down: int
+
+
+async def counts(db: Tx, districts: Collection[str] | None) -> list[AnswerCount]:
+    where, params = "p.status = 'approved'", list[object]()
+    if districts is not None:
+        where += f" AND p.district IN ({', '.join('?' * len(districts))})"
+        params += sorted(districts)
+    found = await db.fetchall(
+        "SELECT p.district, p.topic, count(*),"
+        " count(a.id), sum(CASE WHEN a.state = 'implemented' THEN 1 ELSE 0 END),"
+        " sum(CASE WHEN EXISTS (SELECT 1 FROM answers v JOIN answer_notices n"
+        "   ON n.answer_id = v.id JOIN outbox o ON o.dedupe = 'answer:' || v.id || ':' ||"
+        "   n.chat_id WHERE v.proposal_id = p.id AND o.state = 'sent') THEN 1 ELSE 0 END),"
+        " sum((SELECT count(*) FROM answers v JOIN answer_notices n ON n.answer_id = v.id"
+        "   WHERE v.proposal_id = p.id AND n.feedback = 'up')),"
+        " sum((SELECT count(*) FROM answers v JOIN answer_notices n ON n.answer_id = v.id"
+        "   WHERE v.proposal_id = p.id AND n.feedback = 'down'))"
+        " FROM proposals p LEFT JOIN answers a ON a.proposal_id = p.id AND a.version ="
+        " (SELECT max(version) FROM answers b WHERE b.proposal_id = p.id"
+        " AND b.published_at IS NOT NULL)"
+        f" WHERE {where} GROUP BY p.district, p.topic ORDER BY p.district, p.topic", params)
+    return [AnswerCount(row[0], row[1], *(int(value or 0) for value in row[2:]))
+            for row in found]

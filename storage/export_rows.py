@@ -61,6 +61,8 @@ class ExportRow:
     group_ages: str | None
     school: str | None
     commune: str | None
+    answer_state: str | None  # the latest published answer: its state and responsible agency
+    answer_agency: str | None
 
 
 @dataclass(frozen=True)
@@ -132,12 +134,16 @@ async def rows(
     """
     where, params = _where(selection)
     rank, rank_params = _topic_rank(topic_order)
-    order = f"{rank}, topic, district, id" if topic_first else f"district, {rank}, topic, id"
+    order = (f"{rank}, topic, district, p.id" if topic_first
+             else f"district, {rank}, topic, p.id")
     shift = selection.utc_offset_minutes
     async for row in db.stream(
-        "SELECT id, ref, chat_id, forum_year, district, topic, age_band, gender, seen, proposal,"
-        " actors, message, lang, status, created_at, updated_at, group_size, group_age_range,"
-        f" school, commune FROM proposals WHERE {where} ORDER BY {order}",
+        "SELECT p.id, ref, chat_id, forum_year, district, topic, age_band, gender, seen,"
+        " proposal, actors, message, lang, status, created_at, updated_at, group_size,"
+        " group_age_range, school, commune, a.state, a.agency FROM proposals p"
+        " LEFT JOIN answers a ON a.proposal_id = p.id AND a.version = (SELECT max(version)"
+        " FROM answers b WHERE b.proposal_id = p.id AND b.published_at IS NOT NULL)"
+        f" WHERE {where} ORDER BY {order}",
         [*params, *rank_params],
     ):
         values = list(row)

@@ -315,3 +315,105 @@ async def test_fifty_thousand_rows_are_checked_in_reasonable_time(forum: Forum) 
     assert not plan.applied and len(plan.problems) == 50_000
     assert plan.problems[0].key == "sheet.unknown_ref"
     assert took < 60, took
+
+
+# --- the follow-up report -------------------------------------------------------------------------
+
+async def test_the_follow_up_report_in_word_and_excel(forum: Forum, tmp_path: Path) -> None:
+    import docx
+
+    from bot.exports.followup import HEADERS as FOLLOWUP_HEADERS
+    from bot.exports.followup import followup_export
+
+    answers = forum.answers
+    await answers.record(OFFICER, "DHA-0001", DONE)
+    await answers.record(OFFICER, "DHA-0002", NOT_YET)
+    await answers.record(OFFICER, "DHA-0004", replace(DONE, state="in_progress",
+                                                      due="Quý III/2024", partners="Đoàn xã"))
+    await answers.publish(OFFICER)
+    # Child 101 was told (the outbox sent the notice); 102's notice is still waiting.
+    await forum.db.reader.execute(
+        "UPDATE outbox SET state = 'sent', done_at = '2024-03-05T02:00:00+00:00'"
+        " WHERE chat_id = 101")
+    sheet = fill(await forum.sheets.template(ADMIN, None, None), {}, extra=[
+        {"Năm diễn đàn": 2019, "Địa bàn": "DHA", "Chủ đề": "Phòng chống tai nạn, thương tích",
+         "Nội dung kiến nghị": "Có hồ bơi cho trẻ em", "Kết quả": "Đã thực hiện",
+         "Nội dung trả lời": "Đã xây hồ bơi năm 2021", "Cơ quan chủ trì": "UBND huyện"}])
+    assert (await forum.sheets.run(ADMIN, sheet, apply=True)).applied
+    await answers.publish(ADMIN)
+    word, excel = tmp_path / "f.docx", tmp_path / "f.xlsx"
+    count = await followup_export(forum.db, forum.config, forum.answers.catalog, ("DHA",), 2019,
+                                  2023, "docx", word)
+    await followup_export(forum.db, forum.config, forum.answers.catalog, ("DHA",), 2019, 2023,
+                          "xlsx", excel)
+    assert count == 4  # DHA-2019-001, DHA-0001, DHA-0002, DHA-0004 (DHA-0003: not approved)
+    document = docx.Document(str(word))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "Kết quả giải quyết, trả lời kiến nghị của trẻ em" in text
+    assert "từ năm 2019 đến năm 2023" in text
+    assert "Tổng số kiến nghị của trẻ em: 4; đã được trả lời: 4 (100%); đã thực hiện: 2 (50%)" \
+        in text
+    assert "II. KIẾN NGHỊ ĐÃ ĐƯỢC GIẢI QUYẾT, THỰC HIỆN" in text
+    assert "IV. KIẾN NGHỊ CHƯA THỂ THỰC HIỆN (LÝ DO, GIẢI PHÁP)" in text
+    assert "lý do: Thiếu kinh phí; giải pháp, lộ trình: Đưa vào kế hoạch năm 2025" in text
+    assert "thời hạn: Quý III/2024" in text
+    assert "- UBND huyện: 2 kiến nghị, đã thực hiện 1 (50%);" in text
+    annex = document.tables[-1]
+    assert [c.text for c in annex.rows[0].cells] == list(FOLLOWUP_HEADERS)
+    refs = [row.cells[1].text for row in annex.rows[1:] if row.cells[1].text != row.cells[0].text]
+    assert refs == ["DHA-2019-001", "DHA-0001", "DHA-0004", "DHA-0002"]
+    told = {row.cells[1].text: row.cells[11].text for row in annex.rows[1:]}
+    assert told["DHA-0001"] == "05/03/2024" and told["DHA-0002"] == ""
+    book = openpyxl.load_workbook(excel)
+    follow = book["Theo dõi kiến nghị"]
+    assert [c.value for c in follow[1]] == ["Phần", *FOLLOWUP_HEADERS]
+    told_cell = next(r[12].value for r in follow.iter_rows(min_row=2) if r[2].value == "DHA-0001")
+    assert told_cell.date() == date(2024, 3, 5)  # a real date
+    rates = [tuple(c.value for c in row) for row in book["Tỷ lệ"].iter_rows()]
+    assert ("Tổng số", 4, "Đã trả lời", 4, "Đã thực hiện", 2) in rates
+
+
+async def test_stats_count_answers_children_told_and_thumbs(forum: Forum) -> None:
+    from bot.staff import charts
+
+    answers = forum.answers
+    for ref in ("DHA-0001", "DHA-0002"):
+        await answers.record(OFFICER, ref, DONE)
+    await answers.publish(OFFICER)
+    await forum.db.reader.execute("UPDATE outbox SET state = 'sent' WHERE chat_id = 101")
+    answer_id = await forum.db.reader.fetchval("SELECT min(id) FROM answers")
+    async with forum.db.transaction() as tx:
+        await answers.feedback(tx, 101, answer_id, "up")
+    stats = await answers.moderation.stats(ADMIN)
+    assert not isinstance(stats, Refused)
+    dha = next(count for count in stats.answers if count.district == "DHA")
+    # DHA approved: 0001, 0002, 0004 (group); answered 2, carried out 2, told 1, one 👍
+    assert (dha.approved, dha.answered, dha.implemented, dha.told, dha.up, dha.down) == (
+        3, 2, 2, 1, 1, 0)
+    rates = charts.answer_rates(stats)
+    assert rates["DHA"] == {"answered": pytest.approx(66.67, 0.01),
+                            "implemented": pytest.approx(66.67, 0.01), "told": 50.0,
+                            "liked": 100.0}
+    labels = charts.ChartLabels("t", "d", "p", "n", {}, {}, {}, "a", {})
+    figure = charts.chart_figure(stats, labels)
+    assert len(figure.axes) == 3  # the answers panel joins once answers are published
+
+
+async def test_the_compiled_report_and_spreadsheets_carry_the_answers(forum: Forum,
+                                                                      tmp_path: Path) -> None:
+    import docx
+
+    from bot.exports import ExportQuery, export
+
+    await forum.answers.record(OFFICER, "DHA-0001", DONE)
+    await forum.answers.publish(OFFICER)
+    await forum.answers.record(OFFICER, "DHA-0002", NOT_YET)  # a draft: not shown anywhere
+    out = tmp_path / "report.docx"
+    await export(forum.db, forum.config, forum.answers.catalog, ExportQuery(("DHA",)), "docx",
+                 out)
+    document = docx.Document(str(out))
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "IV. KẾT QUẢ TRẢ LỜI, GIẢI QUYẾT" in text
+    assert "Đã có trả lời 1/3 kiến nghị, gồm:" in text and "- Đã thực hiện: 1 kiến nghị." in text
+    results = [row.cells[4].text for row in document.tables[-1].rows[1:]]
+    assert "Đã thực hiện (UBND xã)" in results and "Chưa thể thực hiện" not in " ".join(results)

@@ -211,7 +211,7 @@ async def test_xlsx_summary_topic_sheets_and_layout(forum: Forum) -> None:
     assert summary["Tổng cộng"] == (3, 1, 4)
     first = book.worksheets[1]
     assert first.title.startswith("1. Phòng, chống bạo lực") and len(first.title) <= 31
-    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:Q2"
+    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:S2"
     assert tuple(c.value for c in first[1]) == HEADERS and first["A1"].font.b
     proposal = first.cell(2, HEADERS.index("Kiến nghị, đề xuất") + 1)
     assert proposal.value == VIET and proposal.alignment.wrap_text
@@ -267,7 +267,7 @@ async def test_docx_annex_table(forum: Forum) -> None:
     annex = report.tables[-1]
     assert [c.text for c in annex.rows[0].cells] == [
         "STT", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
-        "Cơ quan có trách nhiệm", "Kết quả trả lời/giải quyết"]
+        "Trẻ em đề xuất ai thực hiện", "Kết quả trả lời/giải quyết"]
     groups = [row for row in annex.rows[1:] if len(row._tr.tc_lst) == 1]
     assert len(groups) == len(forum.catalog.topics)
     assert all(run.bold for row in groups for run in row.cells[0].paragraphs[0].runs)

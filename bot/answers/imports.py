@@ -9,6 +9,7 @@ through the bot: they become proposals marked as imported history, once.
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass, field
 
 from bot.answers.service import Answers, Stale, answerable
@@ -32,6 +33,8 @@ from storage import answers as store
 from storage import proposals
 from storage.db import Tx
 from storage.moderation import ProposalRow, by_ref, by_refs
+
+_WORDS = re.compile(r"[a-z0-9]+")
 
 
 @dataclass
@@ -194,11 +197,19 @@ class AnswerSheets:
         return None
 
     def _topic(self, written: str) -> str | None:
+        """A topic by number, id or title, or the one title sharing the most words with what
+        was written (at least two): officers type titles loosely."""
         wanted = fold(written)
         number = small_int(wanted)
         for index, flow in enumerate(self.catalog.topics, 1):
             if number == index or wanted in (flow.id, *(fold(t) for t in flow.title.values())):
                 return flow.id
+        words = set(_WORDS.findall(wanted))
+        shared = sorted(((len(words & set(_WORDS.findall(" ".join(
+            fold(t) for t in flow.title.values())))), flow.id) for flow in self.catalog.topics),
+            reverse=True)
+        if shared and shared[0][0] >= 2 and (len(shared) == 1 or shared[1][0] < shared[0][0]):
+            return shared[0][1]
         return None
 
     @staticmethod

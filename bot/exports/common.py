@@ -87,6 +87,7 @@ COLUMNS = (
     Column("Thông điệp gửi người lớn", 36, wrap=True), Column("Ngôn ngữ", 11),
     Column("Trạng thái", 12),
     Column("Ngày gửi", 16), Column("Ngày cập nhật", 16), Column("Mã tác giả (bí danh)", 13),
+    Column("Kết quả trả lời", 18, wrap=True), Column("Cơ quan chủ trì", 22, wrap=True),
 )
 HEADERS = tuple(column.header for column in COLUMNS)
 
@@ -104,6 +105,8 @@ class Labels:
         self.actors = {key.split(".", 1)[1]: neutralise(texts.get(key, "vi"))
                        for key in texts.table if key.startswith("actors.")}
         self._age_label = texts.table["age_band.label"]["vi"]
+        self.states = {key.rsplit(".", 1)[1]: neutralise(texts.get(key, "vi"))
+                       for key in texts.table if key.startswith("answer.state.")}
         self._memo: dict[str, str] = {}  # a few age bands and actor combinations
 
     def district(self, code: str) -> str:
@@ -139,6 +142,8 @@ class Labels:
             LANG_LABELS.get(row.lang, row.lang), STATUS_LABELS.get(row.status, row.status),
             row.created, row.updated,
             author_code(row.chat_id, key) if row.chat_id is not None else None,
+            self.states.get(row.answer_state or "") or None,
+            free_text(row.answer_agency) if row.answer_agency else None,
         ]
 
 

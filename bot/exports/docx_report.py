@@ -24,7 +24,7 @@ from storage.export_rows import ExportRow
 
 ANNEX_WIDTHS_CM = (1.5, 9.7, 5.0, 4.5, 4.5)
 ANNEX_HEADERS = ("STT", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
-                 "Cơ quan có trách nhiệm", "Kết quả trả lời/giải quyết")
+                 "Trẻ em đề xuất ai thực hiện", "Kết quả trả lời/giải quyết")
 
 
 class _Report:
@@ -37,6 +37,7 @@ class _Report:
         self.frame = Decree30(job.settings, self.title)
         self.document = self.frame.document
         self.multi_district = len(job.districts) > 1
+        self.answered: Counter[str] = Counter()  # the answers' states, counted in section II
 
     def title_block(self) -> None:
         self.frame.title_block(
@@ -85,6 +86,7 @@ class _Report:
                 self._topic_heading(number, topic, by_topic[topic])
             item, total = item + 1, total + 1
             self._proposal(f"{number}.{item}.", row)
+            self.answered[row.answer_state or ""] += 1
         for topic in run.rest():
             number += 1
             self._topic_heading(number, topic, 0)
@@ -118,6 +120,18 @@ class _Report:
         if not count:
             self.frame.body("Không có thông điệp.")
 
+    def answers(self) -> None:
+        """IV. What the authorities answered, by result (from the answer loop)."""
+        self.frame.body("IV. KẾT QUẢ TRẢ LỜI, GIẢI QUYẾT", bold=True)
+        answered = self.answered.total() - self.answered[""]
+        if not answered:
+            self.frame.body("Các kiến nghị chưa có trả lời của cơ quan có thẩm quyền.")
+            return
+        self.frame.body(f"Đã có trả lời {answered}/{self.answered.total()} kiến nghị, gồm:")
+        self.frame.tally([(label, self.answered[state])
+                          for state, label in self.labels.states.items()
+                          if self.answered[state]], "kiến nghị")
+
     async def annex(self, rows: AsyncIterator[ExportRow]) -> None:
         """The Phụ lục table: one bold group row per topic, then its proposals."""
         grid = self.frame.annex("Phụ lục", ANNEX_WIDTHS_CM, ANNEX_HEADERS)
@@ -128,8 +142,11 @@ class _Report:
                 number, item = number + 1, 0
                 templates.group(f"{number}. {self.labels.topic(topic)}")
             item += 1
+            result = self.labels.states.get(row.answer_state or "", "")
+            if result and row.answer_agency:
+                result = f"{result} ({free_text(row.answer_agency)})"
             templates.item((str(item), free_text(row.proposal), self.who(row),
-                            self.labels.who_acts(row.actors), ""))
+                            self.labels.who_acts(row.actors), result))
         for topic in run.rest():
             number += 1
             templates.group(f"{number}. {self.labels.topic(topic)}")
@@ -147,6 +164,7 @@ async def write_docx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     total = await report.proposals(
         export_rows.rows(db, job.selection, order, topic_first=True), by_topic)
     await report.messages(export_rows.rows(db, job.selection, order, topic_first=True))
+    report.answers()
     report.frame.closing()
     await report.annex(export_rows.rows(db, job.selection, order, topic_first=True))
     await asyncio.to_thread(report.document.save, str(out) if isinstance(out, Path) else out)

@@ -1,4 +1,5 @@
-"""The /stats chart: proposals by district and by topic, stacked by status, as a PNG.
+"""The /stats chart: proposals by district and by topic, stacked by status, and (once answers are
+published) the answer loop by district in percent, as a PNG.
 
 Pure (counts in, bytes out) and safe in a worker thread: it builds a matplotlib Figure directly,
 never pyplot, so no display, no GUI backend and no global figure state (PNG goes through Agg).
@@ -11,7 +12,7 @@ import io
 import textwrap
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from bot.staff.moderation import Stats
@@ -36,6 +37,31 @@ class ChartLabels:
     districts: Mapping[str, str]
     topics: Mapping[str, str]
     statuses: Mapping[str, str]
+    by_answers: str = ""
+    series: Mapping[str, str] = field(default_factory=dict)  # answered, implemented, told, liked
+
+
+SERIES_COLOURS = {"answered": "#4472c4", "implemented": "#2e9e5b", "told": "#f2b134",
+                  "liked": "#c8553d"}
+
+
+def answer_rates(stats: Stats) -> dict[str, dict[str, float]]:
+    """By district: % of approved proposals answered and carried out, % of answered ones told,
+    % of 👍 among the votes."""
+    totals: dict[str, Counter[str]] = {}
+    for count in stats.answers:
+        cell = totals.setdefault(count.district, Counter())
+        for name in ("approved", "answered", "implemented", "told", "up", "down"):
+            cell[name] += getattr(count, name)
+
+    def pct(part: int, whole: int) -> float:
+        return 100 * part / whole if whole else 0.0
+
+    return {district: {"answered": pct(c["answered"], c["approved"]),
+                       "implemented": pct(c["implemented"], c["approved"]),
+                       "told": pct(c["told"], c["answered"]),
+                       "liked": pct(c["up"], c["up"] + c["down"])}
+            for district, c in totals.items() if c["approved"]}
 
 
 def _totals(stats: Stats, axis: int) -> dict[str, Counter[str]]:
@@ -46,10 +72,11 @@ def _totals(stats: Stats, axis: int) -> dict[str, Counter[str]]:
     return table
 
 
-def _panel(figure: Figure, position: int, title: str, rows: Mapping[str, Counter[str]],
-           names: Mapping[str, str], labels: ChartLabels) -> None:
+def _panel(figure: Figure, position: tuple[int, int], title: str,
+           rows: Mapping[str, Counter[str]], names: Mapping[str, str],
+           labels: ChartLabels) -> None:
     """One horizontal stacked bar chart: a bar per row, a segment per status."""
-    axes = figure.add_subplot(1, 2, position)
+    axes = figure.add_subplot(1, position[1], position[0])
     keys = sorted(rows, key=lambda key: names.get(key, key))
     ticks: Sequence[str] = [textwrap.fill(names.get(key, key), 24) for key in keys]
     left = [0] * len(keys)
@@ -72,15 +99,38 @@ def chart_figure(stats: Stats, labels: ChartLabels) -> Figure:
     """The chart as a Figure (tests read its bars); `stats_png` renders it."""
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(12, 5.5), dpi=100, layout="constrained")
+    rates = answer_rates(stats)
+    panels = 3 if rates else 2
+    figure = Figure(figsize=(6 * panels, 5.5), dpi=100, layout="constrained")
     figure.suptitle(labels.title, fontfamily=FONT, fontsize=14)
-    _panel(figure, 1, labels.by_district, _totals(stats, 0), labels.districts, labels)
-    _panel(figure, 2, labels.by_topic, _totals(stats, 1), labels.topics, labels)
+    _panel(figure, (1, panels), labels.by_district, _totals(stats, 0), labels.districts, labels)
+    _panel(figure, (2, panels), labels.by_topic, _totals(stats, 1), labels.topics, labels)
     if stats.by_district_topic_status:
         handles, names = figure.axes[0].get_legend_handles_labels()
         figure.legend(handles, names, loc="outside lower center", ncols=len(STATUSES),
                       prop={"family": FONT})
+    if rates:
+        _answers_panel(figure, panels, rates, labels)
     return figure
+
+
+def _answers_panel(figure: Figure, panels: int, rates: Mapping[str, Mapping[str, float]],
+                   labels: ChartLabels) -> None:
+    """Grouped horizontal bars: for each district, one bar per series, in percent."""
+    axes = figure.add_subplot(1, panels, panels)
+    keys = sorted(rates, key=lambda key: labels.districts.get(key, key))
+    height = 0.8 / len(SERIES_COLOURS)
+    for index, (series, colour) in enumerate(SERIES_COLOURS.items()):
+        positions = [row + index * height for row in range(len(keys))]
+        axes.barh(positions, [rates[key][series] for key in keys], height=height, color=colour,
+                  label=labels.series.get(series, series))
+    axes.set_yticks([row + 0.4 - height / 2 for row in range(len(keys))],
+                    [textwrap.fill(labels.districts.get(key, key), 24) for key in keys])
+    axes.set_xlim(0, 100)
+    axes.set_title(labels.by_answers, fontfamily=FONT)
+    axes.set_xlabel("%", fontfamily=FONT)
+    axes.invert_yaxis()
+    axes.legend(prop={"family": FONT}, loc="lower right")
 
 
 def stats_png(stats: Stats, labels: ChartLabels) -> bytes:

@@ -87,6 +87,10 @@ class Pending:
     card: int | None = None  # the card message whose buttons go when it is done
 
 
+def _pct(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.0f}%" if whole else "-"
+
+
 def _pending_total(stats: Stats) -> int:
     return sum(n for (_, _, status), n in stats.by_district_topic_status.items()
                if status == "pending")
@@ -514,12 +518,32 @@ class StaffDesk:
                                 for s, n in statuses.items())
             lines.append(f"• {self._district(district, lang)} · {self._topic(topic, lang)}: "
                          f"{counts}")
+        lines += self._answer_lines(stats, lang)
         lines += ["", get("staff.stats.bands", lang),
                   self._tally(stats.by_age_band, lang, lambda band: html.escape(band)),
                   "", get("staff.stats.genders", lang),
                   self._tally(stats.by_gender, lang,
                               lambda gender: html.escape(self._label("staff.gender", gender,
                                                                      lang)))]
+        return lines
+
+    def _answer_lines(self, stats: Stats, lang: str) -> list[str]:
+        """The answer loop by district and topic: answered, carried out, children told, 👍."""
+        rows = [count for count in stats.answers if count.approved]
+        if not rows:
+            return []
+        get = self.catalog.texts.get
+        lines = ["", get("staff.stats.answers", lang)]
+        for count in rows:
+            votes = count.up + count.down
+            lines.append(get(
+                "staff.stats.answer_line", lang, district=self._district(count.district, lang),
+                topic=self._topic(count.topic, lang), approved=count.approved,
+                answered=count.answered, answered_pct=_pct(count.answered, count.approved),
+                implemented=count.implemented,
+                implemented_pct=_pct(count.implemented, count.approved), told=count.told,
+                told_pct=_pct(count.told, count.answered), up=count.up, votes=votes,
+                up_pct=_pct(count.up, votes)))
         return lines
 
     def _tally(self, counts: Mapping[str | None, int], lang: str,
@@ -549,7 +573,9 @@ class StaffDesk:
             by_topic=get("staff.stats.by_topic", lang), count=get("staff.stats.count", lang),
             districts={d.code: d.label(lang) for d in self.config.districts},
             topics={flow.id: flow.title[lang] for flow in self.catalog.topics},
-            statuses={s: get(f"staff.status.{s}", lang) for s in charts.STATUSES})
+            statuses={s: get(f"staff.status.{s}", lang) for s in charts.STATUSES},
+            by_answers=get("staff.stats.chart_answers", lang),
+            series={s: get(f"staff.stats.{s}", lang) for s in charts.SERIES_COLOURS})
 
     # --- roles and invites -------------------------------------------------------------------
 

@@ -41,6 +41,8 @@ from bot.textnorm import small_int
 from storage import audit as audit_log
 from storage import moderation as store
 from storage import staff as staff_store
+from storage.answers import AnswerCount
+from storage.answers import counts as answer_counts
 from storage.audit import AuditRow as AuditRow  # re-exported: handlers read these rows
 from storage.db import Database, Tx
 from storage.moderation import EDITABLE_FIELDS as EDITABLE_FIELDS
@@ -158,6 +160,8 @@ class Stats:
     by_gender: Mapping[str | None, int]
     children: int
     groups: int
+    # How the approved proposals' answers stand, by district and topic (the answer loop).
+    answers: tuple[AnswerCount, ...] = ()
 
     @property
     def total(self) -> int:
@@ -475,6 +479,7 @@ class Moderation:
             if isinstance(scope, Refused):
                 return scope
             rows = await store.counts(db, scope.districts)
+            answered = tuple(await answer_counts(db, scope.districts))
         cells: Counter[tuple[str, str, str]] = Counter()
         bands: Counter[str | None] = Counter()
         genders: Counter[str | None] = Counter()
@@ -485,7 +490,8 @@ class Moderation:
             if not row.is_group:
                 bands[row.age_band] += row.count
                 genders[row.gender] += row.count
-        return Stats(scope, dict(cells), dict(bands), dict(genders), kinds[False], kinds[True])
+        return Stats(scope, dict(cells), dict(bands), dict(genders), kinds[False], kinds[True],
+                     answered)
 
 
 def _one(scope: Scope) -> str | None:
