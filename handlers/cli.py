@@ -237,12 +237,15 @@ def _parser() -> argparse.ArgumentParser:
     exporting.add_argument("--out", type=Path, required=True, help="the file to write")
     exporting.add_argument("--force", action="store_true",
                            help="replace the --out file if it exists")
-    answers = cli_answers.add_parser(commands)
-    for sub in (run, health, simulate, exporting, answers):
+    def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--config", type=Path, default=None,
                          help="config file (default: config.toml, else config.example.toml)")
         sub.add_argument("--database", type=Path, default=None,
                          help="SQLite file to use instead of the one in the config")
+
+    for sub in (run, health, simulate, exporting):
+        common(sub)
+    cli_answers.add_parser(commands, common)
     return parser
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,8 +49,10 @@ async def services(config: Config) -> AsyncIterator[Services]:
         await db.close()
 
 
-def add_parser(commands: Any) -> argparse.ArgumentParser:
-    """`answers` and its verbs, on the `childforum` command's subparsers."""
+def add_parser(commands: Any,
+               common: Callable[[argparse.ArgumentParser], None]) -> argparse.ArgumentParser:
+    """`answers` and its verbs, on the `childforum` command's subparsers; `common` adds the
+    options every command takes (--config, --database) to each verb."""
     parser: argparse.ArgumentParser = commands.add_parser(
         "answers", help="the authorities' answers: spreadsheet, import, publish")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -69,6 +71,8 @@ def add_parser(commands: Any) -> argparse.ArgumentParser:
     publish.add_argument("--district", default=None, help="a district code (default: all)")
     publish.add_argument("--topic", default=None, help="a topic id (default: every topic)")
     publish.add_argument("--refs", default=None, help="refs joined by commas (default: all)")
+    for verb in (template, importing, publish):
+        common(verb)
     return parser
 
 

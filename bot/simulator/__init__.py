@@ -11,7 +11,7 @@ assert sim.errors == []
 await sim.stop()
 """
 
-from bot.simulator.server import BotApiSimulator
+from bot.simulator.server import BotApiSimulator, Limits
 from bot.simulator.state import SentMessage
 
-__all__ = ["BotApiSimulator", "SentMessage"]
+__all__ = ["BotApiSimulator", "Limits", "SentMessage"]

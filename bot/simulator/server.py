@@ -11,9 +11,11 @@ import asyncio
 import copy
 import itertools
 import json
+import math
 import re
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -40,6 +42,32 @@ _NOT_MODIFIED = (
 )
 _QUERY_TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 _MAX_UPLOAD = 50 * 1024 * 1024
+_SENDS = frozenset({"sendMessage", "sendDocument", "sendPhoto"})
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's flood limits as the simulator enforces them: past them, 429 with a
+    retry_after. Telegram publishes about 30 messages a second in all and about one a second
+    in a chat (with short bursts); the exact numbers are Telegram's and may differ."""
+
+    per_second: float = 30.0
+    chat_per_second: float = 1.0
+    chat_burst: float = 5.0
+
+
+class _Bucket:
+    def __init__(self, rate: float, burst: float, now: float) -> None:
+        self.rate, self.burst, self.tokens, self.at = rate, burst, burst, now
+
+    def take(self, now: float) -> float:
+        """0 when a token was taken; else how long until there is one."""
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return 0.0
+        return (1 - self.tokens) / self.rate
 
 
 class BotApiSimulator:
@@ -52,9 +80,15 @@ class BotApiSimulator:
         bot_username: str = "childforum_bot",
         bot_id: int = 7000000001,
         first_update_id: int = 1,
+        limits: Limits | None = None,
     ) -> None:
         """`first_update_id`: the id of the first update injected without one. A bot that keeps
-        the ids it handled (its inbox) ignores ids it saw before: start above them."""
+        the ids it handled (its inbox) ignores ids it saw before: start above them.
+        `limits`: enforce Telegram's flood limits on sends (None: no limits)."""
+        self.limits = limits
+        self._all_bucket: _Bucket | None = None
+        self._chat_buckets: dict[int, _Bucket] = {}
+        self.rate_limited = 0  # 429s answered because a limit was passed
         self.host = host
         self.port = port
         self.bot_username = bot_username
@@ -413,6 +447,25 @@ class BotApiSimulator:
         if event is not None:
             event.set()
 
+    def _limit(self, params: Params) -> None:
+        """429 when a send passes Telegram's limits (the request does not count then)."""
+        assert self.limits is not None
+        now = asyncio.get_running_loop().time()
+        if self._all_bucket is None:
+            self._all_bucket = _Bucket(self.limits.per_second, self.limits.per_second, now)
+        raw = params.get("chat_id")
+        chat_id = int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() \
+            else 0
+        chat = self._chat_buckets.get(chat_id)
+        if chat is None:
+            chat = self._chat_buckets[chat_id] = _Bucket(
+                self.limits.chat_per_second, self.limits.chat_burst, now)
+        wait = max(self._all_bucket.take(now), chat.take(now))
+        if wait > 0:
+            self.rate_limited += 1
+            seconds = max(1, math.ceil(wait))
+            raise ApiError(f"Too Many Requests: retry after {seconds}", 429, seconds)
+
     async def _fault(self, params: Params) -> None:
         raw = params.get("chat_id")
         chat_id = int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() \
@@ -438,6 +491,8 @@ class BotApiSimulator:
         try:
             validate_request(method, params)
             await self._fault(params)
+            if self.limits is not None and method in _SENDS:
+                self._limit(params)
             result = await self._methods[method](params)
         except ApiError as exc:
             return self._error(method, params, exc)

@@ -1,0 +1,75 @@
+"""`childforum answers` on the command line: template, dry run, import, publish, follow-up."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+
+from bot.conversation.engine import State
+from bot.conversation.service import state_to_row
+from storage import children, proposals
+from storage.db import Database
+from tests.test_storage import new_proposal
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def seeded(path: Path) -> None:
+    db = await Database.open(path)
+    async with db.transaction() as tx:
+        state = State(profile={"district": "DHA", "lang": "vi"}, profile_queue=())
+        await children.save(tx, state_to_row(555001, state))
+        for update_id in (1, 2):
+            await proposals.insert(tx, new_proposal(555001, update_id))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+    await db.close()
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "CHILDFORUM_PSEUDONYM_KEY": "a-long-enough-secret-key"}
+    return subprocess.run([sys.executable, "-m", "handlers.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=60)
+
+
+async def test_template_import_publish_and_follow_up_from_the_command_line(
+        tmp_path: Path) -> None:
+    database, workbook = tmp_path / "forum.sqlite3", tmp_path / "answers.xlsx"
+    await seeded(database)
+    where = ("--config", str(ROOT / "config.example.toml"), "--database", str(database))
+    made = run("answers", "template", "--district", "DHA", "--year", "2023", "--out",
+               str(workbook), *where)
+    assert made.returncode == 0, made.stderr
+    book = openpyxl.load_workbook(workbook)
+    sheet = book["Trả lời"]
+    sheet["G2"], sheet["H2"] = "Đã thực hiện", "Đã làm rào chắn"
+    sheet["G3"], sheet["H3"] = "Chưa thể thực hiện", "Chưa có kinh phí"  # no reason: refused
+    book.save(workbook)
+    refused = run("answers", "import", str(workbook), *where)
+    assert refused.returncode == 1
+    assert "Hàng 3, cột «Lý do (nếu chưa thể thực hiện)»" in refused.stdout
+    sheet["P3"], sheet["Q3"] = "Thiếu kinh phí", "Năm 2025"
+    book.save(workbook)
+    dry = run("answers", "import", str(workbook), "--dry-run", *where)
+    assert dry.returncode == 0 and "Sẽ nhập: 2 trả lời mới" in dry.stdout, dry.stdout
+    done = run("answers", "import", str(workbook), *where)
+    assert done.returncode == 0 and "Đã nhập: 2 trả lời mới" in done.stdout
+    again = run("answers", "import", str(workbook), "--lang", "en", *where)
+    assert "Imported: 0 new answers, 0 changed, 2 unchanged" in again.stdout
+    published = run("answers", "publish", "--district", "DHA", *where)
+    assert published.returncode == 0 and "2 answers published; 2 children" in published.stdout
+    assert "0 answers published" in run("answers", "publish", *where).stdout
+    report = tmp_path / "followup.xlsx"
+    follow = run("export", "--kind", "followup", "--district", "DHA", "--since", "2019",
+                 "--format", "xlsx", "--out", str(report), *where)
+    assert follow.returncode == 0 and "2 proposals written" in follow.stdout, follow.stderr
+    rows = list(openpyxl.load_workbook(io.BytesIO(report.read_bytes()))["Theo dõi kiến nghị"]
+                .iter_rows(values_only=True))
+    assert [row[2] for row in rows[1:]] == ["DHA-0001", "DHA-0002"]
+    csv = run("export", "--kind", "followup", "--format", "csv", "--out",
+              str(tmp_path / "x.csv"), *where)
+    assert csv.returncode == 2 and "docx or an xlsx" in csv.stderr
