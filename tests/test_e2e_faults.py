@@ -202,7 +202,7 @@ async def test_no_action_goes_without_a_reply_across_kills(
     await child.register()
     rng = random.Random(8)
     actions = ["/help", "/my", "xin chào", "/profile", "/cancel", "/help", "/language",
-               "/cancel", "/my", "chào bot", "/help", "/my"]
+               "/cancel", "/my", "chào bot"] * 3  # 30 kills
     missing = []
     for number, action in enumerate(actions):
         before = len(simulator.messages(7301))
