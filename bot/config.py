@@ -65,6 +65,10 @@ class Config:
     flood_messages: int = 20
     flood_seconds: float = 10.0
     digest_minutes: float = 30.0  # how often moderators hear of new proposals
+    # [safeguarding]: a case nobody acknowledged goes to the admins after escalate_minutes; the
+    # children's words of a closed case go after purge_days.
+    escalate_minutes: float = 60.0
+    purge_days: float = 90.0
     staff: tuple[StaffMember, ...] = ()
     # [report]: who issues and signs the compiled Word report (see config.example.toml).
     report: tuple[tuple[str, object], ...] = ()
@@ -279,4 +283,6 @@ def load_config(path: Path | str) -> Config:
         flood_messages=limits.get("flood_messages", int, 20),
         flood_seconds=limits.get("flood_seconds", float, 10.0),
         digest_minutes=_positive(root.sub("moderation"), "digest_minutes", 30.0),
+        escalate_minutes=_positive(root.sub("safeguarding"), "escalate_minutes", 60.0),
+        purge_days=_positive(root.sub("safeguarding"), "purge_days", 90.0),
     )

@@ -21,6 +21,9 @@ from bot.conversation.language import tag_language
 from bot.conversation.service import Conversations
 from bot.jobs.delivery import Delivery
 from bot.retention import purge_personal_data
+from bot.safeguarding.cases import Cases
+from bot.safeguarding.desk import CaseDesk
+from bot.safeguarding.model import shipped
 from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Moderation
 from bot.transport.flood import FloodGuard
@@ -28,6 +31,7 @@ from bot.transport.health import HEARTBEAT_SECONDS, Health
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import TELEGRAM, Outbox, Sender
 from handlers.telegram.answers import AnswerHandlers
+from handlers.telegram.cases import CaseHandlers
 from handlers.telegram.child import ChildHandlers
 from handlers.telegram.courier import TelegramCourier
 from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
@@ -38,7 +42,7 @@ from storage.db import Database, is_unavailable
 from storage.heartbeat import beat
 
 log = logging.getLogger("childforum")
-COMMANDS = ("start", "my", "help", "profile", "language", "cancel", "delete")
+COMMANDS = ("start", "my", "sos", "help", "profile", "language", "cancel", "delete")
 
 
 @dataclass
@@ -69,6 +73,7 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
 def _build(db: Database, config: Config, token: str, base_url: str | None,
            base_file_url: str | None, request: BaseRequest | None) -> BotServer:
     catalog = load_catalog(config)
+    shipped()  # the safeguarding model loads now, not while the first child waits
     inbox = Inbox(db)
     health = Health(config.health_path)
     raw_updates = RawUpdates(request or HTTPXRequest(connection_pool_size=1))
@@ -88,7 +93,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     application = builder.build()
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
     outbox = Outbox(db, config.pacing, config.timetable.zone)
-    conversations = Conversations(db, catalog, config, moderation, outbox)
+    cases = Cases(db, moderation, outbox, catalog, config)
+    conversations = Conversations(db, catalog, config, moderation, outbox, cases)
     child = ChildHandlers(inbox, outbox, conversations, catalog)
     child.register(application)
     queue.on_flood = child.refuse_flood
@@ -96,7 +102,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     sheets = AnswerSheets(answers, config, catalog)
     AnswerHandlers(AnswerDesk(answers, sheets, catalog, config), conversations,
                    outbox).register(application)
-    staff = StaffHandlers(StaffDesk(moderation, catalog, outbox, config), outbox)
+    CaseHandlers(CaseDesk(cases, catalog, config), outbox).register(application)
+    staff = StaffHandlers(StaffDesk(moderation, catalog, outbox, config, cases), outbox)
     staff.register(application)
     assert application.job_queue is not None
     staff.schedule(application.job_queue)
@@ -134,6 +141,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     exports.register(application)  # /export (group -1), the scheduled exports and reminders
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
+    _schedule_cases(application, cases, config)
     return BotServer(application, db, queue, catalog, outbox, health)
 
 
@@ -164,6 +172,24 @@ def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: igno
     application.job_queue.run_repeating(forget_half_consents, interval=3600, first=180)
     application.job_queue.run_repeating(purge, interval=24 * 3600, first=120)
     application.job_queue.run_repeating(forget_idle, interval=300, first=300)
+
+
+def _schedule_cases(application: Application, cases: Cases,  # type: ignore[type-arg]
+                    config: Config) -> None:
+    """Every minute: cases nobody took in time go to the admins. Daily: closed cases' words go."""
+    assert application.job_queue is not None
+
+    async def escalate(context: ContextTypes.DEFAULT_TYPE) -> None:
+        late = await cases.escalate(config.escalate_minutes)
+        if late:
+            log.warning("Safeguarding: %d cases nobody took in %g minutes went to the admins",
+                        late, config.escalate_minutes)
+
+    async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await cases.purge(config.purge_days)
+
+    application.job_queue.run_repeating(escalate, interval=60, first=30)
+    application.job_queue.run_repeating(purge, interval=24 * 3600, first=240)
 
 
 async def _again_later(queue: DurableQueue, update: Update, pause: float = 2.0) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage import cases
 from storage.db import Tx, utc_now
 
 
@@ -43,7 +44,7 @@ async def erase(db: Tx, chat_id: int) -> None:
     """Erase a child (or facilitator) and everything of theirs: proposals (with their answers),
     flags, memberships, what they were told and what they thought of it."""
     await db.execute("DELETE FROM answer_notices WHERE chat_id = ?", (chat_id,))
-    await db.execute("DELETE FROM safeguarding_flags WHERE chat_id = ?", (chat_id,))
+    await cases.erase_chat(db, chat_id)
     await db.execute("DELETE FROM facilitators WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM proposals WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM children WHERE chat_id = ?", (chat_id,))

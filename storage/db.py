@@ -128,7 +128,7 @@ class Database:
         nothing is left running then.
         """
         try:
-            connection = await aiosqlite.connect(str(path), isolation_level=None)
+            connection = await _connect(str(path))
         except sqlite3.Error as error:
             raise DatabaseUnavailable(f"{path}: {error}") from error
         database = cls(connection, str(path))
@@ -224,8 +224,7 @@ class Database:
         if self.path in ("", ":memory:"):
             yield self._tx
             return
-        connection = await aiosqlite.connect(f"{Path(self.path).resolve().as_uri()}?mode=ro",
-                                             uri=True, isolation_level=None)
+        connection = await _connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True)
         try:
             await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             await connection.execute("BEGIN")
@@ -251,6 +250,14 @@ class Database:
                     "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
                     (version, utc_now()),
                 )
+
+
+async def _connect(target: str, uri: bool = False) -> aiosqlite.Connection:
+    """An aiosqlite connection whose thread never keeps the process alive: a path that forgets
+    to close it (a crash at start, a failed test) must not hang the exit."""
+    pending = aiosqlite.connect(target, uri=uri, isolation_level=None)
+    pending._thread.daemon = True  # aiosqlite has no public switch for this
+    return await pending
 
 
 def _statements(script: str) -> list[str]:

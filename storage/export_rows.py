@@ -79,7 +79,9 @@ def _stamp(moment: datetime) -> str:
 
 
 def _where(selection: RowFilter) -> tuple[str, list[Any]]:
-    clauses = [f"status IN ({', '.join('?' * len(selection.statuses))})"]
+    # A proposal held by a safeguarding case is never exported until the case clears it.
+    clauses = [f"status IN ({', '.join('?' * len(selection.statuses))})",
+               "held_by_case IS NULL"]
     params: list[Any] = list(selection.statuses)
     if selection.districts is not None:
         clauses.append(f"district IN ({', '.join('?' * len(selection.districts))})")

@@ -19,7 +19,8 @@ _ITEM_COLUMNS = (
     " p.needs_translation, p.seen, p.proposal, p.actors, p.message, p.is_group, p.group_size,"
     " p.group_age_range, p.school, p.commune, p.created_at,"
     " COALESCE(p.facilitator_chat_id, p.chat_id), COALESCE(c.lang, 'vi'), p.forum_year,"
-    " p.origin"
+    " p.origin, p.held_by_case, (SELECT h.kind || '|' || h.weighed FROM cases h"
+    " WHERE h.id = p.held_by_case)"
 )
 
 
@@ -50,19 +51,10 @@ class ProposalRow:
     notify_lang: str
     forum_year: int
     origin: str  # 'bot', or 'history' (an earlier forum's recommendation, imported)
-
-
-@dataclass(frozen=True)
-class FlagRow:
-    id: int
-    district: str | None
-    category: str
-    text: str
-    created_at: str
-    proposal_id: int | None
-    flagged_by: int | None
-    handled_by: int | None
-    handled_at: str | None
+    # A safeguarding case holding it (never approved or exported until cleared), and why:
+    # "<kind>|<the words that weighed>".
+    held_by_case: int | None
+    hold_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -114,11 +106,16 @@ async def by_ref(db: Tx, ref: str) -> ProposalRow | None:
     return _row(row) if row else None
 
 
+# What the moderation queue holds: pending, and not held by a safeguarding case (those wait for
+# the case, and come back to the queue when it is closed as "no concern").
+_QUEUED = "status = 'pending' AND held_by_case IS NULL"
+
+
 def _pending_ids(districts: Collection[str] | None,
                  skip: Collection[int]) -> tuple[str, list[int | str]]:
     """A query for the oldest pending id: one indexed LIMIT 1 per district, merged."""
     excluded = f" AND id NOT IN ({', '.join('?' * len(skip))})" if skip else ""
-    one = f"SELECT id FROM proposals WHERE status = 'pending'{{}}{excluded} ORDER BY id LIMIT 1"
+    one = f"SELECT id FROM proposals WHERE {_QUEUED}{{}}{excluded} ORDER BY id LIMIT 1"
     if districts is None:
         return one.format(""), list(skip)
     codes = sorted(districts)
@@ -142,10 +139,10 @@ async def oldest_pending(db: Tx, districts: Collection[str] | None,
 
 async def pending_count(db: Tx, districts: Collection[str] | None) -> int:
     if districts is None:
-        query, params = "SELECT count(*) FROM proposals WHERE status = 'pending'", []
+        query, params = (f"SELECT count(*) FROM proposals WHERE {_QUEUED}", [])
     else:
         marks = ", ".join("?" * len(districts))
-        query = f"SELECT count(*) FROM proposals WHERE status = 'pending' AND district IN ({marks})"
+        query = f"SELECT count(*) FROM proposals WHERE {_QUEUED} AND district IN ({marks})"
         params = sorted(districts)
     return int(await db.fetchval(query, params) or 0)
 
@@ -172,53 +169,6 @@ async def rewrite(db: Tx, proposal_id: int, version: int, field: str, text: str)
         (text, utc_now(), proposal_id, version),
     )
     return int(found) if found is not None else None
-
-
-async def add_flag(db: Tx, item: ProposalRow, text: str, flagged_by: int) -> int:
-    """A moderator's safeguarding flag on a proposal: its text goes to the safeguarding list.
-
-    The flag keeps the sender's chat id (0 if none is known) so that their erasure removes it.
-    """
-    return int(await db.fetchval(
-        "INSERT INTO safeguarding_flags (chat_id, district, category, matched, text, created_at,"
-        " proposal_id, flagged_by) VALUES (?, ?, 'moderator', '', ?, ?, ?, ?) RETURNING id",
-        (item.notify_chat_id or 0, item.district, text, utc_now(), item.id, flagged_by),
-    ))
-
-
-_FLAG_COLUMNS = (
-    "id, district, category, text, created_at, proposal_id, flagged_by, handled_by, handled_at"
-)
-
-
-async def open_flags(db: Tx, districts: Collection[str] | None, limit: int = 20) -> list[FlagRow]:
-    """Unhandled flags, oldest first, in `districts` (None: all) plus those of unknown district."""
-    where = "handled_at IS NULL"
-    params: list[str | int] = []
-    if districts is not None:
-        where += f" AND (district IS NULL OR district IN ({', '.join('?' * len(districts))}))"
-        params = sorted(districts)
-    rows = await db.fetchall(
-        f"SELECT {_FLAG_COLUMNS} FROM safeguarding_flags WHERE {where} ORDER BY id LIMIT ?",
-        (*params, limit),
-    )
-    return [FlagRow(*row) for row in rows]
-
-
-async def flag(db: Tx, flag_id: int) -> FlagRow | None:
-    row = await db.fetchone(f"SELECT {_FLAG_COLUMNS} FROM safeguarding_flags WHERE id = ?",
-                            (flag_id,))
-    return FlagRow(*row) if row else None
-
-
-async def handle_flag(db: Tx, flag_id: int, by: int, note: str) -> bool:
-    """Mark a flag handled; False when someone already had."""
-    changed = await db.execute(
-        "UPDATE safeguarding_flags SET handled_at = ?, handled_by = ?, note = ?"
-        " WHERE id = ? AND handled_at IS NULL",
-        (utc_now(), by, note, flag_id),
-    )
-    return changed == 1
 
 
 async def counts(db: Tx, districts: Collection[str] | None) -> list[CountRow]:

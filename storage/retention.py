@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from storage import cases
 from storage.db import Tx
 
 
 async def purge(db: Tx, before: str) -> int:
     """Forget children inactive since `before` (ISO time), unlinking their proposals first.
 
-    Handled safeguarding flags of that age go too. Returns how many children were forgotten.
+    The words of safeguarding cases closed before then go too, and the chat ids of their
+    closed cases. Returns how many children were forgotten.
     """
     stale = "SELECT chat_id FROM children WHERE updated_at < ?"
     await db.execute(f"UPDATE proposals SET chat_id = NULL WHERE chat_id IN ({stale})", (before,))
     await db.execute(f"UPDATE proposals SET facilitator_chat_id = NULL"
                      f" WHERE facilitator_chat_id IN ({stale})", (before,))
     await db.execute(f"DELETE FROM facilitators WHERE chat_id IN ({stale})", (before,))
-    await db.execute("DELETE FROM safeguarding_flags WHERE handled_at IS NOT NULL"
-                     " AND handled_at < ?", (before,))
+    await cases.purge(db, before)
+    await db.execute(f"UPDATE cases SET chat_id = NULL WHERE state = 'closed'"
+                     f" AND chat_id IN ({stale})", (before,))
     return await db.execute("DELETE FROM children WHERE updated_at < ?", (before,))

@@ -114,7 +114,14 @@ class Child:
         await self.say(proposal)
         await self.tap(actor)
         await self.tap("✔️")
-        return await self.tap("⏭")
+        return await self.skip_to_review()
+
+    async def skip_to_review(self, happening: str = "Không") -> list[SentMessage]:
+        """Skip the message to adults; on the topics that ask "is this happening?", answer."""
+        shown = await self.tap("⏭")
+        if any("đang xảy ra" in m.plain or "happening to" in m.plain for m in shown):
+            shown = await self.tap(happening)
+        return shown
 
     def latest_keyboard(self) -> SentMessage:
         with_keyboard = [m for m in self.sim.messages(self.user_id) if m.buttons()]

@@ -9,6 +9,7 @@ from bot.config import load_config
 from bot.conversation import engine
 from bot.conversation.catalog import load_catalog
 from bot.conversation.service import Conversations, row_to_state, state_to_row
+from bot.safeguarding.cases import Cases
 from bot.staff.moderation import Moderation
 from bot.transport.outbox import Outbox
 from storage import children, inbox, proposals
@@ -23,7 +24,9 @@ async def service(path: Path) -> Conversations:
     db = await Database.open(path)
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
     outbox = Outbox(db, config.pacing, config.timetable.zone)
-    return Conversations(db, load_catalog(config), config, moderation, outbox)
+    catalog = load_catalog(config)
+    cases = Cases(db, moderation, outbox, catalog, config)
+    return Conversations(db, catalog, config, moderation, outbox, cases)
 
 
 async def queued_texts(db: Database, chat_id: int) -> list[str]:

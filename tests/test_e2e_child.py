@@ -23,7 +23,7 @@ async def test_a_child_sends_a_proposal(simulator: BotApiSimulator, bot: BotProc
     await child.say("Làm rào chắn và dạy bơi cho học sinh")
     await child.tap("Xã")
     await child.tap("✔️")
-    review = texts(await child.tap("⏭"))
+    review = texts(await child.skip_to_review())
     assert "Suối gần trường rất sâu" in review and "Xã, phường" in review
     thanks = texts(await child.tap("✅"))
     assert "DHA-0001" in thanks

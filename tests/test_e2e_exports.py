@@ -199,13 +199,14 @@ async def test_a_failed_send_is_retried(simulator: BotApiSimulator, tmp_path: Pa
     # The officer's chat is unknown to the simulator at first: sendDocument fails.
     forum = await start_forum(simulator, tmp_path, schedule_due_now('["csv"]', '["DHA"]'))
     try:
-        await simulator.wait_until(lambda: any(method == "sendDocument"
-                                               for method, _, _ in simulator.errors), timeout=30)
+        await simulator.wait_until(lambda: any(
+            method == "sendDocument" for method, _, _ in simulator.undelivered), timeout=30)
         simulator.add_chat(OFFICER, "private")
         await simulator.wait_until(lambda: len(documents(simulator, OFFICER)) == 1, timeout=30)
     finally:
         await forum.bot.stop()
-    assert {(method, problem) for method, _, problem in simulator.errors} == {
+    assert simulator.errors == []
+    assert {(method, problem) for method, _, problem in simulator.undelivered} == {
         ("sendDocument", "Bad Request: chat not found")}
     with sqlite3.connect(forum.database) as db:
         sent = db.execute("SELECT district FROM deliveries WHERE outcome = 'sent'").fetchall()

@@ -39,13 +39,13 @@ async def test_a_facilitator_records_a_group_proposal(simulator: BotApiSimulator
     await facilitator.tap("10-12")
     await facilitator.tap("13-15")
     await facilitator.tap("✔️")
-    await facilitator.tap("⏭")
+    await facilitator.skip_to_review()
     await facilitator.say("Xã Đắk Mar")
     await facilitator.say("Nhiều ao hồ không có rào chắn")
     await facilitator.say("Xã làm rào và biển cảnh báo")
     await facilitator.tap("Xã")
     await facilitator.tap("✔️")
-    review = texts(await facilitator.tap("⏭"))
+    review = texts(await facilitator.skip_to_review())
     assert "Số em trong nhóm: 25" in review and "10-12 tuổi, 13-15 tuổi" in review
     assert "DHA-0001" in texts(await facilitator.tap("✅"))
     with sqlite3.connect(database) as db:

@@ -44,7 +44,7 @@ async def test_markup_and_invisible_characters_are_echoed_safely(
     await child.say("Dạy kỹ năng an toàn 😊")
     await child.tap("Gia đình")
     await child.tap("✔️")
-    review = texts(await child.tap("⏭"))
+    review = texts(await child.skip_to_review())
     assert "<b>đậm</b> & <3 *sao* _gạch_ `code` [link](x) ẩn dảo" in review
     await child.tap("✅")
     with sqlite3.connect(database) as db:
@@ -125,8 +125,8 @@ async def test_a_disclosure_gets_111_and_is_flagged_not_stored(
     reply = texts(await child.say("Bố em hay đánh em mỗi khi say rượu"))
     assert "111" in reply and "dùng điều vừa viết" in reply
     with sqlite3.connect(database) as db:
-        flags = db.execute("SELECT district, text FROM safeguarding_flags").fetchall()
-    assert flags == [("DHA", "Bố em hay đánh em mỗi khi say rượu")]
+        found = db.execute("SELECT district, text, source, tier FROM cases").fetchall()
+    assert found == [("DHA", "Bố em hay đánh em mỗi khi say rượu", "detector", 1)]
     assert "câu 1/4" in texts(await child.tap("✏️ Viết câu khác"))
     with sqlite3.connect(database) as db:
         state = db.execute("SELECT state FROM children").fetchone()[0]
@@ -144,7 +144,7 @@ async def test_a_child_may_keep_a_flagged_answer(simulator: BotApiSimulator, bot
                         "chú hàng xóm hay sờ vào người em")
     assert "111" in texts(await child._settle())
     with sqlite3.connect(database) as db:
-        flagged = [row[0] for row in db.execute("SELECT text FROM safeguarding_flags")]
+        flagged = [row[0] for row in db.execute("SELECT text FROM cases ORDER BY id")]
     assert flagged == ["em thấy bạn bị đánh hội đồng ở cổng trường",
                        "chú hàng xóm hay sờ vào người em"]
 
@@ -155,4 +155,5 @@ async def test_before_consent_delete_erases_a_flag(simulator: BotApiSimulator, b
     assert "111" in texts(await child.say("bố em hay đánh em"))
     assert "không giữ thông tin nào" in texts(await child.say("/delete"))
     with sqlite3.connect(database) as db:
-        assert db.execute("SELECT count(*) FROM safeguarding_flags").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM cases WHERE text != ''").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM cases WHERE chat_id = 712").fetchone()[0] == 0

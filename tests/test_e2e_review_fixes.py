@@ -84,11 +84,13 @@ async def test_the_queue_card_fits_with_every_field_at_its_longest(
 def test_every_part_of_the_card_is_bounded(tmp_path: Path) -> None:
     """Every text of the item at 1200 characters (the most an edit or the config allows)."""
     config = load_config(ROOT / "config.example.toml").with_database(tmp_path / "x.sqlite3")
-    staff = StaffDesk(cast(Any, None), load_catalog(config), cast(Any, None), config)
+    staff = StaffDesk(cast(Any, None), load_catalog(config), cast(Any, None), config,
+                      cast(Any, None))
     huge = long_text("Chữ & <dài> ", 1200)
     item = QueueItem(
         id=1, ref=huge, version=1, status="pending", district=huge, topic=huge, age_band=huge,
         gender=None, notify_chat_id=None, notify_lang="vi", forum_year=2023, origin="bot",
+        held_by_case=10**9, hold_reason=f"{huge}|{huge}",
         lang=huge, needs_translation=True, is_group=True, group_size=10**100,
         group_age_range=huge, school=huge, commune=huge, seen=huge, proposal=huge,
         actors=",".join(["family"] * 300), message=huge, created_at="2023-06-30T10:00:00+00:00",

@@ -1,5 +1,5 @@
 """The staff side end to end: children and a facilitator's group submit, moderators work the queue
-in chat (approve, reject, edit, flag, skip, race), roles are granted and revoked, and /safeguarding,
+in chat (approve, reject, edit, flag, skip, race), roles are granted and revoked, and /cases,
 /stats and /audit agree with the database. The real bot process, the simulator, a real SQLite file.
 """
 
@@ -48,7 +48,7 @@ CHILDREN = [
      "Làm rào chắn và dạy bơi cho học sinh"),                                 # DHA-0001 approve
     (9002, "Thành phố Kon Tum", "3.", "Nhiều bạn chơi game đến khuya",
      "Bố mẹ nên hướng dẫn con dùng mạng an toàn"),                            # KTM-0001 untouched
-    (9003, "Huyện Đắk Hà", "3.", "Bạn Lan số điện thoại 0905123456 hay bị nhắn tin lạ",
+    (9003, "Huyện Đắk Hà", "3.", "Bạn Lan số điện thoại 0905123456 hay thức khuya lướt mạng",
      "Nhà trường dạy cách chặn người lạ"),                                    # DHA-0002 reject
     (9004, "Huyện Đắk Hà", "5.", ORIGINAL,
      "Xã cần hỗ trợ gia đình khó khăn để các bạn được đi học"),               # DHA-0003 edit, race
@@ -95,7 +95,7 @@ async def submit(simulator: BotApiSimulator, chat: int, district: str, topic: st
     await child.say(proposal)
     await child.tap("Xã")
     await child.tap("✔️")
-    await child.tap("⏭")
+    await child.skip_to_review()
     assert "mã số" in texts(await child.tap("✅"))
 
 
@@ -137,6 +137,7 @@ async def test_a_full_day_in_the_life(simulator: BotApiSimulator, staff_bot: Bot
 
     # The DHA moderator's queue: DHA items only, oldest first, with everything needed to decide.
     mod, rival, safe, admin = (Child(simulator, user) for user in (MOD, RIVAL, SAFE, ADMIN))
+    await safe.say("/cases")  # opens the chat (the bot cannot write first), nothing open yet
     card = texts(await mod.say("/queue"))
     for part in ("DHA-0001", "Tai nạn thương tích, đuối nước, giao thông", "Huyện Đắk Hà",
                  "trẻ em 10-12 tuổi", "Tiếng Việt", "Suối gần trường rất sâu",
@@ -198,7 +199,8 @@ async def test_a_full_day_in_the_life(simulator: BotApiSimulator, staff_bot: Bot
     reason = "Nhóm em gửi lại khi cả lớp cùng góp ý nhé <3"
     after = texts(await mod.say(reason))
     assert f"Đã từ chối {GROUP_REF}" in after and "bỏ qua sẽ hiện lại" in after
-    assert f"Cán bộ nhắn em: {reason}" in texts(simulator.new_messages(FACILITATOR))
+    notice = texts(simulator.new_messages(FACILITATOR))  # to the facilitator, as an adult
+    assert f"{GROUP_REF} của nhóm" in notice and f"Ghi chú của cán bộ: {reason}" in notice
     assert query(database, "SELECT reject_reason, reject_note FROM proposals WHERE ref = ?",
                  GROUP_REF) == [("other", reason)]
 
@@ -235,17 +237,23 @@ async def test_a_full_day_in_the_life(simulator: BotApiSimulator, staff_bot: Bot
     ((code,),) = query(database, "SELECT code FROM invites WHERE district = 'DHA'")
     assert f"https://t.me/childforum_bot?start={code}" in invite
 
-    # The safeguarding list, for those with that duty only; a flag is closed with a note.
-    assert "không (còn) có quyền" in texts(await mod.say("/safeguarding"))
-    listing = texts(await safe.say("/safeguarding"))
-    ((flag_id,),) = query(database, "SELECT id FROM safeguarding_flags")
-    assert "Lũ về làm ngập đường" in listing and f"#{flag_id}" in listing
-    assert "cán bộ đánh dấu" in listing
-    assert f"#{flag_id}" in texts(await safe.tap("✔️"))
-    assert f"cờ #{flag_id}" in texts(await safe.say("Đã liên hệ nhà trường"))
-    assert query(database, "SELECT note, handled_by FROM safeguarding_flags") == [
-        ("Đã liên hệ nhà trường", SAFE)]
-    assert "Không có cờ" in texts(await safe.say("/safeguarding"))
+    # Cases, for those with the safeguarding duty only: the flagged proposal is a case, taken,
+    # then closed with a note; the proposal it held stays out of the forum.
+    assert "Trường hợp" not in texts(await mod.say("/cases"))
+    listing = texts(await safe.say("/cases"))
+    ((case_id, proposal_id),) = query(database, "SELECT id, proposal_id FROM cases")
+    assert f"#{case_id}" in listing and "người duyệt chuyển" in listing
+    shown = await safe.tap(f"Xem #{case_id}")
+    assert "Lũ về làm ngập đường" in texts(shown)
+    assert [label for label, _ in shown[-1].buttons()][:1] == ["✋ Nhận xử lý"]
+    assert f"nhận xử lý trường hợp #{case_id}" in texts(await safe.tap("✋ Nhận xử lý"))
+    assert f"#{case_id}" in texts(await safe.tap("✅ Đóng: đã xử lý"))
+    assert f"Đã đóng trường hợp #{case_id}" in texts(await safe.say("Đã liên hệ nhà trường"))
+    assert query(database, "SELECT state, outcome, close_note, closed_by FROM cases") == [
+        ("closed", "handled", "Đã liên hệ nhà trường", SAFE)]
+    assert query(database, "SELECT status FROM proposals WHERE id = ?", proposal_id) == [
+        ("safeguarding",)]
+    assert "Không có trường hợp nào" in texts(await safe.say("/cases"))
 
     await check_stats(simulator, mod, database, tmp_path)
     await check_audit(mod, ids, winners[0])
@@ -287,7 +295,8 @@ async def check_audit(mod: Child, ids: dict[object, object], winner: int) -> Non
                  f"từ chối · {GROUP_REF}",
                  f"cán bộ {ADMIN} · cấp quyền · người dùng {TEMP} · moderator DHA",
                  f"thu hồi quyền · người dùng {TEMP} · moderator", "tạo mã mời",
-                 f"cán bộ {SAFE} · xử lý cờ bảo vệ trẻ em", "chính bạn · duyệt · DHA-0005"):
+                 f"cán bộ {SAFE} · đóng trường hợp · trường hợp #1",
+                 "chính bạn · duyệt · DHA-0005"):
         assert step in audit, step
     assert f"cán bộ {winner} · duyệt · DHA-0003" in audit or winner == MOD
     assert "KTM-0001" not in audit

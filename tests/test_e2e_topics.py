@@ -18,7 +18,7 @@ CONVERSATIONS = [
     ("2.", "Tiếng Việt", "suoi gan lang em sau lam, mua mua nuoc chay manh",
      "xa nen lam rao chan va day boi cho tre em", ("Xã", "Gia đình"),
      "", "vi"),
-    ("3.", "Tiếng Việt", "Nhiều bạn chơi game đến khuya và bị người lạ nhắn tin làm quen",
+    ("3.", "Tiếng Việt", "Nhiều bạn chơi game đến khuya, có bạn còn kết bạn với người lạ",
      "Bố mẹ nên hướng dẫn con dùng mạng an toàn", ("Gia đình", "Nhà trường"),
      "Hãy dạy chúng em dùng mạng an toàn", "vi"),
     ("4.", "English", "Floods every rainy season cut the road to our school",
@@ -49,6 +49,9 @@ async def test_each_topic_end_to_end(simulator: BotApiSimulator, bot: BotProcess
     done, skip, send = BUTTONS[lang]
     await child.tap(done)
     review = texts(await child.say(message) if message else await child.tap(skip))
+    if topic in ("1.", "3.", "5."):  # these topics ask "is this happening?" before the review
+        assert "đang xảy ra" in review
+        review = texts(await child.tap("Không"))
     assert seen in review and proposal in review
     thanks = texts(await child.tap(send))
     assert "DHA-0001" in thanks

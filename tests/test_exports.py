@@ -20,7 +20,7 @@ from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportError, ExportQuery, ReportSettings, author_code, export
 from bot.exports.common import HEADERS, neutralise
 from bot.exports.decree30 import vietnamese_date
-from storage import children, flags, proposals
+from storage import cases, children, proposals
 from storage.children import ChildRow
 from storage.db import Database
 
@@ -77,7 +77,8 @@ async def _seed(db: Database) -> None:
                 source_update_id=update_id))
             await conn.execute("UPDATE proposals SET status = ?, created_at = ? WHERE ref = ?",
                                (seed.status, seed.created_at, ref))
-        await flags.add(conn, CHILD_A, "DHA", "violence", "bị đánh", FLAG_TEXT)
+        await cases.add(conn, cases.NewCase(CHILD_A, "DHA", "detector", 1, "physical_home",
+                                            FLAG_TEXT))
 
 
 @pytest.fixture

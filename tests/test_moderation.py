@@ -15,7 +15,6 @@ from bot.staff.moderation import (
     Conflict,
     Done,
     Granted,
-    Handled,
     Invite,
     Joined,
     Moderation,
@@ -26,7 +25,7 @@ from bot.staff.moderation import (
     parse_button,
 )
 from bot.staff.roles import PROVINCE, Scope, StaffMember
-from storage import children, flags, proposals
+from storage import children, proposals
 from storage.children import ChildRow
 from storage.db import Database
 from storage.export_rows import EXPORTABLE_STATUSES
@@ -165,40 +164,17 @@ async def test_edit_keeps_the_original_only_in_the_audit_trail(
     assert isinstance(await service.approve(MOD_DHA, pid, 1), Done)
 
 
-async def test_flag_moves_it_to_the_safeguarding_list_and_out_of_exports(
+async def test_flag_takes_it_out_of_the_queue_and_exports(
         db: Database, service: Moderation) -> None:
+    """The case itself is opened by the staff desk in the same transaction (tests/test_cases)."""
     pid = await submit(db, 10, "DHA", 1)
     done = await service.flag_safeguarding(MOD_DHA, pid, 0)
     assert isinstance(done, Done) and done.notice is None
+    assert done.item is not None and done.item.proposal == "Rào chắn"
     assert await service.next_pending(MOD_DHA) is None
-    assert await service.safeguarding_list(MOD_DHA) == Refused("forbidden")
-    listed = await service.safeguarding_list(GUARD)
-    assert isinstance(listed, list) and len(listed) == 1
-    assert (listed[0].proposal_id, listed[0].flagged_by, listed[0].category) == (
-        pid, MOD_DHA, "moderator")
-    assert "Rào chắn" in listed[0].text
     exportable = "', '".join(EXPORTABLE_STATUSES)
     assert await db.reader.fetchval(
         f"SELECT count(*) FROM proposals WHERE status IN ('{exportable}')") == 0
-
-
-async def test_safeguarding_staff_mark_flags_handled_once(
-        db: Database, service: Moderation) -> None:
-    async with db.transaction() as conn:
-        await children.save(conn, ChildRow(10, "DHA", None, None, "vi", "{}"))
-        in_dha = await flags.add(conn, 10, "DHA", "violence", "đánh", "bố đánh em")
-        unknown = await flags.add(conn, 11, None, "violence", "đánh", "bị đánh")
-        in_ktm = await flags.add(conn, 12, "KTM", "violence", "đánh", "bị đánh")
-    listed = await service.safeguarding_list(GUARD)
-    assert isinstance(listed, list)
-    assert [f.id for f in listed] == [in_dha, unknown]  # unknown district: every duty holder
-    assert await service.mark_handled(GUARD, in_ktm, "ok") == Refused("forbidden")
-    assert await service.mark_handled(GUARD, in_dha, " ") == Refused("note_required")
-    assert await service.mark_handled(GUARD, in_dha, "gọi 111") == Handled(in_dha)
-    again = await service.mark_handled(ADMIN, in_dha, "cũng gọi")
-    assert isinstance(again, Conflict) and again.by_user_id == GUARD
-    listed = await service.safeguarding_list(GUARD)
-    assert isinstance(listed, list) and [f.id for f in listed] == [unknown]
 
 
 async def test_skip_changes_nothing(db: Database, service: Moderation) -> None:
@@ -311,7 +287,7 @@ async def test_erasure_removes_edit_texts_but_keeps_the_audit_rows(
     assert [(e.action, e.before, e.after) for e in entries] == [
         ("flag", None, None), ("edit", None, None)]
     with sqlite3.connect(path) as raw:
-        for table in ("moderation_edits", "safeguarding_flags", "proposals"):
+        for table in ("moderation_edits", "proposals"):
             assert raw.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,), table
         details = " ".join(row[0] for row in raw.execute("SELECT detail FROM audit_log"))
     assert "Rào chắn" not in details and "10" not in details.replace("edit_id", "")

@@ -1,17 +1,24 @@
-"""Tests for bot.safeguarding.detector: figures on dev.tsv and the held-out set, plus unit cases."""
+"""The detector (bot.safeguarding.detector): its figures on sets it never learnt from, the shipped
+model built from the corpus in the repository, and what it does with odd input.
+
+The floors sit a little under the figures in docs/safeguarding.md, so a regression fails and a
+rounding does not. tests/data/heldout/README.md says who wrote each set and when.
+"""
+
+from __future__ import annotations
 
 import os
-import time
 import unicodedata
-from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.safeguarding.detector import CATEGORIES, Disclosure, detect_disclosure
+from bot.safeguarding.detector import DISCLOSURE, NEEDS_A_LOOK, NOTHING, assess
+from bot.safeguarding.model import shipped
+from bot.safeguarding.train import Row, corpus_digest, read
 
-LABELS = frozenset({"disclosure", "topic", "other"})
-HELDOUT = Path(__file__).resolve().parent / "data" / "safeguarding_heldout.tsv"
+HELDOUT = Path(__file__).resolve().parent / "data" / "heldout"
 
 
 def shared_dir() -> Path:
@@ -20,272 +27,115 @@ def shared_dir() -> Path:
     return Path(env) if env else Path(__file__).resolve().parents[2] / "shared"
 
 
-def load_tsv(path: Path) -> list[tuple[str, str]]:
-    """(label, text) rows of a label<TAB>text file with a header line."""
-    if not path.is_file():
-        pytest.fail(
-            f"safeguarding data not found: {path}. Put the shared/ folder beside the repository "
-            "or set CHILDFORUM_SHARED to its path."
-        )
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert lines and lines[0] == "label\ttext", f"{path}: header must be 'label<TAB>text'"
-    rows = []
-    for number, line in enumerate(lines[1:], start=2):
-        if not line.strip():
-            continue
-        label, sep, text = line.partition("\t")
-        assert sep and label in LABELS and text.strip(), f"{path}:{number}: bad row {line!r}"
-        rows.append((label, text))
-    return rows
-
-
 @dataclass(frozen=True)
 class Figures:
-    """Recall on disclosures and false alarms on the rest (topic + other)."""
-
-    name: str
-    found: int
     disclosures: int
-    false_alarms: int
-    negatives: int
-    missed: tuple[str, ...]
-    alarms: tuple[str, ...]
+    reached: int  # tier 1 or 2: a person looks
+    tier1: int  # the child got the hotline reply
+    others: int
+    false_tier1: int  # a non-disclosure that got the hotline reply
+    proposals: int
+    held: int  # a proposal held for a look
 
     @property
     def recall(self) -> float:
-        return self.found / self.disclosures
+        return self.reached / self.disclosures
 
     @property
     def false_alarm_rate(self) -> float:
-        return self.false_alarms / self.negatives
+        return self.false_tier1 / self.others
 
-    def row(self) -> str:
-        return (
-            f"{self.name:<10} {self.found:>3}/{self.disclosures:<3} {self.recall:>7.1%}   "
-            f"{self.false_alarms:>3}/{self.negatives:<3} {self.false_alarm_rate:>6.1%}"
-        )
+    @property
+    def held_rate(self) -> float:
+        return self.held / self.proposals
 
 
-def evaluate(name: str, rows: list[tuple[str, str]]) -> Figures:
-    """Run the detector over labelled rows."""
-    missed = tuple(t for label, t in rows if label == "disclosure" and not detect_disclosure(t))
-    alarms = tuple(t for label, t in rows if label != "disclosure" and detect_disclosure(t))
-    disclosures = sum(label == "disclosure" for label, _ in rows)
-    return Figures(name, disclosures - len(missed), disclosures, len(alarms),
-                   len(rows) - disclosures, missed, alarms)
+def figures(rows: list[Row]) -> Figures:
+    tiers = [(row.label, assess(row.text).tier) for row in rows]
+    harm = [tier for label, tier in tiers if label == "disclosure"]
+    rest = [tier for label, tier in tiers if label != "disclosure"]
+    topic = [tier for label, tier in tiers if label == "topic"]
+    return Figures(len(harm), sum(t != NOTHING for t in harm), harm.count(DISCLOSURE),
+                   len(rest), rest.count(DISCLOSURE), len(topic), sum(t != NOTHING for t in topic))
 
 
-@pytest.fixture(scope="module")
-def dev() -> Figures:
-    return evaluate("dev", load_tsv(shared_dir() / "safeguarding" / "dev.tsv"))
+def load(path: Path) -> list[Row]:
+    if not path.is_file():
+        pytest.fail(f"{path} not found: put the shared/ folder beside the repository or set "
+                    "CHILDFORUM_SHARED to its path.")
+    return read(path)
 
 
-@pytest.fixture(scope="module")
-def heldout() -> Figures:
-    return evaluate("held-out", load_tsv(HELDOUT))
+def test_the_shipped_model_is_built_from_the_corpus_in_the_repository() -> None:
+    # Edit a corpus file and this fails until `python -m bot.safeguarding.train` is run again.
+    assert shipped().corpus == corpus_digest()
 
 
-def test_report_table(dev: Figures, heldout: Figures) -> None:
-    print("\nset        disclosures found    false alarms (topic+other)")
-    for figures in (dev, heldout):
-        print(figures.row())
-        for text in figures.missed:
-            print(f"  missed: {text}")
-        for text in figures.alarms:
-            print(f"  false alarm: {text}")
+def test_shared_dev_set() -> None:
+    found = figures(load(shared_dir() / "safeguarding" / "dev.tsv"))
+    assert found.reached == found.disclosures == 18
+    assert found.false_tier1 == 0 and found.held == 0
 
 
-def test_dev_floors(dev: Figures) -> None:
-    assert dev.missed == (), f"missed disclosures on dev.tsv: {dev.missed}"
-    assert dev.false_alarms <= 1, f"false alarms on dev.tsv: {dev.alarms}"
+@pytest.mark.parametrize(("name", "recall", "false_alarms", "held"), [
+    # The first set, written by us before the phrase rules (113 rows).
+    ("safeguarding_v0.tsv", 0.92, 0.05, 0.10),
+    # Written by a helper that never saw the code (759 rows); used to choose C and the tier-2
+    # threshold, so it is a validation set now.
+    ("safeguarding.tsv", 0.97, 0.06, 0.13),
+    # Written by another helper after the model existed, never read row by row (928 rows).
+    ("safeguarding_v2.tsv", 0.95, 0.10, 0.20),
+])
+def test_sets_the_model_never_learnt(name: str, recall: float, false_alarms: float,
+                                     held: float) -> None:
+    found = figures(load(HELDOUT / name))
+    assert found.recall >= recall, found
+    assert found.false_alarm_rate <= false_alarms, found
+    assert found.held_rate <= held, found
 
 
-def test_heldout_floors(heldout: Figures) -> None:
-    # Measured 52/52 and 0/61; floors a little under so a regression fails, not a rounding.
-    assert heldout.recall >= 0.96, f"missed: {heldout.missed}"
-    assert heldout.false_alarms <= 3, f"false alarms: {heldout.alarms}"
+@pytest.mark.parametrize("text", [
+    "Bố em hay đánh em", "bo em hay danh em", "  BỐ EM   HAY\nĐÁNH EM ",
+    unicodedata.normalize("NFD", "Bố em hay đánh em"),  # decomposed marks from some keyboards
+    "<b>bố em đánh em</b>", "chú hàng xóm hay sờ vào người em", "e ko mun song nx",
+])
+def test_a_disclosure_gets_the_hotline_reply_in_any_spelling(text: str) -> None:
+    found = assess(text)
+    assert found.tier == DISCLOSURE, found
+    assert found.kind and found.weighed  # staff see what it looks like and why
 
 
-def test_heldout_shape() -> None:
-    rows = load_tsv(HELDOUT)
-    assert 80 <= len(rows) <= 120
-    assert {label for label, _ in rows} == LABELS
+@pytest.mark.parametrize("text", [
+    "", "   ", "😀😀", "ok", "/start", "…!?", "xin chào", "Đắk Hà",
+    "Cần xử lý nghiêm những người có hành vi bạo lực với trẻ em",
+    "Trường nên có giáo viên tư vấn cho các bạn có ý định tự tử",
+    "Children should learn how to swim at school",
+    "em danh rang xong roi", "haha bot này làm em cười muốn chết",
+])
+def test_ordinary_messages_pass(text: str) -> None:
+    assert assess(text).tier == NOTHING
 
 
-# --- unit cases ----------------------------------------------------------------------------
+def test_a_self_harm_phrase_gets_the_hotline_reply_whatever_the_model_says() -> None:
+    found = assess("I want to kill myself")
+    assert found.tier == DISCLOSURE and found.rule == "kill myself"
+    assert found.probability < shipped().tier1  # the model alone would not have said so
+    assert assess("em muon chet").tier == DISCLOSURE
+    assert assess("Bài này khó chết đi được").tier == NOTHING  # the idiom
 
 
-def category(text: str) -> str | None:
-    found = detect_disclosure(text)
-    return found.category if found else None
+def test_other_phrase_rules_only_ask_for_a_look() -> None:
+    found = assess("me ke nhot em trong nha")  # "my stepmother locks me in the house"
+    assert found.probability < shipped().tier2 and found.rule == "nhot em"
+    assert found.tier == NEEDS_A_LOOK
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["Bố em hay đánh em", "bo em hay danh em", "BO EM HAY DANH EM", "  bố   em hay\nđánh em  "],
-)
-def test_with_and_without_tone_marks(text: str) -> None:
-    assert category(text) == "violence"
+def test_a_long_message_is_judged_by_its_worst_part() -> None:
+    proposal = "Em đề xuất xây cầu qua suối cho các bạn đi học an toàn hơn. " * 40
+    assert assess(proposal).tier == NOTHING
+    assert assess(proposal + "Tối nào bố em say rượu cũng đánh em.").tier != NOTHING
 
 
-def test_nfd_input_from_phone_keyboards() -> None:
-    text = unicodedata.normalize("NFD", "Em không muốn sống nữa")
-    assert text != unicodedata.normalize("NFC", text)
-    assert category(text) == "self_harm"
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("e ko mun song nx", "self_harm"),
-        ("E k mún sống nữa", "self_harm"),
-        ("mik bj ng ta dọa tung ảnh", "online_exploitation"),
-        ("e bi bme ep lay ck", "forced_marriage"),
-        ("mk hok dc ăn 2 ngày r", "neglect"),
-        ("e bi danh hoaiii", "violence"),
-    ],
-)
-def test_teen_shorthand(text: str, expected: str) -> None:
-    assert category(text) == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("My dad hits me when he is drunk", "violence"),
-        ("I want to kill myself", "self_harm"),
-        ("i dont want to live anymore", "self_harm"),
-        ("I don't want to live anymore", "self_harm"),
-        ("someone is threatening to share my nudes", "online_exploitation"),
-        ("my uncle does things to me", "sexual_abuse"),
-        ("my parents don't feed me", "neglect"),
-        ("I have to work in a factory every night", "child_labour"),
-    ],
-)
-def test_english(text: str, expected: str) -> None:
-    assert category(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Children should learn how to swim at school",
-        "Children who are abused should know they can call 111",
-        "We should stop cyberbullying at our school",
-    ],
-)
-def test_english_proposals(text: str) -> None:
-    assert detect_disclosure(text) is None
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Em thấy danh sách hộ nghèo nên được công khai",  # "danh" in "danh sách"
-        "Mình đề xuất thêm giờ học kỹ năng sống",  # "em" inside "thêm"
-        "em danh chu sai roi, sua lai dc ko",  # "đánh chữ" is typing
-        "e danh rang xong roi",  # brushing teeth
-        "mình đánh giá cuộc thi này rất hay",  # rating
-        "em làm từ từ nha",  # "từ từ" (slowly) folds like "tự tử"
-        "để em từ từ suy nghĩ",
-        "Đắk Hà",
-        "Tu Mơ Rông",
-        "haha bot này làm em cười muốn chết",  # idiom: laughing to death
-        "Sa Thầy có nhiều sông suối nguy hiểm, em sợ các em nhỏ bị đuối nước",
-    ],
-)
-def test_word_boundaries_and_idioms(text: str) -> None:
-    assert detect_disclosure(text) is None
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("em hay tự làm đau mình bằng dao lam", "self_harm"),
-        ("Chú hàng xóm hay sờ vào người em", "sexual_abuse"),
-        ("Có người trên mạng bắt em gửi ảnh nóng", "online_exploitation"),
-        ("me ke nhot em trong nha", "violence"),
-        ("Mình bị bỏ đói cả ngày", "neglect"),
-        ("Em phải nghỉ học đi làm ở xưởng gỗ", "child_labour"),
-        ("bố mẹ định gả em cho con trai nhà bên để trả nợ", "forced_marriage"),
-        ("bạn em bị người ta dụ đi sang Trung Quốc", "trafficking"),
-        ("Tụi nó nói nếu em mách cô thì sẽ giết em", "threat"),
-    ],
-)
-def test_categories(text: str, expected: str) -> None:
-    assert expected in CATEGORIES
-    assert category(text) == expected
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "em bị bạo hành",
-        "ba dượng cứ đêm đến là mò vào giường em",
-        "e bi bo ruou ve la dap do dac roi dap ca e",
-        "có ông kia cho em tiền rồi bắt em cho ổng sờ",
-        "có lẽ em biến mất thì mọi người sẽ vui hơn",
-        "e thấy cuộc sống vô nghĩa quá",
-        "mình đã uống hết lọ thuốc",
-        "chị em 15 tuổi bị người ta đưa đi mất 3 tháng rồi",
-        "nó dí dao vào cổ em bắt đưa tiền",
-        "ba hay bạt tai em",
-        "em tự tử",
-        "nhiều lúc em chỉ muốn ngủ luôn không dậy nữa",
-        "bạn thân em bị bố đánh gãy tay, em nên làm gì",
-        "Em bị bạn bắt nạt, em mong nhà trường giúp em",  # a proposal marker, still disclosed
-    ],
-)
-def test_disclosures_found_after_the_first_draft(text: str) -> None:
-    assert detect_disclosure(text) is not None
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        "Cần xử lý nghiêm những người có hành vi bạo lực với trẻ em",
-        "cần có đường dây nóng để trẻ em tố cáo bạo lực",
-        "Cha mẹ không nên đánh con, hãy dạy con bằng lời nói",
-        "Nhiều bạn ở làng em phải nghỉ học đi làm rẫy, em mong các bạn được hỗ trợ",
-        "mk mong các bạn ko bị ép lấy chồng sớm nữa",
-        "Trường nên có giáo viên tư vấn cho các bạn có ý định tự tử",
-        "em muốn góp ý về bạo lực học đường",
-    ],
-)
-def test_proposals_using_harm_words(text: str) -> None:
-    assert detect_disclosure(text) is None
-
-
-@pytest.mark.parametrize("text", ["", "   ", "😀😀", "ok", "/start", "…!?"])
-def test_empty_and_noise(text: str) -> None:
-    assert detect_disclosure(text) is None
-
-
-def test_matched_phrase_shows_why() -> None:
-    assert detect_disclosure("em bi ban cung lop danh hoai") == Disclosure(
-        "violence", "em bi ban cung lop danh"
-    )
-    assert detect_disclosure("Em không muốn sống nữa") == Disclosure("self_harm", "khong muon song")
-
-
-def test_disclosure_is_frozen() -> None:
-    found = detect_disclosure("em muon chet")
-    assert found is not None
-    with pytest.raises(FrozenInstanceError):
-        found.category = "other"  # type: ignore[misc]
-
-
-def test_fast_enough_for_every_message() -> None:
-    texts = [
-        "Bố em hay đánh em mỗi khi say rượu",
-        "Nhiều bạn ở làng em phải nghỉ học đi làm rẫy, em mong các bạn được hỗ trợ để đi học lại",
-        "xin chào",
-    ]
-    detect_disclosure(texts[0])
-    runs = 300
-    start = time.perf_counter()
-    for _ in range(runs):
-        for text in texts:
-            detect_disclosure(text)
-    mean = (time.perf_counter() - start) / (runs * len(texts))
-    assert mean < 1e-3, f"{mean * 1e6:.0f} µs per message"
+def test_huge_input_is_bounded() -> None:
+    found = assess("a" * 100_000)
+    assert found.tier == NOTHING and 0.0 <= found.probability <= 1.0

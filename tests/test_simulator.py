@@ -198,7 +198,8 @@ async def test_callback_data_is_limited_to_64_bytes(bot: Bot, sim: BotApiSimulat
 async def test_unknown_chat(bot: Bot, sim: BotApiSimulator) -> None:
     with pytest.raises(BadRequest, match="Chat not found"):
         await bot.send_message(424242, "hello")
-    assert sim.errors[0][:2] == ("sendMessage", {"chat_id": 424242, "text": "hello"})
+    assert sim.errors == []
+    assert sim.undelivered[0][:2] == ("sendMessage", {"chat_id": 424242, "text": "hello"})
 
 
 async def test_users_who_never_wrote_or_blocked_the_bot(bot: Bot, sim: BotApiSimulator) -> None:

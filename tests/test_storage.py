@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from storage import children, flags, inbox, proposals
+from storage import cases, children, inbox, proposals
 from storage.children import ChildRow
 from storage.db import Database
 
@@ -66,14 +66,18 @@ async def test_erase_removes_everything_of_the_child(tmp_path: Path) -> None:
         for chat_id in (1, 2):
             await children.save(conn, ChildRow(chat_id, "DHA", None, None, "vi", "{}"))
             await proposals.insert(conn, new_proposal(chat_id, 200 + chat_id))
-            await flags.add(conn, chat_id, "DHA", "violence", "danh em", "bố đánh em")
+            await cases.add(conn, cases.NewCase(chat_id, "DHA", "detector", 1, "physical_home",
+                                                "bố đánh em"))
     async with db.transaction() as conn:
         await children.erase(conn, 1)
     await db.close()
     with sqlite3.connect(path) as raw:
-        for table in ("children", "proposals", "safeguarding_flags"):
+        for table in ("children", "proposals"):
             rows = raw.execute(f"SELECT chat_id FROM {table}").fetchall()
             assert rows == [(2,)], table
+        # a safeguarding case keeps its record (who did what), without the child or their words
+        assert raw.execute("SELECT chat_id, text FROM cases ORDER BY id").fetchall() == [
+            (None, ""), (2, "bố đánh em")]
 
 
 async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:

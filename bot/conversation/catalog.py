@@ -59,6 +59,9 @@ class Flow:
     order: int
     title: Mapping[str, str]
     steps: tuple[Step, ...]
+    # Ask at the review, once, whether what the child told is happening to them or to a child
+    # they know (topics where a proposal may be a disclosure: violence, online, labour).
+    ask_happening: bool = False
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -80,7 +83,8 @@ class Catalog:
         topic = self.topic(topic_id)
         if topic is None or not facilitator:
             return topic
-        return Flow(topic.id, topic.order, topic.title, self.group.steps + topic.steps)
+        return Flow(topic.id, topic.order, topic.title, self.group.steps + topic.steps,
+                    topic.ask_happening)
 
 
 def _load_toml(path: Path | Any) -> dict[str, Any]:
@@ -156,7 +160,7 @@ def _load_flow(path: Path | Any, texts: Texts, fields: tuple[str, ...],
     if not steps:
         raise ConfigError(f"{path}: [steps] a flow needs at least one step")
     return Flow(flow_id, int(raw.get("order", 0)), _bilingual(path, "title", raw.get("title")),
-                tuple(steps))
+                tuple(steps), bool(raw.get("ask_if_happening", False)))
 
 
 def _flow_folder(flows_dir: Path | None) -> Any:

@@ -57,7 +57,7 @@ class Media:
 
 @dataclass(frozen=True)
 class Command:
-    name: Literal["help", "cancel", "language", "profile", "delete"]
+    name: Literal["help", "cancel", "language", "profile", "delete", "sos"]
 
 
 Event = Start | Text | Press | Media | Command
@@ -72,6 +72,7 @@ class Consented:
 class Submit:
     topic: str
     answers: Mapping[str, Answer]
+    case: int | None = None  # a safeguarding case about this draft: the proposal waits for it
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,23 @@ class Erase:
     """Erase everything the child gave."""
 
 
-Effect = Consented | Submit | Erase
+@dataclass(frozen=True)
+class Help:
+    """The child asked for help (/sos, 🆘) or said what they told is happening: open a case,
+    give the hotline and ask whether an adult of the forum may write to them here."""
+
+    source: Literal["sos", "review"]
+
+
+@dataclass(frozen=True)
+class Contact:
+    """The child's answer to "may an adult of the forum write to you here?"."""
+
+    case: int
+    wants: bool
+
+
+Effect = Consented | Submit | Erase | Help | Contact
 
 
 @dataclass(frozen=True)
@@ -95,6 +112,10 @@ class State:
     facilitator: bool = False  # records group proposals; joined with an invite code
     # An answer that looked like a disclosure of harm: flagged, and kept only if the child says so.
     held: str | None = None
+    # The safeguarding case opened about the current draft: its proposal waits for the case.
+    case: int | None = None
+    # The review's "is this happening to you or a child you know?" was answered for this draft.
+    happening_asked: bool = False
 
     @property
     def lang(self) -> str:
@@ -142,7 +163,9 @@ def parse_press(data: str) -> tuple[int, str, str] | None:
 
 
 _ACTIONS = {"consent", "guardian", "pick", "toggle", "ok", "skip", "back", "stop", "topic",
-            "send", "edit", "more", "done", "delete", "keep", "rewrite"}
+            "send", "edit", "more", "done", "delete", "keep", "rewrite", "sos", "contact",
+            "happening"}
+HAPPENING = "happening"  # the step between the last question and the review, on some topics
 
 
 # --- Rendering -----------------------------------------------------------------------------
@@ -199,6 +222,7 @@ def _profile_prompt(catalog: Catalog, state: State) -> Reply:
 def _menu(catalog: Catalog, state: State) -> Reply:
     rows = [(Button(f"{i}. {flow.title[state.lang]}", _data(state.rev, "topic", flow.id)),)
             for i, flow in enumerate(catalog.topics, 1)]
+    rows.append((_button(catalog, state, "button.sos", "sos"),))
     return Reply(_t(catalog, state, "menu"), tuple(rows))
 
 
@@ -224,6 +248,7 @@ def _step_prompt(catalog: Catalog, state: State, flow: Flow, step: Step) -> Repl
         rows.append((_button(catalog, state, "button.skip", "skip"),))
     rows.append((_button(catalog, state, "button.back", "back"),
                  _button(catalog, state, "button.stop", "stop")))
+    rows.append((_button(catalog, state, "button.sos", "sos"),))
     hint = _t(catalog, state, hint_key)
     text = f"{head}\n{html.escape(step.prompt[state.lang])}\n\n<i>{hint}</i>"
     return Reply(text, tuple(rows))
@@ -268,6 +293,11 @@ def prompt(catalog: Catalog, state: State | None) -> Reply:
         return _menu(catalog, state)
     if state.step == REVIEW:
         return _review(catalog, state, flow)
+    if state.step == HAPPENING:
+        return Reply(_t(catalog, state, "happening.ask"), (
+            (_button(catalog, state, "button.happening.yes", "happening", "yes"),),
+            (_button(catalog, state, "button.happening.no", "happening", "no"),),
+            (_button(catalog, state, "button.happening.unsaid", "happening", "unsaid"),)))
     step = flow.step(state.step or "")
     return _step_prompt(catalog, state, flow, step) if step else _menu(catalog, state)
 
@@ -304,8 +334,14 @@ def _guardian_question(catalog: Catalog) -> Reply:
 
 def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
     texts = catalog.texts
+    if isinstance(event, Command) and event.name == "sos":
+        return Outcome(None, (), Help("sos"), consenting=consenting)
     if isinstance(event, Press) and (parsed := parse_press(event.data)):
         _, action, value = parsed
+        if action == "sos":
+            return Outcome(None, (), Help("sos"), pressed_note="🆘", consenting=consenting)
+        if action == "contact":
+            return replace(_contact(catalog, None, value), consenting=consenting)
         if action == "consent" and value == "yes":
             return Outcome(None, (_guardian_question(catalog),), pressed_note="✓",
                            consenting=True)
@@ -335,13 +371,20 @@ def _next_step(catalog: Catalog, state: State, flow: Flow, step: Step, answer: A
     else:
         index = flow.steps.index(step)
         target = flow.steps[index + 1].id if index + 1 < len(flow.steps) else REVIEW
+    if target == REVIEW and flow.ask_happening and not state.happening_asked:
+        target = HAPPENING
     return _go(catalog, state, replace(state, answers=answers, step=target, editing=False),
                pressed_note=pressed_note)
 
 
+def _no_draft(state: State) -> State:
+    """The state with no topic draft (and nothing that belonged to the draft)."""
+    return replace(state, topic=None, step=None, answers={}, editing=False, case=None,
+                   happening_asked=False)
+
+
 def _stop_topic(catalog: Catalog, state: State) -> Outcome:
-    cleared = replace(state, topic=None, step=None, answers={}, editing=False)
-    return _go(catalog, state, cleared, _t(catalog, state, "cancelled"))
+    return _go(catalog, state, _no_draft(state), _t(catalog, state, "cancelled"))
 
 
 def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
@@ -350,7 +393,7 @@ def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
         return _pick_by_text(catalog, state, text)
     step = flow.step(state.step or "")
     if step is None:
-        return _go(catalog, state, replace(state, topic=None, step=None))
+        return _go(catalog, state, _no_draft(state))
     if step.kind == "multi":
         return _pick_many_by_text(catalog, state, flow, step, text)
     cleaned = clean(text)
@@ -411,7 +454,7 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
 def _start_topic(catalog: Catalog, state: State, topic_id: str) -> State:
     flow = catalog.flow(topic_id, state.facilitator)
     assert flow is not None
-    return replace(state, topic=flow.id, step=flow.steps[0].id, answers={}, editing=False)
+    return replace(_no_draft(state), topic=flow.id, step=flow.steps[0].id)
 
 
 def _pick_profile(catalog: Catalog, state: State, value: str) -> Outcome:
@@ -430,8 +473,20 @@ def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
     if parsed is None:
         return _say(catalog, state, "error.unknown_button")
     rev, action, value = parsed
+    if action == "sos":  # the help button works on any screen, old or not
+        return Outcome(state, (), Help("sos"), pressed_note="🆘")
+    if action == "contact":
+        return _contact(catalog, state, value)
     if rev != state.rev:
         return _say(catalog, state, "error.old_button")
+    if state.step == HAPPENING and action == "happening":
+        answered = replace(state, step=REVIEW, happening_asked=True)
+        note = "✓ " + _t(catalog, state, f"button.happening.{value}") \
+            if value in ("yes", "no", "unsaid") else "✓"
+        if value == "yes":
+            moved = _moved(state, answered)
+            return Outcome(moved, (prompt(catalog, moved),), Help("review"), pressed_note=note)
+        return _go(catalog, state, answered, pressed_note=note)
     if state.confirming_delete:
         if action == "delete" and value == "yes":
             return Outcome(None, (Reply(_t(catalog, state, "delete.done")),), Erase(),
@@ -446,7 +501,8 @@ def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
     if state.step == REVIEW:
         return _press_review(catalog, state, flow, action, value)
     step = flow.step(state.step or "")
-    assert step is not None
+    if step is None:  # the review question, pressed with something else
+        return _say(catalog, state, "error.unknown_button")
     return _press_step(catalog, state, flow, step, action, value)
 
 
@@ -480,9 +536,8 @@ def _press_menu(catalog: Catalog, state: State, action: str, value: str) -> Outc
 
 def _press_review(catalog: Catalog, state: State, flow: Flow, action: str, value: str) -> Outcome:
     if action == "send":
-        sent = replace(state, topic=None, step=None, answers={}, editing=False)
-        return Outcome(_moved(state, sent), (), Submit(flow.id, dict(state.answers)),
-                       pressed_note="✓")
+        return Outcome(_moved(state, _no_draft(state)), (),
+                       Submit(flow.id, dict(state.answers), state.case), pressed_note="✓")
     if action == "edit" and flow.step(value):
         return _go(catalog, state, replace(state, step=value, editing=True), pressed_note="✏️")
     if action == "stop":
@@ -497,7 +552,7 @@ def _press_step(catalog: Catalog, state: State, flow: Flow, step: Step, action: 
         if state.editing:
             return _go(catalog, state, replace(state, step=REVIEW, editing=False))
         if index == 0:
-            return _go(catalog, state, replace(state, topic=None, step=None, answers={}))
+            return _go(catalog, state, _no_draft(state))
         return _go(catalog, state, replace(state, step=flow.steps[index - 1].id))
     if action == "stop":
         return _stop_topic(catalog, state)
@@ -520,7 +575,38 @@ def _press_step(catalog: Catalog, state: State, flow: Flow, step: Step, action: 
     return _say(catalog, state, "error.unknown_button")
 
 
+def _contact(catalog: Catalog, state: State | None, value: str) -> Outcome:
+    """The answer to "may an adult write to you here?": "<case>.yes" or "<case>.no"."""
+    case, _, answer = value.partition(".")
+    number = small_int(case)
+    if number is None or answer not in ("yes", "no"):
+        if state is None:
+            return Outcome(None, (Reply(catalog.texts.both("error.unknown_button")),))
+        return _say(catalog, state, "error.unknown_button")
+    texts = catalog.texts
+    key = f"sos.contact.{answer}"
+    thanks = Reply(texts.both(key) if state is None else _t(catalog, state, key))
+    replies = (thanks,) if state is None else (thanks, prompt(catalog, state))
+    return Outcome(state, replies, Contact(number, answer == "yes"), pressed_note="✓")
+
+
+def help_reply(catalog: Catalog, state: State | None, case: int) -> Reply:
+    """The hotline, and whether an adult of the forum may write here (the case's buttons)."""
+    texts = catalog.texts
+    if state is None:
+        return Reply(texts.both("sos.reply"), (
+            (Button(texts.get("button.contact.yes", "vi") + " / "
+                    + texts.get("button.contact.yes", "en"), _data(0, "contact", f"{case}.yes")),),
+            (Button(texts.get("button.contact.no", "vi") + " / "
+                    + texts.get("button.contact.no", "en"), _data(0, "contact", f"{case}.no")),)))
+    return Reply(_t(catalog, state, "sos.reply"), (
+        (_button(catalog, state, "button.contact.yes", "contact", f"{case}.yes"),),
+        (_button(catalog, state, "button.contact.no", "contact", f"{case}.no"),)))
+
+
 def _on_command(catalog: Catalog, state: State, name: str) -> Outcome:
+    if name == "sos":
+        return Outcome(state, (), Help("sos"))
     if name == "help":
         return _say(catalog, state, "help")
     if name == "delete":

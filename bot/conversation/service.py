@@ -19,10 +19,13 @@ from bot.conversation.catalog import Catalog
 from bot.conversation.engine import Event, Outcome, State, Submit, Text
 from bot.conversation.language import tag_language
 from bot.messages import Reply
-from bot.safeguarding.detector import detect_disclosure
+from bot.safeguarding.cases import Cases
+from bot.safeguarding.detector import NEEDS_A_LOOK, assess
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.transport.outbox import Message, Outbox, Work
-from storage import answers, children, consent, flags, proposals
+from storage import answers, children, consent, proposals
+from storage import cases as case_store
+from storage.cases import NewCase
 from storage.children import ChildRow
 from storage.db import Database, Tx
 
@@ -64,9 +67,10 @@ class Conversations:
     the new state, the effects and the replies commit together, and the replies go out after."""
 
     def __init__(self, db: Database, catalog: Catalog, config: Config,
-                 moderation: Moderation, outbox: Outbox) -> None:
+                 moderation: Moderation, outbox: Outbox, cases: Cases) -> None:
         self.db, self.catalog, self.config, self.moderation, self.outbox = (
             db, catalog, config, moderation, outbox)
+        self.cases = cases
 
     async def handle(self, work: Work, chat_id: int, event: Event,
                      pressed: Pressed | None = None) -> None:
@@ -74,7 +78,7 @@ class Conversations:
         invite = await self._redeem(chat_id, event)
         db = work.tx
         state = await self._state(db, chat_id)
-        outcome = await self._safeguard(db, chat_id, state, event)
+        outcome, state = await self._safeguard(db, chat_id, state, event)
         if isinstance(invite, Joined):
             outcome = engine.join_as_facilitator(self.catalog, state, invite.district)
         elif outcome is None:
@@ -115,25 +119,35 @@ class Conversations:
             return None
         return result
 
-    async def _safeguard(self, db: Tx, chat_id: int, state: State | None,
-                         event: Event, edited: bool = False) -> Outcome | None:
-        """A disclosure of harm is answered at once with the hotline and flagged for staff.
+    async def _safeguard(self, db: Tx, chat_id: int, state: State | None, event: Event,
+                         edited: bool = False) -> tuple[Outcome | None, State | None]:
+        """Every text is assessed (bot.safeguarding.detector); anything found opens a case.
 
-        Typed as an answer, it is held aside: the child says whether to use it as the answer.
+        Tier 1: the child gets the hotline reply at once; typed as an answer, the text is held
+        aside and the child says whether to use it. Tier 2: nothing is said; the conversation
+        goes on, and the draft remembers the case, so that its proposal waits for the case.
+        Returns the outcome (None: let the engine answer) and the state to go on from.
         """
         if not isinstance(event, Text):
-            return None
-        disclosure = detect_disclosure(event.text)
-        if disclosure is None:
-            return None
+            return None, state
+        found = assess(event.text)
+        if not found.found:
+            return None, state
         district = state.profile.get("district") if state else None
-        await flags.add(db, chat_id, district, disclosure.category, disclosure.matched, event.text)
+        case = await self.cases.open(db, NewCase(
+            chat_id, district, "edited" if edited else "detector", found.tier, found.kind,
+            event.text, ", ".join(found.weighed) or found.rule))
+        drafting = state is not None and state.topic is not None
+        if state is not None and drafting:
+            state = replace(state, case=case)
+        if found.tier == NEEDS_A_LOOK:
+            return None, state
         if state is None:
-            return Outcome(None, (Reply(self.catalog.texts.both("safeguarding.reply")),))
+            return Outcome(None, (Reply(self.catalog.texts.both("safeguarding.reply")),)), None
         reply = Reply(self.catalog.texts.get("safeguarding.reply", state.lang))
         held = engine.hold(self.catalog, state, event.text) if not edited else None
         state = held or state
-        return Outcome(state, (reply, engine.prompt(self.catalog, state)))
+        return Outcome(state, (reply, engine.prompt(self.catalog, state))), state
 
     async def _carry_out(self, work: Work, chat_id: int, outcome: Outcome) -> Outcome:
         db, effect, state = work.tx, outcome.effect, outcome.state
@@ -142,6 +156,11 @@ class Conversations:
             await consent.forget(db, chat_id)
             await self.outbox.forget(db, chat_id)
             return outcome
+        if isinstance(effect, engine.Help):
+            outcome = await self._help(db, chat_id, outcome, effect)
+            state = outcome.state
+        elif isinstance(effect, engine.Contact):
+            await case_store.set_contact(db, effect.case, chat_id, effect.wants)
         if state is None:
             await (consent.remember if outcome.consenting else consent.forget)(db, chat_id)
             return outcome
@@ -151,10 +170,27 @@ class Conversations:
             assert work.update_id is not None
             ref = await proposals.insert(
                 db, self._new_proposal(chat_id, work.update_id, state, effect))
+            if effect.case is not None:  # the proposal waits for its safeguarding case
+                await case_store.hold(db, effect.case, ref)
             thanks = engine.submitted(self.catalog, state, ref)
             outcome = replace(outcome, replies=(*outcome.replies, thanks))
         await children.save(db, state_to_row(chat_id, state))
         return outcome
+
+    async def _help(self, db: Tx, chat_id: int, outcome: Outcome, effect: engine.Help) -> Outcome:
+        """/sos, 🆘, or "yes, it is happening": a case, the hotline, and the contact question."""
+        state = outcome.state
+        district = state.profile.get("district") if state else None
+        told = ""
+        if effect.source == "review" and state is not None:
+            told = "\n\n".join(a for a in state.answers.values() if isinstance(a, str) and a)
+        case = await self.cases.open(db, NewCase(chat_id, district, effect.source, 1,
+                                                 text=told))
+        if state is not None and effect.source == "review":
+            state = replace(state, case=case)
+        # The contact question ends the reply; its answer shows again where the child was.
+        return replace(outcome, state=state,
+                       replies=(engine.help_reply(self.catalog, state, case),))
 
     def _new_proposal(self, chat_id: int, update_id: int, state: State,
                       submit: Submit) -> proposals.NewProposal:
@@ -178,7 +214,10 @@ class Conversations:
     async def edited(self, work: Work, chat_id: int, text: str) -> None:
         """An edited message: checked for a disclosure like any text, else explained."""
         state = await self._state(work.tx, chat_id)
-        outcome = await self._safeguard(work.tx, chat_id, state, Text(text), edited=True)
+        outcome, updated = await self._safeguard(work.tx, chat_id, state, Text(text),
+                                                 edited=True)
+        if updated is not None and updated != state:  # the draft now waits for a case
+            await children.save(work.tx, state_to_row(chat_id, updated))
         if outcome is not None:
             work.replies(chat_id, outcome.replies)
         else:

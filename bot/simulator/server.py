@@ -94,7 +94,11 @@ class BotApiSimulator:
         self.bot_username = bot_username
         self.bot_id = bot_id
         self.requests: list[tuple[str, Params]] = []
+        # Requests the bot got wrong (a malformed call, a bad edit...): a test fails on any.
         self.errors: list[tuple[str, Params, str]] = []
+        # Sends to a chat that cannot take them (never opened the bot, blocked it): the
+        # recipient's state, not the bot's mistake; a test may look at them.
+        self.undelivered: list[tuple[str, Params, str]] = []
         self.callback_answers: list[Params] = []
         self.commands: list[Params] = []
         self.commands_by_scope: dict[tuple[str, str], list[Params]] = {}
@@ -507,7 +511,9 @@ class BotApiSimulator:
         return ApiError("Not Found", 404)
 
     def _error(self, method: str, params: Params, exc: ApiError) -> web.Response:
-        self.errors.append((method, params, exc.description))
+        unreachable = exc.code == 403 or exc.description == "Bad Request: chat not found"
+        (self.undelivered if unreachable else self.errors).append(
+            (method, params, exc.description))
         body: Params = {"ok": False, "error_code": exc.code, "description": exc.description}
         if exc.retry_after is not None:
             body["parameters"] = {"retry_after": exc.retry_after}

@@ -32,6 +32,7 @@ from typing import Literal
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.messages import Button, Keyboard
+from bot.safeguarding.cases import Cases
 from bot.staff import charts
 from bot.staff.chat import MAX_TEXT, Caller, cut, fit, when
 from bot.staff.moderation import (
@@ -41,7 +42,6 @@ from bot.staff.moderation import (
     ChildNotice,
     Conflict,
     Done,
-    FlagRow,
     Moderation,
     QueueItem,
     QueuePress,
@@ -54,9 +54,10 @@ from bot.staff.moderation import (
 from bot.staff.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember
 from bot.textnorm import small_int
 from bot.transport.outbox import Message, Outbox
+from storage.cases import NewCase
 
 log = logging.getLogger("childforum.staff")
-COMMANDS = ("queue", "safeguarding", "audit", "stats", "grant", "revoke", "invite")
+COMMANDS = ("queue", "audit", "stats", "grant", "revoke", "invite")
 DIGEST_ROLES = frozenset({"moderator", "admin"})
 CARD_FIELDS = ("seen", "proposal", "actors", "message")
 # Characters of each part of a queue card. Every part is cut, so that even with every field at
@@ -80,8 +81,8 @@ assert CARD_BUDGET < MAX_TEXT
 class Pending:
     """Typed input a staff member owes: their next plain text message is taken as it."""
 
-    kind: Literal["reason", "edit", "note"]
-    target: int  # the proposal id (reason, edit) or the flag id (note)
+    kind: Literal["reason", "edit"]
+    target: int  # the proposal id
     version: int = 0
     field: str = ""
     card: int | None = None  # the card message whose buttons go when it is done
@@ -101,9 +102,9 @@ class StaffDesk:
     typed text does and what they are told (bot.staff.moderation does and checks the rest)."""
 
     def __init__(self, moderation: Moderation, catalog: Catalog, outbox: Outbox,
-                 config: Config) -> None:
-        self.moderation, self.catalog, self.outbox, self.config = (
-            moderation, catalog, outbox, config)
+                 config: Config, cases: Cases) -> None:
+        self.moderation, self.catalog, self.outbox, self.config, self.cases = (
+            moderation, catalog, outbox, config, cases)
         self.digest_seconds = config.digest_minutes * 60
         self.pending: dict[int, Pending] = {}
         self.skipped: dict[int, set[int]] = {}
@@ -112,7 +113,6 @@ class StaffDesk:
         self.digest_totals: dict[int, int] = {}
         self.commands: dict[str, Callable[[Caller, list[str]], Awaitable[None]]] = {
             "queue": lambda caller, _: self.show_next(caller),
-            "safeguarding": lambda caller, _: self.show_flags(caller),
             "audit": lambda caller, _: self.show_audit(caller),
             "grant": self.grant,
             "revoke": self.revoke,
@@ -122,7 +122,7 @@ class StaffDesk:
                                          Awaitable[None]]] = {
             "approve": self._approve, "flag": self._flag, "skip": self._skip,
             "reject": self._show_reasons, "edit": self._show_fields, "back": self._show_main,
-            "reason": self._reason, "field": self._field, "handled": self._ask_note,
+            "reason": self._reason, "field": self._field,
         }
 
     # --- entry points ------------------------------------------------------------------------
@@ -161,10 +161,7 @@ class StaffDesk:
         pending = self.pending.pop(caller.user_id, None)
         if pending is None:
             return
-        if pending.kind == "note":
-            await self._mark_handled(caller, pending, text)
-        else:
-            await self._typed_decision(caller, pending, text)
+        await self._typed_decision(caller, pending, text)
 
     # --- the queue ---------------------------------------------------------------------------
 
@@ -210,6 +207,13 @@ class StaffDesk:
             if value:
                 blocks.append(f"<b>{get(f'staff.field.{field}', lang)}</b>: "
                               f"{html.escape(cut(value, limit))}")
+        if item.held_by_case is not None:
+            kind, _, words = (item.hold_reason or "").partition("|")
+            blocks.append(get("staff.card.held", lang, case=item.held_by_case,
+                              kind=html.escape(self._label("case.kind", cut(kind, NAME_LIMIT),
+                                                           lang)),
+                              words=html.escape(cut(words.replace("|", ", "), NAME_LIMIT * 2))
+                              or "—"))
         blocks.append(get("staff.card.remaining", lang, remaining=item.remaining))
         return "\n\n".join(blocks)
 
@@ -271,6 +275,12 @@ class StaffDesk:
                     card: int | None) -> None:
         result = await self.moderation.flag_safeguarding(caller.user_id, press.proposal_id,
                                                          press.version)
+        if isinstance(result, Done) and result.item is not None:
+            item = result.item
+            text = "\n\n".join(t for t in (item.seen, item.proposal, item.message) if t)
+            await self.cases.open(caller.work.tx, NewCase(
+                item.notify_chat_id, item.district, "moderator", 2, text=text,
+                proposal_id=item.id))
         await self._after(caller, result, card)
 
     async def _skip(self, caller: Caller, press: QueuePress, value: str,
@@ -371,13 +381,13 @@ class StaffDesk:
                 self._notify(caller, result.notice)
         await self.show_next(caller)
 
-    def _conflict(self, caller: Caller, conflict: Conflict, key: str = "staff.conflict") -> str:
-        """Who did what, when, to the proposal (or, with "staff.conflict_flag", the flag)."""
+    def _conflict(self, caller: Caller, conflict: Conflict) -> str:
+        """Who did what, when, to the proposal."""
         get, lang = self.catalog.texts.get, caller.lang
         action = f"staff.action.{conflict.action}"
         if action not in self.catalog.texts.table:
             action = "staff.action.changed"
-        return get(key, lang, who=self._who(conflict.by_user_id, caller),
+        return get("staff.conflict", lang, who=self._who(conflict.by_user_id, caller),
                    action=get(action, lang), when=when(conflict.at))
 
     def _who(self, user_id: int | None, caller: Caller) -> str:
@@ -387,63 +397,24 @@ class StaffDesk:
 
     def _notify(self, caller: Caller, notice: ChildNotice) -> None:
         """Tell the child (or the group's facilitator) about a decision, in their language."""
-        get = self.catalog.texts.get
+        texts = self.catalog.texts
+
+        def get(key: str, **values: object) -> str:
+            if notice.adult and f"{key}.facilitator" in texts.table:
+                key = f"{key}.facilitator"  # a facilitator is an adult
+            return texts.get(key, notice.lang, **values)
+
         ref = html.escape(notice.ref)
         if notice.status == "approved":
-            text = get("staff.notice.approved", notice.lang, ref=ref)
+            text = get("staff.notice.approved", ref=ref)
         elif notice.status == "rejected" and notice.reason == "other":
-            text = get("staff.notice.rejected_note", notice.lang, ref=ref,
-                       note=html.escape(notice.note or ""))
+            text = get("staff.notice.rejected_note", ref=ref, note=html.escape(notice.note or ""))
         elif notice.status == "rejected":
-            text = get("staff.notice.rejected", notice.lang, ref=ref,
-                       reason=get(f"staff.child_reason.{notice.reason}", notice.lang))
+            text = get("staff.notice.rejected", ref=ref,
+                       reason=get(f"staff.child_reason.{notice.reason}"))
         else:
             return
         caller.work.add(Message(notice.chat_id, text, kind="notice", channel=caller.channel))
-
-    # --- safeguarding ------------------------------------------------------------------------
-
-    async def show_flags(self, caller: Caller) -> None:
-        flags = await self.moderation.safeguarding_list(caller.user_id, FLAGS_SHOWN)
-        if isinstance(flags, Refused):
-            self._refused(caller, flags)
-            return
-        if not flags:
-            self._say(caller, "staff.sg.empty")
-            return
-        head = self.catalog.texts.get("staff.sg.head", caller.lang)
-        text, count = fit([head, *(self._flag_item(flag, caller.lang) for flag in flags)],
-                           "\n\n")
-        rows = [self._button(caller.lang, "staff.button.handled", "handled", flag.id, 0,
-                             id=flag.id) for flag in flags[: count - 1]]
-        self._send(caller, text, tuple(rows))
-
-    def _flag_item(self, flag: FlagRow, lang: str) -> str:
-        return self.catalog.texts.get(
-            "staff.sg.item", lang, id=flag.id, district=self._district(flag.district, lang),
-            category=html.escape(self._label("staff.category", flag.category, lang)),
-            date=when(flag.created_at),
-            text=html.escape(cut(flag.text, FLAG_TEXT_LIMIT)))
-
-    async def _ask_note(self, caller: Caller, press: QueuePress, value: str,
-                        card: int | None) -> None:
-        allowed = await self.moderation.safeguarding_list(caller.user_id, 1)
-        if isinstance(allowed, Refused):
-            self._refused(caller, allowed)
-            return
-        self.pending[caller.user_id] = Pending("note", press.proposal_id)
-        self._say(caller, "staff.ask.note", id=press.proposal_id)
-
-    async def _mark_handled(self, caller: Caller, pending: Pending, note: str) -> None:
-        result = await self.moderation.mark_handled(caller.user_id, pending.target, note)
-        if isinstance(result, Conflict):
-            self._send(caller, self._conflict(caller, result, "staff.conflict_flag"))
-        elif isinstance(result, Refused):
-            if result.reason == "note_required":
-                self.pending[caller.user_id] = pending
-            self._refused(caller, result)
-        else:
-            self._say(caller, "staff.sg.handled", id=result.flag_id)
 
     # --- audit and stats ---------------------------------------------------------------------
 

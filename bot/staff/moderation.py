@@ -13,8 +13,9 @@ writes the audit row in the same transaction. Results are values, never exceptio
 
 Queue buttons carry "q<version>|<action>|<proposal id>" (see `button_data`, `parse_button`):
 the version moves on every action, so an old or repeated press gets a Conflict and does nothing.
-A flagged proposal gets status 'safeguarding' (never exported: export_rows.EXPORTABLE_STATUSES)
-and its text is copied to safeguarding_flags for staff with the safeguarding duty.
+A flagged proposal gets status 'safeguarding' (never exported: export_rows.EXPORTABLE_STATUSES);
+the staff desk opens its safeguarding case (bot.safeguarding.cases) in the same transaction. A
+proposal held by a case (tier 2 of the detector) cannot be approved until the case clears it.
 """
 
 from __future__ import annotations
@@ -46,7 +47,6 @@ from storage.answers import counts as answer_counts
 from storage.audit import AuditRow as AuditRow  # re-exported: handlers read these rows
 from storage.db import Database, Tx
 from storage.moderation import EDITABLE_FIELDS as EDITABLE_FIELDS
-from storage.moderation import FlagRow as FlagRow
 from storage.moderation import ProposalRow
 
 Reason = Literal["off_topic", "duplicate", "personal_data", "inappropriate", "other"]
@@ -92,6 +92,7 @@ class ChildNotice:
     status: str
     reason: Reason | None = None
     note: str | None = None
+    adult: bool = False  # a group's facilitator: told as an adult
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,7 @@ class Done:
     action: QueueAction
     version: int  # the proposal's version now: the one new buttons must carry
     notice: ChildNotice | None = None
+    item: ProposalRow | None = None  # the proposal as it was (flag: to open its case)
 
 
 @dataclass(frozen=True)
@@ -143,11 +145,6 @@ class Invite:
 class Joined:
     district: str
     already: bool  # was a facilitator of this district before; no use was counted
-
-
-@dataclass(frozen=True)
-class Handled:
-    flag_id: int
 
 
 @dataclass(frozen=True)
@@ -285,16 +282,15 @@ class Moderation:
         return await self._act(user_id, proposal_id, version, "edit", change)
 
     async def flag_safeguarding(self, user_id: int, proposal_id: int, version: int) -> Result:
-        """Take a proposal out of moderation and exports, onto the safeguarding list."""
+        """Take a proposal out of moderation and exports, for safeguarding staff (the caller
+        opens the case, in the same transaction: Done.item is the proposal)."""
         async def change(db: Tx, item: ProposalRow) -> Result:
             new_version = await store.decide(db, item.id, version, "safeguarding", user_id)
             if new_version is None:
                 return await self._conflict(db, item.id)
-            text = "\n\n".join(t for t in (item.seen, item.proposal, item.message) if t)
-            flag_id = await store.add_flag(db, item, text, user_id)
             await audit_log.append(db, user_id, "flag", "proposal", item.id, item.district,
-                                   {"ref": item.ref, "flag_id": flag_id})
-            return Done(item.id, item.ref, "flag", new_version)
+                                   {"ref": item.ref})
+            return Done(item.id, item.ref, "flag", new_version, item=item)
 
         return await self._act(user_id, proposal_id, version, "flag", change)
 
@@ -322,6 +318,8 @@ class Moderation:
                 return await self._conflict(db, item.id)
             if item.status not in _FROM[action]:
                 return Refused("wrong_status")
+            if item.held_by_case is not None and action in ("approve", "reject"):
+                return Refused("held", str(item.held_by_case))
             return await change(db, item)
 
     async def _decide(self, db: Tx, user_id: int, item: ProposalRow,
@@ -335,7 +333,7 @@ class Moderation:
         notice = None
         if item.notify_chat_id is not None:
             notice = ChildNotice(item.notify_chat_id, item.notify_lang, item.ref, status,
-                                 reason, note)
+                                 reason, note, item.is_group)
         return Done(item.id, item.ref, action, new_version, notice)
 
     @staticmethod
@@ -433,36 +431,7 @@ class Moderation:
         async with self.db.transaction() as db:
             return await staff_store.facilitator_districts(db, chat_id)
 
-    # --- safeguarding, audit, stats --------------------------------------------------------
-
-    async def safeguarding_list(self, user_id: int, limit: int = 20) -> list[FlagRow] | Refused:
-        """Open flags, oldest first, in the caller's districts and those of unknown district."""
-        async with self.db.transaction() as db:
-            scope = await self._scope(db, user_id, "safeguarding")
-            if isinstance(scope, Refused):
-                return scope
-            return await store.open_flags(db, scope.districts, limit)
-
-    async def mark_handled(self, user_id: int, flag_id: int,
-                           note: str) -> Handled | Conflict | Refused:
-        """Close a flag with a note (kept on the flag, not in the audit log)."""
-        text = _clean(note)
-        async with self.db.transaction() as db:
-            scope = await self._scope(db, user_id, "safeguarding")
-            if isinstance(scope, Refused):
-                return scope
-            flag = await store.flag(db, flag_id)
-            if flag is None:
-                return Refused("not_found")
-            if flag.district is not None and not scope.covers(flag.district):
-                return Refused("forbidden")
-            if not text or len(text) > MAX_TEXT:
-                return Refused("note_required")
-            if not await store.handle_flag(db, flag_id, user_id, text):
-                return Conflict(flag.handled_by, "handled", flag.handled_at)
-            await audit_log.append(db, user_id, "safeguarding_handled", "flag", flag_id,
-                                   flag.district)
-        return Handled(flag_id)
+    # --- audit, stats ---------------------------------------------------------------------
 
     async def audit(self, user_id: int, limit: int = 20) -> list[AuditRow] | Refused:
         """The latest audit entries in the caller's scope, newest first."""

@@ -47,9 +47,12 @@ from storage.db import Database, Tx, is_unavailable
 from storage.outbox import NewMessage, OutRow
 
 log = logging.getLogger("childforum.outbox")
-Kind = Literal["reply", "notice"]
+# reply: to someone who just wrote; notice: bulk (paced, quiet hours); alert: urgent, to staff
+# or from a safeguarding case (paced like a reply, never held by the quiet hours).
+Kind = Literal["reply", "notice", "alert"]
 Op = Literal["send", "edit", "keyboard", "document", "photo"]
 TELEGRAM = "telegram"
+_KINDS: dict[str, Kind] = {"reply": "reply", "notice": "notice", "alert": "alert"}
 LEASE = timedelta(seconds=60)
 CLAIM_BATCH = 200  # rows taken from the table at once: memory stays flat however many wait
 POLL_SECONDS = 1.0
@@ -104,7 +107,7 @@ def decode(row: OutRow) -> Message:
                      for line in fields.get("keyboard", ()))
     return Message(row.chat_id, fields.get("text", ""), keyboard, fields["op"],
                    fields.get("message_id"), fields.get("filename"), row.body,
-                   "notice" if row.kind == "notice" else "reply", channel=row.channel,
+                   _KINDS.get(row.kind, "reply"), channel=row.channel,
                    or_send=bool(fields.get("or_send")))
 
 

@@ -30,7 +30,7 @@ from bot.transport.outbox import Outbox
 from storage import inbox as inbox_store
 
 Context = ContextTypes.DEFAULT_TYPE
-ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete")
+ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete", "sos")
 MEDIA_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation",
                "document", "location", "venue", "contact", "poll", "dice")
 

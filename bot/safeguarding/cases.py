@@ -1,0 +1,235 @@
+"""Safeguarding cases, worked by people (as case-management tools of child helplines do).
+
+    new ──acknowledge──▶ acknowledged ──refer (111, the commune's child-protection worker,
+     │                        │          the police; with a note)──▶ referred
+     └────────────────────────┴──close (cleared: nothing to worry about, a held proposal goes on
+                                 to moderation; handled: it stays out of the forum)──▶ closed
+
+Opening a case queues an alert to the staff with the safeguarding duty for its district at once
+(never in a digest, never held by the quiet hours); a case nobody acknowledges within
+`[safeguarding] escalate_minutes` goes to the admins. Staff may write to the child from a case:
+the only place staff reach a child's chat, each message logged. The child's words go a set time
+after closing (`purge_days`). Every step is in the audit log; results are values, never
+exceptions (bot.staff.moderation's Refused and Conflict).
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from bot.config import Config
+from bot.conversation.catalog import Catalog
+from bot.messages import Button
+from bot.staff.moderation import Conflict, Moderation, Refused
+from bot.staff.roles import Scope, scope_for
+from bot.transport.outbox import Message, Outbox
+from storage import audit as audit_log
+from storage import cases as store
+from storage.cases import CaseRow, NewCase
+from storage.db import Database, Tx
+
+SYSTEM = 0  # the audit log's actor for what the bot itself does
+REFERRALS = ("hotline", "commune", "police")
+Outcome = Literal["cleared", "handled"]
+MAX_NOTE = 1200
+PREVIEW = 300
+
+
+@dataclass(frozen=True)
+class Moved:
+    case_id: int
+    state: str
+    version: int
+
+
+def case_button(case: int, version: int, action: str) -> str:
+    return f"c|{case}|{version}|{action}"
+
+
+class Cases:
+    def __init__(self, db: Database, moderation: Moderation, outbox: Outbox, catalog: Catalog,
+                 config: Config,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.db, self.moderation, self.outbox = db, moderation, outbox
+        self.catalog, self.config, self.clock = catalog, config, clock
+
+    # --- opening ------------------------------------------------------------------------------
+
+    async def open(self, tx: Tx, case: NewCase) -> int:
+        """Open a case in the caller's transaction and alert the staff at once."""
+        case_id = await store.add(tx, case)
+        await audit_log.append(tx, SYSTEM, "case_open", "case", case_id, case.district,
+                               {"source": case.source, "tier": case.tier, "kind": case.kind})
+        members = await self.moderation.members(tx)
+        # Those holding the safeguarding duty there (admins may act on any case, but are told
+        # only when nobody holds the duty, or nobody took the case in time: see escalate).
+        watchers = sorted({m.user_id for m in members if m.role == "safeguarding"
+                           and (case.district is None or m.scope.covers(case.district))})
+        if not watchers:  # nobody holds the duty there: the admins must know
+            watchers = sorted({m.user_id for m in members if m.role == "admin"})
+        await self.outbox.enqueue(tx, [self._alert(user, case_id, case, "case.alert")
+                                       for user in watchers])
+        return case_id
+
+    def _alert(self, user_id: int, case_id: int, case: NewCase | CaseRow, key: str) -> Message:
+        texts = self.catalog.texts
+
+        def line(lang: str) -> str:
+            return texts.get(key, lang, id=case_id, district=html.escape(
+                self._district(case.district, lang)), source=texts.get(
+                f"case.source.{case.source}", lang), tier=case.tier)
+
+        text = f"{line('vi')}\n\n{line('en')}"
+        button = Button(texts.get("case.button.show", "vi", id=case_id),
+                        case_button(case_id, 0, "show"))
+        return Message(user_id, text, ((button,),), kind="alert")
+
+    def _district(self, code: str | None, lang: str) -> str:
+        district = self.config.district(code) if code else None
+        return district.label(lang) if district else self.catalog.texts.get(
+            "case.no_district", lang)
+
+    # --- working a case -----------------------------------------------------------------------
+
+    async def scope(self, tx: Tx, user_id: int) -> Scope | Refused:
+        members = await self.moderation.members(tx)
+        scope = scope_for(members, user_id, "safeguarding")
+        if scope.empty:
+            return Refused("forbidden" if any(m.user_id == user_id for m in members)
+                           else "not_staff")
+        return scope
+
+    async def list_open(self, user_id: int, limit: int = 10) -> tuple[list[CaseRow], int] | Refused:
+        """Open cases of the caller's districts (and of no district), oldest first, and how
+        many there are in all."""
+        async with self.db.transaction() as tx:
+            scope = await self.scope(tx, user_id)
+            if isinstance(scope, Refused):
+                return scope
+            return (await store.open_cases(tx, scope.districts, limit),
+                    await store.count_open(tx, scope.districts))
+
+    async def get(self, user_id: int, case_id: int) -> CaseRow | Refused:
+        async with self.db.transaction() as tx:
+            return await self._case(tx, user_id, case_id)
+
+    async def _case(self, tx: Tx, user_id: int, case_id: int) -> CaseRow | Refused:
+        scope = await self.scope(tx, user_id)
+        if isinstance(scope, Refused):
+            return scope
+        case = await store.get(tx, case_id)
+        if case is None:
+            return Refused("not_found")
+        if case.district is not None and not scope.covers(case.district):
+            return Refused("forbidden")
+        return case
+
+    async def acknowledge(self, user_id: int, case_id: int,
+                          version: int) -> Moved | Conflict | Refused:
+        return await self._move(user_id, case_id, version, "acknowledged", ("new",))
+
+    async def refer(self, user_id: int, case_id: int, version: int, to: str,
+                    note: str) -> Moved | Conflict | Refused:
+        if to not in REFERRALS:
+            return Refused("invalid", to)
+        text = note.strip()
+        if not text or len(text) > MAX_NOTE:
+            return Refused("note_required")
+        return await self._move(user_id, case_id, version, "referred", ("new", "acknowledged"),
+                                referred_to=to, referral_note=text)
+
+    async def close(self, user_id: int, case_id: int, version: int, outcome: Outcome,
+                    note: str) -> Moved | Conflict | Refused:
+        text = note.strip()
+        if not text or len(text) > MAX_NOTE:
+            return Refused("note_required")
+        return await self._move(user_id, case_id, version, "closed",
+                                ("new", "acknowledged", "referred"), outcome=outcome,
+                                close_note=text)
+
+    async def _move(self, user_id: int, case_id: int, version: int, state: str,
+                    allowed: tuple[str, ...], **values: str) -> Moved | Conflict | Refused:
+        async with self.db.transaction() as tx:
+            case = await self._case(tx, user_id, case_id)
+            if isinstance(case, Refused):
+                return case
+            if case.version != version:
+                last = await audit_log.last_for_item(tx, "case", case_id)
+                return Conflict(last.actor_user_id if last else None,
+                                last.action if last else "changed", last.at if last else None)
+            if case.state not in allowed:
+                return Refused("wrong_status", case.state)
+            if not await store.move(tx, case_id, version, state, user_id, **values):
+                return Conflict(None, "changed", None)
+            detail: dict[str, object] = {"state": state}
+            if "referred_to" in values:
+                detail["to"] = values["referred_to"]
+            if "outcome" in values:
+                detail["outcome"] = values["outcome"]
+                await self._settle_proposal(tx, case, values["outcome"])
+            await audit_log.append(tx, user_id, f"case_{state}", "case", case_id,
+                                   case.district, detail)
+        return Moved(case_id, state, version + 1)
+
+    @staticmethod
+    async def _settle_proposal(tx: Tx, case: CaseRow, outcome: str) -> None:
+        """A proposal the case held: cleared, it goes on to moderation; handled, it stays out
+        of the forum (status safeguarding: never exported)."""
+        if case.proposal_id is None:
+            return
+        await tx.execute("UPDATE proposals SET held_by_case = NULL WHERE id = ?"
+                         " AND held_by_case = ?", (case.proposal_id, case.id))
+        if outcome == "handled":
+            await tx.execute("UPDATE proposals SET status = 'safeguarding',"
+                             " version = version + 1 WHERE id = ? AND status = 'pending'",
+                             (case.proposal_id,))
+
+    async def message(self, user_id: int, case_id: int, text: str) -> int | Refused:
+        """Staff write to the child of a case: queued to the child, logged with the case."""
+        body = text.strip()
+        if not body or len(body) > MAX_NOTE:
+            return Refused("note_required")
+        async with self.db.transaction() as tx:
+            case = await self._case(tx, user_id, case_id)
+            if isinstance(case, Refused):
+                return case
+            if case.chat_id is None:
+                return Refused("erased")
+            message_id = await store.add_message(tx, case_id, user_id, body)
+            lang = await tx.fetchval("SELECT lang FROM children WHERE chat_id = ?",
+                                     (case.chat_id,)) or "vi"
+            head = self.catalog.texts.get("case.to_child", str(lang))
+            await self.outbox.enqueue(tx, [Message(case.chat_id,
+                                                   f"{head}\n\n{html.escape(body)}",
+                                                   kind="alert")])
+            await audit_log.append(tx, user_id, "case_message", "case", case_id, case.district,
+                                   {"message": message_id})
+        return message_id
+
+    # --- jobs ---------------------------------------------------------------------------------
+
+    async def escalate(self, minutes: float) -> int:
+        """Cases nobody acknowledged within `minutes`: to the admins, once each."""
+        before = (self.clock() - timedelta(minutes=minutes)).isoformat(timespec="seconds")
+        async with self.db.transaction() as tx:
+            late = await store.unacknowledged_before(tx, before)
+            members = await self.moderation.members(tx)
+            admins = sorted({m.user_id for m in members if m.role == "admin"})
+            for case in late:
+                await store.mark_escalated(tx, case.id)
+                await audit_log.append(tx, SYSTEM, "case_escalated", "case", case.id,
+                                       case.district, {"minutes": minutes})
+                await self.outbox.enqueue(tx, [self._alert(admin, case.id, case,
+                                                           "case.escalated")
+                                               for admin in admins])
+        return len(late)
+
+    async def purge(self, days: float) -> int:
+        """The children's words of cases closed more than `days` ago go."""
+        before = (self.clock() - timedelta(days=days)).isoformat(timespec="seconds")
+        async with self.db.transaction() as tx:
+            return await store.purge(tx, before)

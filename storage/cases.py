@@ -1,0 +1,166 @@
+"""Safeguarding cases (migration 006): opened, worked through their states, purged."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from storage.db import Row, Tx, utc_now
+
+_COLUMNS = ("id, chat_id, district, source, tier, kind, text, weighed, proposal_id,"
+            " wants_contact, state, version, acknowledged_by, acknowledged_at, referred_to,"
+            " referral_note, referred_by, referred_at, closed_by, closed_at, outcome,"
+            " close_note, escalated_at, created_at")
+
+
+@dataclass(frozen=True)
+class NewCase:
+    chat_id: int | None
+    district: str | None
+    source: str  # detector | sos | review | moderator | edited
+    tier: int
+    kind: str = ""
+    text: str = ""
+    weighed: str = ""
+    proposal_id: int | None = None
+    wants_contact: bool | None = None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    id: int
+    chat_id: int | None
+    district: str | None
+    source: str
+    tier: int
+    kind: str
+    text: str
+    weighed: str
+    proposal_id: int | None
+    wants_contact: bool | None
+    state: str
+    version: int
+    acknowledged_by: int | None
+    acknowledged_at: str | None
+    referred_to: str | None
+    referral_note: str | None
+    referred_by: int | None
+    referred_at: str | None
+    closed_by: int | None
+    closed_at: str | None
+    outcome: str | None
+    close_note: str | None
+    escalated_at: str | None
+    created_at: str
+
+
+def _row(row: Row) -> CaseRow:
+    values = list(row)
+    values[9] = None if values[9] is None else bool(values[9])
+    return CaseRow(*values)
+
+
+async def add(db: Tx, case: NewCase) -> int:
+    return int(await db.fetchval(
+        "INSERT INTO cases (chat_id, district, source, tier, kind, text, weighed, proposal_id,"
+        " wants_contact, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (case.chat_id, case.district, case.source, case.tier, case.kind, case.text,
+         case.weighed, case.proposal_id,
+         None if case.wants_contact is None else int(case.wants_contact), utc_now())))
+
+
+async def get(db: Tx, case_id: int) -> CaseRow | None:
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM cases WHERE id = ?", (case_id,))
+    return _row(row) if row else None
+
+
+async def open_cases(db: Tx, districts: Collection[str] | None,
+                     limit: int = 20) -> list[CaseRow]:
+    """Cases not closed, oldest first, in `districts` (None: all) and of no known district."""
+    where, params = "state != 'closed'", list[object]()
+    if districts is not None:
+        where += f" AND (district IS NULL OR district IN ({', '.join('?' * len(districts))}))"
+        params += sorted(districts)
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM cases WHERE {where}"
+                             " ORDER BY created_at, id LIMIT ?", (*params, limit))
+    return [_row(row) for row in rows]
+
+
+async def count_open(db: Tx, districts: Collection[str] | None) -> int:
+    where, params = "state != 'closed'", list[object]()
+    if districts is not None:
+        where += f" AND (district IS NULL OR district IN ({', '.join('?' * len(districts))}))"
+        params += sorted(districts)
+    return int(await db.fetchval(f"SELECT count(*) FROM cases WHERE {where}", params))
+
+
+async def move(db: Tx, case_id: int, version: int, state: str, by: int, **values: object) -> bool:
+    """Take a case to `state` if it is still at `version`; False when it moved meanwhile.
+    `values`: the columns of that step (referred_to, referral_note, outcome, close_note)."""
+    stamp = {"acknowledged": ("acknowledged_by", "acknowledged_at"),
+             "referred": ("referred_by", "referred_at"),
+             "closed": ("closed_by", "closed_at")}[state]
+    columns = {stamp[0]: by, stamp[1]: utc_now(), **values}
+    sets = ", ".join(f"{name} = ?" for name in columns)
+    changed = await db.execute(
+        f"UPDATE cases SET state = ?, {sets}, version = version + 1 WHERE id = ?"
+        " AND version = ?", (state, *columns.values(), case_id, version))
+    return changed == 1
+
+
+async def hold(db: Tx, case_id: int, ref: str) -> None:
+    """A proposal made from a draft the case is about: held until the case is closed."""
+    proposal = await db.fetchval("SELECT id FROM proposals WHERE ref = ?", (ref,))
+    await db.execute("UPDATE proposals SET held_by_case = ? WHERE id = ?", (case_id, proposal))
+    await db.execute("UPDATE cases SET proposal_id = ? WHERE id = ? AND proposal_id IS NULL",
+                     (proposal, case_id))
+
+
+async def set_contact(db: Tx, case_id: int, chat_id: int, wants: bool) -> bool:
+    """The child's answer to "shall an adult write to you here?" (their own case only)."""
+    changed = await db.execute("UPDATE cases SET wants_contact = ? WHERE id = ? AND chat_id = ?",
+                               (int(wants), case_id, chat_id))
+    return changed == 1
+
+
+async def add_message(db: Tx, case_id: int, by: int, text: str) -> int:
+    return int(await db.fetchval(
+        "INSERT INTO case_messages (case_id, by_user_id, text, at) VALUES (?, ?, ?, ?)"
+        " RETURNING id", (case_id, by, text, utc_now())))
+
+
+async def messages(db: Tx, case_id: int) -> list[tuple[int, str, str]]:
+    """What staff wrote to the child from a case: (by, text, at), oldest first."""
+    rows = await db.fetchall("SELECT by_user_id, text, at FROM case_messages WHERE case_id = ?"
+                             " ORDER BY id", (case_id,))
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+async def unacknowledged_before(db: Tx, before: str) -> list[CaseRow]:
+    """New cases older than `before` that nobody took and that were not escalated yet."""
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM cases WHERE state = 'new'"
+                             " AND escalated_at IS NULL AND created_at < ? ORDER BY id",
+                             (before,))
+    return [_row(row) for row in rows]
+
+
+async def mark_escalated(db: Tx, case_id: int) -> None:
+    await db.execute("UPDATE cases SET escalated_at = ? WHERE id = ?", (utc_now(), case_id))
+
+
+async def purge(db: Tx, closed_before: str) -> int:
+    """The children's words of cases closed before `closed_before` go (the record stays)."""
+    await db.execute("UPDATE case_messages SET text = '' WHERE case_id IN (SELECT id FROM cases"
+                     " WHERE state = 'closed' AND closed_at < ?)", (closed_before,))
+    return await db.execute("UPDATE cases SET text = '', weighed = '' WHERE state = 'closed'"
+                            " AND closed_at < ? AND (text != '' OR weighed != '')",
+                            (closed_before,))
+
+
+async def erase_chat(db: Tx, chat_id: int) -> None:
+    """A child's erasure: their words and their chat go from their cases; the record stays
+    (who did what, when), anonymous."""
+    await db.execute("UPDATE case_messages SET text = '' WHERE case_id IN (SELECT id FROM cases"
+                     " WHERE chat_id = ?)", (chat_id,))
+    await db.execute("UPDATE cases SET chat_id = NULL, text = '', weighed = '',"
+                     " proposal_id = NULL WHERE chat_id = ?", (chat_id,))

@@ -1,0 +1,217 @@
+"""Safeguarding cases on a real SQLite file: alerts, the states, held proposals, escalation,
+the child's words purged, messages to the child, rights at every step."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.conversation.catalog import load_catalog
+from bot.safeguarding.cases import Cases, Moved
+from bot.staff.moderation import Conflict, Done, Moderation, Refused
+from bot.transport.outbox import Outbox
+from storage import cases as store
+from storage import children, proposals
+from storage.cases import NewCase
+from storage.children import ChildRow
+from storage.db import Database
+from storage.export_rows import RowFilter, rows
+from tests.test_moderation import ADMIN, GUARD, KNOWN, MOD_DHA, MOD_KTM, NOBODY, STAFF
+from tests.test_storage import new_proposal
+
+ROOT = Path(__file__).resolve().parents[1]
+CHILD = 500
+
+
+class Clock:
+    """Real time plus a shift the test moves."""
+
+    def __init__(self) -> None:
+        self.shift = timedelta()
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.shift
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = await Database.open(tmp_path / "forum.sqlite3")
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def cases(db: Database, clock: Clock) -> Cases:
+    config = load_config(ROOT / "config.example.toml")
+    moderation = Moderation(db, STAFF, KNOWN)
+    outbox = Outbox(db, config.pacing, config.timetable.zone)
+    return Cases(db, moderation, outbox, load_catalog(config), config, clock)
+
+
+async def exported(db: Database, *statuses: str) -> list[str]:
+    """The refs an export of DHA would carry (approved only, or the statuses given)."""
+    selection = RowFilter(districts=("DHA",), statuses=statuses or ("approved",))
+    return [row.ref async for row in rows(db.reader, selection)]
+
+
+async def queued(db: Database) -> list[tuple[int, str, dict[str, object]]]:
+    rows = await db.reader.fetchall("SELECT chat_id, kind, payload FROM outbox ORDER BY id")
+    return [(int(r[0]), str(r[1]), json.loads(r[2])) for r in rows]
+
+
+async def open_case(cases: Cases, district: str | None = "DHA", *, proposal: bool = False,
+                    text: str = "bố em đánh em") -> tuple[int, int | None]:
+    """A tier-2 case from the detector; with `proposal`, the proposal it holds."""
+    async with cases.db.transaction() as tx:
+        await children.save(tx, ChildRow(CHILD, district, "10-12", "female", "vi", "{}"))
+        case_id = await cases.open(tx, NewCase(CHILD, district, "detector", 2, "physical_home",
+                                               text, "đánh em"))
+        proposal_id = None
+        if proposal:
+            ref = await proposals.insert(tx, new_proposal(CHILD, 1, district or "DHA"))
+            await store.hold(tx, case_id, ref)
+            proposal_id = await tx.fetchval("SELECT id FROM proposals WHERE ref = ?", (ref,))
+    return case_id, proposal_id
+
+
+async def test_opening_alerts_the_districts_safeguarding_staff_at_once(
+        cases: Cases, db: Database) -> None:
+    case_id, _ = await open_case(cases)
+    alerts = await queued(db)
+    assert [(chat, kind) for chat, kind, _ in alerts] == [(GUARD, "alert")]
+    payload = alerts[0][2]
+    assert f"#{case_id}" in str(payload["text"]) or str(case_id) in str(payload["text"])
+    assert "bố em đánh em" not in str(payload["text"])  # the words stay in the case, not in chats
+    audit = await db.reader.fetchall("SELECT action, item_id FROM audit_log")
+    assert ("case_open", case_id) in [(r[0], r[1]) for r in audit]
+
+
+async def test_a_district_without_safeguarding_staff_alerts_the_admins(
+        cases: Cases, db: Database) -> None:
+    await open_case(cases, "KTM")
+    assert [chat for chat, _, _ in await queued(db)] == [ADMIN]
+
+
+async def test_the_states_in_order_with_versions_and_audit(cases: Cases, db: Database) -> None:
+    case_id, _ = await open_case(cases)
+    acknowledged = await cases.acknowledge(GUARD, case_id, 0)
+    assert acknowledged == Moved(case_id, "acknowledged", 1)
+    stale = await cases.acknowledge(GUARD, case_id, 0)  # an old button
+    assert isinstance(stale, Conflict) and stale.by_user_id == GUARD
+    assert isinstance(await cases.refer(GUARD, case_id, 1, "hotline", "  "), Refused)
+    assert isinstance(await cases.refer(GUARD, case_id, 1, "fbi", "note"), Refused)
+    referred = await cases.refer(GUARD, case_id, 1, "commune", "Called the commune worker")
+    assert referred == Moved(case_id, "referred", 2)
+    again = await cases.acknowledge(GUARD, case_id, 2)
+    assert isinstance(again, Refused) and again.reason == "wrong_status"
+    closed = await cases.close(GUARD, case_id, 2, "handled", "Family visited; safe now")
+    assert closed == Moved(case_id, "closed", 3)
+    row = await cases.get(GUARD, case_id)
+    assert not isinstance(row, Refused)
+    assert (row.state, row.referred_to, row.outcome, row.closed_by) == (
+        "closed", "commune", "handled", GUARD)
+    actions = [r[0] for r in await db.reader.fetchall(
+        "SELECT action FROM audit_log WHERE item_type = 'case' ORDER BY id")]
+    assert actions == ["case_open", "case_acknowledged", "case_referred", "case_closed"]
+
+
+async def test_rights_are_checked_on_every_call(cases: Cases) -> None:
+    case_id, _ = await open_case(cases)
+    for call in (cases.get(MOD_DHA, case_id), cases.acknowledge(MOD_DHA, case_id, 0),
+                 cases.message(MOD_DHA, case_id, "hello")):
+        result = await call
+        assert isinstance(result, Refused) and result.reason == "forbidden"
+    result = await cases.list_open(NOBODY)
+    assert isinstance(result, Refused) and result.reason == "not_staff"
+    other, _ = await open_case(cases, "KTM")
+    outside = await cases.get(GUARD, other)  # safeguarding for DHA only
+    assert isinstance(outside, Refused) and outside.reason == "forbidden"
+    assert not isinstance(await cases.get(ADMIN, other), Refused)  # the province
+    listing = await cases.list_open(GUARD)
+    assert not isinstance(listing, Refused)
+    assert [c.id for c in listing[0]] == [case_id] and listing[1] == 1
+    missing = await cases.get(GUARD, 999)
+    assert isinstance(missing, Refused) and missing.reason == "not_found"
+
+
+async def test_a_held_proposal_is_never_approved_nor_exported(cases: Cases, db: Database) -> None:
+    case_id, proposal_id = await open_case(cases, proposal=True)
+    assert proposal_id is not None
+    refused = await cases.moderation.approve(MOD_DHA, proposal_id, 0)
+    assert isinstance(refused, Refused) and refused.reason == "held"
+    assert await exported(db, "approved", "pending") == []
+    moved = await cases.close(GUARD, case_id, 0, "cleared", "A proposal about the village")
+    assert isinstance(moved, Moved)
+    assert isinstance(await cases.moderation.approve(MOD_DHA, proposal_id, 0), Done)
+    assert len(await exported(db)) == 1
+
+
+async def test_handled_keeps_the_proposal_out_of_the_forum(cases: Cases, db: Database) -> None:
+    case_id, proposal_id = await open_case(cases, proposal=True)
+    await cases.close(GUARD, case_id, 0, "handled", "Referred to 111 by phone")
+    status, held = await db.reader.fetchone(
+        "SELECT status, held_by_case FROM proposals WHERE id = ?", (proposal_id,)) or (None, None)
+    assert (status, held) == ("safeguarding", None)
+    refused = await cases.moderation.approve(MOD_DHA, proposal_id, 1)
+    assert isinstance(refused, Refused)
+    assert await exported(db, "approved", "pending") == []
+
+
+async def test_unacknowledged_cases_go_to_the_admins_once(
+        cases: Cases, db: Database, clock: Clock) -> None:
+    late, _ = await open_case(cases)
+    taken, _ = await open_case(cases)
+    await cases.acknowledge(GUARD, taken, 0)
+    assert await cases.escalate(30) == 0  # not late yet
+    clock.shift = timedelta(minutes=31)
+    assert await cases.escalate(30) == 1
+    assert await cases.escalate(30) == 0  # once
+    alerts = [(chat, payload["text"]) for chat, _, payload in await queued(db)]
+    assert alerts[-1][0] == ADMIN and str(late) in str(alerts[-1][1])
+    assert len(alerts) == 3  # two openings, one escalation
+
+
+async def test_staff_write_to_the_child_from_the_case_only(cases: Cases, db: Database) -> None:
+    case_id, _ = await open_case(cases)
+    message_id = await cases.message(GUARD, case_id, "Chào em, <cô> ở đây nếu em cần.")
+    assert isinstance(message_id, int)
+    to_child = [(chat, kind, payload) for chat, kind, payload in await queued(db)
+                if chat == CHILD]
+    assert len(to_child) == 1 and to_child[0][1] == "alert"
+    assert "&lt;cô&gt;" in str(to_child[0][2]["text"])  # escaped for HTML
+    assert await store.messages(db.reader, case_id) != []
+    empty = await cases.message(GUARD, case_id, "   ")
+    assert isinstance(empty, Refused)
+
+
+async def test_words_go_after_closing_and_at_once_on_erasure(
+        cases: Cases, db: Database, clock: Clock) -> None:
+    closed, _ = await open_case(cases, text="chú hàng xóm hay sờ em")
+    still_open, _ = await open_case(cases, text="em bị đánh")
+    await cases.message(GUARD, closed, "Cô sẽ gọi cho em")
+    await cases.close(GUARD, closed, 0, "handled", "done")
+    assert await cases.purge(30) == 0
+    clock.shift = timedelta(days=31)
+    assert await cases.purge(30) == 1
+    row = await store.get(db.reader, closed)
+    assert row is not None and (row.text, row.weighed, row.state) == ("", "", "closed")
+    assert [text for _, text, _ in await store.messages(db.reader, closed)] == [""]
+    kept = await store.get(db.reader, still_open)
+    assert kept is not None and kept.text == "em bị đánh"
+    async with db.transaction() as tx:
+        await children.erase(tx, CHILD)
+    erased = await store.get(db.reader, still_open)
+    assert erased is not None and (erased.chat_id, erased.text) == (None, "")
+    gone = await cases.message(GUARD, still_open, "hello")
+    assert isinstance(gone, Refused) and gone.reason == "erased"
+    assert MOD_KTM not in {chat for chat, _, _ in await queued(db)}
