@@ -138,14 +138,14 @@ async def test_a_child_may_keep_a_flagged_answer(simulator: BotApiSimulator, bot
     child = Child(simulator, 711)
     await child.register()
     await child.tap("1.")
-    await child.say("em thấy bạn bị đánh hội đồng ở cổng trường")
+    await child.say("em thấy bạn Lan lớp em bị đánh hội đồng ở cổng trường hôm qua")
     assert "câu 2/4" in texts(await child.tap("✅ Dùng câu này"))
     simulator.edit_text(711, simulator.send_text(711, "Thầy cô nên để ý")["message"]["message_id"],
                         "chú hàng xóm hay sờ vào người em")
     assert "111" in texts(await child._settle())
     with sqlite3.connect(database) as db:
         flagged = [row[0] for row in db.execute("SELECT text FROM cases ORDER BY id")]
-    assert flagged == ["em thấy bạn bị đánh hội đồng ở cổng trường",
+    assert flagged == ["em thấy bạn Lan lớp em bị đánh hội đồng ở cổng trường hôm qua",
                        "chú hàng xóm hay sờ vào người em"]
 
 

@@ -100,7 +100,7 @@ async def test_a_message_that_needs_a_look_is_held_without_a_word(
     child = Child(simulator, 903)
     await child.register()
     await child.tap("2.")
-    said = texts(await child.say("me ke nhot em trong nha"))  # tier 2: a person looks first
+    said = texts(await child.say("em o nha mot minh 3 ngay roi"))  # tier 2: a person looks first
     assert HOTLINE not in said and "câu 2/4" in said
     await child.say("Có người lớn đến thăm nhà các bạn")
     await child.tap("Gia đình")

@@ -18,7 +18,7 @@ CONVERSATIONS = [
     ("2.", "Tiếng Việt", "suoi gan lang em sau lam, mua mua nuoc chay manh",
      "xa nen lam rao chan va day boi cho tre em", ("Xã", "Gia đình"),
      "", "vi"),
-    ("3.", "Tiếng Việt", "Nhiều bạn chơi game đến khuya, có bạn còn kết bạn với người lạ",
+    ("3.", "Tiếng Việt", "Nhiều bạn chơi game đến khuya và bị người lạ nhắn tin làm quen",
      "Bố mẹ nên hướng dẫn con dùng mạng an toàn", ("Gia đình", "Nhà trường"),
      "Hãy dạy chúng em dùng mạng an toàn", "vi"),
     ("4.", "English", "Floods every rainy season cut the road to our school",

@@ -82,9 +82,12 @@ def test_shared_dev_set() -> None:
     ("safeguarding_v0.tsv", 0.92, 0.05, 0.10),
     # Written by a helper that never saw the code (759 rows); used to choose C and the tier-2
     # threshold, so it is a validation set now.
-    ("safeguarding.tsv", 0.97, 0.06, 0.13),
-    # Written by another helper after the model existed, never read row by row (928 rows).
-    ("safeguarding_v2.tsv", 0.95, 0.10, 0.20),
+    ("safeguarding.tsv", 0.97, 0.05, 0.08),
+    # Written by another helper after the model existed, never read row by row (928 rows);
+    # looked at in aggregate five times.
+    ("safeguarding_v2.tsv", 0.96, 0.09, 0.16),
+    # Written by a third helper for the last change, looked at once (950 rows).
+    ("safeguarding_v3.tsv", 0.97, 0.06, 0.11),
 ])
 def test_sets_the_model_never_learnt(name: str, recall: float, false_alarms: float,
                                      held: float) -> None:
@@ -125,8 +128,9 @@ def test_a_self_harm_phrase_gets_the_hotline_reply_whatever_the_model_says() -> 
 
 
 def test_other_phrase_rules_only_ask_for_a_look() -> None:
-    found = assess("me ke nhot em trong nha")  # "my stepmother locks me in the house"
-    assert found.probability < shipped().tier2 and found.rule == "nhot em"
+    # "maybe if I disappeared everyone would be happier": the model alone misses it
+    found = assess("có lẽ em biến mất thì mọi người sẽ vui hơn")
+    assert found.probability < shipped().tier2 and found.rule == "em bien mat"
     assert found.tier == NEEDS_A_LOOK
 
 
