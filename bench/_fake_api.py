@@ -44,14 +44,14 @@ def has_keyboard(message: JSON) -> bool:
 class FakeBotApi(BaseRequest):
     """Bot API answered in-process; one instance serves the bot's requests and getUpdates."""
 
-    def __init__(self, listener: Listener | None = None) -> None:
+    def __init__(self, listener: Listener | None = None, first_update_id: int = 1) -> None:
         self.listener = listener
         self.polled = asyncio.Event()  # set at the first getUpdates call
         self.calls: defaultdict[str, int] = defaultdict(int)
         self.errors: list[str] = []
         self._updates: deque[JSON] = deque()
         self._arrived = asyncio.Event()
-        self._next_update_id = 1
+        self._next_update_id = first_update_id
         self._next_message_id = 1
         self._messages: dict[int, JSON] = {}
         self._recent: defaultdict[int, deque[int]] = defaultdict(deque)

@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from bot.conversation.engine import State  # noqa: E402
 from bot.conversation.service import state_to_row  # noqa: E402
 from bot.simulator import BotApiSimulator, Limits, SentMessage  # noqa: E402
-from storage.db import Database  # noqa: E402
+from storage.db import open_database  # noqa: E402
 from tests.e2e import TOKEN, write_config  # noqa: E402
 
 CEILING = 30.0
@@ -42,7 +42,7 @@ FIRST_CHAT = 1_000_000
 
 async def seed(database: Path, children: int) -> None:
     """Children, proposals and draft answers, written directly (this is not what is measured)."""
-    db = await Database.open(database)  # the schema, through the real migrations
+    db = await open_database(database)  # the schema, through the real migrations
     await db.close()
     state = State(profile={"district": "DHA", "lang": "vi", "age_band": "10-12",
                            "gender": "female"}, profile_queue=())

@@ -253,7 +253,11 @@ def _thread_cpu() -> dict[str, float]:
 
 
 async def run_scenario(kind: str, children: int, concurrency: int | None,
-                       profile_to: Path | None) -> dict[str, Any]:
+                       profile_to: Path | None, server_url: str = "", chat_base: int = CHAT_BASE,
+                       workers: int = 1) -> dict[str, Any]:
+    """One scenario in this process. `server_url`: a PostgreSQL database instead of a fresh
+    SQLite file; with `workers` > 1 this process is one of that many sharing it (bench_scale),
+    its children numbered from `chat_base`."""
     from bot.config import load_config
     from handlers.telegram.durable import ChatOrderedProcessor
     from handlers.wiring import open_bot, serve
@@ -267,14 +271,14 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
         if child is not None:
             child.on_reply(method, message, now)
 
-    api = FakeBotApi(listener)
+    api = FakeBotApi(listener, first_update_id=chat_base)  # apart when workers share a database
     stop = asyncio.Event()
     workdir = Path(tempfile.mkdtemp(prefix="childforum-bench-"))
-    database = workdir / "bench.sqlite3"
+    database: Path | str = server_url or workdir / "bench.sqlite3"
     if kind == "floor":
         runner = serve_floor(build_floor(api, concurrency or 256), stop)
     else:
-        config = replace(config.with_database(database), rate_limit=False)
+        config = replace(config.with_database(database), rate_limit=False, workers=workers)
         server = await open_bot(config, TOKEN, request=api)
         if concurrency is not None:
             # Only the bench changes this: the same processor with another limit.
@@ -284,7 +288,7 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
     await asyncio.wait_for(api.polled.wait(), 30)
 
     for index in range(children):
-        chat_id = CHAT_BASE + index
+        chat_id = chat_base + index
         crowd[chat_id] = Child(chat_id, script(index, districts),
                                bot_step_end if kind == "bot" else echo_step_end,
                                press_real_buttons=kind == "bot")
@@ -294,7 +298,7 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
     profiler = cProfile.Profile() if profile_to else None
     if profiler:
         profiler.enable()
-    started = time.perf_counter()
+    started, started_at = time.perf_counter(), time.time()
     try:
         await asyncio.gather(*(child.run(api) for child in crowd.values()))
     finally:
@@ -319,6 +323,8 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
         "api_calls": dict(api.calls), "api_errors": api.errors[:5],
         "stray_replies": sum(child.stray for child in crowd.values()),
         "concurrency": concurrency or 256,
+        "started_at": started_at, "ended_at": started_at + elapsed,
+        "latencies_ms": [round(lat * 1000, 2) for lat in latencies] if server_url else [],
     }
     if kind == "bot":
         per_step: dict[str, list[float]] = {}
@@ -327,19 +333,33 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
                 per_step.setdefault(step.name, []).append(lat)
         result["per_step_p50_ms"] = {name: _summary(lats)["p50_ms"]
                                      for name, lats in per_step.items()}
-        with sqlite3.connect(database) as db:
-            result["proposals"] = db.execute("SELECT count(*) FROM proposals").fetchone()[0]
-            result["unfinished_updates"] = db.execute(
-                "SELECT count(*) FROM inbox WHERE done_at IS NULL").fetchone()[0]
+        mine = (chat_base, chat_base + children)
+        result["proposals"] = count(database, "SELECT count(*) FROM proposals"
+                                    " WHERE chat_id >= ? AND chat_id < ?", mine)
+        result["unfinished_updates"] = count(
+            database, "SELECT count(*) FROM inbox WHERE done_at IS NULL"
+            " AND chat_id >= ? AND chat_id < ?", mine)
         result["references_seen"] = sum(
             1 for child in crowd.values() if REFERENCE.search(child.last_text or ""))
     if profiler and profile_to:
         profiler.dump_stats(profile_to)
         result["profile"] = profile_summary(profiler)
-    for path in sorted(workdir.iterdir()):
+    for path in sorted(workdir.iterdir()):  # nothing there on PostgreSQL
         path.unlink()
     workdir.rmdir()
     return result
+
+
+def count(database: Path | str, sql: str, params: tuple[int, int]) -> int:
+    """One number from the bench's database, read outside the bot."""
+    if isinstance(database, Path):
+        with sqlite3.connect(database) as db:
+            return int(db.execute(sql, params).fetchone()[0])
+    import psycopg
+
+    with psycopg.connect(database) as db:
+        row = db.execute(sql.replace("?", "%s"), params).fetchone()
+        return int(row[0]) if row else 0
 
 
 # --- Profile summary ---------------------------------------------------------------------------
@@ -479,6 +499,9 @@ def main() -> None:
     parser.add_argument("--scenario", choices=("all", "floor", "bot"), default="all",
                         help=argparse.SUPPRESS)
     parser.add_argument("--profile", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--server-url", default="", help=argparse.SUPPRESS)
+    parser.add_argument("--chat-base", type=int, default=CHAT_BASE, help=argparse.SUPPRESS)
+    parser.add_argument("--workers", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.scenario != "all":
@@ -486,7 +509,8 @@ def main() -> None:
         profile_to = args.profile_out or (Path(tempfile.gettempdir()) / "childforum-bench.prof"
                                           if args.profile else None)
         result = asyncio.run(run_scenario(args.scenario, args.children, args.concurrency,
-                                          profile_to))
+                                          profile_to, args.server_url, args.chat_base,
+                                          args.workers))
         print(json.dumps(result, ensure_ascii=False))
         return
 

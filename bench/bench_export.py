@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bot.config import Config, District  # noqa: E402
 from bot.conversation.catalog import load_catalog  # noqa: E402
 from bot.exports import ExportQuery, export  # noqa: E402
-from storage.db import Database  # noqa: E402
+from storage.db import open_database  # noqa: E402
 
 KEY_ENV = "CHILDFORUM_PSEUDONYM_KEY"
 DISTRICTS = tuple(District(code, name, name) for code, name in (
@@ -80,7 +80,7 @@ def seed(database: Path, rows: int) -> None:
 
 
 async def _create(database: Path) -> None:
-    db = await Database.open(database)
+    db = await open_database(database)
     await db.close()
 
 
@@ -124,7 +124,7 @@ def childforum(fmt: str) -> Callable[[Path, Path], float]:
 async def _export(database: Path, fmt: str, out: Path) -> float:
     config = config_for(database)
     catalog = load_catalog(config)
-    db = await Database.open(database)
+    db = await open_database(database)
     try:
         start = time.perf_counter()
         await export(db, config, catalog, ExportQuery(), fmt, out)  # type: ignore[arg-type]

@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 from bot.config import load_config  # noqa: E402
 from bot.staff.moderation import Moderation, QueueItem, Stats  # noqa: E402
 from bot.staff.roles import PROVINCE, Scope, StaffMember  # noqa: E402
-from storage.db import Database  # noqa: E402
+from storage.db import open_database  # noqa: E402
 
 MODERATOR, ADMIN = 1, 2
 STATUSES = ("pending", "approved", "approved", "rejected", "pending")
@@ -66,10 +66,10 @@ async def timed(call: Callable[[], Awaitable[object]], repeat: int) -> list[floa
 async def measure(path: Path, rows: int, repeat: int) -> list[tuple[str, list[float]]]:
     config = load_config(ROOT / "config.example.toml").with_database(path)
     codes = [d.code for d in config.districts]
-    db = await Database.open(path)
+    db = await open_database(path)
     await db.close()
     seed(path, rows, codes)
-    db = await Database.open(path)
+    db = await open_database(path)
     staff = (StaffMember(MODERATOR, "moderator", Scope(frozenset({codes[2]}))),
              StaffMember(ADMIN, "admin", PROVINCE))
     moderation = Moderation(db, staff, set(codes))

@@ -76,19 +76,41 @@ class Config:
     # [outbox]: how fast messages go out; rate_limit = false lifts every limit (tests).
     pacing: Pacing = field(default_factory=Pacing)
     # The heartbeat file `childforum health` reads ([bot] health_file; default: beside the
-    # database file, "<database>.health").
+    # database file, "<database>.health"; with a server, beside the config, "childforum.health").
     health_file: Path | None = None
+    # [storage] url: a PostgreSQL server instead of the file (its password from the environment
+    # variable password_env), with a pool of pool_size connections per process; workers: how
+    # many `childforum run` processes share it (they split the sending rate).
+    database_url: str = ""
+    password_env: str = "CHILDFORUM_DB_PASSWORD"
+    pool_size: int = 10
+    workers: int = 1
 
     @property
     def health_path(self) -> Path:
-        return self.health_file or self.database_path.with_name(
-            self.database_path.name + ".health")
+        if self.health_file is not None:
+            return self.health_file
+        if self.database_url:
+            return self.source.with_name("childforum.health")
+        return self.database_path.with_name(self.database_path.name + ".health")
+
+    @property
+    def database(self) -> Path | str:
+        """The database to open: the server's address, or the SQLite file."""
+        return self.database_url or self.database_path
+
+    def database_password(self) -> str | None:
+        """The server's password, from the environment (None: the URL or ~/.pgpass has it)."""
+        return os.environ.get(self.password_env) or None
 
     def district(self, code: str) -> District | None:
         return next((d for d in self.districts if d.code == code), None)
 
-    def with_database(self, path: Path) -> Config:
-        return replace(self, database_path=path)
+    def with_database(self, target: Path | str) -> Config:
+        """This config on another database: a file, or a server's postgresql:// address."""
+        if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
+            return replace(self, database_url=target)
+        return replace(self, database_path=Path(target), database_url="")
 
     def webhook_secret(self) -> str | None:
         """The secret Telegram sends back with each webhook call, from the environment."""
@@ -194,6 +216,24 @@ def _positive(reader: _Reader, key: str, default: float) -> float:
     return value
 
 
+def _between(reader: _Reader, key: str, default: int, low: int, high: int) -> int:
+    value: int = reader.get(key, int, default)
+    if not low <= value <= high:
+        raise reader.fail(key, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def _database_url(reader: _Reader) -> str:
+    """[storage] url: "" (the SQLite file) or a postgresql:// address without a password."""
+    url: str = reader.get("url", str, "").strip()
+    if url and not url.startswith(("postgresql://", "postgres://")):
+        raise reader.fail("url", f'must start with "postgresql://", got {url!r}')
+    if url and ":" in url.split("://", 1)[1].split("@", 1)[0] and "@" in url:
+        raise reader.fail("url", "must not hold the password: put it in the environment"
+                          " variable named by password_env")
+    return url
+
+
 def _quiet_hours(reader: _Reader) -> tuple[time | None, time | None]:
     value = reader.get("quiet_hours", str, "21:00-07:00").strip()
     if not value:
@@ -258,6 +298,10 @@ def load_config(path: Path | str) -> Config:
         report=_report(root.sub("report")),
         timetable=parse_timetable(data, str(source), {d.code for d in districts}),
         database_path=_resolve(source, storage.get("path", str, "childforum.sqlite3")),
+        database_url=_database_url(storage),
+        password_env=storage.get("password_env", str, "CHILDFORUM_DB_PASSWORD"),
+        pool_size=_between(storage, "pool_size", 10, 2, 200),
+        workers=_between(storage, "workers", 1, 1, 64),
         forum_year=forum.get("year", int, 2023),
         province=forum.get("province", str, "Kon Tum"),
         age_bands=tuple(age_bands),

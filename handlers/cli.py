@@ -24,10 +24,10 @@ from bot.exports.followup import followup_export
 from bot.simulator import BotApiSimulator
 from bot.simulator.terminal import chat_in_terminal
 from bot.transport.health import check
-from handlers import cli_answers
-from handlers.wiring import open_bot, serve
+from handlers import cli_answers, cli_storage
+from handlers.wiring import open_bot, open_configured, serve
 from storage import inbox
-from storage.db import Database, DatabaseUnavailable
+from storage.db import DatabaseUnavailable
 
 SIMULATOR_TOKEN = "123456:SIMULATOR"
 log = logging.getLogger("childforum")
@@ -97,10 +97,10 @@ def _warn_without_pseudonym_key(config: Config) -> None:
                     " and on schedule) fails.", problem)
 
 
-async def _next_update_id(database_path: Path) -> int:
+async def _next_update_id(config: Config) -> int:
     """One above the highest update id in the database's inbox (1 for a new database): the bot
     ignores, as redeliveries, the ids it has handled."""
-    db = await Database.open(database_path)
+    db = await open_configured(config)
     try:
         last = await inbox.last_update_id(db.reader)
     finally:
@@ -118,7 +118,7 @@ async def simulation(config: Config) -> AsyncIterator[BotApiSimulator]:
         os.environ[config.pseudonym_key_env] = secrets.token_urlsafe(32)
         log.warning("%s is not set: this simulation uses a random pseudonym key (the author"
                     " codes in its exports change from run to run)", config.pseudonym_key_env)
-    simulator = BotApiSimulator(first_update_id=await _next_update_id(config.database_path))
+    simulator = BotApiSimulator(first_update_id=await _next_update_id(config))
     await simulator.start()
     try:
         server = await open_bot(config, SIMULATOR_TOKEN, base_url=simulator.base_url,
@@ -162,17 +162,15 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
 
     if args.kind == "followup" and args.format == "csv":
         return fail("the follow-up report is a docx or an xlsx file")
-    if not config.database_path.is_file():
-        return fail(f"there is no database at {config.database_path} (check --database or"
-                    " [storage] path in the config)")
-    problem = _output_problem(args.out, config.database_path, args.force)
+    problem = cli_storage.missing(config) or _output_problem(args.out, config.database_path,
+                                                             args.force)
     if problem is not None:
         return fail(problem)
     districts = None if args.district == "all" else tuple(args.district.upper().split(","))
     query = ExportQuery(districts=districts, statuses=tuple(args.status.split(",")),
                         date_from=args.date_from, date_to=args.date_to)
     try:
-        db = await Database.open(config.database_path)
+        db = await open_configured(config)
     except DatabaseUnavailable as error:
         return fail(f"cannot use the database {error}", 1)
     # Written beside the target, then moved into place: a failure leaves no half file.
@@ -240,10 +238,11 @@ def _parser() -> argparse.ArgumentParser:
     def common(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--config", type=Path, default=None,
                          help="config file (default: config.toml, else config.example.toml)")
-        sub.add_argument("--database", type=Path, default=None,
-                         help="SQLite file to use instead of the one in the config")
+        sub.add_argument("--database", default=None,
+                         help="the SQLite file, or a postgresql:// address, to use instead of"
+                         " the config's")
 
-    for sub in (run, health, simulate, exporting):
+    for sub in (run, health, simulate, exporting, *cli_storage.add_parsers(commands)):
         common(sub)
     cli_answers.add_parser(commands, common)
     return parser
@@ -268,6 +267,10 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cli_answers.run(config, args))
     if args.command == "export":
         return asyncio.run(_export(config, args))
+    if args.command == "migrate":
+        return asyncio.run(cli_storage.migrate(config))
+    if args.command == "backup":
+        return asyncio.run(cli_storage.backup(config, args.out))
     if args.command == "simulate":
         logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(_simulate(config))

@@ -25,7 +25,9 @@ from bot.config import Config
 from bot.conversation.catalog import load_catalog
 from bot.staff.moderation import Moderation, Refused
 from bot.transport.outbox import Outbox
-from storage.db import Database, DatabaseUnavailable
+from handlers.cli_storage import missing
+from handlers.wiring import open_configured
+from storage.db import DatabaseUnavailable
 
 COMMAND_LINE = 0  # the audit log's actor for what the command line does
 
@@ -38,7 +40,7 @@ class Services:
 
 @asynccontextmanager
 async def services(config: Config) -> AsyncIterator[Services]:
-    db = await Database.open(config.database_path)
+    db = await open_configured(config)
     try:
         catalog = load_catalog(config)
         moderation = Moderation(db, config.staff, {d.code for d in config.districts})
@@ -82,9 +84,8 @@ def _fail(problem: str, code: int = 2) -> int:
 
 
 async def run(config: Config, args: argparse.Namespace) -> int:
-    if not config.database_path.is_file():
-        return _fail(f"there is no database at {config.database_path} (check --database or"
-                     " [storage] path in the config)")
+    if (problem := missing(config)) is not None:
+        return _fail(problem)
     try:
         async with services(config) as found:
             if args.verb == "template":

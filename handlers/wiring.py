@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -35,10 +36,11 @@ from handlers.telegram.cases import CaseHandlers
 from handlers.telegram.child import ChildHandlers
 from handlers.telegram.courier import TelegramCourier
 from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
-from handlers.telegram.exports import ExportHandlers
+from handlers.telegram.exports import EXPORT_JOBS, ExportHandlers
+from handlers.telegram.jobqueue import SharedJobQueue, rescue_stalled
 from handlers.telegram.staff import StaffHandlers
 from storage import consent
-from storage.db import Database, is_unavailable
+from storage.db import Database, is_unavailable, open_database
 from storage.heartbeat import beat
 
 log = logging.getLogger("childforum")
@@ -55,6 +57,11 @@ class BotServer:
     health: Health
 
 
+async def open_configured(config: Config) -> Database:
+    """The config's database: the SQLite file, or the PostgreSQL server ([storage] url)."""
+    return await open_database(config.database, config.database_password(), config.pool_size)
+
+
 async def open_bot(config: Config, token: str, *, base_url: str | None = None,
                    base_file_url: str | None = None,
                    request: BaseRequest | None = None) -> BotServer:
@@ -62,7 +69,7 @@ async def open_bot(config: Config, token: str, *, base_url: str | None = None,
 
     `request` replaces the HTTP client (benchmarks pass an in-process one).
     """
-    db = await Database.open(config.database_path)
+    db = await open_configured(config)
     try:
         return _build(db, config, token, base_url, base_file_url, request)
     except BaseException:
@@ -79,6 +86,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     raw_updates = RawUpdates(request or HTTPXRequest(connection_pool_size=1))
     flood = FloodGuard(config.flood_messages, config.flood_seconds)
     queue = DurableQueue(inbox, raw_updates.payloads, health, flood)
+    processor = ChatOrderedProcessor()
     builder = (
         Application.builder()
         .token(token)
@@ -86,7 +94,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
         .base_file_url(base_file_url or config.api_base_file_url)
         .update_queue(queue)
         .get_updates_request(raw_updates)
-        .concurrent_updates(ChatOrderedProcessor())
+        .concurrent_updates(processor)
+        .job_queue(SharedJobQueue(db, every_process=("forget_idle", EXPORT_JOBS)))
     )
     if request is not None:
         builder = builder.request(request)
@@ -98,6 +107,9 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     child = ChildHandlers(inbox, outbox, conversations, catalog)
     child.register(application)
     queue.on_flood = child.refuse_flood
+    if config.workers > 1:
+        processor.catch_up = _catching_up(application, inbox)
+        rescue_stalled(application, inbox, queue)
     answers = Answers(db, catalog, config, moderation, outbox)
     sheets = AnswerSheets(answers, config, catalog)
     AnswerHandlers(AnswerDesk(answers, sheets, catalog, config), conversations,
@@ -171,7 +183,7 @@ def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: igno
     application.job_queue.run_repeating(prune_inbox, interval=24 * 3600, first=60)
     application.job_queue.run_repeating(forget_half_consents, interval=3600, first=180)
     application.job_queue.run_repeating(purge, interval=24 * 3600, first=120)
-    application.job_queue.run_repeating(forget_idle, interval=300, first=300)
+    application.job_queue.run_repeating(forget_idle, interval=300, first=300, name="forget_idle")
 
 
 def _schedule_cases(application: Application, cases: Cases,  # type: ignore[type-arg]
@@ -190,6 +202,19 @@ def _schedule_cases(application: Application, cases: Cases,  # type: ignore[type
 
     application.job_queue.run_repeating(escalate, interval=60, first=30)
     application.job_queue.run_repeating(purge, interval=24 * 3600, first=240)
+
+
+def _catching_up(application: Application, inbox: Inbox  # type: ignore[type-arg]
+                 ) -> Callable[[Update], Awaitable[None]]:
+    """Before an update: the same chat's earlier updates that another worker received and has
+    not applied yet (see ChatOrderedProcessor)."""
+
+    async def catch_up(update: Update) -> None:
+        assert update.effective_chat is not None
+        for payload in await inbox.earlier(update.effective_chat.id, update.update_id):
+            await application.process_update(Update.de_json(payload, application.bot))
+
+    return catch_up
 
 
 async def _again_later(queue: DurableQueue, update: Update, pause: float = 2.0) -> None:
@@ -231,7 +256,8 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
             await _set_commands(server)
             tag_language("chào em")  # load langdetect's profiles now, not on a child's message
             sender = Sender(server.db, {TELEGRAM: TelegramCourier(application.bot)},
-                            config.pacing, config.timetable.zone, health=server.health)
+                            config.pacing.share(config.workers), config.timetable.zone,
+                            sole=server.db.dialect == "sqlite", health=server.health)
             server.outbox.sender = sender
             await sender.start()
             heartbeat = asyncio.create_task(_heartbeat(server, sender), name="heartbeat")

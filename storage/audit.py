@@ -76,8 +76,8 @@ async def latest(db: Tx, districts: Collection[str] | None, limit: int = 20) -> 
             return []
         codes = sorted(districts)
         source = "(" + " UNION ALL ".join(
-            "SELECT * FROM (SELECT * FROM audit_log WHERE district = ? ORDER BY id DESC LIMIT ?)"
-            for _ in codes) + ")"
+            f"SELECT * FROM (SELECT * FROM audit_log WHERE district = ? ORDER BY id DESC LIMIT ?)"
+            f" AS d{number}" for number in range(len(codes))) + ")"
         params = [value for code in codes for value in (code, limit)]
     rows = [_row(row) for row in await db.fetchall(
         f"SELECT {_COLUMNS} FROM {source} a ORDER BY a.id DESC LIMIT ?", (*params, limit))]

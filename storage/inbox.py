@@ -8,12 +8,13 @@ from typing import Any
 from storage.db import Tx, utc_now
 
 
-async def store(db: Tx, update_id: int, payload: dict[str, Any]) -> bool:
+async def store(db: Tx, update_id: int, payload: dict[str, Any],
+                chat_id: int | None = None) -> bool:
     """Keep an update until it is handled; False if this update id was seen before."""
     changed = await db.execute(
-        "INSERT INTO inbox (update_id, payload, received_at) VALUES (?, ?, ?)"
+        "INSERT INTO inbox (update_id, payload, received_at, chat_id) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (update_id) DO NOTHING",
-        (update_id, json.dumps(payload, ensure_ascii=False), utc_now()),
+        (update_id, json.dumps(payload, ensure_ascii=False), utc_now(), chat_id),
     )
     return changed == 1
 
@@ -31,10 +32,21 @@ async def mark_done(db: Tx, update_id: int) -> None:
     )
 
 
-async def pending(db: Tx) -> list[dict[str, Any]]:
-    """Updates received but not yet handled, oldest first (to replay after a restart)."""
-    rows = await db.fetchall("SELECT payload FROM inbox WHERE done_at IS NULL ORDER BY update_id")
+async def pending(db: Tx, received_before: str | None = None) -> list[dict[str, Any]]:
+    """Updates received (before `received_before`, if given) but not yet handled, oldest first
+    (to replay after a restart, or to take over from a worker that died)."""
+    rows = await db.fetchall(
+        "SELECT payload FROM inbox WHERE done_at IS NULL AND payload IS NOT NULL"
+        " AND received_at < ? ORDER BY update_id", (received_before or "9999",))
     return [json.loads(row[0]) for row in rows]
+
+
+async def earlier_pending(db: Tx, chat_id: int, update_id: int) -> list[dict[str, Any]]:
+    """A chat's updates received before `update_id` and not handled yet, oldest first."""
+    rows = await db.fetchall(
+        "SELECT payload FROM inbox WHERE chat_id = ? AND update_id < ? AND done_at IS NULL"
+        " ORDER BY update_id", (chat_id, update_id))
+    return [json.loads(row[0]) for row in rows if row[0] is not None]
 
 
 async def last_update_id(db: Tx) -> int | None:

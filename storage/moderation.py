@@ -120,11 +120,12 @@ def _pending_ids(districts: Collection[str] | None,
         return one.format(""), list(skip)
     codes = sorted(districts)
     parts = " UNION ALL ".join(
-        f"SELECT * FROM ({one.format(' AND district = ?')})" for _ in codes)
+        f"SELECT * FROM ({one.format(' AND district = ?')}) AS d{number}"
+        for number in range(len(codes)))
     params: list[int | str] = []
     for code in codes:
         params += [code, *skip]
-    return f"SELECT min(id) FROM ({parts})", params
+    return f"SELECT min(id) FROM ({parts}) AS oldest", params
 
 
 async def oldest_pending(db: Tx, districts: Collection[str] | None,

@@ -46,16 +46,34 @@ async def add(db: Tx, message: NewMessage, claimed_by: str | None = None,
     return OutRow(*row) if row else None
 
 
+# A row another sender holds (its lease not expired) for the same chat: the chat is theirs.
+_HELD_ELSEWHERE = (
+    "EXISTS (SELECT 1 FROM outbox AS held WHERE held.channel = outbox.channel"
+    " AND held.chat_id = outbox.chat_id AND held.state = 'pending'"
+    " AND held.claimed_by != ? AND held.claimed_until >= ?)")
+
+
 async def claim(db: Tx, worker: str, now: str, until: str, limit: int) -> list[OutRow]:
-    """Take up to `limit` due rows nobody holds, oldest first, for `worker` until `until`."""
+    """Take up to `limit` due rows nobody holds, oldest first, for `worker` until `until`;
+    never a row of a chat another sender is sending to (so each chat's messages stay in order
+    when several processes send)."""
     rows = await db.fetchall(
         "UPDATE outbox SET claimed_by = ?, claimed_until = ? WHERE id IN ("
         " SELECT id FROM outbox WHERE state = 'pending' AND not_before <= ?"
-        " AND (claimed_until IS NULL OR claimed_until < ?) ORDER BY id LIMIT ?)"
+        " AND (claimed_until IS NULL OR claimed_until < ?)"
+        f" AND NOT {_HELD_ELSEWHERE} ORDER BY id LIMIT ?)"
         f" RETURNING {_COLUMNS}",
-        (worker, until, now, now, limit),
+        (worker, until, now, now, worker, now, limit),
     )
     return sorted((OutRow(*row) for row in rows), key=lambda row: row.id)
+
+
+async def held_elsewhere(db: Tx, channel: str, chat_id: int, worker: str, now: str) -> bool:
+    """True when another sender holds messages for this chat (a new one must wait its turn)."""
+    return bool(await db.fetchval(
+        "SELECT 1 FROM outbox WHERE channel = ? AND chat_id = ? AND state = 'pending'"
+        " AND claimed_by != ? AND claimed_until >= ? LIMIT 1",
+        (channel, chat_id, worker, now)))
 
 
 async def renew(db: Tx, worker: str, until: str) -> None:

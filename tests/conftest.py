@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.simulator import BotApiSimulator
 from tests.e2e import BotProcess, write_config
+from tests.stores import Target
+from tests.stores import database as make_database
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def target(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Target]:
+    """A test's database, on SQLite and again on PostgreSQL (tests.stores)."""
+    with make_database(request.param, tmp_path) as found:
+        yield found
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ TOKEN = "123456:TEST-TOKEN"
 ENGLISH_DISTRICTS = {d.name: d.name_en for d in load_config(ROOT / "config.example.toml").districts}
 
 
-def write_config(path: Path, simulator: BotApiSimulator, database: Path,
+def write_config(path: Path, simulator: BotApiSimulator, database: Path | str,
                  extra_config: str = "", changes: Mapping[str, str] | None = None) -> Path:
     """The example config, pointed at the simulator and a test database; `extra_config` is
     appended (more [[staff]] tables...), `changes` replace lines ("flood_messages = 20": ...)."""
@@ -29,7 +29,8 @@ def write_config(path: Path, simulator: BotApiSimulator, database: Path,
     text = text.replace("rate_limit = true", "rate_limit = false")
     # Notices wait out the night; a test must not depend on the hour it runs at.
     text = text.replace('quiet_hours = "21:00-07:00"', 'quiet_hours = ""')
-    text = text.replace('path = "childforum.sqlite3"', f'path = "{database}"')
+    text = text.replace('path = "childforum.sqlite3"', f'url = "{database}"'
+                        if isinstance(database, str) else f'path = "{database}"')
     for old, new in (changes or {}).items():
         assert old in text, old
         text = text.replace(old, new)

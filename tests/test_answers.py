@@ -26,7 +26,8 @@ from bot.staff.roles import Scope, StaffMember
 from bot.transport.outbox import Outbox
 from storage import children, proposals
 from storage.answers import AnswerFields
-from storage.db import Database
+from storage.db import Database, open_database
+from tests.stores import Target
 from tests.test_storage import new_proposal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -51,10 +52,10 @@ class Forum:
 
 
 @pytest.fixture
-async def forum(tmp_path: Path) -> AsyncIterator[Forum]:
-    config = load_config(ROOT / "config.example.toml").with_database(tmp_path / "f.sqlite3")
+async def forum(target: Target) -> AsyncIterator[Forum]:
+    config = load_config(ROOT / "config.example.toml").with_database(target)
     config = replace(config, staff=STAFF)
-    db = await Database.open(config.database_path)
+    db = await open_database(config.database)
     catalog = load_catalog(config)
     moderation = Moderation(db, STAFF, {d.code for d in config.districts})
     outbox = Outbox(db, config.pacing, config.timetable.zone)

@@ -19,8 +19,9 @@ from storage import cases as store
 from storage import children, proposals
 from storage.cases import NewCase
 from storage.children import ChildRow
-from storage.db import Database
+from storage.db import Database, open_database
 from storage.export_rows import RowFilter, rows
+from tests.stores import Target
 from tests.test_moderation import ADMIN, GUARD, KNOWN, MOD_DHA, MOD_KTM, NOBODY, STAFF
 from tests.test_storage import new_proposal
 
@@ -39,8 +40,8 @@ class Clock:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "forum.sqlite3")
+async def db(target: Target) -> AsyncIterator[Database]:
+    database = await open_database(target)
     yield database
     await database.close()
 

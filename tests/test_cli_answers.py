@@ -13,14 +13,14 @@ import openpyxl
 from bot.conversation.engine import State
 from bot.conversation.service import state_to_row
 from storage import children, proposals
-from storage.db import Database
+from storage.db import open_database
 from tests.test_storage import new_proposal
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 async def seeded(path: Path) -> None:
-    db = await Database.open(path)
+    db = await open_database(path)
     async with db.transaction() as tx:
         state = State(profile={"district": "DHA", "lang": "vi"}, profile_queue=())
         await children.save(tx, state_to_row(555001, state))

@@ -10,14 +10,14 @@ from pathlib import Path
 
 from storage import children, proposals
 from storage.children import ChildRow
-from storage.db import Database
+from storage.db import open_database
 from tests.test_storage import new_proposal
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 async def seeded(path: Path) -> None:
-    db = await Database.open(path)
+    db = await open_database(path)
     async with db.transaction() as conn:
         await children.save(conn, ChildRow(555001, "DHA", "10-12", "female", "vi", "{}"))
         for update_id, district in ((1, "DHA"), (2, "DHA"), (3, "KTM")):

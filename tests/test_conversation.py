@@ -13,15 +13,16 @@ from bot.safeguarding.cases import Cases
 from bot.staff.moderation import Moderation
 from bot.transport.outbox import Outbox
 from storage import children, inbox, proposals
-from storage.db import Database
+from storage.db import Database, open_database
+from tests.stores import Target
 from tests.test_storage import new_proposal
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def service(path: Path) -> Conversations:
+async def service(path: Target) -> Conversations:
     config = load_config(ROOT / "config.example.toml").with_database(path)
-    db = await Database.open(path)
+    db = await open_database(path)
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
     outbox = Outbox(db, config.pacing, config.timetable.zone)
     catalog = load_catalog(config)
@@ -45,8 +46,8 @@ def test_state_survives_the_row() -> None:
     assert row_to_state(state_to_row(42, state)) == state
 
 
-async def test_my_list_shows_every_status_in_plain_words(tmp_path: Path) -> None:
-    conversations = await service(tmp_path / "forum.sqlite3")
+async def test_my_list_shows_every_status_in_plain_words(target: Target) -> None:
+    conversations = await service(target)
     state = engine.State(profile={"district": "DHA", "age_band": "10-12", "gender": "unsaid",
                                   "lang": "vi"}, profile_queue=())
     async with conversations.db.transaction() as conn:

@@ -23,7 +23,7 @@ from bot.conversation.engine import State
 from bot.conversation.service import state_to_row
 from bot.simulator import BotApiSimulator
 from storage import children, proposals
-from storage.db import Database
+from storage.db import open_database
 from tests.e2e import BotProcess, Child, texts, write_config
 
 OFFICER, ADMIN = 345678901, 123456789  # ADMIN: config.example.toml, whole province
@@ -47,7 +47,7 @@ class Forum:
 
 
 async def seed(database: Path, simulator: BotApiSimulator) -> None:
-    db = await Database.open(database)
+    db = await open_database(database)
     async with db.transaction() as tx:
         for update_id, (chat, lang, facilitator) in enumerate(SENDERS, 1):
             state = State(profile={"district": "DHA", "lang": lang, "age_band": "10-12",

@@ -1,16 +1,23 @@
-"""The child's journey end to end: the bot process, the simulator, a real database file."""
+"""The child's journey end to end: the bot process, the simulator, a real database (a SQLite file,
+then a PostgreSQL server)."""
 
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
+import pytest
 
 from bot.simulator import BotApiSimulator
 from tests.e2e import BotProcess, Child, texts
+from tests.stores import Target, query
+
+
+@pytest.fixture
+def database(target: Target) -> Target:
+    """This suite runs on SQLite and again on PostgreSQL."""
+    return target
 
 
 async def test_a_child_sends_a_proposal(simulator: BotApiSimulator, bot: BotProcess,
-                                        database: Path) -> None:
+                                        database: Target) -> None:
     child = Child(simulator, 501)
     welcome = texts(await child.say("/start"))
     assert "111" in welcome and "Children's Forum" in welcome
@@ -27,9 +34,8 @@ async def test_a_child_sends_a_proposal(simulator: BotApiSimulator, bot: BotProc
     assert "Suối gần trường rất sâu" in review and "Xã, phường" in review
     thanks = texts(await child.tap("✅"))
     assert "DHA-0001" in thanks
-    with sqlite3.connect(database) as db:
-        row = db.execute("SELECT ref, district, topic, seen, actors, lang, status FROM proposals"
-                         ).fetchone()
+    [row] = query(database, "SELECT ref, district, topic, seen, actors, lang, status"
+                            " FROM proposals")
     assert row == ("DHA-0001", "DHA", "injuries", "Suối gần trường rất sâu, mùa mưa nước chảy xiết",
                    "commune", "vi", "pending")
     mine = texts(await child.say("/my"))

@@ -23,7 +23,7 @@ import pytest
 
 from bot.jobs.schedule import WEEKDAYS
 from bot.simulator import BotApiSimulator, SentMessage
-from storage.db import Database
+from storage.db import open_database
 from tests.e2e import BotProcess, Child, texts, write_config
 from tests.test_schedule import KEY, Proposal, seed
 
@@ -95,7 +95,7 @@ async def start_forum(simulator: BotApiSimulator, tmp_path: Path, extra: str = "
         assert old in text
         text = text.replace(old, new)
     path.write_text(text, encoding="utf-8")
-    db = await Database.open(database)
+    db = await open_database(database)
     await seed(db, PROPOSALS)
     await db.close()
     bot = BotProcess(simulator, path, tmp_path / "bot.log")

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.config import load_config
 from bot.simulator import BotApiSimulator
 from bot.staff.moderation import Invite, Moderation
-from storage.db import Database
+from storage.db import open_database
 from tests.e2e import ROOT, BotProcess, Child, texts
 
 MODERATOR = 234567890  # a DHA moderator in config.example.toml
@@ -16,7 +16,7 @@ MODERATOR = 234567890  # a DHA moderator in config.example.toml
 
 async def make_invite(database: Path, uses: int = 5) -> str:
     config = load_config(ROOT / "config.example.toml")
-    db = await Database.open(database)
+    db = await open_database(database)
     try:
         moderation = Moderation(db, config.staff, {d.code for d in config.districts})
         invite = await moderation.create_invite(MODERATOR, "DHA", 24, uses)

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from bot.config import load_config
 from bot.conversation.catalog import load_catalog
 from bot.simulator import BotApiSimulator
 from tests.e2e import BotProcess, Child, texts, write_config
+from tests.stores import Target, query
 
 ADMIN, MODERATOR = 123456789, 234567890  # from config.example.toml (whole province; DHA, KTM)
 MOD, RIVAL, SAFE, TEMP, TEMP2 = 8101, 8102, 8103, 8104, 8105
@@ -60,8 +60,14 @@ CHILDREN = [
 GROUP_REF = "DHA-0900"
 
 
+
+@pytest.fixture
+def database(target: Target) -> Target:
+    """This suite runs on SQLite and again on PostgreSQL."""
+    return target
+
 @asynccontextmanager
-async def running_bot(simulator: BotApiSimulator, database: Path, tmp_path: Path,
+async def running_bot(simulator: BotApiSimulator, database: Target, tmp_path: Path,
                       extra_config: str, changes: dict[str, str] | None = None
                       ) -> AsyncIterator[BotProcess]:
     """The bot with more config; on the way out, no request it sent may have been invalid.
@@ -80,7 +86,7 @@ async def running_bot(simulator: BotApiSimulator, database: Path, tmp_path: Path
 
 
 @pytest.fixture
-async def staff_bot(simulator: BotApiSimulator, database: Path,
+async def staff_bot(simulator: BotApiSimulator, database: Target,
                     tmp_path: Path) -> AsyncIterator[BotProcess]:
     async with running_bot(simulator, database, tmp_path, STAFF) as process:
         yield process
@@ -99,31 +105,25 @@ async def submit(simulator: BotApiSimulator, chat: int, district: str, topic: st
     assert "mã số" in texts(await child.tap("✅"))
 
 
-def insert_group_proposal(database: Path) -> None:
+def insert_group_proposal(database: Target) -> None:
     """A facilitator's group proposal, written as the facilitator flow stores one."""
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with sqlite3.connect(database) as db:
-        db.execute(
-            "INSERT INTO proposals (ref, chat_id, forum_year, district, topic, seen, proposal,"
-            " actors, message, lang, status, created_at, updated_at, is_group, group_size,"
-            " group_age_range, school, commune, facilitator_chat_id) VALUES (?, NULL, 2023,"
-            " 'DHA', 'online', ?, ?, 'school', '', 'vi', 'pending', ?, ?, 1, 12, '10-14', ?, ?, ?)",
-            (GROUP_REF, "Nhiều bạn trong lớp bị người lạ làm quen trên mạng",
-             "Trường tổ chức buổi học về an toàn trên mạng", now, now, "Trường TH Đắk Hà",
-             "Xã Hà Mòn", FACILITATOR))
+    query(database,
+          "INSERT INTO proposals (ref, chat_id, forum_year, district, topic, seen, proposal,"
+          " actors, message, lang, status, created_at, updated_at, is_group, group_size,"
+          " group_age_range, school, commune, facilitator_chat_id) VALUES (?, NULL, 2023,"
+          " 'DHA', 'online', ?, ?, 'school', '', 'vi', 'pending', ?, ?, 1, 12, '10-14', ?, ?, ?)",
+          GROUP_REF, "Nhiều bạn trong lớp bị người lạ làm quen trên mạng",
+          "Trường tổ chức buổi học về an toàn trên mạng", now, now, "Trường TH Đắk Hà",
+          "Xã Hà Mòn", FACILITATOR)
 
 
-def query(database: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, params).fetchall()
-
-
-def status_of(database: Path, ref: str) -> object:
+def status_of(database: Target, ref: str) -> object:
     return query(database, "SELECT status FROM proposals WHERE ref = ?", ref)[0][0]
 
 
 async def test_a_full_day_in_the_life(simulator: BotApiSimulator, staff_bot: BotProcess,
-                                      database: Path, tmp_path: Path) -> None:
+                                      database: Target, tmp_path: Path) -> None:
     for chat, district, topic, seen, proposal in CHILDREN:
         await submit(simulator, chat, district, topic, seen, proposal)
     facilitator = Child(simulator, FACILITATOR)
@@ -259,7 +259,7 @@ async def test_a_full_day_in_the_life(simulator: BotApiSimulator, staff_bot: Bot
     await check_audit(mod, ids, winners[0])
 
 
-async def check_stats(simulator: BotApiSimulator, mod: Child, database: Path,
+async def check_stats(simulator: BotApiSimulator, mod: Child, database: Target,
                       tmp_path: Path) -> None:
     """/stats: a text whose numbers are the database's, and a PNG chart."""
     simulator.send_text(MOD, "/stats")  # the chart takes a moment: wait for both messages
@@ -302,7 +302,7 @@ async def check_audit(mod: Child, ids: dict[object, object], winner: int) -> Non
     assert "KTM-0001" not in audit
 
 
-async def test_digest_once_per_new_batch(simulator: BotApiSimulator, database: Path,
+async def test_digest_once_per_new_batch(simulator: BotApiSimulator, database: Target,
                                          tmp_path: Path) -> None:
     """Every [moderation] digest_minutes, one message per moderator, only when something new."""
     async with running_bot(simulator, database, tmp_path, "",

@@ -22,7 +22,8 @@ from bot.exports.common import HEADERS, neutralise
 from bot.exports.decree30 import vietnamese_date
 from storage import cases, children, proposals
 from storage.children import ChildRow
-from storage.db import Database
+from storage.db import Database, open_database
+from tests.stores import Target
 
 KEY = "test-pseudonym-key-0123456789"
 CHILD_A, CHILD_B = 987654321, 555666777
@@ -82,11 +83,12 @@ async def _seed(db: Database) -> None:
 
 
 @pytest.fixture
-async def forum(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Forum]:
+async def forum(tmp_path: Path, target: Target,
+                monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Forum]:
     monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", KEY)
     config = Config(source=tmp_path / "config.toml", districts=DISTRICTS,
-                    database_path=tmp_path / "forum.sqlite3")
-    db = await Database.open(config.database_path)
+                    database_path=tmp_path / "forum.sqlite3").with_database(target)
+    db = await open_database(config.database)
     await _seed(db)
     yield Forum(db, config, load_catalog(config), tmp_path)
     await db.close()

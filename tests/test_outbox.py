@@ -7,7 +7,6 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from datetime import time as clock_time
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -25,7 +24,8 @@ from bot.transport.outbox import (
 )
 from bot.transport.pacing import Bucket, Pacing, quiet_until
 from storage import inbox
-from storage.db import Database
+from storage.db import Database, open_database
+from tests.stores import Target
 
 ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 FAST = Pacing(quiet_start=None, quiet_end=None).unlimited()
@@ -54,8 +54,8 @@ class Courier:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "forum.sqlite3")
+async def db(target: Target) -> AsyncIterator[Database]:
+    database = await open_database(target)
     yield database
     await database.close()
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,8 @@ from bot.staff.roles import (
     parse_staff,
     scope_for,
 )
-from storage.db import Database
+from storage.db import open_database
+from tests.stores import Target
 
 KNOWN = {"DHA", "KTM", "STY"}
 ADMIN, MOD, OFFICER, GUARD, NOBODY = 1, 2, 3, 4, 99
@@ -116,15 +116,14 @@ def test_parse_staff_needs_a_list() -> None:
         parse_staff({"user_id": 1}, "config.toml", KNOWN)
 
 
-async def test_grants_survive_restarts_and_revocation_ends_them(tmp_path: Path) -> None:
-    path = tmp_path / "forum.sqlite3"
-    db = await Database.open(path)
+async def test_grants_survive_restarts_and_revocation_ends_them(target: Target) -> None:
+    db = await open_database(target)
     service = Moderation(db, STAFF, KNOWN)
     assert await service.grant(ADMIN, 50, "moderator", ["KTM"]) == Granted(
         50, "moderator", Scope.of({"KTM"}))
     await db.close()
 
-    db = await Database.open(path)
+    db = await open_database(target)
     service = Moderation(db, STAFF, KNOWN)
     async with db.transaction() as conn:
         members = await service.members(conn)
@@ -136,8 +135,8 @@ async def test_grants_survive_restarts_and_revocation_ends_them(tmp_path: Path) 
     await db.close()
 
 
-async def test_only_admins_grant_and_only_within_their_scope(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "forum.sqlite3")
+async def test_only_admins_grant_and_only_within_their_scope(target: Target) -> None:
+    db = await open_database(target)
     district_admin = StaffMember(7, "admin", Scope.of({"DHA"}))
     service = Moderation(db, (*STAFF, district_admin), KNOWN)
     assert await service.grant(MOD, 50, "moderator", ["DHA"]) == Refused("forbidden")
@@ -150,8 +149,8 @@ async def test_only_admins_grant_and_only_within_their_scope(tmp_path: Path) -> 
     await db.close()
 
 
-async def test_config_roles_cannot_be_revoked_by_command(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "forum.sqlite3")
+async def test_config_roles_cannot_be_revoked_by_command(target: Target) -> None:
+    db = await open_database(target)
     service = Moderation(db, STAFF, KNOWN)
     assert await service.revoke(ADMIN, MOD, "moderator") == Refused("config_role")
     async with db.transaction() as conn:

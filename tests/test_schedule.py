@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sqlite3
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,7 +37,8 @@ from bot.staff.roles import PROVINCE, Scope
 from bot.transport.outbox import Outbox
 from storage import children, proposals
 from storage.children import ChildRow
-from storage.db import Database
+from storage.db import Database, open_database
+from tests.stores import Target, query
 
 ROOT = Path(__file__).resolve().parents[1]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -279,7 +279,7 @@ class Service:
     delivery: Delivery
     config: Config
     clock: Clock
-    database: Path
+    database: Target
 
 
 OFFICER_STAFF = """
@@ -291,13 +291,14 @@ districts = ["DHA", "KTM"]
 
 
 @pytest.fixture
-async def service(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Service]:
+async def service(tmp_path: Path, target: Target,
+                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Service]:
     monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", KEY)
     extra = OFFICER_STAFF + SCHEDULE.replace('["DHA"]', '["DHA", "KTM", "NHO"]').replace(
         '["xlsx"]', '["csv"]')
-    config = load_config(write(tmp_path, extra))
-    database = tmp_path / "forum.sqlite3"
-    db = await Database.open(database)
+    config = load_config(write(tmp_path, extra)).with_database(target)
+    database = target
+    db = await open_database(database)
     clock = Clock(local(2023, 6, 12, 7, 30))
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
     outbox = Outbox(db, config.pacing, config.timetable.zone)
@@ -336,11 +337,10 @@ async def test_files_go_only_where_something_is_new(service: Service) -> None:
     later = await delivery.files(run_at(config, clock.now))
     assert [(f.districts, refs(f)) for f in later] == [(("KTM",), ["KTM-0002"])]
 
-    with sqlite3.connect(service.database) as db:
-        outcomes = db.execute("SELECT due_at, district, outcome FROM deliveries"
-                              " ORDER BY due_at, district").fetchall()
-        audit = db.execute("SELECT actor_user_id, district, detail FROM audit_log"
-                           " WHERE action = 'export'").fetchall()
+    outcomes = query(service.database, "SELECT due_at, district, outcome FROM deliveries"
+                     " ORDER BY due_at, district")
+    audit = query(service.database, "SELECT actor_user_id, district, detail FROM audit_log"
+                  " WHERE action = 'export'")
     assert outcomes == [
         ("2023-06-12T00:30:00+00:00", "DHA", "sent"),
         ("2023-06-12T00:30:00+00:00", "KTM", "empty"),

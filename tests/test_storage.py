@@ -1,13 +1,17 @@
-"""Storage on a real SQLite file: migrations, the inbox, proposals, erasure."""
+"""Storage on a real SQLite file and a real PostgreSQL database: migrations, the inbox,
+proposals, erasure."""
 
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from storage import cases, children, inbox, proposals
 from storage.children import ChildRow
-from storage.db import Database
+from storage.db import open_database
+from tests.stores import Target, fresh_postgres, query
 
 
 def new_proposal(chat_id: int, update_id: int, district: str = "DHA") -> proposals.NewProposal:
@@ -18,20 +22,23 @@ def new_proposal(chat_id: int, update_id: int, district: str = "DHA") -> proposa
         source_update_id=update_id)
 
 
-async def test_migrations_run_once_and_use_wal(tmp_path: Path) -> None:
-    path = tmp_path / "forum.sqlite3"
-    db = await Database.open(path)
+async def test_migrations_run_once(target: Target) -> None:
+    db = await open_database(target)
+    first = db.applied
     await db.close()
-    db = await Database.open(path)  # second start: nothing to apply, nothing breaks
+    db = await open_database(target)  # second start: nothing to apply, nothing breaks
+    assert db.applied == []
     applied = await db.reader.fetchval("SELECT count(*) FROM schema_migrations")
-    assert applied == len(list((Path(__file__).parents[1] / "storage/migrations").glob("*.sql")))
+    folder = Path(__file__).parents[1] / "storage/migrations" / db.dialect
+    assert applied == len(list(folder.glob("*.sql"))) == len(first)
     await db.close()
-    with sqlite3.connect(path) as raw:
-        assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    if isinstance(target, Path):
+        with sqlite3.connect(target) as raw:
+            assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-async def test_inbox_keeps_until_done_and_recognises_redelivery(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "forum.sqlite3")
+async def test_inbox_keeps_until_done_and_recognises_redelivery(target: Target) -> None:
+    db = await open_database(target)
     async with db.transaction() as conn:
         assert await inbox.store(conn, 7, {"update_id": 7, "message": {"text": "chào"}})
         assert not await inbox.store(conn, 7, {"update_id": 7})
@@ -45,8 +52,8 @@ async def test_inbox_keeps_until_done_and_recognises_redelivery(tmp_path: Path) 
     await db.close()
 
 
-async def test_references_count_per_district_and_never_double(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "forum.sqlite3")
+async def test_references_count_per_district_and_never_double(target: Target) -> None:
+    db = await open_database(target)
     async with db.transaction() as conn:
         await children.save(conn, ChildRow(1, "DHA", "10-12", "female", "vi", "{}"))
         first = await proposals.insert(conn, new_proposal(1, 100))
@@ -59,9 +66,8 @@ async def test_references_count_per_district_and_never_double(tmp_path: Path) ->
     await db.close()
 
 
-async def test_erase_removes_everything_of_the_child(tmp_path: Path) -> None:
-    path = tmp_path / "forum.sqlite3"
-    db = await Database.open(path)
+async def test_erase_removes_everything_of_the_child(target: Target) -> None:
+    db = await open_database(target)
     async with db.transaction() as conn:
         for chat_id in (1, 2):
             await children.save(conn, ChildRow(chat_id, "DHA", None, None, "vi", "{}"))
@@ -71,17 +77,15 @@ async def test_erase_removes_everything_of_the_child(tmp_path: Path) -> None:
     async with db.transaction() as conn:
         await children.erase(conn, 1)
     await db.close()
-    with sqlite3.connect(path) as raw:
-        for table in ("children", "proposals"):
-            rows = raw.execute(f"SELECT chat_id FROM {table}").fetchall()
-            assert rows == [(2,)], table
-        # a safeguarding case keeps its record (who did what), without the child or their words
-        assert raw.execute("SELECT chat_id, text FROM cases ORDER BY id").fetchall() == [
-            (None, ""), (2, "bố đánh em")]
+    for table in ("children", "proposals"):
+        assert query(target, f"SELECT chat_id FROM {table}") == [(2,)], table
+    # a safeguarding case keeps its record (who did what), without the child or their words
+    assert query(target, "SELECT chat_id, text FROM cases ORDER BY id") == [
+        (None, ""), (2, "bố đánh em")]
 
 
-async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "forum.sqlite3")
+async def test_a_failed_transaction_leaves_nothing(target: Target) -> None:
+    db = await open_database(target)
     try:
         async with db.transaction() as conn:
             await children.save(conn, ChildRow(1, "DHA", None, None, "vi", "{}"))
@@ -92,8 +96,8 @@ async def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
     await db.close()
 
 
-async def test_inbox_prune_forgets_only_old_handled_updates(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "forum.sqlite3")
+async def test_inbox_prune_forgets_only_old_handled_updates(target: Target) -> None:
+    db = await open_database(target)
     async with db.transaction() as conn:
         for update_id in (1, 2, 3):
             await inbox.store(conn, update_id, {"update_id": update_id})
@@ -108,12 +112,12 @@ async def test_inbox_prune_forgets_only_old_handled_updates(tmp_path: Path) -> N
 
 
 async def test_retention_forgets_inactive_people_but_keeps_anonymous_proposals(
-        tmp_path: Path) -> None:
+        target: Target) -> None:
     from datetime import UTC, datetime
 
     from bot.retention import purge_personal_data
 
-    db = await Database.open(tmp_path / "forum.sqlite3")
+    db = await open_database(target)
     async with db.transaction() as conn:
         for chat_id in (1, 2):
             await children.save(conn, ChildRow(chat_id, "DHA", None, None, "vi", "{}"))
@@ -126,3 +130,37 @@ async def test_retention_forgets_inactive_people_but_keeps_anonymous_proposals(
     assert rows == [(None, "Suối sâu"), (2, "Suối sâu")]
     assert await children.get(db.reader, 1) is None
     await db.close()
+
+
+async def test_both_dialects_end_with_the_same_tables_and_columns(tmp_path: Path) -> None:
+    """The migrations of the two folders, applied, give the same schema; PostgreSQL's integers
+    are all 64-bit (Telegram's chat ids pass 2^31) and its ids identity columns."""
+    lite = await open_database(tmp_path / "forum.sqlite3")
+    tables = [row[0] for row in await lite.reader.fetchall(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    sqlite_schema = {table: {row[1] for row in await lite.reader.fetchall(
+        f"PRAGMA table_info({table})")} for table in tables}
+    await lite.close()
+    with fresh_postgres() as address:
+        server = await open_database(address)
+        columns = await server.reader.fetchall(
+            "SELECT table_name, column_name, data_type, is_identity"
+            " FROM information_schema.columns WHERE table_schema = 'public'")
+        await server.close()
+    postgres_schema: dict[str, set[str]] = {}
+    for table, column, _, _ in columns:
+        postgres_schema.setdefault(table, set()).add(column)
+    assert postgres_schema == sqlite_schema
+    kinds = {kind for table, _, kind, _ in columns if table != "schema_migrations"}
+    assert kinds == {"bigint", "text", "bytea"}
+    identities = {(table, column) for table, column, _, identity in columns if identity == "YES"}
+    assert ("proposals", "id") in identities and ("cases", "id") in identities
+    assert ("inbox", "update_id") not in identities  # Telegram's id, not ours
+
+
+async def test_the_audit_log_cannot_be_truncated_on_postgresql() -> None:
+    with fresh_postgres() as address:
+        db = await open_database(address)
+        await db.close()
+        with pytest.raises(Exception, match="append-only"):
+            query(address, "TRUNCATE audit_log")

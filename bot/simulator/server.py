@@ -30,6 +30,7 @@ from bot.simulator.validation import (
     load_spec,
     validate_request,
 )
+from bot.simulator.webhooks import WebhookPusher
 
 Params = dict[str, Any]
 Handler = Callable[[Params], Awaitable[Any]]
@@ -81,10 +82,13 @@ class BotApiSimulator:
         bot_id: int = 7000000001,
         first_update_id: int = 1,
         limits: Limits | None = None,
+        push_webhooks: bool = False,
     ) -> None:
         """`first_update_id`: the id of the first update injected without one. A bot that keeps
         the ids it handled (its inbox) ignores ids it saw before: start above them.
-        `limits`: enforce Telegram's flood limits on sends (None: no limits)."""
+        `limits`: enforce Telegram's flood limits on sends (None: no limits).
+        `push_webhooks`: once the bot sets a webhook, POST the updates to it as Telegram does
+        (otherwise a test posts them itself)."""
         self.limits = limits
         self._all_bucket: _Bucket | None = None
         self._chat_buckets: dict[int, _Bucket] = {}
@@ -117,6 +121,7 @@ class BotApiSimulator:
         self._held: dict[int, asyncio.Event] = {}  # chat id -> requests about it wait for this
         self._users_seen: set[int] = set()
         self._webhook_url = ""
+        self._pusher = WebhookPusher(self._queue, self._busy) if push_webhooks else None
         self._in_flight = 0
         self._last_request = 0.0
         self._stopping = False
@@ -164,6 +169,8 @@ class BotApiSimulator:
         """Release pending long polls and close the server."""
         self._stopping = True
         self._queue.wakeup.set()
+        if self._pusher is not None:
+            await self._pusher.stop()
         for chat_id in list(self._held):
             self.release(chat_id)
         if self._runner is not None:
@@ -564,13 +571,22 @@ class BotApiSimulator:
         self._webhook_url = params["url"]
         if params.get("drop_pending_updates"):
             self._queue.clear()
+        if self._pusher is not None:
+            self._pusher.point(self._webhook_url, params.get("secret_token", ""))
         return True
 
     async def _delete_webhook(self, params: Params) -> bool:
         self._webhook_url = ""
         if params.get("drop_pending_updates"):
             self._queue.clear()
+        if self._pusher is not None:
+            self._pusher.point("", "")
         return True
+
+    def _busy(self, change: int) -> None:
+        """A webhook POST starts (+1) or ends (-1): wait_idle waits for it like for a call."""
+        self._in_flight += change
+        self._last_request = asyncio.get_running_loop().time()
 
     async def _get_webhook_info(self, params: Params) -> Params:
         return {

@@ -13,10 +13,11 @@ class Inbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    async def receive(self, update_id: int, payload: dict[str, Any]) -> bool:
+    async def receive(self, update_id: int, payload: dict[str, Any],
+                      chat_id: int | None = None) -> bool:
         """Write an update durably; False when this update id is already known."""
         async with self.db.single() as db:
-            return await inbox.store(db, update_id, payload)
+            return await inbox.store(db, update_id, payload, chat_id)
 
     async def finish(self, update_id: int) -> None:
         """Mark an update handled that changed nothing else."""
@@ -25,6 +26,17 @@ class Inbox:
 
     async def is_done(self, update_id: int) -> bool:
         return await inbox.is_done(self.db.reader, update_id)
+
+    async def earlier(self, chat_id: int, update_id: int) -> list[dict[str, Any]]:
+        """The chat's updates before `update_id` still waiting (another worker received them)."""
+        return await inbox.earlier_pending(self.db.reader, chat_id, update_id)
+
+    async def stalled(self, older_than: float) -> list[dict[str, Any]]:
+        """Updates received more than `older_than` seconds ago and still not handled: a worker
+        that received them died (see handlers.telegram.jobqueue.rescue_stalled)."""
+        before = (datetime.now(UTC) - timedelta(seconds=older_than)).isoformat(
+            timespec="seconds")
+        return await inbox.pending(self.db.reader, before)
 
     async def unfinished(self) -> list[dict[str, Any]]:
         """Updates received before a crash and not handled yet, oldest first."""

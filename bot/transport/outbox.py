@@ -53,7 +53,7 @@ Kind = Literal["reply", "notice", "alert"]
 Op = Literal["send", "edit", "keyboard", "document", "photo"]
 TELEGRAM = "telegram"
 _KINDS: dict[str, Kind] = {"reply": "reply", "notice": "notice", "alert": "alert"}
-LEASE = timedelta(seconds=60)
+LEASE = timedelta(seconds=20)  # a dead worker's claimed messages go to another after this
 CLAIM_BATCH = 200  # rows taken from the table at once: memory stays flat however many wait
 POLL_SECONDS = 1.0
 FLUSH_SECONDS = 0.05
@@ -201,9 +201,13 @@ class Outbox:
         worker = self.sender.worker if self.sender else None
         until = _stamp(now + LEASE) if worker else None
         queued, ready = 0, []
+        shared = self.sender is not None and not self.sender.sole
         for message in messages:
             due = self._due(message, now)
             claim = worker if due <= now else None  # a later message waits in the table
+            if claim and shared and await store.held_elsewhere(
+                    tx, message.channel, message.chat_id, claim, _stamp(now)):
+                claim = None  # the worker sending this chat's earlier messages sends it too
             row = await store.add(tx, NewMessage(
                 message.channel, message.chat_id, message.kind, encode(message), message.body,
                 _stamp(due), message.dedupe), claim, until if claim else None)

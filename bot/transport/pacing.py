@@ -8,7 +8,7 @@ and should not wake a child at night.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +29,14 @@ class Pacing:
     def unlimited(self) -> Pacing:
         return Pacing(math.inf, math.inf, math.inf, 1_000_000, self.quiet_start,
                       self.quiet_end, self.max_attempts, enabled=False)
+
+    def share(self, workers: int) -> Pacing:
+        """One worker's part when `workers` processes send for the same bot: the bot-wide rates
+        split evenly (a chat's own limit stays: one worker sends a chat's queue at a time)."""
+        if workers <= 1:
+            return self
+        return replace(self, messages_per_second=self.messages_per_second / workers,
+                       notices_per_second=self.notices_per_second / workers)
 
 
 class Bucket:

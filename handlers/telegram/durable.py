@@ -105,7 +105,9 @@ class DurableQueue(asyncio.Queue[object]):
                                         verdict is Verdict.WARN)
                     accept = False
                 else:
-                    fresh = await self.inbox.receive(update.update_id, payload)
+                    fresh = await self.inbox.receive(
+                        update.update_id, payload,
+                        update.effective_chat.id if update.effective_chat else None)
                     accept = fresh or not await self.inbox.is_done(update.update_id)
             except Exception as error:
                 if not is_unavailable(error):
@@ -140,10 +142,19 @@ class DurableQueue(asyncio.Queue[object]):
 
 
 class ChatOrderedProcessor(BaseUpdateProcessor):
-    """Many chats at once, but the updates of one chat strictly one after another."""
+    """Many chats at once, but the updates of one chat strictly one after another.
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    With several workers sharing the database (webhook mode behind one proxy), one chat's updates
+    may reach different workers. Then `catch_up` runs first: it handles the chat's earlier updates
+    still waiting in the inbox, whichever worker received them. Each update is applied once
+    whoever gets there first (its transaction checks and marks it done, and write transactions
+    take turns across workers), so the later one always finds the earlier ones applied.
+    """
+
+    def __init__(self, max_concurrent_updates: int = 256,
+                 catch_up: Callable[[Update], Awaitable[None]] | None = None) -> None:
         super().__init__(max_concurrent_updates)
+        self.catch_up = catch_up
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary())
 
@@ -156,6 +167,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if lock is None:
             lock = self._locks[chat.id] = asyncio.Lock()
         async with lock:
+            if self.catch_up is not None and isinstance(update, Update):
+                try:
+                    await self.catch_up(update)
+                except Exception:  # the database may be down: this update's own turn says so
+                    log.exception("Could not catch up the chat before update %d",
+                                  update.update_id)
             await coroutine
 
     async def initialize(self) -> None:

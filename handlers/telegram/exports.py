@@ -62,6 +62,7 @@ MAX_DATA = 64  # bytes of callback data Telegram accepts
 # APScheduler skips a job more than a second late by default: a busy loop (a big export) or a
 # slow start would then silently drop a run, and with it the plan of the stream's next runs.
 LATE_IS_FINE = {"misfire_grace_time": None}
+EXPORT_JOBS = "exports."  # the export schedule's jobs: planned in every worker (see jobqueue)
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,7 @@ class ExportHandlers:
             CallbackQueryHandler(self.on_press, pattern=rf"^{PREFIX}\|"),
         ], group=-1)
         assert application.job_queue is not None
-        application.job_queue.run_once(self.start_schedule, when=0, name="exports.start",
+        application.job_queue.run_once(self.start_schedule, when=0, name=f"{EXPORT_JOBS}start",
                                        job_kwargs=LATE_IS_FINE)
 
     # --- /export -----------------------------------------------------------------------------
@@ -325,7 +326,7 @@ class ExportHandlers:
         missed = missed_runs(self.timetable, await self.delivery.last_runs(), now)
         for run in next_runs(self.timetable, now):
             self._plan(job_queue, run)
-        for run in missed:
+        for run in missed if missed and await self.delivery.db.holds_jobs() else ():
             log.info("Catching up the run of %s due at %s", run.stream, run.due.isoformat())
             await self._execute(context, run)
 
@@ -336,7 +337,8 @@ class ExportHandlers:
 
     def _plan(self, job_queue: JobQueue, run: Run) -> None:  # type: ignore[type-arg]
         job_queue.run_once(self.on_due, when=run.due, data=run,
-                           name=f"{run.stream}@{run.due.isoformat()}", job_kwargs=LATE_IS_FINE)
+                           name=f"{EXPORT_JOBS}{run.stream}@{run.due.isoformat()}",
+                           job_kwargs=LATE_IS_FINE)
 
     async def on_due(self, context: Context) -> None:
         assert context.job is not None
@@ -344,7 +346,8 @@ class ExportHandlers:
         follow = next_run(self.timetable, run.stream, run.due)
         if follow is not None:
             self._plan(self._jobs(context), follow)
-        await self._execute(context, run)
+        if await self.delivery.db.holds_jobs():  # one worker makes the run; all plan the next
+            await self._execute(context, run)
 
     async def _execute(self, context: Context, run: Run) -> None:
         queued = await self.delivery.execute(run)

@@ -1,0 +1,89 @@
+"""`childforum migrate` and `childforum backup`: the database, from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.config import Config
+from handlers.wiring import open_configured
+from storage.db import DatabaseUnavailable, migrations
+from storage.sqlite import SqliteDatabase
+
+
+def missing(config: Config) -> str | None:
+    """Why a command that reads the forum's data cannot start: no database file yet."""
+    if config.database_url or config.database_path.is_file():
+        return None
+    return (f"there is no database at {config.database_path} (check --database or [storage]"
+            " path in the config)")
+
+
+def add_parsers(commands: argparse._SubParsersAction,  # type: ignore[type-arg]
+                ) -> list[argparse.ArgumentParser]:
+    migrate = commands.add_parser(
+        "migrate", help="create the database or bring it to this version's tables")
+    backup = commands.add_parser(
+        "backup", help="copy the SQLite database while the bot runs (PostgreSQL: pg_dump)")
+    backup.add_argument("--out", type=Path, default=None,
+                        help="the copy to write (SQLite; it must not exist yet)")
+    return [migrate, backup]
+
+
+async def migrate(config: Config) -> int:
+    try:
+        db = await open_configured(config)
+    except DatabaseUnavailable as error:
+        print(f"childforum migrate: cannot use the database {error}", file=sys.stderr)
+        return 1
+    try:
+        known = {version: name for version, name, _ in migrations(db.dialect)}
+        for version in db.applied:
+            print(f"applied {known[version]}")
+        latest = max(known)
+        print(f"{db.target}: up to date (version {latest:03d}, {db.dialect})")
+    finally:
+        await db.close()
+    return 0
+
+
+async def backup(config: Config, out: Path | None) -> int:
+    def fail(problem: str, code: int = 2) -> int:
+        print(f"childforum backup: {problem}", file=sys.stderr)
+        return code
+
+    if config.database_url:
+        print("PostgreSQL is backed up with its own tool, pg_dump, from any machine that"
+              " reaches the server (the password from the environment or ~/.pgpass):")
+        out = out or Path(f"childforum-{date.today():%Y%m%d}.dump")
+        print(f"  pg_dump --format=custom --file={shlex.quote(str(out))}"
+              f" {shlex.quote(config.database_url)}")
+        print("Restore with pg_restore. Keep dumps no longer than docs/privacy.md says: an old"
+              " dump still holds what children erased since.")
+        return 0
+    if (problem := missing(config)) is not None:
+        return fail(problem)
+    if out is None:
+        return fail("give the file to write: --out forum-backup.sqlite3")
+    if out.exists():
+        return fail(f"{out} exists already: choose another name")
+    if not out.parent.is_dir():
+        return fail(f"the folder {out.parent} does not exist")
+    try:
+        db = await SqliteDatabase.open(config.database_path)
+    except DatabaseUnavailable as error:
+        return fail(f"cannot use the database {error}", 1)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        await db.backup(partial)
+        partial.replace(out)
+    except OSError as error:
+        return fail(f"cannot write {out}: {error.strerror or error}", 1)
+    finally:
+        partial.unlink(missing_ok=True)
+        await db.close()
+    print(f"{config.database_path} copied to {out} ({out.stat().st_size} bytes)")
+    return 0

@@ -1,0 +1,180 @@
+"""What every database of childforum offers, whatever the server: `Tx` and `Database`.
+
+Storage modules talk to a `Tx`, never to a driver: `execute` (returns the row count),
+`executemany`, `fetchall`, `fetchone`, `fetchval` and `stream`, with `?` placeholders and rows as
+tuples. The SQL they write runs on SQLite and PostgreSQL alike (RETURNING instead of lastrowid,
+ON CONFLICT, no SQLite-only functions, integers for booleans).
+
+Writers take turns: one transaction at a time in a process, and, on PostgreSQL, across the
+processes sharing the database (storage.postgres). A transaction opened inside another one of the
+same task joins it (one BEGIN, one COMMIT), so a unit of work can call services that open their
+own transactions and commit everything together.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+log = logging.getLogger("childforum.db")
+Row = tuple[Any, ...]
+Params = Sequence[Any]
+FETCH_SIZE = 2000
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be used now (locked past the timeout, read-only, full, corrupt,
+    the server down)."""
+
+
+def utc_now() -> str:
+    """An ISO-8601 UTC timestamp, the one format stored in every table."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def migrations(dialect: str) -> list[tuple[int, str, str]]:
+    """(version, file name, script) of a dialect's migrations, in order."""
+    folder = resources.files("storage") / "migrations" / dialect
+    found = [(int(entry.name.split("_", 1)[0]), entry.name, entry.read_text(encoding="utf-8"))
+             for entry in folder.iterdir() if entry.name.endswith(".sql")]
+    return sorted(found)
+
+
+class Tx(ABC):
+    """Queries inside a transaction, or single statements for a reader."""
+
+    @abstractmethod
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; how many rows it changed."""
+
+    @abstractmethod
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None: ...
+
+    @abstractmethod
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]: ...
+
+    @abstractmethod
+    def stream(self, sql: str, params: Params = (), size: int = FETCH_SIZE
+               ) -> AsyncIterator[Row]:
+        """Rows one at a time, fetched `size` at once, never all in memory."""
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return row[0] if row else None
+
+
+# The database whose transaction the running task is inside.
+_inside: ContextVar[Database | None] = ContextVar("childforum_transaction", default=None)
+
+
+class Database(ABC):
+    """A database: transactions (serialised writers), a reader, snapshots, migrations."""
+
+    dialect: str  # "sqlite" or "postgres": the folder of its migrations
+
+    def __init__(self, target: str) -> None:
+        self.target = target  # the file, or the server's address without the password
+        self._write_lock = asyncio.Lock()
+        self._current: Tx | None = None
+        self._after: list[Callable[[], None]] = []
+        self.applied: list[int] = []  # the migrations applied when it was opened
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+    @abstractmethod
+    def _begin(self) -> AbstractAsyncContextManager[Tx]:
+        """One write transaction: BEGIN on entry, COMMIT on success, ROLLBACK on error."""
+
+    @property
+    @abstractmethod
+    def reader(self) -> Tx:
+        """For reads that need no transaction (each statement sees a consistent state)."""
+
+    @abstractmethod
+    def snapshot(self) -> AbstractAsyncContextManager[Tx]:
+        """A read-only transaction of its own, so that counts and rows agree, and a long export
+        neither sees nor blocks the bot's writes."""
+
+    @property
+    def in_transaction(self) -> bool:
+        """True inside a transaction of this task (a new one would join it)."""
+        return _inside.get() is self
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """A write transaction; commits on success, rolls back on any error.
+
+        Inside a transaction of the same task it joins that one: the outer one commits.
+        """
+        if self.in_transaction and self._current is not None:
+            yield self._current
+            return
+        async with self._write_lock, self._begin() as tx:
+            token = _inside.set(self)
+            self._current, self._after = tx, []
+            try:
+                yield tx
+            finally:
+                _inside.reset(token)
+                self._current = None
+                after, self._after = self._after, []
+        for callback in after:
+            try:
+                callback()
+            except Exception:  # what was committed stays committed
+                log.exception("A callback after commit failed")
+
+    def single(self) -> AbstractAsyncContextManager[Tx]:
+        """For one write statement, atomic by itself (SQLite saves two round trips)."""
+        return self.transaction()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the current transaction has committed (never if it rolls back);
+        outside a transaction, at once."""
+        if self.in_transaction:
+            self._after.append(callback)
+        else:
+            callback()
+
+    async def holds_jobs(self) -> bool:
+        """True when this process runs the jobs (digests, schedules, retention...): always on
+        SQLite, one process's file; on PostgreSQL, the one process holding the jobs lock."""
+        return True
+
+    async def _migrate(self) -> list[int]:
+        """Apply the migrations not applied yet; the versions applied now."""
+        applied_now = []
+        async with self.transaction() as tx:
+            await tx.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations"
+                " (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+            )
+            applied = {row[0] for row in await tx.fetchall(
+                "SELECT version FROM schema_migrations")}
+            for version, _, script in migrations(self.dialect):
+                if version in applied:
+                    continue
+                await self._run_script(tx, script)
+                await tx.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                    (version, utc_now()),
+                )
+                applied_now.append(version)
+        return applied_now
+
+    @abstractmethod
+    async def _run_script(self, tx: Tx, script: str) -> None:
+        """Run a migration's statements inside `tx`."""

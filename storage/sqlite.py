@@ -1,0 +1,185 @@
+"""The embedded database: one SQLite file in WAL mode through aiosqlite."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiosqlite
+
+from storage.engine import FETCH_SIZE, Database, DatabaseUnavailable, Params, Row, Tx
+
+BUSY_TIMEOUT_MS = 5000
+
+
+def is_unavailable(error: BaseException) -> bool | None:
+    """True when an SQLite error says the file cannot be used now, False when the query is
+    wrong, None for an error that is not SQLite's."""
+    if isinstance(error, sqlite3.IntegrityError | sqlite3.ProgrammingError):
+        return False
+    if isinstance(error, sqlite3.OperationalError):
+        text = str(error).lower()
+        return any(word in text for word in ("locked", "busy", "readonly", "read-only",
+                                             "disk", "full", "unable to open", "i/o"))
+    if isinstance(error, sqlite3.DatabaseError):
+        return True
+    return None
+
+
+class SqliteTx(Tx):
+    def __init__(self, connection: aiosqlite.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        cursor = await self._connection.execute(sql, params)
+        return int(cursor.rowcount)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        await self._connection.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return [tuple(row) for row in await self._connection.execute_fetchall(sql, params)]
+
+    async def stream(self, sql: str, params: Params = (),
+                     size: int = FETCH_SIZE) -> AsyncIterator[Row]:
+        async with self._connection.execute(sql, params) as cursor:
+            # Ask for the next chunk before handing out this one: SQLite steps through it in
+            # aiosqlite's thread while the caller works on these rows.
+            ahead = asyncio.ensure_future(cursor.fetchmany(size))
+            try:
+                while chunk := await ahead:
+                    ahead = asyncio.ensure_future(cursor.fetchmany(size))
+                    for row in chunk:
+                        yield tuple(row)
+            finally:
+                if not ahead.done():
+                    await asyncio.wait([ahead])
+
+
+class SqliteDatabase(Database):
+    """One aiosqlite connection; writers take turns (BEGIN IMMEDIATE)."""
+
+    dialect = "sqlite"
+
+    def __init__(self, connection: aiosqlite.Connection, path: str) -> None:
+        super().__init__(path)
+        self._connection = connection
+        self._tx = SqliteTx(connection)
+
+    @classmethod
+    async def open(cls, path: Path | str) -> SqliteDatabase:
+        """Open (creating if needed) the database file and apply pending migrations.
+
+        Raises DatabaseUnavailable, naming the file and the reason, when it cannot be used;
+        nothing is left running then.
+        """
+        try:
+            connection = await _connect(str(path))
+        except sqlite3.Error as error:
+            raise DatabaseUnavailable(f"{path}: {error}") from error
+        database = cls(connection, str(path))
+        try:
+            await connection.execute("PRAGMA journal_mode = WAL")
+            # NORMAL in WAL mode: a commit survives a crash of the process (SIGKILL);
+            # only a power cut can lose the last commits.
+            await connection.execute("PRAGMA synchronous = NORMAL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            # Erased data is overwritten, not left in free pages of the file.
+            await connection.execute("PRAGMA secure_delete = ON")
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            database.applied = await database._migrate()
+        except sqlite3.Error as error:
+            await connection.close()
+            raise DatabaseUnavailable(f"{path}: {error}") from error
+        return database
+
+    @property
+    def path(self) -> str:
+        return self.target
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    @asynccontextmanager
+    async def _begin(self) -> AsyncIterator[Tx]:
+        await self._connection.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._tx
+        except BaseException:
+            await self._rollback()
+            raise
+        try:
+            await self._connection.execute("COMMIT")
+        except BaseException:
+            await self._rollback()
+            raise
+
+    async def _rollback(self) -> None:
+        if self._connection.in_transaction:
+            await self._connection.execute("ROLLBACK")
+
+    @asynccontextmanager
+    async def single(self) -> AsyncIterator[Tx]:
+        """One write statement: one round trip to SQLite, not three."""
+        if self.in_transaction:
+            yield self._tx
+            return
+        async with self._write_lock:
+            yield self._tx
+
+    @property
+    def reader(self) -> Tx:
+        return self._tx
+
+    @asynccontextmanager
+    async def snapshot(self) -> AsyncIterator[Tx]:
+        """A second, read-only connection (WAL mode); an in-memory database has no file to
+        reopen: its own connection is used."""
+        if self.path in ("", ":memory:"):
+            yield self._tx
+            return
+        connection = await _connect(f"{Path(self.path).resolve().as_uri()}?mode=ro", uri=True)
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("BEGIN")
+            yield SqliteTx(connection)
+            await connection.execute("COMMIT")
+        finally:
+            await connection.close()
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the database into `target`, while the bot runs (SQLite's
+        online backup)."""
+        destination = await _connect(str(target))
+        try:
+            await self._connection.backup(destination)
+        finally:
+            await destination.close()
+
+    async def _run_script(self, tx: Tx, script: str) -> None:
+        for statement in _statements(script):
+            await tx.execute(statement)
+
+
+async def _connect(target: str, uri: bool = False) -> aiosqlite.Connection:
+    """An aiosqlite connection whose thread never keeps the process alive: a path that forgets
+    to close it (a crash at start, a failed test) must not hang the exit."""
+    pending = aiosqlite.connect(target, uri=uri, isolation_level=None)
+    pending._thread.daemon = True  # aiosqlite has no public switch for this
+    return await pending
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    statements, current = [], ""
+    for line in script.splitlines():
+        if line.strip().startswith("--"):
+            continue
+        current += line + "\n"
+        if sqlite3.complete_statement(current):
+            statements.append(current.strip())
+            current = ""
+    return statements
