@@ -181,8 +181,10 @@ def _districts(reader: _Reader) -> tuple[District, ...]:
 
 # [report] keys, with the type each must have.
 REPORT_TEXTS = ("issuer_body", "issuer_parent", "symbol", "recipient", "province_recipient",
-                "basis", "signer_name", "drafting_unit")
-REPORT_LISTS = ("signer_lines", "copies_to")
+                "basis", "signer_name", "drafting_unit", "forum_date", "forum_place",
+                "forum_ages")
+REPORT_LISTS = ("signer_lines", "copies_to", "proposals")
+REPORT_COUNTS = ("forum_children", "forum_girls", "forum_boys", "forum_facilitators")
 
 
 def _report(reader: _Reader) -> tuple[tuple[str, object], ...]:
@@ -198,13 +200,16 @@ def _report(reader: _Reader) -> tuple[tuple[str, object], ...]:
             values.append((key, tuple(items)))
         elif key == "fill_date":
             values.append((key, reader.get(key, bool, False)))
+        elif key in REPORT_COUNTS:
+            values.append((key, _between(reader, key, 0, 0, 1_000_000)))
         elif key == "margins_mm":
             margins = reader.get(key, list, [])
             if len(margins) != 4 or not all(isinstance(m, int | float) for m in margins):
                 raise reader.fail(key, "must be four numbers: top, bottom, left, right")
             values.append((key, tuple(float(m) for m in margins)))
         else:
-            known = ", ".join((*REPORT_TEXTS, *REPORT_LISTS, "fill_date", "margins_mm"))
+            known = ", ".join((*REPORT_TEXTS, *REPORT_LISTS, *REPORT_COUNTS, "fill_date",
+                               "margins_mm"))
             raise reader.fail(key, f"is not a report setting; known: {known}")
     return tuple(values)
 

@@ -155,6 +155,9 @@ class PostgresDatabase(Database):
             conninfo = make_conninfo(url, **({"password": password} if password else {}))
         except psycopg.ProgrammingError as error:
             raise DatabaseUnavailable(f"{target}: {error}") from error
+        problem = await _why_not(conninfo)  # at once, in the server's words
+        if problem:
+            raise DatabaseUnavailable(f"{target}: {problem}")
         pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
             conninfo, min_size=1, max_size=max(2, pool_size), open=False,
             kwargs={"autocommit": True}, configure=_configure, timeout=CONNECT_TIMEOUT,

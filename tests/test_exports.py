@@ -6,7 +6,7 @@ import csv
 import io
 import zipfile
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
@@ -255,13 +255,13 @@ async def test_docx_report_layout_and_content(forum: Forum) -> None:
     assert "Kính gửi: Ủy ban nhân dân tỉnh Kon Tum." in text
     for title in (t.title["vi"] for t in forum.catalog.topics):
         assert title in text
-    assert f"1.1. {VIET}" in text and "ai nên thực hiện: Gia đình, Nhà trường" in text
+    assert f"a) {VIET}" in text and "ai nên thực hiện: Gia đình, Nhà trường" in text
     assert "trẻ em 10-12 tuổi" in text
     assert "./." in text and "Nơi nhận:" in text and "- Lưu: VT, LĐTBXH." in text
     for absent in ("PENDING-TEXT", "REJECTED-TEXT", "NHO-TEXT"):
         assert absent not in text
-    for formula in FORMULAS[1:]:  # the messages and proposals that look like formulas
-        assert formula.strip() not in text.replace("'" + formula.strip(), "")
+    for formula in FORMULAS[1:]:  # formulas are harmless in a document: not neutralised
+        assert "'" + formula.strip() not in text and formula.strip() in text
     _assert_private(_zip_text(path))
 
 
@@ -269,14 +269,16 @@ async def test_docx_annex_table(forum: Forum) -> None:
     report = docx.Document(str((await _export(forum, "docx", ExportQuery(districts=("DHA",))))[0]))
     annex = report.tables[-1]
     assert [c.text for c in annex.rows[0].cells] == [
-        "STT", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
-        "Trẻ em đề xuất ai thực hiện", "Kết quả trả lời/giải quyết"]
+        "STT", "Mã", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
+        "Trẻ em đề xuất ai thực hiện", "Cơ quan trả lời, giải quyết",
+        "Kết quả trả lời/giải quyết"]
     groups = [row for row in annex.rows[1:] if len(row._tr.tc_lst) == 1]
     assert len(groups) == len(forum.catalog.topics)
     assert all(run.bold for row in groups for run in row.cells[0].paragraphs[0].runs)
-    items = [[c.text for c in row.cells] for row in annex.rows[1:] if len(row._tr.tc_lst) == 5]
-    assert items[0] == ["1", VIET, "trẻ em 10-12 tuổi", "Gia đình, Nhà trường", ""]
-    assert items[1][1] == "'" + FORMULAS[3]
+    items = [[c.text for c in row.cells] for row in annex.rows[1:] if len(row._tr.tc_lst) == 7]
+    assert items[0] == ["1", "DHA-0001", VIET, "trẻ em 10-12 tuổi", "Gia đình, Nhà trường",
+                        "", ""]
+    assert items[1][:3] == ["2", "DHA-0002", FORMULAS[3]]
     assert len(items) == 3
 
 
@@ -333,10 +335,72 @@ async def test_group_proposals_name_the_group_in_every_format(forum: Forum) -> N
         await conn.execute("UPDATE proposals SET status = 'approved' WHERE ref = ?", (ref,))
     report = docx.Document(str((await _export(forum, "docx", ExportQuery(districts=("DHA",))))[0]))
     items = [[c.text for c in row.cells] for row in report.tables[-1].rows[1:]
-             if len(row._tr.tc_lst) == 5]
-    group = next(item for item in items if item[1] == "Trồng rừng quanh trường")
-    assert group[2] == ("nhóm 25 em, 10-12 tuổi, 13-15 tuổi, Trường PTDTBT Đắk Long,"
-                        " '=Xã Đắk Long")
+             if len(row._tr.tc_lst) == 7]
+    group = next(item for item in items if item[2] == "Trồng rừng quanh trường")
+    assert group[3] == ("nhóm 25 em, 10-12 tuổi, 13-15 tuổi, Trường PTDTBT Đắk Long,"
+                        " =Xã Đắk Long")
     path, _ = await _export(forum, "csv", ExportQuery(districts=("DHA",)))
     row = next(r for r in _csv_rows(path) if r and "Trồng rừng quanh trường" in r.values())
     assert "Nhóm" in row.values() and "25" in row.values()
+
+
+async def test_docx_reads_as_an_officer_checks_it(forum: Forum) -> None:
+    """Issue 10's page-by-page findings, each read back from the file."""
+    async with forum.db.transaction() as conn:
+        ref = await proposals.insert(conn, proposals.NewProposal(
+            chat_id=CHILD_A, forum_year=2023, district="DHA", topic="violence",
+            age_band="13-15", gender="male", seen="Bạn em bị đánh.\r\nỞ nhà.",
+            proposal="Em   đề nghị:\nthầy cô\r\n\r\nkhông đánh học sinh", actors="school",
+            message="- Người lớn\r\nhãy nghe em", lang="vi", needs_translation=False,
+            source_update_id=77))
+        await conn.execute("UPDATE proposals SET status = 'approved' WHERE ref = ?", (ref,))
+    settings = replace(ReportSettings.for_districts(forum.config, forum.config.districts[:1]),
+                       forum_date="02/6/2023", forum_place="Hội trường UBND huyện",
+                       forum_children=60, forum_girls=32, forum_boys=28,
+                       forum_ages="từ 10 đến 15 tuổi", forum_facilitators=6,
+                       proposals=("Tăng kinh phí cho công tác trẻ em.",))
+    out = forum.tmp / "report.docx"
+    await export(forum.db, forum.config, forum.catalog, ExportQuery(districts=("DHA",)), "docx",
+                 out, settings)
+    report = docx.Document(str(out))
+    paragraphs = [p.text for p in report.paragraphs]
+    text = "\n".join(paragraphs)
+    # Children's words: one line each, no spreadsheet apostrophe, no ".;" joint.
+    assert "b) Em đề nghị: thầy cô không đánh học sinh (thực trạng: Bạn em bị đánh. Ở nhà;" in text
+    assert "“- Người lớn hãy nghe em”" in text and "'-" not in text and "'=" not in text
+    assert ".;" not in text and "\n\n" not in "".join(paragraphs)
+    assert "a) " in text and "1.1." not in text  # điểm a), b) under a numbered khoản
+    # Headings stay with what follows; the signature block and annex rows never split.
+    headings = [p for p in report.paragraphs if p.text.startswith(("I. ", "II. ", "1. "))]
+    assert headings and all(p.paragraph_format.keep_with_next for p in headings)
+    closing = report.tables[1]
+    assert closing.rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
+    assert "Nơi nhận:" in closing.cell(0, 0).text
+    annex = report.tables[-1]
+    assert all(row._tr.trPr is not None and row._tr.trPr.find(qn("w:cantSplit")) is not None
+               for row in annex.rows[1:])
+    groups = [row.cells[0].text for row in annex.rows[1:] if len(row._tr.tc_lst) == 1]
+    assert groups[:2] == ["I. Phòng, chống bạo lực, xâm hại trẻ em",
+                          "II. Tai nạn thương tích, đuối nước, giao thông"]
+    numbers = [row.cells[0].text for row in annex.rows[1:] if len(row._tr.tc_lst) == 7]
+    assert numbers == [str(n) for n in range(1, len(numbers) + 1)]  # one sequence, no clash
+    # The forum itself, and part V.
+    assert ("Diễn đàn trẻ em huyện Đắk Hà năm 2023 được tổ chức ngày 02/6/2023 tại Hội trường"
+            " UBND huyện, với sự tham gia của 60 trẻ em (32 em nữ, 28 em nam, từ 10 đến 15"
+            " tuổi) và 6 người hỗ trợ, hướng dẫn.") in text
+    assert "V. ĐỀ XUẤT, KIẾN NGHỊ" in text and "Tăng kinh phí cho công tác trẻ em." in text
+    # Vietnamese everywhere, single-spaced header, the file's own properties, the forum's year.
+    langs = list(report.styles.element.iter(qn("w:lang")))
+    assert langs and all(lang.get(qn("w:val")) == "vi-VN" for lang in langs)
+    assert report.styles["Normal"].paragraph_format.line_spacing == 1.0
+    properties = report.core_properties
+    assert properties.title.startswith("Tổng hợp kiến nghị") and properties.author != "python-docx"
+    assert properties.created is not None and properties.created.year >= 2026
+    assert "Đắk Hà, ngày    tháng    năm 2023" in "\n".join(
+        cell.text for row in report.tables[0].rows for cell in row.cells)
+
+
+async def test_docx_without_forum_facts_leaves_gaps_to_fill(forum: Forum) -> None:
+    path, _ = await _export(forum, "docx", ExportQuery(districts=("DHA",)))
+    text = _docx_text(docx.Document(str(path)))
+    assert "được tổ chức ngày … tại …, với sự tham gia của … trẻ em (… em nữ, … em nam)" in text

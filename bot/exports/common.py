@@ -41,6 +41,17 @@ def clean(text: str) -> str:
     return text if text.isprintable() else CONTROL.sub("", text)
 
 
+def prose(text: str) -> str:
+    """A child's words for running text (the Word report): one line, single spaces, nothing
+    neutralised (a leading "=" or "-" is harmless in a document)."""
+    return " ".join(clean(text).split())
+
+
+def clause(text: str) -> str:
+    """Prose that goes inside a sentence: without its own closing full stop or semicolon."""
+    return prose(text).rstrip(" .;,")
+
+
 def free_text(text: str) -> str:
     """A child's words made safe for every format: no control characters, no formula."""
     return neutralise(clean(text))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from copy import deepcopy
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
+from docx.text.paragraph import Paragraph as DocxParagraph
 
 from bot.exports.settings import ReportSettings
 
@@ -31,6 +32,7 @@ THEME_SLOTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 BODY_PT, HEADER_PT, RECIPIENTS_PT, ITEMS_PT = 14, 13, 12, 11
 HEADER_WIDTHS_CM, SIGNATURE_WIDTHS_CM = (6.5, 10.0), (6.0, 10.5)
 NATION, MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
+LANGUAGE = "vi-VN"
 BLANK_NUMBER = "      "  # the văn thư writes the number and date after signing
 LEFT, CENTER, JUSTIFY = (WD_ALIGN_PARAGRAPH.LEFT, WD_ALIGN_PARAGRAPH.CENTER,
                          WD_ALIGN_PARAGRAPH.JUSTIFY)
@@ -64,10 +66,15 @@ def _child(parent: Any, tag: str) -> Any:
 
 
 def _setup_fonts(document: Any) -> None:
-    """The font on the document defaults and every style (conditional parts too), 14 pt body."""
+    """The font on the document defaults and every style (conditional parts too), 14 pt body,
+    single line spacing; the language Vietnamese (Word checks the spelling as Vietnamese)."""
     styles = document.styles.element
     defaults = _child(_child(_child(styles, "w:docDefaults"), "w:rPrDefault"), "w:rPr")
     _times(_child(defaults, "w:rFonts"))
+    _child(defaults, "w:lang")
+    for lang in styles.iter(qn("w:lang")):
+        for slot in ("w:val", "w:eastAsia"):
+            lang.set(qn(slot), LANGUAGE)
     for style in styles.findall(qn("w:style")):
         style.get_or_add_rPr().get_or_add_rFonts()
     for fonts in styles.iter(qn("w:rFonts")):
@@ -75,6 +82,57 @@ def _setup_fonts(document: Any) -> None:
     normal = document.styles["Normal"]
     normal.font.size = Pt(BODY_PT)
     normal.paragraph_format.space_before, normal.paragraph_format.space_after = Pt(0), Pt(0)
+    normal.paragraph_format.line_spacing = 1.0
+
+
+class Body:
+    """The document's body, for adding paragraphs in constant time: python-docx's own
+    add_paragraph looks for the body's last sectPr from the first element every time, which
+    makes a report's time grow with the square of its length."""
+
+    def __init__(self, document: Any) -> None:
+        self.parent = document._body
+        self.end = document.element.body.sectPr  # stays the last element, sections or not
+
+    def add_paragraph(self) -> Paragraph:
+        element = OxmlElement("w:p")
+        self.end.addprevious(element)
+        return DocxParagraph(element, self.parent)
+
+
+# Decree 30's điểm under a numbered khoản: a), b), c), d), đ), e)… (the Vietnamese alphabet).
+LETTERS = tuple("abcdđeghiklmnopqrstuvxy")
+ROMAN = (("M", 1000), ("CM", 900), ("D", 500), ("CD", 400), ("C", 100), ("XC", 90),
+         ("L", 50), ("XL", 40), ("X", 10), ("IX", 9), ("V", 5), ("IV", 4), ("I", 1))
+
+
+def item_letter(number: int) -> str:
+    """1 -> "a", 5 -> "đ", 23 -> "y", then "aa", "ab"… for very long lists."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, len(LETTERS))
+        letters = LETTERS[rest] + letters
+    return letters
+
+
+def roman(number: int) -> str:
+    out = ""
+    for symbol, value in ROMAN:
+        count, number = divmod(number, value)
+        out += symbol * count
+    return out
+
+
+def _properties(document: Any, settings: ReportSettings, title: str) -> None:
+    """The file's own properties (File > Info): its title and author, made now, in Vietnamese;
+    not python-docx's template's ("python-docx", 2013)."""
+    now = datetime.now(UTC)
+    properties = document.core_properties
+    properties.title, properties.subject = title, "Diễn đàn trẻ em"
+    properties.author = properties.last_modified_by = f"{settings.issuer_body} {settings.unit}"
+    properties.created = properties.modified = now.replace(tzinfo=None, microsecond=0)
+    properties.comments, properties.keywords, properties.category = "", "", ""
+    properties.language, properties.revision = LANGUAGE, 1
 
 
 def paragraph(container: Container, text: str = "", *, bold: bool = False,
@@ -88,12 +146,21 @@ def paragraph(container: Container, text: str = "", *, bold: bool = False,
     return added
 
 
-def body(container: Container, text: str = "", *, bold: bool = False) -> Paragraph:
-    """A body paragraph: justified, 1 cm first-line indent, 6 pt after, 1.15 lines."""
+def body(container: Container, text: str = "", *, bold: bool = False,
+         keep_with_next: bool = False) -> Paragraph:
+    """A body paragraph: justified, 1 cm first-line indent, 6 pt after, 1.15 lines; a heading
+    keeps with the next paragraph (never alone at the foot of a page)."""
     added = paragraph(container, text, bold=bold, align=JUSTIFY)
     layout = added.paragraph_format
     layout.first_line_indent, layout.space_after, layout.line_spacing = Cm(1), Pt(6), 1.15
+    if keep_with_next:
+        layout.keep_with_next = True
     return added
+
+
+def cant_split(row: Any) -> None:
+    """A table row that moves to the next page whole rather than split."""
+    row.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
 
 
 def rule(container: Container, width_cm: float, room_cm: float) -> None:
@@ -152,12 +219,15 @@ def _page_number(header: Any) -> None:
 
 
 class Decree30:
-    """One report being built: `title` is its trích yếu ("Tổng hợp kiến nghị …")."""
+    """One report being built: `title` is its trích yếu ("Tổng hợp kiến nghị …"), `year` the
+    forum's (the date line of a draft reads "năm <year>")."""
 
-    def __init__(self, settings: ReportSettings, title: str) -> None:
-        self.settings, self.title = settings, title
+    def __init__(self, settings: ReportSettings, title: str, year: int) -> None:
+        self.settings, self.title, self.year = settings, title, year
         self.document = Document()
+        self.content = Body(self.document)
         _setup_fonts(self.document)
+        _properties(self.document, settings, title)
         self.page(self.document.sections[0])
         section = self.document.sections[0]
         section.different_first_page_header_footer = True
@@ -200,23 +270,27 @@ class Decree30:
                   size=HEADER_PT)
         now = datetime.now(ZoneInfo(settings.timezone))
         paragraph(fill(grid.cell(1, 1)),
-                  vietnamese_date(settings.place, now if settings.fill_date else None, now.year),
+                  vietnamese_date(settings.place, now if settings.fill_date else None, self.year),
                   italic=True)
 
     def title_block(self, opening: str) -> None:
         """BÁO CÁO, the trích yếu with its rule, Kính gửi, and the opening paragraph."""
-        name = paragraph(self.document, "BÁO CÁO", bold=True)
+        name = paragraph(self.content, "BÁO CÁO", bold=True)
         name.paragraph_format.space_before = Pt(12)
-        paragraph(self.document, self.title, bold=True)
-        rule(self.document, self.text_width_cm() / 3, self.text_width_cm())
-        recipient = paragraph(self.document, f"Kính gửi: {self.settings.recipient}.")
+        paragraph(self.content, self.title, bold=True)
+        rule(self.content, self.text_width_cm() / 3, self.text_width_cm())
+        recipient = paragraph(self.content, f"Kính gửi: {self.settings.recipient}.")
         recipient.paragraph_format.space_before = Pt(6)
         recipient.paragraph_format.space_after = Pt(12)
         basis = f"Thực hiện {self.settings.basis}, " if self.settings.basis else ""
-        body(self.document, f"{basis}{opening}")
+        body(self.content, f"{basis}{opening}")
 
     def body(self, text: str = "", *, bold: bool = False) -> Paragraph:
-        return body(self.document, text, bold=bold)
+        return body(self.content, text, bold=bold)
+
+    def heading(self, text: str) -> Paragraph:
+        """A part's or a khoản's title: bold, kept with what follows."""
+        return body(self.content, text, bold=True, keep_with_next=True)
 
     def tally(self, items: Sequence[tuple[str, int]], unit: str) -> None:
         """"- label: 3 <unit>;" lines, the last one ending with a full stop."""
@@ -226,9 +300,11 @@ class Decree30:
 
     def closing(self) -> None:
         """The last body paragraph (ending ./.), then Nơi nhận and the signature block."""
-        self.body(f"Trên đây là báo cáo {self.title[0].lower()}{self.title[1:]}"
-                  f" của {self.issuer}./.")
+        last = self.body(f"Trên đây là báo cáo {self.title[0].lower()}{self.title[1:]}"
+                         f" của {self.issuer}./.")
+        last.paragraph_format.keep_with_next = True
         grid = table(self.document, 1, SIGNATURE_WIDTHS_CM)
+        cant_split(grid.rows[0]._tr)  # the signer's titles and the signature stay together
         recipients = fill(grid.cell(0, 0))
         paragraph(recipients, "Nơi nhận:", bold=True, italic=True, size=RECIPIENTS_PT,
                   align=LEFT)
@@ -253,10 +329,11 @@ class Decree30:
         section._sectPr.insert_element_before(
             numbering, "w:cols", "w:formProt", "w:vAlign", "w:noEndnote", "w:titlePg",
             "w:textDirection", "w:bidi", "w:rtlGutter", "w:docGrid", "w:printerSettings")
-        paragraph(self.document, heading, bold=True)
-        paragraph(self.document, self.title.upper(), bold=True)
-        paragraph(self.document, f"(Kèm theo Báo cáo số {BLANK_NUMBER}/{self.settings.symbol}"
-                                 f" ngày    tháng    năm     của {self.issuer})", italic=True)
+        paragraph(self.content, heading, bold=True)
+        paragraph(self.content, self.title.upper(), bold=True)
+        paragraph(self.content, f"(Kèm theo Báo cáo số {BLANK_NUMBER}/{self.settings.symbol}"
+                                f" ngày    tháng    năm {self.year} của {self.issuer})",
+                  italic=True)
         grid = table(self.document, 1, widths_cm)
         grid.style = "Table Grid"
         for cell, text in zip(grid.rows[0].cells, headers, strict=True):
@@ -283,7 +360,9 @@ class AnnexRows:
     def _template(self, grid: Any, *, bold: bool) -> Any:
         row = grid.add_row()
         for index, cell in enumerate(row.cells):
-            paragraph(fill(cell), "x", bold=bold, align=CENTER if index == 0 else LEFT)
+            added = paragraph(fill(cell), "x", bold=bold, align=CENTER if index == 0 else LEFT)
+            added.paragraph_format.keep_with_next = bold  # a group row stays with its first item
+        cant_split(row._tr)
         self.tbl.remove(row._tr)
         return row._tr
 

@@ -1,9 +1,11 @@
 """The compiled Word report, laid out after Decree 30/2020 (see ../shared/report-format.md).
 
 "Tổng hợp kiến nghị, thông điệp của trẻ em tại Diễn đàn trẻ em huyện … năm …": header table,
-BÁO CÁO and trích yếu, Kính gửi, I. a summary with counts, II. one khoản per topic listing the
-proposals, III. the children's messages, Nơi nhận and signature, then the annex table on its own
-landscape section. Several districts make one province-level report (each item names its
+BÁO CÁO and trích yếu, Kính gửi, I. the forum and a summary with counts, II. one khoản per topic
+listing the proposals as điểm a), b)…, III. the children's messages, IV. the answers, V. the
+issuer's own proposals, Nơi nhận and signature, then the annex table on its own landscape
+section. The children's words are prose here: one line each, nothing neutralised (that is for
+spreadsheets). Several districts make one province-level report (each item names its
 district). The rows are read three times from the same snapshot; python-docx keeps the document
 in memory, so the report is meant for the approved proposals of a forum, not for bulk data.
 """
@@ -16,15 +18,17 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.exports.common import STATUS_LABELS, Job, TopicRun, free_text
-from bot.exports.decree30 import AnnexRows, Decree30
+from bot.exports.common import STATUS_LABELS, Job, TopicRun, clause, prose
+from bot.exports.decree30 import AnnexRows, Decree30, item_letter, roman
 from storage import export_rows
 from storage.db import Tx
 from storage.export_rows import ExportRow
 
-ANNEX_WIDTHS_CM = (1.5, 9.7, 5.0, 4.5, 4.5)
-ANNEX_HEADERS = ("STT", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
-                 "Trẻ em đề xuất ai thực hiện", "Kết quả trả lời/giải quyết")
+ANNEX_WIDTHS_CM = (1.1, 2.2, 8.1, 4.0, 3.3, 3.2, 3.3)
+ANNEX_HEADERS = ("STT", "Mã", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
+                 "Trẻ em đề xuất ai thực hiện", "Cơ quan trả lời, giải quyết",
+                 "Kết quả trả lời/giải quyết")
+MISSING = "…"  # a fact the officer has not given: a gap to fill in Word
 
 
 class _Report:
@@ -34,7 +38,7 @@ class _Report:
         self.job, self.labels = job, job.labels
         self.title = (f"Tổng hợp kiến nghị, thông điệp của trẻ em tại {job.settings.forum_name}"
                       f" năm {job.forum_year}")
-        self.frame = Decree30(job.settings, self.title)
+        self.frame = Decree30(job.settings, self.title, job.forum_year)
         self.document = self.frame.document
         self.multi_district = len(job.districts) > 1
         self.answered: Counter[str] = Counter()  # the answers' states, counted in section II
@@ -51,7 +55,8 @@ class _Report:
         for count in counts:
             by_topic[count.topic] += count.count
             by_district[count.district] += count.count
-        self.frame.body("I. TỔNG HỢP CHUNG", bold=True)
+        self.frame.heading("I. TỔNG HỢP CHUNG")
+        self.forum_facts()
         period = self.job.period()
         statuses = ", ".join(STATUS_LABELS[s].lower() for s in self.job.selection.statuses)
         self.frame.body(f"Tổng số kiến nghị của trẻ em được tổng hợp ({statuses}"
@@ -64,12 +69,26 @@ class _Report:
                               for d in self.job.districts], "kiến nghị")
         return by_topic
 
+    def forum_facts(self) -> None:
+        """The forum itself, as the plan asks a district to report it ([report] forum_*; a gap
+        to fill in where the config does not say)."""
+        s = self.job.settings
+        children = (f"{s.forum_children} trẻ em" if s.forum_children else f"{MISSING} trẻ em")
+        split = (f" ({s.forum_girls or MISSING} em nữ, {s.forum_boys or MISSING} em nam"
+                 f"{', ' + s.forum_ages if s.forum_ages else ''})")
+        helpers = s.forum_facilitators or MISSING
+        self.frame.body(f"{self.job.settings.forum_name[:1].upper()}"
+                        f"{self.job.settings.forum_name[1:]} năm {self.job.forum_year} được tổ"
+                        f" chức ngày {s.forum_date or MISSING} tại {s.forum_place or MISSING},"
+                        f" với sự tham gia của {children}{split} và {helpers} người hỗ trợ,"
+                        " hướng dẫn.")
+
     def who(self, row: ExportRow) -> str:
         """The child or group, and the district in a report on several districts."""
         if row.group_size is not None:
             ages = ", ".join(self.labels.age_band(b) for b in (row.group_ages or "").split(",")
                              if b)
-            where = ", ".join(free_text(p) for p in (row.school, row.commune) if p)
+            where = ", ".join(prose(p) for p in (row.school, row.commune) if p)
             who = ", ".join(p for p in (f"nhóm {row.group_size} em", ages, where) if p)
         else:
             band = self.labels.age_band(row.age_band)
@@ -78,14 +97,14 @@ class _Report:
 
     async def proposals(self, rows: AsyncIterator[ExportRow], by_topic: Counter[str]) -> int:
         """II. One numbered khoản per topic, each proposal numbered under it."""
-        self.frame.body("II. KIẾN NGHỊ CỦA TRẺ EM THEO CHỦ ĐỀ", bold=True)
+        self.frame.heading("II. KIẾN NGHỊ CỦA TRẺ EM THEO CHỦ ĐỀ")
         run, number, item, total = TopicRun(self.job.topic_order), 0, 0, 0
         async for row in rows:
             for topic in run.starts(row.topic):
                 number, item = number + 1, 0
                 self._topic_heading(number, topic, by_topic[topic])
             item, total = item + 1, total + 1
-            self._proposal(f"{number}.{item}.", row)
+            self._proposal(f"{item_letter(item)})", row)
             self.answered[row.answer_state or ""] += 1
         for topic in run.rest():
             number += 1
@@ -93,28 +112,28 @@ class _Report:
         return total
 
     def _topic_heading(self, number: int, topic: str, count: int) -> None:
-        self.frame.body(f"{number}. {self.labels.topic(topic)}", bold=True)
+        self.frame.heading(f"{number}. {self.labels.topic(topic)}")
         if not count:
             self.frame.body("Không có kiến nghị về chủ đề này.")
 
     def _proposal(self, number: str, row: ExportRow) -> None:
-        details = [f"thực trạng: {free_text(row.seen)}" if row.seen else "",
+        details = [f"thực trạng: {clause(row.seen)}" if row.seen.strip() else "",
                    f"ai nên thực hiện: {self.labels.who_acts(row.actors)}" if row.actors else "",
                    self.who(row), f"mã {row.ref}"]
         if row.status != "approved":
             details.append(STATUS_LABELS.get(row.status, row.status).lower())
-        paragraph = self.frame.body(f"{number} {free_text(row.proposal)}")
+        paragraph = self.frame.body(f"{number} {prose(row.proposal)}")
         detail = paragraph.add_run(f" ({'; '.join(d for d in details if d)})")
         detail.italic = True
 
     async def messages(self, rows: AsyncIterator[ExportRow]) -> None:
         """III. The children's messages to adults, quoted."""
-        self.frame.body("III. THÔNG ĐIỆP CỦA TRẺ EM GỬI NGƯỜI LỚN", bold=True)
+        self.frame.heading("III. THÔNG ĐIỆP CỦA TRẺ EM GỬI NGƯỜI LỚN")
         count = 0
         async for row in rows:
             if row.message.strip():
                 count += 1
-                paragraph = self.frame.body(f"- “{free_text(row.message.strip())}”")
+                paragraph = self.frame.body(f"- “{prose(row.message)}”")
                 paragraph.add_run(f" ({self.who(row)}; {self.labels.topic(row.topic)})").italic = (
                     True)
         if not count:
@@ -122,7 +141,7 @@ class _Report:
 
     def answers(self) -> None:
         """IV. What the authorities answered, by result (from the answer loop)."""
-        self.frame.body("IV. KẾT QUẢ TRẢ LỜI, GIẢI QUYẾT", bold=True)
+        self.frame.heading("IV. KẾT QUẢ TRẢ LỜI, GIẢI QUYẾT")
         answered = self.answered.total() - self.answered[""]
         if not answered:
             self.frame.body("Các kiến nghị chưa có trả lời của cơ quan có thẩm quyền.")
@@ -132,24 +151,30 @@ class _Report:
                           for state, label in self.labels.states.items()
                           if self.answered[state]], "kiến nghị")
 
+    def district_proposals(self) -> None:
+        """V. What the issuing body itself proposes ([report] proposals, else a gap)."""
+        self.frame.heading("V. ĐỀ XUẤT, KIẾN NGHỊ")
+        proposals = self.job.settings.proposals or (MISSING,)
+        for index, text in enumerate(proposals, 1):
+            self.frame.body(f"{index}. {text}" if len(proposals) > 1 else text)
+
     async def annex(self, rows: AsyncIterator[ExportRow]) -> None:
-        """The Phụ lục table: one bold group row per topic, then its proposals."""
+        """The Phụ lục table: a group row per topic (I, II…), its proposals numbered on
+        through the table, each with its ref (the same as in the spreadsheet)."""
         grid = self.frame.annex("Phụ lục", ANNEX_WIDTHS_CM, ANNEX_HEADERS)
         templates = AnnexRows(grid, ANNEX_WIDTHS_CM)
         run, number, item = TopicRun(self.job.topic_order), 0, 0
         async for row in rows:
             for topic in run.starts(row.topic):
-                number, item = number + 1, 0
-                templates.group(f"{number}. {self.labels.topic(topic)}")
+                number += 1
+                templates.group(f"{roman(number)}. {self.labels.topic(topic)}")
             item += 1
-            result = self.labels.states.get(row.answer_state or "", "")
-            if result and row.answer_agency:
-                result = f"{result} ({free_text(row.answer_agency)})"
-            templates.item((str(item), free_text(row.proposal), self.who(row),
-                            self.labels.who_acts(row.actors), result))
+            templates.item((str(item), row.ref, prose(row.proposal), self.who(row),
+                            self.labels.who_acts(row.actors), prose(row.answer_agency or ""),
+                            self.labels.states.get(row.answer_state or "", "")))
         for topic in run.rest():
             number += 1
-            templates.group(f"{number}. {self.labels.topic(topic)}")
+            templates.group(f"{roman(number)}. {self.labels.topic(topic)}")
 
 
 
@@ -165,6 +190,7 @@ async def write_docx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
         export_rows.rows(db, job.selection, order, topic_first=True), by_topic)
     await report.messages(export_rows.rows(db, job.selection, order, topic_first=True))
     report.answers()
+    report.district_proposals()
     report.frame.closing()
     await report.annex(export_rows.rows(db, job.selection, order, topic_first=True))
     await asyncio.to_thread(report.document.save, str(out) if isinstance(out, Path) else out)

@@ -200,7 +200,7 @@ def _docx(found: Followup, settings: ReportSettings) -> bytes:
              else f"từ năm {found.since} đến năm {found.until}")
     title = (f"Kết quả giải quyết, trả lời kiến nghị của trẻ em tại các Diễn đàn trẻ em"
              f" {settings.unit} {years}")
-    report = Decree30(settings, title)
+    report = Decree30(settings, title, found.until)
     report.header()
     report.title_block(f"{report.issuer} báo cáo kết quả giải quyết, trả lời các kiến nghị của"
                        f" trẻ em {years} như sau:")

@@ -49,6 +49,15 @@ class ReportSettings:
     copies_to: tuple[str, ...] = ("Như trên",)
     drafting_unit: str = "LĐTBXH"
     fill_date: bool = False
+    # The forum itself, as the report states it (a gap to fill in Word where not given).
+    forum_date: str = ""  # "02/6/2023"
+    forum_place: str = ""  # "Hội trường UBND huyện"
+    forum_children: int = 0
+    forum_girls: int = 0
+    forum_boys: int = 0
+    forum_ages: str = ""  # "từ 10 đến 15 tuổi"
+    forum_facilitators: int = 0
+    proposals: tuple[str, ...] = ()  # V. the issuer's own proposals
     timezone: str = "Asia/Ho_Chi_Minh"
     margins_mm: tuple[float, float, float, float] = (20, 20, 30, 15)  # top, bottom, left, right
 

@@ -1,0 +1,95 @@
+"""`childforum migrate` and `childforum backup`, and the [storage] settings, on the command line."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config
+from tests.stores import Target, query
+from tests.test_cli_export import seeded
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def childforum(*args: str, config: Path = ROOT / "config.example.toml"
+               ) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "handlers.cli", *args, "--config", str(config)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_migrate_creates_then_finds_nothing_to_do(target: Target) -> None:
+    first = childforum("migrate", "--database", str(target))
+    assert first.returncode == 0, first.stderr
+    for name in ("001_initial.sql", "007_inbox_chat.sql"):
+        assert f"applied {name}" in first.stdout
+    assert "up to date (version 007" in first.stdout
+    again = childforum("migrate", "--database", str(target))
+    assert again.returncode == 0 and "applied" not in again.stdout
+    assert query(target, "SELECT count(*) FROM schema_migrations") == [(7,)]
+
+
+async def test_backup_copies_the_sqlite_file_while_it_is_open(tmp_path: Path) -> None:
+    database, copy = tmp_path / "forum.sqlite3", tmp_path / "copy.sqlite3"
+    await seeded(database)
+    holder = sqlite3.connect(database)  # another connection open, as the running bot's
+    try:
+        done = childforum("backup", "--database", str(database), "--out", str(copy))
+    finally:
+        holder.close()
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(copy) as backup:
+        assert backup.execute("SELECT ref FROM proposals ORDER BY ref").fetchall() == [
+            ("DHA-0001",), ("DHA-0002",), ("KTM-0001",)]
+    again = childforum("backup", "--database", str(database), "--out", str(copy))
+    assert again.returncode == 2 and "exists already" in again.stderr
+    missing = childforum("backup", "--database", str(tmp_path / "none.sqlite3"), "--out",
+                         str(tmp_path / "x.sqlite3"))
+    assert missing.returncode == 2 and "there is no database" in missing.stderr
+    assert not (tmp_path / "x.sqlite3").exists()
+
+
+def test_backup_on_postgresql_says_how_with_pg_dump(tmp_path: Path) -> None:
+    done = childforum("backup", "--database", "postgresql://forum@db.example.org:5433/forum",
+                      "--out", str(tmp_path / "forum.dump"))
+    assert done.returncode == 0, done.stderr
+    assert "pg_dump --format=custom" in done.stdout
+    assert "postgresql://forum@db.example.org:5433/forum" in done.stdout
+
+
+def write(tmp_path: Path, new: str, old: str = 'path = "childforum.sqlite3"') -> Path:
+    """The example config with one line of it replaced."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    assert old in text, old
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return path
+
+
+def test_storage_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = load_config(write(tmp_path, 'url = "postgresql://forum@db/forum"'))
+    assert config.database == "postgresql://forum@db/forum"
+    assert config.health_path == tmp_path / "childforum.health"
+    monkeypatch.setenv("CHILDFORUM_DB_PASSWORD", "s3cret")
+    assert config.database_password() == "s3cret"
+    assert load_config(ROOT / "config.example.toml").database == ROOT / "childforum.sqlite3"
+    for new, old, problem in (
+            ('url = "postgresql://forum:s3cret@db/forum"', 'path = "childforum.sqlite3"',
+             "must not hold the password"),
+            ('url = "mysql://forum@db/forum"', 'path = "childforum.sqlite3"', "must start with"),
+            ("pool_size = 1", "pool_size = 10", "pool_size"),
+            ("workers = 0", "workers = 1", "workers")):
+        with pytest.raises(ConfigError, match=problem):
+            load_config(write(tmp_path, new, old))
+
+
+def test_a_server_that_is_not_there_is_one_clear_line() -> None:
+    done = childforum("migrate", "--database", "postgresql://nobody@127.0.0.1:9/none")
+    assert done.returncode == 1
+    assert done.stderr.startswith("childforum migrate: cannot use the database"
+                                  " postgresql://nobody@127.0.0.1:9/none")
+    assert len(done.stderr.strip().splitlines()) == 1
