@@ -98,15 +98,15 @@ def _where(selection: RowFilter) -> tuple[str, list[Any]]:
     return " AND ".join(clauses), params
 
 
-def _topic_rank(topic_order: Sequence[str]) -> tuple[str, list[Any]]:
-    """An ORDER BY term ranking topics in catalog order; unknown topics come last."""
-    if not topic_order:
-        return "topic", []
-    whens = " ".join("WHEN ? THEN ?" for _ in topic_order)
+def _rank(column: str, order: Sequence[str]) -> tuple[str, list[Any]]:
+    """An ORDER BY term ranking a column's values in the given order; others come last."""
+    if not order:
+        return column, []
+    whens = " ".join("WHEN ? THEN ?" for _ in order)
     params: list[Any] = []
-    for rank, topic in enumerate(topic_order):
-        params += [topic, rank]
-    return f"CASE topic {whens} ELSE {len(topic_order)} END", params
+    for rank, value in enumerate(order):
+        params += [value, rank]
+    return f"CASE {column} {whens} ELSE {len(order)} END", params
 
 
 @lru_cache(maxsize=4096)
@@ -128,16 +128,20 @@ async def counts(db: Tx, selection: RowFilter) -> list[Count]:
 
 async def rows(
     db: Tx, selection: RowFilter, topic_order: Sequence[str] = (),
-    *, topic_first: bool = False,
+    *, topic_first: bool = False, district_order: Sequence[str] = (),
 ) -> AsyncIterator[ExportRow]:
-    """Stream the matching proposals, ordered by district, topic (in `topic_order`), id.
+    """Stream the matching proposals, ordered by district (in `district_order`, the config's),
+    topic (in `topic_order`, the catalog's), id.
 
     With `topic_first`, topics come before districts: one topic's rows are contiguous.
     """
     where, params = _where(selection)
-    rank, rank_params = _topic_rank(topic_order)
-    order = (f"{rank}, topic, district, p.id" if topic_first
-             else f"district, {rank}, topic, p.id")
+    topic_rank, topic_params = _rank("topic", topic_order)
+    district_rank, district_params = _rank("district", district_order)
+    order = (f"{topic_rank}, topic, {district_rank}, district, p.id" if topic_first
+             else f"{district_rank}, district, {topic_rank}, topic, p.id")
+    rank_params = ([*topic_params, *district_params] if topic_first
+                   else [*district_params, *topic_params])
     shift = selection.utc_offset_minutes
     async for row in db.stream(
         "SELECT p.id, ref, chat_id, forum_year, district, topic, age_band, gender, seen,"

@@ -127,6 +127,13 @@ def documents(simulator: BotApiSimulator, chat_id: int) -> list[SentMessage]:
     return [m for m in simulator.messages(chat_id) if m.kind == "document"]
 
 
+async def next_document(simulator: BotApiSimulator, chat_id: int) -> SentMessage:
+    """The next file sent to the chat (made in another process: it takes a moment)."""
+    before = len(documents(simulator, chat_id))
+    await simulator.wait_until(lambda: len(documents(simulator, chat_id)) > before, 30)
+    return documents(simulator, chat_id)[before]
+
+
 def csv_refs(data: bytes) -> list[str]:
     return [row[0] for row in csv.reader(io.StringIO(data.decode("utf-8-sig")))
             if REF.match(row[0])]
@@ -230,8 +237,9 @@ async def test_an_officer_exports_in_chat_within_their_districts(chat_forum: For
     await officer.tap("Excel")
     await officer.tap("⬜ chờ duyệt")
     await officer.tap("Tiếp")
-    sent = await officer.tap("Năm diễn đàn 2023")
-    document = next(m for m in sent if m.kind == "document")
+    await officer.tap("Năm diễn đàn 2023")
+    assert "Đang tạo tệp" in simulator.messages(OFFICER)[-1].plain  # the pressed one, edited
+    document = await next_document(simulator, OFFICER)
     assert document.filename == "kien-nghi-DHA-2023.xlsx"
     assert xlsx_refs(document.document or b"") == ["DHA-0001", "DHA-0002", "DHA-0003"]
     assert "Trạng thái: đã duyệt, chờ duyệt" in document.plain
@@ -240,8 +248,8 @@ async def test_an_officer_exports_in_chat_within_their_districts(chat_forum: For
     await officer.tap("🗂 Tất cả")
     await officer.tap("CSV")
     await officer.tap("Tiếp")
-    sent = await officer.tap("Mọi thời gian")
-    document = next(m for m in sent if m.kind == "document")
+    await officer.tap("Mọi thời gian")
+    document = await next_document(simulator, OFFICER)
     assert document.filename == "kien-nghi-tat-ca-moi-thoi-gian.csv"
     assert sorted(csv_refs(document.document or b"")) == ["DHA-0001", "DHA-0002", "KTM-0001"]
     assert audited(chat_forum.database) == [(OFFICER, "DHA"), (OFFICER, "KTM"), (OFFICER, "DHA")]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+import itertools
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -20,6 +22,7 @@ from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportError, ExportQuery, ReportSettings, author_code, export
 from bot.exports.common import HEADERS, neutralise
 from bot.exports.decree30 import vietnamese_date
+from bot.exports.worker import export_elsewhere
 from storage import cases, children, proposals
 from storage.children import ChildRow
 from storage.db import Database, open_database
@@ -404,3 +407,48 @@ async def test_docx_without_forum_facts_leaves_gaps_to_fill(forum: Forum) -> Non
     path, _ = await _export(forum, "docx", ExportQuery(districts=("DHA",)))
     text = _docx_text(docx.Document(str(path)))
     assert "được tổ chức ngày … tại …, với sự tham gia của … trẻ em (… em nữ, … em nam)" in text
+
+
+async def test_districts_come_in_the_configs_order_in_every_list(forum: Forum) -> None:
+    """Not by code: the summary counts and the rows follow the same order."""
+    config = replace(forum.config, districts=tuple(reversed(forum.config.districts)))
+    out = forum.tmp / "all.csv"
+    await export(forum.db, config, forum.catalog, ExportQuery(), "csv", out)
+    districts = [row[HEADERS[2]] for row in _csv_rows(out)]
+    assert districts.index("Huyện Ngọc Hồi") < districts.index("Huyện Đắk Hà")
+    report = forum.tmp / "all.docx"
+    await export(forum.db, config, forum.catalog, ExportQuery(), "docx", report)
+    text = _docx_text(docx.Document(str(report)))
+    assert text.index("- Huyện Ngọc Hồi: 1 kiến nghị") < text.index("- Huyện Đắk Hà:")
+    assert text.index("NHO-TEXT") < text.index("Đắk Hà — Ngọc Hồi: trẻ em")
+
+
+async def test_a_big_report_is_made_off_the_event_loop(forum: Forum) -> None:
+    """The bot's loop keeps ticking while another process writes a report of 3,000 proposals."""
+    async with forum.db.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO proposals (ref, chat_id, forum_year, district, topic, seen, proposal,"
+            " actors, message, lang, status, created_at, updated_at) VALUES (?, NULL, 2023,"
+            " 'DHA', ?, 'Suối sâu.', ?, 'school', '', 'vi', 'approved', ?, ?)",
+            [(f"DHA-{5000 + n}", ("violence", "injuries", "online")[n % 3],
+              f"Đề nghị số {n} làm rào chắn", "2023-05-10T03:00:00+00:00",
+              "2023-05-10T03:00:00+00:00") for n in range(3000)])
+    loop, ticks = asyncio.get_running_loop(), []
+
+    async def ticker() -> None:
+        while True:
+            ticks.append(loop.time())
+            await asyncio.sleep(0.01)
+
+    settings = ReportSettings.for_districts(forum.config, forum.config.districts[:1])
+    task = asyncio.create_task(ticker())
+    started = loop.time()
+    data, rows = await export_elsewhere(forum.config, ExportQuery(districts=("DHA",)), "docx",
+                                        settings)
+    took = loop.time() - started
+    task.cancel()
+    assert rows == 3003 and data.startswith(b"PK")
+    assert "Đề nghị số 2999 làm rào chắn" in _docx_text(docx.Document(io.BytesIO(data)))
+    longest = max(later - earlier for earlier, later in itertools.pairwise(ticks))
+    print(f"took {took:.2f} s, longest pause of the loop {longest * 1000:.0f} ms")
+    assert took > 0.5 and longest < 0.25, (took, longest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,11 @@ class Flow:
     # Ask at the review, once, whether what the child told is happening to them or to a child
     # they know (topics where a proposal may be a disclosure: violence, online, labour).
     ask_happening: bool = False
+    short_title: Mapping[str, str] | None = None  # where room is short; else the title
+
+    @property
+    def short(self) -> Mapping[str, str]:
+        return self.short_title or self.title
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
@@ -83,8 +88,7 @@ class Catalog:
         topic = self.topic(topic_id)
         if topic is None or not facilitator:
             return topic
-        return Flow(topic.id, topic.order, topic.title, self.group.steps + topic.steps,
-                    topic.ask_happening)
+        return replace(topic, steps=self.group.steps + topic.steps)
 
 
 def _load_toml(path: Path | Any) -> dict[str, Any]:
@@ -159,8 +163,10 @@ def _load_flow(path: Path | Any, texts: Texts, fields: tuple[str, ...],
                           choices, bool(item.get("optional", False))))
     if not steps:
         raise ConfigError(f"{path}: [steps] a flow needs at least one step")
+    short = raw.get("short_title")
     return Flow(flow_id, int(raw.get("order", 0)), _bilingual(path, "title", raw.get("title")),
-                tuple(steps), bool(raw.get("ask_if_happening", False)))
+                tuple(steps), bool(raw.get("ask_if_happening", False)),
+                _bilingual(path, "short_title", short) if short is not None else None)
 
 
 def _flow_folder(flows_dir: Path | None) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -13,6 +14,8 @@ from bot.config import Config, District
 from bot.conversation.catalog import Catalog
 from bot.exports.settings import ReportSettings
 from bot.textnorm import NOT_XML
+from storage import export_rows
+from storage.db import Tx
 from storage.export_rows import ExportRow, RowFilter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -171,6 +174,11 @@ class Job:
     forum_year: int = 0
     date_from: date | None = None
     date_to: date | None = None
+
+    def rows(self, db: Tx, *, topic_first: bool = False) -> AsyncIterator[ExportRow]:
+        """The selected proposals, districts in the config's order, topics in the catalog's."""
+        return export_rows.rows(db, self.selection, self.topic_order, topic_first=topic_first,
+                                district_order=tuple(d.code for d in self.districts))
 
     def period(self) -> str:
         """"từ ngày 01/05/2023 đến ngày 31/05/2023", or "" when no period was asked."""

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from bot.exports.common import HEADERS, Job
-from storage import export_rows
 from storage.db import Tx
 
 BOM = "\ufeff"
@@ -44,7 +43,7 @@ async def write_csv(db: Tx, job: Job, out: Path | BinaryIO) -> int:
         writer = csv.writer(stream)
         writer.writerow(HEADERS)
         cells, key = job.labels.cells, job.key
-        async for row in export_rows.rows(db, job.selection, job.topic_order):
+        async for row in job.rows(db):
             writer.writerow(cells(row, key))
             count += 1
     return count

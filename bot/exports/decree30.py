@@ -226,6 +226,7 @@ class Decree30:
         self.settings, self.title, self.year = settings, title, year
         self.document = Document()
         self.content = Body(self.document)
+        self._templates: dict[str, Any] = {}
         _setup_fonts(self.document)
         _properties(self.document, settings, title)
         self.page(self.document.sections[0])
@@ -285,12 +286,43 @@ class Decree30:
         basis = f"Thực hiện {self.settings.basis}, " if self.settings.basis else ""
         body(self.content, f"{basis}{opening}")
 
-    def body(self, text: str = "", *, bold: bool = False) -> Paragraph:
-        return body(self.content, text, bold=bold)
+    def body(self, text: str = "", *, bold: bool = False, detail: str = "") -> Paragraph:
+        """A body paragraph; `detail` follows the text in italics."""
+        return self._add(text, "bold" if bold else "plain", detail)
 
     def heading(self, text: str) -> Paragraph:
         """A part's or a khoản's title: bold, kept with what follows."""
-        return body(self.content, text, bold=True, keep_with_next=True)
+        return self._add(text, "heading", "")
+
+    def _add(self, text: str, kind: str, detail: str) -> Paragraph:
+        """A copy of a template paragraph with its text: a report of thousands of proposals
+        pays for python-docx's formatting calls once per kind, not once per paragraph."""
+        if not self._templates:
+            self._templates = self._make_templates()
+        element = deepcopy(self._templates[kind])
+        element[-1][-1].text = text  # the run's w:t
+        if detail:
+            run = deepcopy(self._templates["detail"])
+            run[-1].text = detail
+            element.append(run)
+        self.content.end.addprevious(element)
+        return DocxParagraph(element, self.content.parent)
+
+    def _make_templates(self) -> dict[str, Any]:
+        """One formatted paragraph per kind (and an italic run), made by python-docx once."""
+        found = {}
+        for kind, bold, keep in (("plain", False, False), ("bold", True, False),
+                                 ("heading", True, True)):
+            added = body(self.content, "x", bold=bold, keep_with_next=keep)
+            found[kind] = added._p
+        found["detail"] = deepcopy(found["plain"][-1])
+        found["detail"].get_or_add_rPr().get_or_add_i()
+        for element in found.values():
+            if element.getparent() is not None:
+                element.getparent().remove(element)
+            for text in element.iter(qn("w:t")):
+                text.set(qn("xml:space"), "preserve")
+        return found
 
     def tally(self, items: Sequence[tuple[str, int]], unit: str) -> None:
         """"- label: 3 <unit>;" lines, the last one ending with a full stop."""

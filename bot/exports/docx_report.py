@@ -122,9 +122,8 @@ class _Report:
                    self.who(row), f"mã {row.ref}"]
         if row.status != "approved":
             details.append(STATUS_LABELS.get(row.status, row.status).lower())
-        paragraph = self.frame.body(f"{number} {prose(row.proposal)}")
-        detail = paragraph.add_run(f" ({'; '.join(d for d in details if d)})")
-        detail.italic = True
+        self.frame.body(f"{number} {prose(row.proposal)}",
+                        detail=f" ({'; '.join(d for d in details if d)})")
 
     async def messages(self, rows: AsyncIterator[ExportRow]) -> None:
         """III. The children's messages to adults, quoted."""
@@ -133,9 +132,8 @@ class _Report:
         async for row in rows:
             if row.message.strip():
                 count += 1
-                paragraph = self.frame.body(f"- “{prose(row.message)}”")
-                paragraph.add_run(f" ({self.who(row)}; {self.labels.topic(row.topic)})").italic = (
-                    True)
+                self.frame.body(f"- “{prose(row.message)}”",
+                                detail=f" ({self.who(row)}; {self.labels.topic(row.topic)})")
         if not count:
             self.frame.body("Không có thông điệp.")
 
@@ -185,13 +183,12 @@ async def write_docx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     report.frame.header()
     report.title_block()
     by_topic = report.summary(await export_rows.counts(db, job.selection))
-    order = job.topic_order
     total = await report.proposals(
-        export_rows.rows(db, job.selection, order, topic_first=True), by_topic)
-    await report.messages(export_rows.rows(db, job.selection, order, topic_first=True))
+        job.rows(db, topic_first=True), by_topic)
+    await report.messages(job.rows(db, topic_first=True))
     report.answers()
     report.district_proposals()
     report.frame.closing()
-    await report.annex(export_rows.rows(db, job.selection, order, topic_first=True))
+    await report.annex(job.rows(db, topic_first=True))
     await asyncio.to_thread(report.document.save, str(out) if isinstance(out, Path) else out)
     return total

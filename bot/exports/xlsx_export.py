@@ -150,7 +150,7 @@ async def write_xlsx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     book = _Book()
     _write_summary(book, job, await export_rows.counts(db, job.selection))
     sheets, total = _TopicSheets(book, job), 0
-    async for row in export_rows.rows(db, job.selection, job.topic_order, topic_first=True):
+    async for row in job.rows(db, topic_first=True):
         sheet = sheets.sheet_for(row.topic)
         sheet.append(book.data(sheet, job.labels.cells(row, job.key)))
         total += 1

@@ -17,7 +17,6 @@ and, for every file sent, one audit row per district (action "export") in the sa
 from __future__ import annotations
 
 import html
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -26,7 +25,8 @@ from typing import Any, Literal
 
 from bot.config import Config
 from bot.conversation.catalog import Catalog
-from bot.exports import ExportError, ExportQuery, Format, ReportSettings, export
+from bot.exports import ExportError, ExportQuery, Format, ReportSettings
+from bot.exports.worker import export_elsewhere
 from bot.jobs.schedule import Run, Schedule, should_send
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, can, scope_for
@@ -260,10 +260,8 @@ class Delivery:
         chosen = tuple(d for d in self.config.districts if d.code in query.districts)
         settings = replace(ReportSettings.for_districts(self.config, chosen),
                            timezone=self.config.timetable.timezone)
-        buffer = io.BytesIO()
-        result = await export(self.db, self.config, self.catalog, query, fmt, buffer, settings)
-        return Outgoing(user_id, query.districts, fmt, name, buffer.getvalue(), result.rows,
-                        as_of, run, choice)
+        data, rows = await export_elsewhere(self.config, query, fmt, settings)
+        return Outgoing(user_id, query.districts, fmt, name, data, rows, as_of, run, choice)
 
     # --- the record --------------------------------------------------------------------------
 

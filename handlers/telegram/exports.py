@@ -177,6 +177,10 @@ class ExportHandlers:
             messages = self._advance(caller, step, pressed)
             choice = step.choice()
             if choice is not None:
+                # "Making the file…" now: the file takes seconds (another process makes it).
+                # The update is done only with the file, so a crash meanwhile makes it again.
+                await self.outbox.send(messages)
+                messages = []
                 made = await self._make(caller, choice)
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:
