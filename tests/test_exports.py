@@ -216,8 +216,10 @@ async def test_xlsx_summary_topic_sheets_and_layout(forum: Forum) -> None:
     assert summary[titles[0]] == (1, 0, 1) and summary[titles[2]] == (0, 1, 1)
     assert summary["Tổng cộng"] == (3, 1, 4)
     first = book.worksheets[1]
-    assert first.title.startswith("1. Phòng, chống bạo lực") and len(first.title) <= 31
-    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:S2"
+    assert [sheet.title for sheet in book.worksheets[1:]] == [
+        f"{t.order}. {t.short['vi']}" for t in forum.catalog.topics]  # whole words, <= 31
+    assert all(len(sheet.title) <= 31 for sheet in book.worksheets)
+    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:U2"
     assert tuple(c.value for c in first[1]) == HEADERS and first["A1"].font.b
     proposal = first.cell(2, HEADERS.index("Kiến nghị, đề xuất") + 1)
     assert proposal.value == VIET and proposal.alignment.wrap_text
@@ -232,9 +234,10 @@ async def test_xlsx_neutralises_formulas(forum: Forum) -> None:
     book = openpyxl.load_workbook((await _export(forum, "xlsx", ExportQuery()))[0])
     cells = [c for sheet in book.worksheets[1:] for row in sheet.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
-    values = {c.value for c in cells}
-    for formula in FORMULAS:
-        assert "'" + formula in values and formula not in values
+    texts = {c.value: c for c in cells if isinstance(c.value, str)}
+    for formula in FORMULAS:  # kept as typed, as text: Excel's quote prefix, no apostrophe
+        assert "'" + formula not in texts and texts[formula].quotePrefix, formula
+        assert texts[formula].data_type == "s"
 
 
 def _docx_text(document: docx.document.Document) -> str:
@@ -452,3 +455,55 @@ async def test_a_big_report_is_made_off_the_event_loop(forum: Forum) -> None:
     longest = max(later - earlier for earlier, later in itertools.pairwise(ticks))
     print(f"took {took:.2f} s, longest pause of the loop {longest * 1000:.0f} ms")
     assert took > 0.5 and longest < 0.25, (took, longest)
+
+
+async def test_xlsx_prints_and_reads_as_an_officer_expects(forum: Forum) -> None:
+    async with forum.db.transaction() as conn:
+        ref = await proposals.insert(conn, proposals.NewProposal(
+            chat_id=None, forum_year=2023, district="NHO", topic="online", age_band=None,
+            gender=None, seen="", proposal="Dạy an toàn trên mạng", actors="school",
+            message="", lang="vi", needs_translation=False, source_update_id=88,
+            group_size=12, group_age_range="10-12,13-15", school="Trường THCS Ngọc Hồi",
+            commune="Xã Đắk Dục"))
+        await conn.execute("UPDATE proposals SET status = 'approved' WHERE ref = ?", (ref,))
+    path, _ = await _export(forum, "xlsx", ExportQuery())
+    book = openpyxl.load_workbook(path)
+    summary = book["Tổng hợp"]
+    assert summary.column_dimensions["A"].width >= 12
+    assert summary["B2"].alignment.wrap_text  # the list of districts
+    rows = [row for row in summary.iter_rows(values_only=True)]
+    start = next(n for n, row in enumerate(rows) if row[1] == "Huyện, thành phố")
+    by_district = {row[1]: row[2:] for row in rows[start:]}
+    assert by_district["Huyện Đắk Hà"] == (3, 3) and by_district["Huyện Ngọc Hồi"] == (2, 2)
+    for sheet in book.worksheets:
+        assert sheet.page_setup.orientation == "landscape"
+        assert sheet.sheet_properties.pageSetUpPr.fitToPage
+        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+    online = book["3. An toàn trên mạng"]
+    assert online.print_title_rows == "$1:$1"
+    header = online["A1"].font
+    assert (header.name, header.sz, header.b) == ("Calibri", 11, True)
+    assert online.column_dimensions["H"].width >= 17  # "Em không muốn nói" fits
+    group = {HEADERS[i]: cell for i, cell in enumerate(next(
+        r for r in online.iter_rows(min_row=2) if r[0].value == ref))}
+    assert group["Trường (nhóm)"].value == "Trường THCS Ngọc Hồi"
+    assert group["Xã, phường (nhóm)"].value == "Xã Đắk Dục"
+    assert group["Độ tuổi"].value == "10-12 tuổi, 13-15 tuổi"
+    sent = group["Ngày gửi"]
+    assert isinstance(sent.value, datetime) and sent.number_format == "dd/mm/yyyy hh:mm"
+    csv_path, _ = await _export(forum, "csv", ExportQuery(districts=("NHO",)))
+    line = next(r for r in _csv_rows(csv_path) if r[HEADERS[0]] == ref)
+    assert (line["Trường (nhóm)"], line["Xã, phường (nhóm)"]) == ("Trường THCS Ngọc Hồi",
+                                                                   "Xã Đắk Dục")
+
+
+async def test_csv_for_excel_on_vietnamese_windows_uses_semicolons(forum: Forum) -> None:
+    out = forum.tmp / "vn.csv"
+    await export(forum.db, forum.config, forum.catalog, ExportQuery(), "csv", out,
+                 csv_dialect="excel-vn")
+    raw = out.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(raw, newline=""), delimiter=";"))
+    assert tuple(rows[0]) == HEADERS and len(rows) == 5
+    with pytest.raises(ExportError, match="CSV dialect"):
+        await export(forum.db, forum.config, forum.catalog, ExportQuery(), "csv", out,
+                     csv_dialect="tsv")

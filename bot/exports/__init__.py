@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 
 from bot.config import Config, District
 from bot.conversation.catalog import Catalog
-from bot.exports.common import ExportError, Job, Labels, author_code, neutralise, pseudonym_key
+from bot.exports.common import (
+    CSV_DIALECTS,
+    ExportError,
+    Job,
+    Labels,
+    author_code,
+    neutralise,
+    pseudonym_key,
+)
 from bot.exports.csv_export import write_csv
 from bot.exports.docx_report import write_docx
 from bot.exports.settings import ReportSettings
@@ -74,7 +82,10 @@ def _districts(config: Config, codes: tuple[str, ...] | None) -> tuple[District,
 
 
 def _job(config: Config, catalog: Catalog, query: ExportQuery, fmt: Format,
-         settings: ReportSettings | None) -> Job:
+         settings: ReportSettings | None, csv_dialect: str) -> Job:
+    if csv_dialect not in CSV_DIALECTS:
+        raise ExportError(f"unknown CSV dialect {csv_dialect!r}: choose"
+                          f" {' or '.join(CSV_DIALECTS)}")
     districts = _districts(config, query.districts)
     settings = settings or ReportSettings.for_districts(config, districts)
     zone = ZoneInfo(settings.timezone)
@@ -88,21 +99,24 @@ def _job(config: Config, catalog: Catalog, query: ExportQuery, fmt: Format,
         key=b"" if fmt == "docx" else pseudonym_key(config),  # the report names no author
         districts=districts, settings=settings,
         forum_year=query.forum_year or config.forum_year, date_from=query.date_from,
+        csv_delimiter=CSV_DIALECTS[csv_dialect],
         date_to=query.date_to,
     )
 
 
 async def export(db: Database, config: Config, catalog: Catalog, query: ExportQuery,
                  fmt: Format, out: Path | BinaryIO,
-                 settings: ReportSettings | None = None) -> ExportResult:
+                 settings: ReportSettings | None = None,
+                 csv_dialect: str = "excel") -> ExportResult:
     """Write one export to a path or a binary stream (which must support tell()).
 
-    `settings` overrides the report defaults derived from the config (DOCX only).
+    `settings` overrides the report defaults derived from the config (DOCX only);
+    `csv_dialect` is "excel" (commas) or "excel-vn" (semicolons: Vietnamese Windows).
     Raises ExportError for an unknown district, status or format, or a missing pseudonym key.
     """
     if fmt not in WRITERS:
         raise ExportError(f"unknown format {fmt!r}: choose csv, xlsx or docx")
-    job = _job(config, catalog, query, fmt, settings)
+    job = _job(config, catalog, query, fmt, settings, csv_dialect)
     start = 0 if isinstance(out, Path) else out.tell()
     async with db.snapshot() as connection:
         rows = await WRITERS[fmt](connection, job, out)

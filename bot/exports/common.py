@@ -95,15 +95,21 @@ class Column:
 COLUMNS = (
     Column("Mã kiến nghị", 12), Column("Năm diễn đàn", 9),
     Column("Huyện, thành phố", 18), Column("Chủ đề", 24, wrap=True),
-    Column("Trẻ em/Nhóm", 10), Column("Số em trong nhóm", 9), Column("Độ tuổi", 10),
-    Column("Giới tính", 12), Column("Trẻ em thấy", 40, wrap=True),
+    Column("Trẻ em/Nhóm", 10), Column("Số em trong nhóm", 9), Column("Độ tuổi", 14, wrap=True),
+    Column("Giới tính", 17), Column("Trẻ em thấy", 40, wrap=True),
     Column("Kiến nghị, đề xuất", 40, wrap=True), Column("Ai nên thực hiện", 22, wrap=True),
     Column("Thông điệp gửi người lớn", 36, wrap=True), Column("Ngôn ngữ", 11),
     Column("Trạng thái", 12),
     Column("Ngày gửi", 16), Column("Ngày cập nhật", 16), Column("Mã tác giả (bí danh)", 13),
     Column("Kết quả trả lời", 18, wrap=True), Column("Cơ quan chủ trì", 22, wrap=True),
+    Column("Trường (nhóm)", 22, wrap=True), Column("Xã, phường (nhóm)", 18, wrap=True),
 )
+DATE_COLUMNS = tuple(index for index, column in enumerate(COLUMNS)
+                     if column.header in ("Ngày gửi", "Ngày cập nhật"))
 HEADERS = tuple(column.header for column in COLUMNS)
+# "excel": the comma, as RFC 4180 and most software expect. "excel-vn": the semicolon, the list
+# separator of Windows set to Vietnamese, so that a double-clicked file opens in columns.
+CSV_DIALECTS = {"excel": ",", "excel-vn": ";"}
 
 Cell = str | int | None
 
@@ -115,6 +121,7 @@ class Labels:
         texts = catalog.texts
         self.districts = {d.code: neutralise(d.name) for d in config.districts}
         self.topics = {t.id: neutralise(t.title["vi"]) for t in catalog.topics}
+        self.short_topics = {t.id: neutralise(t.short["vi"]) for t in catalog.topics}
         self.genders = {c.id: neutralise(c.label["vi"]) for c in catalog.profile["gender"]}
         self.actors = {key.split(".", 1)[1]: neutralise(texts.get(key, "vi"))
                        for key in texts.table if key.startswith("actors.")}
@@ -128,6 +135,9 @@ class Labels:
 
     def topic(self, topic_id: str) -> str:
         return self.topics.get(topic_id) or neutralise(topic_id)
+
+    def short_topic(self, topic_id: str) -> str:
+        return self.short_topics.get(topic_id) or neutralise(topic_id)
 
     def age_band(self, band: str | None) -> str:
         if not band:
@@ -150,7 +160,7 @@ class Labels:
         return [
             row.ref, row.forum_year, self.district(row.district), self.topic(row.topic),
             CHILD if row.group_size is None else GROUP, row.group_size,
-            self.age_band(row.age_band) or None, self.genders.get(row.gender or "") or None,
+            self.ages(row) or None, self.genders.get(row.gender or "") or None,
             free_text(seen) if seen else None, free_text(proposal) if proposal else None,
             self.who_acts(row.actors) or None, free_text(message) if message else None,
             LANG_LABELS.get(row.lang, row.lang), STATUS_LABELS.get(row.status, row.status),
@@ -158,7 +168,16 @@ class Labels:
             author_code(row.chat_id, key) if row.chat_id is not None else None,
             self.states.get(row.answer_state or "") or None,
             free_text(row.answer_agency) if row.answer_agency else None,
+            free_text(row.school) if row.school else None,
+            free_text(row.commune) if row.commune else None,
         ]
+
+    def ages(self, row: ExportRow) -> str:
+        """A child's age band, or a group's bands ("10-12 tuổi, 13-15 tuổi")."""
+        if row.group_size is None:
+            return self.age_band(row.age_band)
+        return ", ".join(self.age_band(band) for band in (row.group_ages or "").split(",")
+                         if band)
 
 
 @dataclass(frozen=True)
@@ -172,6 +191,7 @@ class Job:
     districts: tuple[District, ...]
     settings: ReportSettings
     forum_year: int = 0
+    csv_delimiter: str = ","  # ";" for Excel on Vietnamese Windows (CSV_DIALECTS)
     date_from: date | None = None
     date_to: date | None = None
 

@@ -40,7 +40,7 @@ async def write_csv(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     """One row per proposal under Vietnamese headers; returns the number of proposals."""
     count = 0
     with _text(out) as stream:
-        writer = csv.writer(stream)
+        writer = csv.writer(stream, delimiter=job.csv_delimiter)
         writer.writerow(HEADERS)
         cells, key = job.labels.cells, job.key
         async for row in job.rows(db):

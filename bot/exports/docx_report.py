@@ -86,8 +86,7 @@ class _Report:
     def who(self, row: ExportRow) -> str:
         """The child or group, and the district in a report on several districts."""
         if row.group_size is not None:
-            ages = ", ".join(self.labels.age_band(b) for b in (row.group_ages or "").split(",")
-                             if b)
+            ages = self.labels.ages(row)
             where = ", ".join(prose(p) for p in (row.school, row.commune) if p)
             who = ", ".join(p for p in (f"nhóm {row.group_size} em", ages, where) if p)
         else:

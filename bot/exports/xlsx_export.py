@@ -10,6 +10,7 @@ import asyncio
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,8 +19,18 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
-from bot.exports.common import COLUMNS, HEADERS, STATUS_LABELS, Job, TopicRun, neutralise
+from bot.exports.common import (
+    COLUMNS,
+    DATE_COLUMNS,
+    FORMULA_STARTS,
+    HEADERS,
+    STATUS_LABELS,
+    Job,
+    TopicRun,
+    neutralise,
+)
 from bot.exports.common import Cell as Value
 from storage import export_rows
 from storage.db import Tx
@@ -28,15 +39,22 @@ SUMMARY_TITLE = "Tổng hợp"
 SHEET_NAME_MAX = 31
 NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 WRAP = Alignment(wrap_text=True, vertical="top")
-HEADER_FONT = Font(bold=True)
+TOP = Alignment(vertical="top")
+DATE_FORMAT = "dd/mm/yyyy hh:mm"
+HEADER_FONT = Font(name="Calibri", size=11, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 WRAPPED = tuple(index for index, column in enumerate(COLUMNS) if column.wrap)
 
 
 def sheet_title(number: int, title: str) -> str:
-    """A valid, unique sheet name: "1. Phòng, chống bạo lực, xâm hại" (31 characters at most)."""
-    return f"{number}. {NOT_IN_SHEET_NAMES.sub(' ', title)}"[:SHEET_NAME_MAX].rstrip()
+    """A valid, unique sheet name of 31 characters at most: "1. Bạo lực, xâm hại" (the topic's
+    short title); a longer one is cut between words, never inside one."""
+    name = f"{number}. {NOT_IN_SHEET_NAMES.sub(' ', title)}"
+    if len(name) <= SHEET_NAME_MAX:
+        return name
+    cut = name[:SHEET_NAME_MAX + 1].rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;-") if len(cut) > len(str(number)) + 2 else name[:SHEET_NAME_MAX]
 
 
 class _Book:
@@ -45,10 +63,18 @@ class _Book:
     def __init__(self) -> None:
         self.workbook = Workbook(write_only=True)
         self.summary = self.workbook.create_sheet(SUMMARY_TITLE)
-        template = WriteOnlyCell(self.summary)
-        template.alignment = WRAP
         # Copying one style array is much cheaper than styling each cell (see bench/README.md).
-        self._wrap = template._style
+        self._wrap = self._style(alignment=WRAP)
+        # A text that would read as a formula: Excel's quote prefix keeps it text, and shows
+        # it as typed (no apostrophe in the cell, unlike in a CSV).
+        self._quoted = self._style(alignment=WRAP, quotePrefix=True)
+        self._date = self._style(alignment=TOP, number_format=DATE_FORMAT)
+
+    def _style(self, **style: object) -> object:
+        template = WriteOnlyCell(self.summary)
+        for name, value in style.items():
+            setattr(template, name, value)
+        return template._style
 
     def header(self, sheet: WriteOnlyWorksheet, values: Iterable[str]) -> list[Cell]:
         cells = []
@@ -67,13 +93,27 @@ class _Book:
         return cells
 
     def data(self, sheet: WriteOnlyWorksheet, values: Sequence[Value]) -> list[Value | Cell]:
-        """A data row: free-text columns wrapped, empty cells left out."""
+        """A data row: free-text columns wrapped, dates as dates, empty cells left out."""
         row: list[Value | Cell] = list(values)
         for index in WRAPPED:  # only these cells need a cell object, for their style
             value = values[index]
-            if value is not None:
+            if value is None:
+                continue
+            if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+                quoted = Cell(sheet, row=1, column=1, value=value[1:], style_array=self._quoted)
+                quoted.data_type = "s"  # openpyxl would store "=…" as a formula
+                row[index] = quoted
+            else:
                 row[index] = Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
+        for index in DATE_COLUMNS:
+            value = values[index]
+            if isinstance(value, str):
+                row[index] = Cell(sheet, row=1, column=1, value=datetime.fromisoformat(value),
+                                  style_array=self._date)
         return row
+
+    def wrapped(self, sheet: WriteOnlyWorksheet, value: str) -> Cell:
+        return Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
 
     def topic_sheet(self, number: int, title: str) -> WriteOnlyWorksheet:
         """A topic sheet with widths, a frozen header row and the header written."""
@@ -81,6 +121,7 @@ class _Book:
         for index, column in enumerate(COLUMNS, 1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
         sheet.freeze_panes = "A2"
+        _print_setup(sheet)
         sheet.append(self.header(sheet, HEADERS))
         return sheet
 
@@ -112,7 +153,7 @@ class _TopicSheets:
     def _open(self, topic: str) -> None:
         self._close()
         self.number += 1
-        self.sheet = self.book.topic_sheet(self.number, self.labels.topic(topic))
+        self.sheet = self.book.topic_sheet(self.number, self.labels.short_topic(topic))
         self.rows = 0
 
     def _close(self) -> None:
@@ -122,26 +163,51 @@ class _TopicSheets:
             self.sheet.auto_filter.ref = f"A1:{last}"
 
 
+def _print_setup(sheet: WriteOnlyWorksheet) -> None:
+    """A4 landscape, as wide as one page, the header row on every page."""
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = "1:1"
+
+
 def _write_summary(book: _Book, job: Job, counts: list[export_rows.Count]) -> None:
-    """Counts by topic (rows) and status (columns) for the selection."""
+    """Counts by topic (rows) and status (columns) for the selection; with several districts,
+    the same by district."""
     sheet, labels = book.summary, job.labels
-    by_cell = Counter[tuple[str, str]]()
+    by_topic = Counter[tuple[str, str]]()
+    by_district = Counter[tuple[str, str]]()
     for count in counts:
-        by_cell[count.topic, count.status] += count.count
-    topics = [*job.topic_order, *sorted({t for t, _ in by_cell} - set(job.topic_order))]
+        by_topic[count.topic, count.status] += count.count
+        by_district[count.district, count.status] += count.count
+    topics = [*job.topic_order, *sorted({t for t, _ in by_topic} - set(job.topic_order))]
     statuses = job.selection.statuses
-    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 6, 48
+    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 12, 48
+    for letter in "CDEF":
+        sheet.column_dimensions[letter].width = 12
+    _print_setup(sheet)
     places = ", ".join(d.name for d in job.districts)
     sheet.append(book.bold(sheet, ["Tổng hợp kiến nghị của trẻ em"]))
-    sheet.append(["Đơn vị:", neutralise(places)])
+    sheet.append(["Đơn vị:", book.wrapped(sheet, neutralise(places))])
     sheet.append(["Thời gian:", job.period() or "toàn bộ"])
     sheet.append([])
-    sheet.append(book.header(sheet, ["STT", "Chủ đề", *(STATUS_LABELS[s] for s in statuses),
-                                     "Tổng"]))
-    for number, topic in enumerate(topics, 1):
-        values = [by_cell[topic, status] for status in statuses]
-        sheet.append([number, labels.topic(topic), *values, sum(values)])
-    totals = [sum(by_cell[t, status] for t in topics) for status in statuses]
+    head = [*(STATUS_LABELS[s] for s in statuses), "Tổng"]
+    sheet.append(book.header(sheet, ["STT", "Chủ đề", *head]))
+    _count_rows(book, sheet, [(labels.topic(t), t) for t in topics], by_topic, statuses)
+    if len(job.districts) > 1:
+        sheet.append([])
+        sheet.append(book.header(sheet, ["STT", "Huyện, thành phố", *head]))
+        _count_rows(book, sheet, [(labels.district(d.code), d.code) for d in job.districts],
+                    by_district, statuses)
+
+
+def _count_rows(book: _Book, sheet: WriteOnlyWorksheet, keys: list[tuple[str, str]],
+                counts: Counter[tuple[str, str]], statuses: Sequence[str]) -> None:
+    for number, (label, key) in enumerate(keys, 1):
+        values = [counts[key, status] for status in statuses]
+        sheet.append([number, label, *values, sum(values)])
+    totals = [sum(counts[key, status] for _, key in keys) for status in statuses]
     sheet.append(book.bold(sheet, [None, "Tổng cộng", *totals, sum(totals)]))
 
 
