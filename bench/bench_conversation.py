@@ -90,6 +90,9 @@ class Step:
     name: str
 
 
+HAPPENING_ASKED = (0, 2, 4)  # topics (0-based) with ask_if_happening
+
+
 def script(index: int, districts: list[tuple[str, str]]) -> list[Step]:
     """One child's whole topic flow; children vary district, age, gender, topic, language."""
     topic = index % 5
@@ -110,6 +113,8 @@ def script(index: int, districts: list[tuple[str, str]]) -> list[Step]:
         Step("tap", actor, "toggle"),
         Step("tap", "✔️", "done"),
         Step("tap", "⏭", "skip"),
+        # Violence, online safety and labour ask first whether it is happening to them.
+        *([Step("tap", "Không", "happening")] if topic in HAPPENING_ASKED else []),
         Step("tap", "✅", "send"),
     ]
 
@@ -278,7 +283,8 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
     if kind == "floor":
         runner = serve_floor(build_floor(api, concurrency or 256), stop)
     else:
-        config = replace(config.with_database(database), rate_limit=False, workers=workers)
+        config = replace(config.with_database(database), rate_limit=False, workers=workers,
+                         pacing=config.pacing.unlimited())
         server = await open_bot(config, TOKEN, request=api)
         if concurrency is not None:
             # Only the bench changes this: the same processor with another limit.

@@ -41,3 +41,26 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", clean(text).lower())
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
     return unicodedata.normalize("NFC", stripped.replace("đ", "d"))
+
+
+# Children's chat spellings, on folded text: ko -> khong, dc -> duoc, mik -> minh ...
+CHAT_SHORTHAND: dict[str, str] = {
+    # không
+    "ko": "khong", "k": "khong", "kh": "khong", "khg": "khong", "kg": "khong", "hok": "khong",
+    "hong": "khong", "hk": "khong", "hem": "khong", "khum": "khong",
+    # được
+    "dc": "duoc", "dk": "duoc",
+    # pronouns
+    "e": "em", "mik": "minh", "mk": "minh", "mjk": "minh", "mjnh": "minh", "mh": "minh",
+    "t": "tao", "ng": "nguoi", "ngta": "nguoi ta", "bme": "bo me", "bm": "bo me",
+    "ck": "chong", "vk": "vo", "ny": "nguoi yeu", "bn": "ban", "ae": "anh em",
+    # verbs and little words
+    "bj": "bi", "vs": "voi", "j": "gi", "z": "vay", "r": "roi", "cx": "cung", "cg": "cung",
+    "lm": "lam", "ntn": "nhu the nao", "trc": "truoc", "hs": "hoc sinh", "ms": "moi",
+    "nx": "nua", "ik": "di", "bt": "biet", "bik": "biet", "ns": "noi", "mun": "muon",
+    "chit": "chet", "iu": "yeu", "wa": "qua", "thik": "thich", "dt": "dien thoai",
+    "fb": "facebook", "ib": "nhan tin", "nt": "nhan tin", "nhiu": "nhieu", "hnay": "hom nay",
+    "hqua": "hom qua", "bh": "bay gio", "bgio": "bay gio", "nma": "nhung ma",
+    # English
+    "dont": "don t", "im": "i m", "wanna": "want to", "gonna": "going to", "cant": "can t",
+}

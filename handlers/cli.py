@@ -24,7 +24,7 @@ from bot.exports.followup import followup_export
 from bot.simulator import BotApiSimulator
 from bot.simulator.terminal import chat_in_terminal
 from bot.transport.health import check
-from handlers import cli_answers, cli_storage
+from handlers import cli_answers, cli_compile, cli_storage
 from handlers.wiring import open_bot, open_configured, serve
 from storage import inbox
 from storage.db import DatabaseUnavailable
@@ -248,6 +248,7 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (run, health, simulate, exporting, *cli_storage.add_parsers(commands)):
         common(sub)
     cli_answers.add_parser(commands, common)
+    cli_compile.add_parser(commands, common)
     return parser
 
 
@@ -268,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         return _health(config)
     if args.command == "answers":
         return asyncio.run(cli_answers.run(config, args))
+    if args.command == "compile":
+        return asyncio.run(cli_compile.run(config, args))
     if args.command == "export":
         return asyncio.run(_export(config, args))
     if args.command == "migrate":

@@ -209,30 +209,31 @@ async def test_xlsx_summary_topic_sheets_and_layout(forum: Forum) -> None:
     assert count == 4
     book = openpyxl.load_workbook(path)
     titles = [t.title["vi"] for t in forum.catalog.topics]
-    assert book.sheetnames[0] == "Tổng hợp" and len(book.sheetnames) == 1 + len(titles)
+    assert book.sheetnames[:2] == ["Tổng hợp", "Kiến nghị chung"]
+    assert len(book.sheetnames) == 2 + len(titles)
     summary = {row[1]: row[2:] for row in book["Tổng hợp"].iter_rows(values_only=True)
                if row[1] in (*titles, "Chủ đề", "Tổng cộng")}
     assert summary["Chủ đề"] == ("Đã duyệt", "Chờ duyệt", "Tổng")
     assert summary[titles[0]] == (1, 0, 1) and summary[titles[2]] == (0, 1, 1)
     assert summary["Tổng cộng"] == (3, 1, 4)
-    first = book.worksheets[1]
-    assert [sheet.title for sheet in book.worksheets[1:]] == [
+    first = book.worksheets[2]
+    assert [sheet.title for sheet in book.worksheets[2:]] == [
         f"{t.order}. {t.short['vi']}" for t in forum.catalog.topics]  # whole words, <= 31
     assert all(len(sheet.title) <= 31 for sheet in book.worksheets)
-    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:U2"
+    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:V2"
     assert tuple(c.value for c in first[1]) == HEADERS and first["A1"].font.b
     proposal = first.cell(2, HEADERS.index("Kiến nghị, đề xuất") + 1)
     assert proposal.value == VIET and proposal.alignment.wrap_text
     assert first.column_dimensions["J"].width == 40
-    online = book.worksheets[3]
+    online = book.worksheets[4]
     assert online.max_row == 2 and online.cell(2, 1).value == "DHA-0003"
-    assert book.worksheets[4].max_row == 1  # climate: only rejected, not asked for
+    assert book.worksheets[5].max_row == 1  # climate: only rejected, not asked for
     _assert_private(_zip_text(path))
 
 
 async def test_xlsx_neutralises_formulas(forum: Forum) -> None:
     book = openpyxl.load_workbook((await _export(forum, "xlsx", ExportQuery()))[0])
-    cells = [c for sheet in book.worksheets[1:] for row in sheet.iter_rows() for c in row]
+    cells = [c for sheet in book.worksheets[2:] for row in sheet.iter_rows() for c in row]
     assert all(c.data_type != "f" for c in cells)
     texts = {c.value: c for c in cells if isinstance(c.value, str)}
     for formula in FORMULAS:  # kept as typed, as text: Excel's quote prefix, no apostrophe

@@ -103,6 +103,7 @@ COLUMNS = (
     Column("Ngày gửi", 16), Column("Ngày cập nhật", 16), Column("Mã tác giả (bí danh)", 13),
     Column("Kết quả trả lời", 18, wrap=True), Column("Cơ quan chủ trì", 22, wrap=True),
     Column("Trường (nhóm)", 22, wrap=True), Column("Xã, phường (nhóm)", 18, wrap=True),
+    Column("Kiến nghị chung số", 11),
 )
 DATE_COLUMNS = tuple(index for index, column in enumerate(COLUMNS)
                      if column.header in ("Ngày gửi", "Ngày cập nhật"))
@@ -170,14 +171,17 @@ class Labels:
             free_text(row.answer_agency) if row.answer_agency else None,
             free_text(row.school) if row.school else None,
             free_text(row.commune) if row.commune else None,
+            row.recommendation_id,
         ]
 
     def ages(self, row: ExportRow) -> str:
         """A child's age band, or a group's bands ("10-12 tuổi, 13-15 tuổi")."""
-        if row.group_size is None:
-            return self.age_band(row.age_band)
-        return ", ".join(self.age_band(band) for band in (row.group_ages or "").split(",")
-                         if band)
+        return self.ages_of(row.group_size, row.age_band, row.group_ages)
+
+    def ages_of(self, group_size: int | None, band: str | None, group_ages: str | None) -> str:
+        if group_size is None:
+            return self.age_band(band)
+        return ", ".join(self.age_band(b) for b in (group_ages or "").split(",") if b)
 
 
 @dataclass(frozen=True)

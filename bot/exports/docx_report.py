@@ -20,7 +20,7 @@ from typing import BinaryIO
 
 from bot.exports.common import STATUS_LABELS, Job, TopicRun, clause, prose
 from bot.exports.decree30 import AnnexRows, Decree30, item_letter, roman
-from storage import export_rows
+from storage import export_rows, recommendations
 from storage.db import Tx
 from storage.export_rows import ExportRow
 
@@ -42,6 +42,7 @@ class _Report:
         self.document = self.frame.document
         self.multi_district = len(job.districts) > 1
         self.answered: Counter[str] = Counter()  # the answers' states, counted in section II
+        self.titles: dict[int, str] = {}  # the recommendations' words, by id
 
     def title_block(self) -> None:
         self.frame.title_block(
@@ -95,20 +96,68 @@ class _Report:
         return f"{who}, {self.labels.district(row.district)}" if self.multi_district else who
 
     async def proposals(self, rows: AsyncIterator[ExportRow], by_topic: Counter[str]) -> int:
-        """II. One numbered khoản per topic, each proposal numbered under it."""
+        """II. One numbered khoản per topic: its recommendations (proposals compiled together,
+        each shown once), then the proposals on their own, as điểm a), b)…"""
         self.frame.heading("II. KIẾN NGHỊ CỦA TRẺ EM THEO CHỦ ĐỀ")
-        run, number, item, total = TopicRun(self.job.topic_order), 0, 0, 0
+        run, number, total = TopicRun(self.job.topic_order), 0, 0
+        topic_rows: list[ExportRow] = []
         async for row in rows:
             for topic in run.starts(row.topic):
-                number, item = number + 1, 0
+                self._topic_items(topic_rows)
+                topic_rows = []
+                number += 1
                 self._topic_heading(number, topic, by_topic[topic])
-            item, total = item + 1, total + 1
-            self._proposal(f"{item_letter(item)})", row)
+            topic_rows.append(row)
+            total += 1
             self.answered[row.answer_state or ""] += 1
+        self._topic_items(topic_rows)
         for topic in run.rest():
             number += 1
             self._topic_heading(number, topic, 0)
         return total
+
+    def _topic_items(self, rows: list[ExportRow]) -> None:
+        """One topic's điểm: recommendations of two or more proposals first, largest first."""
+        gathered: dict[int, list[ExportRow]] = {}
+        for row in rows:
+            if row.recommendation_id is not None:
+                gathered.setdefault(row.recommendation_id, []).append(row)
+        together = {key: found for key, found in gathered.items() if len(found) > 1}
+        item = 0
+        for key, found in sorted(together.items(), key=lambda pair: (-len(pair[1]), pair[0])):
+            item += 1
+            self._recommendation(f"{item_letter(item)})", key, found)
+        for row in rows:
+            if row.recommendation_id not in together:
+                item += 1
+                self._proposal(f"{item_letter(item)})", row)
+
+    def _recommendation(self, number: str, key: int, rows: list[ExportRow]) -> None:
+        """A recommendation: its words, who asked (how many, groups, areas, ages, sexes), two
+        or three of the children's own words, and the refs."""
+        groups = sum(1 for row in rows if row.group_size is not None)
+        asked = f"{len(rows)} ý kiến" + (f", trong đó {groups} của nhóm trẻ em" if groups else "")
+        areas = sorted({self.labels.district(row.district) for row in rows}
+                       if self.multi_district else set())
+        areas += sorted({prose(row.commune) for row in rows if row.commune})
+        ages = Counter(label for row in rows for label in self.labels.ages(row).split(", ")
+                       if label)
+        sexes = Counter(self.labels.genders.get(row.gender or "", "") for row in rows
+                        if row.group_size is None and row.gender)
+        facts = [asked, ", ".join(areas),
+                 ", ".join(f"{label}: {n}" for label, n in sorted(ages.items())),
+                 ", ".join(f"{label.lower()}: {n}" for label, n in sorted(sexes.items()) if label)]
+        quotes: list[str] = []
+        said: set[str] = set()
+        for row in rows:
+            words = prose(row.proposal)
+            if words and words.lower() not in said and len(quotes) < 3:
+                said.add(words.lower())
+                quotes.append(f"“{words if len(words) <= 160 else words[:159] + '…'}”")
+        title = prose(self.titles.get(key, "")) or prose(rows[0].proposal)
+        self.frame.body(f"{number} {title} ({'; '.join(f for f in facts if f)}).",
+                        detail=f" Ý kiến của các em: {'; '.join(quotes)}."
+                               f" Mã: {', '.join(row.ref for row in rows)}.")
 
     def _topic_heading(self, number: int, topic: str, count: int) -> None:
         self.frame.heading(f"{number}. {self.labels.topic(topic)}")
@@ -179,6 +228,7 @@ class _Report:
 async def write_docx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     """The report; returns the number of proposals in it."""
     report = _Report(job)
+    report.titles = await recommendations.titles(db, [d.code for d in job.districts])
     report.frame.header()
     report.title_block()
     by_topic = report.summary(await export_rows.counts(db, job.selection))

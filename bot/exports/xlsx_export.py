@@ -27,15 +27,18 @@ from bot.exports.common import (
     FORMULA_STARTS,
     HEADERS,
     STATUS_LABELS,
+    Column,
     Job,
     TopicRun,
+    clean,
     neutralise,
 )
 from bot.exports.common import Cell as Value
-from storage import export_rows
+from storage import export_rows, recommendations
 from storage.db import Tx
 
 SUMMARY_TITLE = "Tổng hợp"
+RECOMMENDATIONS_TITLE = "Kiến nghị chung"
 SHEET_NAME_MAX = 31
 NOT_IN_SHEET_NAMES = re.compile(r"[\[\]:*?/\\]")
 WRAP = Alignment(wrap_text=True, vertical="top")
@@ -211,10 +214,54 @@ def _count_rows(book: _Book, sheet: WriteOnlyWorksheet, keys: list[tuple[str, st
     sheet.append(book.bold(sheet, [None, "Tổng cộng", *totals, sum(totals)]))
 
 
+RECOMMENDATION_COLUMNS = (
+    Column("STT", 6), Column("Chủ đề", 24, wrap=True), Column("Huyện, thành phố", 18),
+    Column("Kiến nghị chung", 48, wrap=True), Column("Số ý kiến", 9), Column("Số nhóm", 9),
+    Column("Xã, phường (nhóm)", 20, wrap=True), Column("Độ tuổi", 18, wrap=True),
+    Column("Giới tính", 18, wrap=True), Column("Ý kiến tiêu biểu của trẻ em", 60, wrap=True),
+    Column("Mã các kiến nghị", 30, wrap=True), Column("Kiến nghị chung số", 11),
+)
+
+
+def _write_recommendations(book: _Book, job: Job,
+                           found: list[recommendations.Recommendation]) -> None:
+    """One row per recommendation (proposals compiled together): who asked, their words."""
+    sheet = book.workbook.create_sheet(RECOMMENDATIONS_TITLE)
+    for index, column in enumerate(RECOMMENDATION_COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    _print_setup(sheet)
+    sheet.append(book.header(sheet, [c.header for c in RECOMMENDATION_COLUMNS]))
+    labels, order = job.labels, {topic: n for n, topic in enumerate(job.topic_order)}
+    chosen = sorted((r for r in found if len(r.members) > 1),
+                    key=lambda r: (order.get(r.topic, len(order)), r.district, -len(r.members)))
+    for number, item in enumerate(chosen, 1):
+        members = item.members
+        ages = Counter(label for m in members for label in labels.ages_of(
+            m.group_size, m.age_band, m.group_ages).split(", ") if label)
+        sexes = Counter(labels.genders.get(m.gender or "", "") for m in members
+                        if m.group_size is None and m.gender)
+        quotes = list(dict.fromkeys(neutralise(clean(m.text).strip()) for m in members))[:3]
+        values = [
+            number, labels.topic(item.topic), labels.district(item.district),
+            neutralise(clean(item.title)), len(members),
+            sum(1 for m in members if m.group_size is not None),
+            ", ".join(sorted({neutralise(clean(m.commune)) for m in members if m.commune})),
+            ", ".join(f"{label}: {n}" for label, n in sorted(ages.items())),
+            ", ".join(f"{label}: {n}" for label, n in sorted(sexes.items()) if label),
+            "\n".join(f"“{quote}”" for quote in quotes), ", ".join(m.ref for m in members),
+            item.id]
+        sheet.append([book.wrapped(sheet, v) if isinstance(v, str) and v else v or None
+                      for v in values])
+
+
 async def write_xlsx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     """The workbook; returns the number of proposals written to topic sheets."""
     book = _Book()
     _write_summary(book, job, await export_rows.counts(db, job.selection))
+    year = job.selection.forum_year or job.forum_year
+    _write_recommendations(book, job, await recommendations.of_area(
+        db, year, {d.code for d in job.districts}))
     sheets, total = _TopicSheets(book, job), 0
     async for row in job.rows(db, topic_first=True):
         sheet = sheets.sheet_for(row.topic)

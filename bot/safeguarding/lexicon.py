@@ -21,7 +21,7 @@ Recall is favoured: a false alarm costs a kind message and a staff look; a human
 import re
 from dataclasses import dataclass, field
 
-from bot.textnorm import fold
+from bot.textnorm import CHAT_SHORTHAND, fold
 
 __all__ = ["CATEGORIES", "Disclosure", "detect_disclosure"]
 
@@ -56,26 +56,6 @@ _APOSTROPHE = re.compile(r"(?<=[a-z])['’](?=[a-z])")  # don't → dont, I'm �
 _NON_WORD = re.compile(r"[^a-z0-9|]+")
 _REPEATS = re.compile(r"([a-z])\1{2,}")  # "soooo" → "so", "chettt" → "chet"
 
-_SHORTHAND: dict[str, str] = {
-    # không
-    "ko": "khong", "k": "khong", "kh": "khong", "khg": "khong", "kg": "khong", "hok": "khong",
-    "hong": "khong", "hk": "khong", "hem": "khong", "khum": "khong",
-    # được
-    "dc": "duoc", "dk": "duoc",
-    # pronouns
-    "e": "em", "mik": "minh", "mk": "minh", "mjk": "minh", "mjnh": "minh", "mh": "minh",
-    "t": "tao", "ng": "nguoi", "ngta": "nguoi ta", "bme": "bo me", "bm": "bo me",
-    "ck": "chong", "vk": "vo", "ny": "nguoi yeu", "bn": "ban", "ae": "anh em",
-    # verbs and little words
-    "bj": "bi", "vs": "voi", "j": "gi", "z": "vay", "r": "roi", "cx": "cung", "cg": "cung",
-    "lm": "lam", "ntn": "nhu the nao", "trc": "truoc", "hs": "hoc sinh", "ms": "moi",
-    "nx": "nua", "ik": "di", "bt": "biet", "bik": "biet", "ns": "noi", "mun": "muon",
-    "chit": "chet", "iu": "yeu", "wa": "qua", "thik": "thich", "dt": "dien thoai",
-    "fb": "facebook", "ib": "nhan tin", "nt": "nhan tin", "nhiu": "nhieu", "hnay": "hom nay",
-    "hqua": "hom qua", "bh": "bay gio", "bgio": "bay gio", "nma": "nhung ma",
-    # English
-    "dont": "don t", "im": "i m", "wanna": "want to", "gonna": "going to", "cant": "can t",
-}
 
 _COMPOUNDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(rf"(?<![a-z0-9]){pattern}(?![a-z0-9])"), repl)
@@ -109,7 +89,7 @@ def _normalise(text: str) -> str:
         word = _REPEATS.sub(r"\1", word)
         if word == "|" and (not out or out[-1] == "|"):
             continue
-        out.append(_SHORTHAND.get(word, word))
+        out.append(CHAT_SHORTHAND.get(word, word))
     joined = " ".join(out)
     for pattern, repl in _COMPOUNDS:
         joined = pattern.sub(repl, joined)

@@ -27,14 +27,14 @@ if TYPE_CHECKING:
 
 Role = Literal["admin", "moderator", "officer", "safeguarding"]
 Action = Literal["moderate", "safeguarding", "export", "stats", "audit", "grant", "invite",
-                 "answer"]
+                 "answer", "compile"]
 
 ROLES: tuple[Role, ...] = get_args(Role)
 ACTIONS: tuple[Action, ...] = get_args(Action)
 ALLOWED: dict[Role, frozenset[Action]] = {
     "admin": frozenset(ACTIONS),
     "moderator": frozenset({"moderate", "invite", "stats", "audit"}),
-    "officer": frozenset({"export", "stats", "answer"}),
+    "officer": frozenset({"export", "stats", "answer", "compile"}),
     "safeguarding": frozenset({"safeguarding"}),
 }
 WHOLE_PROVINCE = "all"

@@ -1,0 +1,194 @@
+"""Compiling a forum's proposals into recommendations, and the officer's review of them.
+
+`auto` groups, per district and topic, the compiled proposals no recommendation holds yet
+(bot.compiling.grouping): each group of two or more becomes a recommendation, worded at first
+as its most typical proposal. The officer then reviews: merges two, moves a proposal to another
+one or out on its own, splits some out into a new one, and names each in the forum's words.
+Rights: the `compile` duty (officers, admins) in the recommendation's district; 0 is the
+command line. Every change is in the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.compiling.grouping import central, group
+from bot.staff.moderation import Moderation, Refused
+from bot.staff.roles import Scope, scope_for
+from storage import audit as audit_log
+from storage import moderation as proposals_store
+from storage import recommendations as store
+from storage.db import Database, Tx
+from storage.recommendations import Member, Recommendation
+
+COMMAND_LINE = 0
+TITLE_MAX = 300
+
+
+@dataclass(frozen=True)
+class Compiled:
+    created: int  # new recommendations
+    grouped: int  # proposals put in them
+    alone: int  # proposals that stay on their own (no other asks the same)
+
+
+@dataclass(frozen=True)
+class Changed:
+    recommendation: Recommendation | None  # after the change (None: it is gone)
+
+
+def default_title(members: Sequence[Member]) -> str:
+    """The most typical proposal's words, on one line, as a first name for the group."""
+    texts = [m.text for m in members]
+    words = " ".join(texts[central(texts)].split())
+    return words if len(words) <= TITLE_MAX else words[:TITLE_MAX - 1].rsplit(" ", 1)[0] + "…"
+
+
+class Compiling:
+    def __init__(self, db: Database, moderation: Moderation) -> None:
+        self.db, self.moderation = db, moderation
+
+    async def scope_in(self, tx: Tx, user_id: int) -> Scope:
+        if user_id == COMMAND_LINE:
+            return Scope(None)
+        return scope_for(await self.moderation.members(tx), user_id, "compile")
+
+    async def auto(self, user_id: int, year: int, district: str | None = None
+                   ) -> Compiled | Refused:
+        async with self.db.transaction() as tx:
+            scope = await self.scope_in(tx, user_id)
+            if scope.empty:
+                return Refused("not_staff")
+            if district is not None and not scope.covers(district):
+                return Refused("forbidden")
+            wanted = {district} if district else scope.districts
+            found = await store.members(tx, year, wanted)
+            areas: dict[tuple[str, str], list[Member]] = {}
+            for member in found:
+                if member.recommendation_id is None:
+                    areas.setdefault((member.district, member.topic), []).append(member)
+            created = grouped = alone = 0
+            for (code, topic), waiting in sorted(areas.items()):
+                for indexes in group([m.text for m in waiting]):
+                    if len(indexes) < 2:
+                        alone += 1
+                        continue
+                    chosen = [waiting[i] for i in indexes]
+                    new = await store.create(tx, year, code, topic, default_title(chosen), None)
+                    await store.assign(tx, [m.id for m in chosen], new)
+                    await audit_log.append(tx, user_id, "compile", "recommendation", new, code,
+                                           {"refs": [m.ref for m in chosen], "via": "auto"})
+                    created, grouped = created + 1, grouped + len(chosen)
+        return Compiled(created, grouped, alone)
+
+    async def overview(self, user_id: int, year: int, district: str | None = None
+                       ) -> list[Recommendation] | Refused:
+        async with self.db.transaction() as tx:
+            scope = await self.scope_in(tx, user_id)
+            if scope.empty:
+                return Refused("not_staff")
+            if district is not None and not scope.covers(district):
+                return Refused("forbidden")
+            return await store.of_area(tx, year, {district} if district else scope.districts)
+
+    async def name(self, user_id: int, recommendation_id: int, title: str
+                   ) -> Changed | Refused:
+        title = " ".join(title.split())
+        if not title or len(title) > TITLE_MAX:
+            return Refused("invalid", f"1 to {TITLE_MAX} characters")
+        async with self.db.transaction() as tx:
+            found = await self._mine(tx, user_id, recommendation_id)
+            if isinstance(found, Refused):
+                return found
+            await store.rename(tx, found.id, title, user_id)
+            await audit_log.append(tx, user_id, "name", "recommendation", found.id,
+                                   found.district, {"title": title})
+            return Changed(await store.get(tx, found.id))
+
+    async def merge(self, user_id: int, into: int, other: int) -> Changed | Refused:
+        """Everything of `other` into `into` (same district, topic and year)."""
+        async with self.db.transaction() as tx:
+            target = await self._mine(tx, user_id, into)
+            source = await self._mine(tx, user_id, other)
+            if isinstance(target, Refused) or isinstance(source, Refused):
+                return target if isinstance(target, Refused) else source  # type: ignore[return-value]
+            if into == other or _area(target) != _area(source):
+                return Refused("invalid", "two recommendations of one district, topic, year")
+            await store.assign(tx, [m.id for m in source.members], target.id)
+            await store.drop_empty(tx)
+            await audit_log.append(tx, user_id, "merge", "recommendation", target.id,
+                                   target.district, {"from": source.id,
+                                                     "refs": [m.ref for m in source.members]})
+            return Changed(await store.get(tx, target.id))
+
+    async def move(self, user_id: int, ref: str, to: int | None) -> Changed | Refused:
+        """A proposal into recommendation `to`, or out on its own (None)."""
+        async with self.db.transaction() as tx:
+            member = await self._member(tx, user_id, ref)
+            if isinstance(member, Refused):
+                return member
+            target = None
+            if to is not None:
+                found = await self._mine(tx, user_id, to)
+                if isinstance(found, Refused):
+                    return found
+                if (found.district, found.topic) != (member.district, member.topic):
+                    return Refused("invalid", "a recommendation of the proposal's district"
+                                              " and topic")
+                target = found
+            await store.assign(tx, [member.id], to)
+            await store.drop_empty(tx)
+            await audit_log.append(tx, user_id, "move", "recommendation", to, member.district,
+                                   {"ref": member.ref, "from": member.recommendation_id})
+            return Changed(await store.get(tx, target.id) if target else None)
+
+    async def split(self, user_id: int, refs: Sequence[str], year: int) -> Changed | Refused:
+        """These proposals (one district and topic) out into a new recommendation."""
+        async with self.db.transaction() as tx:
+            chosen: list[Member] = []
+            for ref in refs:
+                member = await self._member(tx, user_id, ref)
+                if isinstance(member, Refused):
+                    return member
+                chosen.append(member)
+            if not chosen or len({(m.district, m.topic) for m in chosen}) != 1:
+                return Refused("invalid", "proposals of one district and topic")
+            new = await store.create(tx, year, chosen[0].district, chosen[0].topic,
+                                     default_title(chosen), user_id)
+            await store.assign(tx, [m.id for m in chosen], new)
+            await store.drop_empty(tx)
+            await audit_log.append(tx, user_id, "split", "recommendation", new,
+                                   chosen[0].district, {"refs": [m.ref for m in chosen]})
+            return Changed(await store.get(tx, new))
+
+    async def _mine(self, tx: Tx, user_id: int, recommendation_id: int
+                    ) -> Recommendation | Refused:
+        scope = await self.scope_in(tx, user_id)
+        if scope.empty:
+            return Refused("not_staff")
+        found = await store.get(tx, recommendation_id)
+        if found is None:
+            return Refused("not_found", str(recommendation_id))
+        if not scope.covers(found.district):
+            return Refused("forbidden")
+        return found
+
+    async def _member(self, tx: Tx, user_id: int, ref: str) -> Member | Refused:
+        scope = await self.scope_in(tx, user_id)
+        if scope.empty:
+            return Refused("not_staff")
+        item = await proposals_store.by_ref(tx, ref.strip().upper())
+        if item is None:
+            return Refused("not_found", ref)
+        if not scope.covers(item.district):
+            return Refused("forbidden")
+        found = [m for m in await store.members(tx, item.forum_year, {item.district}, item.topic)
+                 if m.id == item.id]
+        if not found:
+            return Refused("wrong_status", ref)  # not approved, or held by a case
+        return found[0]
+
+
+def _area(recommendation: Recommendation) -> tuple[int, str, str]:
+    return recommendation.forum_year, recommendation.district, recommendation.topic

@@ -1,0 +1,128 @@
+"""Recommendations: proposals that ask for the same thing, gathered (see bot.compiling)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from storage.db import Tx, utc_now
+
+# Only what the forum compiles: approved, not held by a safeguarding case.
+_COMPILED = "p.status = 'approved' AND p.held_by_case IS NULL AND p.origin = 'bot'"
+
+
+@dataclass(frozen=True)
+class Member:
+    """A proposal as compiling sees it."""
+
+    id: int
+    ref: str
+    district: str
+    topic: str
+    text: str  # what it proposes (the words grouping compares)
+    seen: str
+    age_band: str | None
+    gender: str | None
+    group_size: int | None
+    group_ages: str | None
+    commune: str | None
+    recommendation_id: int | None
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    id: int
+    forum_year: int
+    district: str
+    topic: str
+    title: str
+    members: tuple[Member, ...] = ()
+
+
+_MEMBER = ("p.id, p.ref, p.district, p.topic, p.proposal, p.seen, p.age_band, p.gender,"
+           " p.group_size, p.group_age_range, p.commune, p.recommendation_id")
+
+
+async def members(db: Tx, year: int, districts: Collection[str] | None,
+                  topic: str | None = None) -> list[Member]:
+    """The compiled proposals of a forum year in these districts (None: all), oldest first."""
+    where, params = f"{_COMPILED} AND p.forum_year = ?", list[object]([year])
+    if districts is not None:
+        if not districts:
+            return []
+        where += f" AND p.district IN ({', '.join('?' * len(districts))})"
+        params += sorted(districts)
+    if topic is not None:
+        where += " AND p.topic = ?"
+        params.append(topic)
+    rows = await db.fetchall(f"SELECT {_MEMBER} FROM proposals p WHERE {where} ORDER BY p.id",
+                             params)
+    return [Member(*row) for row in rows]
+
+
+async def create(db: Tx, year: int, district: str, topic: str, title: str,
+                 by: int | None) -> int:
+    now = utc_now()
+    return int(await db.fetchval(
+        "INSERT INTO recommendations (forum_year, district, topic, title, named_by, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        (year, district, topic, title, by, now, now)))
+
+
+async def assign(db: Tx, proposal_ids: Sequence[int], recommendation_id: int | None) -> None:
+    for start in range(0, len(proposal_ids), 500):
+        chunk = proposal_ids[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        await db.execute(f"UPDATE proposals SET recommendation_id = ? WHERE id IN ({marks})",
+                         (recommendation_id, *chunk))
+
+
+async def get(db: Tx, recommendation_id: int) -> Recommendation | None:
+    row = await db.fetchone("SELECT id, forum_year, district, topic, title FROM recommendations"
+                            " WHERE id = ?", (recommendation_id,))
+    if row is None:
+        return None
+    found = await db.fetchall(f"SELECT {_MEMBER} FROM proposals p WHERE {_COMPILED}"
+                              " AND p.recommendation_id = ? ORDER BY p.id", (row[0],))
+    return Recommendation(row[0], row[1], row[2], row[3], row[4],
+                          tuple(Member(*m) for m in found))
+
+
+async def rename(db: Tx, recommendation_id: int, title: str, by: int) -> None:
+    await db.execute("UPDATE recommendations SET title = ?, named_by = ?, updated_at = ?"
+                     " WHERE id = ?", (title, by, utc_now(), recommendation_id))
+
+
+async def drop_empty(db: Tx) -> int:
+    """Forget recommendations no compiled proposal belongs to any more."""
+    return await db.execute(
+        "DELETE FROM recommendations WHERE NOT EXISTS (SELECT 1 FROM proposals p"
+        f" WHERE p.recommendation_id = recommendations.id AND {_COMPILED})")
+
+
+async def of_area(db: Tx, year: int, districts: Collection[str] | None,
+                  topic: str | None = None) -> list[Recommendation]:
+    """The recommendations with their members, in the order they were made."""
+    found = await members(db, year, districts, topic)
+    by_id: dict[int, list[Member]] = {}
+    for member in found:
+        if member.recommendation_id is not None:
+            by_id.setdefault(member.recommendation_id, []).append(member)
+    if not by_id:
+        return []
+    ids = sorted(by_id)
+    rows = await db.fetchall(
+        "SELECT id, forum_year, district, topic, title FROM recommendations"
+        f" WHERE id IN ({', '.join('?' * len(ids))}) ORDER BY id", ids)
+    return [Recommendation(row[0], row[1], row[2], row[3], row[4], tuple(by_id[row[0]]))
+            for row in rows]
+
+
+async def titles(db: Tx, districts: Collection[str]) -> dict[int, str]:
+    """The recommendations' titles in these districts, by id (for the exports)."""
+    if not districts:
+        return {}
+    rows = await db.fetchall(
+        "SELECT id, title FROM recommendations"
+        f" WHERE district IN ({', '.join('?' * len(districts))})", sorted(districts))
+    return {int(row[0]): str(row[1]) for row in rows}

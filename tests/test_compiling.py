@@ -1,0 +1,205 @@
+"""Compiling: proposals that ask for the same thing become one recommendation; an officer
+reviews it; the report and the spreadsheet show it once. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import docx
+import openpyxl
+import pytest
+
+from bot.compiling.grouping import group
+from bot.compiling.service import Changed, Compiled, Compiling
+from bot.config import load_config
+from bot.conversation.catalog import load_catalog
+from bot.exports import ExportQuery, export
+from bot.staff.moderation import Moderation, Refused
+from bot.staff.roles import Scope, StaffMember
+from storage import children, proposals
+from storage.children import ChildRow
+from storage.db import Database, open_database
+from tests.stores import Target, query
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).parent / "data" / "grouping"
+OFFICER, OFFICER_KTM = 21, 22
+STAFF = (StaffMember(OFFICER, "officer", Scope.of({"DHA"})),
+         StaffMember(OFFICER_KTM, "officer", Scope.of({"KTM"})))
+RIVER = ("Em đề nghị xã làm rào chắn và cắm biển báo ở bến sông để các bạn không bị đuối nước",
+         "de nghi lam rao chan o ben song va cam bien bao nguy hiem",
+         "Xã nên làm hàng rào ở bờ sông chỗ nước sâu, có biển cảnh báo cho tụi em",
+         "mong xa lam rao chan ben song nha, nuoc sau lam")
+SWIM = ("Em mong nhà trường mở lớp dạy bơi miễn phí cho học sinh vào mùa hè",
+        "truong nen day boi cho hs vao he")
+HELMET = "Bố mẹ phải đội mũ bảo hiểm cho con khi chở đi học"
+
+
+def test_the_same_request_groups_whatever_the_spelling() -> None:
+    texts = [*RIVER, *SWIM, HELMET]
+    found = group(texts)
+    assert [0, 1, 2, 3] in found and [4, 5] in found and [6] in found
+
+
+def _load(folder: Path) -> tuple[list[dict[str, str]], list[tuple[str, str, int]]]:
+    with (folder / "proposals.tsv").open(encoding="utf-8") as file:
+        items = list(csv.DictReader(file, delimiter="\t", quoting=csv.QUOTE_NONE))
+    with (folder / "pairs.tsv").open(encoding="utf-8") as file:
+        pairs = [(r["a"], r["b"], int(r["same"])) for r in csv.DictReader(file, delimiter="\t")]
+    return items, pairs
+
+
+def precision_recall(folder: Path) -> tuple[float, float]:
+    """Of the pairs judged "same": how many the grouping put together (recall); of the pairs
+    it put together, how many are judged "same" (precision). One topic at a time."""
+    items, pairs = _load(folder)
+    by_topic = defaultdict(list)
+    for item in items:
+        by_topic[item["topic"]].append(item)
+    label = {}
+    for topic, found in by_topic.items():
+        for number, indexes in enumerate(group([item["text"] for item in found])):
+            for index in indexes:
+                label[found[index]["id"]] = (topic, number)
+    together = [(label[a] == label[b], same) for a, b, same in pairs]
+    hits = sum(1 for put, same in together if put and same)
+    return hits / sum(1 for put, _ in together if put), hits / sum(s for _, s in together)
+
+
+@pytest.mark.parametrize(("folder", "floor"), [
+    ("dev", (0.82, 0.50)),  # tuned on: threshold, features, the concept list
+    ("heldout", (0.79, 0.36)),  # never tuned on (docs/compiling.md)
+])
+def test_figures_on_the_two_sets(folder: str, floor: tuple[float, float]) -> None:
+    precision, recall = precision_recall(DATA / folder)
+    assert precision >= floor[0] and recall >= floor[1], (precision, recall)
+
+
+@pytest.fixture
+async def db(target: Target) -> AsyncIterator[Database]:
+    database = await open_database(target)
+    async with database.transaction() as tx:
+        await children.save(tx, ChildRow(7001, "DHA", "10-12", "female", "vi", "{}"))
+        await children.save(tx, ChildRow(7002, "DHA", "13-15", "male", "vi", "{}"))
+        for number, text in enumerate((*RIVER, *SWIM, HELMET)):
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=7001 + number % 2, forum_year=2023, district="DHA", topic="injuries",
+                age_band=("10-12", "13-15")[number % 2], gender=("female", "male")[number % 2],
+                seen="Sông sâu", proposal=text, actors="commune", message="", lang="vi",
+                needs_translation=False, source_update_id=900 + number))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+    yield database
+    await database.close()
+
+
+async def test_auto_then_an_officer_reviews(db: Database, target: Target) -> None:
+    service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
+    assert await service.auto(OFFICER_KTM, 2023, "DHA") == Refused("forbidden")
+    assert await service.auto(999, 2023) == Refused("not_staff")
+    done = await service.auto(OFFICER, 2023)
+    assert done == Compiled(created=2, grouped=6, alone=1)
+    assert await service.auto(OFFICER, 2023) == Compiled(0, 0, 1)  # nothing new to group
+    found = await service.overview(OFFICER, 2023, "DHA")
+    assert isinstance(found, list)
+    river, swim = sorted(found, key=lambda r: -len(r.members))
+    assert [m.ref for m in river.members] == ["DHA-0001", "DHA-0002", "DHA-0003", "DHA-0004"]
+    assert river.title in RIVER  # worded as its most typical proposal until named
+    named = await service.name(OFFICER, river.id, "Làm rào chắn,  biển báo ở các bến sông")
+    assert isinstance(named, Changed) and named.recommendation is not None
+    assert named.recommendation.title == "Làm rào chắn, biển báo ở các bến sông"
+    assert await service.name(OFFICER_KTM, river.id, "x") == Refused("forbidden")
+    moved = await service.move(OFFICER, "DHA-0004", swim.id)
+    assert isinstance(moved, Changed) and moved.recommendation is not None
+    assert [m.ref for m in moved.recommendation.members] == ["DHA-0004", "DHA-0005", "DHA-0006"]
+    merged = await service.merge(OFFICER, river.id, swim.id)
+    assert isinstance(merged, Changed) and merged.recommendation is not None
+    assert len(merged.recommendation.members) == 6
+    assert query(target, "SELECT count(*) FROM recommendations") == [(1,)]  # the empty one gone
+    split = await service.split(OFFICER, ["DHA-0005", "DHA-0006"], 2023)
+    assert isinstance(split, Changed) and split.recommendation is not None
+    assert [m.ref for m in split.recommendation.members] == ["DHA-0005", "DHA-0006"]
+    out = await service.move(OFFICER, "DHA-0007", None)
+    assert isinstance(out, Changed) and out.recommendation is None
+    actions = [row[0] for row in query(target, "SELECT action FROM audit_log WHERE item_type ="
+                                               " 'recommendation' ORDER BY id")]
+    assert actions == ["compile", "compile", "name", "move", "merge", "split", "move"]
+
+
+async def test_the_report_and_the_workbook_show_each_recommendation_once(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: Target) -> None:
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
+    service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
+    await service.auto(OFFICER, 2023)
+    river = next(r for r in await service.overview(OFFICER, 2023)  # type: ignore[union-attr]
+                 if len(r.members) == 4)
+    await service.name(OFFICER, river.id, "Làm rào chắn và biển báo ở các bến sông")
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    catalog = load_catalog(config)
+    report = tmp_path / "dha.docx"
+    await export(db, config, catalog, ExportQuery(districts=("DHA",)), "docx", report)
+    text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
+    line = next(p for p in text.splitlines() if "Làm rào chắn và biển báo" in p)
+    assert line.startswith("a) Làm rào chắn và biển báo ở các bến sông (4 ý kiến;")
+    assert "Ý kiến của các em: “" in line and "Mã: DHA-0001, DHA-0002, DHA-0003, DHA-0004." in line
+    assert text.count(RIVER[0]) == 1  # quoted once, not listed again on its own
+    assert "c) " + HELMET in text  # a proposal on its own keeps its điểm
+    workbook = tmp_path / "dha.xlsx"
+    await export(db, config, catalog, ExportQuery(districts=("DHA",)), "xlsx", workbook)
+    sheet = openpyxl.load_workbook(workbook)["Kiến nghị chung"]
+    rows = [row for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert (rows[0][3], rows[0][4], rows[0][10]) == (
+        "Làm rào chắn và biển báo ở các bến sông", 4,
+        "DHA-0001, DHA-0002, DHA-0003, DHA-0004")
+    assert "“" in rows[0][9] and "nữ: 2" in rows[0][8].lower()
+    csv_out = tmp_path / "dha.csv"
+    await export(db, config, catalog, ExportQuery(districts=("DHA",)), "csv", csv_out)
+    lines = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
+    assert {line["Kiến nghị chung số"] for line in lines if line["Mã kiến nghị"] <= "DHA-0004"} \
+        == {str(river.id)}
+
+
+def test_compile_on_the_command_line(tmp_path: Path) -> None:
+    import asyncio
+
+    path = tmp_path / "forum.sqlite3"
+
+    async def seed() -> None:
+        database = await open_database(path)
+        async with database.transaction() as tx:
+            for number, text in enumerate((*RIVER, HELMET)):
+                await proposals.insert(tx, proposals.NewProposal(
+                    chat_id=None, forum_year=2023, district="DHA", topic="injuries",
+                    age_band=None, gender=None, seen="", proposal=text, actors="commune",
+                    message="", lang="vi", needs_translation=False, source_update_id=number))
+            await tx.execute("UPDATE proposals SET status = 'approved'")
+        await database.close()
+
+    asyncio.run(seed())
+
+    def childforum(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "handlers.cli", "compile", *args,
+                               "--config", str(ROOT / "config.example.toml"),
+                               "--database", str(path)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    auto = childforum("auto", "--district", "dha")
+    assert auto.returncode == 0, auto.stderr
+    assert "1 recommendations made of 4 proposals; 1 proposals stay on their own" in auto.stdout
+    listed = childforum("list")
+    assert "[DHA · TNTT, đuối nước, giao thông] 4 proposals:" in listed.stdout
+    assert "DHA-0001, DHA-0002, DHA-0003, DHA-0004" in listed.stdout
+    number = listed.stdout.split("#", 1)[1].split(" ", 1)[0]
+    named = childforum("name", number, "Rào chắn ở bến sông")
+    assert named.returncode == 0 and "Rào chắn ở bến sông" in named.stdout
+    moved = childforum("move", "DHA-0005", "--to", number)
+    assert "5 proposals" in moved.stdout
+    wrong = childforum("merge", number, "999")
+    assert wrong.returncode == 2 and "not_found" in wrong.stderr
