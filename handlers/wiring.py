@@ -16,6 +16,8 @@ from telegram.request import BaseRequest, HTTPXRequest
 from bot.answers.desk import AnswerDesk
 from bot.answers.imports import AnswerSheets
 from bot.answers.service import Answers
+from bot.compiling.desk import CompileDesk
+from bot.compiling.service import Compiling
 from bot.config import Config
 from bot.conversation.catalog import Catalog, load_catalog
 from bot.conversation.language import tag_language
@@ -34,6 +36,7 @@ from bot.transport.outbox import TELEGRAM, Outbox, Sender
 from handlers.telegram.answers import AnswerHandlers
 from handlers.telegram.cases import CaseHandlers
 from handlers.telegram.child import ChildHandlers
+from handlers.telegram.compiling import CompileHandlers
 from handlers.telegram.courier import TelegramCourier
 from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
 from handlers.telegram.exports import EXPORT_JOBS, ExportHandlers
@@ -115,6 +118,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     AnswerHandlers(AnswerDesk(answers, sheets, catalog, config), conversations,
                    outbox).register(application)
     CaseHandlers(CaseDesk(cases, catalog, config), outbox).register(application)
+    CompileHandlers(CompileDesk(Compiling(db, moderation), catalog, config),
+                    outbox).register(application)
     staff = StaffHandlers(StaffDesk(moderation, catalog, outbox, config, cases), outbox)
     staff.register(application)
     assert application.job_queue is not None

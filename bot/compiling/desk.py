@@ -1,0 +1,86 @@
+"""/compile in chat: an officer's typed command, turned into a compiling action and its reply.
+
+The same verbs as `childforum compile` (see docs/compiling.md), for officers who work in chat.
+"""
+
+from __future__ import annotations
+
+import html
+
+from bot.compiling.service import Changed, Compiled, Compiling
+from bot.config import Config
+from bot.conversation.catalog import Catalog
+from bot.staff.moderation import Refused
+from storage.recommendations import Recommendation
+
+MAX_LISTED = 30  # recommendations in one reply (a message holds 4,096 characters)
+
+
+class CompileDesk:
+    def __init__(self, service: Compiling, catalog: Catalog, config: Config) -> None:
+        self.service, self.catalog, self.config = service, catalog, config
+
+    async def may_compile(self, user_id: int) -> bool:
+        async with self.service.db.transaction() as tx:
+            return not (await self.service.scope_in(tx, user_id)).empty
+
+    async def handle(self, user_id: int, lang: str, text: str) -> list[str]:
+        """The replies to one /compile command (already known to come from an officer)."""
+        words = text.split()[1:]
+        verb = words[0].lower() if words else "list"
+        year = self.config.forum_year
+        if verb == "auto":
+            district = words[1].upper() if len(words) > 1 else None
+            return [self._say(await self.service.auto(user_id, year, district), lang)]
+        if verb == "list" or not words:
+            return self._list(await self.service.overview(user_id, year), lang)
+        if verb == "name" and len(words) >= 3 and words[1].isdigit():
+            title = text.split(None, 3)[3] if len(text.split(None, 3)) > 3 else ""
+            return [self._say(await self.service.name(user_id, int(words[1]), title), lang)]
+        if verb == "merge" and len(words) == 3 and words[1].isdigit() and words[2].isdigit():
+            return [self._say(await self.service.merge(user_id, int(words[1]), int(words[2])),
+                              lang)]
+        if verb == "move" and len(words) == 3 and (words[2].isdigit()
+                                                   or words[2].lower() == "out"):
+            to = None if words[2].lower() == "out" else int(words[2])
+            result = await self.service.move(user_id, words[1], to)
+            if isinstance(result, Changed) and result.recommendation is None:
+                return [self._text("compile.out", lang, ref=html.escape(words[1].upper()))]
+            return [self._say(result, lang)]
+        if verb == "split" and len(words) == 2:
+            refs = [ref for ref in words[1].split(",") if ref]
+            return [self._say(await self.service.split(user_id, refs, year), lang)]
+        return [self._text("compile.help", lang)]
+
+    def _say(self, result: Compiled | Changed | Refused, lang: str) -> str:
+        if isinstance(result, Refused):
+            key = f"compile.refused.{result.reason}"
+            if key not in self.catalog.texts.table:
+                key = "compile.refused.forbidden"
+            return self._text(key, lang, what=html.escape(result.detail or "?"))
+        if isinstance(result, Compiled):
+            return self._text("compile.auto", lang, grouped=result.grouped,
+                              created=result.created, alone=result.alone)
+        assert result.recommendation is not None
+        return self._item(result.recommendation, lang)
+
+    def _list(self, found: list[Recommendation] | Refused, lang: str) -> list[str]:
+        if isinstance(found, Refused):
+            return [self._say(found, lang)]
+        if not found:
+            return [self._text("compile.none", lang)]
+        ordered = sorted(found, key=lambda r: (r.district, r.topic, -len(r.members)))
+        return ["\n\n".join(self._item(item, lang) for item in ordered[:MAX_LISTED])]
+
+    def _item(self, item: Recommendation, lang: str) -> str:
+        topic = self.catalog.topic(item.topic)
+        district = self.config.district(item.district)
+        return self._text(
+            "compile.item", lang, number=item.id,
+            district=html.escape(district.label(lang) if district else item.district),
+            topic=html.escape(topic.short[lang] if topic else item.topic),
+            count=len(item.members), title=html.escape(item.title),
+            refs=", ".join(m.ref for m in item.members))
+
+    def _text(self, key: str, lang: str, **values: object) -> str:
+        return self.catalog.texts.get(key, lang, **values)

@@ -1,0 +1,33 @@
+"""/compile for officers (→ bot.compiling.desk). Registered in group -1 with the staff
+handlers; anyone without the compile duty gets the child conversation's answer, as before."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
+
+from bot.compiling.desk import CompileDesk
+from bot.transport.outbox import Message, Outbox
+from handlers.telegram.render import staff_lang
+
+
+class CompileHandlers:
+    def __init__(self, desk: CompileDesk, outbox: Outbox) -> None:
+        self.desk, self.outbox = desk, outbox
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        application.add_handler(CommandHandler("compile", self.on_command, filters=private),
+                                group=-1)
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user, chat, message = update.effective_user, update.effective_chat, update.message
+        if user is None or chat is None or message is None:
+            return
+        if not await self.desk.may_compile(user.id):
+            return  # not an officer: the child handlers answer "unknown command"
+        replies = await self.desk.handle(user.id, staff_lang(user), message.text or "")
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                work.add(*(Message(chat.id, text) for text in replies))
+        raise ApplicationHandlerStop
