@@ -31,7 +31,8 @@ from openpyxl import Workbook
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import Config, District  # noqa: E402
+from bot.areas import District  # noqa: E402
+from bot.config import Config  # noqa: E402
 from bot.conversation.catalog import load_catalog  # noqa: E402
 from bot.exports import ExportQuery, export  # noqa: E402
 from storage.db import open_database  # noqa: E402

@@ -10,6 +10,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
+from bot.areas import LEVELS, AreaError, District, forum_areas, load_areas
 from bot.jobs.schedule import Timetable, parse_timetable
 from bot.staff.roles import StaffMember, parse_staff
 from bot.transport.pacing import Pacing
@@ -25,17 +26,6 @@ class ConfigError(ValueError):
 
 
 @dataclass(frozen=True)
-class District:
-    code: str
-    name: str
-    name_en: str
-    place: str = ""  # địa danh on the compiled report ("Đắk Hà"); derived from the name if empty
-
-    def label(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name
-
-
-@dataclass(frozen=True)
 class Webhook:
     listen: str = "127.0.0.1"
     port: int = 8443
@@ -47,9 +37,10 @@ class Webhook:
 @dataclass(frozen=True)
 class Config:
     source: Path
-    districts: tuple[District, ...]
+    districts: tuple[District, ...]  # the forum year's areas (districts, or communes and wards)
     database_path: Path
     forum_year: int = 2023
+    area_level: str = "district"  # [areas] level: what `districts` holds
     province: str = "Kon Tum"
     age_bands: tuple[str, ...] = ("6-9", "10-12", "13-15")
     flows_dir: Path | None = None
@@ -158,6 +149,26 @@ class _Reader:
         if not isinstance(value, dict):
             raise self.fail(key, "must be a table")
         return _Reader(self.source, value, f"{self.prefix}{key}.")
+
+
+def _forum_areas(root: _Reader, year: int) -> tuple[tuple[District, ...], str]:
+    """The forum year's areas and their level: from `[areas] file` (a CSV of the national
+    list's layout, see bot.areas) or the inline [[districts]] (the district level)."""
+    areas = root.sub("areas")
+    path = areas.get("file", str, "")
+    if not path:
+        return _districts(root), "district"
+    level = areas.get("level", str, "commune")
+    if level not in LEVELS:
+        raise areas.fail("level", f"must be one of {', '.join(LEVELS)}, got {level!r}")
+    try:
+        every = load_areas(_resolve(root.source, path))
+    except AreaError as error:
+        raise areas.fail("file", str(error)) from error
+    chosen = forum_areas(every, level, year)
+    if not chosen:
+        raise areas.fail("level", f"no {level} in {path} is valid in the forum year {year}")
+    return chosen, level
 
 
 def _districts(reader: _Reader) -> tuple[District, ...]:
@@ -294,7 +305,8 @@ def load_config(path: Path | str) -> Config:
     max_chars = limits.get("answer_max_chars", int, 800)
     if not 20 <= max_chars <= 1200:
         raise limits.fail("answer_max_chars", "must be between 20 and 1200")
-    districts = _districts(root)
+    year = forum.get("year", int, 2023)
+    districts, area_level = _forum_areas(root, year)
     rate_limit = bot.get("rate_limit", bool, True)
     return Config(
         source=source,
@@ -307,7 +319,8 @@ def load_config(path: Path | str) -> Config:
         password_env=storage.get("password_env", str, "CHILDFORUM_DB_PASSWORD"),
         pool_size=_between(storage, "pool_size", 10, 2, 200),
         workers=_between(storage, "workers", 1, 1, 64),
-        forum_year=forum.get("year", int, 2023),
+        forum_year=year,
+        area_level=area_level,
         province=forum.get("province", str, "Kon Tum"),
         age_bands=tuple(age_bands),
         flows_dir=_resolve(source, flows_dir) if flows_dir else None,

@@ -6,7 +6,8 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from bot.config import load_config
@@ -18,10 +19,12 @@ ENGLISH_DISTRICTS = {d.name: d.name_en for d in load_config(ROOT / "config.examp
 
 
 def write_config(path: Path, simulator: BotApiSimulator, database: Path | str,
-                 extra_config: str = "", changes: Mapping[str, str] | None = None) -> Path:
+                 extra_config: str = "", changes: Mapping[str, str] | None = None,
+                 example: str = "config.example.toml") -> Path:
     """The example config, pointed at the simulator and a test database; `extra_config` is
     appended (more [[staff]] tables...), `changes` replace lines ("flood_messages = 20": ...)."""
-    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    text = (ROOT / example).read_text(encoding="utf-8")
+    text = text.replace('file = "docs/', f'file = "{ROOT}/docs/')  # [areas], beside the repo
     text = text.replace('api_base_url = "https://api.telegram.org/bot"',
                         f'api_base_url = "{simulator.base_url}"')
     text = text.replace('api_base_file_url = "https://api.telegram.org/file/bot"',
@@ -78,6 +81,19 @@ class BotProcess:
                 self.process.kill()
                 await self.process.wait()
         return self.process.returncode or 0
+
+
+@asynccontextmanager
+async def running_bot(simulator: BotApiSimulator, config: Path) -> AsyncIterator[BotProcess]:
+    """The bot of `config` (its log beside it) until the block ends; then no request it sent
+    may have been invalid."""
+    bot = BotProcess(simulator, config, config.with_name("bot.log"))
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+    assert simulator.errors == [], f"the bot sent invalid requests: {simulator.errors}"
 
 
 class Child:

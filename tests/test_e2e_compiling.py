@@ -11,7 +11,7 @@ import pytest
 from bot.simulator import BotApiSimulator
 from storage import proposals
 from storage.db import open_database
-from tests.e2e import BotProcess, Child, texts, write_config
+from tests.e2e import Child, running_bot, texts, write_config
 from tests.stores import query
 from tests.test_compiling import HELMET, RIVER
 
@@ -42,11 +42,8 @@ async def officer_bot(simulator: BotApiSimulator, tmp_path: Path) -> AsyncIterat
         await tx.execute("UPDATE proposals SET status = 'approved'")
     await db.close()
     config = write_config(tmp_path / "config.toml", simulator, database, STAFF)
-    bot = BotProcess(simulator, config, tmp_path / "bot.log")
-    await bot.start()
-    yield database
-    await bot.stop()
-    assert simulator.errors == []
+    async with running_bot(simulator, config):
+        yield database
 
 
 async def test_an_officer_compiles_in_chat(simulator: BotApiSimulator,

@@ -17,6 +17,7 @@ import pytest
 from bot.config import load_config
 from bot.conversation.catalog import load_catalog
 from bot.simulator import BotApiSimulator
+from tests import e2e
 from tests.e2e import BotProcess, Child, texts, write_config
 from tests.stores import Target, query
 
@@ -76,13 +77,8 @@ async def running_bot(simulator: BotApiSimulator, database: Target, tmp_path: Pa
     """
     config = write_config(tmp_path / "config.toml", simulator, database, extra_config,
                           {"flood_messages = 20": "flood_messages = 200", **(changes or {})})
-    process = BotProcess(simulator, config, tmp_path / "bot.log")
-    await process.start()
-    try:
+    async with e2e.running_bot(simulator, config) as process:
         yield process
-    finally:
-        await process.stop()
-    assert simulator.errors == [], f"the bot sent invalid requests: {simulator.errors}"
 
 
 @pytest.fixture

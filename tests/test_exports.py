@@ -17,7 +17,8 @@ import openpyxl
 import pytest
 from docx.oxml.ns import qn
 
-from bot.config import Config, District
+from bot.areas import District
+from bot.config import Config
 from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportError, ExportQuery, ReportSettings, author_code, export
 from bot.exports.common import HEADERS, neutralise

@@ -79,6 +79,7 @@ class Catalog:
     group: Flow
     profile: Mapping[str, tuple[Choice, ...]]
     max_chars: int
+    area_level: str = "district"  # what the "district" profile question asks for
 
     def topic(self, topic_id: str | None) -> Flow | None:
         return next((t for t in self.topics if t.id == topic_id), None)
@@ -196,4 +197,5 @@ def load_catalog(config: Config) -> Catalog:
     if not group_file.is_file():
         raise ConfigError(f"{config.source}: [forum.flows_dir] has no {GROUP_FLOW_FILE}")
     group = _load_flow(group_file, texts, GROUP_FIELDS, profile["age_band"])
-    return Catalog(texts, tuple(topics), group, profile, config.answer_max_chars)
+    return Catalog(texts, tuple(topics), group, profile, config.answer_max_chars,
+                   config.area_level)

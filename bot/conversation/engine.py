@@ -164,7 +164,8 @@ def parse_press(data: str) -> tuple[int, str, str] | None:
 
 _ACTIONS = {"consent", "guardian", "pick", "toggle", "ok", "skip", "back", "stop", "topic",
             "send", "edit", "more", "done", "delete", "keep", "rewrite", "sos", "contact",
-            "happening"}
+            "happening", "page"}
+LONG_LIST, PAGE_SIZE = 12, 8  # a profile list longer than this shows pages of 8, and a search
 HAPPENING = "happening"  # the step between the last question and the review, on some topics
 
 
@@ -201,10 +202,14 @@ def welcome(catalog: Catalog) -> Reply:
     )
 
 
-def _profile_prompt(catalog: Catalog, state: State) -> Reply:
+def _profile_prompt(catalog: Catalog, state: State, page: int = 0) -> Reply:
     name = state.profile_queue[0]
-    rows = _choice_rows(catalog.profile[name], state.lang, state.rev, "pick",
+    choices = catalog.profile[name]
+    rows = _choice_rows(_page_of(choices, page), state.lang, state.rev, "pick",
                         per_row=1 if name == "district" else 2)
+    paged = len(choices) > LONG_LIST
+    if paged:
+        rows.append(_page_buttons(state, page, len(choices)))
     nav = []
     fields = state.editable_profile
     index = fields.index(name)
@@ -215,8 +220,37 @@ def _profile_prompt(catalog: Catalog, state: State) -> Reply:
     if nav:
         rows.append(tuple(nav))
     # The language question is asked in both languages: it is how a child finds theirs.
-    text = catalog.texts.both("ask.lang") if name == "lang" else _t(catalog, state, f"ask.{name}")
+    text = catalog.texts.both("ask.lang") if name == "lang" else _t(catalog, state, _ask(catalog,
+                                                                                         name))
+    if paged:
+        text += "\n\n<i>" + _t(catalog, state, "hint.area_search", count=len(choices)) + "</i>"
     return Reply(text, tuple(rows))
+
+
+def _ask(catalog: Catalog, name: str) -> str:
+    """The question's text key: the area question names the forum's level (district, or
+    commune and ward)."""
+    if name == "district" and catalog.area_level != "district":
+        return f"ask.district.{catalog.area_level}"
+    return f"ask.{name}"
+
+
+def _page_of(choices: tuple[Choice, ...], page: int) -> tuple[Choice, ...]:
+    """A long list (more than LONG_LIST) shows PAGE_SIZE choices at a time."""
+    if len(choices) <= LONG_LIST:
+        return choices
+    return choices[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+
+
+def _page_buttons(state: State, page: int, count: int) -> tuple[Button, ...]:
+    last = (count - 1) // PAGE_SIZE
+    buttons = []
+    if page > 0:
+        buttons.append(Button("◀", _data(state.rev, "page", str(page - 1))))
+    buttons.append(Button(f"{page + 1}/{last + 1}", _data(state.rev, "page", "-")))
+    if page < last:
+        buttons.append(Button("▶", _data(state.rev, "page", str(page + 1))))
+    return tuple(buttons)
 
 
 def _menu(catalog: Catalog, state: State) -> Reply:
@@ -424,6 +458,22 @@ def _match(choices: tuple[Choice, ...], text: str) -> Choice | None:
     return found[0] if len(found) == 1 else None
 
 
+def _search(catalog: Catalog, state: State, choices: tuple[Choice, ...], text: str) -> Outcome:
+    """Part of a name typed at a long list ("dak", "ia dal"): the places whose name has words
+    starting so, tone marks optional, as buttons."""
+    typed = fold(text).split()
+    found = [c for c in choices if typed and any(
+        all(any(word.startswith(part) for word in fold(c.label[lang]).split()) for part in typed)
+        for lang in ("vi", "en"))]
+    shown = html.escape(" ".join(text.split())[:40])
+    if not found:
+        return _say(catalog, state, "pick.none", typed=shown)
+    rows = _choice_rows(tuple(found[:PAGE_SIZE]), state.lang, state.rev, "pick", per_row=1)
+    key = "pick.which" if len(found) <= PAGE_SIZE else "pick.narrow"
+    return Outcome(state, (Reply(_t(catalog, state, key, typed=shown, count=len(found)),
+                                 tuple(rows)),))
+
+
 def _pick_many_by_text(catalog: Catalog, state: State, flow: Flow, step: Step,
                        text: str) -> Outcome:
     """Several choices typed at once: "2, 3", "1 4" or "gia đình, nhà trường"."""
@@ -440,9 +490,12 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
     """Text where a button is expected: accept a typed choice, otherwise ask for a press."""
     choice: Choice | None = None
     if state.profile_queue:
-        choice = _match(catalog.profile[state.profile_queue[0]], text)
+        choices = catalog.profile[state.profile_queue[0]]
+        choice = _match(choices, text)
         if choice:
             return _pick_profile(catalog, state, choice.id)
+        if len(choices) > LONG_LIST:
+            return _search(catalog, state, choices, text)
     elif catalog.flow(state.topic, state.facilitator) is None:
         topics = tuple(Choice(f.id, f.title) for f in catalog.topics)
         choice = _match(topics, text)
@@ -509,6 +562,13 @@ def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
 def _press_profile(catalog: Catalog, state: State, action: str, value: str) -> Outcome:
     if action == "pick":
         return _pick_profile(catalog, state, value)
+    if action == "page":
+        if value == "-":  # the page number itself: nothing to do
+            return Outcome(state, ())
+        page = small_int(value)
+        count = len(catalog.profile[state.profile_queue[0]])
+        if page is not None and page * PAGE_SIZE < count:
+            return Outcome(state, (), keyboard=_profile_prompt(catalog, state, page).keyboard)
     if action == "back":
         fields = state.editable_profile
         index = fields.index(state.profile_queue[0])

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
-from bot.config import Config, District
+from bot.areas import District
+from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.common import (
     CSV_DIALECTS,
@@ -21,6 +22,7 @@ from bot.exports.common import (
     Job,
     Labels,
     author_code,
+    headers_for,
     neutralise,
     pseudonym_key,
 )
@@ -99,7 +101,7 @@ def _job(config: Config, catalog: Catalog, query: ExportQuery, fmt: Format,
         key=b"" if fmt == "docx" else pseudonym_key(config),  # the report names no author
         districts=districts, settings=settings,
         forum_year=query.forum_year or config.forum_year, date_from=query.date_from,
-        csv_delimiter=CSV_DIALECTS[csv_dialect],
+        csv_delimiter=CSV_DIALECTS[csv_dialect], headers=headers_for(config.area_level),
         date_to=query.date_to,
     )
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from bot.config import Config, District
+from bot.areas import District
+from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.settings import ReportSettings
 from bot.textnorm import NOT_XML
@@ -108,6 +109,13 @@ COLUMNS = (
 DATE_COLUMNS = tuple(index for index, column in enumerate(COLUMNS)
                      if column.header in ("Ngày gửi", "Ngày cập nhật"))
 HEADERS = tuple(column.header for column in COLUMNS)
+AREA_HEADERS = {"district": "Huyện, thành phố", "commune": "Xã, phường"}
+
+
+def headers_for(level: str) -> tuple[str, ...]:
+    """The columns' headers, the area's named for the forum's level."""
+    area = AREA_HEADERS.get(level, AREA_HEADERS["district"])
+    return tuple(area if header == AREA_HEADERS["district"] else header for header in HEADERS)
 # "excel": the comma, as RFC 4180 and most software expect. "excel-vn": the semicolon, the list
 # separator of Windows set to Vietnamese, so that a double-clicked file opens in columns.
 CSV_DIALECTS = {"excel": ",", "excel-vn": ";"}
@@ -195,6 +203,7 @@ class Job:
     districts: tuple[District, ...]
     settings: ReportSettings
     forum_year: int = 0
+    headers: tuple[str, ...] = HEADERS  # headers_for(the config's area level)
     csv_delimiter: str = ","  # ";" for Excel on Vietnamese Windows (CSV_DIALECTS)
     date_from: date | None = None
     date_to: date | None = None

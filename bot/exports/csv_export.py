@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO, TextIO
 
-from bot.exports.common import HEADERS, Job
+from bot.exports.common import Job
 from storage.db import Tx
 
 BOM = "\ufeff"
@@ -41,7 +41,7 @@ async def write_csv(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     count = 0
     with _text(out) as stream:
         writer = csv.writer(stream, delimiter=job.csv_delimiter)
-        writer.writerow(HEADERS)
+        writer.writerow(job.headers)
         cells, key = job.labels.cells, job.key
         async for row in job.rows(db):
             writer.writerow(cells(row, key))

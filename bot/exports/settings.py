@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from bot.config import Config, District
+from bot.areas import District
+from bot.config import Config
 
 UNIT_PREFIXES = ("Thành phố ", "Thị xã ", "Huyện ", "Quận ")
 
@@ -73,8 +74,9 @@ class ReportSettings:
                            recipient=f"Ủy ban nhân dân tỉnh {config.province}")
         else:
             unit = f"tỉnh {config.province}"
+            level = "cấp xã" if config.area_level == "commune" else "cấp huyện"
             defaults = cls(unit=unit,
-                           forum_name=f"Diễn đàn trẻ em cấp huyện trên địa bàn {unit}",
+                           forum_name=f"Diễn đàn trẻ em {level} trên địa bàn {unit}",
                            place=config.province, recipient=str(province_recipient))
             report.pop("recipient", None)  # a district report's addressee
         return replace(defaults, **report)  # type: ignore[arg-type]

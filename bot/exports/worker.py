@@ -16,12 +16,15 @@ from concurrent.futures import ProcessPoolExecutor
 
 from bot.config import Config
 from bot.exports import ExportQuery, Format, ReportSettings, export
+from bot.exports.common import pseudonym_key
 
 
 async def export_elsewhere(config: Config, query: ExportQuery, fmt: Format,
                            settings: ReportSettings) -> tuple[bytes, int]:
     """The file's bytes and its number of proposals, made in another process. Raises what
     `export` raises there (ExportError, DatabaseUnavailable)."""
+    if fmt != "docx":
+        pseudonym_key(config)  # a missing key is said at once, without starting a process
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
     try:
         return await asyncio.get_running_loop().run_in_executor(

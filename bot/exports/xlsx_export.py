@@ -25,7 +25,6 @@ from bot.exports.common import (
     COLUMNS,
     DATE_COLUMNS,
     FORMULA_STARTS,
-    HEADERS,
     STATUS_LABELS,
     Column,
     Job,
@@ -118,14 +117,14 @@ class _Book:
     def wrapped(self, sheet: WriteOnlyWorksheet, value: str) -> Cell:
         return Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
 
-    def topic_sheet(self, number: int, title: str) -> WriteOnlyWorksheet:
+    def topic_sheet(self, number: int, title: str, headers: Sequence[str]) -> WriteOnlyWorksheet:
         """A topic sheet with widths, a frozen header row and the header written."""
         sheet = self.workbook.create_sheet(sheet_title(number, title))
         for index, column in enumerate(COLUMNS, 1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
         sheet.freeze_panes = "A2"
         _print_setup(sheet)
-        sheet.append(self.header(sheet, HEADERS))
+        sheet.append(self.header(sheet, headers))
         return sheet
 
 
@@ -137,6 +136,7 @@ class _TopicSheets:
 
     def __init__(self, book: _Book, job: Job) -> None:
         self.book, self.labels, self.run = book, job.labels, TopicRun(job.topic_order)
+        self.headers = job.headers
         self.sheet: WriteOnlyWorksheet | None = None
         self.number = self.rows = 0
 
@@ -156,7 +156,8 @@ class _TopicSheets:
     def _open(self, topic: str) -> None:
         self._close()
         self.number += 1
-        self.sheet = self.book.topic_sheet(self.number, self.labels.short_topic(topic))
+        self.sheet = self.book.topic_sheet(self.number, self.labels.short_topic(topic),
+                                           self.headers)
         self.rows = 0
 
     def _close(self) -> None:
@@ -200,7 +201,7 @@ def _write_summary(book: _Book, job: Job, counts: list[export_rows.Count]) -> No
     _count_rows(book, sheet, [(labels.topic(t), t) for t in topics], by_topic, statuses)
     if len(job.districts) > 1:
         sheet.append([])
-        sheet.append(book.header(sheet, ["STT", "Huyện, thành phố", *head]))
+        sheet.append(book.header(sheet, ["STT", job.headers[2], *head]))
         _count_rows(book, sheet, [(labels.district(d.code), d.code) for d in job.districts],
                     by_district, statuses)
 

@@ -1,0 +1,116 @@
+"""Areas as data: districts (2023) or communes and wards (since July 2025), from a CSV in the
+national list's layout; a child finds theirs among many by typing part of the name."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot.areas import AreaError, District, forum_areas, load_areas
+from bot.config import ConfigError, load_config
+from bot.conversation import engine
+from bot.conversation.catalog import load_catalog
+from bot.conversation.engine import Press, State, Text
+from bot.exports import ExportQuery, export
+from storage import proposals
+from storage.db import open_database
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "docs/areas/quang-ngai-example.csv"
+
+
+def test_the_example_list_and_validity() -> None:
+    areas = load_areas(EXAMPLE)
+    assert len(areas) == 14
+    communes = forum_areas(areas, "commune", 2026)
+    assert [a.code for a in communes][:3] == ["DLONG", "MORAI", "IADAL"] and len(communes) == 10
+    assert all(a.parent == "QNG" for a in communes)
+    assert [a.code for a in forum_areas(areas, "district", 2023)] == ["DHA", "STH"]
+    assert forum_areas(areas, "district", 2026) == ()  # no district level after July 2025
+    assert [a.code for a in forum_areas(areas, "district", 2025)] == ["DHA", "STH"]  # to June
+
+
+def test_the_national_lists_headers_semicolons_and_levels(tmp_path: Path) -> None:
+    path = tmp_path / "danh-muc.csv"
+    path.write_text("\ufeffMã;Tên;Cấp;Mã cấp trên;Hiệu lực từ\n"
+                    "23266;Xã Đăk Long;Xã;51;01/07/2025\n"
+                    "23267;Phường Kon Tum;Phường;51;01/07/2025\n"
+                    "51;Tỉnh Quảng Ngãi;Tỉnh;;\n", encoding="utf-8")
+    areas = load_areas(path)
+    assert [(a.code, a.level, a.parent) for a in areas] == [
+        ("23266", "commune", "51"), ("23267", "commune", "51"), ("51", "province", "")]
+    assert areas[0].name_en == "Xã Đăk Long" and not areas[0].valid_in(2024)
+    for text, problem in (("code,name\nA,B\n", "no column level"),
+                          ("code,name,level\nA,B,county\n", "row 2: level must be"),
+                          ("code,name,level,valid_from\nA,B,xã,2025-13-01\n", "not a date"),
+                          ("code,name,level\nA B,B,xã\n", "row 2: a code of 1-8")):
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(AreaError, match=problem):
+            load_areas(path)
+
+
+def test_a_config_by_communes(tmp_path: Path) -> None:
+    config = load_config(ROOT / "config.communes.example.toml")
+    assert config.area_level == "commune" and config.forum_year == 2026
+    assert len(config.districts) == 10 and config.district("DLONG") is not None
+    text = (ROOT / "config.communes.example.toml").read_text(encoding="utf-8")
+    broken = tmp_path / "config.toml"
+    broken.write_text(text.replace("year = 2026", "year = 2024").replace(
+        'file = "docs/', f'file = "{ROOT}/docs/'), encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"no commune .* is valid in the forum year 2024"):
+        load_config(broken)
+
+
+def many_communes(count: int) -> tuple[District, ...]:
+    names = [f"Xã {first} {second}" for first in ("Đăk", "Ia", "Ngọk", "Tân", "Bình", "An")
+             for second in ("Long", "Tơi", "Hà", "Mỹ", "Sơn", "Phú", "Lộc")]
+    return tuple(District(f"C{n:03d}", name, name.replace("Xã", "Commune"), level="commune")
+                 for n, name in enumerate(names[:count]))
+
+
+def test_a_child_finds_their_commune_among_many() -> None:
+    config = replace(load_config(ROOT / "config.communes.example.toml"),
+                     districts=many_communes(40))
+    catalog = load_catalog(config)
+    state = State(rev=1, profile={"lang": "vi"}, profile_queue=("district", "age_band"))
+    shown = engine.prompt(catalog, state)
+    assert shown.text.startswith("Em sống ở xã, phường nào?") and "Có 40 nơi" in shown.text
+    labels = [b.label for row in shown.keyboard for b in row]
+    assert labels[:8] == [c.label["vi"] for c in catalog.profile["district"][:8]]
+    assert "▶" in labels and "◀" not in labels and "1/5" in labels
+    nxt = next(b for row in shown.keyboard for b in row if b.label == "▶")
+    turned = engine.step(catalog, state, Press(nxt.data))
+    assert turned.state == state and turned.keyboard is not None
+    page2 = [b.label for row in turned.keyboard for b in row]
+    assert page2[0] == catalog.profile["district"][8].label["vi"] and "◀" in page2
+    found = engine.step(catalog, state, Text("ia to"))  # no tone marks, two word starts
+    assert "khớp với “ia to”" in found.replies[0].text
+    assert [b.label for row in found.replies[0].keyboard for b in row] == ["Xã Ia Tơi"]
+    many = engine.step(catalog, state, Text("dak"))
+    assert "Có 7 nơi khớp" in many.replies[0].text
+    none = engine.step(catalog, state, Text("zzz"))
+    assert "chưa thấy nơi nào có “zzz”" in none.replies[0].text
+    picked = engine.step(catalog, state, Text("Xã Ngọk Sơn"))
+    assert picked.state is not None and picked.state.profile["district"] == "C018"
+
+
+async def test_exports_name_the_area_column_for_the_level(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
+    config = load_config(ROOT / "config.communes.example.toml").with_database(
+        tmp_path / "forum.sqlite3")
+    db = await open_database(config.database)
+    async with db.transaction() as tx:
+        await proposals.insert(tx, proposals.NewProposal(
+            chat_id=None, forum_year=2026, district="MORAI", topic="injuries", age_band=None,
+            gender=None, seen="", proposal="Rào chắn bến sông", actors="commune", message="",
+            lang="vi", needs_translation=False, source_update_id=1))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+    out = tmp_path / "morai.csv"
+    await export(db, config, load_catalog(config), ExportQuery(districts=("MORAI",)), "csv", out)
+    await db.close()
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert rows[0]["Xã, phường"] == "Xã Mô Rai" and rows[0]["Mã kiến nghị"] == "MORAI-0001"

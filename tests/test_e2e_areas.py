@@ -1,0 +1,61 @@
+"""A forum held by communes, end to end: the real bot process with config.communes.example.toml,
+the simulator, a real SQLite file. The child types part of their commune's name."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.simulator import BotApiSimulator
+from tests.e2e import Child, running_bot, texts, write_config
+from tests.stores import query
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+async def commune_bot(simulator: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Path]:
+    database = tmp_path / "forum.sqlite3"
+    config = write_config(tmp_path / "config.toml", simulator, database,
+                          example="config.communes.example.toml")
+    async with running_bot(simulator, config):
+        yield database
+
+
+async def test_a_child_of_a_commune_sends_a_proposal(simulator: BotApiSimulator,
+                                                     commune_bot: Path) -> None:
+    child = Child(simulator, 801)
+    await child.register(district="Xã Mô Rai")
+    assert any("Em sống ở xã, phường nào?" in m.plain for m in simulator.messages(801))
+    await child.answer_topic("2.", "Suối sâu gần trường", "Làm rào chắn ở suối", "Xã")
+    assert "MORAI-0001" in texts(await child.tap("✅"))
+    assert query(commune_bot, "SELECT district, forum_year FROM proposals") == [("MORAI", 2026)]
+
+
+async def test_among_120_communes_a_child_types_part_of_the_name(
+        simulator: BotApiSimulator, tmp_path: Path) -> None:
+    rows = ["code,name,name_en,level,parent,valid_from"]
+    rows += [f"X{n:03d},Xã Thử {n:03d},Test Commune {n:03d},commune,QNG,2025-07-01"
+             for n in range(117)]
+    rows += ["MORAI,Xã Mô Rai,Mo Rai Commune,commune,QNG,2025-07-01",
+             "DLONG,Xã Đăk Long,Dak Long Commune,commune,QNG,2025-07-01",
+             "IADAL,Xã Ia Đal,Ia Dal Commune,commune,QNG,2025-07-01"]
+    areas = tmp_path / "areas.csv"
+    areas.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    config = write_config(tmp_path / "config.toml", simulator, tmp_path / "forum.sqlite3",
+                          example="config.communes.example.toml",
+                          changes={f'"{ROOT}/docs/areas/quang-ngai-example.csv"': f'"{areas}"'})
+    async with running_bot(simulator, config):
+        child = Child(simulator, 802)
+        await child.say("/start")
+        await child.tap("Em đồng ý")
+        await child.tap("Có, đã đồng ý")
+        asked = (await child.tap("Tiếng Việt"))[-1]
+        assert "Có 120 nơi" in asked.plain and "1/15" in [b for b, _ in asked.buttons()]
+        await child.tap("▶")  # the page turns on the same message
+        assert child.latest_keyboard().buttons()[0][0] == "Xã Thử 008"
+        found = texts(await child.say("ra"))  # the start of a word: the places to pick from
+        assert "Có 1 nơi khớp với “ra”" in found
+        assert "Em bao nhiêu tuổi?" in texts(await child.tap("Xã Mô Rai"))
