@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telegram.error import TelegramError
 
@@ -20,14 +21,14 @@ from bot.config import Config, ConfigError, load_config
 from bot.conversation.catalog import load_catalog
 from bot.exports import ExportError, ExportQuery, ExportResult, export
 from bot.exports.common import pseudonym_key
-from bot.exports.followup import followup_export
-from bot.simulator import BotApiSimulator
-from bot.simulator.terminal import chat_in_terminal
 from bot.transport.health import check
 from handlers import cli_answers, cli_compile, cli_storage
 from handlers.wiring import open_bot, open_configured, serve
 from storage import inbox
 from storage.db import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from bot.simulator import BotApiSimulator
 
 SIMULATOR_TOKEN = "123456:SIMULATOR"
 log = logging.getLogger("childforum")
@@ -118,6 +119,8 @@ async def simulation(config: Config) -> AsyncIterator[BotApiSimulator]:
         os.environ[config.pseudonym_key_env] = secrets.token_urlsafe(32)
         log.warning("%s is not set: this simulation uses a random pseudonym key (the author"
                     " codes in its exports change from run to run)", config.pseudonym_key_env)
+    from bot.simulator import BotApiSimulator  # only the offline demo needs it
+
     simulator = BotApiSimulator(first_update_id=await _next_update_id(config))
     await simulator.start()
     try:
@@ -136,6 +139,8 @@ async def simulation(config: Config) -> AsyncIterator[BotApiSimulator]:
 
 async def _simulate(config: Config) -> int:
     async with simulation(config) as simulator:
+        from bot.simulator.terminal import chat_in_terminal
+
         await chat_in_terminal(simulator)
     return 0
 
@@ -177,6 +182,8 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
     partial = args.out.with_name(f".{args.out.name}.partial")
     try:
         if args.kind == "followup":
+            from bot.exports.followup import followup_export
+
             rows = await followup_export(db, config, load_catalog(config), districts,
                                          args.since, args.until or config.forum_year,
                                          args.format, partial)

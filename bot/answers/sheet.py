@@ -19,11 +19,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from bot.answers.states import HOWS, STATES
 from bot.textnorm import NOT_XML, fold, small_int
 from storage.answers import AnswerFields
@@ -156,6 +151,12 @@ def write_template(rows: Iterable[TemplateRow], vocabulary: Vocabulary,
                    labels: Mapping[str, str]) -> bytes:
     """The workbook: one row per proposal, answer columns to fill (drop-downs for the states
     and "how"), and a guide sheet. `labels`: code -> Vietnamese label of states and hows."""
+    # openpyxl only when a workbook is made: the bot's process does not carry it otherwise.
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
@@ -237,6 +238,8 @@ _HEADERS = {_header_key(name): column.key for column in COLUMNS
 
 def read_sheet(data: bytes, vocabulary: Vocabulary) -> Reading:
     """Rows and problems of a filled-in workbook. Nothing in it is trusted."""
+    from openpyxl import load_workbook
+
     reading = Reading()
     if len(data) > MAX_BYTES:
         reading.problems.append(Problem(0, "", "sheet.too_big", {"mb": MAX_BYTES // 2**20}))

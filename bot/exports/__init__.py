@@ -6,6 +6,7 @@ neutralised against formula injection; authors appear only as a keyed pseudonymo
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
@@ -26,10 +27,7 @@ from bot.exports.common import (
     neutralise,
     pseudonym_key,
 )
-from bot.exports.csv_export import write_csv
-from bot.exports.docx_report import write_docx
 from bot.exports.settings import ReportSettings
-from bot.exports.xlsx_export import write_xlsx
 from storage import export_rows
 from storage.db import Database, Tx
 
@@ -40,7 +38,17 @@ __all__ = [
 
 Format = Literal["csv", "xlsx", "docx"]
 Writer = Callable[[Tx, Job, Path | BinaryIO], Awaitable[int]]
-WRITERS: dict[str, Writer] = {"csv": write_csv, "xlsx": write_xlsx, "docx": write_docx}
+# Each format's writer, imported when first used: the bot's process does not carry openpyxl
+# and python-docx until someone exports (in chat, exports are made in another process anyway).
+WRITERS = {"csv": ("bot.exports.csv_export", "write_csv"),
+           "xlsx": ("bot.exports.xlsx_export", "write_xlsx"),
+           "docx": ("bot.exports.docx_report", "write_docx")}
+
+
+def writer(fmt: str) -> Writer:
+    module, name = WRITERS[fmt]
+    found: Writer = getattr(importlib.import_module(module), name)
+    return found
 
 
 @dataclass(frozen=True)
@@ -121,7 +129,7 @@ async def export(db: Database, config: Config, catalog: Catalog, query: ExportQu
     job = _job(config, catalog, query, fmt, settings, csv_dialect)
     start = 0 if isinstance(out, Path) else out.tell()
     async with db.snapshot() as connection:
-        rows = await WRITERS[fmt](connection, job, out)
+        rows = await writer(fmt)(connection, job, out)
     if isinstance(out, Path):
         return ExportResult(rows, out.stat().st_size, out)
     return ExportResult(rows, out.tell() - start)
