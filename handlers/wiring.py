@@ -29,6 +29,7 @@ from bot.safeguarding.desk import CaseDesk
 from bot.safeguarding.model import shipped
 from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Moderation
+from bot.translating.desk import TranslateDesk
 from bot.transport.flood import FloodGuard
 from bot.transport.health import HEARTBEAT_SECONDS, Health
 from bot.transport.inbox import Inbox
@@ -42,6 +43,7 @@ from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpd
 from handlers.telegram.exports import EXPORT_JOBS, ExportHandlers
 from handlers.telegram.jobqueue import SharedJobQueue, rescue_stalled
 from handlers.telegram.staff import StaffHandlers
+from handlers.telegram.translating import TranslateHandlers
 from storage import consent
 from storage.db import Database, is_unavailable, open_database
 from storage.heartbeat import beat
@@ -120,6 +122,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     CaseHandlers(CaseDesk(cases, catalog, config), outbox).register(application)
     CompileHandlers(CompileDesk(Compiling(db, moderation), catalog, config),
                     outbox).register(application)
+    TranslateHandlers(TranslateDesk(db, moderation, catalog, config),
+                      outbox).register(application)
     staff = StaffHandlers(StaffDesk(moderation, catalog, outbox, config, cases), outbox)
     staff.register(application)
     assert application.job_queue is not None

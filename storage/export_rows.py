@@ -64,6 +64,9 @@ class ExportRow:
     answer_state: str | None  # the latest published answer: its state and responsible agency
     answer_agency: str | None
     recommendation_id: int | None = None  # the recommendation it was compiled into
+    seen_vi: str | None = None  # a translator's Vietnamese (a proposal in another language)
+    proposal_vi: str | None = None
+    message_vi: str | None = None
 
 
 @dataclass(frozen=True)
@@ -147,8 +150,8 @@ async def rows(
     async for row in db.stream(
         "SELECT p.id, ref, chat_id, forum_year, district, topic, age_band, gender, seen,"
         " proposal, actors, message, lang, status, created_at, updated_at, group_size,"
-        " group_age_range, school, commune, a.state, a.agency, p.recommendation_id"
-        " FROM proposals p"
+        " group_age_range, school, commune, a.state, a.agency, p.recommendation_id,"
+        " p.seen_vi, p.proposal_vi, p.message_vi FROM proposals p"
         " LEFT JOIN answers a ON a.proposal_id = p.id AND a.version = (SELECT max(version)"
         " FROM answers b WHERE b.proposal_id = p.id AND b.published_at IS NOT NULL)"
         f" WHERE {where} ORDER BY {order}",

@@ -20,7 +20,7 @@ _ITEM_COLUMNS = (
     " p.group_age_range, p.school, p.commune, p.created_at,"
     " COALESCE(p.facilitator_chat_id, p.chat_id), COALESCE(c.lang, 'vi'), p.forum_year,"
     " p.origin, p.held_by_case, (SELECT h.kind || '|' || h.weighed FROM cases h"
-    " WHERE h.id = p.held_by_case)"
+    " WHERE h.id = p.held_by_case), p.seen_vi, p.proposal_vi, p.message_vi"
 )
 
 
@@ -55,6 +55,10 @@ class ProposalRow:
     # "<kind>|<the words that weighed>".
     held_by_case: int | None
     hold_reason: str | None
+    # A translator's Vietnamese of the child's words (a proposal in another language).
+    seen_vi: str | None = None
+    proposal_vi: str | None = None
+    message_vi: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,11 @@ async def by_ref(db: Tx, ref: str) -> ProposalRow | None:
     return _row(row) if row else None
 
 
-# What the moderation queue holds: pending, and not held by a safeguarding case (those wait for
-# the case, and come back to the queue when it is closed as "no concern").
-_QUEUED = "status = 'pending' AND held_by_case IS NULL"
+# What the moderation queue holds: pending, not held by a safeguarding case (those wait for the
+# case, and come back when it is closed as "no concern"), and in a language moderators read or
+# translated (storage.translations).
+_QUEUED = ("status = 'pending' AND held_by_case IS NULL"
+           " AND (needs_translation = 0 OR translated_at IS NOT NULL)")
 
 
 def _pending_ids(districts: Collection[str] | None,

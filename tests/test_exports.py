@@ -221,7 +221,7 @@ async def test_xlsx_summary_topic_sheets_and_layout(forum: Forum) -> None:
     assert [sheet.title for sheet in book.worksheets[2:]] == [
         f"{t.order}. {t.short['vi']}" for t in forum.catalog.topics]  # whole words, <= 31
     assert all(len(sheet.title) <= 31 for sheet in book.worksheets)
-    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:V2"
+    assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:Y2"
     assert tuple(c.value for c in first[1]) == HEADERS and first["A1"].font.b
     proposal = first.cell(2, HEADERS.index("Kiến nghị, đề xuất") + 1)
     assert proposal.value == VIET and proposal.alignment.wrap_text

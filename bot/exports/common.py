@@ -105,6 +105,8 @@ COLUMNS = (
     Column("Kết quả trả lời", 18, wrap=True), Column("Cơ quan chủ trì", 22, wrap=True),
     Column("Trường (nhóm)", 22, wrap=True), Column("Xã, phường (nhóm)", 18, wrap=True),
     Column("Kiến nghị chung số", 11),
+    Column("Trẻ em thấy (bản dịch)", 40, wrap=True), Column("Kiến nghị (bản dịch)", 40, wrap=True),
+    Column("Thông điệp (bản dịch)", 36, wrap=True),
 )
 DATE_COLUMNS = tuple(index for index, column in enumerate(COLUMNS)
                      if column.header in ("Ngày gửi", "Ngày cập nhật"))
@@ -180,6 +182,8 @@ class Labels:
             free_text(row.school) if row.school else None,
             free_text(row.commune) if row.commune else None,
             row.recommendation_id,
+            *(free_text(text) if text else None
+              for text in (row.seen_vi, row.proposal_vi, row.message_vi)),
         ]
 
     def ages(self, row: ExportRow) -> str:

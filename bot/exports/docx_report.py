@@ -165,12 +165,15 @@ class _Report:
             self.frame.body("Không có kiến nghị về chủ đề này.")
 
     def _proposal(self, number: str, row: ExportRow) -> None:
-        details = [f"thực trạng: {clause(row.seen)}" if row.seen.strip() else "",
+        seen = row.seen_vi or row.seen
+        details = [f"thực trạng: {clause(seen)}" if seen.strip() else "",
                    f"ai nên thực hiện: {self.labels.who_acts(row.actors)}" if row.actors else "",
                    self.who(row), f"mã {row.ref}"]
         if row.status != "approved":
             details.append(STATUS_LABELS.get(row.status, row.status).lower())
-        self.frame.body(f"{number} {prose(row.proposal)}",
+        if row.proposal_vi:  # translated: the translation, and the child's own words
+            details.insert(0, f"bản dịch; nguyên văn: “{prose(row.proposal)}”")
+        self.frame.body(f"{number} {prose(row.proposal_vi or row.proposal)}",
                         detail=f" ({'; '.join(d for d in details if d)})")
 
     async def messages(self, rows: AsyncIterator[ExportRow]) -> None:
@@ -215,7 +218,8 @@ class _Report:
                 number += 1
                 templates.group(f"{roman(number)}. {self.labels.topic(topic)}")
             item += 1
-            templates.item((str(item), row.ref, prose(row.proposal), self.who(row),
+            templates.item((str(item), row.ref, prose(row.proposal_vi or row.proposal),
+                            self.who(row),
                             self.labels.who_acts(row.actors), prose(row.answer_agency or ""),
                             self.labels.states.get(row.answer_state or "", "")))
         for topic in run.rest():

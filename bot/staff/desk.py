@@ -207,6 +207,10 @@ class StaffDesk:
             if value:
                 blocks.append(f"<b>{get(f'staff.field.{field}', lang)}</b>: "
                               f"{html.escape(cut(value, limit))}")
+            translated = getattr(item, f"{field}_vi", None)
+            if translated:  # the original above, the translator's Vietnamese under it
+                blocks.append(f"<i>{get('staff.card.translation', lang)}</i>: "
+                              f"{html.escape(cut(translated, limit))}")
         if item.held_by_case is not None:
             kind, _, words = (item.hold_reason or "").partition("|")
             blocks.append(get("staff.card.held", lang, case=item.held_by_case,

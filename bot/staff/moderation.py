@@ -109,7 +109,7 @@ class Done:
 class QueueItem(ProposalRow):
     """The proposal a moderator sees next."""
 
-    remaining: int  # pending proposals in the caller's districts, this one included
+    remaining: int = 0  # pending proposals in the caller's districts, this one included
 
 
 @dataclass(frozen=True)

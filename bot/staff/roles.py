@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Literal, get_args
 if TYPE_CHECKING:
     from bot.config import ConfigError
 
-Role = Literal["admin", "moderator", "officer", "safeguarding"]
+Role = Literal["admin", "moderator", "officer", "safeguarding", "translator"]
 Action = Literal["moderate", "safeguarding", "export", "stats", "audit", "grant", "invite",
-                 "answer", "compile"]
+                 "answer", "compile", "translate"]
 
 ROLES: tuple[Role, ...] = get_args(Role)
 ACTIONS: tuple[Action, ...] = get_args(Action)
@@ -36,6 +36,8 @@ ALLOWED: dict[Role, frozenset[Action]] = {
     "moderator": frozenset({"moderate", "invite", "stats", "audit"}),
     "officer": frozenset({"export", "stats", "answer", "compile"}),
     "safeguarding": frozenset({"safeguarding"}),
+    # Translates proposals written in another language (Bahnar, Jarai...) into Vietnamese.
+    "translator": frozenset({"translate"}),
 }
 WHOLE_PROVINCE = "all"
 _STAFF_KEYS = frozenset({"user_id", "role", "districts"})

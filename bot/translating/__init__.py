@@ -1,0 +1,1 @@
+"""Translation as a step of moderation: proposals in another language, translated by people."""

@@ -1,0 +1,108 @@
+"""/translate: a translator turns a proposal written in another language (Bahnar, Jarai...) into
+Vietnamese, field by field, before it goes on to moderation.
+
+A proposal the language tagger could not place in the bot's languages waits out of the
+moderation queue (storage.moderation) until a translator of its area has typed the Vietnamese of
+each of the child's fields. `/translate` takes the oldest waiting one (or the one in hand) and
+shows the child's words; each plain text after it is the next field's translation. Rights are
+checked at every step (the `translate` duty of role `translator`, and admins, in the
+proposal's area). The translation is kept beside the original, never in its place.
+"""
+
+from __future__ import annotations
+
+import html
+
+from bot.config import Config
+from bot.conversation.catalog import Catalog
+from bot.staff.moderation import Moderation
+from bot.staff.roles import Scope, scope_for
+from bot.textnorm import clean
+from storage import audit as audit_log
+from storage import translations as store
+from storage.db import Database, Tx
+from storage.translations import Original
+
+MAX_CHARS = 3000
+
+
+class TranslateDesk:
+    def __init__(self, db: Database, moderation: Moderation, catalog: Catalog,
+                 config: Config) -> None:
+        self.db, self.moderation, self.catalog, self.config = db, moderation, catalog, config
+        self.pending: set[int] = set()  # translators whose next plain text is a translation
+
+    async def _scope(self, tx: Tx, user_id: int) -> Scope:
+        return scope_for(await self.moderation.members(tx), user_id, "translate")
+
+    async def may_translate(self, user_id: int) -> bool:
+        async with self.db.transaction() as tx:
+            return not (await self._scope(tx, user_id)).empty
+
+    def owes_text(self, user_id: int) -> bool:
+        return user_id in self.pending
+
+    async def start(self, user_id: int, lang: str) -> list[str]:
+        """The proposal in hand, or the oldest waiting one in the translator's areas."""
+        async with self.db.transaction() as tx:
+            scope = await self._scope(tx, user_id)
+            item = await store.in_hand(tx, user_id)
+            if item is not None and not scope.covers(item.district):
+                item = None  # their area changed: not theirs to finish
+            item = item or await store.take_next(tx, user_id, scope.districts)
+            if item is None:
+                self.pending.discard(user_id)
+                return [self._text("translate.none", lang)]
+        self.pending.add(user_id)
+        return [self._card(item, lang), self._ask(item, lang)]
+
+    async def typed(self, user_id: int, lang: str, text: str) -> list[str]:
+        """A translator's text: the translation of the next field of the proposal in hand."""
+        words = " ".join(clean(text).split()) if "\n" not in text else clean(text).strip()
+        if not words:
+            return [self._text("translate.empty", lang)]
+        if len(words) > MAX_CHARS:
+            return [self._text("translate.too_long", lang, limit=MAX_CHARS)]
+        async with self.db.transaction() as tx:
+            scope = await self._scope(tx, user_id)
+            item = await store.in_hand(tx, user_id)
+            if item is None or not scope.covers(item.district):
+                self.pending.discard(user_id)
+                return [self._text("translate.none" if item is None else "translate.forbidden",
+                                   lang)]
+            field = item.next_field
+            assert field is not None
+            await store.save(tx, item.id, field, words)
+            item = await store.in_hand(tx, user_id)
+            assert item is not None
+            if item.next_field is not None:
+                return [self._ask(item, lang)]
+            await store.finish(tx, item.id)
+            await audit_log.append(tx, user_id, "translate", "proposal", item.id, item.district,
+                                   {"ref": item.ref, "lang": item.lang,
+                                    "fields": sorted(item.words)})
+            left = await store.waiting(tx, scope.districts)
+        self.pending.discard(user_id)
+        return [self._text("translate.done", lang, ref=item.ref, left=left)]
+
+    def _card(self, item: Original, lang: str) -> str:
+        topic = self.catalog.topic(item.topic)
+        district = self.config.district(item.district)
+        lines = [self._text("translate.card", lang, ref=item.ref,
+                            topic=html.escape(topic.short[lang] if topic else item.topic),
+                            district=html.escape(district.label(lang) if district
+                                                 else item.district))]
+        for field, words in item.words.items():
+            lines.append(f"<b>{self._text(f'translate.field.{field}', lang)}</b>: "
+                         f"{html.escape(words)}")
+        return "\n".join(lines)
+
+    def _ask(self, item: Original, lang: str) -> str:
+        field = item.next_field
+        assert field is not None
+        return self._text("translate.ask", lang,
+                          field=self._text(f"translate.field.{field}", lang),
+                          words=html.escape(item.words[field]))
+
+    def _text(self, key: str, lang: str, **values: object) -> str:
+        return self.catalog.texts.get(key, lang, **values)

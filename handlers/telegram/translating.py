@@ -1,0 +1,51 @@
+"""/translate and the translations typed after it (→ bot.translating.desk). Registered in
+group -1 with the staff handlers; anyone without the translate duty gets the child
+conversation's answer, as before."""
+
+from __future__ import annotations
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationHandlerStop,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.translating.desk import TranslateDesk
+from bot.transport.outbox import Message, Outbox
+from handlers.telegram.render import OwesText, staff_lang
+
+
+class TranslateHandlers:
+    def __init__(self, desk: TranslateDesk, outbox: Outbox) -> None:
+        self.desk, self.outbox = desk, outbox
+
+    def register(self, application: Application) -> None:  # type: ignore[type-arg]
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        application.add_handlers([
+            CommandHandler("translate", self.on_command, filters=private),
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND
+                           & OwesText(self.desk.owes_text), self.on_text),
+        ], group=-1)
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or not await self.desk.may_translate(user.id):
+            return  # not a translator: the child handlers answer "unknown command"
+        await self._reply(update, chat.id, await self.desk.start(user.id, staff_lang(user)))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        user, chat, message = update.effective_user, update.effective_chat, update.message
+        if user is None or chat is None or message is None:
+            return
+        await self._reply(update, chat.id,
+                          await self.desk.typed(user.id, staff_lang(user), message.text or ""))
+
+    async def _reply(self, update: Update, chat_id: int, texts: list[str]) -> None:
+        async with self.outbox.work(update.update_id) as work:
+            if work.fresh:
+                work.add(*(Message(chat_id, text) for text in texts))
+        raise ApplicationHandlerStop

@@ -1,0 +1,89 @@
+"""A proposal in another language waits for a translator of its area, then goes on to
+moderation with both texts; the exports carry both, marked. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import docx
+import pytest
+
+from bot.config import load_config
+from bot.conversation.catalog import load_catalog
+from bot.exports import ExportQuery, export
+from bot.staff.moderation import Moderation, QueueItem
+from bot.staff.roles import Scope, StaffMember
+from bot.translating.desk import TranslateDesk
+from storage import proposals
+from storage.db import Database, open_database
+from tests.stores import Target, query
+
+ROOT = Path(__file__).resolve().parents[1]
+TRANSLATOR, TRANSLATOR_KTM, MODERATOR = 31, 32, 33
+STAFF = (StaffMember(TRANSLATOR, "translator", Scope.of({"DHA"})),
+         StaffMember(TRANSLATOR_KTM, "translator", Scope.of({"KTM"})),
+         StaffMember(MODERATOR, "moderator", Scope.of({"DHA"})))
+BAHNAR_SEEN = "Đe ŏ hơdruh hơ̆k krao mă lơ̆m pơlei"  # the child's own words, kept as they are
+BAHNAR_PROPOSAL = "Bơ̆n apinh pơjăng kơ hơdruh"
+
+
+@pytest.fixture
+async def db(target: Target) -> AsyncIterator[Database]:
+    database = await open_database(target)
+    async with database.transaction() as tx:
+        for number, (lang, seen, proposal) in enumerate((
+                ("other", BAHNAR_SEEN, BAHNAR_PROPOSAL),
+                ("vi", "Suối sâu", "Làm rào chắn ở suối"))):
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=None, forum_year=2023, district="DHA", topic="violence",
+                age_band="10-12", gender="female", seen=seen, proposal=proposal,
+                actors="commune", message="", lang=lang, needs_translation=lang == "other",
+                source_update_id=number))
+    yield database
+    await database.close()
+
+
+async def test_a_translator_of_the_area_translates_then_moderation_sees_both(
+        db: Database, target: Target, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    catalog = load_catalog(config)
+    moderation = Moderation(db, STAFF, {d.code for d in config.districts})
+    desk = TranslateDesk(db, moderation, catalog, config)
+    first = await moderation.next_pending(MODERATOR, frozenset())
+    assert isinstance(first, QueueItem) and first.ref == "DHA-0002"  # the Bahnar one waits
+    assert first.remaining == 1
+    assert not await desk.may_translate(MODERATOR) and await desk.may_translate(TRANSLATOR)
+    assert "Không có ý kiến nào đang chờ dịch" in (await desk.start(TRANSLATOR_KTM, "vi"))[0]
+    card, ask = await desk.start(TRANSLATOR, "vi")
+    assert "DHA-0001" in card and BAHNAR_SEEN in card and BAHNAR_PROPOSAL in card
+    assert "phần <b>Em thấy</b>" in ask and desk.owes_text(TRANSLATOR)
+    assert "Không có ý kiến" in (await desk.typed(TRANSLATOR_KTM, "vi", "x"))[0]
+    assert "phần <b>Em đề nghị</b>" in (await desk.typed(TRANSLATOR, "vi",
+                                                         "Nhiều bạn bị đánh ở làng"))[0]
+    done = (await desk.typed(TRANSLATOR, "vi", "Người lớn không được đánh trẻ em"))[0]
+    assert "Đã lưu bản dịch DHA-0001" in done and "Còn 0" in done
+    assert not desk.owes_text(TRANSLATOR)
+    assert query(target, "SELECT action FROM audit_log WHERE action = 'translate'") == [
+        ("translate",)]
+    item = await moderation.next_pending(MODERATOR, frozenset())
+    assert isinstance(item, QueueItem) and item.ref == "DHA-0001"
+    assert (item.proposal, item.proposal_vi) == (BAHNAR_PROPOSAL,
+                                                 "Người lớn không được đánh trẻ em")
+    await db.reader.execute("UPDATE proposals SET status = 'approved'")
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
+    out = tmp_path / "dha.csv"
+    await export(db, config, catalog, ExportQuery(districts=("DHA",)), "csv", out)
+    rows = {r["Mã kiến nghị"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+    assert rows["DHA-0001"]["Kiến nghị, đề xuất"] == BAHNAR_PROPOSAL
+    assert rows["DHA-0001"]["Kiến nghị (bản dịch)"] == "Người lớn không được đánh trẻ em"
+    assert rows["DHA-0002"]["Kiến nghị (bản dịch)"] == ""
+    report = tmp_path / "dha.docx"
+    await export(db, config, catalog, ExportQuery(districts=("DHA",)), "docx", report)
+    text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
+    assert (f"a) Người lớn không được đánh trẻ em (bản dịch; nguyên văn: “{BAHNAR_PROPOSAL}”;"
+            " thực trạng: Nhiều bạn bị đánh ở làng;") in text
