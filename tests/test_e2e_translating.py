@@ -1,0 +1,51 @@
+"""A child writes in Bahnar; a translator of the district translates in chat; the moderator
+then sees both. The real bot process, the simulator, a real SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.simulator import BotApiSimulator
+from tests.e2e import Child, running_bot, texts, write_config
+from tests.stores import query
+
+TRANSLATOR, MODERATOR = 567890123, 234567890  # MODERATOR: config.example.toml (DHA, KTM)
+STAFF = f"""
+[[staff]]
+user_id = {TRANSLATOR}
+role = "translator"
+districts = ["DHA"]
+"""
+SEEN = "Hnam inh uĕi pơlĕi Kon Druch. Tơnglơ̆i hnam e uĕi hăn như?"  # Bahnar (../shared/langid)
+PROPOSAL = "Pui adrin, inh kung năm tơ chơ̆. Ba adĭng năm yơh!"
+
+
+@pytest.fixture
+async def forum(simulator: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Path]:
+    database = tmp_path / "forum.sqlite3"
+    config = write_config(tmp_path / "config.toml", simulator, database, STAFF)
+    async with running_bot(simulator, config):
+        yield database
+
+
+async def test_a_bahnar_proposal_is_translated_before_moderation(
+        simulator: BotApiSimulator, forum: Path) -> None:
+    child = Child(simulator, 901)
+    await child.register()
+    await child.answer_topic("4.", SEEN, PROPOSAL, "Xã")
+    assert "DHA-0001" in texts(await child.tap("✅"))
+    assert query(forum, "SELECT lang, needs_translation FROM proposals") == [("other", 1)]
+    moderator = Child(simulator, MODERATOR)
+    assert "Không còn ý kiến nào" in texts(await moderator.say("/queue"))  # it waits
+    translator = Child(simulator, TRANSLATOR)
+    shown = texts(await translator.say("/translate"))
+    assert SEEN in shown and "Em thấy" in shown
+    assert "Em đề nghị" in texts(await translator.say("Nhà em ở làng Kon Druch, xa trường"))
+    done = texts(await translator.say("Chúng em mong có đường đi học an toàn"))
+    assert "Đã lưu bản dịch DHA-0001" in done
+    card = texts(await moderator.say("/queue"))
+    assert PROPOSAL in card and "Chúng em mong có đường đi học an toàn" in card
+    assert "bản dịch" in card
