@@ -130,6 +130,15 @@ async def counts(db: Tx, selection: RowFilter) -> list[Count]:
     return [Count(*row) for row in found]
 
 
+async def languages(db: Tx, selection: RowFilter) -> list[tuple[str, int, int]]:
+    """How many proposals came in each language, and how many of them were translated."""
+    where, params = _where(selection)
+    found = await db.fetchall(
+        "SELECT lang, count(*), sum(CASE WHEN translated_at IS NULL THEN 0 ELSE 1 END)"
+        f" FROM proposals WHERE {where} GROUP BY lang ORDER BY lang", params)
+    return [(str(row[0]), int(row[1]), int(row[2] or 0)) for row in found]
+
+
 async def rows(
     db: Tx, selection: RowFilter, topic_order: Sequence[str] = (),
     *, topic_first: bool = False, district_order: Sequence[str] = (),

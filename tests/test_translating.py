@@ -87,3 +87,5 @@ async def test_a_translator_of_the_area_translates_then_moderation_sees_both(
     text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
     assert (f"a) Người lớn không được đánh trẻ em (bản dịch; nguyên văn: “{BAHNAR_PROPOSAL}”;"
             " thực trạng: Nhiều bạn bị đánh ở làng;") in text
+    assert "- Ngôn ngữ khác (đã dịch sang tiếng Việt: 1): 1 kiến nghị;" in text
+    assert "- Tiếng Việt: 1 kiến nghị." in text

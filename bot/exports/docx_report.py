@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.exports.common import STATUS_LABELS, Job, TopicRun, clause, prose
+from bot.exports.common import LANG_LABELS, STATUS_LABELS, Job, TopicRun, clause, prose
 from bot.exports.decree30 import AnnexRows, Decree30, item_letter, roman
 from storage import export_rows, recommendations
 from storage.db import Tx
@@ -43,6 +43,7 @@ class _Report:
         self.multi_district = len(job.districts) > 1
         self.answered: Counter[str] = Counter()  # the answers' states, counted in section II
         self.titles: dict[int, str] = {}  # the recommendations' words, by id
+        self.languages: list[tuple[str, int, int]] = []  # (language, proposals, translated)
 
     def title_block(self) -> None:
         self.frame.title_block(
@@ -68,6 +69,11 @@ class _Report:
             self.frame.body("Theo đơn vị:")
             self.frame.tally([(self.labels.district(d.code), by_district[d.code])
                               for d in self.job.districts], "kiến nghị")
+        if self.languages:
+            self.frame.body("Theo ngôn ngữ trẻ em viết:")
+            self.frame.tally([(LANG_LABELS.get(lang, lang) + (
+                f" (đã dịch sang tiếng Việt: {translated})" if lang == "other" else ""), count)
+                for lang, count, translated in self.languages], "kiến nghị")
         return by_topic
 
     def forum_facts(self) -> None:
@@ -233,6 +239,7 @@ async def write_docx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     """The report; returns the number of proposals in it."""
     report = _Report(job)
     report.titles = await recommendations.titles(db, [d.code for d in job.districts])
+    report.languages = await export_rows.languages(db, job.selection)
     report.frame.header()
     report.title_block()
     by_topic = report.summary(await export_rows.counts(db, job.selection))
