@@ -123,10 +123,15 @@ async def test_in_order_once_and_one_digest(
         await child.register()
         await child.tap("2.")
     # Each child's two answers back to back: the proxy hands them to different workers.
+    before = {child.user_id: len(simulator.messages(child.user_id)) for child in children}
     for n, child in enumerate(children):
         simulator.send_text(child.user_id, SEEN.format(n=n))
         simulator.send_text(child.user_id, PROPOSAL.format(n=n))
-    await simulator.wait_idle(quiet=0.5, timeout=30)
+    # A reply one worker queues while the other still sends that chat's earlier message is sent
+    # by the other at its next look at the table (within a second): wait for both replies.
+    await simulator.wait_until(lambda: all(
+        len(simulator.messages(c.user_id)) >= before[c.user_id] + 2 for c in children), 30)
+    await simulator.wait_idle(quiet=1.5, timeout=30)
     for child in children:
         replies = simulator.new_messages(child.user_id)
         assert len(replies) == 2, texts(replies)  # one question after each answer, no more
