@@ -110,6 +110,18 @@ class Child:
         self.sim.send_text(self.user_id, text, language_code=self.language_code)
         return await self._settle()
 
+    def files(self) -> list[SentMessage]:
+        return [m for m in self.sim.messages(self.user_id) if m.kind == "document"]
+
+    async def file_after(self, text: str) -> SentMessage:
+        """Say `text`, then wait for the file it brings (made off the loop, or after a first
+        import: it may come after the chat went quiet)."""
+        before = len(self.files())
+        await self.say(text)
+        await self.sim.wait_until(lambda: len(self.files()) > before, 30)
+        await self._settle()
+        return self.files()[before]
+
     async def tap(self, label: str) -> list[SentMessage]:
         """Press the button whose label starts with `label` on the latest keyboard."""
         latest = self.latest_keyboard()

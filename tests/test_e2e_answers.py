@@ -116,8 +116,7 @@ def filled(workbook: bytes) -> bytes:
 async def test_workbook_in_chat_then_publish_tells_every_child_once(forum: Forum) -> None:
     simulator, database = forum.simulator, forum.database
     officer = Child(simulator, OFFICER)
-    sent = await officer.say("/answers")
-    workbook = next(m for m in sent if m.kind == "document")
+    workbook = await officer.file_after("/answers")
     assert workbook.filename == "tra-loi-kien-nghi-2023.xlsx"
     simulator.send_document(OFFICER, filled(workbook.document or b""), "tra-loi.xlsx")
     checked = texts(await officer._settle())
@@ -176,7 +175,7 @@ async def test_a_kill_in_the_middle_of_sending_answers_doubles_nothing(forum: Fo
     """Notices go two a second here: the kill lands between two of them."""
     simulator, database = forum.simulator, forum.database
     officer = Child(simulator, OFFICER)
-    workbook = next(m for m in await officer.say("/answers") if m.kind == "document")
+    workbook = await officer.file_after("/answers")
     simulator.send_document(OFFICER, filled(workbook.document or b""), "tra-loi.xlsx")
     await officer._settle()
     await officer.tap("✅ Nhập")
