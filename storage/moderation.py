@@ -178,6 +178,20 @@ async def rewrite(db: Tx, proposal_id: int, version: int, field: str, text: str)
     return int(found) if found is not None else None
 
 
+async def languages(db: Tx, districts: Collection[str] | None
+                    ) -> list[tuple[str, int, int, int]]:
+    """(language, proposals, translated, waiting for a translator), by the language tagged."""
+    where, params = "", list[object]()
+    if districts is not None:
+        where = f" WHERE district IN ({', '.join('?' * len(districts))})"
+        params = list(sorted(districts))
+    rows = await db.fetchall(
+        "SELECT lang, count(*), sum(CASE WHEN translated_at IS NULL THEN 0 ELSE 1 END),"
+        " sum(CASE WHEN needs_translation = 1 AND translated_at IS NULL AND status = 'pending'"
+        f" THEN 1 ELSE 0 END) FROM proposals{where} GROUP BY lang ORDER BY lang", params)
+    return [(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]
+
+
 async def counts(db: Tx, districts: Collection[str] | None) -> list[CountRow]:
     """Proposals counted by every dimension /stats shows, from the covering index."""
     where, params = "", []

@@ -49,3 +49,10 @@ async def test_a_bahnar_proposal_is_translated_before_moderation(
     card = texts(await moderator.say("/queue"))
     assert PROPOSAL in card and "Chúng em mong có đường đi học an toàn" in card
     assert "bản dịch" in card
+    await moderator.say("/stats")  # the chart comes first, when matplotlib has loaded
+
+    def stats() -> str:
+        return texts(simulator.messages(MODERATOR)[-3:])
+
+    await simulator.wait_until(lambda: "Theo ngôn ngữ trẻ em viết" in stats(), 30)
+    assert "(đã dịch 1, chờ dịch 0)" in stats()

@@ -14,7 +14,7 @@ import pytest
 from bot.config import load_config
 from bot.conversation.catalog import load_catalog
 from bot.exports import ExportQuery, export
-from bot.staff.moderation import Moderation, QueueItem
+from bot.staff.moderation import Moderation, QueueItem, Stats
 from bot.staff.roles import Scope, StaffMember
 from bot.translating.desk import TranslateDesk
 from storage import proposals
@@ -54,6 +54,8 @@ async def test_a_translator_of_the_area_translates_then_moderation_sees_both(
     catalog = load_catalog(config)
     moderation = Moderation(db, STAFF, {d.code for d in config.districts})
     desk = TranslateDesk(db, moderation, catalog, config)
+    before = await moderation.stats(MODERATOR)
+    assert isinstance(before, Stats) and before.languages == (("other", 1, 0, 1), ("vi", 1, 0, 0))
     first = await moderation.next_pending(MODERATOR, frozenset())
     assert isinstance(first, QueueItem) and first.ref == "DHA-0002"  # the Bahnar one waits
     assert first.remaining == 1
@@ -70,6 +72,8 @@ async def test_a_translator_of_the_area_translates_then_moderation_sees_both(
     assert not desk.owes_text(TRANSLATOR)
     assert query(target, "SELECT action FROM audit_log WHERE action = 'translate'") == [
         ("translate",)]
+    after = await moderation.stats(MODERATOR)
+    assert isinstance(after, Stats) and after.languages[0] == ("other", 1, 1, 0)
     item = await moderation.next_pending(MODERATOR, frozenset())
     assert isinstance(item, QueueItem) and item.ref == "DHA-0001"
     assert (item.proposal, item.proposal_vi) == (BAHNAR_PROPOSAL,

@@ -494,6 +494,12 @@ class StaffDesk:
             lines.append(f"• {self._district(district, lang)} · {self._topic(topic, lang)}: "
                          f"{counts}")
         lines += self._answer_lines(stats, lang)
+        if stats.languages:
+            lines += ["", get("staff.stats.languages", lang), " · ".join(
+                f"{html.escape(self._language(code, lang))} {count}" + (
+                    get("staff.stats.translated", lang, translated=translated, waiting=waiting)
+                    if translated or waiting else "")
+                for code, count, translated, waiting in stats.languages)]
         lines += ["", get("staff.stats.bands", lang),
                   self._tally(stats.by_age_band, lang, lambda band: html.escape(band)),
                   "", get("staff.stats.genders", lang),

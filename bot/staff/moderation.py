@@ -159,6 +159,8 @@ class Stats:
     groups: int
     # How the approved proposals' answers stand, by district and topic (the answer loop).
     answers: tuple[AnswerCount, ...] = ()
+    # (language, proposals, translated, waiting for a translator).
+    languages: tuple[tuple[str, int, int, int], ...] = ()
 
     @property
     def total(self) -> int:
@@ -449,6 +451,7 @@ class Moderation:
                 return scope
             rows = await store.counts(db, scope.districts)
             answered = tuple(await answer_counts(db, scope.districts))
+            languages = tuple(await store.languages(db, scope.districts))
         cells: Counter[tuple[str, str, str]] = Counter()
         bands: Counter[str | None] = Counter()
         genders: Counter[str | None] = Counter()
@@ -460,7 +463,7 @@ class Moderation:
                 bands[row.age_band] += row.count
                 genders[row.gender] += row.count
         return Stats(scope, dict(cells), dict(bands), dict(genders), kinds[False], kinds[True],
-                     answered)
+                     answered, languages)
 
 
 def _one(scope: Scope) -> str | None:
