@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bot.compiling.service import COMMAND_LINE, Changed, Compiled, Compiling
+from bot.compiling.service import COMMAND_LINE, TITLE_MAX, Changed, Compiled, Compiling
 from bot.config import Config
 from bot.conversation.catalog import load_catalog
 from bot.staff.moderation import Moderation, Refused
@@ -23,6 +23,9 @@ from handlers.cli_storage import missing
 from handlers.wiring import open_configured
 from storage.db import DatabaseUnavailable
 from storage.recommendations import Recommendation
+
+INVALID = {"same_area": "only proposals of one district, topic and forum year go together",
+           "title_length": f"a recommendation's words need 1 to {TITLE_MAX} characters"}
 
 
 def add_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -56,8 +59,9 @@ def add_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None])
 def _say(result: Compiled | Changed | Refused | list[Recommendation],
          labels: Callable[[str], str]) -> int:
     if isinstance(result, Refused):
-        print(f"childforum compile: refused ({result.reason}"
-              f"{': ' + result.detail if result.detail else ''})", file=sys.stderr)
+        detail = INVALID.get(result.detail, result.detail)
+        print(f"childforum compile: refused ({result.reason}{': ' + detail if detail else ''})",
+              file=sys.stderr)
         return 2
     if isinstance(result, Compiled):
         print(f"{result.created} recommendations made of {result.grouped} proposals;"

@@ -60,6 +60,14 @@ async def members(db: Tx, year: int, districts: Collection[str] | None,
     return [Member(*row) for row in rows]
 
 
+async def member(db: Tx, ref: str) -> Member | None:
+    """One compiled proposal by its ref (None: no such ref, or not compiled: not approved, or
+    held by a safeguarding case)."""
+    row = await db.fetchone(f"SELECT {_MEMBER} FROM proposals p WHERE {_COMPILED}"
+                            " AND p.ref = ?", (ref,))
+    return Member(*row) if row else None
+
+
 async def create(db: Tx, year: int, district: str, topic: str, title: str,
                  by: int | None) -> int:
     now = utc_now()

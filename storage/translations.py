@@ -23,7 +23,6 @@ class Original:
     lang: str
     words: dict[str, str]  # field -> the child's text (only fields they filled in)
     translated: dict[str, str]  # field -> its Vietnamese translation so far
-    translated_by: int | None
 
     @property
     def next_field(self) -> str | None:
@@ -31,13 +30,13 @@ class Original:
 
 
 _COLUMNS = ("id, ref, district, topic, lang, seen, proposal, message, seen_vi, proposal_vi,"
-            " message_vi, translated_by")
+            " message_vi")
 
 
 def _original(row: Row) -> Original:
     words = {f: str(v) for f, v in zip(FIELDS, row[5:8], strict=True) if v and str(v).strip()}
     done = {f: str(v) for f, v in zip(FIELDS, row[8:11], strict=True) if v is not None}
-    return Original(row[0], row[1], row[2], row[3], row[4], words, done, row[11])
+    return Original(row[0], row[1], row[2], row[3], row[4], words, done)
 
 
 async def in_hand(db: Tx, user_id: int) -> Original | None:

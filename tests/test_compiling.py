@@ -118,6 +118,9 @@ async def test_auto_then_an_officer_reviews(db: Database, target: Target) -> Non
     moved = await service.move(OFFICER, "DHA-0004", swim.id)
     assert isinstance(moved, Changed) and moved.recommendation is not None
     assert [m.ref for m in moved.recommendation.members] == ["DHA-0004", "DHA-0005", "DHA-0006"]
+    assert await service.merge(OFFICER, river.id, river.id) == Refused("invalid", "same_area")
+    assert await service.name(OFFICER, river.id, "x" * 301) == Refused("invalid",
+                                                                       "title_length")
     merged = await service.merge(OFFICER, river.id, swim.id)
     assert isinstance(merged, Changed) and merged.recommendation is not None
     assert len(merged.recommendation.members) == 6

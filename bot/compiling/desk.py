@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 
-from bot.compiling.service import Changed, Compiled, Compiling
+from bot.compiling.service import TITLE_MAX, Changed, Compiled, Compiling
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.staff.moderation import Refused
@@ -54,10 +54,12 @@ class CompileDesk:
 
     def _say(self, result: Compiled | Changed | Refused, lang: str) -> str:
         if isinstance(result, Refused):
-            key = f"compile.refused.{result.reason}"
+            key = (f"compile.invalid.{result.detail}" if result.reason == "invalid"
+                   else f"compile.refused.{result.reason}")
             if key not in self.catalog.texts.table:
                 key = "compile.refused.forbidden"
-            return self._text(key, lang, what=html.escape(result.detail or "?"))
+            return self._text(key, lang, what=html.escape(result.detail or "?"),
+                              limit=TITLE_MAX)
         if isinstance(result, Compiled):
             return self._text("compile.auto", lang, grouped=result.grouped,
                               created=result.created, alone=result.alone)

@@ -5,7 +5,9 @@
 as its most typical proposal. The officer then reviews: merges two, moves a proposal to another
 one or out on its own, splits some out into a new one, and names each in the forum's words.
 Rights: the `compile` duty (officers, admins) in the recommendation's district; 0 is the
-command line. Every change is in the audit log.
+command line. Every change is in the audit log. A refusal says why by a code ("not_staff",
+"forbidden", "not_found", "wrong_status"; "invalid" with "title_length" or "same_area": what is
+moved or merged must be of one district, topic and year); each front end words it.
 """
 
 from __future__ import annotations
@@ -96,7 +98,7 @@ class Compiling:
                    ) -> Changed | Refused:
         title = " ".join(title.split())
         if not title or len(title) > TITLE_MAX:
-            return Refused("invalid", f"1 to {TITLE_MAX} characters")
+            return Refused("invalid", "title_length")
         async with self.db.transaction() as tx:
             found = await self._mine(tx, user_id, recommendation_id)
             if isinstance(found, Refused):
@@ -114,7 +116,7 @@ class Compiling:
             if isinstance(target, Refused) or isinstance(source, Refused):
                 return target if isinstance(target, Refused) else source  # type: ignore[return-value]
             if into == other or _area(target) != _area(source):
-                return Refused("invalid", "two recommendations of one district, topic, year")
+                return Refused("invalid", "same_area")
             await store.assign(tx, [m.id for m in source.members], target.id)
             await store.drop_empty(tx)
             await audit_log.append(tx, user_id, "merge", "recommendation", target.id,
@@ -134,8 +136,7 @@ class Compiling:
                 if isinstance(found, Refused):
                     return found
                 if (found.district, found.topic) != (member.district, member.topic):
-                    return Refused("invalid", "a recommendation of the proposal's district"
-                                              " and topic")
+                    return Refused("invalid", "same_area")
                 target = found
             await store.assign(tx, [member.id], to)
             await store.drop_empty(tx)
@@ -153,7 +154,7 @@ class Compiling:
                     return member
                 chosen.append(member)
             if not chosen or len({(m.district, m.topic) for m in chosen}) != 1:
-                return Refused("invalid", "proposals of one district and topic")
+                return Refused("invalid", "same_area")
             new = await store.create(tx, year, chosen[0].district, chosen[0].topic,
                                      default_title(chosen), user_id)
             await store.assign(tx, [m.id for m in chosen], new)
@@ -183,11 +184,8 @@ class Compiling:
             return Refused("not_found", ref)
         if not scope.covers(item.district):
             return Refused("forbidden")
-        found = [m for m in await store.members(tx, item.forum_year, {item.district}, item.topic)
-                 if m.id == item.id]
-        if not found:
-            return Refused("wrong_status", ref)  # not approved, or held by a case
-        return found[0]
+        found = await store.member(tx, item.ref)
+        return found if found is not None else Refused("wrong_status", ref)
 
 
 def _area(recommendation: Recommendation) -> tuple[int, str, str]:

@@ -12,6 +12,7 @@ proposal's area). The translation is kept beside the original, never in its plac
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 
 from bot.config import Config
 from bot.conversation.catalog import Catalog
@@ -58,7 +59,7 @@ class TranslateDesk:
 
     async def typed(self, user_id: int, lang: str, text: str) -> list[str]:
         """A translator's text: the translation of the next field of the proposal in hand."""
-        words = " ".join(clean(text).split()) if "\n" not in text else clean(text).strip()
+        words = clean(text).strip()
         if not words:
             return [self._text("translate.empty", lang)]
         if len(words) > MAX_CHARS:
@@ -73,8 +74,7 @@ class TranslateDesk:
             field = item.next_field
             assert field is not None
             await store.save(tx, item.id, field, words)
-            item = await store.in_hand(tx, user_id)
-            assert item is not None
+            item = replace(item, translated={**item.translated, field: words})
             if item.next_field is not None:
                 return [self._ask(item, lang)]
             await store.finish(tx, item.id)

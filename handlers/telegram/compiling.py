@@ -26,8 +26,10 @@ class CompileHandlers:
             return
         if not await self.desk.may_compile(user.id):
             return  # not an officer: the child handlers answer "unknown command"
-        replies = await self.desk.handle(user.id, staff_lang(user), message.text or "")
+        # The change and its reply commit with the update: a redelivery, or a replay after a
+        # crash, changes nothing twice.
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:
+                replies = await self.desk.handle(user.id, staff_lang(user), message.text or "")
                 work.add(*(Message(chat.id, text) for text in replies))
         raise ApplicationHandlerStop

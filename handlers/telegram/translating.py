@@ -4,6 +4,8 @@ conversation's answer, as before."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from telegram import Update
 from telegram.ext import (
     Application,
@@ -35,17 +37,21 @@ class TranslateHandlers:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None or not await self.desk.may_translate(user.id):
             return  # not a translator: the child handlers answer "unknown command"
-        await self._reply(update, chat.id, await self.desk.start(user.id, staff_lang(user)))
+        lang = staff_lang(user)
+        await self._act(update, chat.id, lambda: self.desk.start(user.id, lang))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user, chat, message = update.effective_user, update.effective_chat, update.message
         if user is None or chat is None or message is None:
             return
-        await self._reply(update, chat.id,
-                          await self.desk.typed(user.id, staff_lang(user), message.text or ""))
+        lang, text = staff_lang(user), message.text or ""
+        await self._act(update, chat.id, lambda: self.desk.typed(user.id, lang, text))
 
-    async def _reply(self, update: Update, chat_id: int, texts: list[str]) -> None:
+    async def _act(self, update: Update, chat_id: int,
+                   action: Callable[[], Awaitable[list[str]]]) -> None:
+        """The desk's change and its reply commit with the update: a redelivered text, or one
+        replayed after a crash, is never saved as the next field."""
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:
-                work.add(*(Message(chat_id, text) for text in texts))
+                work.add(*(Message(chat_id, text) for text in await action()))
         raise ApplicationHandlerStop
