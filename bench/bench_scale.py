@@ -21,34 +21,17 @@ import json
 import os
 import subprocess
 import sys
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.stores import fresh_postgres  # noqa: E402
+
 CONVERSATION = Path(__file__).resolve().with_name("bench_conversation.py")
 CHAT_BASE = 10_000_000
 WORKER_SPAN = 1_000_000  # chat ids and update ids of one worker: apart from the others'
-
-
-@contextmanager
-def fresh_database(admin: str) -> Iterator[str]:
-    import psycopg
-    from psycopg.conninfo import conninfo_to_dict, make_conninfo
-
-    name = f"childforum_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    parts = conninfo_to_dict(make_conninfo(admin, dbname=name))
-    user = f"{parts['user']}@" if parts.get("user") else ""
-    port = f":{parts['port']}" if parts.get("port") else ""
-    try:
-        yield f"postgresql://{user}{parts.get('host', 'localhost')}{port}/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def scenario(args: list[str]) -> subprocess.Popen[str]:
@@ -99,7 +82,7 @@ def main() -> None:
     rows: list[tuple[str, dict[str, Any]]] = [("echo floor", floor)]
     rows.append(("SQLite, 1 process", result_of(scenario(["--scenario", "bot", *common]))))
     for workers in (int(n) for n in args.workers.split(",")):
-        with fresh_database(args.postgres) as url:
+        with fresh_postgres(args.postgres) as url:
             found = workers_run(args.children, workers, url)
         rows.append((f"PostgreSQL, {workers} worker{'s' if workers > 1 else ''}", found))
     problems = [f"{name}: {r['proposals']} proposals for {r['children']} children"

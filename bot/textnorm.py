@@ -43,6 +43,16 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFC", stripped.replace("đ", "d"))
 
 
+_REPEATS = re.compile(r"([a-z])\1{2,}")  # "soooo" → "so", "chettt" → "chet"
+
+
+def chat_word(word: str) -> str:
+    """One folded word as children type it, made plain: letters repeated for emphasis squeezed,
+    chat shorthand expanded ("ko" → "khong"; the result may be two words)."""
+    word = _REPEATS.sub(r"\1", word)
+    return CHAT_SHORTHAND.get(word, word)
+
+
 # Children's chat spellings, on folded text: ko -> khong, dc -> duoc, mik -> minh ...
 CHAT_SHORTHAND: dict[str, str] = {
     # không

@@ -32,12 +32,12 @@ def server() -> str:
 
 
 @contextmanager
-def fresh_postgres() -> Iterator[str]:
-    """A new, empty database on the test server, dropped afterwards."""
+def fresh_postgres(admin: str | None = None) -> Iterator[str]:
+    """A new, empty database on the test server (or on `admin`), dropped afterwards."""
     import psycopg
     from psycopg.conninfo import make_conninfo
 
-    admin = server()
+    admin = admin or server()
     name = f"childforum_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(admin, autocommit=True) as connection:
         connection.execute(f'CREATE DATABASE "{name}"')

@@ -24,13 +24,12 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 
-from bot.textnorm import CHAT_SHORTHAND, fold
+from bot.textnorm import chat_word, fold
 
 THRESHOLD = 0.04  # mean cosine between two groups above which they are one request
 COMMON, COMMON_FLOOR = 0.02, 100  # terms in more texts than this are not compared on
 NEIGHBOURS = 20  # links each text keeps: its strongest
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-_REPEATS = re.compile(r"([a-z])\1{2,}")
 # Words in nearly every proposal, whatever it asks: the opening, the addressee, fillers.
 _STOPWORDS = """
 em chung toi tui minh con chau ban cac nhung moi mot hai ba
@@ -136,8 +135,7 @@ def terms(text: str) -> list[str]:
     """The terms of one proposal: content words and pairs of neighbouring words."""
     words = []
     for word in _NON_WORD.sub(" ", fold(text)).split():
-        word = CHAT_SHORTHAND.get(_REPEATS.sub(r"\1", word), word)
-        words.extend(word.split())
+        words.extend(chat_word(word).split())
     content = [w for w in words if w not in STOPWORDS and not w.isdigit()]
     pairs = [f"{a}_{b}" for a, b in itertools.pairwise(content)]
     return content + pairs + _concepts(words)

@@ -21,7 +21,7 @@ Recall is favoured: a false alarm costs a kind message and a staff look; a human
 import re
 from dataclasses import dataclass, field
 
-from bot.textnorm import CHAT_SHORTHAND, fold
+from bot.textnorm import chat_word, fold
 
 __all__ = ["CATEGORIES", "Disclosure", "detect_disclosure"]
 
@@ -54,7 +54,6 @@ CATEGORIES = (
 _CLAUSE_PUNCT = re.compile(r"[.,;:!?…()\[\]\n]+")
 _APOSTROPHE = re.compile(r"(?<=[a-z])['’](?=[a-z])")  # don't → dont, I'm → im
 _NON_WORD = re.compile(r"[^a-z0-9|]+")
-_REPEATS = re.compile(r"([a-z])\1{2,}")  # "soooo" → "so", "chettt" → "chet"
 
 
 _COMPOUNDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
@@ -86,10 +85,9 @@ def _normalise(text: str) -> str:
     words = _NON_WORD.sub(" ", folded).split()
     out: list[str] = []
     for word in words:
-        word = _REPEATS.sub(r"\1", word)
         if word == "|" and (not out or out[-1] == "|"):
             continue
-        out.append(CHAT_SHORTHAND.get(word, word))
+        out.append(chat_word(word))
     joined = " ".join(out)
     for pattern, repl in _COMPOUNDS:
         joined = pattern.sub(repl, joined)
