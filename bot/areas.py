@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+from bot.localized import BASE_LANG, Localized
+
 LEVELS = ("province", "district", "commune")
 # The national list's headers, and ours (either is accepted).
 HEADERS = {
@@ -52,8 +54,13 @@ class District:
     valid_from: date | None = None
     valid_to: date | None = None
 
+    @property
+    def names(self) -> Localized:
+        """The area's name by language (the file's name and name_en columns)."""
+        return Localized({BASE_LANG: self.name, "en": self.name_en})
+
     def label(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name
+        return self.names[lang]
 
     def valid_in(self, year: int) -> bool:
         """True when the area existed at some time in `year`."""

@@ -44,6 +44,7 @@ class Config:
     province: str = "Kon Tum"
     age_bands: tuple[str, ...] = ("6-9", "10-12", "13-15")
     flows_dir: Path | None = None
+    languages_dir: Path | None = None  # [forum] languages_dir: one <code>.toml per added language
     token_env: str = "CHILDFORUM_TOKEN"
     api_base_url: str = DEFAULT_API_BASE_URL
     api_base_file_url: str = DEFAULT_API_BASE_FILE_URL
@@ -302,6 +303,7 @@ def load_config(path: Path | str) -> Config:
     if not age_bands or not all(isinstance(band, str) for band in age_bands):
         raise forum.fail("age_bands", "must be a non-empty list of strings")
     flows_dir = forum.get("flows_dir", str, "")
+    languages_dir = forum.get("languages_dir", str, "")
     max_chars = limits.get("answer_max_chars", int, 800)
     if not 20 <= max_chars <= 1200:
         raise limits.fail("answer_max_chars", "must be between 20 and 1200")
@@ -324,6 +326,7 @@ def load_config(path: Path | str) -> Config:
         province=forum.get("province", str, "Kon Tum"),
         age_bands=tuple(age_bands),
         flows_dir=_resolve(source, flows_dir) if flows_dir else None,
+        languages_dir=_resolve(source, languages_dir) if languages_dir else None,
         token_env=bot.get("token_env", str, "CHILDFORUM_TOKEN"),
         api_base_url=bot.get("api_base_url", str, DEFAULT_API_BASE_URL),
         api_base_file_url=bot.get("api_base_file_url", str, DEFAULT_API_BASE_FILE_URL),

@@ -22,7 +22,7 @@ from bot.conversation.catalog import load_catalog
 from bot.exports import ExportError, ExportQuery, ExportResult, export
 from bot.exports.common import pseudonym_key
 from bot.transport.health import check
-from handlers import cli_answers, cli_compile, cli_storage
+from handlers import cli_answers, cli_compile, cli_storage, cli_texts
 from handlers.wiring import open_bot, open_configured, serve
 from storage import inbox
 from storage.db import DatabaseUnavailable
@@ -256,6 +256,7 @@ def _parser() -> argparse.ArgumentParser:
         common(sub)
     cli_answers.add_parser(commands, common)
     cli_compile.add_parser(commands, common)
+    cli_texts.add_parser(commands, common)
     return parser
 
 
@@ -276,6 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         return _health(config)
     if args.command == "answers":
         return asyncio.run(cli_answers.run(config, args))
+    if args.command == "texts":
+        return cli_texts.run(config, args)
     if args.command == "compile":
         return asyncio.run(cli_compile.run(config, args))
     if args.command == "export":

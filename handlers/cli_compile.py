@@ -18,6 +18,7 @@ from typing import Any
 from bot.compiling.service import COMMAND_LINE, TITLE_MAX, Changed, Compiled, Compiling
 from bot.config import Config
 from bot.conversation.catalog import load_catalog
+from bot.localized import BASE_LANG
 from bot.staff.moderation import Moderation, Refused
 from handlers.cli_storage import missing
 from handlers.wiring import open_configured
@@ -96,7 +97,7 @@ async def run(config: Config, args: argparse.Namespace) -> int:
         return 1
     try:
         catalog = load_catalog(config)
-        titles = {t.id: t.short["vi"] for t in catalog.topics}
+        titles = {t.id: t.short[BASE_LANG] for t in catalog.topics}
         service = Compiling(db, Moderation(db, config.staff, {d.code for d in config.districts}))
         year = getattr(args, "year", None) or config.forum_year
         district = (args.district.upper() if getattr(args, "district", None) else None)

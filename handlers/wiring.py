@@ -23,6 +23,7 @@ from bot.conversation.catalog import Catalog, load_catalog
 from bot.conversation.language import tag_language
 from bot.conversation.service import Conversations
 from bot.jobs.delivery import Delivery
+from bot.localized import BASE_LANG
 from bot.retention import purge_personal_data
 from bot.safeguarding.cases import Cases
 from bot.safeguarding.desk import CaseDesk
@@ -251,9 +252,11 @@ async def _heartbeat(server: BotServer, sender: Sender) -> None:
 
 async def _set_commands(server: BotServer) -> None:
     texts, bot = server.catalog.texts, server.application.bot
-    for lang in ("vi", "en"):
+    for lang in texts.langs:
+        if len(lang) != 2:  # Telegram names a language by a two-letter ISO 639-1 code only
+            continue
         commands = [BotCommand(name, texts.get(f"command.{name}", lang)) for name in COMMANDS]
-        await bot.set_my_commands(commands, language_code=None if lang == "vi" else lang)
+        await bot.set_my_commands(commands, language_code=None if lang == BASE_LANG else lang)
 
 
 async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:

@@ -26,6 +26,7 @@ from bot.answers.sheet import (
 from bot.answers.states import HOWS, STATES, check, tidy
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.localized import BASE_LANG
 from bot.staff.moderation import Refused
 from bot.staff.roles import Scope
 from bot.textnorm import fold, small_int
@@ -74,7 +75,7 @@ class AnswerSheets:
         texts, labels = self.catalog.texts, dict[str, str]()
         for code in (*STATES, *HOWS):
             prefix = "answer.state" if code in STATES else "answer.how"
-            labels[code] = texts.get(f"{prefix}.{code}", "vi")
+            labels[code] = texts.get(f"{prefix}.{code}", BASE_LANG)
         rows = [TemplateRow(item.ref, item.forum_year, self._district_name(item.district),
                             self._topic_name(item.topic), self._who(item),
                             _join(item.seen, item.proposal), item.answer) for item in found]
@@ -98,22 +99,22 @@ class AnswerSheets:
 
     def _topic_name(self, topic: str) -> str:
         flow = self.catalog.topic(topic)
-        return flow.title["vi"] if flow else topic
+        return flow.title[BASE_LANG] if flow else topic
 
     def _who(self, item: store.Answerable) -> str:
         texts = self.catalog.texts
         if item.is_group:
             parts = [f"Nhóm {item.group_size or '?'} em"]
-            parts += [texts.get("age_band.label", "vi", band=band)
+            parts += [texts.get("age_band.label", BASE_LANG, band=band)
                       for band in (item.group_age_range or "").split(",") if band]
             parts += [place for place in (item.school, item.commune) if place]
             return ", ".join(parts)
         parts = ["Trẻ em"]
         if item.age_band:
-            parts.append(texts.get("age_band.label", "vi", band=item.age_band))
+            parts.append(texts.get("age_band.label", BASE_LANG, band=item.age_band))
         gender = f"gender.{item.gender}"
         if item.gender and gender in texts.table:
-            parts.append(texts.get(gender, "vi"))
+            parts.append(texts.get(gender, BASE_LANG))
         return ", ".join(parts)
 
     async def run(self, user_id: int, data: bytes, apply: bool) -> Plan:
@@ -142,7 +143,7 @@ class AnswerSheets:
         for row in reading.rows:
             problems = [Problem(row.number, BY_KEY[p.field].header if p.field in BY_KEY else "",
                                 p.key, {"limit": p.limit, "states": self.answers.states_list(
-                                    "vi")}) for p in check(tidy(row.answer))]
+                                    BASE_LANG)}) for p in check(tidy(row.answer))]
             if problems:
                 plan.problems += problems
                 continue

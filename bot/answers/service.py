@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from bot.answers.states import STATES, Problem, check, tidy, worth_telling
+from bot.answers.states import STATES, Problem, check, tidy, words_for, worth_telling
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.messages import Button
@@ -207,7 +207,7 @@ class Answers:
             return texts.get(key, lang, **values)
 
         fields = answer.answer
-        words = (fields.text_en if lang == "en" and fields.text_en else fields.text_vi)
+        words = words_for(fields, lang)
         body = [text("answer.notice", ref=html.escape(item.ref),
                      quote=html.escape(_quote(item.proposal or item.seen)),
                      state=texts.get(f"answer.state.{fields.state}", lang),

@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Literal, get_args
+from typing import Literal, Protocol, get_args
 
+from bot.localized import BASE_LANG, Localized
 from storage.answers import AnswerFields
 
 State = Literal["implemented", "in_progress", "not_yet", "transferred", "answered_at_forum"]
@@ -26,6 +27,20 @@ OPEN = frozenset({"in_progress", "not_yet", "transferred"})
 LIMITS = {"text_vi": 1500, "text_en": 1500, "agency": 200, "partners": 300, "due": 100,
           "doc_number": 100, "reason": 600, "solution": 600}
 _SPACES = re.compile(r"[ \t]+")
+
+
+class Worded(Protocol):
+    @property
+    def text_vi(self) -> str: ...
+
+    @property
+    def text_en(self) -> str: ...
+
+
+def words_for(answer: Worded, lang: str) -> str:
+    """The answer in the reader's language: it is written in Vietnamese, English optional."""
+    return Localized({BASE_LANG: answer.text_vi, **({"en": answer.text_en}
+                                                    if answer.text_en else {})})[lang]
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -11,8 +10,15 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Config, ConfigError
+from bot.conversation.locales import (
+    LanguageFile,
+    load_language_files,
+    merge,
+    problems_of,
+    read_toml,
+)
+from bot.localized import BASE_LANG, Localized
 
-LANGS = ("vi", "en")
 PROFILE_FIELDS = ("lang", "district", "age_band", "gender")  # language first: then all is readable
 FACILITATOR_FIELDS = ("district", "lang")
 ANSWER_FIELDS = ("seen", "proposal", "actors", "message")
@@ -25,30 +31,45 @@ _ID = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
 
 @dataclass(frozen=True)
 class Texts:
-    """Every text a person reads, in Vietnamese and English."""
+    """Every text a person reads, by key and language; `langs` are the UI languages, the base
+    (Vietnamese) first."""
 
-    table: Mapping[str, Mapping[str, str]]
+    table: Mapping[str, Localized]
+    langs: tuple[str, ...] = (BASE_LANG,)
 
     def get(self, key: str, lang: str, **values: object) -> str:
-        text = self.table[key].get(lang) or self.table[key]["vi"]
+        text = self.table[key][lang]
         return text.format(**values) if values else text
 
+    def own(self, key: str, lang: str) -> bool:
+        """Has `lang` its own text for `key` (not the Vietnamese in its place)?"""
+        return lang in self.table[key]
+
+    def readers(self, key: str) -> tuple[str, ...]:
+        """The languages that have `key` in their own words."""
+        return tuple(lang for lang in self.langs if self.own(key, lang))
+
     def both(self, key: str, **values: object) -> str:
-        """Vietnamese first, then English: for the moments before a child picked a language."""
-        return f"{self.get(key, 'vi', **values)}\n\n{self.get(key, 'en', **values)}"
+        """In every UI language that has the text, Vietnamese first: for the moments before a
+        person picked a language."""
+        return "\n\n".join(self.get(key, lang, **values) for lang in self.readers(key))
+
+    def label(self, key: str) -> str:
+        """A button before a language is picked: "Em đồng ý / I agree"."""
+        return " / ".join(self.get(key, lang) for lang in self.readers(key))
 
 
 @dataclass(frozen=True)
 class Choice:
     id: str
-    label: Mapping[str, str]
+    label: Localized
 
 
 @dataclass(frozen=True)
 class Step:
     id: str
     kind: str  # "text", "number" or "multi"
-    prompt: Mapping[str, str]
+    prompt: Localized
     choices: tuple[Choice, ...] = ()
     optional: bool = False
 
@@ -57,19 +78,26 @@ class Step:
 class Flow:
     id: str
     order: int
-    title: Mapping[str, str]
+    title: Localized
     steps: tuple[Step, ...]
     # Ask at the review, once, whether what the child told is happening to them or to a child
     # they know (topics where a proposal may be a disclosure: violence, online, labour).
     ask_happening: bool = False
-    short_title: Mapping[str, str] | None = None  # where room is short; else the title
+    short_title: Localized | None = None  # where room is short; else the title
 
     @property
-    def short(self) -> Mapping[str, str]:
+    def short(self) -> Localized:
         return self.short_title or self.title
 
     def step(self, step_id: str) -> Step | None:
         return next((s for s in self.steps if s.id == step_id), None)
+
+    @property
+    def texts(self) -> dict[str, Localized]:
+        """What a translator writes for this flow: its titles and each step's question."""
+        found = {"title": self.title, **({"short_title": self.short_title}
+                                          if self.short_title is not None else {})}
+        return found | {step.id: step.prompt for step in self.steps}
 
 
 @dataclass(frozen=True)
@@ -92,22 +120,22 @@ class Catalog:
         return replace(topic, steps=self.group.steps + topic.steps)
 
 
-def _load_toml(path: Path | Any) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: not valid TOML: {error}") from error
-
-
-def _bilingual(path: object, key: str, value: object) -> Mapping[str, str]:
-    if not isinstance(value, dict) or not all(isinstance(value.get(lang), str) for lang in LANGS):
-        raise ConfigError(f"{path}: [{key}] needs both 'vi' and 'en' texts")
-    return {lang: value[lang] for lang in LANGS}
+def _texts(path: object, key: str, value: object) -> Localized:
+    """A text in its languages ({"vi": ..., "en": ...}; deeper tables are other texts)."""
+    texts = {lang: text for lang, text in value.items() if isinstance(text, str)} if isinstance(
+        value, dict) else {}
+    if BASE_LANG not in texts:
+        raise ConfigError(f"{path}: [{key}] needs a Vietnamese text ('{BASE_LANG}')")
+    for lang, text in texts.items():
+        problems = problems_of(text, texts[BASE_LANG]) if lang != BASE_LANG else []
+        if problems:
+            raise ConfigError(f"{path}: [{key}.{lang}] {'; '.join(problems)}")
+    return Localized(texts)
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any]]:
     """[a.b] tables become "a.b" keys; a table may hold its own texts and deeper tables."""
-    has_texts = any(isinstance(table.get(lang), str) for lang in LANGS)
+    has_texts = any(isinstance(value, str) for value in table.values())
     found = {prefix.rstrip("."): table} if has_texts else {}
     for key, value in table.items():
         if isinstance(value, dict):
@@ -115,18 +143,34 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, dict[str, Any
     return found
 
 
-def load_texts() -> Texts:
+CHILD_TEXTS = "ui.toml"  # what children read comes first (a translator starts there)
+
+
+def shipped_texts() -> dict[str, Localized]:
     """Every file in bot/texts/ (ui.toml for children, staff.toml for staff...), merged."""
-    table: dict[str, Mapping[str, str]] = {}
+    table: dict[str, Localized] = {}
     folder = resources.files("bot") / "texts"
-    for path in sorted(folder.iterdir(), key=lambda f: f.name):
+    for path in sorted(folder.iterdir(), key=lambda f: (f.name != CHILD_TEXTS, f.name)):
         if not path.name.endswith(".toml"):
             continue
-        for key, value in _flatten(_load_toml(path)).items():
+        for key, value in _flatten(read_toml(path)).items():
             if key in table:
                 raise ConfigError(f"{path}: [{key}] is defined twice in bot/texts/")
-            table[key] = _bilingual(path, key, value)
-    return Texts(table)
+            table[key] = _texts(path, key, value)
+    return table
+
+
+def load_texts(added: tuple[LanguageFile, ...] = ()) -> Texts:
+    """The shipped texts, with the languages added by files beside them."""
+    table = shipped_texts()
+    langs = [BASE_LANG]
+    for texts in table.values():
+        langs += [lang for lang in texts if lang not in langs]
+    for language in added:
+        table[f"lang.{language.code}"] = Localized({BASE_LANG: language.name})
+        merge(table, ((language.code, language.texts),), str(language.path))
+        langs.append(language.code)
+    return Texts(table, tuple(langs))
 
 
 def _choices(path: object, key: str, item: dict[str, Any], texts: Texts,
@@ -144,8 +188,8 @@ def _choices(path: object, key: str, item: dict[str, Any], texts: Texts,
 
 
 def _load_flow(path: Path | Any, texts: Texts, fields: tuple[str, ...],
-               age_bands: tuple[Choice, ...]) -> Flow:
-    raw = _load_toml(path)
+               age_bands: tuple[Choice, ...], added: tuple[LanguageFile, ...]) -> Flow:
+    raw = read_toml(path)
     flow_id = raw.get("id")
     if not isinstance(flow_id, str) or not _ID.match(flow_id):
         raise ConfigError(f"{path}: [id] must be a short lower-case identifier")
@@ -160,14 +204,17 @@ def _load_flow(path: Path | Any, texts: Texts, fields: tuple[str, ...],
         choices = _choices(path, key, item, texts, age_bands)
         if kind == "multi" and not choices:
             raise ConfigError(f"{path}: [{key}.choices] a 'multi' step needs choices")
-        steps.append(Step(step_id, kind, _bilingual(path, f"{key}.prompt", item.get("prompt")),
+        steps.append(Step(step_id, kind, _texts(path, f"{key}.prompt", item.get("prompt")),
                           choices, bool(item.get("optional", False))))
     if not steps:
         raise ConfigError(f"{path}: [steps] a flow needs at least one step")
     short = raw.get("short_title")
-    return Flow(flow_id, int(raw.get("order", 0)), _bilingual(path, "title", raw.get("title")),
+    flow = Flow(flow_id, int(raw.get("order", 0)), _texts(path, "title", raw.get("title")),
                 tuple(steps), bool(raw.get("ask_if_happening", False)),
-                _bilingual(path, "short_title", short) if short is not None else None)
+                _texts(path, "short_title", short) if short is not None else None)
+    merge(flow.texts, ((language.code, language.flows.get(flow_id, {})) for language in added),
+          f"[flows.{flow_id}] of a language file")
+    return flow
 
 
 def _flow_folder(flows_dir: Path | None) -> Any:
@@ -176,19 +223,20 @@ def _flow_folder(flows_dir: Path | None) -> Any:
 
 def load_catalog(config: Config) -> Catalog:
     """Texts, the topic flows (from config's flows_dir or the shipped ones) and profile choices."""
-    texts = load_texts()
+    added = load_language_files(config.languages_dir)
+    texts = load_texts(added)
     profile = {
-        "district": tuple(Choice(d.code, {"vi": d.name, "en": d.name_en})
-                          for d in config.districts),
+        "district": tuple(Choice(d.code, d.names) for d in config.districts),
         "age_band": tuple(
-            Choice(band, {lang: texts.get("age_band.label", lang, band=band) for lang in LANGS})
+            Choice(band, Localized({lang: texts.get("age_band.label", lang, band=band)
+                                    for lang in texts.readers("age_band.label")}))
             for band in config.age_bands),
         "gender": tuple(Choice(g, texts.table[f"gender.{g}"]) for g in GENDERS),
-        "lang": tuple(Choice(lang, texts.table[f"lang.{lang}"]) for lang in LANGS),
+        "lang": tuple(Choice(lang, texts.table[f"lang.{lang}"]) for lang in texts.langs),
     }
     folder = _flow_folder(config.flows_dir)
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
-    topics = sorted((_load_flow(f, texts, ANSWER_FIELDS, profile["age_band"])
+    topics = sorted((_load_flow(f, texts, ANSWER_FIELDS, profile["age_band"], added)
                      for f in files if f.name != GROUP_FLOW_FILE),
                     key=lambda flow: (flow.order, flow.id))
     if not topics:
@@ -196,6 +244,6 @@ def load_catalog(config: Config) -> Catalog:
     group_file = folder / GROUP_FLOW_FILE
     if not group_file.is_file():
         raise ConfigError(f"{config.source}: [forum.flows_dir] has no {GROUP_FLOW_FILE}")
-    group = _load_flow(group_file, texts, GROUP_FIELDS, profile["age_band"])
+    group = _load_flow(group_file, texts, GROUP_FIELDS, profile["age_band"], added)
     return Catalog(texts, tuple(topics), group, profile, config.answer_max_chars,
                    config.area_level)

@@ -26,6 +26,7 @@ from bot.conversation.catalog import (
     Flow,
     Step,
 )
+from bot.localized import BASE_LANG
 from bot.messages import Button, Keyboard, Reply
 from bot.textnorm import clean, fold, small_int
 
@@ -119,7 +120,7 @@ class State:
 
     @property
     def lang(self) -> str:
-        return self.profile.get("lang", "vi")
+        return self.profile.get("lang", BASE_LANG)
 
     @property
     def profile_fields(self) -> tuple[str, ...]:
@@ -191,14 +192,12 @@ def _choice_rows(choices: tuple[Choice, ...], lang: str, rev: int, action: str,
 
 
 def welcome(catalog: Catalog) -> Reply:
-    """The first message, in both languages, with the consent question."""
+    """The first message, in every language, with the consent question."""
     texts = catalog.texts
     return Reply(
         texts.both("welcome") + "\n\n" + texts.both("consent.self"),
-        ((Button(texts.get("consent.self.yes", "vi") + " / " + texts.get("consent.self.yes", "en"),
-                 _data(0, "consent", "yes")),),
-         (Button(texts.get("consent.no", "vi") + " / " + texts.get("consent.no", "en"),
-                 _data(0, "consent", "no")),)),
+        ((Button(texts.label("consent.self.yes"), _data(0, "consent", "yes")),),
+         (Button(texts.label("consent.no"), _data(0, "consent", "no")),)),
     )
 
 
@@ -360,10 +359,8 @@ def _say(catalog: Catalog, state: State, key: str, **values: object) -> Outcome:
 def _guardian_question(catalog: Catalog) -> Reply:
     texts = catalog.texts
     return Reply(texts.both("consent.guardian"), (
-        (Button(texts.get("consent.guardian.yes", "vi") + " / "
-                + texts.get("consent.guardian.yes", "en"), _data(0, "guardian", "yes")),),
-        (Button(texts.get("consent.no", "vi") + " / " + texts.get("consent.no", "en"),
-                _data(0, "guardian", "no")),)))
+        (Button(texts.label("consent.guardian.yes"), _data(0, "guardian", "yes")),),
+        (Button(texts.label("consent.no"), _data(0, "guardian", "no")),)))
 
 
 def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
@@ -454,7 +451,7 @@ def _match(choices: tuple[Choice, ...], text: str) -> Choice | None:
     if not typed:
         return None
     found = [c for c in choices
-             if any(f" {typed} " in f" {fold(c.label[lang])} " for lang in ("vi", "en"))]
+             if any(f" {typed} " in f" {fold(label)} " for label in c.label.values())]
     return found[0] if len(found) == 1 else None
 
 
@@ -463,8 +460,8 @@ def _search(catalog: Catalog, state: State, choices: tuple[Choice, ...], text: s
     starting so, tone marks optional, as buttons."""
     typed = fold(text).split()
     found = [c for c in choices if typed and any(
-        all(any(word.startswith(part) for word in fold(c.label[lang]).split()) for part in typed)
-        for lang in ("vi", "en"))]
+        all(any(word.startswith(part) for word in fold(label).split()) for part in typed)
+        for label in c.label.values())]
     shown = html.escape(" ".join(text.split())[:40])
     if not found:
         return _say(catalog, state, "pick.none", typed=shown)
@@ -655,10 +652,8 @@ def help_reply(catalog: Catalog, state: State | None, case: int) -> Reply:
     texts = catalog.texts
     if state is None:
         return Reply(texts.both("sos.reply"), (
-            (Button(texts.get("button.contact.yes", "vi") + " / "
-                    + texts.get("button.contact.yes", "en"), _data(0, "contact", f"{case}.yes")),),
-            (Button(texts.get("button.contact.no", "vi") + " / "
-                    + texts.get("button.contact.no", "en"), _data(0, "contact", f"{case}.no")),)))
+            (Button(texts.label("button.contact.yes"), _data(0, "contact", f"{case}.yes")),),
+            (Button(texts.label("button.contact.no"), _data(0, "contact", f"{case}.no")),)))
     return Reply(_t(catalog, state, "sos.reply"), (
         (_button(catalog, state, "button.contact.yes", "contact", f"{case}.yes"),),
         (_button(catalog, state, "button.contact.no", "contact", f"{case}.no"),)))
@@ -752,7 +747,7 @@ def join_as_facilitator(catalog: Catalog, state: State | None, district: str) ->
     joined = State(rev=old.rev, profile={"district": district, **lang}, facilitator=True,
                    profile_queue=() if lang else ("lang",))
     name = next(c.label for c in catalog.profile["district"] if c.id == district)
-    note = catalog.texts.both("facilitator.welcome", district=html.escape(name["vi"]))
+    note = catalog.texts.both("facilitator.welcome", district=html.escape(name[BASE_LANG]))
     return _go(catalog, old, joined, note)
 
 

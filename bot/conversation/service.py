@@ -13,11 +13,13 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from bot.answers.service import parse_feedback
+from bot.answers.states import words_for
 from bot.config import Config
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
 from bot.conversation.engine import Event, Outcome, State, Submit, Text
 from bot.conversation.language import tag_language
+from bot.localized import BASE_LANG
 from bot.messages import Reply
 from bot.safeguarding.cases import Cases
 from bot.safeguarding.detector import NEEDS_A_LOOK, assess
@@ -38,7 +40,7 @@ def state_to_row(chat_id: int, state: State) -> ChildRow:
     conversation = {k: v for k, v in asdict(state).items() if k != "profile"}
     profile = state.profile
     return ChildRow(chat_id, profile.get("district"), profile.get("age_band"),
-                    profile.get("gender"), profile.get("lang", "vi"),
+                    profile.get("gender"), profile.get("lang", BASE_LANG),
                     json.dumps(conversation, ensure_ascii=False))
 
 
@@ -235,7 +237,7 @@ class Conversations:
         state = await self._state(work.tx, chat_id)
         texts = self.catalog.texts
         if staff:
-            text = texts.get("staff.error", state.lang if state else "vi")
+            text = texts.get("staff.error", state.lang if state else BASE_LANG)
         elif state is not None:
             text = texts.get("error.internal.facilitator" if state.facilitator
                              else "error.internal", state.lang)
@@ -249,7 +251,7 @@ class Conversations:
         state = await self._state(work.tx, chat_id)
         items = await proposals.of_child(work.tx, chat_id) if state else []
         found = await answers.published_for(work.tx, [item.ref for item in items])
-        lang = state.lang if state else "vi"
+        lang = state.lang if state else BASE_LANG
         texts = self.catalog.texts
         lines = [texts.get("my.head", lang)] if items else [texts.get("my.empty", lang)]
         for item in items:
@@ -260,7 +262,7 @@ class Conversations:
                 status=texts.get(f"status.{item.status}", lang), date=item.created_at[:10]))
             answer = found.get(item.ref)
             if answer is not None:
-                words = answer.text_en if lang == "en" and answer.text_en else answer.text_vi
+                words = words_for(answer, lang)
                 lines.append(texts.get("my.answer", lang,
                                        state=texts.get(f"answer.state.{answer.state}", lang),
                                        text=html.escape(_cut(words, MY_ANSWER_CHARS))))
@@ -270,7 +272,7 @@ class Conversations:
                        pressed: int | None) -> None:
         """👍/👎 under an answer: counted once it is the person who was told; the buttons go."""
         state = await self._state(work.tx, chat_id)
-        lang = state.lang if state else "vi"
+        lang = state.lang if state else BASE_LANG
         texts = self.catalog.texts
         parsed = parse_feedback(data)
         if parsed is None or not await answers.feedback(work.tx, parsed[0], chat_id, parsed[1]):

@@ -14,6 +14,7 @@ from bot.areas import District
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.settings import ReportSettings
+from bot.localized import BASE_LANG
 from bot.textnorm import NOT_XML
 from storage import export_rows
 from storage.db import Tx
@@ -131,13 +132,13 @@ class Labels:
     def __init__(self, config: Config, catalog: Catalog) -> None:
         texts = catalog.texts
         self.districts = {d.code: neutralise(d.name) for d in config.districts}
-        self.topics = {t.id: neutralise(t.title["vi"]) for t in catalog.topics}
-        self.short_topics = {t.id: neutralise(t.short["vi"]) for t in catalog.topics}
-        self.genders = {c.id: neutralise(c.label["vi"]) for c in catalog.profile["gender"]}
-        self.actors = {key.split(".", 1)[1]: neutralise(texts.get(key, "vi"))
+        self.topics = {t.id: neutralise(t.title[BASE_LANG]) for t in catalog.topics}
+        self.short_topics = {t.id: neutralise(t.short[BASE_LANG]) for t in catalog.topics}
+        self.genders = {c.id: neutralise(c.label[BASE_LANG]) for c in catalog.profile["gender"]}
+        self.actors = {key.split(".", 1)[1]: neutralise(texts.get(key, BASE_LANG))
                        for key in texts.table if key.startswith("actors.")}
-        self._age_label = texts.table["age_band.label"]["vi"]
-        self.states = {key.rsplit(".", 1)[1]: neutralise(texts.get(key, "vi"))
+        self._age_label = texts.table["age_band.label"][BASE_LANG]
+        self.states = {key.rsplit(".", 1)[1]: neutralise(texts.get(key, BASE_LANG))
                        for key in texts.table if key.startswith("answer.state.")}
         self._memo: dict[str, str] = {}  # a few age bands and actor combinations
 

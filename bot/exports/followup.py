@@ -30,6 +30,7 @@ from bot.conversation.catalog import Catalog
 from bot.exports.common import ExportError, neutralise
 from bot.exports.decree30 import AnnexRows, Decree30
 from bot.exports.settings import ReportSettings
+from bot.localized import BASE_LANG
 from storage import answers as store
 from storage.answers import FollowupRow
 from storage.db import Database
@@ -75,12 +76,12 @@ class FollowupLabels:
         self.config, self.catalog, self.zone = config, catalog, zone
         self.topic_order = tuple(flow.id for flow in catalog.topics)
         texts = catalog.texts
-        self.states = {s: texts.get(f"answer.state.{s}", "vi") for s in PART_OF}
-        self.hows = {h: texts.get(f"answer.how.{h}", "vi") for h in ("forum", "document")}
+        self.states = {s: texts.get(f"answer.state.{s}", BASE_LANG) for s in PART_OF}
+        self.hows = {h: texts.get(f"answer.how.{h}", BASE_LANG) for h in ("forum", "document")}
 
     def topic(self, topic: str) -> str:
         flow = self.catalog.topic(topic)
-        return flow.title["vi"] if flow else topic
+        return flow.title[BASE_LANG] if flow else topic
 
     def district(self, code: str) -> str:
         district = self.config.district(code)
@@ -94,7 +95,7 @@ class FollowupLabels:
             who = ", ".join(p for p in (f"nhóm {row.group_size or '?'} em", row.school or "",
                                         row.commune or "") if p)
         else:
-            band = (texts.get("age_band.label", "vi", band=row.age_band) if row.age_band
+            band = (texts.get("age_band.label", BASE_LANG, band=row.age_band) if row.age_band
                     else "")
             who = f"trẻ em {band}".strip()
         return f"{who}, {self.district(row.district)}"

@@ -41,7 +41,6 @@ log = logging.getLogger("childforum.delivery")
 Outcome = Literal["sent", "empty", "forbidden", "failed"]
 Period = Literal["year", "30d", "all"]
 ALL_DISTRICTS = "*"
-LANGS = ("vi", "en")
 RECENT_DAYS = 30
 
 
@@ -166,9 +165,10 @@ class Delivery:
                           lang, days=days, deadline=html.escape(run.deadline.label(lang)),
                           date=f"{run.deadline.date:%d/%m/%Y}")
 
-    @staticmethod
-    def _both(render: Callable[[str], str]) -> str:
-        return "\n\n".join(render(lang) for lang in LANGS)
+    def _both(self, render: Callable[[str], str]) -> str:
+        """Schedules go to staff of any language: the texts in each language that has them."""
+        langs = self.catalog.texts.readers("schedule.when.weekly")
+        return "\n\n".join(render(lang) for lang in langs)
 
     async def files(self, run: Run) -> list[Outgoing]:
         """The files of an officer's run; what is not sent is recorded here with its reason."""

@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.localized import BASE_LANG, Localized
 from bot.staff.roles import Scope, parse_scope
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class Deadline:
     date: date
 
     def label(self, lang: str) -> str:
-        return self.name_en if lang == "en" else self.name
+        return Localized({BASE_LANG: self.name, "en": self.name_en})[lang]
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from typing import Literal
 
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.localized import BASE_LANG
 from bot.messages import Button
 from bot.staff.moderation import Conflict, Moderation, Refused
 from bot.staff.roles import Scope, scope_for
@@ -83,8 +84,8 @@ class Cases:
                 self._district(case.district, lang)), source=texts.get(
                 f"case.source.{case.source}", lang), tier=case.tier)
 
-        text = f"{line('vi')}\n\n{line('en')}"
-        button = Button(texts.get("case.button.show", "vi", id=case_id),
+        text = "\n\n".join(line(lang) for lang in texts.readers(key))
+        button = Button(texts.get("case.button.show", BASE_LANG, id=case_id),
                         case_button(case_id, 0, "show"))
         return Message(user_id, text, ((button,),), kind="alert")
 
@@ -201,7 +202,7 @@ class Cases:
                 return Refused("erased")
             message_id = await store.add_message(tx, case_id, user_id, body)
             lang = await tx.fetchval("SELECT lang FROM children WHERE chat_id = ?",
-                                     (case.chat_id,)) or "vi"
+                                     (case.chat_id,)) or BASE_LANG
             head = self.catalog.texts.get("case.to_child", str(lang))
             await self.outbox.enqueue(tx, [Message(case.chat_id,
                                                    f"{head}\n\n{html.escape(body)}",

@@ -52,7 +52,7 @@ class AnswerHandlers:
     def _caller(self, update: Update, work: Work) -> Caller:
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
-        return Caller(user.id, chat.id, staff_lang(user), work)
+        return Caller(user.id, chat.id, staff_lang(user, self.desk.catalog.texts.langs), work)
 
     async def _officer(self, update: Update) -> bool:
         user = update.effective_user

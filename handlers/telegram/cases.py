@@ -41,11 +41,10 @@ class CaseHandlers:
                            & OwesText(self.desk.owes_text), self.on_text),
         ], group=-1)
 
-    @staticmethod
-    def _caller(update: Update, work: Work) -> Caller:
+    def _caller(self, update: Update, work: Work) -> Caller:
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
-        return Caller(user.id, chat.id, staff_lang(user), work)
+        return Caller(user.id, chat.id, staff_lang(user, self.desk.catalog.texts.langs), work)
 
     async def _worker(self, update: Update) -> bool:
         user = update.effective_user

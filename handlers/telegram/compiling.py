@@ -30,6 +30,7 @@ class CompileHandlers:
         # crash, changes nothing twice.
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:
-                replies = await self.desk.handle(user.id, staff_lang(user), message.text or "")
+                lang = staff_lang(user, self.desk.catalog.texts.langs)
+                replies = await self.desk.handle(user.id, lang, message.text or "")
                 work.add(*(Message(chat.id, text) for text in replies))
         raise ApplicationHandlerStop

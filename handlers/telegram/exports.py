@@ -201,7 +201,7 @@ class ExportHandlers:
         scope = await self.delivery.export_scope(user.id)
         if scope.empty:
             return None, scope
-        return Officer(user.id, chat.id, staff_lang(user)), scope
+        return Officer(user.id, chat.id, staff_lang(user, self.catalog.texts.langs)), scope
 
     def _known(self, district: str) -> bool:
         return district == ALL_DISTRICTS or self.config.district(district) is not None

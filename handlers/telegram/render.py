@@ -7,10 +7,13 @@ from collections.abc import Callable
 from telegram import Message, User
 from telegram.ext import filters
 
+from bot.localized import BASE_LANG
 
-def staff_lang(user: User) -> str:
-    """Staff read English when their Telegram is in English, Vietnamese otherwise."""
-    return "en" if (user.language_code or "").startswith("en") else "vi"
+
+def staff_lang(user: User, langs: tuple[str, ...]) -> str:
+    """Staff read the language their Telegram is set to when the bot has it, else Vietnamese."""
+    code = (user.language_code or "").split("-")[0].lower()
+    return code if code in langs else BASE_LANG
 
 
 def command_name(text: str) -> str:

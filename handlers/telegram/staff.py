@@ -56,7 +56,7 @@ class StaffHandlers:
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
         link = f"https://t.me/{context.bot.username}?start={{code}}"
-        return Caller(user.id, chat.id, staff_lang(user), work, link)
+        return Caller(user.id, chat.id, staff_lang(user, self.desk.catalog.texts.langs), work, link)
 
     async def _is_staff(self, update: Update) -> bool:
         user, chat = update.effective_user, update.effective_chat

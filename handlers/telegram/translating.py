@@ -37,14 +37,14 @@ class TranslateHandlers:
         user, chat = update.effective_user, update.effective_chat
         if user is None or chat is None or not await self.desk.may_translate(user.id):
             return  # not a translator: the child handlers answer "unknown command"
-        lang = staff_lang(user)
+        lang = staff_lang(user, self.desk.catalog.texts.langs)
         await self._act(update, chat.id, lambda: self.desk.start(user.id, lang))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user, chat, message = update.effective_user, update.effective_chat, update.message
         if user is None or chat is None or message is None:
             return
-        lang, text = staff_lang(user), message.text or ""
+        lang, text = staff_lang(user, self.desk.catalog.texts.langs), message.text or ""
         await self._act(update, chat.id, lambda: self.desk.typed(user.id, lang, text))
 
     async def _act(self, update: Update, chat_id: int,
