@@ -1,39 +1,47 @@
 """Tag the language of a child's free-text answer: Vietnamese, English or other.
 
 "other" means "send to a human translator": in the first province that is mostly Bahnar (Ba Na)
-and Jarai (Gia Rai), which plain language detectors take for Vietnamese. A few named rules decide
-most messages; seeded langdetect only breaks ties. See docs/language.md.
+and Jarai (Gia Rai), which plain language detectors take for Vietnamese. Three rules decide
+first; a small linear model decides the rest. See docs/language.md.
 
 1. No letters (empty, emoji, digits, punctuation) -> "vi", the bot's default language.
 2. Mostly non-Latin letters (Khmer, Lao, Chinese, Cyrillic ...) -> "other".
 3. A letter of Bahnar/Jarai spelling that Vietnamese never uses (ĕ ĭ ŏ ŭ, ơ̆, ě, ƀ, ñ) -> "other".
-4. Each word is classified (`_classify`): a Vietnamese syllable (initial + rhyme allowed by
-   Vietnamese spelling, tone allowed by the final; with or without marks), Vietnamese chat
-   shorthand, English, either language, neutral (name, loanword), Bahnar/Jarai spelling
-   ("minority": Vietnamese letters in a non-Vietnamese word, consonant pairs like hn-/hm-/dl-,
-   a final -h, an apostrophe inside) or plain foreign.
-5. In text with Vietnamese letters, 1 word in 10 spelled the Bahnar/Jarai way -> "other".
-6. At least as many Vietnamese words as English and foreign ones together -> "vi".
-7. Otherwise an English word -> "en"; Vietnamese letters -> "other" if there are foreign
-   words, else "vi"; else seeded langdetect says whether it is English.
+4. The model (`scores`): a multinomial logistic regression over four classes (Vietnamese,
+   English, Bahnar, Jarai) whose features are
+   - the folded text's words, word pairs (the word sequence: Bahnar and Jarai share most single
+     syllables with Vietnamese, not their sequences) and character 1-4-grams, also across the
+     space between two words;
+   - how the word rules count the words (`_classify`): a Vietnamese syllable (initial + rhyme
+     allowed by Vietnamese spelling, tone allowed by the final; with or without marks), a
+     Vietnamese chat spelling (shorthand, laughter, swear abbreviations, held letters
+     "quáaaa", z/dz/j respellings "zậy", a Telex slip), English, either language, neutral
+     (name, loanword), Bahnar/Jarai spelling ("minority": Vietnamese letters in a
+     non-Vietnamese word, consonant pairs like hn-/hm-/dl-, a final -h, an apostrophe inside)
+     or plain foreign; whether the text has Vietnamese letters; its length.
+   The tag with the highest probability wins, "other" taking the mean of Bahnar and Jarai.
+   Weights: langid_model.json, built by `python -m bot.conversation.langid_train` from the
+   development data only. No language-detection library is used.
 """
 
+import json
+import math
 import re
 import unicodedata
+from array import array
 from collections import Counter
 from functools import lru_cache
-from typing import Literal
+from itertools import pairwise
+from pathlib import Path
+from typing import Any, Literal
 
-from langdetect import DetectorFactory, LangDetectException, detect
-
-from bot.textnorm import clean, fold
+from bot.textnorm import CHAT_SHORTHAND, clean, fold
 
 LanguageTag = Literal["vi", "en", "other"]
 
 # How one word counts; see `_classify`.
-WordKind = Literal["vi", "en", "either", "neutral", "minority", "foreign"]
-
-DetectorFactory.seed = 0
+WordKind = Literal["vi", "chat", "en", "either", "neutral", "minority", "foreign"]
+WORD_KINDS: tuple[WordKind, ...] = ("vi", "chat", "en", "either", "neutral", "minority", "foreign")
 
 
 def _words(text: str) -> frozenset[str]:
@@ -110,12 +118,15 @@ def _syllables() -> frozenset[str]:
 _SYLLABLES = _syllables()
 _FOLDED_SYLLABLES = frozenset(fold(s) for s in _SYLLABLES)
 
-# Vietnamese chat shorthand: "ko" (không), "dc" (được), "mik" (mình), "bik" (biết), "j" (gì) ...
+# Vietnamese chat shorthand: "ko" (không), "dc" (được), "mik" (mình), "bik" (biết), "j" (gì) ...,
+# the shared list of `bot.textnorm` (but its English entries), laughter and the mild swear
+# abbreviations teenagers type ("vl", "đm").
 _VI_SHORTHAND = _words(
     "đc đk đg ko kh hk hok hong hem khum kg dc dk mik mk mjk mh mn ng ngta nc ns nt ntn zay dz "
     "vs vx bt bn bik ik ak nha nhe nhen nek ne wa cx cg ms trc sn ae ny ck vk cj tks hic hix "
-    "huhu hihi haha kk kkk uh um uk ukm uhm hmm ok oke okela ui oi"
-)
+    "huhu hihi haha hehe hjhj hoho keke kk kkk uh um uk ukm uhm hmm ok oke okela ui oi alo "
+    "vl vcl vkl vc vđ đm dm đmm dmm đcm dcm cmn clgt cl ktra bme bgio hnay hqua nma nx thik"
+) | (frozenset(CHAT_SHORTHAND) - _words("dont im wanna gonna cant"))
 
 # Frequent English words and the chat spellings that go with them.
 _EN_WORDS = _words(
@@ -136,7 +147,14 @@ _EN_WORDS = _words(
     children child kids family mom mum dad parents teacher safe safety water swim road traffic
     violence climate protect learn study class phone money
     ur pls plz thx thnx thanx lol hi hello hey bye yeah yup yep okie gonna wanna gotta dont cant
-    im ive tmr tmrw nite gud coz cos bro dude msg"""
+    im ive tmr tmrw nite gud coz cos bro dude msg
+    cool nice awesome fine alright alr aight funny sad tired sick busy free hungry sleepy bored
+    wow omg idk lmao lmfao lmk brb btw tbh imo gtg ttyl np ty tysm nvm ikr wtf hbu wbu sup yo ya
+    yea yess nope nah ugh omw gn gm ily luv xoxo bday congrats cya babe sry srry pic pics txt
+    text call called sounds yay oops aww wat wut hw gf bf cuz bc tho thru prob probs fav
+    lunch dinner breakfast food eat ate movie meet meeting yesterday weekend exam homework job
+    car bus shop reach reached coming leaving left wrong true problem question answer anyway
+    whatever sorry miss missed already sure"""
 )
 _EN_CONTRACTION = re.compile(r"^[a-z]+(?:n't|'s|'m|'d|'ll|'ve|'re)$")
 
@@ -180,6 +198,32 @@ def _without_typing_slip(word: str) -> str:
     return word
 
 
+def _squeezed(word: str) -> str:
+    """A letter held down for emphasis, once: "quáaaa" -> "quá", "luônnn" -> "luôn", "okeee" ->
+    "oke" (a run of letters that are the same without their marks keeps its first)."""
+    out: list[str] = []
+    for ch in word:
+        if not out or fold(ch) != fold(out[-1]):
+            out.append(ch)
+    return "".join(out)
+
+
+# Chat spellings of Vietnamese initials: z/dz for d, gi or v ("zậy", "dzui"), j for gi or i
+# ("jờ", "mjnh"), w for qu/u ("wá"), f for ph ("fải").
+_CHAT_INITIALS = (("dz", ("d", "v")), ("z", ("d", "v", "gi")), ("j", ("gi",)), ("w", ("qu", "u")),
+                  ("f", ("ph",)))
+
+
+def _chat_respellings(word: str) -> list[str]:
+    found: list[str] = []
+    for typed, meant in _CHAT_INITIALS:
+        if word.startswith(typed):
+            found.extend(m + word[len(typed):] for m in meant)
+    if "j" in word[1:]:
+        found.append(word[0] + word[1:].replace("j", "i"))
+    return found
+
+
 def _has_vi_marks(text: str) -> bool:
     """True if lower-case text has a letter or tone mark of Vietnamese spelling (ă ơ đ ế ...)."""
     return any(ch in _VI_MARKED for ch in text)
@@ -194,18 +238,24 @@ def _classify(raw: str, first: bool, quoted: bool) -> WordKind:
         word = word.lstrip("'")
     if len(word) == 1 and word.isascii():
         return "either"  # "e" (em), "k" (không), "u" (you), "i": too short to tell
-    if word in _EN_WORDS or _EN_CONTRACTION.match(word):
-        vi_too = _spelling(word) == "vi" or word in _VI_SHORTHAND
-        return "either" if vi_too else "en"
+    squeezed = _squeezed(word)
+    for form in dict.fromkeys((word, squeezed)):
+        if form in _EN_WORDS or _EN_CONTRACTION.match(form):
+            vi_too = _spelling(form) == "vi" or form in _VI_SHORTHAND
+            return "either" if vi_too else "en"
     if "'" in word:
         return "minority"  # 'bok, h'dong: Vietnamese writes no apostrophes
     folded = fold(word)
     marked = _has_vi_marks(word)
     spelling = _spelling(word)
-    if spelling == "vi" or word in _VI_SHORTHAND:
+    if spelling == "vi":
         return "vi"
+    if word in _VI_SHORTHAND or squeezed in _VI_SHORTHAND or _spelling(squeezed) == "vi":
+        return "chat"
     if marked and spelling == "no" and _spelling(_without_typing_slip(word)) != "no":
-        return "vi"  # "đươcj", "khôngg": a Vietnamese word with a key pressed once too often
+        return "chat"  # "đươcj", "khôngg": a Vietnamese word with a key pressed once too often
+    if any(_spelling(form) == "vi" for form in _chat_respellings(squeezed)):
+        return "chat"  # "zậy", "dzui", "jờ", "mjnh"
     if folded in _NEUTRAL_WORDS or (not first and raw.istitle()):
         return "neutral"  # a loanword or a name says nothing of the language around it
     if (marked and spelling == "no") or (
@@ -219,11 +269,159 @@ def _is_latin(ch: str) -> bool:
     return ch.isascii() or unicodedata.name(ch, "").startswith("LATIN")
 
 
-def _langdetect_says_english(text: str) -> bool:
-    try:
-        return bool(detect(text) == "en")
-    except LangDetectException:
-        return False
+# ---------------------------------------------------------------------------------------------
+# The model: a linear classifier (vi, en, bahnar, jarai) over the folded text's words, word
+# pairs and character 1-4-grams, and over how `_classify` counted the words. Weights come from
+# langid_model.json, built from the development data by `python -m bot.conversation.langid_train`.
+
+MODEL_FILE = Path(__file__).with_name("langid_model.json")
+CLASSES = ("vi", "en", "bahnar", "jarai")
+_CLASS_TAGS: tuple[LanguageTag, ...] = ("vi", "en", "other", "other")
+_N = len(CLASSES)
+_GRAMS = (1, 2, 3, 4)
+_HELD = re.compile(r"(.)\1{2,}")  # "kkkk", "quaaa": three or more of a letter count as one
+# A word of the folded text: letters, with apostrophes inside or in front as Bahnar writes.
+_MODEL_WORD = re.compile(r"'?[^\W\d_]+(?:'[^\W\d_]+)*")
+
+
+def model_words(cleaned: str) -> list[str]:
+    """The words the model reads: folded (no marks, đ -> d), held letters squeezed."""
+    return _MODEL_WORD.findall(_HELD.sub(r"\1", fold(cleaned)))
+
+
+def word_features(word: str) -> list[str]:
+    """The word itself and the character 1-4-grams of " word "."""
+    padded = f" {word} "
+    return [f"w:{word}"] + [f"c:{padded[i:i + n]}" for n in _GRAMS
+                            for i in range(len(padded) - n + 1)]
+
+
+def pair_features(left: str, right: str) -> list[str]:
+    """A word pair ("<s>"/"</s>" at the ends), and the character grams across the space between
+    (the 3- and 4-grams of "left right" that hold a letter of each word)."""
+    features = [f"b:{left} {right}"]
+    if left != "<s>" and right != "</s>":
+        features.append(f"c:{left[-1]} {right[0]}")
+        if len(right) > 1:
+            features.append(f"c:{left[-1]} {right[:2]}")
+        if len(left) > 1:
+            features.append(f"c:{left[-2:]} {right[0]}")
+    return features
+
+
+def rule_features(cleaned: str) -> dict[str, float]:
+    """How the rules see the message: the share of each kind of word, Vietnamese letters or
+    marks anywhere, a Bahnar/Jarai-looking word anywhere, one word, at most three words."""
+    words = _WORD.findall(cleaned)
+    quoted = bool(_CLOSING_QUOTE.search(cleaned))
+    kinds = Counter(_classify(raw, i == 0, quoted) for i, raw in enumerate(words))
+    n = len(words) or 1
+    found = {f"r:{kind}": kinds[kind] / n for kind in WORD_KINDS if kinds[kind]}
+    found["r:marked"] = float(_has_vi_marks(cleaned.lower()))
+    found["r:minority_any"] = float(kinds["minority"] > 0)
+    found["r:one_word"] = float(len(words) <= 1)
+    found["r:three_words"] = float(len(words) <= 3)
+    return found
+
+
+def features(cleaned: str) -> dict[str, float]:
+    """Every feature of a cleaned message with its value, as the model is trained on: n-gram
+    features count, scaled by 1/sqrt(their total); rule features as they are."""
+    words = model_words(cleaned)
+    grams = Counter(f for word in words for f in word_features(word))
+    grams.update(f for pair in pairwise(["<s>", *words, "</s>"]) for f in pair_features(*pair))
+    scale = 1 / math.sqrt(sum(grams.values()))
+    found = {f: count * scale for f, count in grams.items()}
+    found.update(rule_features(cleaned))
+    return found
+
+
+class _Model:
+    """Weights as loaded: feature -> row of a flat array, len(CLASSES) floats per feature (a
+    dict of lists would take several times the memory)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        if tuple(data["classes"]) != CLASSES:
+            raise ValueError(f"{MODEL_FILE.name} has classes {data['classes']}, not {CLASSES}")
+        self.index: dict[str, int] = {}
+        self.rows = array("d")
+        for i, (feature, row) in enumerate(sorted(data["weights"].items())):
+            self.index[feature] = i
+            self.rows.extend(row)
+        self.intercept: tuple[float, ...] = tuple(data["intercept"])
+
+    def total(self, features: list[str]) -> list[float]:
+        acc = [0.0] * _N
+        for feature in features:
+            i = self.index.get(feature)
+            if i is not None:
+                for c in range(_N):
+                    acc[c] += self.rows[i * _N + c]
+        return acc
+
+
+@lru_cache(maxsize=1)
+def _model() -> _Model:
+    return _Model(json.loads(MODEL_FILE.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=16384)
+def _word_sum(word: str) -> tuple[tuple[float, ...], int]:
+    found = word_features(word)
+    return tuple(_model().total(found)), len(found)
+
+
+@lru_cache(maxsize=16384)
+def _pair_sum(left: str, right: str) -> tuple[tuple[float, ...], int]:
+    found = pair_features(left, right)
+    return tuple(_model().total(found)), len(found)
+
+
+def scores(cleaned: str) -> list[float]:
+    """The model's score of each class (CLASSES order) for a cleaned message; the same as the
+    weights summed over `features(cleaned)`, but with sums per word and pair cached."""
+    model = _model()
+    words = model_words(cleaned)
+    acc = [0.0] * _N
+    count = 0
+    parts = [_word_sum(w) for w in words]
+    parts += [_pair_sum(a, b) for a, b in pairwise(["<s>", *words, "</s>"])]
+    for vector, n in parts:
+        count += n
+        for c in range(_N):
+            acc[c] += vector[c]
+    scale = 1 / math.sqrt(count)
+    out = [a * scale + b for a, b in zip(acc, model.intercept, strict=True)]
+    for feature, value in rule_features(cleaned).items():
+        i = model.index.get(feature)
+        if i is not None:
+            for c in range(_N):
+                out[c] += value * model.rows[i * _N + c]
+    return out
+
+
+def tag_from_scores(raw: list[float]) -> LanguageTag:
+    """The tag the model finds most likely. The classes were learnt with equal weights, so
+    "other" (Bahnar or Jarai) takes the mean of its two classes' odds: each tag gets the same
+    prior, not "other" twice Vietnamese's."""
+    top = max(raw)
+    tagged: dict[LanguageTag, float] = {"vi": 0.0, "en": 0.0, "other": 0.0}
+    for tag, score in zip(_CLASS_TAGS, raw, strict=True):
+        tagged[tag] += math.exp(score - top) / _CLASS_TAGS.count(tag)
+    return max(tagged, key=lambda tag: tagged[tag])
+
+
+def rules_tag(cleaned: str) -> LanguageTag | None:
+    """What the rules decide alone: no letters -> "vi"; mostly non-Latin letters, or a letter of
+    Bahnar/Jarai spelling -> "other"; else None (the model decides)."""
+    letters = [ch for ch in cleaned if ch.isalpha()]
+    if not letters:
+        return "vi"
+    if sum(not _is_latin(ch) for ch in letters) * 2 > len(letters):
+        return "other"
+    if any(ch in _MINORITY_LETTERS for ch in cleaned.lower()):
+        return "other"
+    return None
 
 
 def tag_language(text: str) -> LanguageTag:
@@ -233,31 +431,4 @@ def tag_language(text: str) -> LanguageTag:
     is the bot's default language.
     """
     cleaned = clean(text).replace("’", "'")
-    lowered = cleaned.lower()
-    letters = [ch for ch in cleaned if ch.isalpha()]
-    if not letters:
-        return "vi"
-    if sum(not _is_latin(ch) for ch in letters) * 2 > len(letters):
-        return "other"
-    if any(ch in _MINORITY_LETTERS for ch in lowered):
-        return "other"
-
-    quoted = bool(_CLOSING_QUOTE.search(cleaned))
-    kinds = Counter(
-        _classify(raw, i == 0, quoted) for i, raw in enumerate(_WORD.findall(cleaned))
-    )
-    vi, en, minority = kinds["vi"], kinds["en"], kinds["minority"]
-    foreign = kinds["foreign"] + minority
-    marked = _has_vi_marks(lowered)
-    if marked and minority and minority * 10 >= vi + en + foreign:
-        return "other"
-    if vi and vi >= en + foreign:
-        return "vi"
-    if en:
-        return "en"
-    if marked:  # Vietnamese letters, no English: Bahnar/Jarai if other words outnumber them
-        return "other" if foreign else "vi"
-    english = _langdetect_says_english(cleaned)
-    if not foreign:  # only words both languages share: "can than", "to me", "ok"
-        return "en" if english else "vi"
-    return "en" if english else "other"
+    return rules_tag(cleaned) or tag_from_scores(scores(cleaned))
