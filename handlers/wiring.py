@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import BotCommand, Update
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.answers.desk import AnswerDesk
 from bot.answers.imports import AnswerSheets
@@ -43,6 +43,7 @@ from handlers.telegram.courier import TelegramCourier
 from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
 from handlers.telegram.exports import EXPORT_JOBS, ExportHandlers
 from handlers.telegram.jobqueue import SharedJobQueue, rescue_stalled
+from handlers.telegram.request import AiohttpRequest
 from handlers.telegram.staff import StaffHandlers
 from handlers.telegram.translating import TranslateHandlers
 from storage import consent
@@ -89,7 +90,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     shipped()  # the safeguarding model loads now, not while the first child waits
     inbox = Inbox(db)
     health = Health(config.health_path)
-    raw_updates = RawUpdates(request or HTTPXRequest(connection_pool_size=1))
+    raw_updates = RawUpdates(request or AiohttpRequest(connection_pool_size=1))
     flood = FloodGuard(config.flood_messages, config.flood_seconds)
     queue = DurableQueue(inbox, raw_updates.payloads, health, flood)
     processor = ChatOrderedProcessor()
@@ -103,8 +104,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
         .concurrent_updates(processor)
         .job_queue(SharedJobQueue(db, every_process=("forget_idle", EXPORT_JOBS)))
     )
-    if request is not None:
-        builder = builder.request(request)
+    builder = builder.request(request or AiohttpRequest())
     application = builder.build()
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
     outbox = Outbox(db, config.pacing, config.timetable.zone)
@@ -266,7 +266,7 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
     try:
         async with application:
             await _set_commands(server)
-            tag_language("chào em")  # load langdetect's profiles now, not on a child's message
+            tag_language("chào em")  # load the tagger's model now, not on a child's message
             sender = Sender(server.db, {TELEGRAM: TelegramCourier(application.bot)},
                             config.pacing.share(config.workers), config.timetable.zone,
                             sole=server.db.dialect == "sqlite", health=server.health)
