@@ -35,6 +35,43 @@ class Webhook:
 
 
 @dataclass(frozen=True)
+class Zalo:
+    """[zalo]: the Zalo Bot Platform beside Telegram (docs/zalo.md). Webhook in production (Zalo
+    posts each message to public_url, which reaches listen:port/url_path); polling only for
+    development (Zalo keeps no offset)."""
+
+    enabled: bool = False
+    mode: str = "webhook"
+    token_env: str = "CHILDFORUM_ZALO_TOKEN"
+    secret_env: str = "CHILDFORUM_ZALO_SECRET"
+    api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    listen: str = "127.0.0.1"
+    port: int = 8444
+    url_path: str = "zalo"
+    public_url: str = ""
+
+    def token(self) -> str | None:
+        return os.environ.get(self.token_env) or None
+
+    def secret(self) -> str | None:
+        return os.environ.get(self.secret_env) or None
+
+    def problem(self) -> str | None:
+        """Why the Zalo channel must not start, or None."""
+        if not self.enabled:
+            return None
+        if self.token() is None:
+            return f"[zalo] is enabled: set {self.token_env} to the Zalo bot's token"
+        secret = self.secret() or ""
+        if self.mode == "webhook" and not 32 <= len(secret) <= 256:
+            return (f"[zalo] webhook mode needs a secret: set {self.secret_env} to 32-256"
+                    " random characters (Zalo sends it back with every call)")
+        if self.mode == "webhook" and not self.public_url:
+            return "[zalo] public_url: the https address Zalo posts messages to"
+        return None
+
+
+@dataclass(frozen=True)
 class Config:
     source: Path
     districts: tuple[District, ...]  # the forum year's areas (districts, or communes and wards)
@@ -77,6 +114,7 @@ class Config:
     password_env: str = "CHILDFORUM_DB_PASSWORD"
     pool_size: int = 10
     workers: int = 1
+    zalo: Zalo = field(default_factory=Zalo)
 
     @property
     def health_path(self) -> Path:
@@ -350,4 +388,18 @@ def load_config(path: Path | str) -> Config:
         digest_minutes=_positive(root.sub("moderation"), "digest_minutes", 30.0),
         escalate_minutes=_positive(root.sub("safeguarding"), "escalate_minutes", 60.0),
         purge_days=_positive(root.sub("safeguarding"), "purge_days", 90.0),
+        zalo=_zalo(root.sub("zalo")),
     )
+
+
+def _zalo(table: _Reader) -> Zalo:
+    mode = table.get("mode", str, "webhook")
+    if mode not in ("webhook", "polling"):
+        raise table.fail("mode", f"must be 'webhook' or 'polling', got {mode!r}")
+    return Zalo(enabled=table.get("enabled", bool, False), mode=mode,
+                token_env=table.get("token_env", str, "CHILDFORUM_ZALO_TOKEN"),
+                secret_env=table.get("secret_env", str, "CHILDFORUM_ZALO_SECRET"),
+                api_base_url=table.get("api_base_url", str, Zalo.api_base_url),
+                listen=table.get("listen", str, "127.0.0.1"), port=table.get("port", int, 8444),
+                url_path=table.get("url_path", str, "zalo").strip("/"),
+                public_url=table.get("public_url", str, ""))

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 class Button:
     label: str
     data: str
+    # A way out beside the answers (back, stop, skip, help). Where a channel has no buttons it is
+    # offered by its words, not by a number: a number typed there stays an answer.
+    aside: bool = False
 
 
 Keyboard = tuple[tuple[Button, ...], ...]

@@ -8,9 +8,11 @@ import logging
 import os
 import secrets
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -53,7 +55,7 @@ async def _run(config: Config) -> int:
         print(f"No bot token: set the environment variable {config.token_env} "
               "(or try `childforum simulate`, which needs none).", file=sys.stderr)
         return 2
-    problem = config.webhook_problem()
+    problem = config.webhook_problem() or config.zalo.problem()
     if problem is not None:
         print(f"childforum: {problem}", file=sys.stderr)
         return 2
@@ -137,11 +139,37 @@ async def simulation(config: Config) -> AsyncIterator[BotApiSimulator]:
         await simulator.stop()
 
 
-async def _simulate(config: Config) -> int:
+async def _simulate(config: Config, channel: str) -> int:
+    if channel == "zalo":
+        return await _simulate_zalo(config)
     async with simulation(config) as simulator:
         from bot.simulator.terminal import chat_in_terminal
 
         await chat_in_terminal(simulator)
+    return 0
+
+
+async def _simulate_zalo(config: Config) -> int:
+    """The offline demo on Zalo: a local Zalo simulator posting to the bot's webhook, beside
+    the Telegram one the bot also serves."""
+    from bot.simulator import ZaloSimulator
+    from bot.simulator.terminal import chat_on_zalo_in_terminal
+
+    zalo = ZaloSimulator()
+    await zalo.start()
+    try:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        os.environ[config.zalo.token_env] = zalo.token
+        os.environ.setdefault(config.zalo.secret_env, secrets.token_urlsafe(32))
+        settings = replace(config.zalo, enabled=True, mode="webhook", listen="127.0.0.1",
+                           port=port, api_base_url=zalo.base_url,
+                           public_url=f"http://127.0.0.1:{port}/{config.zalo.url_path}")
+        async with simulation(replace(config, zalo=settings)):
+            await chat_on_zalo_in_terminal(zalo)
+    finally:
+        await zalo.stop()
     return 0
 
 
@@ -224,6 +252,8 @@ def _parser() -> argparse.ArgumentParser:
         "health", help="exit 0 if the running bot is well (its heartbeat file is fresh and ok)")
     simulate = commands.add_parser(
         "simulate", help="chat with the bot in this terminal, offline, through a local simulator")
+    simulate.add_argument("--channel", choices=("telegram", "zalo"), default="telegram",
+                          help="chat as on Telegram (buttons) or on Zalo (numbered menus)")
     exporting = commands.add_parser("export", help="write proposals to a CSV, XLSX or DOCX file")
     exporting.add_argument("--district", default="all", help="a district code, codes joined by"
                            " commas, or 'all' (default)")
@@ -289,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(cli_storage.backup(config, args.out))
     if args.command == "simulate":
         logging.getLogger().setLevel(logging.WARNING)
-        return asyncio.run(_simulate(config))
+        return asyncio.run(_simulate(config, args.channel))
     return asyncio.run(_run(config))
 
 

@@ -31,10 +31,11 @@ from bot.safeguarding.model import shipped
 from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Moderation
 from bot.translating.desk import TranslateDesk
+from bot.transport.channels import TELEGRAM, ZALO
 from bot.transport.flood import FloodGuard
 from bot.transport.health import HEARTBEAT_SECONDS, Health
 from bot.transport.inbox import Inbox
-from bot.transport.outbox import TELEGRAM, Outbox, Sender
+from bot.transport.outbox import Courier, Outbox, Sender
 from handlers.telegram.answers import AnswerHandlers
 from handlers.telegram.cases import CaseHandlers
 from handlers.telegram.child import ChildHandlers
@@ -46,7 +47,11 @@ from handlers.telegram.jobqueue import SharedJobQueue, rescue_stalled
 from handlers.telegram.request import AiohttpRequest
 from handlers.telegram.staff import StaffHandlers
 from handlers.telegram.translating import TranslateHandlers
-from storage import consent
+from handlers.zalo.channel import ZaloChannel
+from handlers.zalo.client import ZaloClient
+from handlers.zalo.courier import ZaloCourier
+from handlers.zalo.service import ZaloService
+from storage import addresses, consent
 from storage.db import Database, is_unavailable, open_database
 from storage.heartbeat import beat
 
@@ -62,6 +67,7 @@ class BotServer:
     catalog: Catalog
     outbox: Outbox
     health: Health
+    zalo: ZaloChannel | None = None  # [zalo] enabled: the same conversation on Zalo
 
 
 async def open_configured(config: Config) -> Database:
@@ -164,7 +170,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
     _schedule_cases(application, cases, config)
-    return BotServer(application, db, queue, catalog, outbox, health)
+    zalo = ZaloChannel(inbox, outbox, conversations, catalog) if config.zalo.enabled else None
+    return BotServer(application, db, queue, catalog, outbox, health, zalo)
 
 
 def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: ignore[type-arg]
@@ -190,8 +197,15 @@ def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: igno
         async with db.transaction() as tx:
             await consent.purge(tx, day_ago)
 
+    async def forget_erased_addresses(context: ContextTypes.DEFAULT_TYPE) -> None:
+        """An erased person's Zalo id goes once the goodbye is out (a day at most)."""
+        day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
+        async with db.transaction() as tx:
+            await addresses.sweep(tx, day_ago)
+
     application.job_queue.run_repeating(prune_inbox, interval=24 * 3600, first=60)
     application.job_queue.run_repeating(forget_half_consents, interval=3600, first=180)
+    application.job_queue.run_repeating(forget_erased_addresses, interval=60, first=60)
     application.job_queue.run_repeating(purge, interval=24 * 3600, first=120)
     application.job_queue.run_repeating(forget_idle, interval=300, first=300, name="forget_idle")
 
@@ -259,6 +273,19 @@ async def _set_commands(server: BotServer) -> None:
         await bot.set_my_commands(commands, language_code=None if lang == BASE_LANG else lang)
 
 
+def _zalo(server: BotServer, config: Config,
+          couriers: dict[str, Courier]) -> ZaloService | None:
+    """The Zalo channel's service, its courier added to `couriers` (None: Zalo is off)."""
+    if server.zalo is None:
+        return None
+    token = config.zalo.token()
+    assert token is not None  # Config.zalo.problem() refused to start without one
+    client = ZaloClient(token, config.zalo.api_base_url)
+    couriers[ZALO] = ZaloCourier(client, server.db)
+    server.zalo.telegram_link = f"https://t.me/{server.application.bot.username}"
+    return ZaloService(server.zalo, client, config.zalo)
+
+
 async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
     """Run the bot (long polling or webhook) until `stop` is set, then shut down cleanly."""
     application = server.application
@@ -267,11 +294,15 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
         async with application:
             await _set_commands(server)
             tag_language("chào em")  # load the tagger's model now, not on a child's message
-            sender = Sender(server.db, {TELEGRAM: TelegramCourier(application.bot)},
+            couriers: dict[str, Courier] = {TELEGRAM: TelegramCourier(application.bot)}
+            zalo = _zalo(server, config, couriers)
+            sender = Sender(server.db, couriers,
                             config.pacing.share(config.workers), config.timetable.zone,
                             sole=server.db.dialect == "sqlite", health=server.health)
             server.outbox.sender = sender
             await sender.start()
+            if zalo is not None:
+                await zalo.start()
             heartbeat = asyncio.create_task(_heartbeat(server, sender), name="heartbeat")
             replayed = await server.queue.replay(application.bot)
             if replayed:
@@ -287,6 +318,8 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
                 await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
             log.info("childforum is running (%s)", config.mode)
             await stop.wait()
+            if zalo is not None:
+                await zalo.stop()
             await application.updater.stop()
             await application.stop()
             await sender.stop()

@@ -9,12 +9,12 @@ from storage.db import Tx, utc_now
 
 
 async def store(db: Tx, update_id: int, payload: dict[str, Any],
-                chat_id: int | None = None) -> bool:
+                chat_id: int | None = None, channel: str = "telegram") -> bool:
     """Keep an update until it is handled; False if this update id was seen before."""
     changed = await db.execute(
-        "INSERT INTO inbox (update_id, payload, received_at, chat_id) VALUES (?, ?, ?, ?)"
-        " ON CONFLICT (update_id) DO NOTHING",
-        (update_id, json.dumps(payload, ensure_ascii=False), utc_now(), chat_id),
+        "INSERT INTO inbox (update_id, payload, received_at, chat_id, channel)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT (update_id) DO NOTHING",
+        (update_id, json.dumps(payload, ensure_ascii=False), utc_now(), chat_id, channel),
     )
     return changed == 1
 
@@ -32,12 +32,14 @@ async def mark_done(db: Tx, update_id: int) -> None:
     )
 
 
-async def pending(db: Tx, received_before: str | None = None) -> list[dict[str, Any]]:
-    """Updates received (before `received_before`, if given) but not yet handled, oldest first
-    (to replay after a restart, or to take over from a worker that died)."""
+async def pending(db: Tx, received_before: str | None = None,
+                  channel: str = "telegram") -> list[dict[str, Any]]:
+    """A channel's updates received (before `received_before`, if given) but not yet handled,
+    oldest first (to replay after a restart, or to take over from a worker that died)."""
     rows = await db.fetchall(
         "SELECT payload FROM inbox WHERE done_at IS NULL AND payload IS NOT NULL"
-        " AND received_at < ? ORDER BY update_id", (received_before or "9999",))
+        " AND received_at < ? AND channel = ? ORDER BY update_id",
+        (received_before or "9999", channel))
     return [json.loads(row[0]) for row in rows]
 
 
@@ -51,7 +53,7 @@ async def earlier_pending(db: Tx, chat_id: int, update_id: int) -> list[dict[str
 
 async def last_update_id(db: Tx) -> int | None:
     """The highest update id ever received (None for a new database)."""
-    value = await db.fetchval("SELECT max(update_id) FROM inbox")
+    value = await db.fetchval("SELECT max(update_id) FROM inbox WHERE channel = 'telegram'")
     return int(value) if value is not None else None
 
 

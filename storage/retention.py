@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from storage import cases
-from storage.db import Tx
+from storage.db import Tx, utc_now
 
 
 async def purge(db: Tx, before: str) -> int:
@@ -17,6 +17,9 @@ async def purge(db: Tx, before: str) -> int:
     await db.execute(f"UPDATE proposals SET facilitator_chat_id = NULL"
                      f" WHERE facilitator_chat_id IN ({stale})", (before,))
     await db.execute(f"DELETE FROM facilitators WHERE chat_id IN ({stale})", (before,))
+    await db.execute(f"DELETE FROM chat_menus WHERE chat_id IN ({stale})", (before,))
+    await db.execute(f"UPDATE chat_addresses SET erased_at = ? WHERE chat_id IN ({stale})",
+                     (utc_now(), before))
     await cases.purge(db, before)
     await db.execute(f"UPDATE cases SET chat_id = NULL WHERE state = 'closed'"
                      f" AND chat_id IN ({stale})", (before,))

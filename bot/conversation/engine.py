@@ -166,6 +166,7 @@ def parse_press(data: str) -> tuple[int, str, str] | None:
 _ACTIONS = {"consent", "guardian", "pick", "toggle", "ok", "skip", "back", "stop", "topic",
             "send", "edit", "more", "done", "delete", "keep", "rewrite", "sos", "contact",
             "happening", "page"}
+_ASIDE = {"back", "stop", "skip", "sos"}  # ways out beside the answers (Button.aside)
 LONG_LIST, PAGE_SIZE = 12, 8  # a profile list longer than this shows pages of 8, and a search
 HAPPENING = "happening"  # the step between the last question and the review, on some topics
 
@@ -181,7 +182,7 @@ def _t(catalog: Catalog, state: State, key: str, **values: object) -> str:
 
 
 def _button(catalog: Catalog, state: State, key: str, action: str, value: str = "") -> Button:
-    return Button(_t(catalog, state, key), _data(state.rev, action, value))
+    return Button(_t(catalog, state, key), _data(state.rev, action, value), action in _ASIDE)
 
 
 def _choice_rows(choices: tuple[Choice, ...], lang: str, rev: int, action: str,

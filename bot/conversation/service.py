@@ -25,7 +25,7 @@ from bot.safeguarding.cases import Cases
 from bot.safeguarding.detector import NEEDS_A_LOOK, assess
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.transport.outbox import Message, Outbox, Work
-from storage import answers, children, consent, proposals
+from storage import addresses, answers, children, consent, proposals
 from storage import cases as case_store
 from storage.cases import NewCase
 from storage.children import ChildRow
@@ -92,6 +92,10 @@ class Conversations:
         outcome = await self._carry_out(work, chat_id, outcome)
         if pressed is not None:
             work.add(*self._settle(chat_id, pressed, outcome))
+        elif outcome.keyboard is not None and outcome.state is not None:
+            # A choice toggled with no message to refresh (typed, on a channel without buttons):
+            # the question again, with the choices as they are now.
+            work.replies(chat_id, (engine.prompt(self.catalog, outcome.state),))
         work.replies(chat_id, outcome.replies)
 
     @staticmethod
@@ -156,6 +160,7 @@ class Conversations:
         if isinstance(effect, engine.Erase):
             await children.erase(db, chat_id)
             await consent.forget(db, chat_id)
+            await addresses.erase(db, chat_id)
             await self.outbox.forget(db, chat_id)
             return outcome
         if isinstance(effect, engine.Help):

@@ -13,5 +13,14 @@ await sim.stop()
 
 from bot.simulator.server import BotApiSimulator, Limits
 from bot.simulator.state import SentMessage
+from bot.simulator.zalo import ZaloDelivery, ZaloLimits, ZaloSent, ZaloSimulator
 
-__all__ = ["BotApiSimulator", "Limits", "SentMessage"]
+__all__ = [
+    "BotApiSimulator",
+    "Limits",
+    "SentMessage",
+    "ZaloDelivery",
+    "ZaloLimits",
+    "ZaloSent",
+    "ZaloSimulator",
+]

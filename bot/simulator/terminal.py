@@ -10,11 +10,18 @@ from typing import TextIO
 
 from bot.simulator.server import BotApiSimulator
 from bot.simulator.state import SentMessage
+from bot.simulator.zalo import ZaloSimulator, zalo_id
 
 HELP = (
     "Gõ tin nhắn như một em nhỏ; gõ số N để bấm nút [N]; :sticker :photo :voice :location "
     "để gửi thứ khác; /quit để thoát. | Type as a child would; N presses button [N]; "
     ":sticker :photo :voice :location send those; /quit leaves."
+)
+HELP_ZALO = (
+    "Zalo: không có nút; gõ số thứ tự hoặc chữ của lựa chọn. :sticker :photo :voice để gửi thứ"
+    " khác; :child để nhắn như tài khoản trẻ em; /quit để thoát. | No buttons on Zalo: type an"
+    " option's number or words. :sticker :photo :voice send those; :child writes as a child's"
+    " account; /quit leaves."
 )
 _MARKS = {"sent": "", "edited": " (đã sửa / updated)", "deleted": " (đã xoá / deleted)"}
 
@@ -71,6 +78,32 @@ async def chat_in_terminal(
         print_task.cancel()
         while not events.empty():
             show(*events.get_nowait())
+
+
+async def chat_on_zalo_in_terminal(sim: ZaloSimulator, *, user: int = 1001,
+                                   stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    """The same, on Zalo: lines go out as Zalo messages; what the bot sends is printed."""
+    user_id = zalo_id(user)
+    specials = {":sticker": sim.send_sticker, ":photo": sim.send_image, ":voice": sim.send_voice}
+    print(HELP_ZALO, file=stdout, flush=True)
+    lines = _read_lines(stdin)
+    while True:
+        raw = await lines.get()
+        line = raw.strip()
+        if not raw or line == "/quit":  # the end of input, or asked to leave
+            break
+        if not line:
+            continue
+        if line in specials:
+            specials[line](user_id)
+        elif line.startswith(":child"):
+            sim.send_text(user_id, line.removeprefix(":child").strip() or "chào", child=True)
+        else:
+            sim.send_text(user_id, line)
+        with suppress(TimeoutError):
+            await sim.wait_idle(quiet=0.3, timeout=5.0)
+        for message in sim.new_messages(user_id):
+            print(f"🤖 {message.text or message.kind}", file=stdout, flush=True)
 
 
 def _read_lines(stdin: TextIO) -> asyncio.Queue[str]:

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from bot.transport.outbox import TELEGRAM, Work
+from bot.transport.outbox import Work
 
 LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam: no daylight saving
 MAX_TEXT = 4096  # characters of one message (Telegram); channels with less split messages
@@ -22,7 +22,7 @@ class Caller:
     lang: str
     work: Work
     deep_link: str = ""  # the channel's link that opens the bot with a payload: "...{code}"
-    channel: str = TELEGRAM
+    channel: str = ""  # the chat id's own (bot/transport/channels.py)
 
 
 def when(stamp: str | None) -> str:

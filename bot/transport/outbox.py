@@ -39,6 +39,7 @@ from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from bot.messages import Button, Keyboard, Reply
+from bot.transport.channels import channel_of
 from bot.transport.health import Health
 from bot.transport.pacing import Bucket, Pacing, quiet_until
 from storage import inbox
@@ -51,7 +52,6 @@ log = logging.getLogger("childforum.outbox")
 # or from a safeguarding case (paced like a reply, never held by the quiet hours).
 Kind = Literal["reply", "notice", "alert"]
 Op = Literal["send", "edit", "keyboard", "document", "photo"]
-TELEGRAM = "telegram"
 _KINDS: dict[str, Kind] = {"reply": "reply", "notice": "notice", "alert": "alert"}
 LEASE = timedelta(seconds=20)  # a dead worker's claimed messages go to another after this
 CLAIM_BATCH = 200  # rows taken from the table at once: memory stays flat however many wait
@@ -80,8 +80,12 @@ class Message:
     kind: Kind = "reply"
     dedupe: str | None = None
     not_before: datetime | None = None
-    channel: str = TELEGRAM
+    channel: str = ""  # the chat id's channel (bot/transport/channels.py) unless named
     or_send: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.channel:
+            object.__setattr__(self, "channel", channel_of(self.chat_id))
 
     @classmethod
     def of(cls, chat_id: int, reply: Reply, **values: Any) -> Message:
@@ -91,7 +95,8 @@ class Message:
 def encode(message: Message) -> str:
     fields: dict[str, Any] = {"op": message.op, "text": message.text}
     if message.keyboard:
-        fields["keyboard"] = [[[b.label, b.data] for b in row] for row in message.keyboard]
+        fields["keyboard"] = [[[b.label, b.data, *([1] if b.aside else [])] for b in row]
+                              for row in message.keyboard]
     if message.message_id is not None:
         fields["message_id"] = message.message_id
     if message.filename is not None:
@@ -103,7 +108,7 @@ def encode(message: Message) -> str:
 
 def decode(row: OutRow) -> Message:
     fields = json.loads(row.payload)
-    keyboard = tuple(tuple(Button(label, data) for label, data in line)
+    keyboard = tuple(tuple(Button(label, data, bool(aside)) for label, data, *aside in line)
                      for line in fields.get("keyboard", ()))
     return Message(row.chat_id, fields.get("text", ""), keyboard, fields["op"],
                    fields.get("message_id"), fields.get("filename"), row.body,
@@ -230,8 +235,9 @@ class Outbox:
         async with self.db.transaction() as tx:
             return await self.enqueue(tx, messages)
 
-    async def forget(self, tx: Tx, chat_id: int, channel: str = TELEGRAM) -> None:
+    async def forget(self, tx: Tx, chat_id: int) -> None:
         """A person's erasure: drop what is queued for them (in the erasure's transaction)."""
+        channel = channel_of(chat_id)
         await store.erase_chat(tx, channel, chat_id)
         sender = self.sender
         if sender is not None:

@@ -1,0 +1,154 @@
+"""The Zalo channel: an event becomes an engine event for the same conversation as Telegram's.
+
+An event is written to the inbox before anything else (the webhook answers 200 only then), under
+an update id made from Zalo's message id, so a message delivered twice is handled once. Events
+are then handled one at a time in the order they came, each in one transaction with the replies
+it queues (the outbox sends them through handlers/zalo/courier.py). After a restart, what was
+received and not handled is handled first, in the order the messages were written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from bot.conversation import engine
+from bot.conversation.catalog import Catalog
+from bot.conversation.service import Conversations
+from bot.messages import Reply
+from bot.transport.channels import ZALO, first_id
+from bot.transport.inbox import Inbox
+from bot.transport.outbox import Outbox, Work
+from handlers.zalo.menus import Menu
+from storage import addresses
+
+log = logging.getLogger("childforum.zalo")
+ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete", "sos")
+MEDIA = {"message.image.received": "photo", "message.sticker.received": "sticker",
+         "message.voice.received": "voice"}
+TEXT = "message.text.received"
+UNSUPPORTED = "message.unsupported.received"  # what Zalo passes of a child's account: no words
+_UPDATE_IDS = 1 << 62  # Zalo's updates' ids in the shared inbox: 2**62 + 62 bits of a hash
+
+
+@dataclass(frozen=True)
+class ZaloEvent:
+    name: str
+    user: str
+    chat: str
+    private: bool
+    message_id: str
+    date: int  # milliseconds
+    text: str
+
+    @property
+    def update_id(self) -> int:
+        digest = hashlib.blake2b(self.message_id.encode(), digest_size=8).digest()
+        return _UPDATE_IDS | (int.from_bytes(digest, "big") & (_UPDATE_IDS - 1))
+
+
+def parse(body: Any) -> ZaloEvent | None:
+    """An event as the webhook or getUpdates gives it, with or without the {ok, result}
+    wrapper; None when it is not one."""
+    if isinstance(body, dict) and "result" in body and "event_name" not in body:
+        body = body["result"]
+    if not isinstance(body, dict) or not isinstance(body.get("message"), dict):
+        return None
+    message = body["message"]
+    sender = message.get("from") if isinstance(message.get("from"), dict) else {}
+    chat = message.get("chat") if isinstance(message.get("chat"), dict) else {}
+    user, chat_id, message_id = sender.get("id"), chat.get("id"), message.get("message_id")
+    if not all(isinstance(v, str) and v for v in (user, chat_id, message_id)) or sender.get(
+            "is_bot"):
+        return None
+    date = message.get("date")
+    text = message.get("text") if isinstance(message.get("text"), str) else ""
+    return ZaloEvent(str(body.get("event_name", "")), str(user), str(chat_id),
+                     str(chat.get("chat_type", "PRIVATE")).upper() == "PRIVATE",
+                     str(message_id), date if isinstance(date, int) else 0, text)
+
+
+class ZaloChannel:
+    def __init__(self, inbox: Inbox, outbox: Outbox, conversations: Conversations,
+                 catalog: Catalog, telegram_link: str = "") -> None:
+        self.inbox, self.outbox, self.conversations, self.catalog = (
+            inbox, outbox, conversations, catalog)
+        self.telegram_link = telegram_link
+        self._queue: asyncio.Queue[ZaloEvent] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    async def receive(self, body: Any) -> bool:
+        """Write an event durably and queue it; False when it is not an event (nothing kept).
+        A redelivered event is kept once and handled once."""
+        event = parse(body)
+        if event is None:
+            return False
+        if await self.inbox.receive(event.update_id, body, channel=ZALO):
+            self._queue.put_nowait(event)
+        return True
+
+    async def start(self) -> None:
+        """Handle what was received before a restart, then what comes."""
+        waiting = [e for e in map(parse, await self.inbox.unfinished(ZALO)) if e is not None]
+        for event in sorted(waiting, key=lambda e: e.date):
+            self._queue.put_nowait(event)
+        self._task = asyncio.create_task(self._run(), name="zalo-events")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    async def idle(self) -> None:
+        """Wait until every event received so far is handled (tests, shutdown)."""
+        await self._queue.join()
+
+    async def _run(self) -> None:
+        while True:
+            event = await self._queue.get()
+            try:
+                await self.handle(event)
+            except Exception:  # one event's fault must not stop the channel
+                log.exception("a Zalo event could not be handled; it stays in the inbox")
+            finally:
+                self._queue.task_done()
+
+    async def handle(self, event: ZaloEvent) -> None:
+        async with self.outbox.work(event.update_id) as work:
+            if not work.fresh:
+                return
+            if not event.private:
+                return  # group chats are in beta on Zalo; the forum talks one to one
+            chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
+            if event.name == UNSUPPORTED:
+                work.replies(chat_id, (Reply(self.catalog.texts.both(
+                    "zalo.unsupported", link=self.telegram_link)),))
+                return
+            await self._converse(work, chat_id, event)
+
+    async def _converse(self, work: Work, chat_id: int, event: ZaloEvent) -> None:
+        text = event.text.strip()
+        if event.name != TEXT:
+            await self.conversations.handle(work, chat_id,
+                                            engine.Media(MEDIA.get(event.name, "other")))
+        elif text.startswith("/"):
+            name, _, rest = text[1:].partition(" ")
+            name = name.lower()
+            if name == "start":
+                await self.conversations.handle(work, chat_id, engine.Start(rest.strip()))
+            elif name in ENGINE_COMMANDS:
+                await self.conversations.handle(work, chat_id,
+                                                engine.Command(name))  # type: ignore[arg-type]
+            elif name == "my":
+                await self.conversations.mine(work, chat_id)
+            else:
+                await self.conversations.explain(work, chat_id, "error.unknown_command")
+        else:
+            menu = Menu.stored(await addresses.menu(work.tx, chat_id))
+            data = menu.pick(text)
+            await self.conversations.handle(
+                work, chat_id, engine.Press(data) if data else engine.Text(event.text))

@@ -1,0 +1,50 @@
+"""The Zalo courier: an outbox Message becomes sendMessage calls; the answer, a Delivery.
+
+Zalo has no buttons, no edits and no files. A message's buttons become a numbered menu at its
+end (handlers/zalo/menus.py), remembered for the chat so that the reply "2" presses the second;
+an edit is sent as a new message (a multi-choice toggle shows the choices again); a file is
+refused (exports stay on Telegram and the command line). Texts past 2,000 characters go in
+several messages, cut between sentences.
+"""
+
+from __future__ import annotations
+
+from bot.transport.outbox import Delivery, Failed, Message, Retry, Sent, Unreachable
+from handlers.zalo.client import ZaloClient, ZaloError
+from handlers.zalo.menus import render
+from storage import addresses
+from storage.db import Database
+
+QUOTA_WAIT = 30.0  # Zalo publishes no quota and sends no retry_after with its 429
+_BAD_REQUEST, _UNAUTHORIZED, _QUOTA = 400, 401, 429
+
+
+class ZaloCourier:
+    def __init__(self, client: ZaloClient, db: Database) -> None:
+        self.client, self.db = client, db
+
+    async def deliver(self, message: Message) -> Delivery:
+        if message.op in ("document", "photo"):
+            return Failed("Zalo sends no files: exports are on Telegram and the command line")
+        address = await addresses.address_of(self.db.reader, message.chat_id)
+        if address is None:
+            return Unreachable("no Zalo address for this chat (erased)")
+        text = "" if message.op == "keyboard" else message.text
+        parts, menu = render(text, message.keyboard)
+        try:
+            for part in parts:
+                await self.client.send_message(address, part)
+        except ZaloError as error:
+            return self._fault(error)
+        if message.keyboard:  # a message without buttons leaves the last menu standing
+            async with self.db.single() as db:
+                await addresses.remember_menu(db, message.chat_id, menu.buttons)
+        return Sent()
+
+    @staticmethod
+    def _fault(error: ZaloError) -> Delivery:
+        if error.code == _QUOTA:
+            return Retry(QUOTA_WAIT, error.description, counts=False)
+        if error.code in (_BAD_REQUEST, _UNAUTHORIZED):
+            return Failed(error.description)
+        return Retry(None, str(error))  # network faults, server errors: try again later

@@ -1,0 +1,170 @@
+"""Zalo end to end: the real bot process serving Telegram and Zalo at once, the Zalo simulator
+posting to its webhook, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.simulator import BotApiSimulator, ZaloSimulator
+from bot.simulator.zalo import SECRET_HEADER, zalo_id
+from tests.e2e import BotProcess, running_bot, write_config
+from tests.stores import query
+
+SECRET = "zalo-webhook-secret-0123456789abcdefXYZ"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+async def zalo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ZaloSimulator]:
+    sim = ZaloSimulator()
+    await sim.start()
+    monkeypatch.setenv("CHILDFORUM_ZALO_TOKEN", sim.token)
+    monkeypatch.setenv("CHILDFORUM_ZALO_SECRET", SECRET)
+    yield sim
+    await sim.stop()
+
+
+def zalo_config(tmp_path: Path, telegram: BotApiSimulator, zalo: ZaloSimulator) -> Path:
+    port = _free_port()
+    return write_config(tmp_path / "config.toml", telegram, tmp_path / "forum.sqlite3", changes={
+        "enabled = false": "enabled = true",
+        'api_base_url = "https://bot-api.zaloplatforms.com/bot"':
+            f'api_base_url = "{zalo.base_url}"',
+        "port = 8444": f"port = {port}",
+        'public_url = "https://forum.example.org/zalo"':
+            f'public_url = "http://127.0.0.1:{port}/zalo"',
+    })
+
+
+class ZaloChild:
+    """A person writing to the bot on Zalo."""
+
+    def __init__(self, sim: ZaloSimulator, number: int, child: bool = False) -> None:
+        self.sim, self.id, self.child = sim, zalo_id(number), child
+
+    async def say(self, text: str) -> str:
+        """Write, wait until the bot is quiet, and read what it said since."""
+        self.sim.send_text(self.id, text, child=self.child)
+        await self.sim.wait_idle(quiet=0.4, timeout=20)
+        return "\n".join(m.text or "" for m in self.sim.new_messages(self.id))
+
+
+@pytest.fixture
+async def bot(simulator: BotApiSimulator, zalo: ZaloSimulator,
+              tmp_path: Path) -> AsyncIterator[BotProcess]:
+    async with running_bot(simulator, zalo_config(tmp_path, simulator, zalo)) as process:
+        yield process
+    assert zalo.errors == [], f"the bot sent Zalo invalid requests: {zalo.errors}"
+
+
+async def test_a_child_on_zalo_sends_a_proposal_with_numbers_and_words(
+        zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    child = ZaloChild(zalo, 1)
+    welcome = await child.say("/start")
+    assert "111" in welcome and "1. Em đồng ý / I agree" in welcome and "2. Chưa" in welcome
+    guardian = await child.say("1")
+    assert "Bố mẹ hoặc người giám hộ" in guardian and "1. Có, đã đồng ý" in guardian
+    languages = await child.say("co, da dong y")  # the option's words, without tone marks
+    assert "1. Tiếng Việt" in languages
+    assert "Huyện Đắk Hà" in await child.say("1")
+    assert "10-12" in await child.say("dak ha")  # part of a name, as on Telegram
+    await child.say("10-12")
+    menu = await child.say("em khong muon noi")
+    assert "1. Phòng, chống bạo lực" in menu and "\n1. 1." not in menu  # numbered once
+    question = await child.say("2")
+    assert "Quanh em có chỗ nào" in question and "Quay lại" in question
+    await child.say("Con suối gần trường rất sâu")
+    who = await child.say("Làm rào chắn và dạy bơi")
+    assert "1. Gia đình" in who
+    toggled = await child.say("1")  # one choice: the menu again, with it ticked
+    assert "1. ✅ Gia đình" in toggled and "2. Nhà trường" in toggled
+    assert "thông điệp" in await child.say("Xong")  # the button's words
+    review = await child.say("bo qua")
+    assert "Con suối gần trường rất sâu" in review and "Gửi" in review
+    thanks = await child.say("gui")  # the first word of "Gửi đi" (say)
+    assert "DHA-0001" in thanks
+    rows = query(tmp_path / "forum.sqlite3",
+                 "SELECT ref, topic, seen, actors, status FROM proposals")
+    assert rows == [("DHA-0001", "injuries", "Con suối gần trường rất sâu", "family", "pending")]
+    # Everything below the channel knows one chat id; the Zalo id is kept only in its address.
+    [(chat_id, external)] = query(tmp_path / "forum.sqlite3",
+                                  "SELECT chat_id, external_id FROM chat_addresses")
+    assert external == child.id and chat_id >= 2**53
+    assert query(tmp_path / "forum.sqlite3", "SELECT chat_id FROM proposals") == [(chat_id,)]
+    assert all(len(m.text or "") <= 2000 for m in zalo.messages(child.id))
+
+
+async def test_a_childs_account_gets_a_kind_way_through(
+        zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    child = ZaloChild(zalo, 2, child=True)
+    said = await child.say("em muốn góp ý về đuối nước")
+    assert "Zalo không chuyển" in said and "https://t.me/" in said and "111" in said
+    assert "thầy cô phụ trách" in said
+    assert query(tmp_path / "forum.sqlite3", "SELECT count(*) FROM children") == [(0,)]
+
+
+async def test_the_webhook_refuses_what_zalo_did_not_send_and_keeps_one_of_each(
+        zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    database = tmp_path / "forum.sqlite3"
+    before = query(database, "SELECT count(*) FROM inbox")
+    event = json.dumps({"ok": True, "result": {
+        "event_name": "message.text.received",
+        "message": {"from": {"id": zalo_id(9), "display_name": "x", "is_bot": False},
+                    "chat": {"id": zalo_id(9), "chat_type": "PRIVATE"}, "text": "/start",
+                    "message_id": "forged", "date": 1}}}).encode()
+    assert await zalo.post_raw(event) == 401  # no secret
+    assert await zalo.post_raw(event, {SECRET_HEADER: "x" * len(SECRET)}) == 401
+    assert query(database, "SELECT count(*) FROM inbox") == before
+    assert zalo.messages(zalo_id(9)) == []
+
+    child = ZaloChild(zalo, 3)
+    first = zalo.send_text(child.id, "/start")
+    await zalo.wait_idle(quiet=0.4, timeout=20)
+    zalo.redeliver(first["message"]["message_id"])  # the same message again
+    await zalo.wait_idle(quiet=0.4, timeout=20)
+    welcomes = [m for m in zalo.messages(child.id) if "Em đồng ý" in (m.text or "")]
+    assert len(welcomes) == 1
+    assert zalo.webhook_statuses.count(200) >= 2  # both answered 200: the repeat is harmless
+
+
+async def test_long_answers_are_split_between_sentences(
+        zalo: ZaloSimulator, bot: BotProcess) -> None:
+    child = ZaloChild(zalo, 4)
+    for said in ("/start", "1", "1", "1", "dak ha", "10-12", "em khong muon noi", "2"):
+        await child.say(said)
+    sentence = "Con suối sau trường rất sâu và chảy xiết vào mùa mưa. "
+    await child.say((sentence * 14).strip())  # 770 characters
+    await child.say((sentence * 14).strip())
+    assert "thông điệp" in await child.say("1, 3")  # several choices in one reply
+    await child.say(("Chúng em mong người lớn giúp đỡ. " * 23).strip())
+    review = [m.text or "" for m in zalo.messages(child.id)][-2:]
+    assert "Em xem lại" in review[0] and "1. ✅ Gửi ý kiến" in review[1]  # the menu comes last
+    assert all(len(text) <= 2000 for text in review) and len("".join(review)) > 2000
+    assert review[0].endswith(".")  # cut after a sentence
+
+
+async def test_a_kill_between_receipt_and_reply_loses_nothing(
+        simulator: BotApiSimulator, zalo: ZaloSimulator, tmp_path: Path) -> None:
+    config = zalo_config(tmp_path, simulator, zalo)
+    process = BotProcess(simulator, config, tmp_path / "bot.log")
+    await process.start()
+    child = ZaloChild(zalo, 5)
+    await child.say("/start")
+    zalo.send_text(child.id, "1")
+    await zalo.wait_until(lambda: zalo.webhook_statuses.count(200) >= 2, 10)
+    process.kill()  # the event is in the inbox; its reply may or may not have gone
+    await process.process.wait() if process.process else None
+    async with running_bot(simulator, config):
+        await zalo.wait_until(
+            lambda: any("giám hộ" in (m.text or "") for m in zalo.messages(child.id)), 20)
+        assert "Tiếng Việt" in await child.say("1")
