@@ -131,7 +131,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
                     outbox).register(application)
     TranslateHandlers(TranslateDesk(db, moderation, catalog, config),
                       outbox).register(application)
-    staff = StaffHandlers(StaffDesk(moderation, catalog, outbox, config, cases), outbox)
+    staff_desk = StaffDesk(moderation, catalog, outbox, config, cases)
+    staff = StaffHandlers(staff_desk, outbox)
     staff.register(application)
     assert application.job_queue is not None
     staff.schedule(application.job_queue)
@@ -170,7 +171,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
     _schedule_cases(application, cases, config)
-    zalo = ZaloChannel(inbox, outbox, conversations, catalog) if config.zalo.enabled else None
+    zalo = (ZaloChannel(inbox, outbox, conversations, catalog, staff_desk)
+            if config.zalo.enabled else None)
     return BotServer(application, db, queue, catalog, outbox, health, zalo)
 
 

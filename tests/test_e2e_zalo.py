@@ -12,10 +12,11 @@ import pytest
 
 from bot.simulator import BotApiSimulator, ZaloSimulator
 from bot.simulator.zalo import SECRET_HEADER, zalo_id
-from tests.e2e import BotProcess, running_bot, write_config
+from tests.e2e import BotProcess, Child, running_bot, texts, write_config
 from tests.stores import query
 
 SECRET = "zalo-webhook-secret-0123456789abcdefXYZ"
+ADMIN = 123456789  # config.example.toml's admin, on Telegram
 
 
 def _free_port() -> int:
@@ -168,3 +169,46 @@ async def test_a_kill_between_receipt_and_reply_loses_nothing(
         await zalo.wait_until(
             lambda: any("giám hộ" in (m.text or "") for m in zalo.messages(child.id)), 20)
         assert "Tiếng Việt" in await child.say("1")
+
+
+async def test_staff_and_a_facilitator_work_on_zalo(
+        simulator: BotApiSimulator, zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    """An officer on Zalo gets a role from the admin on Telegram, makes an invite; a
+    facilitator joins with it on Zalo and sends a group's proposal; the officer approves it."""
+    officer = ZaloChild(zalo, 10)
+    said = await officer.say("/id")
+    officer_id = int(said.split("hệ thống: ")[1].split(".")[0])
+    admin = Child(simulator, ADMIN)
+    assert "Đã cấp quyền" in texts(await admin.say(f"/grant {officer_id} moderator DHA"))
+    invite = await officer.say("/invite DHA")
+    code = invite.split("người phụ trách (Huyện Đắk Hà): ")[1].split()[0]
+
+    facilitator = ZaloChild(zalo, 11)
+    assert "người phụ trách trẻ em" in await facilitator.say(code)
+    await facilitator.say("1")  # Tiếng Việt
+    await facilitator.say("2")  # the second topic
+    await facilitator.say("25")  # how many children: a number, not a menu pick
+    assert "✔️ Xong" in await facilitator.say("2")  # an age band, ticked
+    await facilitator.say("xong")
+    await facilitator.say("bo qua")  # no school
+    await facilitator.say("Xã Đắk Mar")
+    await facilitator.say("Nhiều ao hồ không có rào chắn")
+    await facilitator.say("Xã làm rào và biển cảnh báo")
+    await facilitator.say("3")
+    await facilitator.say("xong")
+    review = await facilitator.say("bo qua")
+    assert "Số em trong nhóm: 25" in review
+    assert "DHA-0001" in await facilitator.say("1")
+    database = tmp_path / "forum.sqlite3"
+    [(group, size, facilitator_chat)] = query(
+        database, "SELECT is_group, group_size, facilitator_chat_id FROM proposals")
+    assert (group, size) == (1, 25) and facilitator_chat > officer_id
+
+    card = await officer.say("/queue")
+    assert "DHA-0001" in card and "Nhiều ao hồ không có rào chắn" in card
+    approve = next(line for line in card.splitlines() if "Duyệt" in line)
+    await officer.say(approve.split(".")[0])  # its number
+    assert query(database, "SELECT status FROM proposals") == [("approved",)]
+    stats = await officer.say("/stats")
+    assert "1" in stats and all(m.kind == "text" for m in zalo.messages(officer.id))
+    assert "Telegram" in await officer.say("/export")

@@ -18,7 +18,11 @@ from typing import Any
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
 from bot.conversation.service import Conversations
+from bot.localized import BASE_LANG
 from bot.messages import Reply
+from bot.staff.chat import Caller
+from bot.staff.desk import COMMANDS as STAFF_COMMANDS
+from bot.staff.desk import StaffDesk
 from bot.transport.channels import ZALO, first_id
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import Outbox, Work
@@ -31,6 +35,10 @@ MEDIA = {"message.image.received": "photo", "message.sticker.received": "sticker
          "message.voice.received": "voice"}
 TEXT = "message.text.received"
 UNSUPPORTED = "message.unsupported.received"  # what Zalo passes of a child's account: no words
+# Staff work that needs files or long screens: on Telegram and the command line for now.
+ELSEWHERE = ("export", "answer", "answers", "publish", "cases", "safeguarding", "compile",
+             "translate")
+_ELSEWHERE_PRESSES = ("n|", "p|", "i|", "c|", "x|")  # those desks' buttons (handlers/telegram/)
 _UPDATE_IDS = 1 << 62  # Zalo's updates' ids in the shared inbox: 2**62 + 62 bits of a hash
 
 
@@ -73,9 +81,11 @@ def parse(body: Any) -> ZaloEvent | None:
 
 class ZaloChannel:
     def __init__(self, inbox: Inbox, outbox: Outbox, conversations: Conversations,
-                 catalog: Catalog, telegram_link: str = "") -> None:
+                 catalog: Catalog, staff: StaffDesk | None = None,
+                 telegram_link: str = "") -> None:
         self.inbox, self.outbox, self.conversations, self.catalog = (
             inbox, outbox, conversations, catalog)
+        self.staff = staff
         self.telegram_link = telegram_link
         self._queue: asyncio.Queue[ZaloEvent] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -132,6 +142,8 @@ class ZaloChannel:
 
     async def _converse(self, work: Work, chat_id: int, event: ZaloEvent) -> None:
         text = event.text.strip()
+        if event.name == TEXT and await self._staff_took(work, chat_id, text):
+            return
         if event.name != TEXT:
             await self.conversations.handle(work, chat_id,
                                             engine.Media(MEDIA.get(event.name, "other")))
@@ -145,10 +157,50 @@ class ZaloChannel:
                                                 engine.Command(name))  # type: ignore[arg-type]
             elif name == "my":
                 await self.conversations.mine(work, chat_id)
+            elif name == "id":  # what an admin grants a role to (/grant <id> …)
+                work.replies(chat_id, (Reply(self.catalog.texts.get(
+                    "zalo.your_id", BASE_LANG, id=chat_id)),))
             else:
                 await self.conversations.explain(work, chat_id, "error.unknown_command")
         else:
-            menu = Menu.stored(await addresses.menu(work.tx, chat_id))
-            data = menu.pick(text)
+            data = await self._picked(work, chat_id, text)
+            if data and data.startswith("a|"):  # 👍/👎 under an answer the child was told
+                await self.conversations.feedback(work, chat_id, data, None)
+                return
             await self.conversations.handle(
                 work, chat_id, engine.Press(data) if data else engine.Text(event.text))
+
+    @staticmethod
+    async def _picked(work: Work, chat_id: int, text: str) -> str | None:
+        """The button a typed reply picks from the chat's last menu, if it picks one."""
+        return Menu.stored(await addresses.menu(work.tx, chat_id)).pick(text)
+
+    async def _staff_took(self, work: Work, chat_id: int, text: str) -> bool:
+        """A staff member's command, pick or owed text, done at the staff desk (as on
+        Telegram, handlers/telegram/staff.py); False when it is not one."""
+        if self.staff is None or not await self.staff.is_staff(chat_id):
+            return False
+        caller = Caller(chat_id, chat_id, BASE_LANG, work)
+        name, _, rest = text[1:].partition(" ") if text.startswith("/") else ("", "", "")
+        name = name.lower()
+        if name == "stats":
+            await self.staff.stats(caller, chart=False)  # no pictures on Zalo: the counts
+        elif name in STAFF_COMMANDS:
+            await self.staff.command(caller, name, rest.split())
+        elif name in ELSEWHERE:
+            work.replies(chat_id, (Reply(self.catalog.texts.get("zalo.staff.elsewhere",
+                                                                BASE_LANG)),))
+        elif name:
+            return False  # /start, /help…: the conversation's
+        elif self.staff.owes_text(chat_id):
+            await self.staff.typed(caller, text)
+        else:
+            data = await self._picked(work, chat_id, text)
+            if data and data.startswith("q"):
+                await self.staff.press(caller, data, None)
+            elif data and data.startswith(_ELSEWHERE_PRESSES):
+                work.replies(chat_id, (Reply(self.catalog.texts.get("zalo.staff.elsewhere",
+                                                                    BASE_LANG)),))
+            else:
+                return False
+        return True
