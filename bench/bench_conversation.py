@@ -195,8 +195,10 @@ class Child:
 
 
 def bot_step_end(method: str, message: JSON) -> bool:
-    """The bot ends every step by showing the buttons of the next one."""
-    return method in ("sendMessage", "editMessageReplyMarkup") and has_keyboard(message)
+    """The bot ends every step by showing the buttons of the next one: in a new message, in the
+    pressed one (a toggle), or by turning the pressed one into the next question."""
+    return method in ("sendMessage", "editMessageReplyMarkup", "editMessageText") and (
+        has_keyboard(message))
 
 
 def echo_step_end(method: str, message: JSON) -> bool:
@@ -473,6 +475,8 @@ def report(floor: dict[str, Any], bot: dict[str, Any], profiled: dict[str, Any] 
         ("RSS at start -> peak", f"{floor['rss_start_mb']:.0f} -> {floor['peak_rss_mb']:.0f} MB",
          f"{bot['rss_start_mb']:.0f} -> {bot['peak_rss_mb']:.0f} MB"),
         ("proposals stored", "-", f"{bot['proposals']}"),
+        ("Bot API calls per step", f"{sum(floor['api_calls'].values()) / floor['steps']:.2f}",
+         f"{sum(bot['api_calls'].values()) / bot['steps']:.2f}"),
     ]
     lines = [f"children: {bot['children']}, concurrent updates: {bot['concurrency']}, "
              f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs", "",

@@ -27,8 +27,12 @@ async def commune_bot(simulator: BotApiSimulator, tmp_path: Path) -> AsyncIterat
 async def test_a_child_of_a_commune_sends_a_proposal(simulator: BotApiSimulator,
                                                      commune_bot: Path) -> None:
     child = Child(simulator, 801)
-    await child.register(district="Xã Mô Rai")
-    assert any("Em sống ở xã, phường nào?" in m.plain for m in simulator.messages(801))
+    await child.say("/start")
+    await child.tap("Em đồng ý")
+    await child.tap("Có, đã đồng ý")
+    assert "Em sống ở xã, phường nào?" in texts(await child.tap("Tiếng Việt"))
+    for label in ("Xã Mô Rai", "10-12", "Em không muốn nói"):
+        await child.tap(label)
     await child.answer_topic("2.", "Suối sâu gần trường", "Làm rào chắn ở suối", "Xã")
     assert "MORAI-0001" in texts(await child.tap("✅"))
     assert query(commune_bot, "SELECT district, forum_year FROM proposals") == [("MORAI", 2026)]

@@ -90,6 +90,14 @@ class Conversations:
             note = Reply(self.catalog.texts.both("invite.refused"))
             outcome = replace(outcome, replies=(note, *outcome.replies))
         outcome = await self._carry_out(work, chat_id, outcome)
+        if pressed is not None and self._in_place(outcome):
+            # One call where two were: the pressed message becomes the next question, the
+            # choice on top (no stale buttons left, one message less on the child's phone).
+            (reply,) = outcome.replies
+            text = f"<i>{html.escape(outcome.pressed_note or '')}</i>\n\n{reply.text}"
+            work.add(Message(chat_id, text, reply.keyboard, op="edit",
+                             message_id=pressed.message_id, or_send=True))
+            return
         if pressed is not None:
             work.add(*self._settle(chat_id, pressed, outcome))
         elif outcome.keyboard is not None and outcome.state is not None:
@@ -97,6 +105,13 @@ class Conversations:
             # the question again, with the choices as they are now.
             work.replies(chat_id, (engine.prompt(self.catalog, outcome.state),))
         work.replies(chat_id, outcome.replies)
+
+    @staticmethod
+    def _in_place(outcome: Outcome) -> bool:
+        """A press answered by one question with buttons: it can take the pressed message's
+        place."""
+        return (outcome.pressed_note is not None and outcome.keyboard is None
+                and len(outcome.replies) == 1 and bool(outcome.replies[0].keyboard))
 
     @staticmethod
     def _settle(chat_id: int, pressed: Pressed, outcome: Outcome) -> list[Message]:

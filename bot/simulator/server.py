@@ -781,6 +781,7 @@ class BotApiSimulator:
 
     def _edited(self, message: SentMessage) -> Params:
         message.edits += 1
+        self._chats[message.chat_id].edited.append(message)
         self._notify("edited", message)
         return self._message_object(message)
 

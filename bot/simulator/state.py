@@ -53,6 +53,7 @@ class Chat:
     by_id: dict[int, SentMessage] = field(default_factory=dict)
     user_messages: dict[int, dict[str, Any]] = field(default_factory=dict)
     cursor: int = 0  # index in `sent` of the first message not yet returned to a waiter
+    edited: list[SentMessage] = field(default_factory=list)  # changed since the last take_new
     last_id: int = 0  # message ids are per chat, shared by both sides
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -68,10 +69,13 @@ class Chat:
         self.arrived.set()
 
     def take_new(self) -> list[SentMessage]:
-        """Bot messages since the cursor; advances it."""
+        """Bot messages since the cursor, and earlier ones edited since (a person sees both
+        change), in the chat's order; advances the cursor."""
         new = self.sent[self.cursor :]
-        self.cursor = len(self.sent)
-        return new
+        fresh = {id(m) for m in new}
+        changed = {id(m): m for m in self.edited if id(m) not in fresh}
+        self.cursor, self.edited = len(self.sent), []
+        return sorted(changed.values(), key=lambda m: m.message_id) + new
 
 
 @dataclass
