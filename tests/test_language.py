@@ -27,28 +27,46 @@ from bot.textnorm import clean
 ROOT = Path(__file__).resolve().parents[1]
 HELDOUT = ROOT / "tests" / "data" / "heldout" / "langid"
 
-# Dev floors: 2-3 points under the 5-fold cross-validated figures of docs/language.md.
+# Dev floors: 2-3 points under the 5-fold cross-validated figures of docs/language.md (2nd
+# change). "repo" sets are the repository's own Vietnamese and English (the safeguarding corpus,
+# the grouping proposals), "texting en" the short English list of langid_train.
 DEV_FLOORS = {
     "vi_dev text (marked)": 0.97,
     "vi_dev text_nodiacritics": 0.96,
     "vi_dev text, NFD": 0.97,
-    "en_dev": 0.96,
+    "en_dev": 0.97,
+    "en_dev 1-3 words": 0.97,
     "bahnar_dev marked": 0.94,
-    "bahnar_dev unmarked": 0.91,
-    "jarai_dev marked": 0.96,
-    "jarai_dev unmarked": 0.95,
+    "bahnar_dev unmarked": 0.90,
+    "bahnar_dev unmarked 1-3 w": 0.84,
+    "jarai_dev marked": 0.97,
+    "jarai_dev unmarked": 0.96,
+    "repo vi as typed": 0.97,
+    "repo vi as typed 1-3 w": 0.80,
+    "repo vi no marks 1-3 w": 0.79,
+    "repo en": 0.97,
+    "repo en 1-3 words": 0.92,
+    "texting en (own list)": 0.96,
 }
-# Held-out floors, by (file, variant): 2-3 points under the final measurement of
-# docs/language.md. The held-out rows were never read to design the tagger.
+# Short Vietnamese or English tagged "vi"/"en" the wrong way round is harmless (no translator);
+# tagged "other" it wastes a translator's time. At most this share may go to "other".
+OTHER_CEILINGS = {
+    "repo vi as typed 1-3 w": 0.05,
+    "repo vi no marks 1-3 w": 0.04,
+    "repo en 1-3 words": 0.03,
+    "texting en (own list)": 0.03,
+}
+# Held-out floors, by (file, variant): 2-3 points under the last measurement of
+# docs/language.md (after the 2nd change). The held-out rows were never read to design the tagger.
 HELDOUT_FLOORS = {
     ("vi_chat", "chat_marked"): 0.97,
     ("vi_chat", "chat_unmarked"): 0.95,
     ("vi_chat", "plain"): 0.97,
     ("vi_nfd", "nfd"): 0.97,
-    ("en_short", "short"): 0.82,
+    ("en_short", "short"): 0.93,
     ("en_short", "long"): 0.97,
     ("bahnar", "marked"): 0.97,
-    ("bahnar", "unmarked"): 0.86,
+    ("bahnar", "unmarked"): 0.87,
     ("jarai", "marked"): 0.97,
     ("jarai", "unmarked"): 0.96,
 }
@@ -77,21 +95,25 @@ def _plain_langdetect(text: str) -> LanguageTag:
 
 def test_cross_validated_accuracy_per_dev_set(record_property: Callable[[str, object], None],
                                               ) -> None:
-    """The dev figures: 5 folds, each tagged by a model trained without it (about 40 s)."""
+    """The dev figures: 5 folds, each tagged by a model trained without it (about 50 s)."""
     pytest.importorskip("sklearn")
     _require_dev_files()
     baseline = os.environ.get("CHILDFORUM_LANGID_BASELINE") == "1"
     lines = [f"{'dev set (5-fold CV)':28} {'n':>4} {'tagger':>7} {'floor':>6}"
              + ("  langdetect" * baseline)]
     dropped = []
-    for label, (right, total) in langid_train.cross_validated().items():
+    for label, (right, total, other) in langid_train.cross_validated().items():
         accuracy = right / total
         record_property(f"accuracy {label}", round(accuracy, 3))
         line = f"{label:28} {total:4} {accuracy:7.1%} {DEV_FLOORS[label]:6.0%}"
+        if label in OTHER_CEILINGS and other / total > OTHER_CEILINGS[label]:
+            dropped.append(f"{label}: {other / total:.1%} sent to a translator > "
+                           f"{OTHER_CEILINGS[label]:.0%}")
         if baseline:
-            _, name, variant, transform = next(m for m in langid_train.MEASURED if m[0] == label)
-            texts = [transform(v[variant]) for v in langid_train.dev_rows(name)]
-            expected = langid_train.DEV[name][1]
+            _, name, variant, transform, most = next(
+                m for m in langid_train.MEASURED if m[0] == label)
+            texts = [t for _, t in langid_train.measured_rows(name, variant, transform, most)]
+            expected = langid_train.SETS[name][0]
             line += f"  {sum(_plain_langdetect(t) == expected for t in texts) / total:10.1%}"
         lines.append(line)
         if accuracy < DEV_FLOORS[label]:
@@ -139,7 +161,7 @@ def test_cached_scores_equal_the_features_summed() -> None:
     `features`, which is what the model was trained on."""
     _require_dev_files()
     model = json.loads(language.MODEL_FILE.read_text(encoding="utf-8"))
-    for name in langid_train.DEV:
+    for name in langid_train.SETS:
         for variants in langid_train.dev_rows(name)[:40]:
             for text in variants:
                 cleaned = clean(text).replace("’", "'")
@@ -217,7 +239,18 @@ OWN_ENGLISH = [
     "cool",
     "see u",
     "yes pls",
+    "brb",  # 2nd change: texting English
+    "ttyl",
+    "ok np",
+    "hellooo",
+    "hahaha ok",
+    "wyd",
 ]
+# Short Vietnamese replies (our own): never "other". Vietnamese chat only -> "vi"; words both
+# languages use ("ok", "haha", a single letter) may be "vi" or "en": either needs no translator.
+OWN_SHORT_VIETNAMESE = ["ko", "dc", "uk", "hihi", "kkk", "ừ", "dạ", "ok nha", "oke", "pp nha",
+                        "ko bt", "hjhj"]
+OWN_SHORT_EITHER = ["ok", "ok e", "k", "haha", "hmm", "hi bot", "tks bot", "j z", "U."]
 
 
 @pytest.mark.parametrize("text", OWN_VIETNAMESE_WITHOUT_MARKS)
@@ -238,6 +271,17 @@ def test_vietnamese_chat_spellings(text: str) -> None:
 @pytest.mark.parametrize("text", OWN_ENGLISH)
 def test_short_english(text: str) -> None:
     assert tag_language(text) == "en"
+
+
+@pytest.mark.parametrize("text", OWN_SHORT_VIETNAMESE)
+def test_short_vietnamese_chat_is_vietnamese(text: str) -> None:
+    assert tag_language(text) == "vi"
+
+
+@pytest.mark.parametrize("text", OWN_SHORT_EITHER)
+def test_short_replies_both_languages_type_never_go_to_a_translator(text: str) -> None:
+    assert language.texting_reply(clean(text)) is not None
+    assert tag_language(text) in ("vi", "en")
 
 
 @pytest.mark.parametrize(

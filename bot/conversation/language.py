@@ -2,12 +2,18 @@
 
 "other" means "send to a human translator": in the first province that is mostly Bahnar (Ba Na)
 and Jarai (Gia Rai), which plain language detectors take for Vietnamese. Three rules decide
-first; a small linear model decides the rest. See docs/language.md.
+first, then a rule for short texting replies; a small linear model decides the rest. See
+docs/language.md.
 
 1. No letters (empty, emoji, digits, punctuation) -> "vi", the bot's default language.
 2. Mostly non-Latin letters (Khmer, Lao, Chinese, Cyrillic ...) -> "other".
 3. A letter of Bahnar/Jarai spelling that Vietnamese never uses (ĕ ĭ ŏ ŭ, ơ̆, ě, ƀ, ñ) -> "other".
-4. The model (`scores`): a multinomial logistic regression over four classes (Vietnamese,
+4. A short texting reply (`texting_reply`: at most three words, each a texting word of either
+   language: "ok", "thx", "k", "lol", "see u", "ko", "dc", "hihi", "ừ") needs no translator, so
+   it is never "other": "vi" if a word is Vietnamese chat only ("ko", "dc") and none English
+   only, "en" the other way round ("thx", "brb"), else ("ok", "haha", "k") the model's choice
+   between "vi" and "en".
+5. The model (`scores`): a multinomial logistic regression over four classes (Vietnamese,
    English, Bahnar, Jarai) whose features are
    - the folded text's words, word pairs (the word sequence: Bahnar and Jarai share most single
      syllables with Vietnamese, not their sequences) and character 1-4-grams, also across the
@@ -21,7 +27,8 @@ first; a small linear model decides the rest. See docs/language.md.
      or plain foreign; whether the text has Vietnamese letters; its length.
    The tag with the highest probability wins, "other" taking the mean of Bahnar and Jarai.
    Weights: langid_model.json, built by `python -m bot.conversation.langid_train` from the
-   development data only. No language-detection library is used.
+   development data, the repository's Vietnamese and English and a texting-English list, never
+   the held-out set. No language-detection library is used.
 """
 
 import json
@@ -125,7 +132,8 @@ _VI_SHORTHAND = _words(
     "đc đk đg ko kh hk hok hong hem khum kg dc dk mik mk mjk mh mn ng ngta nc ns nt ntn zay dz "
     "vs vx bt bn bik ik ak nha nhe nhen nek ne wa cx cg ms trc sn ae ny ck vk cj tks hic hix "
     "huhu hihi haha hehe hjhj hoho keke kk kkk uh um uk ukm uhm hmm ok oke okela ui oi alo "
-    "vl vcl vkl vc vđ đm dm đmm dmm đcm dcm cmn clgt cl ktra bme bgio hnay hqua nma nx thik"
+    "vl vcl vkl vc vđ đm dm đmm dmm đcm dcm cmn clgt cl ktra bme bgio hnay hqua nma nx thik "
+    "pp oki okie hm"
 ) | (frozenset(CHAT_SHORTHAND) - _words("dont im wanna gonna cant"))
 
 # Frequent English words and the chat spellings that go with them.
@@ -154,8 +162,16 @@ _EN_WORDS = _words(
     text call called sounds yay oops aww wat wut hw gf bf cuz bc tho thru prob probs fav
     lunch dinner breakfast food eat ate movie meet meeting yesterday weekend exam homework job
     car bus shop reach reached coming leaving left wrong true problem question answer anyway
-    whatever sorry miss missed already sure"""
+    whatever sorry miss missed already sure
+    afternoon evening birthday bday hbd congratulations amazing perfect sweet cute ugly gross
+    epic fail fair real exactly definitely probably seriously welcome yw idea guess hate mad
+    angry scared worried worry calm chill relax hurry hugs kidding jk sent check deal facts
+    noted sir sis bed bedtime eating lets thats whats kinda dunno lemme gimme gotcha asap obv
+    ofc fr ngl smh idc omfg rofl rly soz wyd hru wassup bruh whoa woohoo eww meh huh damn sucks
+    gg gl bb okey man dope lit bet sec agreed roger gnite tks thks hmm hm um umm uh uhm kk
+    goodnight yummy yum"""
 )
+EN_WORDS = _EN_WORDS
 _EN_CONTRACTION = re.compile(r"^[a-z]+(?:n't|'s|'m|'d|'ll|'ve|'re)$")
 
 # Neutral words: loanwords children mix into Vietnamese, and syllables of Central Highlands
@@ -171,7 +187,13 @@ _NEUTRAL_WORDS = _words(
 # ("hnam", "hma", "dleh", "ktơr", "jrăng", "srôp", "tlâo", "djăi", "mlam"), or a vowel before a
 # final h ("juh", "bih", "gah"; English has that only in interjections).
 _MINORITY_SPELLING = re.compile(r"^(?:h[mnlr]|dl|dj|m[lr]|tl|kt|jr|sr|bn)|[aeiouy]h$")
-_INTERJECTIONS = _words("ah oh uh eh huh yeah hah heh duh meh nah yah ahh ooh aah")
+_INTERJECTIONS = _words("ah oh uh eh huh yeah hah heh duh meh nah yah ahh ooh aah hm bruh")
+
+# Laughter, however long: "hahaha", "hihihi", "kkkk", "lolol", "lmaooo", "xd".
+_LAUGHTER = re.compile(r"^(?:(?:ha|he|hi|hj|ho|hu|ke|ki){2,}h?|kkk+|(?:lo){2,}l|lmf?ao+|x+d+)$")
+_VI_LAUGHTER = frozenset({"hi", "hj", "hu", "ho", "ke", "ki", "kk"})  # "hihi", "kkk": not English
+# Vietnamese one-word answers written with their marks ("ừ", "dạ"): unmistakable, and short.
+_VI_ANSWERS = _words("ừ ừm ừa ờ ạ dạ vâng")
 
 
 def _spelling(word: str) -> Literal["vi", "tone", "no"]:
@@ -196,6 +218,14 @@ def _without_typing_slip(word: str) -> str:
     if word[-1] in "sfxj" or (len(word) > 2 and word[-1] == word[-2]):
         return word[:-1]
     return word
+
+
+# Three or more of a letter: "hellooo", "yesss". `_held` keeps one, so double letters stay.
+_HELD = re.compile(r"(.)\1{2,}")
+
+
+def _held(word: str) -> str:
+    return _HELD.sub(r"\1", word)
 
 
 def _squeezed(word: str) -> str:
@@ -239,10 +269,12 @@ def _classify(raw: str, first: bool, quoted: bool) -> WordKind:
     if len(word) == 1 and word.isascii():
         return "either"  # "e" (em), "k" (không), "u" (you), "i": too short to tell
     squeezed = _squeezed(word)
-    for form in dict.fromkeys((word, squeezed)):
+    for form in dict.fromkeys((word, _held(word), squeezed)):
         if form in _EN_WORDS or _EN_CONTRACTION.match(form):
             vi_too = _spelling(form) == "vi" or form in _VI_SHORTHAND
             return "either" if vi_too else "en"
+    if _LAUGHTER.match(squeezed) or _LAUGHTER.match(word):
+        return "chat" if word[:2] in _VI_LAUGHTER else "either"
     if "'" in word:
         return "minority"  # 'bok, h'dong: Vietnamese writes no apostrophes
     folded = fold(word)
@@ -259,7 +291,7 @@ def _classify(raw: str, first: bool, quoted: bool) -> WordKind:
     if folded in _NEUTRAL_WORDS or (not first and raw.istitle()):
         return "neutral"  # a loanword or a name says nothing of the language around it
     if (marked and spelling == "no") or (
-        _MINORITY_SPELLING.search(folded) and word not in _INTERJECTIONS
+        _MINORITY_SPELLING.search(folded) and not _INTERJECTIONS.intersection((word, squeezed))
     ):
         return "minority"
     return "foreign"
@@ -279,7 +311,6 @@ CLASSES = ("vi", "en", "bahnar", "jarai")
 _CLASS_TAGS: tuple[LanguageTag, ...] = ("vi", "en", "other", "other")
 _N = len(CLASSES)
 _GRAMS = (1, 2, 3, 4)
-_HELD = re.compile(r"(.)\1{2,}")  # "kkkk", "quaaa": three or more of a letter count as one
 # A word of the folded text: letters, with apostrophes inside or in front as Bahnar writes.
 _MODEL_WORD = re.compile(r"'?[^\W\d_]+(?:'[^\W\d_]+)*")
 
@@ -321,6 +352,7 @@ def rule_features(cleaned: str) -> dict[str, float]:
     found["r:minority_any"] = float(kinds["minority"] > 0)
     found["r:one_word"] = float(len(words) <= 1)
     found["r:three_words"] = float(len(words) <= 3)
+    found["r:texting"] = float(texting_reply(cleaned) is not None)
     return found
 
 
@@ -400,15 +432,60 @@ def scores(cleaned: str) -> list[float]:
     return out
 
 
-def tag_from_scores(raw: list[float]) -> LanguageTag:
+def tag_from_scores(raw: list[float], texting: bool = False) -> LanguageTag:
     """The tag the model finds most likely. The classes were learnt with equal weights, so
     "other" (Bahnar or Jarai) takes the mean of its two classes' odds: each tag gets the same
-    prior, not "other" twice Vietnamese's."""
+    prior, not "other" twice Vietnamese's. `texting` (see `texting_reply`): "vi" or "en" only."""
     top = max(raw)
     tagged: dict[LanguageTag, float] = {"vi": 0.0, "en": 0.0, "other": 0.0}
     for tag, score in zip(_CLASS_TAGS, raw, strict=True):
         tagged[tag] += math.exp(score - top) / _CLASS_TAGS.count(tag)
+    if texting:
+        del tagged["other"]
     return max(tagged, key=lambda tag: tagged[tag])
+
+
+@lru_cache(maxsize=8192)
+def _texting_side(raw: str) -> Literal["vi", "en", "both"] | None:
+    """Whose texting a word is: Vietnamese chat only ("ko", "dc", "uk", "hihi", "kkk", "ừ"),
+    English only ("thx", "lol", "brb", "see"), both ("ok", "haha", "hmm", a single letter, an
+    English word that is also a Vietnamese syllable: "hi", "to", "me"), or not a texting word."""
+    word = raw.lower()
+    if (len(word) == 1 and word.isascii()) or word == "bot":
+        return "both"  # "k" (ok, không), "e" (em), "u" (you); "bot" as in "hi bot", "ok bot"
+    if word in _VI_ANSWERS:
+        return "vi"
+    forms = dict.fromkeys((word, _held(word), _squeezed(word)))
+    laughter = next((f for f in forms if _LAUGHTER.match(f)), None)
+    if laughter is not None:
+        return "vi" if laughter[:2] in _VI_LAUGHTER else "both"
+    english = [f for f in forms if f in _EN_WORDS]
+    vietnamese = any(f in _VI_SHORTHAND for f in forms) or any(
+        _spelling(f) == "vi" for f in english
+    )
+    if english:
+        return "both" if vietnamese else "en"
+    return "vi" if vietnamese else None
+
+
+def texting_reply(cleaned: str) -> Literal["vi", "en", "both"] | None:
+    """A short texting reply, which needs no translator: at most three words, each a texting word
+    of either language (see `_texting_side`: "ok", "thx", "k", "lol", "see u", "ko", "dc",
+    "hihi", "ừ"). Children of every language here type these, and "other" would send them to a
+    translator for nothing. "vi" if a word is Vietnamese chat only and none English only, "en"
+    the other way round, "both" when the words do not tell (then the model chooses between
+    "vi" and "en", never "other"); None if the message is not such a reply."""
+    words = _WORD.findall(cleaned)
+    if not 0 < len(words) <= 3:
+        return None
+    sides = {_texting_side(w) for w in words}
+    if None in sides:
+        return None
+    if "vi" in sides and "en" not in sides:
+        return "vi"
+    if "en" in sides and "vi" not in sides:
+        return "en"
+    return "both"
 
 
 def rules_tag(cleaned: str) -> LanguageTag | None:
@@ -431,4 +508,10 @@ def tag_language(text: str) -> LanguageTag:
     is the bot's default language.
     """
     cleaned = clean(text).replace("’", "'")
-    return rules_tag(cleaned) or tag_from_scores(scores(cleaned))
+    decided = rules_tag(cleaned)
+    if decided is not None:
+        return decided
+    reply = texting_reply(cleaned)
+    if reply == "vi" or reply == "en":
+        return reply
+    return tag_from_scores(scores(cleaned), texting=reply == "both")
