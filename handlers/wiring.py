@@ -116,7 +116,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     outbox = Outbox(db, config.pacing, config.timetable.zone)
     cases = Cases(db, moderation, outbox, catalog, config)
     conversations = Conversations(db, catalog, config, moderation, outbox, cases)
-    child = ChildHandlers(inbox, outbox, conversations, catalog)
+    queue.remember_fresh = config.workers == 1  # else another worker may handle it first
+    child = ChildHandlers(inbox, outbox, conversations, catalog, queue.surely_new)
     child.register(application)
     queue.on_flood = child.refuse_flood
     if config.workers > 1:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import cast
 
 from telegram import Message, Update
@@ -51,9 +52,10 @@ class ChildHandlers:
     """The private-chat conversation with a child (or anyone who is not acting as staff)."""
 
     def __init__(self, inbox: Inbox, outbox: Outbox, conversations: Conversations,
-                 catalog: Catalog) -> None:
+                 catalog: Catalog, surely_new: Callable[[int], bool] = lambda _: False) -> None:
         self.inbox, self.outbox, self.conversations, self.catalog = (
             inbox, outbox, conversations, catalog)
+        self.surely_new = surely_new  # the receiving queue's word that an update is unhandled
 
     def register(self, application: Application) -> None:  # type: ignore[type-arg]
         private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -77,7 +79,7 @@ class ChildHandlers:
     async def gatekeeper(self, update: Update, context: Context) -> None:
         """Drop redelivered updates and keep group chats out of the flow (floods are cut short
         as they arrive: handlers/telegram/durable.py)."""
-        if await self.inbox.is_done(update.update_id):
+        if not self.surely_new(update.update_id) and await self.inbox.is_done(update.update_id):
             raise ApplicationHandlerStop
         chat, user = update.effective_chat, update.effective_user
         if chat is None or user is None:
