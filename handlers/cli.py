@@ -25,7 +25,7 @@ from bot.exports import ExportError, ExportQuery, ExportResult, export
 from bot.exports.common import pseudonym_key
 from bot.transport.health import check
 from handlers import cli_answers, cli_compile, cli_storage, cli_texts
-from handlers.wiring import open_bot, open_configured, serve
+from handlers.wiring import BotServer, open_bot, open_configured, serve
 from storage import inbox
 from storage.db import DatabaseUnavailable
 
@@ -49,22 +49,46 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
         loop.add_signal_handler(sig, stop.set)
 
 
-async def _run(config: Config) -> int:
-    token = config.token()
-    if token is None:
-        print(f"No bot token: set the environment variable {config.token_env} "
-              "(or try `childforum simulate`, which needs none).", file=sys.stderr)
-        return 2
-    problem = config.webhook_problem() or config.zalo.problem()
+def _start_problem(configs: list[Config]) -> str | None:
+    """Why these bots cannot start together, or None. Each bot has its own token, database,
+    heartbeat file and webhook port (one bot per province: docs/scale.md)."""
+    for config in configs:
+        if config.token() is None:
+            return (f"{config.source}: no bot token: set the environment variable"
+                    f" {config.token_env} (or try `childforum simulate`, which needs none)")
+        problem = config.webhook_problem() or config.zalo.problem()
+        if problem is not None:
+            return f"{config.source}: {problem}"
+    for what, values in (
+            ("token_env", [c.token_env for c in configs]),
+            ("database", [str(c.database) for c in configs]),
+            ("health file", [str(c.health_path) for c in configs]),
+            ("webhook port", [f"{c.webhook.listen}:{c.webhook.port}" for c in configs
+                              if c.mode == "webhook"]
+             + [f"{c.zalo.listen}:{c.zalo.port}" for c in configs if c.zalo.enabled])):
+        if len(set(values)) != len(values):
+            return f"each bot needs its own {what}: {', '.join(values)}"
+    return None
+
+
+async def _run(configs: list[Config]) -> int:
+    """Serve each config's bot in this process until SIGINT or SIGTERM."""
+    problem = _start_problem(configs)
     if problem is not None:
         print(f"childforum: {problem}", file=sys.stderr)
         return 2
-    _warn_without_pseudonym_key(config)
+    for config in configs:
+        _warn_without_pseudonym_key(config)
+    config = configs[0]
     try:
-        server = await open_bot(config, token)
+        servers = []
+        for config in configs:
+            token = config.token()
+            assert token is not None  # _start_problem said so
+            servers.append(await open_bot(config, token))
         stop = asyncio.Event()
         _stop_on_signals(stop)
-        await serve(server, config, stop)
+        await _serve_all(servers, configs, stop)
     except DatabaseUnavailable as error:
         print(f"childforum: cannot use the database {error}", file=sys.stderr)
         return 1
@@ -73,6 +97,19 @@ async def _run(config: Config) -> int:
               f" {error}", file=sys.stderr)
         return 1
     return 0
+
+
+async def _serve_all(servers: list[BotServer], configs: list[Config],
+                     stop: asyncio.Event) -> None:
+    """Every bot until `stop`; one failing at start stops the others too."""
+    tasks = [asyncio.create_task(serve(server, config, stop), name=f"bot-{config.source}")
+             for server, config in zip(servers, configs, strict=True)]
+    try:
+        for finished in asyncio.as_completed(tasks):
+            await finished  # a bot that stops before `stop` is set has failed: raise it
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def _health(config: Config) -> int:
@@ -248,6 +285,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="childforum", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="run the bot against Telegram (token from environment)")
+    run.add_argument("--also", type=Path, action="append", default=[], metavar="CONFIG",
+                     help="serve another bot from this process too (a province's own config:"
+                     " its token, database and ports); repeatable")
     health = commands.add_parser(
         "health", help="exit 0 if the running bot is well (its heartbeat file is fresh and ok)")
     simulate = commands.add_parser(
@@ -320,7 +360,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "simulate":
         logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(_simulate(config, args.channel))
-    return asyncio.run(_run(config))
+    try:
+        also = [load_config(path) for path in args.also]
+    except ConfigError as error:
+        print(f"childforum: {error}", file=sys.stderr)
+        return 2
+    return asyncio.run(_run([config, *also]))
 
 
 if __name__ == "__main__":
