@@ -172,7 +172,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
     _schedule_cases(application, cases, config)
-    zalo = (ZaloChannel(inbox, outbox, conversations, catalog, staff_desk)
+    zalo = (ZaloChannel(inbox, outbox, conversations, catalog, staff_desk, health=health)
             if config.zalo.enabled else None)
     return BotServer(application, db, queue, catalog, outbox, health, zalo)
 

@@ -1,14 +1,27 @@
-"""The Zalo channel's pure parts: numbered menus, typed picks, splitting, events, settings."""
+"""The Zalo channel's parts: numbered menus, typed picks, splitting, events, settings, faults."""
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+from typing import cast
+from zoneinfo import ZoneInfo
+
 import pytest
 
-from bot.config import Zalo
-from bot.messages import Button
+from bot.config import Zalo, load_config
+from bot.conversation.catalog import load_catalog
+from bot.conversation.service import Conversations
+from bot.messages import Button, Reply
 from bot.transport.channels import TELEGRAM, ZALO, channel_of, first_id
-from handlers.zalo.channel import parse
+from bot.transport.inbox import Inbox
+from bot.transport.outbox import Outbox, Work
+from bot.transport.pacing import Pacing
+from handlers.zalo.channel import ZaloChannel, parse
 from handlers.zalo.menus import MAX_CHARS, Menu, plain, render, split
+from storage.db import open_database
+
+ROOT = Path(__file__).resolve().parents[1]
 
 KEYBOARD = (
     (Button("✅ Gửi ý kiến", "3|send|"),),
@@ -96,3 +109,40 @@ def test_zalo_refuses_to_start_without_what_it_needs(monkeypatch: pytest.MonkeyP
     assert "public_url" in (Zalo(enabled=True).problem() or "")
     assert Zalo(enabled=True, mode="polling").problem() is None
     assert Zalo().problem() is None  # off
+
+
+class _Failing:
+    """A conversation with a bug in it (the one thing mocked: the channel's fault handling is
+    what is tested, on a real database, inbox and outbox)."""
+
+    async def handle(self, work: Work, chat_id: int, event: object,
+                     pressed: object = None) -> None:
+        raise ValueError("a bug")
+
+    async def apologise(self, work: Work, chat_id: int, staff: bool = False) -> None:
+        work.replies(chat_id, (Reply("sorry"),))
+
+
+async def test_a_bug_while_handling_an_event_is_apologised_for_once(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "forum.sqlite3")
+    try:
+        config = load_config(ROOT / "config.example.toml")
+        inbox, outbox = Inbox(db), Outbox(db, Pacing(), ZoneInfo("Asia/Ho_Chi_Minh"))
+        channel = ZaloChannel(inbox, outbox, cast(Conversations, _Failing()),
+                              load_catalog(config))
+        await channel.start()
+        body = {"event_name": "message.text.received", "message": {
+            "from": {"id": "b7", "display_name": "Em", "is_bot": False},
+            "chat": {"id": "b7", "chat_type": "PRIVATE"}, "text": "xin chào",
+            "message_id": "m-bug", "date": 1}}
+        assert await channel.receive(body)
+        await asyncio.wait_for(channel.idle(), 10)
+        await channel.stop()
+        assert await inbox.unfinished(ZALO) == []  # done: not replayed at every start
+        queued = await db.reader.fetchall("SELECT chat_id, payload FROM outbox")
+        assert len(queued) == 1 and "sorry" in queued[0][1] and queued[0][0] >= first_id(ZALO)
+        assert await channel.receive(body)  # the same message again: kept once, not queued
+        assert await inbox.unfinished(ZALO) == []
+        assert await db.reader.fetchval("SELECT count(*) FROM outbox") == 1
+    finally:
+        await db.close()

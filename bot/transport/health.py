@@ -18,6 +18,7 @@ from pathlib import Path
 
 log = logging.getLogger("childforum.health")
 HEARTBEAT_SECONDS = 10.0
+PAUSES = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # between tries while the database is unavailable
 STALE_AFTER = 3 * HEARTBEAT_SECONDS
 
 

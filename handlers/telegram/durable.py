@@ -28,7 +28,7 @@ from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
 from bot.transport.flood import FloodGuard, Verdict
-from bot.transport.health import Health
+from bot.transport.health import PAUSES, Health
 from bot.transport.inbox import Inbox
 from storage.db import is_unavailable
 
@@ -37,7 +37,6 @@ Payloads = dict[int, dict[str, Any]]
 # Refuse a flood: (update id, chat id, whether to say "slow down" once).
 FloodAnswer = Callable[[int, int, bool], Awaitable[None]]
 MAX_ID = 2**63 - 1  # what the database can store
-PAUSES = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # between tries while the database is unavailable
 
 
 class RawUpdates(BaseRequest):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,12 @@ from bot.staff.chat import Caller
 from bot.staff.desk import COMMANDS as STAFF_COMMANDS
 from bot.staff.desk import StaffDesk
 from bot.transport.channels import ZALO, first_id
+from bot.transport.health import PAUSES, Health
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import Outbox, Work
 from handlers.zalo.menus import Menu
 from storage import addresses
+from storage.db import is_unavailable
 
 log = logging.getLogger("childforum.zalo")
 ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete", "sos")
@@ -82,10 +85,11 @@ def parse(body: Any) -> ZaloEvent | None:
 class ZaloChannel:
     def __init__(self, inbox: Inbox, outbox: Outbox, conversations: Conversations,
                  catalog: Catalog, staff: StaffDesk | None = None,
-                 telegram_link: str = "") -> None:
+                 telegram_link: str = "", health: Health | None = None) -> None:
         self.inbox, self.outbox, self.conversations, self.catalog = (
             inbox, outbox, conversations, catalog)
         self.staff = staff
+        self.health = health or Health()
         self.telegram_link = telegram_link
         self._queue: asyncio.Queue[ZaloEvent] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
@@ -121,11 +125,36 @@ class ZaloChannel:
         while True:
             event = await self._queue.get()
             try:
-                await self.handle(event)
-            except Exception:  # one event's fault must not stop the channel
-                log.exception("a Zalo event could not be handled; it stays in the inbox")
+                await self._handle_until_done(event)
             finally:
                 self._queue.task_done()
+
+    async def _handle_until_done(self, event: ZaloEvent) -> None:
+        """Handle an event; while the database is unavailable, try again after growing pauses
+        (the chat's next events wait: their order holds). Any other fault is a bug: logged, and
+        the event is done with an apology, so that it is not replayed at every start."""
+        for attempt in itertools.count():
+            try:
+                await self.handle(event)
+                if attempt:
+                    self.health.up()
+                return
+            except Exception as error:
+                if not is_unavailable(error):
+                    log.exception("A Zalo event could not be handled")
+                    await self._apologise(event)
+                    return
+                self.health.down("handling a Zalo event", error)
+                await asyncio.sleep(PAUSES[min(attempt, len(PAUSES) - 1)])
+
+    async def _apologise(self, event: ZaloEvent) -> None:
+        try:
+            async with self.outbox.work(event.update_id) as work:
+                if work.fresh:
+                    chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
+                    await self.conversations.apologise(work, chat_id)
+        except Exception:  # the database itself may be what failed: nothing more to do
+            log.exception("Could not record the error of a Zalo event")
 
     async def handle(self, event: ZaloEvent) -> None:
         async with self.outbox.work(event.update_id) as work:
