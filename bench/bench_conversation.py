@@ -54,6 +54,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:BENCH-TOKEN"
@@ -217,9 +218,16 @@ async def _echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_message(chat.id, text or "?")
 
 
-def build_floor(api: FakeBotApi, concurrency: int) -> Application:  # type: ignore[type-arg]
-    application = (Application.builder().token(TOKEN).request(api).get_updates_request(api)
-                   .concurrent_updates(concurrency).build())
+def build_floor(api: BaseRequest | None, concurrency: int, base_url: str | None = None,
+                updates: BaseRequest | None = None) -> Application:  # type: ignore[type-arg]
+    """`api` makes every call (getUpdates too, unless `updates` is given); without it,
+    python-telegram-bot's own HTTP client. `base_url`: another Bot API (bench_open_loop)."""
+    builder = Application.builder().token(TOKEN).concurrent_updates(concurrency)
+    if api is not None:
+        builder = builder.request(api).get_updates_request(updates or api)
+    if base_url is not None:
+        builder = builder.base_url(base_url)
+    application = builder.build()
     application.add_handler(MessageHandler(filters.ALL, _echo))
     application.add_handler(CallbackQueryHandler(_echo))
     return application
@@ -341,12 +349,7 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
                 per_step.setdefault(step.name, []).append(lat)
         result["per_step_p50_ms"] = {name: _summary(lats)["p50_ms"]
                                      for name, lats in per_step.items()}
-        mine = (chat_base, chat_base + children)
-        result["proposals"] = count(database, "SELECT count(*) FROM proposals"
-                                    " WHERE chat_id >= ? AND chat_id < ?", mine)
-        result["unfinished_updates"] = count(
-            database, "SELECT count(*) FROM inbox WHERE done_at IS NULL"
-            " AND chat_id >= ? AND chat_id < ?", mine)
+        result |= stored(database, chat_base, chat_base + children)
         result["references_seen"] = sum(
             1 for child in crowd.values() if REFERENCE.search(child.last_text or ""))
     if profiler and profile_to:
@@ -436,8 +439,19 @@ def _trim(text: str) -> str:
 # --- The whole run: each scenario in its own subprocess ----------------------------------------
 
 
-def run_child(args: list[str]) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), *args]
+def stored(database: str | Path, low: int, high: int) -> dict[str, int]:
+    """What the bot kept for the chats low..high-1: proposals, and updates left unhandled."""
+    chats = (low, high)
+    return {"proposals": count(database, "SELECT count(*) FROM proposals"
+                                         " WHERE chat_id >= ? AND chat_id < ?", chats),
+            "unfinished_updates": count(database, "SELECT count(*) FROM inbox WHERE done_at IS"
+                                                  " NULL AND chat_id >= ? AND chat_id < ?",
+                                        chats)}
+
+
+def run_child(args: list[str], program: Path | None = None) -> dict[str, Any]:
+    """One scenario: `program` (this file by default) with `args`; its last line is JSON."""
+    command = [sys.executable, str(program or Path(__file__).resolve()), *args]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
     if done.returncode != 0:
         sys.stderr.write(done.stderr[-4000:])
