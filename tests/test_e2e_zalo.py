@@ -212,3 +212,34 @@ async def test_staff_and_a_facilitator_work_on_zalo(
     stats = await officer.say("/stats")
     assert "1" in stats and all(m.kind == "text" for m in zalo.messages(officer.id))
     assert "Telegram" in await officer.say("/export")
+
+
+async def test_what_a_child_may_send_on_zalo_gets_a_kind_answer_and_delete_erases(
+        zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    child = ZaloChild(zalo, 12)
+    for said in ("/start", "1", "1", "1", "dak ha", "10-12", "em khong muon noi", "2"):
+        await child.say(said)
+    for send in (zalo.send_sticker, zalo.send_image, zalo.send_voice):
+        send(child.id)
+        await zalo.wait_idle(quiet=0.4, timeout=20)
+        shown = "\n".join(m.text or "" for m in zalo.new_messages(child.id))
+        assert "chỉ đọc được chữ" in shown and "Quanh em có chỗ nào" in shown  # and the question
+    too_long = await child.say("Suối sâu. " * 100)
+    assert "Tin nhắn dài quá (999 ký tự)" in too_long
+    assert "ℹ️" in await child.say("/help")  # a command mid-flow, then where the child was
+    await child.say("Suối <b>sâu</b> & chảy xiết")
+    await child.say("Làm rào chắn")
+    await child.say("1, 3")
+    review = await child.say("bo qua")
+    assert "Suối <b>sâu</b> & chảy xiết" in review  # the child's characters, as typed
+    assert "xóa hết" in await child.say("/delete")
+    goodbye = await child.say("1")
+    assert "Đã xóa hết thông tin của em" in goodbye
+    database = tmp_path / "forum.sqlite3"
+    assert query(database, "SELECT count(*) FROM children") == [(0,)]
+    [(erased,)] = query(database, "SELECT erased_at FROM chat_addresses")
+    assert erased is not None  # the address goes with the next sweep, the goodbye being out
+    assert query(database, "SELECT count(*) FROM chat_menus") == [(0,)]
+    again = await child.say("/start")  # someone new: a new chat id, asked to consent again
+    assert "Em đồng ý" in again
+    assert len(query(database, "SELECT chat_id FROM chat_addresses")) == 2

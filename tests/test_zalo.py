@@ -15,10 +15,11 @@ from bot.conversation.service import Conversations
 from bot.messages import Button, Reply
 from bot.transport.channels import TELEGRAM, ZALO, channel_of, first_id
 from bot.transport.inbox import Inbox
-from bot.transport.outbox import Outbox, Work
+from bot.transport.outbox import Message, Outbox, Work
 from bot.transport.pacing import Pacing
 from handlers.zalo.channel import ZaloChannel, parse
 from handlers.zalo.menus import MAX_CHARS, Menu, plain, render, split
+from storage import addresses
 from storage.db import open_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,5 +145,31 @@ async def test_a_bug_while_handling_an_event_is_apologised_for_once(tmp_path: Pa
         assert await channel.receive(body)  # the same message again: kept once, not queued
         assert await inbox.unfinished(ZALO) == []
         assert await db.reader.fetchval("SELECT count(*) FROM outbox") == 1
+    finally:
+        await db.close()
+
+
+async def test_an_erased_address_goes_once_nothing_waits_to_be_sent(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "forum.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            gone = await addresses.chat_for(tx, ZALO, "aa", first_id(ZALO))
+            waiting = await addresses.chat_for(tx, ZALO, "bb", first_id(ZALO))
+            kept = await addresses.chat_for(tx, ZALO, "cc", first_id(ZALO))
+            assert (gone, waiting, kept) == (first_id(ZALO), first_id(ZALO) + 1,
+                                             first_id(ZALO) + 2)
+            for chat in (gone, waiting):
+                await addresses.erase(tx, chat)
+        outbox = Outbox(db, Pacing(), ZoneInfo("Asia/Ho_Chi_Minh"))
+        await outbox.send([Message(waiting, "goodbye")])  # not sent yet
+        async with db.transaction() as tx:
+            assert await addresses.sweep(tx, "2000-01-01") == 1
+        assert await db.reader.fetchall("SELECT external_id FROM chat_addresses"
+                                        " ORDER BY chat_id") == [("bb",), ("cc",)]
+        async with db.transaction() as tx:  # a day later, sent or not, it goes
+            assert await addresses.sweep(tx, "9999-01-01") == 1
+            # Ids are never given twice: "aa" writing again is someone new.
+            assert await addresses.chat_for(tx, ZALO, "aa", first_id(ZALO)) == kept + 1
+        assert await addresses.address_of(db.reader, waiting) is None
     finally:
         await db.close()
