@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.simulator import BotApiSimulator
-from tests.e2e import BotProcess, write_config
+from bot.simulator import BotApiSimulator, ZaloSimulator
+from tests.e2e import ZALO_SECRET, BotProcess, write_config
 from tests.stores import Target
 from tests.stores import database as make_database
 
@@ -26,6 +26,18 @@ async def simulator() -> AsyncIterator[BotApiSimulator]:
     await sim.start()
     yield sim
     await sim.stop()
+
+
+@pytest.fixture
+async def zalo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ZaloSimulator]:
+    """A Zalo simulator, its token and the webhook's secret in the bot's environment."""
+    sim = ZaloSimulator()
+    await sim.start()
+    monkeypatch.setenv("CHILDFORUM_ZALO_TOKEN", sim.token)
+    monkeypatch.setenv("CHILDFORUM_ZALO_SECRET", ZALO_SECRET)
+    yield sim
+    await sim.stop()
+    assert sim.errors == [], f"the bot sent Zalo invalid requests: {sim.errors}"
 
 
 @pytest.fixture

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
+import socket
 import sys
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from bot.config import load_config
-from bot.simulator import BotApiSimulator, SentMessage
+from bot.simulator import BotApiSimulator, SentMessage, ZaloSent, ZaloSimulator
+from bot.simulator.zalo import zalo_id
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123456:TEST-TOKEN"
@@ -39,6 +43,26 @@ def write_config(path: Path, simulator: BotApiSimulator, database: Path | str,
         text = text.replace(old, new)
     path.write_text(text + "\n" + extra_config, encoding="utf-8")
     return path
+
+
+ZALO_SECRET = "zalo-webhook-secret-0123456789abcdefXYZ"
+
+
+def zalo_config(path: Path, telegram: BotApiSimulator, zalo: ZaloSimulator,
+                database: Path | str) -> Path:
+    """The example config serving Telegram's simulator and Zalo's, the webhook on a free port
+    (the token and secret come from the environment: the `zalo` fixture sets them)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    return write_config(path, telegram, database, changes={
+        "enabled = false": "enabled = true",
+        'api_base_url = "https://bot-api.zaloplatforms.com/bot"':
+            f'api_base_url = "{zalo.base_url}"',
+        "port = 8444": f"port = {port}",
+        'public_url = "https://forum.example.org/zalo"':
+            f'public_url = "http://127.0.0.1:{port}/zalo"',
+    })
 
 
 class BotProcess:
@@ -96,8 +120,46 @@ async def running_bot(simulator: BotApiSimulator, config: Path) -> AsyncIterator
     assert simulator.errors == [], f"the bot sent invalid requests: {simulator.errors}"
 
 
-class Child:
-    """A person in a private chat with the bot."""
+class Person:
+    """A journey through the bot, whatever the channel: a channel's person says and taps."""
+
+    async def say(self, text: str) -> list[Any]:
+        raise NotImplementedError
+
+    async def tap(self, label: str) -> list[Any]:
+        raise NotImplementedError
+
+    async def answer_topic(self, topic: str, seen: str, proposal: str,
+                           actor: str) -> list[Any]:
+        """From the topic menu to the review screen, with no message to adults."""
+        await self.tap(topic)
+        await self.say(seen)
+        await self.say(proposal)
+        await self.tap(actor)
+        await self.tap("✔️")
+        return await self.skip_to_review()
+
+    async def skip_to_review(self, happening: str = "Không") -> list[Any]:
+        """Skip the message to adults; on the topics that ask "is this happening?", answer."""
+        shown = await self.tap("⏭")
+        if any("đang xảy ra" in m.plain or "happening to" in m.plain for m in shown):
+            shown = await self.tap(happening)
+        return shown
+
+    async def register(self, district: str = "Huyện Đắk Hà", lang: str = "Tiếng Việt") -> None:
+        """Consent, then language, district (its Vietnamese name), age band and gender."""
+        await self.say("/start")
+        await self.tap("Em đồng ý")
+        await self.tap("Có, đã đồng ý")
+        await self.tap(lang)
+        english = lang == "English"
+        await self.tap(ENGLISH_DISTRICTS[district] if english else district)
+        await self.tap("10-12")
+        await self.tap("Prefer not to say" if english else "Em không muốn nói")
+
+
+class Child(Person):
+    """A person in a private chat with the bot on Telegram."""
 
     def __init__(self, simulator: BotApiSimulator, user_id: int, language_code: str = "vi") -> None:
         self.sim, self.user_id, self.language_code = simulator, user_id, language_code
@@ -135,39 +197,46 @@ class Child:
         getattr(self.sim, f"send_{kind}")(self.user_id)
         return await self._settle()
 
-    async def answer_topic(self, topic: str, seen: str, proposal: str,
-                           actor: str) -> list[SentMessage]:
-        """From the topic menu to the review screen, with no message to adults."""
-        await self.tap(topic)
-        await self.say(seen)
-        await self.say(proposal)
-        await self.tap(actor)
-        await self.tap("✔️")
-        return await self.skip_to_review()
-
-    async def skip_to_review(self, happening: str = "Không") -> list[SentMessage]:
-        """Skip the message to adults; on the topics that ask "is this happening?", answer."""
-        shown = await self.tap("⏭")
-        if any("đang xảy ra" in m.plain or "happening to" in m.plain for m in shown):
-            shown = await self.tap(happening)
-        return shown
-
     def latest_keyboard(self) -> SentMessage:
         with_keyboard = [m for m in self.sim.messages(self.user_id) if m.buttons()]
         assert with_keyboard, "the bot showed no buttons"
         return with_keyboard[-1]
 
-    async def register(self, district: str = "Huyện Đắk Hà", lang: str = "Tiếng Việt") -> None:
-        """Consent, then language, district (its Vietnamese name), age band and gender."""
-        await self.say("/start")
-        await self.tap("Em đồng ý")
-        await self.tap("Có, đã đồng ý")
-        await self.tap(lang)
-        english = lang == "English"
-        await self.tap(ENGLISH_DISTRICTS[district] if english else district)
-        await self.tap("10-12")
-        await self.tap("Prefer not to say" if english else "Em không muốn nói")
+
+_NUMBERED = re.compile(r"^(\d+)\. (.*)$")
 
 
-def texts(messages: list[SentMessage]) -> str:
+class ZaloPerson(Person):
+    """Someone on Zalo: a tap types the number the latest menu gives the label, or, for a way
+    out listed by its words (⏭ Bỏ qua · ⬅️ Quay lại…), those words."""
+
+    def __init__(self, simulator: ZaloSimulator, number: int, child: bool = False) -> None:
+        self.sim, self.id, self.child = simulator, zalo_id(number), child
+
+    async def say(self, text: str) -> list[ZaloSent]:
+        self.sim.send_text(self.id, text, child=self.child)
+        await self.sim.wait_idle(quiet=0.4, timeout=20)
+        return self.sim.new_messages(self.id)
+
+    async def tap(self, label: str) -> list[ZaloSent]:
+        menus = [lines for m in self.sim.messages(self.id) if (lines := _menu_of(m.plain))]
+        assert menus, "the bot showed no menu"
+        for line in menus[-1]:
+            found = _NUMBERED.match(line)
+            if found and (line.startswith(label) or found.group(2).startswith(label)):
+                return await self.say(found.group(1))
+        for item in menus[-1][-1].split(" · "):
+            if item.startswith(label):
+                return await self.say(item)
+        raise AssertionError(f"no option {label!r} in {menus[-1][-12:]}")
+
+
+def _menu_of(text: str) -> list[str]:
+    """A Zalo message's lines when it ends with a menu (numbered lines, or the ways out)."""
+    lines = text.splitlines()
+    has_menu = any(_NUMBERED.match(line) for line in lines) or (bool(lines) and " · " in lines[-1])
+    return lines if has_menu else []
+
+
+def texts(messages: list[SentMessage] | list[ZaloSent]) -> str:
     return "\n".join(m.plain for m in messages)

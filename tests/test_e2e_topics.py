@@ -1,15 +1,32 @@
 """A whole conversation for each of the five topics: four in Vietnamese (one typed without tone
-marks) and one in English, each stored with its language tag."""
+marks) and one in English, each stored with its language tag; on Telegram and again on Zalo."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bot.simulator import BotApiSimulator
-from tests.e2e import BotProcess, Child, texts
+from bot.simulator import BotApiSimulator, ZaloSimulator
+from tests.e2e import Child, Person, ZaloPerson, running_bot, texts, write_config, zalo_config
+
+Meet = Callable[[str], Person]  # a person on the channel under test, by language code
+
+
+@pytest.fixture(params=["telegram", "zalo"])
+async def meet(request: pytest.FixtureRequest, simulator: BotApiSimulator, zalo: ZaloSimulator,
+               database: Path, tmp_path: Path) -> AsyncIterator[Meet]:
+    """The bot running, and a way to meet a child on one channel or the other."""
+    if request.param == "telegram":
+        config = write_config(tmp_path / "config.toml", simulator, database)
+        async with running_bot(simulator, config):
+            yield lambda code: Child(simulator, 600, language_code=code)
+        return
+    config = zalo_config(tmp_path / "config.toml", simulator, zalo, database)
+    async with running_bot(simulator, config):
+        yield lambda code: ZaloPerson(zalo, 600)
 
 CONVERSATIONS = [
     ("1.", "Tiếng Việt", "Ở xã em, nhiều người lớn vẫn nghĩ đánh con là chuyện bình thường",
@@ -35,10 +52,10 @@ ACTOR_EN = {"Huyện": "District", "Tỉnh": "Province"}
 @pytest.mark.parametrize("topic,lang,seen,proposal,actors,message,tag", CONVERSATIONS,
                          ids=["violence", "injuries-no-tone-marks", "online", "climate-en",
                               "labour"])
-async def test_each_topic_end_to_end(simulator: BotApiSimulator, bot: BotProcess, database: Path,
+async def test_each_topic_end_to_end(meet: Meet, database: Path,
                                      topic: str, lang: str, seen: str, proposal: str,
                                      actors: tuple[str, ...], message: str, tag: str) -> None:
-    child = Child(simulator, 600, language_code="en" if lang == "English" else "vi")
+    child = meet("en" if lang == "English" else "vi")
     await child.register(lang=lang)
     first = texts(await child.tap(topic))
     assert ("question 1/4" if lang == "English" else "câu 1/4") in first

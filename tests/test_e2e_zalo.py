@@ -4,7 +4,6 @@ posting to its webhook, a real SQLite file."""
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,60 +11,37 @@ import pytest
 
 from bot.simulator import BotApiSimulator, ZaloSimulator
 from bot.simulator.zalo import SECRET_HEADER, zalo_id
-from tests.e2e import BotProcess, Child, running_bot, texts, write_config
+from tests.e2e import (
+    ZALO_SECRET,
+    BotProcess,
+    Child,
+    ZaloPerson,
+    running_bot,
+    texts,
+    zalo_config,
+)
 from tests.stores import query
 
-SECRET = "zalo-webhook-secret-0123456789abcdefXYZ"
 ADMIN = 123456789  # config.example.toml's admin, on Telegram
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-async def zalo(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[ZaloSimulator]:
-    sim = ZaloSimulator()
-    await sim.start()
-    monkeypatch.setenv("CHILDFORUM_ZALO_TOKEN", sim.token)
-    monkeypatch.setenv("CHILDFORUM_ZALO_SECRET", SECRET)
-    yield sim
-    await sim.stop()
-
-
-def zalo_config(tmp_path: Path, telegram: BotApiSimulator, zalo: ZaloSimulator) -> Path:
-    port = _free_port()
-    return write_config(tmp_path / "config.toml", telegram, tmp_path / "forum.sqlite3", changes={
-        "enabled = false": "enabled = true",
-        'api_base_url = "https://bot-api.zaloplatforms.com/bot"':
-            f'api_base_url = "{zalo.base_url}"',
-        "port = 8444": f"port = {port}",
-        'public_url = "https://forum.example.org/zalo"':
-            f'public_url = "http://127.0.0.1:{port}/zalo"',
-    })
-
-
 class ZaloChild:
-    """A person writing to the bot on Zalo."""
+    """Someone on Zalo whose every message returns what the bot said since, as one text."""
 
     def __init__(self, sim: ZaloSimulator, number: int, child: bool = False) -> None:
-        self.sim, self.id, self.child = sim, zalo_id(number), child
+        self.person = ZaloPerson(sim, number, child)
+        self.id = self.person.id
 
     async def say(self, text: str) -> str:
-        """Write, wait until the bot is quiet, and read what it said since."""
-        self.sim.send_text(self.id, text, child=self.child)
-        await self.sim.wait_idle(quiet=0.4, timeout=20)
-        return "\n".join(m.text or "" for m in self.sim.new_messages(self.id))
+        return texts(await self.person.say(text))
 
 
 @pytest.fixture
 async def bot(simulator: BotApiSimulator, zalo: ZaloSimulator,
               tmp_path: Path) -> AsyncIterator[BotProcess]:
-    async with running_bot(simulator, zalo_config(tmp_path, simulator, zalo)) as process:
+    config = zalo_config(tmp_path / "config.toml", simulator, zalo, tmp_path / "forum.sqlite3")
+    async with running_bot(simulator, config) as process:
         yield process
-    assert zalo.errors == [], f"the bot sent Zalo invalid requests: {zalo.errors}"
 
 
 async def test_a_child_on_zalo_sends_a_proposal_with_numbers_and_words(
@@ -124,7 +100,7 @@ async def test_the_webhook_refuses_what_zalo_did_not_send_and_keeps_one_of_each(
                     "chat": {"id": zalo_id(9), "chat_type": "PRIVATE"}, "text": "/start",
                     "message_id": "forged", "date": 1}}}).encode()
     assert await zalo.post_raw(event) == 401  # no secret
-    assert await zalo.post_raw(event, {SECRET_HEADER: "x" * len(SECRET)}) == 401
+    assert await zalo.post_raw(event, {SECRET_HEADER: "x" * len(ZALO_SECRET)}) == 401
     assert query(database, "SELECT count(*) FROM inbox") == before
     assert zalo.messages(zalo_id(9)) == []
 
@@ -156,7 +132,7 @@ async def test_long_answers_are_split_between_sentences(
 
 async def test_a_kill_between_receipt_and_reply_loses_nothing(
         simulator: BotApiSimulator, zalo: ZaloSimulator, tmp_path: Path) -> None:
-    config = zalo_config(tmp_path, simulator, zalo)
+    config = zalo_config(tmp_path / "config.toml", simulator, zalo, tmp_path / "forum.sqlite3")
     process = BotProcess(simulator, config, tmp_path / "bot.log")
     await process.start()
     child = ZaloChild(zalo, 5)

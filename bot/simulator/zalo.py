@@ -128,6 +128,11 @@ class ZaloSent:
     photo: str | None = None  # the URL sent
     sticker: str | None = None
 
+    @property
+    def plain(self) -> str:
+        """What a person reads (the text or caption; "" for a sticker)."""
+        return self.text or ""
+
 
 @dataclass
 class ZaloDelivery:
