@@ -51,6 +51,7 @@ from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.client import ZaloClient
 from handlers.zalo.courier import ZaloCourier
 from handlers.zalo.service import ZaloService
+from handlers.zalo.staff import StaffDesks
 from storage import addresses, consent
 from storage.db import Database, is_unavailable, open_database
 from storage.heartbeat import beat
@@ -125,15 +126,17 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
         rescue_stalled(application, inbox, queue)
     answers = Answers(db, catalog, config, moderation, outbox)
     sheets = AnswerSheets(answers, config, catalog)
-    AnswerHandlers(AnswerDesk(answers, sheets, catalog, config), conversations,
-                   outbox).register(application)
-    CaseHandlers(CaseDesk(cases, catalog, config), outbox).register(application)
-    CompileHandlers(CompileDesk(Compiling(db, moderation), catalog, config),
-                    outbox).register(application)
-    TranslateHandlers(TranslateDesk(db, moderation, catalog, config),
-                      outbox).register(application)
-    staff_desk = StaffDesk(moderation, catalog, outbox, config, cases)
-    staff = StaffHandlers(staff_desk, outbox)
+    # The desks, one of each, worked from Telegram and from Zalo alike.
+    desks = StaffDesks(StaffDesk(moderation, catalog, outbox, config, cases),
+                      AnswerDesk(answers, sheets, catalog, config),
+                      CaseDesk(cases, catalog, config),
+                      TranslateDesk(db, moderation, catalog, config),
+                      CompileDesk(Compiling(db, moderation), catalog, config))
+    AnswerHandlers(desks.answers, conversations, outbox).register(application)
+    CaseHandlers(desks.cases, outbox).register(application)
+    CompileHandlers(desks.compiling, outbox).register(application)
+    TranslateHandlers(desks.translating, outbox).register(application)
+    staff = StaffHandlers(desks.staff, outbox)
     staff.register(application)
     assert application.job_queue is not None
     staff.schedule(application.job_queue)
@@ -172,7 +175,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
     _schedule_cases(application, cases, config)
-    zalo = (ZaloChannel(inbox, outbox, conversations, catalog, staff_desk, health=health)
+    zalo = (ZaloChannel(inbox, outbox, conversations, catalog, desks, health=health)
             if config.zalo.enabled else None)
     return BotServer(application, db, queue, catalog, outbox, health, zalo)
 

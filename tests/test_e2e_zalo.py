@@ -219,3 +219,33 @@ async def test_what_a_child_may_send_on_zalo_gets_a_kind_answer_and_delete_erase
     again = await child.say("/start")  # someone new: a new chat id, asked to consent again
     assert "Em đồng ý" in again
     assert len(query(database, "SELECT chat_id FROM chat_addresses")) == 2
+
+
+async def test_a_safeguarding_officer_on_zalo_works_a_childs_case(
+        simulator: BotApiSimulator, zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    """A child on Zalo asks for help; the alert reaches a safeguarding officer on Zalo, who takes
+    the case by its number and writes to the child, who reads it on Zalo."""
+    officer = ZaloChild(zalo, 20)
+    officer_id = int((await officer.say("/id")).split("hệ thống: ")[1].split(".")[0])
+    admin = Child(simulator, ADMIN)
+    assert "Đã cấp quyền" in texts(await admin.say(f"/grant {officer_id} safeguarding DHA"))
+
+    child = ZaloChild(zalo, 21)
+    for said in ("/start", "1", "1", "1", "dak ha", "10-12", "em khong muon noi"):
+        await child.say(said)
+    sos = await child.say("/sos")
+    assert "111" in sos
+    await child.say("1")  # yes, an adult of the forum may write here
+    await zalo.wait_until(lambda: any("#1" in (m.text or "") for m in zalo.messages(officer.id)),
+                          20)
+    listing = await officer.say("/cases")
+    assert "#1" in listing
+    card = await officer.say("Xem #1")  # the button's words
+    assert "Nhận xử lý" in card
+    await officer.say("nhan xu ly")
+    assert "gõ" in (await officer.say("nhan cho em")).lower()  # the desk asks for the words
+    await officer.say("Chào em, cô là cán bộ của Diễn đàn. Em có an toàn không?")
+    await zalo.wait_until(lambda: any("cô là cán bộ" in (m.text or "")
+                                      for m in zalo.messages(child.id)), 20)
+    assert query(tmp_path / "forum.sqlite3", "SELECT state, acknowledged_by FROM cases") == [
+        ("acknowledged", officer_id)]

@@ -21,14 +21,12 @@ from bot.conversation.catalog import Catalog
 from bot.conversation.service import Conversations
 from bot.localized import BASE_LANG
 from bot.messages import Reply
-from bot.staff.chat import Caller
-from bot.staff.desk import COMMANDS as STAFF_COMMANDS
-from bot.staff.desk import StaffDesk
 from bot.transport.channels import ZALO, first_id
 from bot.transport.health import PAUSES, Health
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import Outbox, Work
 from handlers.zalo.menus import Menu
+from handlers.zalo.staff import StaffDesks
 from storage import addresses
 from storage.db import is_unavailable
 
@@ -38,10 +36,6 @@ MEDIA = {"message.image.received": "photo", "message.sticker.received": "sticker
          "message.voice.received": "voice"}
 TEXT = "message.text.received"
 UNSUPPORTED = "message.unsupported.received"  # what Zalo passes of a child's account: no words
-# Staff work that needs files or long screens: on Telegram and the command line for now.
-ELSEWHERE = ("export", "answer", "answers", "publish", "cases", "safeguarding", "compile",
-             "translate")
-_ELSEWHERE_PRESSES = ("n|", "p|", "i|", "c|", "x|")  # those desks' buttons (handlers/telegram/)
 _UPDATE_IDS = 1 << 62  # Zalo's updates' ids in the shared inbox: 2**62 + 62 bits of a hash
 
 
@@ -84,7 +78,7 @@ def parse(body: Any) -> ZaloEvent | None:
 
 class ZaloChannel:
     def __init__(self, inbox: Inbox, outbox: Outbox, conversations: Conversations,
-                 catalog: Catalog, staff: StaffDesk | None = None,
+                 catalog: Catalog, staff: StaffDesks | None = None,
                  telegram_link: str = "", health: Health | None = None) -> None:
         self.inbox, self.outbox, self.conversations, self.catalog = (
             inbox, outbox, conversations, catalog)
@@ -171,7 +165,9 @@ class ZaloChannel:
 
     async def _converse(self, work: Work, chat_id: int, event: ZaloEvent) -> None:
         text = event.text.strip()
-        if event.name == TEXT and await self._staff_took(work, chat_id, text):
+        if event.name == TEXT and self.staff is not None and await self.staff.take(
+                work, chat_id, text, None if text.startswith("/") else await self._picked(
+                    work, chat_id, text)):
             return
         if event.name != TEXT:
             await self.conversations.handle(work, chat_id,
@@ -203,33 +199,3 @@ class ZaloChannel:
     async def _picked(work: Work, chat_id: int, text: str) -> str | None:
         """The button a typed reply picks from the chat's last menu, if it picks one."""
         return Menu.stored(await addresses.menu(work.tx, chat_id)).pick(text)
-
-    async def _staff_took(self, work: Work, chat_id: int, text: str) -> bool:
-        """A staff member's command, pick or owed text, done at the staff desk (as on
-        Telegram, handlers/telegram/staff.py); False when it is not one."""
-        if self.staff is None or not await self.staff.is_staff(chat_id):
-            return False
-        caller = Caller(chat_id, chat_id, BASE_LANG, work)
-        name, _, rest = text[1:].partition(" ") if text.startswith("/") else ("", "", "")
-        name = name.lower()
-        if name == "stats":
-            await self.staff.stats(caller, chart=False)  # no pictures on Zalo: the counts
-        elif name in STAFF_COMMANDS:
-            await self.staff.command(caller, name, rest.split())
-        elif name in ELSEWHERE:
-            work.replies(chat_id, (Reply(self.catalog.texts.get("zalo.staff.elsewhere",
-                                                                BASE_LANG)),))
-        elif name:
-            return False  # /start, /help…: the conversation's
-        elif self.staff.owes_text(chat_id):
-            await self.staff.typed(caller, text)
-        else:
-            data = await self._picked(work, chat_id, text)
-            if data and data.startswith("q"):
-                await self.staff.press(caller, data, None)
-            elif data and data.startswith(_ELSEWHERE_PRESSES):
-                work.replies(chat_id, (Reply(self.catalog.texts.get("zalo.staff.elsewhere",
-                                                                    BASE_LANG)),))
-            else:
-                return False
-        return True

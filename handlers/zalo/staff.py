@@ -1,0 +1,106 @@
+"""Staff on Zalo: the same desks as on Telegram (handlers/telegram/staff.py, answers.py,
+cases.py, translating.py, compiling.py), a command typed, a button picked by its number.
+
+A desk that is waiting for a staff member's typed text (a reason, a note, a translation) takes
+the next plain text first: "1" typed as a reason is the reason, not a pick. Files do not go over
+Zalo: exports and the answers workbook say they are on Telegram or the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.answers.desk import AnswerDesk
+from bot.compiling.desk import CompileDesk
+from bot.localized import BASE_LANG
+from bot.messages import Reply
+from bot.safeguarding.desk import CaseDesk
+from bot.staff.chat import Caller
+from bot.staff.desk import COMMANDS as STAFF_COMMANDS
+from bot.staff.desk import StaffDesk
+from bot.translating.desk import TranslateDesk
+from bot.transport.outbox import Message, Work
+
+ANSWER_COMMANDS = ("answer", "publish")
+ELSEWHERE = ("export", "answers")  # files: on Telegram and the command line
+_ELSEWHERE_PRESSES = ("x|",)  # the export menu's buttons
+
+
+@dataclass
+class StaffDesks:
+    """The staff's desks, one of each (Telegram's handlers work them too), and how a line typed
+    on Zalo reaches them."""
+
+    staff: StaffDesk
+    answers: AnswerDesk
+    cases: CaseDesk
+    translating: TranslateDesk
+    compiling: CompileDesk
+
+    async def take(self, work: Work, chat_id: int, text: str, picked: str | None) -> bool:
+        """Do what a staff member typed, if it is staff work (False: the conversation's)."""
+        caller = Caller(chat_id, chat_id, BASE_LANG, work)
+        if text.startswith("/"):
+            name, _, rest = text[1:].partition(" ")
+            return await self._command(caller, name.lower(), rest.split(), text)
+        if await self._owed(caller, text):
+            return True
+        if picked is not None:
+            return await self._pick(caller, picked)
+        return False
+
+    async def _command(self, caller: Caller, name: str, args: list[str], text: str) -> bool:
+        user = caller.user_id
+        if name == "stats" and await self.staff.is_staff(user):
+            await self.staff.stats(caller, chart=False)  # no pictures on Zalo: the counts
+        elif name in STAFF_COMMANDS and await self.staff.is_staff(user):
+            await self.staff.command(caller, name, args)
+        elif name in ANSWER_COMMANDS and await self.answers.may_answer(user):
+            await self.answers.command(caller, name, args)
+        elif name in ("cases", "safeguarding") and await self.cases.may_work(user):
+            await self.cases.list(caller)
+        elif name == "translate" and await self.translating.may_translate(user):
+            self._say_all(caller, await self.translating.start(user, caller.lang))
+        elif name == "compile" and await self.compiling.may_compile(user):
+            self._say_all(caller, await self.compiling.handle(user, caller.lang, text))
+        elif name in ELSEWHERE and await self.staff.is_staff(user):
+            self._elsewhere(caller)
+        else:
+            return False  # /start, /help…, or not theirs: the conversation answers
+        return True
+
+    async def _owed(self, caller: Caller, text: str) -> bool:
+        user = caller.user_id
+        if self.answers.owes_text(user) and await self.answers.may_answer(user):
+            await self.answers.typed(caller, text)
+        elif self.cases.owes_text(user) and await self.cases.may_work(user):
+            await self.cases.typed(caller, text)
+        elif self.translating.owes_text(user):
+            self._say_all(caller, await self.translating.typed(user, caller.lang, text))
+        elif self.staff.owes_text(user) and await self.staff.is_staff(user):
+            await self.staff.typed(caller, text)
+        else:
+            return False
+        return True
+
+    async def _pick(self, caller: Caller, data: str) -> bool:
+        user = caller.user_id
+        if data.startswith("q") and await self.staff.is_staff(user):
+            await self.staff.press(caller, data, None)
+        elif data.startswith(("n|", "p|", "i|")) and await self.answers.may_answer(user):
+            await self.answers.press(caller, data, None)
+        elif data.startswith("c|") and await self.cases.may_work(user):
+            await self.cases.press(caller, data)
+        elif data.startswith(_ELSEWHERE_PRESSES) and await self.staff.is_staff(user):
+            self._elsewhere(caller)
+        else:
+            return False
+        return True
+
+    @staticmethod
+    def _say_all(caller: Caller, texts: list[str]) -> None:
+        caller.work.add(*(Message(caller.chat_id, text) for text in texts))
+
+    def _elsewhere(self, caller: Caller) -> None:
+        caller.work.replies(caller.chat_id, (Reply(self.staff.catalog.texts.get(
+            "zalo.staff.elsewhere", caller.lang)),))
