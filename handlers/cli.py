@@ -26,6 +26,7 @@ from bot.exports.common import pseudonym_key
 from bot.transport.health import check
 from handlers import cli_answers, cli_compile, cli_storage, cli_texts
 from handlers.wiring import BotServer, open_bot, open_configured, serve
+from handlers.zalo.client import ZaloError
 from storage import inbox
 from storage.db import DatabaseUnavailable
 
@@ -95,6 +96,10 @@ async def _run(configs: list[Config]) -> int:
     except TelegramError as error:
         print(f"childforum: the Bot API at {config.api_base_url} refused to start the bot:"
               f" {error}", file=sys.stderr)
+        return 1
+    except ZaloError as error:
+        print(f"childforum: Zalo's API at {config.zalo.api_base_url} refused to start the"
+              f" channel: {error}", file=sys.stderr)
         return 1
     return 0
 

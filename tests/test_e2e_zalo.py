@@ -249,3 +249,17 @@ async def test_a_safeguarding_officer_on_zalo_works_a_childs_case(
                                       for m in zalo.messages(child.id)), 20)
     assert query(tmp_path / "forum.sqlite3", "SELECT state, acknowledged_by FROM cases") == [
         ("acknowledged", officer_id)]
+
+
+async def test_a_zalo_api_that_refuses_stops_the_start_in_one_line(
+        simulator: BotApiSimulator, zalo: ZaloSimulator, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHILDFORUM_ZALO_TOKEN", "9999:not-this-bot")  # Zalo says 401
+    config = zalo_config(tmp_path / "config.toml", simulator, zalo, tmp_path / "forum.sqlite3")
+    process = BotProcess(simulator, config, tmp_path / "bot.log")
+    with pytest.raises(RuntimeError, match="exited at start"):
+        await process.start()
+    assert process.process is not None and process.process.returncode == 1
+    log = (tmp_path / "bot.log").read_text()
+    assert "refused to start the channel: 401: Unauthorized" in log and "Traceback" not in log
+    zalo.errors.clear()  # the wrong token was the point
