@@ -8,7 +8,16 @@ from pathlib import Path
 import pytest
 
 from bot.simulator import BotApiSimulator, ZaloSimulator
-from tests.e2e import ZALO_SECRET, BotProcess, write_config
+from tests.e2e import (
+    ZALO_SECRET,
+    BotProcess,
+    Child,
+    Meet,
+    ZaloPerson,
+    running_bot,
+    write_config,
+    zalo_config,
+)
 from tests.stores import Target
 from tests.stores import database as make_database
 
@@ -54,3 +63,17 @@ async def bot(simulator: BotApiSimulator, database: Path, tmp_path: Path
     yield process
     await process.stop()
     assert simulator.errors == [], f"the bot sent invalid requests: {simulator.errors}"
+
+
+@pytest.fixture(params=["telegram", "zalo"])
+async def meet(request: pytest.FixtureRequest, simulator: BotApiSimulator, zalo: ZaloSimulator,
+               database: Path, tmp_path: Path) -> AsyncIterator[Meet]:
+    """The bot running, and a way to meet a child on one channel or the other."""
+    if request.param == "telegram":
+        config = write_config(tmp_path / "config.toml", simulator, database)
+        async with running_bot(simulator, config):
+            yield lambda code: Child(simulator, 600, language_code=code)
+        return
+    config = zalo_config(tmp_path / "config.toml", simulator, zalo, database)
+    async with running_bot(simulator, config):
+        yield lambda code: ZaloPerson(zalo, 600)

@@ -8,7 +8,7 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,9 @@ def _menu_of(text: str) -> list[str]:
     lines = text.splitlines()
     has_menu = any(_NUMBERED.match(line) for line in lines) or (bool(lines) and " · " in lines[-1])
     return lines if has_menu else []
+
+
+Meet = Callable[[str], Person]  # a person on the channel under test, by language code
 
 
 def texts(messages: list[SentMessage] | list[ZaloSent]) -> str:

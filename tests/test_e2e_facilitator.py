@@ -9,7 +9,7 @@ from bot.config import load_config
 from bot.simulator import BotApiSimulator
 from bot.staff.moderation import Invite, Moderation
 from storage.db import open_database
-from tests.e2e import ROOT, BotProcess, Child, texts
+from tests.e2e import ROOT, BotProcess, Child, Meet, texts
 
 MODERATOR = 234567890  # a DHA moderator in config.example.toml
 
@@ -26,11 +26,11 @@ async def make_invite(database: Path, uses: int = 5) -> str:
     return invite.code
 
 
-async def test_a_facilitator_records_a_group_proposal(simulator: BotApiSimulator,
-                                                      bot: BotProcess, database: Path) -> None:
+async def test_a_facilitator_records_a_group_proposal(meet: Meet, database: Path) -> None:
+    """On Telegram and again on Zalo: the code typed, the same steps."""
     code = await make_invite(database)
-    facilitator = Child(simulator, 901)
-    welcome = texts(await facilitator.say(f"/start {code}"))
+    facilitator = meet("vi")
+    welcome = texts(await facilitator.say(code))
     assert "người phụ trách trẻ em" in welcome and "Huyện Đắk Hà" in welcome
     await facilitator.tap("Tiếng Việt")
     await facilitator.tap("2.")
@@ -50,8 +50,18 @@ async def test_a_facilitator_records_a_group_proposal(simulator: BotApiSimulator
     assert "DHA-0001" in texts(await facilitator.tap("✅"))
     with sqlite3.connect(database) as db:
         row = db.execute("SELECT is_group, group_size, group_age_range, school, commune,"
-                         " facilitator_chat_id, age_band FROM proposals").fetchone()
-    assert row == (1, 25, "10-12,13-15", None, "Xã Đắk Mar", 901, None)
+                         " age_band FROM proposals").fetchone()
+        chat = db.execute("SELECT facilitator_chat_id FROM proposals").fetchone()[0]
+    assert row == (1, 25, "10-12,13-15", None, "Xã Đắk Mar", None)
+    assert chat == 600 or chat >= 2**53  # the Telegram chat, or the Zalo person's chat id
+
+
+async def test_a_deep_link_joins_on_telegram(simulator: BotApiSimulator, bot: BotProcess,
+                                             database: Path) -> None:
+    code = await make_invite(database)
+    facilitator = Child(simulator, 901)
+    welcome = texts(await facilitator.say(f"/start {code}"))
+    assert "người phụ trách trẻ em" in welcome and "Huyện Đắk Hà" in welcome
 
 
 async def test_a_typed_code_joins_and_a_used_up_code_is_explained(

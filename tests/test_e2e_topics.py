@@ -4,29 +4,11 @@ marks) and one in English, each stored with its language tag; on Telegram and ag
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bot.simulator import BotApiSimulator, ZaloSimulator
-from tests.e2e import Child, Person, ZaloPerson, running_bot, texts, write_config, zalo_config
-
-Meet = Callable[[str], Person]  # a person on the channel under test, by language code
-
-
-@pytest.fixture(params=["telegram", "zalo"])
-async def meet(request: pytest.FixtureRequest, simulator: BotApiSimulator, zalo: ZaloSimulator,
-               database: Path, tmp_path: Path) -> AsyncIterator[Meet]:
-    """The bot running, and a way to meet a child on one channel or the other."""
-    if request.param == "telegram":
-        config = write_config(tmp_path / "config.toml", simulator, database)
-        async with running_bot(simulator, config):
-            yield lambda code: Child(simulator, 600, language_code=code)
-        return
-    config = zalo_config(tmp_path / "config.toml", simulator, zalo, database)
-    async with running_bot(simulator, config):
-        yield lambda code: ZaloPerson(zalo, 600)
+from tests.e2e import Meet, texts
 
 CONVERSATIONS = [
     ("1.", "Tiếng Việt", "Ở xã em, nhiều người lớn vẫn nghĩ đánh con là chuyện bình thường",
