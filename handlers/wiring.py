@@ -307,28 +307,32 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
                             sole=server.db.dialect == "sqlite", health=server.health)
             server.outbox.sender = sender
             await sender.start()
-            if zalo is not None:
-                await zalo.start()
             heartbeat = asyncio.create_task(_heartbeat(server, sender), name="heartbeat")
-            replayed = await server.queue.replay(application.bot)
-            if replayed:
-                log.info("Replaying %d updates received before the last stop", replayed)
-            await application.start()
-            if config.mode == "webhook":
-                hook = config.webhook
-                await application.updater.start_webhook(
-                    listen=hook.listen, port=hook.port, url_path=hook.url_path,
-                    webhook_url=hook.public_url, secret_token=config.webhook_secret(),
-                    allowed_updates=Update.ALL_TYPES)
-            else:
-                await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
-            log.info("childforum is running (%s)", config.mode)
-            await stop.wait()
-            if zalo is not None:
-                await zalo.stop()
-            await application.updater.stop()
-            await application.stop()
-            await sender.stop()
-            heartbeat.cancel()
+            try:
+                if zalo is not None:
+                    await zalo.start()
+                replayed = await server.queue.replay(application.bot)
+                if replayed:
+                    log.info("Replaying %d updates received before the last stop", replayed)
+                await application.start()
+                if config.mode == "webhook":
+                    hook = config.webhook
+                    await application.updater.start_webhook(
+                        listen=hook.listen, port=hook.port, url_path=hook.url_path,
+                        webhook_url=hook.public_url, secret_token=config.webhook_secret(),
+                        allowed_updates=Update.ALL_TYPES)
+                else:
+                    await application.updater.start_polling(allowed_updates=Update.ALL_TYPES)
+                log.info("childforum is running (%s)", config.mode)
+                await stop.wait()
+            finally:  # stopped, or a start that failed: nothing left running on a closed database
+                if zalo is not None:
+                    await zalo.stop()
+                if application.updater.running:
+                    await application.updater.stop()
+                if application.running:
+                    await application.stop()
+                await sender.stop()
+                heartbeat.cancel()
     finally:
         await server.db.close()

@@ -257,9 +257,12 @@ async def test_a_zalo_api_that_refuses_stops_the_start_in_one_line(
     monkeypatch.setenv("CHILDFORUM_ZALO_TOKEN", "9999:not-this-bot")  # Zalo says 401
     config = zalo_config(tmp_path / "config.toml", simulator, zalo, tmp_path / "forum.sqlite3")
     process = BotProcess(simulator, config, tmp_path / "bot.log")
-    with pytest.raises(RuntimeError, match="exited at start"):
-        await process.start()
+    try:
+        with pytest.raises(RuntimeError, match="exited at start"):
+            await process.start()
+    finally:
+        zalo.errors.clear()  # the wrong token was the point
     assert process.process is not None and process.process.returncode == 1
     log = (tmp_path / "bot.log").read_text()
-    assert "refused to start the channel: 401: Unauthorized" in log and "Traceback" not in log
-    zalo.errors.clear()  # the wrong token was the point
+    assert "refused to start the channel: 401: Unauthorized" in log
+    assert "Traceback" not in log and "Unclosed" not in log  # nothing left running

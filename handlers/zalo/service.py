@@ -34,6 +34,14 @@ class ZaloService:
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        """Listen (or poll) and tell Zalo where to post; on a refusal, undo what started."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
         await self.client.start()
         await self.channel.start()
         if self.settings.mode == "webhook":
@@ -54,8 +62,10 @@ class ZaloService:
         if self._poller is not None:
             self._poller.cancel()
             await asyncio.gather(self._poller, return_exceptions=True)
+            self._poller = None
         if self._runner is not None:
             await self._runner.cleanup()
+            self._runner = None
         await self.channel.stop()
         await self.client.close()
 
