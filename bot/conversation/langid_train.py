@@ -46,9 +46,7 @@ from bot.conversation.language import (
     MODEL_FILE,
     LanguageTag,
     features,
-    rules_tag,
-    tag_from_scores,
-    texting_reply,
+    tag_with,
 )
 from bot.textnorm import clean
 
@@ -242,21 +240,14 @@ def tagger(model: dict[str, Any]) -> Callable[[str], LanguageTag]:
     weights: dict[str, list[float]] = model["weights"]
     intercept: list[float] = model["intercept"]
 
-    def tag(text: str) -> LanguageTag:
-        cleaned = clean(text).replace("’", "'")
-        decided = rules_tag(cleaned)
-        if decided is not None:
-            return decided
-        reply = texting_reply(cleaned)
-        if reply == "vi" or reply == "en":
-            return reply
+    def scorer(cleaned: str) -> list[float]:
         raw = list(intercept)
         for feature, value in features(cleaned).items():
             for c, w in enumerate(weights.get(feature, ())):
                 raw[c] += value * w
-        return tag_from_scores(raw, texting=reply == "both")
+        return raw
 
-    return tag
+    return lambda text: tag_with(text, scorer)
 
 
 # The sets and variants measured: (label, set, variant index, transform, at most this many

@@ -37,6 +37,7 @@ import re
 import unicodedata
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -507,6 +508,12 @@ def tag_language(text: str) -> LanguageTag:
     Text without letters (empty, emoji, digits) is "vi": it needs no translator, and Vietnamese
     is the bot's default language.
     """
+    return tag_with(text, scores)
+
+
+def tag_with(text: str, scorer: Callable[[str], list[float]]) -> LanguageTag:
+    """The rules, then `scorer`'s class scores of the cleaned text (the shipped model's, or a
+    model being measured: bot/conversation/langid_train.py)."""
     cleaned = clean(text).replace("’", "'")
     decided = rules_tag(cleaned)
     if decided is not None:
@@ -514,4 +521,4 @@ def tag_language(text: str) -> LanguageTag:
     reply = texting_reply(cleaned)
     if reply == "vi" or reply == "en":
         return reply
-    return tag_from_scores(scores(cleaned), texting=reply == "both")
+    return tag_from_scores(scorer(cleaned), texting=reply == "both")
