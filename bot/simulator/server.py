@@ -30,6 +30,7 @@ from bot.simulator.validation import (
     load_spec,
     validate_request,
 )
+from bot.simulator.waiting import next_sent, until
 from bot.simulator.webhooks import WebhookPusher
 
 Params = dict[str, Any]
@@ -57,7 +58,7 @@ class Limits:
     chat_burst: float = 5.0
 
 
-class _Bucket:
+class Bucket:
     def __init__(self, rate: float, burst: float, now: float) -> None:
         self.rate, self.burst, self.tokens, self.at = rate, burst, burst, now
 
@@ -90,8 +91,8 @@ class BotApiSimulator:
         `push_webhooks`: once the bot sets a webhook, POST the updates to it as Telegram does
         (otherwise a test posts them itself)."""
         self.limits = limits
-        self._all_bucket: _Bucket | None = None
-        self._chat_buckets: dict[int, _Bucket] = {}
+        self._all_bucket: Bucket | None = None
+        self._chat_buckets: dict[int, Bucket] = {}
         self.rate_limited = 0  # 429s answered because a limit was passed
         self.host = host
         self.port = port
@@ -382,27 +383,12 @@ class BotApiSimulator:
     ) -> list[SentMessage]:
         """Wait for `count` new bot messages in the chat and return exactly those."""
         chat = self._chat(chat_id)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(chat.sent) - chat.cursor < count:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError(self._missing_report(chat, chat_id, count, timeout))
-            chat.arrived.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(chat.arrived.wait(), remaining)
-        new = chat.sent[chat.cursor : chat.cursor + count]
-        chat.cursor += count
-        return new
+        return await next_sent(chat, count, timeout,
+                               lambda: self._missing_report(chat, chat_id, count, timeout))
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait until `predicate()` is true."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            if loop.time() >= deadline:
-                raise TimeoutError(f"condition not met within {timeout}s; errors: {self.errors}")
-            await asyncio.sleep(0.01)
+        await until(predicate, timeout, self.errors)
 
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until every update was fetched and confirmed and no call came for `quiet` s."""
@@ -421,7 +407,7 @@ class BotApiSimulator:
     async def _handle_api(self, request: web.Request) -> web.Response:
         name = request.match_info["method"]
         try:
-            params = await _read_params(request)
+            params = await read_params(request)
         except ApiError as exc:
             return self._error(name, {}, exc)
         except ConnectionResetError:  # the client died mid-request (a killed bot): no answer
@@ -463,13 +449,13 @@ class BotApiSimulator:
         assert self.limits is not None
         now = asyncio.get_running_loop().time()
         if self._all_bucket is None:
-            self._all_bucket = _Bucket(self.limits.per_second, self.limits.per_second, now)
+            self._all_bucket = Bucket(self.limits.per_second, self.limits.per_second, now)
         raw = params.get("chat_id")
         chat_id = int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() \
             else 0
         chat = self._chat_buckets.get(chat_id)
         if chat is None:
-            chat = self._chat_buckets[chat_id] = _Bucket(
+            chat = self._chat_buckets[chat_id] = Bucket(
                 self.limits.chat_per_second, self.limits.chat_burst, now)
         wait = max(self._all_bucket.take(now), chat.take(now))
         if wait > 0:
@@ -874,7 +860,7 @@ def _scope_key(params: Params) -> tuple[str, str]:
     return json.dumps(scope, sort_keys=True), params.get("language_code", "")
 
 
-async def _read_params(request: web.Request) -> Params:
+async def read_params(request: web.Request) -> Params:
     """Query string plus the body: JSON, urlencoded or multipart (files become Upload)."""
     params: Params = dict(request.query)
     if request.method != "POST" or not request.body_exists:

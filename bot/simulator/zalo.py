@@ -57,8 +57,9 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from bot.simulator.server import _Bucket, _read_params
+from bot.simulator.server import Bucket, read_params
 from bot.simulator.validation import ApiError
+from bot.simulator.waiting import next_sent, until
 
 Params = dict[str, Any]
 Handler = Callable[[Params], Awaitable[Params | None]]
@@ -194,7 +195,7 @@ class ZaloSimulator:
         self._pending: deque[Params] = deque()  # events for getUpdates or the webhook
         self._arrived = asyncio.Event()  # set when _pending grows or the webhook changes
         self._faults: dict[str, list[ApiError]] = {}
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: dict[str, Bucket] = {}
         self._ids = itertools.count(0x2D758CB5E222177A0000)
         self._in_flight = 0  # calls answered (not long polls) and webhook POSTs under way
         self._delivering = 0  # events taken by the webhook worker, retries included
@@ -355,31 +356,17 @@ class ZaloSimulator:
     ) -> list[ZaloSent]:
         """Wait for `count` new bot messages in the chat and return exactly those."""
         chat = self._chat(chat_id)
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while len(chat.sent) - chat.cursor < count:
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                got = [m.text for m in chat.sent[chat.cursor :]]
-                raise TimeoutError(
-                    f"chat {chat_id}: expected {count} new bot message(s) within {timeout}s, "
-                    f"got {got}; API errors: {self.errors[-5:]}"
-                )
-            chat.arrived.clear()
-            with suppress(TimeoutError):
-                await asyncio.wait_for(chat.arrived.wait(), remaining)
-        new = chat.sent[chat.cursor : chat.cursor + count]
-        chat.cursor += count
-        return new
+
+        def missing() -> str:
+            got = [m.text for m in chat.sent[chat.cursor :]]
+            return (f"chat {chat_id}: expected {count} new bot message(s) within {timeout}s, "
+                    f"got {got}; API errors: {self.errors[-5:]}")
+
+        return await next_sent(chat, count, timeout, missing)
 
     async def wait_until(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         """Wait until `predicate()` is true."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while not predicate():
-            if loop.time() >= deadline:
-                raise TimeoutError(f"condition not met within {timeout}s; errors: {self.errors}")
-            await asyncio.sleep(0.01)
+        await until(predicate, timeout, self.errors)
 
     async def wait_idle(self, quiet: float = 0.3, timeout: float = 10.0) -> None:
         """Wait until every event was fetched or delivered (or given up), and no call came and
@@ -404,7 +391,7 @@ class ZaloSimulator:
     async def _handle_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         try:
-            params = await _read_params(request)
+            params = await read_params(request)
         except ApiError as exc:
             return self._error(method, {}, ApiError(exc.description, 400))
         except ConnectionResetError:  # the client died mid-request: nobody reads an answer
@@ -480,7 +467,7 @@ class ZaloSimulator:
         if bucket is None:
             rate = self.limits.chat_per_second
             burst = self.limits.chat_burst if self.limits.chat_burst is not None else rate
-            bucket = self._buckets[chat_id] = _Bucket(rate, burst, now)
+            bucket = self._buckets[chat_id] = Bucket(rate, burst, now)
         if bucket.take(now) > 0:
             self.rate_limited += 1
             raise _NotTheBots("Quota exceeded", 429)
