@@ -118,8 +118,16 @@ class SqliteDatabase(Database):
             raise
 
     async def _rollback(self) -> None:
-        if self._connection.in_transaction:
+        if not self._connection.in_transaction:
+            return
+        try:
             await self._connection.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            # Cancelled while its COMMIT ran on SQLite's thread: the COMMIT finished meanwhile,
+            # and "no transaction is active" must not replace the cancellation (a sender being
+            # stopped would then take it for an error and poll on, and the stop never end).
+            if self._connection.in_transaction:
+                raise
 
     @asynccontextmanager
     async def single(self) -> AsyncIterator[Tx]:
