@@ -8,8 +8,12 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from telegram import BotCommand, Update
+
+if TYPE_CHECKING:
+    from handlers.zalo.service import ZaloService
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.request import BaseRequest
 
@@ -48,9 +52,6 @@ from handlers.telegram.request import AiohttpRequest
 from handlers.telegram.staff import StaffHandlers
 from handlers.telegram.translating import TranslateHandlers
 from handlers.zalo.channel import ZaloChannel
-from handlers.zalo.client import ZaloClient
-from handlers.zalo.courier import ZaloCourier
-from handlers.zalo.service import ZaloService
 from handlers.zalo.staff import StaffDesks
 from storage import addresses, consent
 from storage.db import Database, is_unavailable, open_database
@@ -284,6 +285,11 @@ def _zalo(server: BotServer, config: Config,
     """The Zalo channel's service, its courier added to `couriers` (None: Zalo is off)."""
     if server.zalo is None:
         return None
+    # Loaded only where Zalo is on (its web server, client and courier).
+    from handlers.zalo.client import ZaloClient
+    from handlers.zalo.courier import ZaloCourier
+    from handlers.zalo.service import ZaloService
+
     token = config.zalo.token()
     assert token is not None  # Config.zalo.problem() refused to start without one
     client = ZaloClient(token, config.zalo.api_base_url)

@@ -266,3 +266,23 @@ async def test_a_zalo_api_that_refuses_stops_the_start_in_one_line(
     log = (tmp_path / "bot.log").read_text()
     assert "refused to start the channel: 401: Unauthorized" in log
     assert "Traceback" not in log and "Unclosed" not in log  # nothing left running
+
+
+async def test_in_a_group_a_command_points_to_a_private_chat_and_nothing_is_kept(
+        zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    group = zalo_id(77)
+
+    def said_in_group(text: str, number: int) -> None:
+        zalo.inject({"event_name": "message.text.received", "message": {
+            "from": {"id": zalo_id(30), "display_name": "Em", "is_bot": False},
+            "chat": {"id": group, "chat_type": "GROUP"}, "text": text,
+            "message_id": f"group-{number}", "date": number}})
+
+    said_in_group("/start", 1)
+    said_in_group("Nhà em gần sông", 2)
+    await zalo.wait_idle(quiet=0.4, timeout=20)
+    [answer] = zalo.messages(group)
+    assert "chỉ trò chuyện riêng" in answer.plain
+    database = tmp_path / "forum.sqlite3"
+    assert query(database, "SELECT count(*) FROM children") == [(0,)]
+    assert query(database, "SELECT count(*) FROM inbox WHERE done_at IS NULL") == [(0,)]

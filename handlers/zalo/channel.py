@@ -154,8 +154,12 @@ class ZaloChannel:
         async with self.outbox.work(event.update_id) as work:
             if not work.fresh:
                 return
-            if not event.private:
-                return  # group chats are in beta on Zalo; the forum talks one to one
+            if not event.private:  # group chats (beta on Zalo): as on Telegram, a command gets
+                # one answer pointing to a private chat, and nothing else is read or kept
+                if event.text.startswith("/"):
+                    group = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
+                    work.replies(group, (Reply(self.catalog.texts.both("zalo.group")),))
+                return
             chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
             if event.name == UNSUPPORTED:
                 work.replies(chat_id, (Reply(self.catalog.texts.both(
@@ -165,9 +169,11 @@ class ZaloChannel:
 
     async def _converse(self, work: Work, chat_id: int, event: ZaloEvent) -> None:
         text = event.text.strip()
+        typed = event.name == TEXT and not text.startswith("/")
+        # What the reply picks from the chat's last menu (read once: staff and child alike).
+        picked = Menu.stored(await addresses.menu(work.tx, chat_id)).pick(text) if typed else None
         if event.name == TEXT and self.staff is not None and await self.staff.take(
-                work, chat_id, text, None if text.startswith("/") else await self._picked(
-                    work, chat_id, text)):
+                work, chat_id, text, picked):
             return
         if event.name != TEXT:
             await self.conversations.handle(work, chat_id,
@@ -187,15 +193,8 @@ class ZaloChannel:
                     "zalo.your_id", BASE_LANG, id=chat_id)),))
             else:
                 await self.conversations.explain(work, chat_id, "error.unknown_command")
+        elif picked and picked.startswith("a|"):  # 👍/👎 under an answer the child was told
+            await self.conversations.feedback(work, chat_id, picked, None)
         else:
-            data = await self._picked(work, chat_id, text)
-            if data and data.startswith("a|"):  # 👍/👎 under an answer the child was told
-                await self.conversations.feedback(work, chat_id, data, None)
-                return
             await self.conversations.handle(
-                work, chat_id, engine.Press(data) if data else engine.Text(event.text))
-
-    @staticmethod
-    async def _picked(work: Work, chat_id: int, text: str) -> str | None:
-        """The button a typed reply picks from the chat's last menu, if it picks one."""
-        return Menu.stored(await addresses.menu(work.tx, chat_id)).pick(text)
+                work, chat_id, engine.Press(picked) if picked else engine.Text(event.text))
