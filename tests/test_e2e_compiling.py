@@ -62,6 +62,8 @@ async def test_an_officer_compiles_in_chat(simulator: BotApiSimulator,
     assert "Đã để riêng ý kiến DHA-0004." in texts(await officer.say("/compile move DHA-0004 out"))
     assert "TNTT" in texts(await officer.say(f"/compile move DHA-0005 {number}"))
     assert "/compile auto" in texts(await officer.say("/compile what"))  # the help
+    for odd in ("/compile name ² x", "/compile merge ① 1", "/compile move DHA-0005 ٣"):
+        assert "/compile auto" in texts(await officer.say(odd))  # not a number: the help
     too_long = texts(await officer.say(f"/compile name {number} " + "rào " * 80))
     assert "cần từ 1 đến 300 ký tự" in too_long  # in the officer's language, not a code
     assert "Không tìm thấy 999" in texts(await officer.say("/compile merge 999 " + number))

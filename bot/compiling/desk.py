@@ -11,6 +11,7 @@ from bot.compiling.service import TITLE_MAX, Changed, Compiled, Compiling
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.staff.moderation import Refused
+from bot.textnorm import small_int
 from storage.recommendations import Recommendation
 
 MAX_LISTED = 30  # recommendations in one reply (a message holds 4,096 characters)
@@ -34,16 +35,16 @@ class CompileDesk:
             return [self._say(await self.service.auto(user_id, year, district), lang)]
         if verb == "list" or not words:
             return self._list(await self.service.overview(user_id, year), lang)
-        if verb == "name" and len(words) >= 3 and words[1].isdigit():
+        numbers = [small_int(word) for word in words[1:]]
+        if verb == "name" and len(words) >= 3 and (group := numbers[0]) is not None:
             title = text.split(None, 3)[3] if len(text.split(None, 3)) > 3 else ""
-            return [self._say(await self.service.name(user_id, int(words[1]), title), lang)]
-        if verb == "merge" and len(words) == 3 and words[1].isdigit() and words[2].isdigit():
-            return [self._say(await self.service.merge(user_id, int(words[1]), int(words[2])),
-                              lang)]
-        if verb == "move" and len(words) == 3 and (words[2].isdigit()
+            return [self._say(await self.service.name(user_id, group, title), lang)]
+        if (verb == "merge" and len(words) == 3 and (into := numbers[0]) is not None
+                and (other := numbers[1]) is not None):
+            return [self._say(await self.service.merge(user_id, into, other), lang)]
+        if verb == "move" and len(words) == 3 and (numbers[1] is not None
                                                    or words[2].lower() == "out"):
-            to = None if words[2].lower() == "out" else int(words[2])
-            result = await self.service.move(user_id, words[1], to)
+            result = await self.service.move(user_id, words[1], numbers[1])
             if isinstance(result, Changed) and result.recommendation is None:
                 return [self._text("compile.out", lang, ref=html.escape(words[1].upper()))]
             return [self._say(result, lang)]
