@@ -292,12 +292,15 @@ class FollowupRow:
     told_at: str | None  # when a child (or facilitator) was last told of it
 
 
-async def followup(db: Tx, districts: Collection[str] | None, since: int,
-                   until: int) -> list[FollowupRow]:
-    """Approved proposals of forum years `since`..`until` in `districts` (None: all), with the
-    latest published answer and when it was told, by year, district and id."""
-    where: list[str] = ["p.status = 'approved'", "p.forum_year BETWEEN ? AND ?"]
-    params: list[object] = [since, until]
+async def followup(db: Tx, districts: Collection[str] | None, since: int, until: int,
+                   still_open: Collection[str]) -> list[FollowupRow]:
+    """Approved proposals of forum years `since`..`until` in `districts` (None: all), and those
+    of earlier years still open (their latest published answer in `still_open`, or none yet),
+    with the latest published answer and when it was told, by year, district and id."""
+    marks = ", ".join("?" * len(still_open))
+    where: list[str] = ["p.status = 'approved'", "p.forum_year <= ?",
+                        f"(p.forum_year >= ? OR a.id IS NULL OR a.state IN ({marks}))"]
+    params: list[object] = [until, since, *sorted(still_open)]
     if districts is not None:
         where.append(f"p.district IN ({', '.join('?' * len(districts))})")
         params += sorted(districts)

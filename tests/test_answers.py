@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from bot.answers.imports import AnswerSheets
-from bot.answers.service import Answers, Invalid, Saved, Stale, parse_feedback
+from bot.answers.service import NO_ANSWER, Answers, Invalid, Saved, Stale, parse_feedback
 from bot.answers.sheet import COLUMNS
 from bot.config import Config, load_config
 from bot.conversation.catalog import load_catalog
@@ -113,6 +113,18 @@ async def test_of_two_officers_changing_one_draft_the_second_is_told(forum: Foru
     assert isinstance(theirs, Stale) and theirs.by_user_id == OFFICER
     versions = await forum.db.reader.fetchall("SELECT version, agency FROM answers")
     assert versions == [(1, "Huyện")]
+
+
+async def test_of_two_officers_writing_the_first_answer_the_second_is_told(forum: Forum) -> None:
+    """Both cards showed "no answer yet": the second typed answer must not replace the first."""
+    answers = forum.answers
+    first = await answers.record(OFFICER, "DHA-0002", DONE, NO_ANSWER)
+    assert isinstance(first, Saved)
+    second = await answers.record(ADMIN, "DHA-0002", replace(DONE, text_vi="Khác"), NO_ANSWER)
+    assert isinstance(second, Stale) and second.by_user_id == OFFICER
+    assert await forum.db.reader.fetchall(
+        "SELECT text_vi FROM answers WHERE proposal_id = (SELECT id FROM proposals"
+        " WHERE ref = 'DHA-0002')") == [(DONE.text_vi,)]
 
 
 # --- publishing and telling -----------------------------------------------------------------------
@@ -372,6 +384,64 @@ async def test_the_follow_up_report_in_word_and_excel(forum: Forum, tmp_path: Pa
     assert told_cell.date() == date(2024, 3, 5)  # a real date
     rates = [tuple(c.value for c in row) for row in book["Tỷ lệ"].iter_rows()]
     assert ("Tổng số", 4, "Đã trả lời", 4, "Đã thực hiện", 2) in rates
+
+
+async def test_open_items_carry_over_to_a_later_years_follow_up(forum: Forum,
+                                                                 tmp_path: Path) -> None:
+    import docx
+
+    from bot.exports.followup import followup_export
+
+    answers = forum.answers  # the fixture's proposals are of the 2023 forum
+    await answers.record(OFFICER, "DHA-0001", DONE)
+    await answers.record(OFFICER, "DHA-0002", NOT_YET)
+    await answers.record(OFFICER, "DHA-0004", replace(DONE, state="transferred"))
+    await answers.publish(OFFICER)
+    word, excel = tmp_path / "f.docx", tmp_path / "f.xlsx"
+    count = await followup_export(forum.db, forum.config, answers.catalog, ("DHA",), 2024, 2024,
+                                  "docx", word)
+    assert count == 2  # DHA-0001 is carried out: it stays in 2023's report only
+    text = "\n".join(p.text for p in docx.Document(str(word)).paragraphs)
+    assert "gồm 2 kiến nghị của các năm trước chưa giải quyết xong" in text
+    assert "DHA-0002" in text and "DHA-0004" in text and "DHA-0001" not in text
+    await followup_export(forum.db, forum.config, answers.catalog, ("DHA",), 2024, 2024, "xlsx",
+                          excel)
+    sheet = openpyxl.load_workbook(excel)["Theo dõi kiến nghị"]
+    assert sorted((r[2].value, r[6].value) for r in sheet.iter_rows(min_row=2)) == [
+        ("DHA-0002", 2023), ("DHA-0004", 2023)]
+
+
+async def test_what_xml_cannot_hold_never_breaks_a_follow_up_file(forum: Forum,
+                                                                   tmp_path: Path) -> None:
+    """An officer's answer typed with U+FFFF is cleaned as it is saved; one already stored
+    (before that) is left out of the files, which still open."""
+    import docx
+
+    from bot.exports.followup import followup_export
+
+    answers = forum.answers
+    typed = await answers.record(OFFICER, "DHA-0001", replace(
+        DONE, text_vi="Xã \uffff đã\u200b làm", agency="UBND \ufffe xã"))
+    assert isinstance(typed, Saved) and typed.answer.answer.text_vi == "Xã đã làm"
+    await answers.record(OFFICER, "DHA-0002", DONE)
+    await answers.record(OFFICER, "DHA-0004", replace(DONE, agency="@SUM(1) xã"))
+    await answers.publish(OFFICER)
+    await forum.db.reader.execute(
+        "UPDATE answers SET agency = 'UBND \x01 huyện\uffff' WHERE version = 1"
+        " AND proposal_id = (SELECT id FROM proposals WHERE ref = 'DHA-0002')")
+    word, excel = tmp_path / "f.docx", tmp_path / "f.xlsx"
+    for path in (word, excel):
+        await followup_export(forum.db, forum.config, answers.catalog, ("DHA",), 2023, 2023,
+                              path.suffix[1:], path)
+    text = "\n".join(p.text for p in docx.Document(str(word)).paragraphs)
+    assert "cơ quan chủ trì: UBND  huyện" in text or "cơ quan chủ trì: UBND huyện" in text
+    sheet = openpyxl.load_workbook(excel)["Theo dõi kiến nghị"]
+    agency = next(r[7] for r in sheet.iter_rows(min_row=2) if r[2].value == "DHA-0002")
+    assert agency.value == "UBND  huyện"
+    formula = next(r[7] for r in sheet.iter_rows(min_row=2) if r[2].value == "DHA-0004")
+    assert (formula.value, formula.data_type, formula.quotePrefix) == ("@SUM(1) xã", "s", True)
+    rates = openpyxl.load_workbook(excel)["Tỷ lệ"]
+    assert "UBND  huyện" in [row[0].value for row in rates.iter_rows()]
 
 
 async def test_stats_count_answers_children_told_and_thumbs(forum: Forum) -> None:

@@ -224,6 +224,17 @@ async def test_the_answer_card_in_chat_and_two_officers_at_once(forum: Forum) ->
     assert "Đã công bố trả lời DHA-0003; 1 người" in published
     await simulator.wait_until(lambda: bool(simulator.messages(603)), timeout=20)
     assert "Đã thực hiện" in texts(simulator.messages(603))
+    # Both open a proposal with no answer yet and both type a first answer: the second is told.
+    await officer.say("/answer DHA-0004")
+    await admin.say("/answer DHA-0004")
+    await officer.tap("Đã thực hiện")
+    await admin.tap("Đang thực hiện")
+    await officer.say("Xã đã làm rào.")
+    told = texts(await admin.say("Xã sẽ làm rào."))
+    assert f"Người dùng {OFFICER} vừa sửa" in told
+    assert rows(database, "SELECT a.text_vi FROM answers a JOIN proposals p"
+                          " ON p.id = a.proposal_id WHERE p.ref = 'DHA-0004'") == [
+        ("Xã đã làm rào.",)]
     # Not an officer: /answer is an unknown command for a child.
     assert "Mình không biết lệnh này" in texts(await Child(simulator, 601).say("/answer DHA-0001"))
     outbox = rows(database, "SELECT payload FROM outbox WHERE chat_id = 603 AND kind='notice'")

@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.answers.imports import AnswerSheets, Plan
-from bot.answers.service import Answers, Invalid, Stale
+from bot.answers.service import NO_ANSWER, Answers, Invalid, Stale
 from bot.answers.states import HOWS, STATES
 from bot.config import Config
 from bot.conversation.catalog import Catalog
@@ -232,7 +232,8 @@ class AnswerDesk:
 
     async def _save(self, caller: Caller, ref: str, answer: AnswerFields,
                     revision: int | None) -> None:
-        result = await self.answers.record(caller.user_id, ref, answer, revision)
+        result = await self.answers.record(caller.user_id, ref, answer,
+                                           NO_ANSWER if revision is None else revision)
         if isinstance(result, Refused):
             self._refused(caller, result, ref)
         elif isinstance(result, Stale):

@@ -37,6 +37,7 @@ from storage.moderation import ProposalRow
 
 QUOTE_CHARS = 120
 PUBLISH_BATCH = 200  # answers per transaction: no writer waits long behind a big publish
+NO_ANSWER = -1  # the revision an officer saw when the proposal had no answer yet
 FEEDBACK_PREFIX = "a"
 Feedback = Literal["up", "down"]
 
@@ -117,7 +118,8 @@ class Answers:
         """Save `answer` as the draft of proposal `ref` (see the module docstring).
 
         `revision`: the draft's revision the officer saw (None: whatever is there, as an import
-        does, and as the first answer does).
+        does; NO_ANSWER: the officer saw none yet, so an answer saved meanwhile makes this
+        one Stale).
         """
         answer = tidy(answer)
         problems = check(answer)
@@ -133,6 +135,9 @@ class Answers:
                    revision: int | None, source: str) -> Saved | Stale:
         """`record` inside the caller's transaction, for a checked answer and proposal."""
         latest = await store.latest(tx, item.id)
+        if latest is not None and revision == NO_ANSWER:
+            return Stale(latest.published_by or latest.answered_by,
+                         latest.published_at or latest.answered_at)
         if latest is not None and latest.answer == answer:
             return Saved(item.ref, latest, changed=False)
         if latest is not None and latest.draft:

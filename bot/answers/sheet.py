@@ -20,6 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot.answers.states import HOWS, STATES
+from bot.exports.common import put_text
 from bot.textnorm import NOT_XML, fold, small_int
 from storage.answers import AnswerFields
 
@@ -184,7 +185,11 @@ def write_template(rows: Iterable[TemplateRow], vocabulary: Vocabulary,
             values["doc_date"] = date.fromisoformat(answer.doc_date) if answer.doc_date else None
         for index, column in enumerate(COLUMNS, 1):
             value = values.get(column.key)
-            cell = sheet.cell(count + 1, index, _cell_text(value))
+            cell = sheet.cell(count + 1, index)
+            if isinstance(value, str):
+                put_text(cell, value)
+            else:
+                cell.value = value
             cell.font, cell.alignment = body, wrap
             if column.key == "doc_date":
                 cell.number_format = "DD/MM/YYYY"
@@ -213,13 +218,6 @@ def write_template(rows: Iterable[TemplateRow], vocabulary: Vocabulary,
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _cell_text(value: object) -> object:
-    if isinstance(value, str):
-        text = NOT_XML.sub("", value)
-        return "'" + text if text.startswith(("=", "+", "-", "@")) else text
-    return value
 
 
 # --- reading a sheet back -------------------------------------------------------------------------

@@ -5,12 +5,12 @@ Pure: no I/O. The labels live in bot/texts/answers.toml ("answer.state.<code>").
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal, Protocol, get_args
 
 from bot.localized import BASE_LANG, Localized
+from bot.textnorm import clean
 from storage.answers import AnswerFields
 
 State = Literal["implemented", "in_progress", "not_yet", "transferred", "answered_at_forum"]
@@ -26,7 +26,6 @@ PART_OF: dict[str, Part] = {"implemented": "met", "answered_at_forum": "met",
 OPEN = frozenset({"in_progress", "not_yet", "transferred"})
 LIMITS = {"text_vi": 1500, "text_en": 1500, "agency": 200, "partners": 300, "due": 100,
           "doc_number": 100, "reason": 600, "solution": 600}
-_SPACES = re.compile(r"[ \t]+")
 
 
 class Worded(Protocol):
@@ -53,10 +52,11 @@ class Problem:
 
 
 def tidy(answer: AnswerFields) -> AnswerFields:
-    """Spaces trimmed in every text; line breaks kept (an answer can have paragraphs)."""
-    texts = {name: "\n".join(_SPACES.sub(" ", line).strip()
-                             for line in str(getattr(answer, name)).splitlines()).strip()
-             for name in LIMITS}
+    """Every text cleaned line by line as children's words are (textnorm.clean: NFC, no
+    invisible characters, nothing XML cannot hold, single spaces); line breaks kept (an answer
+    can have paragraphs)."""
+    texts = {name: "\n".join(clean(line) for line in str(getattr(answer, name)).splitlines()
+                             ).strip() for name in LIMITS}
     return replace(answer, **texts)
 
 

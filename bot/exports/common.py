@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from bot.areas import District
 from bot.config import Config
@@ -19,6 +20,9 @@ from bot.textnorm import NOT_XML
 from storage import export_rows
 from storage.db import Tx
 from storage.export_rows import ExportRow, RowFilter
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell as SheetCell
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # Control characters that XML (XLSX, DOCX) cannot hold; tab, line feed and return stay.
@@ -44,6 +48,16 @@ def clean(text: str) -> str:
     rows stored before these were stripped on the way in, edits...)."""
     # isprintable() is a quick test that most texts pass (one line, no control character).
     return text if text.isprintable() else CONTROL.sub("", text)
+
+
+def put_text(cell: SheetCell, text: str) -> None:
+    """Write `text` into a cell of an ordinary (not write-only) workbook as it was typed: what
+    XML cannot hold dropped, and a text that would read as a formula kept as text by Excel's
+    quote prefix (no apostrophe added to the words)."""
+    cell.value = clean(text)
+    if cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
 
 
 def prose(text: str) -> str:

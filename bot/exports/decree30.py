@@ -24,6 +24,7 @@ from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from docx.text.paragraph import Paragraph as DocxParagraph
 
+from bot.exports.common import clean
 from bot.exports.settings import ReportSettings
 
 FONT = "Times New Roman"
@@ -300,10 +301,10 @@ class Decree30:
         if not self._templates:
             self._templates = self._make_templates()
         element = deepcopy(self._templates[kind])
-        element[-1][-1].text = text  # the run's w:t
+        element[-1][-1].text = clean(text)  # the run's w:t; nothing XML cannot hold
         if detail:
             run = deepcopy(self._templates["detail"])
-            run[-1].text = detail
+            run[-1].text = clean(detail)
             element.append(run)
         self.content.end.addprevious(element)
         return DocxParagraph(element, self.content.parent)
@@ -403,7 +404,7 @@ class AnnexRows:
         for cell, text in zip(row.iter(qn("w:tc")), texts, strict=True):
             node = next(cell.iter(qn("w:t")))
             if text:
-                node.text = " ".join(text.split())
+                node.text = " ".join(clean(text).split())
             else:
                 run = node.getparent()
                 run.getparent().remove(run)

@@ -24,10 +24,10 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bot.answers.states import PART_OF
+from bot.answers.states import OPEN, PART_OF
 from bot.config import Config
 from bot.conversation.catalog import Catalog
-from bot.exports.common import ExportError, neutralise
+from bot.exports.common import ExportError, put_text
 from bot.exports.decree30 import AnnexRows, Decree30
 from bot.exports.settings import ReportSettings
 from bot.localized import BASE_LANG
@@ -181,7 +181,7 @@ async def followup_export(db: Database, config: Config, catalog: Catalog,
         raise ExportError(f"years must run from 2000 to 2100, first to last: {since}-{until}")
     zone = config.timetable.zone
     async with db.snapshot() as tx:
-        rows = await store.followup(tx, districts, since, until)
+        rows = await store.followup(tx, districts, since, until, OPEN)
     found = Followup(rows, since, until, FollowupLabels(config, catalog, zone))
     chosen = tuple(d for d in config.districts if districts is None or d.code in districts)
     settings = ReportSettings.for_districts(config, chosen)
@@ -208,7 +208,10 @@ def _docx(found: Followup, settings: ReportSettings) -> bytes:
     overall = found.overall()
     told = sum(row.told_at is not None for row in found.rows)
     report.body("I. TỔNG QUAN", bold=True)
-    report.body(f"Tổng số kiến nghị của trẻ em: {overall.total}; đã được trả lời:"
+    carried = sum(row.forum_year < found.since for row in found.rows)
+    earlier = (f" (gồm {carried} kiến nghị của các năm trước chưa giải quyết xong)"
+               if carried else "")
+    report.body(f"Tổng số kiến nghị của trẻ em: {overall.total}{earlier}; đã được trả lời:"
                 f" {overall.answered} ({overall.answered_pct()}); đã thực hiện:"
                 f" {overall.implemented} ({overall.implemented_pct()}); trẻ em đã được thông"
                 f" báo kết quả: {told}.")
@@ -285,7 +288,10 @@ def _xlsx(found: Followup, settings: ReportSettings) -> bytes:
         for row in (r for r in found.rows if part_of(r) == part):
             number += 1
             values = [PART_TITLES[part].capitalize(), *found.labels.cells(number, row)]
-            sheet.append([neutralise(v) if isinstance(v, str) else v for v in values])
+            sheet.append([None if isinstance(v, str) else v for v in values])
+            for column, value in enumerate(values, 1):
+                if isinstance(value, str):
+                    put_text(sheet.cell(sheet.max_row, column), value)
             sheet.cell(sheet.max_row, len(headers)).number_format = "DD/MM/YYYY"
     widths = (22, *(w * 4.2 for w in WIDTHS_CM))
     for index, width in enumerate(widths, 1):
@@ -311,10 +317,11 @@ def _xlsx(found: Followup, settings: ReportSettings) -> bytes:
         for cell in rates[rates.max_row]:
             cell.font, cell.fill = bold, fill
         for rate in found.rates_by(key):
-            rates.append([neutralise(rate.label), rate.total, rate.answered,
+            rates.append([None, rate.total, rate.answered,
                           rate.answered / rate.total if rate.total else None,
                           rate.implemented,
                           rate.implemented / rate.total if rate.total else None])
+            put_text(rates.cell(rates.max_row, 1), rate.label)
             for column in (4, 6):
                 rates.cell(rates.max_row, column).number_format = "0%"
     rates.column_dimensions["A"].width = 45
