@@ -87,7 +87,7 @@ def test_shared_dev_set() -> None:
     # looked at in aggregate five times.
     ("safeguarding_v2.tsv", 0.96, 0.09, 0.16),
     # Written by a third helper for the last change, looked at once (950 rows).
-    ("safeguarding_v3.tsv", 0.97, 0.06, 0.11),
+    ("safeguarding_v3.tsv", 0.97, 0.06, 0.11),  # 99.0%, 4.2%, 8.5% now
 ])
 def test_sets_the_model_never_learnt(name: str, recall: float, false_alarms: float,
                                      held: float) -> None:
@@ -117,6 +117,21 @@ def test_a_disclosure_gets_the_hotline_reply_in_any_spelling(text: str) -> None:
 ])
 def test_ordinary_messages_pass(text: str) -> None:
     assert assess(text).tier == NOTHING
+
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("Bố mẹ hãy dành thời gian nói chuyện với con cái nhiều hơn.", "bo me danh em"),
+    ("Nhà em ở chân đồi, mùa mưa sợ sạt lở.", "em chan doi qua"),  # was the hotline reply
+    ("Anh hai em đi bộ đội ở Đắk Tô.", "bo me bo doi em"),
+    ("Dạ em hiểu rồi.", "ban ay da em"),
+    ("Em thay dầu nhớt cho xe.", "bo nhot em"),
+])
+def test_words_with_tone_marks_are_not_read_as_the_harm_word_they_fold_into(
+        text: str, meant: str) -> None:
+    """Tone marks tell "dành" (to spend) from "đánh" (to hit): a phrase rule counts only where
+    the message spells its word as meant; typed without marks, every reading stays."""
+    assert assess(text).tier == NOTHING
+    assert assess(meant).tier != NOTHING
 
 
 def test_a_self_harm_phrase_gets_the_hotline_reply_whatever_the_model_says() -> None:

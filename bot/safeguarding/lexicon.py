@@ -21,7 +21,7 @@ Recall is favoured: a false alarm costs a kind message and a staff look; a human
 import re
 from dataclasses import dataclass, field
 
-from bot.textnorm import chat_word, fold
+from bot.textnorm import chat_word, fold, nfc
 
 __all__ = ["CATEGORIES", "Disclosure", "detect_disclosure"]
 
@@ -72,6 +72,8 @@ _COMPOUNDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(sang|dao|cai) tao", r"\1tao"),
         (r"tao (dieu|ra|hinh|co hoi)", r"taora \1"),
         (r"tui (no|may|ban|chung|xach)", r"tui\1"),
+        # "vé số": lottery tickets (children sell them), not "sờ" (touch)
+        (r"ve so", "veso"),
         # "my village / school / class": a place, not the child
         (r"(lang|xa|truong|lop|thon|xom|buon|que|khu|huyen|tinh|phuong) (em|minh|toi|tui)",
          r"\1 \g<2>0"),
@@ -94,6 +96,41 @@ def _normalise(text: str) -> str:
     return joined
 
 
+# --- words that fold alike ------------------------------------------------------------------
+
+# Harm words that common words fold into ("dành" → "danh", "bộ đội" → "bo doi", "số người" →
+# "so nguoi", "dạ em" → "da em"): in a message typed with tone marks, a phrase built on one of
+# them counts only if the message spells it as the rules mean it (or without marks). A message
+# typed without marks keeps every reading: recall first.
+_MEANT: dict[str, frozenset[str]] = {
+    folded: frozenset(spellings.split()) for folded, spellings in {
+        "danh": "đánh", "da": "đá đã da", "doi": "đói đòi đối đời dõi", "ga": "gả gạ",
+        "nhot": "nhốt", "so": "sờ", "tat": "tát", "dap": "đập dập đạp", "quat": "quất",
+        "bat": "bắt bạt", "chan": "chán chặn", "dam": "đấm đâm dâm", "hiep": "hiếp",
+        "chui": "chửi",
+    }.items()
+}
+_WORD = re.compile(r"\w+")
+
+
+def _spellings(text: str) -> dict[str, set[str]]:
+    """How the message spells each word of _MEANT (lower case), by its folded form."""
+    found: dict[str, set[str]] = {}
+    if text.isascii():
+        return found
+    for word in _WORD.findall(nfc(text).lower()):
+        folded = fold(word)
+        if folded in _MEANT:
+            found.setdefault(folded, set()).add(word)
+    return found
+
+
+def _as_meant(phrase: str, spellings: dict[str, set[str]]) -> bool:
+    """False when a word of the phrase is spelt in the message only as another word."""
+    return all(not (typed := spellings.get(token)) or typed & (_MEANT[token] | {token})
+               for token in phrase.split() if token in _MEANT)
+
+
 # --- lexicon ------------------------------------------------------------------------------
 
 _FP = r"(?:em|minh|toi|tao|tui)"  # first person, also the "em" of "bạn em" (a named child)
@@ -109,7 +146,7 @@ _MACROS = {
 _DANH = (
     r"(?<!dia )(?<!thanh )danh(?! (?:chu|rang|gia|bat|cau|dan|bai|may|dau|thuc|sach|hieu"
     r"|tinh|tieng|du|vong|lua|nhac|bong|co|so|van|tu|roi|trong|thue|giac|tran|thang|phan"
-    r"|sap|lac|don|muc))"
+    r"|sap|lac|don|muc|chieng|vay|trung))"
 )
 
 # "strong" phrases are a disclosure on their own; "act" phrases go through anchors and score.
@@ -213,7 +250,7 @@ _LEXICON: dict[str, dict[str, tuple[str, ...]]] = {
         "act": (
             r"(?:nghi|bo) hoc (?:de |roi |ma |o nha )*(?:di )?(?:lam|ban|phu)",
             r"lam thue", r"lam muon", r"boc vac", r"khuan vac", r"phu ho", r"giup viec",
-            r"o do", r"ban ve so", r"di ban (?:hang|rong)", r"bat (?:<FP> )?di ban",
+            r"o do", r"ban veso", r"di ban (?:hang|rong)", r"bat (?:<FP> )?di ban",
             r"lam (?:o|tai|trong) (?:xuong|quan|lo|mo|cong truong|nha may|nha hang|karaoke)",
             r"lam (?:tu|den) <G2>(?:gio|khuya|dem|sang)",
             r"khong (?:duoc )?tra (?:tien|luong)", r"lam (?:suot|ca) (?:ngay|dem)",
@@ -375,11 +412,12 @@ def _score(text: str, tokens: list[str], match: re.Match[str], base: int) -> int
 
 def detect_disclosure(text: str) -> Disclosure | None:
     """Return a Disclosure if ``text`` looks like a child telling of harm, else None."""
-    norm = _normalise(text)
+    norm, spellings = _normalise(text), _spellings(text)
     matches = [
         (category, strong, match)
         for category, strong, pattern in _PATTERNS
         for match in pattern.finditer(norm)
+        if _as_meant(match.group(), spellings)
     ]
     if not matches:
         return None
