@@ -176,7 +176,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     application.add_error_handler(on_error)
     _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
     _schedule_cases(application, cases, config)
-    zalo = (ZaloChannel(inbox, outbox, conversations, catalog, desks, health=health)
+    zalo = (ZaloChannel(inbox, outbox, conversations, catalog, desks, health=health,
+                        handles=db.holds_jobs if config.workers > 1 else None)
             if config.zalo.enabled else None)
     return BotServer(application, db, queue, catalog, outbox, health, zalo)
 

@@ -4,6 +4,7 @@ SIGKILLed. The simulator pushes updates to the proxy as Telegram pushes them to 
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from collections.abc import AsyncIterator
@@ -16,7 +17,10 @@ from aiohttp import web
 
 from bot.simulator import BotApiSimulator
 from bot.simulator.webhooks import SECRET_HEADER
-from tests.e2e import BotProcess, Child, texts, write_config
+from bot.simulator.zalo import ZaloSimulator, now_ms
+from handlers.zalo.channel import parse
+from handlers.zalo.service import SECRET_HEADER as ZALO_SECRET_HEADER
+from tests.e2e import BotProcess, Child, ZaloPerson, texts, write_config
 from tests.stores import fresh_postgres, query
 
 SECRET = "workers-secret-0123456789abcdef0123456789"
@@ -34,8 +38,8 @@ class Proxy:
     """A reverse proxy: each POST to the next worker in turn; a worker that does not answer is
     skipped (as a load balancer's health check would)."""
 
-    def __init__(self, upstreams: list[str]) -> None:
-        self.upstreams = upstreams
+    def __init__(self, upstreams: list[str], header: str = SECRET_HEADER) -> None:
+        self.upstreams, self.header = upstreams, header
         self.forwarded = [0] * len(upstreams)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/childforum"
@@ -43,7 +47,7 @@ class Proxy:
 
     async def handle(self, request: web.Request) -> web.Response:
         body = await request.read()
-        headers = {SECRET_HEADER: request.headers.get(SECRET_HEADER, ""),
+        headers = {self.header: request.headers.get(self.header, ""),
                    "Content-Type": "application/json"}
         for _ in self.upstreams:
             index = self._turn % len(self.upstreams)
@@ -176,3 +180,77 @@ async def test_a_worker_killed_midway_loses_nothing(
         # claim runs out: the Bot API has no idempotency key, delivery is at least once.
         assert list(dict.fromkeys(got)) == expected, user
         assert all(got.count(text) <= 2 for text in expected), user
+
+
+async def test_zalo_events_reaching_either_worker_are_handled_in_order_once(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, zalo: ZaloSimulator) -> None:
+    """Zalo posts each event to the proxy, which hands them to the workers in turn: the worker
+    holding the jobs lock handles them all from the inbox, each chat's in order, once."""
+    monkeypatch.setenv("CHILDFORUM_WEBHOOK_SECRET", SECRET)
+    with fresh_postgres() as database:
+        simulator = BotApiSimulator(push_webhooks=True)
+        await simulator.start()
+        ports, zalo_ports = [free_port(), free_port()], [free_port(), free_port()]
+        proxy = Proxy([f"http://127.0.0.1:{port}/childforum" for port in ports])
+        zalo_proxy = Proxy([f"http://127.0.0.1:{port}/zalo" for port in zalo_ports],
+                           ZALO_SECRET_HEADER)
+        async with proxy.running(), zalo_proxy.running():
+            workers = []
+            for name, port, zalo_port in zip("ab", ports, zalo_ports, strict=True):
+                config = worker_config(tmp_path / name, simulator, database, port, proxy)
+                text = config.read_text(encoding="utf-8")
+                for old, new in (("enabled = false", "enabled = true"),
+                                 ('api_base_url = "https://bot-api.zaloplatforms.com/bot"',
+                                  f'api_base_url = "{zalo.base_url}"'),
+                                 ("port = 8444", f"port = {zalo_port}"),
+                                 ('public_url = "https://forum.example.org/zalo"',
+                                  f'public_url = "{zalo_proxy.url}"')):
+                    text = text.replace(old, new)
+                config.write_text(text, encoding="utf-8")
+                workers.append(BotProcess(simulator, config, tmp_path / f"{name}.log"))
+            try:
+                for worker in workers:
+                    await worker.start(ready_on="setWebhook")
+                people = [ZaloPerson(zalo, 800 + n) for n in range(4)]
+                for person in people:
+                    await person.register()
+                    await person.tap("2.")
+                before = {p.id: len(zalo.messages(p.id)) for p in people}
+                for n, person in enumerate(people):  # back to back: to both workers in turn
+                    zalo.send_text(person.id, SEEN.format(n=n))
+                    zalo.send_text(person.id, PROPOSAL.format(n=n))
+                await zalo.wait_until(lambda: all(
+                    len(zalo.messages(p.id)) >= before[p.id] + 2 for p in people), 30)
+                await zalo.wait_idle(quiet=1.5, timeout=30)
+                for person in people:
+                    assert len(zalo.new_messages(person.id)) == 2  # one question each, no more
+                assert min(zalo_proxy.forwarded) >= 8  # both workers took events in
+                stored = dict(query(database, "SELECT seen, proposal FROM proposals"))
+                assert stored == {}  # not sent yet: the draft is in each child's state
+                assert query(database, "SELECT count(*) FROM inbox WHERE done_at IS NULL"
+                             " AND channel = 'zalo'") == [(0,)]
+                for person in people:
+                    await person.tap("Xã")
+                    await person.tap("✔️")
+                    await person.skip_to_review()
+                    assert "DHA-" in texts(await person.tap("✅"))
+                stored = dict(query(database, "SELECT seen, proposal FROM proposals"))
+                assert stored == {SEEN.format(n=n): PROPOSAL.format(n=n)
+                                  for n in range(len(people))}
+                # A worker took an event in (inbox, 200) and died before handling it: the
+                # worker handling events finds it in the inbox.
+                late = people[0]
+                body = {"ok": True, "result": {"event_name": "message.text.received", "message": {
+                    "from": {"id": late.id, "display_name": "Em", "is_bot": False},
+                    "chat": {"id": late.id, "chat_type": "PRIVATE"}, "text": "/my",
+                    "message_id": "taken-in-by-a-dead-worker", "date": now_ms()}}}
+                event = parse(body)
+                assert event is not None
+                query(database, "INSERT INTO inbox (update_id, payload, received_at, channel)"
+                      " VALUES (?, ?, ?, 'zalo')", event.update_id, json.dumps(body),
+                      "2026-01-01T00:00:00+00:00")
+                await zalo.wait_until(lambda: bool(zalo.new_messages(late.id)), 10)
+            finally:
+                for worker in workers:
+                    await worker.stop()
+        await simulator.stop()

@@ -95,9 +95,15 @@ def zalo_id(n: int) -> str:
     return f"{n:020x}"
 
 
+_last_ms = 0
+
+
 def now_ms() -> int:
-    """Unix time in milliseconds, as Zalo dates are."""
-    return int(time.time() * 1000)
+    """Unix time in milliseconds, as Zalo dates are; never the same twice (Zalo stamps each
+    message as its server takes it: one person's messages come one after another)."""
+    global _last_ms
+    _last_ms = max(_last_ms + 1, int(time.time() * 1000))
+    return _last_ms
 
 
 class _NotTheBots(ApiError):

@@ -5,14 +5,23 @@ an update id made from Zalo's message id, so a message delivered twice is handle
 are then handled one at a time in the order they came, each in one transaction with the replies
 it queues (the outbox sends them through handlers/zalo/courier.py). After a restart, what was
 received and not handled is handled first, in the order the messages were written.
+
+With several workers behind one proxy (`[storage] workers`), any worker takes an event in, but
+only the one holding the jobs lock handles events: it reads them from the inbox, oldest message
+first, at once for its own and within LOOK_SECONDS for the others'. So a chat's messages are
+applied in order and once whichever worker Zalo's call reached, and when that worker dies the
+next holder of the lock carries on from the inbox. (Zalo traffic is facilitators and staff:
+one handler is enough.)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import itertools
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +46,7 @@ MEDIA = {"message.image.received": "photo", "message.sticker.received": "sticker
 TEXT = "message.text.received"
 UNSUPPORTED = "message.unsupported.received"  # what Zalo passes of a child's account: no words
 _UPDATE_IDS = 1 << 62  # Zalo's updates' ids in the shared inbox: 2**62 + 62 bits of a hash
+LOOK_SECONDS = 0.5  # several workers: how often the handling one looks for others' events
 
 
 @dataclass(frozen=True)
@@ -79,13 +89,18 @@ def parse(body: Any) -> ZaloEvent | None:
 class ZaloChannel:
     def __init__(self, inbox: Inbox, outbox: Outbox, conversations: Conversations,
                  catalog: Catalog, staff: StaffDesks | None = None,
-                 telegram_link: str = "", health: Health | None = None) -> None:
+                 telegram_link: str = "", health: Health | None = None,
+                 handles: Callable[[], Awaitable[bool]] | None = None) -> None:
+        """`handles`: with several workers, whether this one handles events now (it holds
+        the jobs lock); None: a single worker handles what it receives."""
         self.inbox, self.outbox, self.conversations, self.catalog = (
             inbox, outbox, conversations, catalog)
         self.staff = staff
         self.health = health or Health()
         self.telegram_link = telegram_link
+        self.handles = handles
         self._queue: asyncio.Queue[ZaloEvent] = asyncio.Queue()
+        self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def receive(self, body: Any) -> bool:
@@ -95,15 +110,25 @@ class ZaloChannel:
         if event is None:
             return False
         if await self.inbox.receive(event.update_id, body, channel=ZALO):
-            self._queue.put_nowait(event)
+            if self.handles is None:
+                self._queue.put_nowait(event)
+            else:
+                self._arrived.set()
         return True
 
     async def start(self) -> None:
         """Handle what was received before a restart, then what comes."""
-        waiting = [e for e in map(parse, await self.inbox.unfinished(ZALO)) if e is not None]
-        for event in sorted(waiting, key=lambda e: e.date):
+        if self.handles is not None:
+            self._task = asyncio.create_task(self._run_shared(), name="zalo-events")
+            return
+        for event in await self._waiting():
             self._queue.put_nowait(event)
         self._task = asyncio.create_task(self._run(), name="zalo-events")
+
+    async def _waiting(self) -> list[ZaloEvent]:
+        """The events in the inbox not handled yet, oldest message first."""
+        waiting = [e for e in map(parse, await self.inbox.unfinished(ZALO)) if e is not None]
+        return sorted(waiting, key=lambda e: e.date)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -122,6 +147,22 @@ class ZaloChannel:
                 await self._handle_until_done(event)
             finally:
                 self._queue.task_done()
+
+    async def _run_shared(self) -> None:
+        assert self.handles is not None
+        while True:
+            self._arrived.clear()
+            try:
+                if await self.handles():
+                    for event in await self._waiting():
+                        await self._handle_until_done(event)
+            except Exception as error:  # reading the inbox: the database may be down
+                if is_unavailable(error):
+                    self.health.down("reading Zalo events", error)
+                else:
+                    log.exception("Could not read the Zalo events waiting")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._arrived.wait(), LOOK_SECONDS)
 
     async def _handle_until_done(self, event: ZaloEvent) -> None:
         """Handle an event; while the database is unavailable, try again after growing pauses
