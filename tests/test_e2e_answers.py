@@ -170,6 +170,33 @@ async def test_workbook_in_chat_then_publish_tells_every_child_once(forum: Forum
     simulator.errors.clear()  # the 403, the 429 and the replayed press were on purpose
 
 
+async def test_publish_one_topic_or_typed_refs(forum: Forum) -> None:
+    simulator, database = forum.simulator, forum.database
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE proposals SET topic = 'online' WHERE ref IN ('DHA-0004', 'DHA-0005')")
+        db.executemany("INSERT INTO answers (proposal_id, version, state, text_vi, answered_by,"
+                       " answered_at) SELECT id, 1, 'implemented', 'Đã làm.', ?, ? FROM"
+                       " proposals WHERE ref = ?", [(OFFICER, "2024-01-01T00:00:00+00:00", ref)
+                                                    for ref in ("DHA-0001", "DHA-0002",
+                                                                "DHA-0004", "DHA-0005")])
+    officer = Child(simulator, OFFICER)
+    await officer.say("/publish")
+    confirm = texts(await officer.tap("Huyện Đắk Hà"))
+    assert "Công bố <b>4</b>" in confirm or "Công bố 4" in confirm
+    labels = [label for label, _ in officer.latest_keyboard().buttons()]
+    assert labels == ["📣 Công bố 4 trả lời", "Chỉ chủ đề TNTT, đuối nước, giao thông (2)",
+                      "Chỉ chủ đề An toàn trên mạng (2)"], labels  # in the topics' order
+    only = texts(await officer.tap("Chỉ chủ đề An toàn"))
+    assert "An toàn trên mạng" in only
+    assert "Đã công bố 2 trả lời" in texts(await officer.tap("📣 Công bố 2"))
+    published = rows(database, "SELECT p.ref FROM answers a JOIN proposals p ON p.id ="
+                               " a.proposal_id WHERE a.published_at IS NOT NULL ORDER BY p.ref")
+    assert published == [("DHA-0004",), ("DHA-0005",)]
+    assert "Đã công bố 1 trả lời" in texts(await officer.say("/publish dha-0002"))
+    assert "Không có trả lời nháp" in texts(await officer.say("/publish DHA-0002"))
+    assert rows(database, "SELECT count(*) FROM answers WHERE published_at IS NULL") == [(1,)]
+
+
 @pytest.mark.paced
 async def test_a_kill_in_the_middle_of_sending_answers_doubles_nothing(forum: Forum) -> None:
     """Notices go two a second here: the kill lands between two of them."""

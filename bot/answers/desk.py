@@ -6,7 +6,8 @@
                   officer changed it meanwhile, the officer is told and sees it fresh).
                   Publish sends it to the child.
     /answers      the answers workbook of the officer's districts for the forum year.
-    /publish      the drafts of a district (and a topic), counted, then published on Confirm.
+    /publish      the drafts of a district (and, where they span several, of one topic),
+                  counted, then published on Confirm; "/publish REF REF…" publishes those.
     a .xlsx file  a filled-in workbook: the dry run's summary, then Confirm applies it.
 
 Callback data: "n|<proposal id>|<revision>|<action>" on a card (revision "-" before the first
@@ -18,6 +19,7 @@ answer of a card before its first save (they choose the result again).
 from __future__ import annotations
 
 import html
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -76,6 +78,8 @@ class AnswerDesk:
                 await self._card(caller, args[0].upper())
         elif name == "answers":
             await self._workbook(caller)
+        elif args:
+            await self._publish_refs(caller, args)
         else:
             await self._publish_menu(caller)
 
@@ -309,10 +313,19 @@ class AnswerDesk:
                 return
             where = self._district(caller, code) if code else self._text(caller,
                                                                         "answer.desk.yours")
+            if subject is not None:
+                where += f" · {self._topic(caller, subject)}"
+            buttons = [Button(self._text(caller, "answer.desk.publish_go", count=len(drafts)),
+                              f"p|{district}|{topic}|go")]
+            by_topic = Counter(draft.topic for draft in drafts)
+            if subject is None and len(by_topic) > 1:  # or one topic only
+                buttons += [Button(self._text(caller, "answer.desk.publish_topic",
+                                              topic=self._topic(caller, one), count=count),
+                                   f"p|{district}|{one}|ask")
+                            for one, count in sorted(by_topic.items(), key=self._topic_order)]
             self._send(caller, self._text(caller, "answer.desk.publish_confirm",
                                           count=len(drafts), where=html.escape(where)),
-                       ((Button(self._text(caller, "answer.desk.publish_go", count=len(drafts)),
-                                f"p|{district}|{topic}|go"),),))
+                       tuple((b,) for b in buttons))
             return
         result = await self.answers.publish(caller.user_id, code, subject)
         if isinstance(result, Refused):
@@ -324,6 +337,24 @@ class AnswerDesk:
         self.say(caller, "answer.desk.published_many" if result.published
                   else "answer.desk.nothing_to_publish", count=result.published,
                   told=result.told, ref="")
+
+    async def _publish_refs(self, caller: Caller, refs: list[str]) -> None:
+        """/publish REF REF…: those drafts, at once (typing the refs is the confirmation)."""
+        result = await self.answers.publish(caller.user_id, refs=refs)
+        if isinstance(result, Refused):
+            self._refused(caller, result, "")
+            return
+        self.say(caller, "answer.desk.published_many" if result.published
+                  else "answer.desk.nothing_to_publish", count=result.published,
+                  told=result.told, ref=html.escape(" ".join(ref.upper() for ref in refs)))
+
+    def _topic(self, caller: Caller, topic: str) -> str:
+        flow = self.catalog.topic(topic)
+        return flow.short[caller.lang] if flow else topic
+
+    def _topic_order(self, item: tuple[str, int]) -> int:
+        order = [flow.id for flow in self.catalog.topics]
+        return order.index(item[0]) if item[0] in order else len(order)
 
     # --- the workbook ------------------------------------------------------------------------
 
