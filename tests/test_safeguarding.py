@@ -71,6 +71,25 @@ def test_the_shipped_model_is_built_from_the_corpus_in_the_repository() -> None:
     assert shipped().corpus == corpus_digest()
 
 
+def test_the_shipped_model_is_what_the_corpus_builds() -> None:
+    """Rebuilt from the corpus (about 20 s), the model makes the same decisions as the shipped
+    file: the same thresholds and features, weights equal to the third decimal (the solver's
+    last digits vary between machines)."""
+    pytest.importorskip("sklearn")
+    from bot.safeguarding.train import MIN_WEIGHT, build
+
+    built, ours = build(), shipped()
+    assert (built.tier1, built.tier2, built.corpus) == (ours.tier1, ours.tier2, ours.corpus)
+    assert abs(built.intercept - ours.intercept) < 1e-3
+    for kind, weights in (("all", (built.weights, ours.weights)),
+                          *((k, (built.kinds[k], ours.kinds.get(k, {}))) for k in built.kinds)):
+        new, old = weights
+        near_the_cut = {f for f in new.keys() ^ old.keys()
+                        if abs(new.get(f, old.get(f, 0.0))) < MIN_WEIGHT + 1e-3}
+        assert new.keys() ^ old.keys() == near_the_cut, kind
+        assert all(abs(new[f] - old[f]) < 1e-3 for f in new.keys() & old.keys()), kind
+
+
 def test_shared_dev_set() -> None:
     found = figures(load(shared_dir() / "safeguarding" / "dev.tsv"))
     assert found.reached == found.disclosures == 18
