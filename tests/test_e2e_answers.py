@@ -167,6 +167,15 @@ async def test_workbook_in_chat_then_publish_tells_every_child_once(forum: Forum
     assert rows(database, "SELECT feedback FROM answer_notices WHERE chat_id = 601") == [("up",)]
     mine = texts(await child.say("/my"))
     assert "DHA-0001" in mine and "↳ Đã thực hiện: Xã đã làm rào (DHA-0001)." in mine
+    await officer.say("/stats")  # the chart takes a moment: wait for the text
+    await simulator.wait_until(lambda: any("Trả lời kiến nghị" in m.plain
+                                           for m in simulator.messages(OFFICER)), timeout=20)
+    stats = next(m.plain for m in simulator.messages(OFFICER) if "Trả lời kiến nghị" in m.plain)
+    answers = stats.split("Trả lời kiến nghị", 1)[1].splitlines()
+    line = next(line for line in answers if line.startswith("• Huyện Đắk Hà · "))
+    # 604's proposal went with them; 603 blocked the bot (not told); 601 pressed 👍
+    assert line.endswith(": 4 · trả lời 4 (100%) · thực hiện 3 (75%) · đã báo 3 (75%)"
+                         " · 👍 1/1 (100%)"), line
     simulator.errors.clear()  # the 403, the 429 and the replayed press were on purpose
 
 
