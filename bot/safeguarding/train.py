@@ -224,7 +224,9 @@ def report(model: Model, heldout: bool) -> str:
                         model.tier2)
         lines.append(f"  {kind}: reached {_pct(cross.reached, cross.disclosures)} /"
                      f" {_pct(alone.reached, alone.disclosures)}; its proposals held"
-                     f" {_pct(cross.held, cross.proposals)} / {_pct(alone.held, alone.proposals)}")
+                     f" {_pct(cross.held, cross.proposals)} / {_pct(alone.held, alone.proposals)}"
+                     f", given the hotline reply {_pct(cross.tier1_alarms, cross.proposals)} /"
+                     f" {_pct(alone.tier1_alarms, alone.proposals)} (of {cross.proposals})")
     sets = [("shared dev.tsv (never learnt)", DEV)]
     if heldout:  # looked at once the method is settled, never to tune it
         sets.append(("held-out set (written before tuning)", HELDOUT))
