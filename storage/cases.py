@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from storage.db import Row, Tx, utc_now
@@ -108,12 +108,29 @@ async def move(db: Tx, case_id: int, version: int, state: str, by: int, **values
     return changed == 1
 
 
-async def hold(db: Tx, case_id: int, ref: str) -> None:
-    """A proposal made from a draft the case is about: held until the case is closed."""
+async def hold(db: Tx, case_ids: Sequence[int], ref: str) -> None:
+    """A proposal made from a draft the cases are about: held until every one is closed
+    (`held_by_case` names one still open; see `release`)."""
     proposal = await db.fetchval("SELECT id FROM proposals WHERE ref = ?", (ref,))
-    await db.execute("UPDATE proposals SET held_by_case = ? WHERE id = ?", (case_id, proposal))
-    await db.execute("UPDATE cases SET proposal_id = ? WHERE id = ? AND proposal_id IS NULL",
-                     (proposal, case_id))
+    for case_id in case_ids:
+        await db.execute("UPDATE cases SET proposal_id = ? WHERE id = ? AND proposal_id IS NULL",
+                         (proposal, case_id))
+    await db.execute(
+        "UPDATE proposals SET held_by_case = (SELECT min(id) FROM cases WHERE proposal_id = ?"
+        " AND state <> 'closed') WHERE id = ?", (proposal, proposal))
+    # A case already closed as handled before the child sent it: it stays out of the forum.
+    await db.execute(
+        "UPDATE proposals SET status = 'safeguarding' WHERE id = ? AND EXISTS (SELECT 1 FROM"
+        " cases WHERE proposal_id = ? AND state = 'closed' AND outcome = 'handled')",
+        (proposal, proposal))
+
+
+async def release(db: Tx, case_id: int, proposal_id: int) -> None:
+    """Case `case_id` is closed: its proposal waits for another open case about it, if any."""
+    await db.execute(
+        "UPDATE proposals SET held_by_case = (SELECT min(id) FROM cases WHERE proposal_id = ?"
+        " AND state <> 'closed' AND id <> ?) WHERE id = ? AND held_by_case = ?",
+        (proposal_id, case_id, proposal_id, case_id))
 
 
 async def set_contact(db: Tx, case_id: int, chat_id: int, wants: bool) -> bool:

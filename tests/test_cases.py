@@ -80,7 +80,7 @@ async def open_case(cases: Cases, district: str | None = "DHA", *, proposal: boo
         proposal_id = None
         if proposal:
             ref = await proposals.insert(tx, new_proposal(CHILD, 1, district or "DHA"))
-            await store.hold(tx, case_id, ref)
+            await store.hold(tx, (case_id,), ref)
             proposal_id = await tx.fetchval("SELECT id FROM proposals WHERE ref = ?", (ref,))
     return case_id, proposal_id
 
@@ -166,6 +166,45 @@ async def test_handled_keeps_the_proposal_out_of_the_forum(cases: Cases, db: Dat
     refused = await cases.moderation.approve(MOD_DHA, proposal_id, 1)
     assert isinstance(refused, Refused)
     assert await exported(db, "approved", "pending") == []
+
+
+async def test_a_proposal_two_cases_are_about_waits_for_both(cases: Cases, db: Database) -> None:
+    """A kept flagged answer (the detector's case), then "yes, it is happening" (the review's):
+    the proposal waits until both are closed, and either one closed as handled keeps it out."""
+    async def two_cases() -> tuple[int, int, int]:
+        async with cases.db.transaction() as tx:
+            await children.save(tx, ChildRow(CHILD, "DHA", "10-12", "female", "vi", "{}"))
+            first = await cases.open(tx, NewCase(CHILD, "DHA", "detector", 1, "physical_home",
+                                                 "bố đánh em", "đánh em"))
+            second = await cases.open(tx, NewCase(CHILD, "DHA", "review", 1, text="bố đánh em"))
+            ref = await proposals.insert(tx, new_proposal(CHILD, first, "DHA"))
+            await store.hold(tx, (first, second), ref)
+            proposal = await tx.fetchval("SELECT id FROM proposals WHERE ref = ?", (ref,))
+        return first, second, proposal
+
+    async def standing(proposal: int) -> tuple[object, ...]:
+        return await db.reader.fetchone(
+            "SELECT status, held_by_case FROM proposals WHERE id = ?", (proposal,)) or ()
+
+    first, second, proposal = await two_cases()
+    assert await standing(proposal) == ("pending", first)
+    await cases.close(GUARD, second, 0, "cleared", "Checked: no concern")
+    assert await standing(proposal) == ("pending", first)  # still waits for the first
+    await cases.close(GUARD, first, 0, "cleared", "Checked: no concern")
+    assert await standing(proposal) == ("pending", None)  # on to moderation
+    first, second, proposal = await two_cases()
+    await cases.close(GUARD, first, 0, "cleared", "Checked: no concern")
+    assert await standing(proposal) == ("pending", second)
+    await cases.close(GUARD, second, 0, "handled", "Referred")
+    assert await standing(proposal) == ("safeguarding", None)
+
+
+def test_a_draft_saved_with_one_case_reads_back_with_it() -> None:
+    from bot.conversation.service import row_to_state
+
+    saved = ('{"profile_queue": [], "answers": {}, "topic": "violence", "step": "seen",'
+             ' "case": 7}')
+    assert row_to_state(ChildRow(CHILD, "DHA", None, None, "vi", saved)).cases == (7,)
 
 
 async def test_unacknowledged_cases_go_to_the_admins_once(

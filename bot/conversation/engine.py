@@ -73,7 +73,7 @@ class Consented:
 class Submit:
     topic: str
     answers: Mapping[str, Answer]
-    case: int | None = None  # a safeguarding case about this draft: the proposal waits for it
+    cases: tuple[int, ...] = ()  # safeguarding cases about this draft: the proposal waits for them
 
 
 @dataclass(frozen=True)
@@ -113,8 +113,8 @@ class State:
     facilitator: bool = False  # records group proposals; joined with an invite code
     # An answer that looked like a disclosure of harm: flagged, and kept only if the child says so.
     held: str | None = None
-    # The safeguarding case opened about the current draft: its proposal waits for the case.
-    case: int | None = None
+    # The safeguarding cases opened about the current draft: its proposal waits for them all.
+    cases: tuple[int, ...] = ()
     # The review's "is this happening to you or a child you know?" was answered for this draft.
     happening_asked: bool = False
 
@@ -411,7 +411,7 @@ def _next_step(catalog: Catalog, state: State, flow: Flow, step: Step, answer: A
 
 def _no_draft(state: State) -> State:
     """The state with no topic draft (and nothing that belonged to the draft)."""
-    return replace(state, topic=None, step=None, answers={}, editing=False, case=None,
+    return replace(state, topic=None, step=None, answers={}, editing=False, cases=(),
                    happening_asked=False)
 
 
@@ -595,7 +595,7 @@ def _press_menu(catalog: Catalog, state: State, action: str, value: str) -> Outc
 def _press_review(catalog: Catalog, state: State, flow: Flow, action: str, value: str) -> Outcome:
     if action == "send":
         return Outcome(_moved(state, _no_draft(state)), (),
-                       Submit(flow.id, dict(state.answers), state.case), pressed_note="✓")
+                       Submit(flow.id, dict(state.answers), state.cases), pressed_note="✓")
     if action == "edit" and flow.step(value):
         return _go(catalog, state, replace(state, step=value, editing=True), pressed_note="✏️")
     if action == "stop":

@@ -51,6 +51,10 @@ def row_to_state(row: ChildRow) -> State:
     profile = {name: value for name, value in columns.items() if value}
     # JSON has lists where the state has tuples; a field added later takes its default.
     raw["profile_queue"] = tuple(raw["profile_queue"])
+    if "case" in raw:  # saved before a draft could have several cases
+        case = raw.pop("case")
+        raw["cases"] = (case,) if case is not None else ()
+    raw["cases"] = tuple(raw.get("cases", ()))
     raw["answers"] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["answers"].items()}
     return State(profile=profile, **raw)
 
@@ -160,7 +164,7 @@ class Conversations:
             event.text, ", ".join(found.weighed) or found.rule))
         drafting = state is not None and state.topic is not None
         if state is not None and drafting:
-            state = replace(state, case=case)
+            state = replace(state, cases=(*state.cases, case))
         if found.tier == NEEDS_A_LOOK:
             return None, state
         if state is None:
@@ -192,8 +196,8 @@ class Conversations:
             assert work.update_id is not None
             ref = await proposals.insert(
                 db, self._new_proposal(chat_id, work.update_id, state, effect))
-            if effect.case is not None:  # the proposal waits for its safeguarding case
-                await case_store.hold(db, effect.case, ref)
+            if effect.cases:  # the proposal waits for its safeguarding cases
+                await case_store.hold(db, effect.cases, ref)
             thanks = engine.submitted(self.catalog, state, ref)
             outcome = replace(outcome, replies=(*outcome.replies, thanks))
         await children.save(db, state_to_row(chat_id, state))
@@ -209,7 +213,7 @@ class Conversations:
         case = await self.cases.open(db, NewCase(chat_id, district, effect.source, 1,
                                                  text=told))
         if state is not None and effect.source == "review":
-            state = replace(state, case=case)
+            state = replace(state, cases=(*state.cases, case))
         # The contact question ends the reply; its answer shows again where the child was.
         return replace(outcome, state=state,
                        replies=(engine.help_reply(self.catalog, state, case),))

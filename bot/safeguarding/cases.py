@@ -182,8 +182,7 @@ class Cases:
         of the forum (status safeguarding: never exported)."""
         if case.proposal_id is None:
             return
-        await tx.execute("UPDATE proposals SET held_by_case = NULL WHERE id = ?"
-                         " AND held_by_case = ?", (case.proposal_id, case.id))
+        await store.release(tx, case.id, case.proposal_id)
         if outcome == "handled":
             await tx.execute("UPDATE proposals SET status = 'safeguarding',"
                              " version = version + 1 WHERE id = ? AND status = 'pending'",
