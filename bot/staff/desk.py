@@ -53,6 +53,7 @@ from bot.staff.moderation import (
 )
 from bot.staff.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember
 from bot.textnorm import small_int
+from bot.transport.channels import MAX_CHAT_ID
 from bot.transport.outbox import Message, Outbox
 from storage.cases import NewCase
 
@@ -304,29 +305,36 @@ class StaffDesk:
         return False
 
     async def _show_keyboard(self, caller: Caller, press: QueuePress, card: int | None,
-                             keyboard: Keyboard) -> None:
-        if card is None:  # no card to change: a forged or long-gone message
-            self._say(caller, "staff.unknown_button")
-        elif await self._still_open(caller, press, card):
+                             keyboard: Keyboard, ask: str) -> None:
+        """The card's next buttons on the card; where there is no card to change (a channel
+        without buttons, such as Zalo, or a message gone) in a new message asking `ask`."""
+        if not await self._still_open(caller, press, card):
+            return
+        if card is None:
+            self._send(caller, self.catalog.texts.get(ask, caller.lang),
+                       keyboard)
+        else:
             self._set_keyboard(caller, card, keyboard)
 
     async def _show_reasons(self, caller: Caller, press: QueuePress, value: str,
                             card: int | None) -> None:
         reasons = [(f"staff.reason.{reason}", reason) for reason in REASONS]
         await self._show_keyboard(caller, press, card,
-                                  self._choices(caller.lang, press, "reason", reasons))
+                                  self._choices(caller.lang, press, "reason", reasons),
+                                  "staff.choose.reason")
 
     async def _show_fields(self, caller: Caller, press: QueuePress, value: str,
                            card: int | None) -> None:
         fields = [(f"staff.field.{f}", f) for f in self._editable(caller.user_id,
                                                                   press.proposal_id)]
         await self._show_keyboard(caller, press, card,
-                                  self._choices(caller.lang, press, "field", fields))
+                                  self._choices(caller.lang, press, "field", fields),
+                                  "staff.choose.field")
 
     async def _show_main(self, caller: Caller, press: QueuePress, value: str,
                          card: int | None) -> None:
         await self._show_keyboard(caller, press, card, self._main_keyboard(
-            caller.lang, press.proposal_id, press.version))
+            caller.lang, press.proposal_id, press.version), "staff.choose.action")
 
     async def _reason(self, caller: Caller, press: QueuePress, value: str,
                       card: int | None) -> None:
@@ -562,7 +570,7 @@ class StaffDesk:
 
     async def grant(self, caller: Caller, args: list[str]) -> None:
         """/grant <user_id> <role> <all|CODE,CODE>"""
-        user_id = small_int(args[0]) if len(args) == 3 else None
+        user_id = small_int(args[0], MAX_CHAT_ID) if len(args) == 3 else None
         if user_id is None:
             self._say(caller, "staff.grant.usage", roles=", ".join(ROLES))
             return
@@ -578,7 +586,7 @@ class StaffDesk:
 
     async def revoke(self, caller: Caller, args: list[str]) -> None:
         """/revoke <user_id> <role>"""
-        user_id = small_int(args[0]) if len(args) == 2 else None
+        user_id = small_int(args[0], MAX_CHAT_ID) if len(args) == 2 else None
         if user_id is None:
             self._say(caller, "staff.revoke.usage")
             return

@@ -14,6 +14,7 @@ TELEGRAM = "telegram"
 ZALO = "zalo"
 _SPAN = 1 << 53  # Telegram's ids stay below 2**52; each other channel gets 2**53 ids
 _FIRST_ID = {ZALO: _SPAN}  # a channel's first chat id (the next channel would start at 2**54)
+MAX_CHAT_ID = max(_FIRST_ID.values()) + _SPAN - 1  # the highest chat id of any channel
 
 
 def channel_of(chat_id: int) -> str:
