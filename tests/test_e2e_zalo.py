@@ -147,6 +147,35 @@ async def test_a_kill_between_receipt_and_reply_loses_nothing(
         assert "Tiếng Việt" in await child.say("1")
 
 
+async def test_a_kill_right_after_a_send_and_a_redelivery_make_one_proposal(
+        simulator: BotApiSimulator, zalo: ZaloSimulator, tmp_path: Path) -> None:
+    """As on Telegram: the bot killed the moment Zalo has its 200 for "send", then the same
+    message delivered again: one proposal, one thank-you."""
+    database = tmp_path / "forum.sqlite3"
+    config = zalo_config(tmp_path / "config.toml", simulator, zalo, database)
+    process = BotProcess(simulator, config, tmp_path / "bot.log")
+    await process.start()
+    child = ZaloPerson(zalo, 7)
+    await child.register()
+    await child.answer_topic("4.", "Lũ về làm ngập đường đến trường", "Trồng thêm cây", "Tỉnh")
+    answered = zalo.webhook_statuses.count(200)
+    sent = zalo.send_text(child.id, "1")  # ✅ Gửi ý kiến
+    await zalo.wait_until(lambda: zalo.webhook_statuses.count(200) > answered, 10)
+    process.kill()
+    await process.process.wait() if process.process else None
+    async with running_bot(simulator, config):
+        await zalo.wait_until(lambda: any("DHA-0001" in (m.text or "")
+                                          for m in zalo.messages(child.id)), 20)
+        await zalo.wait_idle(quiet=0.5, timeout=20)
+        thanks = [m for m in zalo.messages(child.id) if "DHA-0001" in (m.text or "")]
+        assert len(thanks) <= 2  # sent just before the kill, not yet recorded: at least once
+        zalo.redeliver(sent["message"]["message_id"])
+        await zalo.wait_idle(quiet=0.5, timeout=20)
+        assert zalo.messages(child.id)[-1].message_id == thanks[-1].message_id  # no answer
+    assert query(database, "SELECT ref FROM proposals") == [("DHA-0001",)]
+    assert query(database, "SELECT count(*) FROM inbox WHERE done_at IS NULL") == [(0,)]
+
+
 async def test_staff_and_a_facilitator_work_on_zalo(
         simulator: BotApiSimulator, zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
     """An officer on Zalo gets a role from the admin on Telegram, makes an invite; a
