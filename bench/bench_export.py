@@ -203,9 +203,9 @@ def time_table(database: Path, workdir: Path, args: argparse.Namespace) -> list[
 
 
 def memory_table(workdir: Path, sizes: list[int]) -> list[str]:
-    formats = ("csv", "xlsx")
+    formats = ("csv", "xlsx", "docx")
     lines = ["| rows | " + " | ".join(f"{fmt}: RSS before → peak MB" for fmt in formats) + " |",
-             "| --- | --- | --- |"]
+             "| --- |" + " --- |" * len(formats)]
     for size in sizes:
         database = workdir / f"rss{size}.sqlite3"
         seed(database, size)

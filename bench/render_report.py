@@ -2,7 +2,7 @@
 as an officer would. Not part of the test suite (LibreOffice takes seconds per file).
 
     sudo apt-get install --no-install-recommends \
-        libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils
+        libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils fonts-liberation
     .venv/bin/python bench/render_report.py --rows 300 --keep /tmp/report
 
 Seeds a temporary database (bench_export's proposals: long texts, formula-looking ones,
@@ -10,7 +10,9 @@ messages, four districts, five topics), writes the DOCX report and the XLSX of
 all, converts both with `soffice --headless --convert-to pdf`, reads the pages with `pdftotext`
 and checks what issue 10 found wrong: the signer's titles and name on one page; no topic
 heading alone at the foot of a page; no spreadsheet apostrophe or ".;" in the report; each
-topic sheet one page wide. Prints the page counts and exits 1 on any failure.
+topic sheet one page wide. Prints the page counts and exits 1 on any failure. Without
+fonts-liberation, LibreOffice draws Times New Roman with DejaVu Serif, far wider: pages and
+columns then wrap where Word's would not (Liberation Serif has Times New Roman's metrics).
 """
 
 from __future__ import annotations

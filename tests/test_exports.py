@@ -509,3 +509,42 @@ async def test_csv_for_excel_on_vietnamese_windows_uses_semicolons(forum: Forum)
     with pytest.raises(ExportError, match="CSV dialect"):
         await export(forum.db, forum.config, forum.catalog, ExportQuery(), "csv", out,
                      csv_dialect="tsv")
+
+
+def test_the_word_frame_keeps_no_paragraph_in_memory_and_each_in_its_place(tmp_path: Path) -> None:
+    """bot.exports.spill: paragraphs and annex rows go out as they come; python-docx's tree
+    holds one marker per run, and the file has every one, escaped, between the frame's parts."""
+    from bot.exports.decree30 import AnnexRows, Decree30
+
+    settings = ReportSettings(unit="huyện Đắk Hà", forum_name="Diễn đàn trẻ em huyện Đắk Hà",
+                              place="Đắk Hà", recipient="UBND tỉnh", issuer_parent="",
+                              issuer_body="UBND", symbol="BC-UBND", signer_lines=("CHỦ TỊCH",),
+                              signer_name="A", margins_mm=(20, 20, 30, 15))
+    frame = Decree30(settings, "Tổng hợp", 2023)
+    frame.header()
+    frame.title_block("mở đầu")
+    frame.heading("I. PHẦN MỘT")
+    for n in range(3000):
+        frame.body(f"mục {n} <&>", detail=f"chi tiết {n}" if n % 2 else "")
+    frame.closing()  # python-docx's own table between the runs
+    annex = AnnexRows(frame.annex("Phụ lục", (3.0, 12.0), ("STT", "Nội dung")), (3.0, 12.0),
+                      frame.spill)
+    annex.group("Nhóm <1>")
+    for n in range(3000):
+        annex.item([str(n), f"hàng {n}" if n % 3 else ""])
+    body = frame.document.element.body
+    assert len(body) < 40 and len(frame.document.tables[-1]._tbl) < 10  # markers, not items
+    out = tmp_path / "frame.docx"
+    frame.save(str(out))
+    document = docx.Document(str(out))
+    texts = [p.text for p in document.paragraphs]
+    items = [t for t in texts if t.startswith("mục ")]
+    assert items[:2] == ["mục 0 <&>", "mục 1 <&>chi tiết 1"] and len(items) == 3000
+    assert texts.index("I. PHẦN MỘT") < texts.index("mục 0 <&>")
+    assert texts.index("mục 2999 <&>chi tiết 2999") < texts.index("Phụ lục")
+    rows = document.tables[-1].rows
+    assert rows[1].cells[0].text == "Nhóm <1>" and len(rows) == 3002
+    assert [c.text for c in rows[2].cells] == ["0", ""]
+    assert [c.text for c in rows[-1].cells] == ["2999", "hàng 2999"]
+    signature = document.tables[1]
+    assert "CHỦ TỊCH" in signature.rows[0].cells[1].text  # the frame's own table, in its place

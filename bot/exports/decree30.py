@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from copy import deepcopy
 from datetime import UTC, datetime
-from typing import Any
+from typing import IO, Any
 from zoneinfo import ZoneInfo
 
 from docx import Document
@@ -26,6 +26,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from bot.exports.common import clean
 from bot.exports.settings import ReportSettings
+from bot.exports.spill import Spill, Template
 
 FONT = "Times New Roman"
 FONT_SLOTS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
@@ -227,7 +228,8 @@ class Decree30:
         self.settings, self.title, self.year = settings, title, year
         self.document = Document()
         self.content = Body(self.document)
-        self._templates: dict[str, Any] = {}
+        self.spill = Spill()
+        self._templates: dict[str, Template] = {}
         _setup_fonts(self.document)
         _properties(self.document, settings, title)
         self.page(self.document.sections[0])
@@ -287,43 +289,39 @@ class Decree30:
         basis = f"Thực hiện {self.settings.basis}, " if self.settings.basis else ""
         body(self.content, f"{basis}{opening}")
 
-    def body(self, text: str = "", *, bold: bool = False, detail: str = "") -> Paragraph:
+    def body(self, text: str = "", *, bold: bool = False, detail: str = "") -> None:
         """A body paragraph; `detail` follows the text in italics."""
-        return self._add(text, "bold" if bold else "plain", detail)
+        self._add(text, "bold" if bold else "plain", detail)
 
-    def heading(self, text: str) -> Paragraph:
+    def heading(self, text: str) -> None:
         """A part's or a khoản's title: bold, kept with what follows."""
-        return self._add(text, "heading", "")
+        self._add(text, "heading", "")
 
-    def _add(self, text: str, kind: str, detail: str) -> Paragraph:
-        """A copy of a template paragraph with its text: a report of thousands of proposals
-        pays for python-docx's formatting calls once per kind, not once per paragraph."""
+    def _add(self, text: str, kind: str, detail: str) -> None:
+        """A template paragraph with its text, written out (bot.exports.spill): a report of
+        thousands of proposals pays for python-docx's formatting calls once per kind, and
+        keeps none of its paragraphs in memory."""
         if not self._templates:
             self._templates = self._make_templates()
-        element = deepcopy(self._templates[kind])
-        element[-1][-1].text = clean(text)  # the run's w:t; nothing XML cannot hold
-        if detail:
-            run = deepcopy(self._templates["detail"])
-            run[-1].text = clean(detail)
-            element.append(run)
-        self.content.end.addprevious(element)
-        return DocxParagraph(element, self.content.parent)
+        extra = self._templates["detail"].fill([clean(detail)]) if detail else ""
+        self.spill.add(self.content.end.getparent(),
+                       self._templates[kind].fill([clean(text)], extra), self.content.end)
 
-    def _make_templates(self) -> dict[str, Any]:
+    def _make_templates(self) -> dict[str, Template]:
         """One formatted paragraph per kind (and an italic run), made by python-docx once."""
         found = {}
         for kind, bold, keep in (("plain", False, False), ("bold", True, False),
-                                 ("heading", True, True)):
+                                 ("heading", True, True), ("last", False, True)):
             added = body(self.content, "x", bold=bold, keep_with_next=keep)
+            added._p.getparent().remove(added._p)
             found[kind] = added._p
-        found["detail"] = deepcopy(found["plain"][-1])
-        found["detail"].get_or_add_rPr().get_or_add_i()
-        for element in found.values():
-            if element.getparent() is not None:
-                element.getparent().remove(element)
-            for text in element.iter(qn("w:t")):
-                text.set(qn("xml:space"), "preserve")
-        return found
+        detail = deepcopy(found["plain"][-1])
+        detail.get_or_add_rPr().get_or_add_i()
+        return {kind: Template(element) for kind, element in {**found, "detail": detail}.items()}
+
+    def save(self, out: str | IO[bytes]) -> None:
+        """Write the report to a path or a binary file."""
+        self.spill.save(self.document, out)
 
     def tally(self, items: Sequence[tuple[str, int]], unit: str) -> None:
         """"- label: 3 <unit>;" lines, the last one ending with a full stop."""
@@ -333,9 +331,8 @@ class Decree30:
 
     def closing(self) -> None:
         """The last body paragraph (ending ./.), then Nơi nhận and the signature block."""
-        last = self.body(f"Trên đây là báo cáo {self.title[0].lower()}{self.title[1:]}"
-                         f" của {self.issuer}./.")
-        last.paragraph_format.keep_with_next = True
+        self._add(f"Trên đây là báo cáo {self.title[0].lower()}{self.title[1:]}"
+                  f" của {self.issuer}./.", "last", "")  # kept with the signature
         grid = table(self.document, 1, SIGNATURE_WIDTHS_CM)
         cant_split(grid.rows[0]._tr)  # the signer's titles and the signature stay together
         recipients = fill(grid.cell(0, 0))
@@ -377,18 +374,19 @@ class Decree30:
 
 
 class AnnexRows:
-    """Annex rows copied from two template rows: much faster than python-docx's add_row."""
+    """Annex rows made from two template rows and written out as they come
+    (bot.exports.spill): much faster than python-docx's add_row, and none kept in memory."""
 
-    def __init__(self, grid: Any, widths_cm: Sequence[float]) -> None:
-        self.tbl = grid._tbl
-        self.item_row = self._template(grid, bold=False)
+    def __init__(self, grid: Any, widths_cm: Sequence[float], spill: Spill) -> None:
+        self.tbl, self.spill = grid._tbl, spill
+        self.item_row = Template(self._template(grid, bold=False))
         group = self._template(grid, bold=True)
         first = group.tc_lst[0]
         for cell in group.tc_lst[1:]:
             group.remove(cell)
         first.grid_span = len(widths_cm)
         first.width = Cm(sum(widths_cm))
-        self.group_row = group
+        self.group_row = Template(group)
 
     def _template(self, grid: Any, *, bold: bool) -> Any:
         row = grid.add_row()
@@ -399,19 +397,9 @@ class AnnexRows:
         self.tbl.remove(row._tr)
         return row._tr
 
-    def _append(self, template: Any, texts: Sequence[str]) -> None:
-        row = deepcopy(template)
-        for cell, text in zip(row.iter(qn("w:tc")), texts, strict=True):
-            node = next(cell.iter(qn("w:t")))
-            if text:
-                node.text = " ".join(clean(text).split())
-            else:
-                run = node.getparent()
-                run.getparent().remove(run)
-        self.tbl.append(row)
-
     def group(self, title: str) -> None:
-        self._append(self.group_row, (title,))
+        self.spill.add(self.tbl, self.group_row.fill([" ".join(clean(title).split())]))
 
     def item(self, texts: Sequence[str]) -> None:
-        self._append(self.item_row, texts)
+        self.spill.add(self.tbl, self.item_row.fill([" ".join(clean(text).split())
+                                                      for text in texts]))

@@ -6,8 +6,8 @@ listing the proposals as điểm a), b)…, III. the children's messages, IV. th
 issuer's own proposals, Nơi nhận and signature, then the annex table on its own landscape
 section. The children's words are prose here: one line each, nothing neutralised (that is for
 spreadsheets). Several districts make one province-level report (each item names its
-district). The rows are read three times from the same snapshot; python-docx keeps the document
-in memory, so the report is meant for the approved proposals of a forum, not for bulk data.
+district). The rows are read three times from the same snapshot; the paragraphs and annex rows
+are written out as they come (bot.exports.spill), so memory stays flat at any size.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from storage import export_rows, recommendations
 from storage.db import Tx
 from storage.export_rows import ExportRow
 
-ANNEX_WIDTHS_CM = (1.1, 2.2, 8.1, 4.0, 3.3, 3.2, 3.3)
+ANNEX_WIDTHS_CM = (1.3, 2.4, 7.7, 4.0, 3.3, 3.2, 3.3)  # STT: 3 digits on one line
 ANNEX_HEADERS = ("STT", "Mã", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
                  "Trẻ em đề xuất ai thực hiện", "Cơ quan trả lời, giải quyết",
                  "Kết quả trả lời/giải quyết")
@@ -217,7 +217,7 @@ class _Report:
         """The Phụ lục table: a group row per topic (I, II…), its proposals numbered on
         through the table, each with its ref (the same as in the spreadsheet)."""
         grid = self.frame.annex("Phụ lục", ANNEX_WIDTHS_CM, ANNEX_HEADERS)
-        templates = AnnexRows(grid, ANNEX_WIDTHS_CM)
+        templates = AnnexRows(grid, ANNEX_WIDTHS_CM, self.frame.spill)
         run, number, item = TopicRun(self.job.topic_order), 0, 0
         async for row in rows:
             for topic in run.starts(row.topic):
@@ -250,5 +250,5 @@ async def write_docx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     report.district_proposals()
     report.frame.closing()
     await report.annex(job.rows(db, topic_first=True))
-    await asyncio.to_thread(report.document.save, str(out) if isinstance(out, Path) else out)
+    await asyncio.to_thread(report.frame.save, str(out) if isinstance(out, Path) else out)
     return total

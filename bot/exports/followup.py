@@ -238,7 +238,7 @@ def _docx(found: Followup, settings: ReportSettings) -> bytes:
             report.body(_item(found, row, part))
     report.closing()
     grid = report.annex("Phụ lục", WIDTHS_CM, HEADERS)
-    annex = AnnexRows(grid, WIDTHS_CM)
+    annex = AnnexRows(grid, WIDTHS_CM, report.spill)
     number = 0
     for part in PARTS:
         items = [row for row in found.rows if part_of(row) == part]
@@ -250,7 +250,7 @@ def _docx(found: Followup, settings: ReportSettings) -> bytes:
             cells[-1] = f"{cells[-1]:%d/%m/%Y}" if cells[-1] else ""
             annex.item([str(cell) if cell is not None else "" for cell in cells])
     out = io.BytesIO()
-    report.document.save(out)
+    report.save(out)
     return out.getvalue()
 
 
