@@ -136,7 +136,8 @@ class Spill:
                 if info.filename != DOCUMENT_PART:
                     target.writestr(info, source.read(info.filename))
                     continue
-                with target.open(info.filename, "w", force_zip64=True) as part:
+                # No zip64 (Word opens plain zip best): a document part stays far below 2 GiB.
+                with target.open(info.filename, "w") as part:
                     for piece in self._document(source.read(info.filename)):
                         part.write(piece)
         self.close()
