@@ -35,6 +35,7 @@ async def test_a_facilitator_records_a_group_proposal(meet: Meet, database: Path
     await facilitator.tap("Tiếng Việt")
     await facilitator.tap("2.")
     assert "gõ số" in texts(await facilitator.say("hai mươi lăm"))
+    assert "gõ số" in texts(await facilitator.say("2⑤"))  # digits that are not ASCII's
     await facilitator.say("25")
     await facilitator.tap("10-12")
     await facilitator.tap("13-15")
