@@ -113,6 +113,11 @@ async def test_of_two_officers_changing_one_draft_the_second_is_told(forum: Foru
     assert isinstance(theirs, Stale) and theirs.by_user_id == OFFICER
     versions = await forum.db.reader.fetchall("SELECT version, agency FROM answers")
     assert versions == [(1, "Huyện")]
+    # The draft was changed in place: the audit log keeps what it said before.
+    details = [json.loads(row[0]) for row in await forum.db.reader.fetchall(
+        "SELECT detail FROM audit_log WHERE action = 'answer' ORDER BY id")]
+    assert "before" not in details[0]
+    assert details[1]["fields"] == ["agency"] and details[1]["before"] == {"agency": DONE.agency}
 
 
 async def test_of_two_officers_writing_the_first_answer_the_second_is_told(forum: Forum) -> None:

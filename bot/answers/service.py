@@ -154,9 +154,12 @@ class Answers:
             saved = await store.add_version(tx, item.id, answer, user_id, source)
         changes = sorted(name for name in store.FIELD_NAMES if latest is None
                          or getattr(latest.answer, name) != getattr(answer, name))
+        detail: dict[str, object] = {"ref": item.ref, "version": saved.version,
+                                     "state": answer.state, "fields": changes, "via": source}
+        if latest is not None and latest.draft:  # a draft changed in place: what it said
+            detail["before"] = {name: getattr(latest.answer, name) for name in changes}
         await audit_log.append(tx, user_id, "answer", "proposal", item.id, item.district,
-                               {"ref": item.ref, "version": saved.version,
-                                "state": answer.state, "fields": changes, "via": source})
+                               detail)
         return Saved(item.ref, saved, changed=True)
 
     # --- publishing ---------------------------------------------------------------------------
