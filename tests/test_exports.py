@@ -464,7 +464,7 @@ async def test_xlsx_prints_and_reads_as_an_officer_expects(forum: Forum) -> None
     async with forum.db.transaction() as conn:
         ref = await proposals.insert(conn, proposals.NewProposal(
             chat_id=None, forum_year=2023, district="NHO", topic="online", age_band=None,
-            gender=None, seen="", proposal="Dạy an toàn trên mạng", actors="school",
+            gender=None, seen="", proposal="Dạy an toàn trên mạng. " * 12, actors="school",
             message="", lang="vi", needs_translation=False, source_update_id=88,
             group_size=12, group_age_range="10-12,13-15", school="Trường THCS Ngọc Hồi",
             commune="Xã Đắk Dục"))
@@ -492,6 +492,13 @@ async def test_xlsx_prints_and_reads_as_an_officer_expects(forum: Forum) -> None
     assert group["Trường (nhóm)"].value == "Trường THCS Ngọc Hồi"
     assert group["Xã, phường (nhóm)"].value == "Xã Đắk Dục"
     assert group["Độ tuổi"].value == "10-12 tuổi, 13-15 tuổi"
+    # Rows as tall as their wrapped texts: 287 characters in a 40-wide column make about seven
+    # lines; the others' longest wrapped text is a topic's title over two lines at most.
+    tall = online.row_dimensions[group["Độ tuổi"].row].height
+    assert tall is not None and 90 <= tall <= 120, tall
+    others = [sheet.row_dimensions[row[0].row].height for sheet in book.worksheets[1:]
+              if sheet is not online for row in sheet.iter_rows(min_row=2) if row[0].value]
+    assert others and set(others) <= {None, 30}, others
     sent = group["Ngày gửi"]
     assert isinstance(sent.value, datetime) and sent.number_format == "dd/mm/yyyy hh:mm"
     csv_path, _ = await _export(forum, "csv", ExportQuery(districts=("NHO",)))

@@ -7,6 +7,7 @@ stream into one topic sheet after another.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -47,6 +48,25 @@ HEADER_FONT = Font(name="Calibri", size=11, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 WRAPPED = tuple(index for index, column in enumerate(COLUMNS) if column.wrap)
+LINE_PT, MAX_ROW_PT = 15, 409  # a line of 11 pt Calibri; Excel's highest row
+CHARS_PER_WIDTH = 1.1  # characters of a Vietnamese text per unit of column width, about
+
+
+def row_height(values: Sequence[Value]) -> float | None:
+    """The height a data row needs to show its wrapped texts whole (None: one line will do).
+
+    LibreOffice does not size rows to wrapped text when it opens the file (seen in
+    bench/render_report.py): each row kept one line's height and the rest of its text hid
+    under the next row. Excel was not tried here; an explicit height does for both.
+    """
+    lines = 1
+    for index in WRAPPED:
+        value = values[index]
+        if isinstance(value, str) and value:
+            per_line = max(1, int(COLUMNS[index].width * CHARS_PER_WIDTH))
+            lines = max(lines, sum(max(1, math.ceil(len(part) / per_line))
+                                   for part in value.split("\n")))
+    return min(MAX_ROW_PT, LINE_PT * lines) if lines > 1 else None
 
 
 def sheet_title(number: int, title: str) -> str:
@@ -71,6 +91,7 @@ class _Book:
         # it as typed (no apostrophe in the cell, unlike in a CSV).
         self._quoted = self._style(alignment=WRAP, quotePrefix=True)
         self._date = self._style(alignment=TOP, number_format=DATE_FORMAT)
+        self._rows: dict[str, int] = {}  # the last row written, by sheet
 
     def _style(self, **style: object) -> object:
         template = WriteOnlyCell(self.summary)
@@ -113,6 +134,17 @@ class _Book:
                 row[index] = Cell(sheet, row=1, column=1, value=datetime.fromisoformat(value),
                                   style_array=self._date)
         return row
+
+    def append_data(self, sheet: WriteOnlyWorksheet, values: Sequence[Value]) -> None:
+        """A data row, as tall as its wrapped texts need (rows are counted here: a write-only
+        sheet does not say which row comes next)."""
+        number = self._rows[sheet.title] = self._rows.get(sheet.title, 1) + 1  # 1: the header
+        height = row_height(values)
+        if height is not None:
+            sheet.row_dimensions[number].height = height
+        sheet.append(self.data(sheet, values))
+        if height is not None:
+            del sheet.row_dimensions[number]  # written: no need to keep it
 
     def wrapped(self, sheet: WriteOnlyWorksheet, value: str) -> Cell:
         return Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
@@ -266,7 +298,7 @@ async def write_xlsx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     sheets, total = _TopicSheets(book, job), 0
     async for row in job.rows(db, topic_first=True):
         sheet = sheets.sheet_for(row.topic)
-        sheet.append(book.data(sheet, job.labels.cells(row, job.key)))
+        book.append_data(sheet, job.labels.cells(row, job.key))
         total += 1
     sheets.close()
     await asyncio.to_thread(book.workbook.save, out)
