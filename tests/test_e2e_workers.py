@@ -4,6 +4,7 @@ SIGKILLed. The simulator pushes updates to the proxy as Telegram pushes them to 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -20,6 +21,7 @@ from bot.simulator.webhooks import SECRET_HEADER
 from bot.simulator.zalo import ZaloSimulator, now_ms
 from handlers.zalo.channel import parse
 from handlers.zalo.service import SECRET_HEADER as ZALO_SECRET_HEADER
+from storage.db import open_database
 from tests.e2e import BotProcess, Child, ZaloPerson, texts, write_config
 from tests.stores import fresh_postgres, query
 
@@ -78,9 +80,12 @@ class Proxy:
 
 
 def worker_config(folder: Path, simulator: BotApiSimulator, database: str, port: int,
-                  proxy: Proxy) -> Path:
+                  proxy: Proxy, extra: str = "", **more: str) -> Path:
+    """`extra`: config appended; `more`: lines replaced (old=new, by keyword is not possible
+    for TOML lines: pass them as {old: new} through `**{...}`)."""
     folder.mkdir()
-    return write_config(folder / "config.toml", simulator, database, changes={
+    return write_config(folder / "config.toml", simulator, database, extra, changes={
+        **more,
         'mode = "polling"': 'mode = "webhook"',
         "port = 8443": f"port = {port}",
         'public_url = "https://forum.example.org/childforum"': f'public_url = "{proxy.url}"',
@@ -250,6 +255,57 @@ async def test_zalo_events_reaching_either_worker_are_handled_in_order_once(
                       " VALUES (?, ?, ?, 'zalo')", event.update_id, json.dumps(body),
                       "2026-01-01T00:00:00+00:00")
                 await zalo.wait_until(lambda: bool(zalo.new_messages(late.id)), 10)
+            finally:
+                for worker in workers:
+                    await worker.stop()
+        await simulator.stop()
+
+
+async def test_a_schedule_and_a_reminder_go_once_whatever_the_number_of_workers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both workers plan the officer's weekly files and the deadline's reminders; only the one
+    holding the jobs lock makes and sends them."""
+    from tests.test_e2e_exports import (
+        MODERATOR,
+        OFFICER,
+        PROPOSALS,
+        documents,
+        reminder_due_now,
+        schedule_due_now,
+    )
+    from tests.test_schedule import KEY, seed
+
+    monkeypatch.setenv("CHILDFORUM_WEBHOOK_SECRET", SECRET)
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", KEY)
+    (old, new), deadline = reminder_due_now()
+    with fresh_postgres() as database:
+        db = await open_database(database)
+        await seed(db, PROPOSALS)
+        await db.close()
+        simulator = BotApiSimulator(push_webhooks=True)
+        await simulator.start()
+        for chat in (OFFICER, MODERATOR, ADMIN):
+            simulator.add_chat(chat, "private")
+        ports = [free_port(), free_port()]
+        proxy = Proxy([f"http://127.0.0.1:{port}/childforum" for port in ports])
+        async with proxy.running():
+            workers = [BotProcess(simulator, worker_config(
+                tmp_path / name, simulator, database, port, proxy,
+                schedule_due_now('["csv"]') + deadline, **{old: new}), tmp_path / f"{name}.log")
+                for name, port in zip("ab", ports, strict=True)]
+            try:
+                for worker in workers:
+                    await worker.start(ready_on="setWebhook")
+                await simulator.wait_until(lambda: len(documents(simulator, OFFICER)) >= 2
+                                           and simulator.messages(MODERATOR) != []
+                                           and simulator.messages(ADMIN) != [], timeout=40)
+                await asyncio.sleep(3)  # the other worker's turn, had it one
+                await simulator.wait_idle(quiet=1, timeout=20)
+                names = sorted(str(m.filename) for m in documents(simulator, OFFICER))
+                assert names == ["kien-nghi-DHA-2023.csv", "kien-nghi-KTM-2023.csv"]
+                for chat in (MODERATOR, ADMIN):  # (the digest of new proposals comes too)
+                    reminders = [m for m in simulator.messages(chat) if "đến hạn" in m.plain]
+                    assert len(reminders) == 1, [m.plain for m in simulator.messages(chat)]
             finally:
                 for worker in workers:
                     await worker.stop()
