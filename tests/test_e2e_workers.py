@@ -81,8 +81,8 @@ class Proxy:
 
 def worker_config(folder: Path, simulator: BotApiSimulator, database: str, port: int,
                   proxy: Proxy, extra: str = "", **more: str) -> Path:
-    """`extra`: config appended; `more`: lines replaced (old=new, by keyword is not possible
-    for TOML lines: pass them as {old: new} through `**{...}`)."""
+    """Webhook mode behind `proxy`, two workers; `extra` appended, `more` ({old: new}) more
+    lines replaced."""
     folder.mkdir()
     return write_config(folder / "config.toml", simulator, database, extra, changes={
         **more,
