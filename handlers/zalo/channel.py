@@ -10,8 +10,8 @@ With several workers behind one proxy (`[storage] workers`), any worker takes an
 only the one holding the jobs lock handles events: it reads them from the inbox, oldest message
 first, at once for its own and within LOOK_SECONDS for the others'. So a chat's messages are
 applied in order and once whichever worker Zalo's call reached, and when that worker dies the
-next holder of the lock carries on from the inbox. (Zalo traffic is facilitators and staff:
-one handler is enough.)
+next holder of the lock carries on from the inbox (the others try for the lock every
+CLAIM_SECONDS). (Zalo traffic is facilitators and staff: one handler is enough.)
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ TEXT = "message.text.received"
 UNSUPPORTED = "message.unsupported.received"  # what Zalo passes of a child's account: no words
 _UPDATE_IDS = 1 << 62  # Zalo's updates' ids in the shared inbox: 2**62 + 62 bits of a hash
 LOOK_SECONDS = 0.5  # several workers: how often the handling one looks for others' events
+CLAIM_SECONDS = 5.0  # and how often the others try to become the handling one
 
 
 @dataclass(frozen=True)
@@ -150,10 +151,16 @@ class ZaloChannel:
 
     async def _run_shared(self) -> None:
         assert self.handles is not None
+        holder, asked = False, -CLAIM_SECONDS
+        loop = asyncio.get_running_loop()
         while True:
             self._arrived.clear()
             try:
-                if await self.handles():
+                # The holder checks it still is at every look (one query on its own
+                # connection); the others try for the lock now and then, not at every look.
+                if holder or loop.time() - asked >= CLAIM_SECONDS:
+                    holder, asked = await self.handles(), loop.time()
+                if holder:
                     for event in await self._waiting():
                         await self._handle_until_done(event)
             except Exception as error:  # reading the inbox: the database may be down
