@@ -107,6 +107,9 @@ def test_shared_dev_set() -> None:
     ("safeguarding_v2.tsv", 0.96, 0.06, 0.16),
     # Written by a third helper for the model's last change; looked at three times (950 rows).
     ("safeguarding_v3.tsv", 0.97, 0.03, 0.11),  # 99.0%, 1.7%, 8.5% now
+    # Written by a fifth helper after the last change (800 rows), measured once: 99.3%, 1.4%,
+    # 3.7%.
+    ("safeguarding_v4.tsv", 0.97, 0.03, 0.06),
 ])
 def test_sets_the_model_never_learnt(name: str, recall: float, false_alarms: float,
                                      held: float) -> None:
