@@ -156,6 +156,17 @@ def test_words_with_tone_marks_are_not_read_as_the_harm_word_they_fold_into(
     assert assess(meant).tier != NOTHING
 
 
+@pytest.mark.parametrize(("text", "tier"), [
+    ("Em sẽ kết thúc tất cả", DISCLOSURE), ("Em đã rạch chân", NEEDS_A_LOOK),
+    ("Bố trói chân em lại", NEEDS_A_LOOK), ("Họ ép đám em uống rượu", NEEDS_A_LOOK),
+])
+def test_the_tone_mark_guard_keeps_the_phrases_that_mean_other_spellings(text: str,
+                                                                          tier: int) -> None:
+    """Words of a phrase that are not its harm word ("chân", "tất", "đám") must not make the
+    guard drop it (a review found these four lost)."""
+    assert assess(text).tier in (tier, DISCLOSURE), assess(text)
+
+
 def test_a_self_harm_phrase_gets_the_hotline_reply_whatever_the_model_says() -> None:
     found = assess("I want to kill myself")
     assert found.tier == DISCLOSURE and found.rule == "kill myself"

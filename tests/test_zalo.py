@@ -149,6 +149,49 @@ async def test_a_bug_while_handling_an_event_is_apologised_for_once(tmp_path: Pa
         await db.close()
 
 
+class _Broken(_Failing):
+    """A chat whose state cannot be read: the apology fails as well."""
+
+    async def apologise(self, work: Work, chat_id: int, staff: bool = False) -> None:
+        raise ValueError("this chat's state cannot be read")
+
+
+async def test_an_event_that_cannot_even_be_apologised_for_is_not_tried_forever(
+        tmp_path: Path) -> None:
+    """Several workers (the handler reads the inbox at every look): a poison event is done
+    without a word after one try, not read and failed twice a second for ever."""
+    db = await open_database(tmp_path / "forum.sqlite3")
+    try:
+        config = load_config(ROOT / "config.example.toml")
+        inbox, outbox = Inbox(db), Outbox(db, Pacing(), ZoneInfo("Asia/Ho_Chi_Minh"))
+        tries: list[int] = []
+        broken = _Broken()
+        failing_handle = broken.handle
+
+        async def counted(*args: object, **kwargs: object) -> None:
+            tries.append(1)
+            await failing_handle(*args, **kwargs)  # type: ignore[arg-type]
+
+        broken.handle = counted  # type: ignore[method-assign]
+
+        async def always() -> bool:
+            return True
+
+        channel = ZaloChannel(inbox, outbox, cast(Conversations, broken), load_catalog(config),
+                              handles=always)
+        await channel.start()
+        assert await channel.receive({"event_name": "message.text.received", "message": {
+            "from": {"id": "b8", "display_name": "Em", "is_bot": False},
+            "chat": {"id": "b8", "chat_type": "PRIVATE"}, "text": "xin chào",
+            "message_id": "m-poison", "date": 1}})
+        await asyncio.sleep(1.6)  # three looks
+        await channel.stop()
+        assert tries == [1]
+        assert await inbox.unfinished(ZALO) == []
+    finally:
+        await db.close()
+
+
 async def test_an_erased_address_goes_once_nothing_waits_to_be_sent(tmp_path: Path) -> None:
     db = await open_database(tmp_path / "forum.sqlite3")
     try:

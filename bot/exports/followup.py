@@ -289,10 +289,11 @@ def _xlsx(found: Followup, settings: ReportSettings) -> bytes:
             number += 1
             values = [PART_TITLES[part].capitalize(), *found.labels.cells(number, row)]
             sheet.append([None if isinstance(v, str) else v for v in values])
+            line = number + 1  # after the header; max_row would scan every cell, every row
             for column, value in enumerate(values, 1):
                 if isinstance(value, str):
-                    put_text(sheet.cell(sheet.max_row, column), value)
-            sheet.cell(sheet.max_row, len(headers)).number_format = "DD/MM/YYYY"
+                    put_text(sheet.cell(line, column), value)
+            sheet.cell(line, len(headers)).number_format = "DD/MM/YYYY"
     widths = (22, *(w * 4.2 for w in WIDTHS_CM))
     for index, width in enumerate(widths, 1):
         sheet.column_dimensions[get_column_letter(index)].width = width

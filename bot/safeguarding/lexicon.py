@@ -104,10 +104,12 @@ def _normalise(text: str) -> str:
 # typed without marks keeps every reading: recall first.
 _MEANT: dict[str, frozenset[str]] = {
     folded: frozenset(spellings.split()) for folded, spellings in {
+        # every spelling any phrase means, harm word or not ("rạch chân", "kết thúc tất cả",
+        # "ép đám em uống rượu"): the guard is for the collisions, recall comes first
         "danh": "đánh", "da": "đá đã da", "doi": "đói đòi đối đời dõi", "ga": "gả gạ",
-        "nhot": "nhốt", "so": "sờ", "tat": "tát", "dap": "đập dập đạp", "quat": "quất",
-        "bat": "bắt bạt", "chan": "chán chặn", "dam": "đấm đâm dâm", "hiep": "hiếp",
-        "chui": "chửi",
+        "nhot": "nhốt", "so": "sờ", "tat": "tát tất", "dap": "đập dập đạp",
+        "quat": "quất quật", "bat": "bắt bạt", "chan": "chán chặn chân",
+        "dam": "đấm đâm dâm đám", "hiep": "hiếp", "chui": "chửi",
     }.items()
 }
 _WORD = re.compile(r"\w+")

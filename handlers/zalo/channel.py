@@ -195,8 +195,12 @@ class ZaloChannel:
                 if work.fresh:
                     chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
                     await self.conversations.apologise(work, chat_id)
-        except Exception:  # the database itself may be what failed: nothing more to do
+        except Exception:  # the apology failed too (the chat's state cannot be read, say)
             log.exception("Could not record the error of a Zalo event")
+            try:  # done without a word, so that it is not tried again at every look
+                await self.inbox.finish(event.update_id)
+            except Exception:  # the database itself is what fails: it is tried again later
+                log.exception("Could not mark a failed Zalo event done")
 
     async def handle(self, event: ZaloEvent) -> None:
         async with self.outbox.work(event.update_id) as work:
