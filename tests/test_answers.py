@@ -414,6 +414,8 @@ async def test_open_items_carry_over_to_a_later_years_follow_up(forum: Forum,
     sheet = openpyxl.load_workbook(excel)["Theo dõi kiến nghị"]
     assert sorted((r[2].value, r[6].value) for r in sheet.iter_rows(min_row=2)) == [
         ("DHA-0002", 2023), ("DHA-0004", 2023)]
+    title = openpyxl.load_workbook(excel)["Tỷ lệ"]["A1"].value
+    assert title.endswith("2024-2024 (gồm 2 kiến nghị của các năm trước chưa giải quyết xong)")
 
 
 async def test_what_xml_cannot_hold_never_breaks_a_follow_up_file(forum: Forum,

@@ -161,6 +161,12 @@ class Followup:
                  if key == "topic" else sorted(totals, key=lambda n: (-totals[n], n)))
         return [Rate(name, totals[name], answered[name], implemented[name]) for name in names]
 
+    def carried_note(self) -> str:
+        """" (gồm N kiến nghị của các năm trước chưa giải quyết xong)", or "" without any."""
+        carried = sum(row.forum_year < self.since for row in self.rows)
+        return (f" (gồm {carried} kiến nghị của các năm trước chưa giải quyết xong)"
+                if carried else "")
+
     def overall(self) -> Rate:
         return Rate("", len(self.rows), sum(r.answer is not None for r in self.rows),
                     sum(r.answer is not None and r.answer.state == "implemented"
@@ -208,10 +214,8 @@ def _docx(found: Followup, settings: ReportSettings) -> bytes:
     overall = found.overall()
     told = sum(row.told_at is not None for row in found.rows)
     report.body("I. TỔNG QUAN", bold=True)
-    carried = sum(row.forum_year < found.since for row in found.rows)
-    earlier = (f" (gồm {carried} kiến nghị của các năm trước chưa giải quyết xong)"
-               if carried else "")
-    report.body(f"Tổng số kiến nghị của trẻ em: {overall.total}{earlier}; đã được trả lời:"
+    report.body(f"Tổng số kiến nghị của trẻ em: {overall.total}{found.carried_note()};"
+                f" đã được trả lời:"
                 f" {overall.answered} ({overall.answered_pct()}); đã thực hiện:"
                 f" {overall.implemented} ({overall.implemented_pct()}); trẻ em đã được thông"
                 f" báo kết quả: {told}.")
@@ -307,7 +311,8 @@ def _xlsx(found: Followup, settings: ReportSettings) -> bytes:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     rates = book.create_sheet("Tỷ lệ")
     overall = found.overall()
-    rates.append([f"Kiến nghị của trẻ em {settings.unit}, {found.since}-{found.until}"])
+    rates.append([f"Kiến nghị của trẻ em {settings.unit}, {found.since}-{found.until}"
+                  f"{found.carried_note()}"])
     rates["A1"].font = bold
     rates.append(["Tổng số", overall.total, "Đã trả lời", overall.answered,
                   "Đã thực hiện", overall.implemented])
