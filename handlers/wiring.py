@@ -11,9 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from telegram import BotCommand, Update
-
-if TYPE_CHECKING:
-    from handlers.zalo.service import ZaloService
 from telegram.ext import Application, ApplicationHandlerStop, ContextTypes
 from telegram.request import BaseRequest
 
@@ -56,6 +53,9 @@ from handlers.zalo.staff import StaffDesks
 from storage import addresses, consent
 from storage.db import Database, is_unavailable, open_database
 from storage.heartbeat import beat
+
+if TYPE_CHECKING:  # imported where Zalo is on (see _zalo)
+    from handlers.zalo.service import ZaloService
 
 log = logging.getLogger("childforum")
 COMMANDS = ("start", "my", "sos", "help", "profile", "language", "cancel", "delete")

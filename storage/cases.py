@@ -109,28 +109,25 @@ async def move(db: Tx, case_id: int, version: int, state: str, by: int, **values
 
 
 async def hold(db: Tx, case_ids: Sequence[int], ref: str) -> None:
-    """A proposal made from a draft the cases are about: held until every one is closed
-    (`held_by_case` names one still open; see `release`)."""
+    """A proposal made from a draft the cases are about: it waits for them (see `settle`)."""
     proposal = await db.fetchval("SELECT id FROM proposals WHERE ref = ?", (ref,))
     for case_id in case_ids:
         await db.execute("UPDATE cases SET proposal_id = ? WHERE id = ? AND proposal_id IS NULL",
                          (proposal, case_id))
-    await db.execute(
-        "UPDATE proposals SET held_by_case = (SELECT min(id) FROM cases WHERE proposal_id = ?"
-        " AND state <> 'closed') WHERE id = ?", (proposal, proposal))
-    # A case already closed as handled before the child sent it: it stays out of the forum.
-    await db.execute(
-        "UPDATE proposals SET status = 'safeguarding' WHERE id = ? AND EXISTS (SELECT 1 FROM"
-        " cases WHERE proposal_id = ? AND state = 'closed' AND outcome = 'handled')",
-        (proposal, proposal))
+    await settle(db, proposal)
 
 
-async def release(db: Tx, case_id: int, proposal_id: int) -> None:
-    """Case `case_id` is closed: its proposal waits for another open case about it, if any."""
+async def settle(db: Tx, proposal_id: int) -> None:
+    """Where a proposal stands with the cases about it: held (`held_by_case`) by the first one
+    still open, free when all are closed, and kept out of the forum (status safeguarding) once
+    one was closed as handled."""
     await db.execute(
         "UPDATE proposals SET held_by_case = (SELECT min(id) FROM cases WHERE proposal_id = ?"
-        " AND state <> 'closed' AND id <> ?) WHERE id = ? AND held_by_case = ?",
-        (proposal_id, case_id, proposal_id, case_id))
+        " AND state <> 'closed') WHERE id = ?", (proposal_id, proposal_id))
+    await db.execute(
+        "UPDATE proposals SET status = 'safeguarding', version = version + 1 WHERE id = ?"
+        " AND status = 'pending' AND EXISTS (SELECT 1 FROM cases WHERE proposal_id = ?"
+        " AND state = 'closed' AND outcome = 'handled')", (proposal_id, proposal_id))
 
 
 async def set_contact(db: Tx, case_id: int, chat_id: int, wants: bool) -> bool:

@@ -8,9 +8,10 @@ import asyncio
 import json
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -123,6 +124,23 @@ SEEN = "Con suối số {n} sau trường sâu lắm"
 PROPOSAL = "Làm rào chắn ở con suối số {n}"
 
 
+async def answer_back_to_back(simulator: BotApiSimulator | ZaloSimulator,
+                              chats: Sequence[Any]) -> None:
+    """Each chat's two answers sent back to back (to both workers in turn), then exactly one
+    question after each, no more. A reply one worker queues while the other still sends that
+    chat's earlier message goes at the other's next look at the table (within a second)."""
+    before = {chat: len(simulator.messages(chat)) for chat in chats}
+    for n, chat in enumerate(chats):
+        simulator.send_text(chat, SEEN.format(n=n))
+        simulator.send_text(chat, PROPOSAL.format(n=n))
+    await simulator.wait_until(lambda: all(
+        len(simulator.messages(chat)) >= before[chat] + 2 for chat in chats), 30)
+    await simulator.wait_idle(quiet=1.5, timeout=30)
+    for chat in chats:
+        replies = simulator.new_messages(chat)
+        assert len(replies) == 2, [m.plain for m in replies]
+
+
 async def test_in_order_once_and_one_digest(
         cluster: tuple[BotApiSimulator, Proxy, list[BotProcess], str]) -> None:
     simulator, proxy, _, database = cluster
@@ -132,18 +150,8 @@ async def test_in_order_once_and_one_digest(
         await child.register()
         await child.tap("2.")
     # Each child's two answers back to back: the proxy hands them to different workers.
-    before = {child.user_id: len(simulator.messages(child.user_id)) for child in children}
-    for n, child in enumerate(children):
-        simulator.send_text(child.user_id, SEEN.format(n=n))
-        simulator.send_text(child.user_id, PROPOSAL.format(n=n))
-    # A reply one worker queues while the other still sends that chat's earlier message is sent
-    # by the other at its next look at the table (within a second): wait for both replies.
-    await simulator.wait_until(lambda: all(
-        len(simulator.messages(c.user_id)) >= before[c.user_id] + 2 for c in children), 30)
-    await simulator.wait_idle(quiet=1.5, timeout=30)
+    await answer_back_to_back(simulator, [child.user_id for child in children])
     for child in children:
-        replies = simulator.new_messages(child.user_id)
-        assert len(replies) == 2, texts(replies)  # one question after each answer, no more
         await child.tap("Xã")
         await child.tap("✔️")
         await child.skip_to_review()
@@ -220,15 +228,7 @@ async def test_zalo_events_reaching_either_worker_are_handled_in_order_once(
                 for person in people:
                     await person.register()
                     await person.tap("2.")
-                before = {p.id: len(zalo.messages(p.id)) for p in people}
-                for n, person in enumerate(people):  # back to back: to both workers in turn
-                    zalo.send_text(person.id, SEEN.format(n=n))
-                    zalo.send_text(person.id, PROPOSAL.format(n=n))
-                await zalo.wait_until(lambda: all(
-                    len(zalo.messages(p.id)) >= before[p.id] + 2 for p in people), 30)
-                await zalo.wait_idle(quiet=1.5, timeout=30)
-                for person in people:
-                    assert len(zalo.new_messages(person.id)) == 2  # one question each, no more
+                await answer_back_to_back(zalo, [person.id for person in people])
                 assert min(zalo_proxy.forwarded) >= 8  # both workers took events in
                 stored = dict(query(database, "SELECT seen, proposal FROM proposals"))
                 assert stored == {}  # not sent yet: the draft is in each child's state

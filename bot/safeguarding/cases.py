@@ -171,22 +171,12 @@ class Cases:
                 detail["to"] = values["referred_to"]
             if "outcome" in values:
                 detail["outcome"] = values["outcome"]
-                await self._settle_proposal(tx, case, values["outcome"])
+                if case.proposal_id is not None:  # cleared, it goes on to moderation;
+                    # handled, it stays out of the forum (never exported)
+                    await store.settle(tx, case.proposal_id)
             await audit_log.append(tx, user_id, f"case_{state}", "case", case_id,
                                    case.district, detail)
         return Moved(case_id, state, version + 1)
-
-    @staticmethod
-    async def _settle_proposal(tx: Tx, case: CaseRow, outcome: str) -> None:
-        """A proposal the case held: cleared, it goes on to moderation; handled, it stays out
-        of the forum (status safeguarding: never exported)."""
-        if case.proposal_id is None:
-            return
-        await store.release(tx, case.id, case.proposal_id)
-        if outcome == "handled":
-            await tx.execute("UPDATE proposals SET status = 'safeguarding',"
-                             " version = version + 1 WHERE id = ? AND status = 'pending'",
-                             (case.proposal_id,))
 
     async def message(self, user_id: int, case_id: int, text: str) -> int | Refused:
         """Staff write to the child of a case: queued to the child, logged with the case."""

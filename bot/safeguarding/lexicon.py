@@ -414,13 +414,16 @@ def _score(text: str, tokens: list[str], match: re.Match[str], base: int) -> int
 
 def detect_disclosure(text: str) -> Disclosure | None:
     """Return a Disclosure if ``text`` looks like a child telling of harm, else None."""
-    norm, spellings = _normalise(text), _spellings(text)
+    norm = _normalise(text)
     matches = [
         (category, strong, match)
         for category, strong, pattern in _PATTERNS
         for match in pattern.finditer(norm)
-        if _as_meant(match.group(), spellings)
     ]
+    if not matches:
+        return None
+    spellings = _spellings(text)  # read only for a message a phrase matched: most match none
+    matches = [found for found in matches if _as_meant(found[2].group(), spellings)]
     if not matches:
         return None
     for category, strong, match in matches:
