@@ -35,7 +35,6 @@ import json
 import math
 import re
 import unicodedata
-from array import array
 from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
@@ -44,6 +43,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bot.textnorm import CHAT_SHORTHAND, clean, fold
+from bot.weights import Weights
 
 LanguageTag = Literal["vi", "en", "other"]
 
@@ -370,26 +370,23 @@ def features(cleaned: str) -> dict[str, float]:
 
 
 class _Model:
-    """Weights as loaded: feature -> row of a flat array, len(CLASSES) floats per feature (a
-    dict of lists would take several times the memory)."""
+    """Weights as loaded: a row of len(CLASSES) weights by feature (bot.weights)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         if tuple(data["classes"]) != CLASSES:
             raise ValueError(f"{MODEL_FILE.name} has classes {data['classes']}, not {CLASSES}")
-        self.index: dict[str, int] = {}
-        self.rows = array("d")
-        for i, (feature, row) in enumerate(sorted(data["weights"].items())):
-            self.index[feature] = i
-            self.rows.extend(row)
+        weights: dict[str, list[float]] = data["weights"]
+        self.weights = Weights(list(weights), [w for row in weights.values() for w in row], _N)
         self.intercept: tuple[float, ...] = tuple(data["intercept"])
 
     def total(self, features: list[str]) -> list[float]:
         acc = [0.0] * _N
+        rows = self.weights.values
         for feature in features:
-            i = self.index.get(feature)
-            if i is not None:
+            start = self.weights.row(feature)
+            if start >= 0:
                 for c in range(_N):
-                    acc[c] += self.rows[i * _N + c]
+                    acc[c] += rows[start + c]
         return acc
 
 
@@ -425,11 +422,12 @@ def scores(cleaned: str) -> list[float]:
             acc[c] += vector[c]
     scale = 1 / math.sqrt(count)
     out = [a * scale + b for a, b in zip(acc, model.intercept, strict=True)]
+    rows = model.weights.values
     for feature, value in rule_features(cleaned).items():
-        i = model.index.get(feature)
-        if i is not None:
+        start = model.weights.row(feature)
+        if start >= 0:
             for c in range(_N):
-                out[c] += value * model.rows[i * _N + c]
+                out[c] += value * rows[start + c]
     return out
 
 

@@ -8,7 +8,7 @@ expanded first (ko → không, e → em, bme → bố mẹ ...), runs of a repea
 
 The weights come from `bot/safeguarding/model.json.gz`, built from the corpus by
 `python -m bot.safeguarding.train` (scikit-learn, at build time only). Scoring needs no library:
-it is a sum of weights, so that it stays under a millisecond and a few megabytes.
+it is a sum of weights, so that it stays under a millisecond and a few megabytes (`Weights`).
 """
 
 from __future__ import annotations
@@ -19,13 +19,14 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol
 
 from bot.textnorm import clean, fold
+from bot.weights import Weights
 
 MODEL_FILE = "model.json.gz"
 WINDOW_SENTENCES = 2  # a long message is scored by windows of sentences: its worst one counts
@@ -99,16 +100,21 @@ def windows(text: str) -> Iterable[str]:
         yield " ".join(parts[start:start + WINDOW_SENTENCES])
 
 
+class Lookup(Protocol):
+    def get(self, feature: str, default: float, /) -> float: ...
+    def __len__(self) -> int: ...
+
+
 @dataclass(frozen=True)
 class Model:
-    weights: dict[str, float]
+    weights: Lookup
     intercept: float
     tier1: float  # P(harm) at or above which the child gets the hotline reply at once
     tier2: float  # P(harm) at or above which a person looks before anything goes further
     corpus: str  # sha256 of the corpus it was built from
     params: dict[str, Any]
     # Which kind of harm it looks like (for safeguarding staff): per kind, word weights.
-    kinds: dict[str, dict[str, float]] = field(default_factory=dict)
+    kinds: Mapping[str, Lookup] = field(default_factory=dict)
     kind_intercepts: dict[str, float] = field(default_factory=dict)
 
     def kind(self, text: str) -> str:
@@ -139,6 +145,11 @@ class Model:
         top = sorted((item for item in found if item[0] > 0), reverse=True)[:count]
         return [feature[3:].replace("_", " ") for _, feature in top]
 
+    def compact(self) -> Model:
+        """The same model with its weights in `Weights` (for scoring; it cannot be written)."""
+        return replace(self, weights=Weights.of(_plain(self.weights)), kinds={
+            kind: Weights.of(_plain(weights)) for kind, weights in self.kinds.items()})
+
     def to_json(self) -> dict[str, Any]:
         return {"weights": self.weights, "intercept": self.intercept, "tier1": self.tier1,
                 "tier2": self.tier2, "corpus": self.corpus, "params": self.params,
@@ -151,8 +162,19 @@ class Model:
                    data.get("kind_intercepts", {}))
 
 
-@lru_cache(maxsize=1)
-def shipped() -> Model:
-    """The model shipped in the package (loaded once)."""
+def _plain(weights: Lookup) -> dict[str, float]:
+    if not isinstance(weights, dict):
+        raise TypeError("a compact model's weights have lost their features")
+    return weights
+
+
+def from_file() -> Model:
+    """The model shipped in the package, its features readable (for building and testing)."""
     data = (resources.files("bot.safeguarding") / MODEL_FILE).read_bytes()
     return Model.from_json(json.loads(gzip.decompress(data)))
+
+
+@lru_cache(maxsize=1)
+def shipped() -> Model:
+    """The model shipped in the package, compact (loaded once)."""
+    return from_file().compact()
