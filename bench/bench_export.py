@@ -233,7 +233,9 @@ def main() -> None:
         database = workdir / "bench.sqlite3"
         seed(database, args.rows)
         lines = time_table(database, workdir, args)
-        lines += ["", *memory_table(workdir, [int(s) for s in args.rss_sizes.split(",")])]
+        sizes = [int(size) for size in args.rss_sizes.split(",") if size]
+        if sizes:  # --rss-sizes "" leaves the memory table out
+            lines += ["", *memory_table(workdir, sizes)]
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.machine()}")
     print("\n".join(lines))
 

@@ -201,6 +201,9 @@ async def test_publish_one_topic_or_typed_refs(forum: Forum) -> None:
     published = rows(database, "SELECT p.ref FROM answers a JOIN proposals p ON p.id ="
                                " a.proposal_id WHERE a.published_at IS NOT NULL ORDER BY p.ref")
     assert published == [("DHA-0004",), ("DHA-0005",)]
+    by_code = texts(await officer.say("/publish dha"))  # an area's code: its count, to confirm
+    assert "Huyện Đắk Hà" in by_code and ("Công bố <b>2</b>" in by_code
+                                          or "Công bố 2" in by_code), by_code
     assert "Đã công bố 1 trả lời" in texts(await officer.say("/publish dha-0002"))
     assert "Không có trả lời nháp" in texts(await officer.say("/publish DHA-0002"))
     assert rows(database, "SELECT count(*) FROM answers WHERE published_at IS NULL") == [(1,)]

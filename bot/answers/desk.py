@@ -7,7 +7,8 @@
                   Publish sends it to the child.
     /answers      the answers workbook of the officer's districts for the forum year.
     /publish      the drafts of a district (and, where they span several, of one topic),
-                  counted, then published on Confirm; "/publish REF REF…" publishes those.
+                  counted, then published on Confirm ("/publish DHA" goes straight to a
+                  district's count); "/publish REF REF…" publishes those.
     a .xlsx file  a filled-in workbook: the dry run's summary, then Confirm applies it.
 
 Callback data: "n|<proposal id>|<revision>|<action>" on a card (revision "-" before the first
@@ -78,6 +79,8 @@ class AnswerDesk:
                 await self._card(caller, args[0].upper())
         elif name == "answers":
             await self._workbook(caller)
+        elif len(args) == 1 and self.config.district(args[0].upper()) is not None:
+            await self._publish_press(caller, args[0].upper(), "*", False, None)  # /publish DHA
         elif args:
             await self._publish_refs(caller, args)
         else:
