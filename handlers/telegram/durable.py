@@ -40,7 +40,8 @@ MAX_ID = 2**63 - 1  # what the database can store
 
 
 class RawUpdates(BaseRequest):
-    """Wraps the getUpdates request to keep each update's JSON exactly as the Bot API sent it.
+    """Wraps the getUpdates request to keep each update's JSON as the Bot API sent it (but for
+    a pressed message's buttons, `_forget_buttons`).
 
     The inbox stores that, instead of turning every Update object back into a dict.
     """
@@ -67,8 +68,21 @@ class RawUpdates(BaseRequest):
         data = BaseRequest.parse_json_payload(payload)
         result = data.get("result")
         if isinstance(result, list):
-            self.payloads.update((u["update_id"], u) for u in result if "update_id" in u)
+            for update in result:
+                if isinstance(update, dict) and "update_id" in update:
+                    _forget_buttons(update)
+                    self.payloads[update["update_id"]] = update
         return data
+
+
+def _forget_buttons(update: dict[str, Any]) -> None:
+    """A pressed message's buttons are read by nobody (the press carries its data), and turning
+    them into objects was a third of python-telegram-bot's work on a press: they are dropped
+    before it parses the update (and so from the inbox); an empty keyboard says there was one."""
+    press = update.get("callback_query")
+    pressed = press.get("message") if isinstance(press, dict) else None
+    if isinstance(pressed, dict) and "reply_markup" in pressed:
+        pressed["reply_markup"] = {"inline_keyboard": []}
 
 
 class DurableQueue(asyncio.Queue[object]):
