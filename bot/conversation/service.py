@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from bot.answers.service import parse_feedback
@@ -35,9 +35,14 @@ MY_ANSWER_CHARS = 300
 INVITE_PATTERN = re.compile(f"[{INVITE_ALPHABET}]{{{INVITE_LENGTH}}}")
 
 
+_CONVERSATION = tuple(f.name for f in fields(State) if f.name != "profile")
+
+
 def state_to_row(chat_id: int, state: State) -> ChildRow:
     """Profile goes to its own columns (staff query them); the rest is the conversation."""
-    conversation = {k: v for k, v in asdict(state).items() if k != "profile"}
+    # Fields by hand, not dataclasses.asdict: its deep copies were 3% of a step's work.
+    conversation: dict[str, Any] = {name: getattr(state, name) for name in _CONVERSATION}
+    conversation["answers"] = dict(state.answers)
     profile = state.profile
     return ChildRow(chat_id, profile.get("district"), profile.get("age_band"),
                     profile.get("gender"), profile.get("lang", BASE_LANG),
