@@ -215,21 +215,6 @@ async def _simulate_zalo(config: Config) -> int:
     return 0
 
 
-def _output_problem(out: Path, database: Path, force: bool) -> str | None:
-    """Why the export must not write to `out`, or None."""
-    target = out.resolve()
-    if target in {database.resolve().with_name(database.name + suffix)
-                  for suffix in ("", "-wal", "-shm", "-journal")}:
-        return f"{out} is the database itself: choose another --out"
-    if target.is_dir():
-        return f"{out} is a folder: give a file name, for example {out / 'kien-nghi.xlsx'}"
-    if not target.parent.is_dir():
-        return f"the folder {out.parent} does not exist"
-    if target.exists() and not force:
-        return f"{out} exists already: choose another name, or add --force to replace it"
-    return None
-
-
 async def _export(config: Config, args: argparse.Namespace) -> int:
     def fail(problem: str, code: int = 2) -> int:
         print(f"childforum export: {problem}", file=sys.stderr)
@@ -237,13 +222,17 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
 
     if args.kind == "followup" and args.format == "csv":
         return fail("the follow-up report is a docx or an xlsx file")
-    problem = cli_storage.missing(config) or _output_problem(args.out, config.database_path,
-                                                             args.force)
+    problem = cli_storage.missing(config) or cli_storage.output_problem(
+        args.out, config.database_path, args.force)
     if problem is not None:
         return fail(problem)
     districts = None if args.district == "all" else tuple(args.district.upper().split(","))
+    year = None if args.year == "all" else int(args.year) if args.year else config.forum_year
+    if year is None and args.format == "docx":
+        return fail("the report is of one forum year: give --year YYYY (or leave it out for"
+                    f" the config's {config.forum_year})")
     query = ExportQuery(districts=districts, statuses=tuple(args.status.split(",")),
-                        date_from=args.date_from, date_to=args.date_to)
+                        date_from=args.date_from, date_to=args.date_to, forum_year=year)
     try:
         db = await open_configured(config)
     except DatabaseUnavailable as error:
@@ -271,6 +260,12 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
         await db.close()
     print(f"{result.rows} proposals written to {args.out} ({result.size} bytes)")
     return 0
+
+
+def _year_or_all(text: str) -> str:
+    if text.lower() == "all" or (text.isdigit() and 2000 <= int(text) <= 2100):
+        return text.lower()
+    raise argparse.ArgumentTypeError(f"not a forum year: {text!r} (2023, or all)")
 
 
 def _date(text: str) -> date:
@@ -310,6 +305,9 @@ def _parser() -> argparse.ArgumentParser:
                            help="followup: the first forum year (default 2019)")
     exporting.add_argument("--until", type=int, default=None,
                            help="followup: the last forum year (default: the config's year)")
+    exporting.add_argument("--year", default=None, type=_year_or_all,
+                           help="proposals: the forum year (default: the config's year), or"
+                           " 'all' (CSV and XLSX)")
     exporting.add_argument("--status", default="approved",
                            help="statuses joined by commas (default: approved)")
     exporting.add_argument("--from", dest="date_from", type=_date, default=None)

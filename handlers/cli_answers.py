@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.conversation.catalog import load_catalog
 from bot.staff.moderation import Moderation, Refused
 from bot.transport.outbox import Outbox
-from handlers.cli_storage import missing
+from handlers.cli_storage import missing, output_problem
 from handlers.wiring import open_configured
 from storage.db import DatabaseUnavailable
 
@@ -102,15 +102,19 @@ async def _template(config: Config, found: Services, args: argparse.Namespace) -
     if district is not None and config.district(district) is None:
         return _fail(f"unknown district {args.district!r}; known: "
                      + ", ".join(d.code for d in config.districts))
-    if args.out.exists() and not args.force:
-        return _fail(f"{args.out} exists already: choose another name, or add --force")
-    if not args.out.parent.is_dir():
-        return _fail(f"the folder {args.out.parent} does not exist")
+    problem = output_problem(args.out, config.database_path, args.force)
+    if problem is not None:
+        return _fail(problem)
     data = await found.sheets.template(COMMAND_LINE, district, args.year)
+    # Written beside the target, then moved into place: a full disk leaves no empty file.
+    partial = args.out.with_name(f".{args.out.name}.partial")
     try:
-        args.out.write_bytes(data)
+        partial.write_bytes(data)
+        partial.replace(args.out)
     except OSError as error:
         return _fail(f"cannot write {args.out}: {error.strerror or error}", 1)
+    finally:
+        partial.unlink(missing_ok=True)
     print(f"Answers workbook written to {args.out} ({len(data)} bytes)")
     return 0
 
@@ -150,10 +154,19 @@ async def _publish(config: Config, found: Services, args: argparse.Namespace) ->
     district = args.district.upper() if args.district else None
     if district is not None and config.district(district) is None:
         return _fail(f"unknown district {args.district!r}")
-    refs = [ref for ref in args.refs.split(",") if ref.strip()] if args.refs else None
+    if args.topic is not None and found.answers.catalog.topic(args.topic) is None:
+        return _fail(f"unknown topic {args.topic!r}; known: "
+                     + ", ".join(flow.id for flow in found.answers.catalog.topics))
+    refs = [ref.strip().upper() for ref in args.refs.split(",") if ref.strip()] if args.refs \
+        else None
     result = await found.answers.publish(COMMAND_LINE, district, args.topic, refs)
     if isinstance(result, Refused):
         return _fail(f"refused: {result.reason} {result.detail}")
     print(f"{result.published} answers published; {result.told} children and facilitators will"
           " be told (the running bot sends the messages).")
+    left = [ref for ref in dict.fromkeys(refs or ()) if ref not in result.refs]
+    if left:  # a typo must not read as "nothing left to publish"
+        print("No draft answer to publish for " + ", ".join(left) + " (unknown, published"
+              " already, or not answered yet)", file=sys.stderr)
+        return 1
     return 0

@@ -22,6 +22,22 @@ def missing(config: Config) -> str | None:
             " path in the config)")
 
 
+def output_problem(out: Path, database: Path, force: bool) -> str | None:
+    """Why a command must not write its file to `out` (the database, a folder, a file there
+    already without `force`), or None."""
+    target = out.resolve()
+    if target in {database.resolve().with_name(database.name + suffix)
+                  for suffix in ("", "-wal", "-shm", "-journal")}:
+        return f"{out} is the database itself: choose another --out"
+    if target.is_dir():
+        return f"{out} is a folder: give a file name, for example {out / 'kien-nghi.xlsx'}"
+    if not target.parent.is_dir():
+        return f"the folder {out.parent} does not exist"
+    if target.exists() and not force:
+        return f"{out} exists already: choose another name, or add --force to replace it"
+    return None
+
+
 def add_parsers(commands: argparse._SubParsersAction,  # type: ignore[type-arg]
                 ) -> list[argparse.ArgumentParser]:
     migrate = commands.add_parser(

@@ -338,7 +338,9 @@ class AnswerCount:
 
 
 async def counts(db: Tx, districts: Collection[str] | None) -> list[AnswerCount]:
-    where, params = "p.status = 'approved'", list[object]()
+    """Children's proposals only: earlier forums' imported recommendations have nobody to tell
+    and belong to the follow-up report."""
+    where, params = "p.status = 'approved' AND p.origin != 'history'", list[object]()
     if districts is not None:
         where += f" AND p.district IN ({', '.join('?' * len(districts))})"
         params += sorted(districts)

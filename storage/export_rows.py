@@ -83,9 +83,11 @@ def _stamp(moment: datetime) -> str:
 
 
 def _where(selection: RowFilter) -> tuple[str, list[Any]]:
-    # A proposal held by a safeguarding case is never exported until the case clears it.
+    # A proposal held by a safeguarding case is never exported until the case clears it; an
+    # earlier forum's recommendation imported with its answer is the follow-up's, not children's
+    # proposals of a forum (bot/exports/followup.py reads those).
     clauses = [f"status IN ({', '.join('?' * len(selection.statuses))})",
-               "held_by_case IS NULL"]
+               "held_by_case IS NULL", "origin != 'history'"]
     params: list[Any] = list(selection.statuses)
     if selection.districts is not None:
         clauses.append(f"district IN ({', '.join('?' * len(selection.districts))})")

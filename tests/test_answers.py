@@ -20,10 +20,12 @@ from bot.answers.sheet import COLUMNS
 from bot.config import Config, load_config
 from bot.conversation.catalog import load_catalog
 from bot.conversation.engine import State
+from bot.exports import ExportQuery, export
 from bot.conversation.service import state_to_row
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, StaffMember
 from bot.transport.outbox import Outbox
+from storage import answers as answer_store
 from storage import children, proposals
 from storage.answers import AnswerFields
 from storage.db import Database, open_database
@@ -206,7 +208,8 @@ def fill(template: bytes, values: dict[str, dict[str, object]],
     return out.getvalue()
 
 
-async def test_template_fill_dry_run_import_and_import_again(forum: Forum) -> None:
+async def test_template_fill_dry_run_import_and_import_again(
+        forum: Forum, monkeypatch: pytest.MonkeyPatch) -> None:
     sheets = forum.sheets
     template = await sheets.template(OFFICER, None, 2023)
     book = openpyxl.load_workbook(io.BytesIO(template))
@@ -253,6 +256,21 @@ async def test_template_fill_dry_run_import_and_import_again(forum: Forum) -> No
                                                                               None)))
     states = [row[6].value for row in again_template["Trả lời"].iter_rows(min_row=2)]
     assert "Chưa thể thực hiện" in states
+    # Published, the earlier forum's recommendation tells nobody, and the log says so.
+    published = await forum.answers.publish(OFFICER, "DHA")
+    assert not isinstance(published, Refused) and "DHA-2019-001" in published.refs
+    told = await forum.db.reader.fetchval(
+        "SELECT detail FROM audit_log WHERE action = 'publish' AND detail LIKE '%DHA-2019-001%'")
+    assert '"told": false' in told
+    # Nor is it one of this year's children's proposals: not in the exports, not in /stats.
+    monkeypatch.setenv(forum.config.pseudonym_key_env, "a-long-enough-secret-key")
+    csv_out = io.BytesIO()
+    await export(forum.db, forum.config, load_catalog(forum.config), ExportQuery(), "csv",
+                 csv_out)
+    exported = csv_out.getvalue().decode("utf-8-sig")
+    assert "DHA-0001" in exported and "DHA-2019-001" not in exported
+    counted = await answer_store.counts(forum.db.reader, {"DHA"})
+    assert sum(c.approved for c in counted) == 3 and sum(c.answered for c in counted) == 3
 
 
 async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column(

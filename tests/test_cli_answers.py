@@ -73,3 +73,36 @@ async def test_template_import_publish_and_follow_up_from_the_command_line(
     csv = run("export", "--kind", "followup", "--format", "csv", "--out",
               str(tmp_path / "x.csv"), *where)
     assert csv.returncode == 2 and "docx or an xlsx" in csv.stderr
+
+
+async def test_the_database_is_never_overwritten_and_a_typo_is_said(tmp_path: Path) -> None:
+    database = tmp_path / "forum.sqlite3"
+    await seeded(database)
+    where = ("--config", str(ROOT / "config.example.toml"), "--database", str(database))
+    for out in (database, tmp_path / "forum.sqlite3-wal"):
+        refused = run("answers", "template", "--out", str(out), "--force", *where)
+        assert refused.returncode == 2 and "is the database itself" in refused.stderr
+    db = await open_database(database)
+    try:
+        assert await db.reader.fetchval("SELECT count(*) FROM proposals") == 2
+    finally:
+        await db.close()
+    topic = run("answers", "publish", "--topic", "nope", *where)
+    assert topic.returncode == 2 and "unknown topic 'nope'" in topic.stderr
+    typo = run("answers", "publish", "--refs", "DHA-9999,dha-0001", *where)
+    assert typo.returncode == 1 and "0 answers published" in typo.stdout
+    assert "No draft answer to publish for DHA-9999, DHA-0001" in typo.stderr
+
+
+async def test_an_export_is_of_the_configs_forum_year_unless_told(tmp_path: Path) -> None:
+    database = tmp_path / "forum.sqlite3"
+    await seeded(database)  # two approved proposals of 2023, the example config's year
+    where = ("--config", str(ROOT / "config.example.toml"), "--database", str(database))
+    for year, count in (("", 2), ("2024", 0), ("all", 2)):
+        out = tmp_path / f"p{year}.csv"
+        chosen = ("--year", year) if year else ()
+        done = run("export", "--format", "csv", "--out", str(out), *chosen, *where)
+        assert done.returncode == 0 and f"{count} proposals written" in done.stdout, done.stderr
+    report = run("export", "--format", "docx", "--year", "all", "--out",
+                 str(tmp_path / "r.docx"), *where)
+    assert report.returncode == 2 and "one forum year" in report.stderr

@@ -347,9 +347,14 @@ class AnswerDesk:
         if isinstance(result, Refused):
             self._refused(caller, result, "")
             return
-        self.say(caller, "answer.desk.published_many" if result.published
-                  else "answer.desk.nothing_to_publish", count=result.published,
-                  told=result.told, ref=html.escape(" ".join(ref.upper() for ref in refs)))
+        left = [ref for ref in dict.fromkeys(ref.upper() for ref in refs)
+                if ref not in result.refs]
+        if result.published:
+            self.say(caller, "answer.desk.published_many", count=result.published,
+                     told=result.told, ref="")
+        if left:  # a mistyped ref, or one published already: said, not passed over
+            self.say(caller, "answer.desk.nothing_to_publish", count=0, told=0,
+                     ref=html.escape(" ".join(left)))
 
     def _topic(self, caller: Caller, topic: str) -> str:
         flow = self.catalog.topic(topic)

@@ -66,6 +66,7 @@ class Stale:
 class PublishResult:
     published: int  # versions published now
     told: int  # notices queued
+    refs: frozenset[str] = frozenset()  # the proposals whose answers were published now
 
 
 Recorded = Saved | Invalid | Stale | Refused
@@ -178,21 +179,26 @@ class Answers:
         wanted = {ref.strip().upper() for ref in refs} if refs is not None else None
         async with self.db.transaction() as tx:
             ids = [d.answer.id for d in await store.drafts(tx, districts, topic, wanted)]
-        published = told = 0
+        published, told, refs = 0, 0, set()
         for start in range(0, len(ids), PUBLISH_BATCH):
             async with self.db.transaction() as tx:
                 done, said = await self._publish(tx, user_id, ids[start:start + PUBLISH_BATCH])
-            published, told = published + done, told + said
-        return PublishResult(published, told)
+            published, told = published + len(done), told + said
+            refs.update(done)
+        return PublishResult(published, told, frozenset(refs))
 
-    async def _publish(self, tx: Tx, user_id: int, ids: list[int]) -> tuple[int, int]:
+    async def _publish(self, tx: Tx, user_id: int, ids: list[int]) -> tuple[list[str], int]:
+        """The refs published, and how many notices were queued."""
         notices: list[Message] = []
         rows = await store.publish(tx, ids, user_id)
+        refs = []
         for answer in rows:
             item = await proposals_store.get(tx, answer.proposal_id)
             assert item is not None
+            refs.append(item.ref)
             previous = await store.previous_published_state(tx, item.id, answer.version)
-            tell = worth_telling(answer.answer.state, previous)
+            # Earlier forums' imported recommendations have nobody to tell.
+            tell = worth_telling(answer.answer.state, previous) and item.notify_chat_id is not None
             await audit_log.append(tx, user_id, "publish", "proposal", item.id, item.district,
                                    {"ref": item.ref, "version": answer.version,
                                     "state": answer.answer.state, "told": tell})
@@ -200,7 +206,7 @@ class Answers:
                 notices.append(self.notice(item, answer))
                 await store.add_notice(tx, answer.id, item.notify_chat_id)
         await self.outbox.enqueue(tx, notices)
-        return len(rows), len(notices)
+        return refs, len(notices)
 
     def notice(self, item: ProposalRow, answer: AnswerRow) -> Message:
         """What the sender of a proposal is told: in their language, as an adult for a group's
