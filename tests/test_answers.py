@@ -20,8 +20,8 @@ from bot.answers.sheet import COLUMNS
 from bot.config import Config, load_config
 from bot.conversation.catalog import load_catalog
 from bot.conversation.engine import State
-from bot.exports import ExportQuery, export
 from bot.conversation.service import state_to_row
+from bot.exports import ExportQuery, export
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, StaffMember
 from bot.transport.outbox import Outbox

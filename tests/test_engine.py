@@ -250,3 +250,73 @@ def test_the_guardian_step_counts_only_right_after_the_childs_own_consent(
     # /delete before the guardian's answer forgets the child's own consent too.
     erased = engine.step(catalog, None, Command("delete"), consenting=True)
     assert isinstance(erased.effect, engine.Erase) and not erased.consenting
+
+
+def _sos_button(reply: engine.Reply) -> Press:
+    found = [button for row in reply.keyboard for button in row
+             if engine.parse_press(button.data) is not None
+             and engine.parse_press(button.data)[1] == "sos"]  # type: ignore[index]
+    assert len(found) == 1 and found[0].label.startswith("🆘"), reply.text[:80]
+    return Press(found[0].data)
+
+
+def test_every_screen_with_buttons_has_the_help_button(catalog: Catalog) -> None:
+    """Issue 9: whatever a detector says, the child always has a way to ask for help."""
+    seen: list[str] = []
+
+    def check(state: State | None, reply: engine.Reply) -> None:
+        pressed = engine.step(catalog, state, _sos_button(reply), consenting=True)
+        assert isinstance(pressed.effect, engine.Help) and pressed.state == state
+        seen.append(reply.text[:30])
+
+    first = engine.step(catalog, None, Start())
+    check(None, first.replies[-1])  # the welcome and consent
+    guardian = engine.step(catalog, None, press(first, "Em đồng ý"))
+    check(None, guardian.replies[-1])  # the guardian's consent
+    outcome = engine.step(catalog, None, Press("0|guardian|yes"), consenting=True)
+    for value in ("vi", "DHA", "10-12", "unsaid"):  # language, area, age, gender
+        assert outcome.state is not None
+        check(outcome.state, engine.prompt(catalog, outcome.state))
+        outcome = engine.step(catalog, outcome.state, Press(f"{outcome.state.rev}|pick|{value}"))
+    state = outcome.state
+    assert state is not None
+    check(state, engine.prompt(catalog, state))  # the topic menu
+    outcome = engine.step(catalog, state, Press(f"{state.rev}|topic|violence"))
+    asking = outcome.state
+    for _ in range(10):
+        assert outcome.state is not None
+        current = engine.prompt(catalog, outcome.state)
+        check(outcome.state, current)  # each question, "is this happening?", the review
+        if outcome.state.step == engine.REVIEW:
+            break
+        if outcome.state.step == engine.HAPPENING:
+            outcome = engine.step(catalog, outcome.state, press(outcome, "Không"))
+        elif "|toggle|" in current.keyboard[0][0].data:  # a multi-choice: one, then OK
+            toggled = engine.step(catalog, outcome.state, Press(current.keyboard[0][0].data))
+            assert toggled.state is not None
+            outcome = engine.step(catalog, toggled.state, Press(f"{toggled.state.rev}|ok|"))
+        else:
+            outcome = engine.step(catalog, outcome.state, Text("Cần thêm đèn đường"))
+    assert outcome.state is not None and outcome.state.step == engine.REVIEW
+    assert asking is not None
+    held = engine.hold(catalog, asking, "em thấy bạn bị đánh hội đồng")
+    assert held is not None
+    check(held, engine.prompt(catalog, held))  # "use what you wrote?"
+    asked = engine.step(catalog, state, Command("delete"))
+    assert asked.state is not None
+    check(asked.state, engine.prompt(catalog, asked.state))  # "erase everything?"
+    assert len(seen) == 15, seen  # 2 consents, 4 profile, menu, 4 questions, 4 more
+
+
+def test_asking_for_help_keeps_the_answer_waiting_to_be_used(catalog: Catalog) -> None:
+    state = registered(catalog)
+    state = engine.step(catalog, state, Press(f"{state.rev}|topic|violence")).state
+    assert state is not None
+    held = engine.hold(catalog, state, "em thấy bạn bị đánh hội đồng")
+    assert held is not None
+    for event in (Command("sos"), Press(f"{held.rev}|sos|")):
+        helped = engine.step(catalog, held, event)
+        assert isinstance(helped.effect, engine.Help)
+        assert helped.state is not None and helped.state.held == held.held
+    kept = engine.step(catalog, held, Press(f"{held.rev}|keep|"))
+    assert kept.state is not None and kept.state.answers["seen"] == held.held

@@ -198,8 +198,18 @@ def welcome(catalog: Catalog) -> Reply:
     return Reply(
         texts.both("welcome") + "\n\n" + texts.both("consent.self"),
         ((Button(texts.label("consent.self.yes"), _data(0, "consent", "yes")),),
-         (Button(texts.label("consent.no"), _data(0, "consent", "no")),)),
+         (Button(texts.label("consent.no"), _data(0, "consent", "no")),),
+         _first_sos(catalog)),
     )
+
+
+def _first_sos(catalog: Catalog) -> tuple[Button, ...]:
+    """The help button before a language is picked (every screen has one)."""
+    return (Button(catalog.texts.label("button.sos.first"), _data(0, "sos"), True),)
+
+
+def _sos(catalog: Catalog, state: State) -> tuple[Button, ...]:
+    return (_button(catalog, state, "button.sos", "sos"),)
 
 
 def _profile_prompt(catalog: Catalog, state: State, page: int = 0) -> Reply:
@@ -219,6 +229,7 @@ def _profile_prompt(catalog: Catalog, state: State, page: int = 0) -> Reply:
         nav.append(_button(catalog, state, "button.stop", "stop"))
     if nav:
         rows.append(tuple(nav))
+    rows.append(_sos(catalog, state))
     # The language question is asked in both languages: it is how a child finds theirs.
     text = catalog.texts.both("ask.lang") if name == "lang" else _t(catalog, state, _ask(catalog,
                                                                                          name))
@@ -254,9 +265,10 @@ def _page_buttons(state: State, page: int, count: int) -> tuple[Button, ...]:
 
 
 def _menu(catalog: Catalog, state: State) -> Reply:
-    rows = [(Button(f"{i}. {flow.title[state.lang]}", _data(state.rev, "topic", flow.id)),)
-            for i, flow in enumerate(catalog.topics, 1)]
-    rows.append((_button(catalog, state, "button.sos", "sos"),))
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"{i}. {flow.title[state.lang]}", _data(state.rev, "topic", flow.id)),)
+        for i, flow in enumerate(catalog.topics, 1)]
+    rows.append(_sos(catalog, state))
     return Reply(_t(catalog, state, "menu"), tuple(rows))
 
 
@@ -282,7 +294,7 @@ def _step_prompt(catalog: Catalog, state: State, flow: Flow, step: Step) -> Repl
         rows.append((_button(catalog, state, "button.skip", "skip"),))
     rows.append((_button(catalog, state, "button.back", "back"),
                  _button(catalog, state, "button.stop", "stop")))
-    rows.append((_button(catalog, state, "button.sos", "sos"),))
+    rows.append(_sos(catalog, state))
     hint = _t(catalog, state, hint_key)
     text = f"{head}\n{html.escape(step.prompt[state.lang])}\n\n<i>{hint}</i>"
     return Reply(text, tuple(rows))
@@ -305,6 +317,7 @@ def _review(catalog: Catalog, state: State, flow: Flow) -> Reply:
         rows.append((Button(_t(catalog, state, "button.edit", field=label),
                             _data(state.rev, "edit", step.id)),))
     rows.append((_button(catalog, state, "button.cancel_draft", "stop"),))
+    rows.append(_sos(catalog, state))
     return Reply("\n\n".join(lines), tuple(rows))
 
 
@@ -315,11 +328,13 @@ def prompt(catalog: Catalog, state: State | None) -> Reply:
     if state.held is not None:
         return Reply(_t(catalog, state, "held.ask"),
                      ((_button(catalog, state, "button.keep", "keep"),),
-                      (_button(catalog, state, "button.rewrite", "rewrite"),)))
+                      (_button(catalog, state, "button.rewrite", "rewrite"),),
+                      _sos(catalog, state)))
     if state.confirming_delete:
         return Reply(_t(catalog, state, "delete.confirm"),
                      ((_button(catalog, state, "button.delete_yes", "delete", "yes"),
-                       _button(catalog, state, "button.delete_no", "delete", "no")),))
+                       _button(catalog, state, "button.delete_no", "delete", "no")),
+                      _sos(catalog, state)))
     if state.profile_queue:
         return _profile_prompt(catalog, state)
     flow = catalog.flow(state.topic, state.facilitator)
@@ -331,7 +346,8 @@ def prompt(catalog: Catalog, state: State | None) -> Reply:
         return Reply(_t(catalog, state, "happening.ask"), (
             (_button(catalog, state, "button.happening.yes", "happening", "yes"),),
             (_button(catalog, state, "button.happening.no", "happening", "no"),),
-            (_button(catalog, state, "button.happening.unsaid", "happening", "unsaid"),)))
+            (_button(catalog, state, "button.happening.unsaid", "happening", "unsaid"),),
+            _sos(catalog, state)))
     step = flow.step(state.step or "")
     return _step_prompt(catalog, state, flow, step) if step else _menu(catalog, state)
 
@@ -361,7 +377,8 @@ def _guardian_question(catalog: Catalog) -> Reply:
     texts = catalog.texts
     return Reply(texts.both("consent.guardian"), (
         (Button(texts.label("consent.guardian.yes"), _data(0, "guardian", "yes")),),
-        (Button(texts.label("consent.no"), _data(0, "guardian", "no")),)))
+        (Button(texts.label("consent.no"), _data(0, "guardian", "no")),),
+        _first_sos(catalog)))
 
 
 def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
@@ -701,6 +718,13 @@ def hold(catalog: Catalog, state: State, text: str) -> State | None:
     return _moved(state, replace(state, held=text))
 
 
+def _asks_for_help(event: Event) -> bool:
+    if isinstance(event, Command):
+        return event.name == "sos"
+    parsed = parse_press(event.data) if isinstance(event, Press) else None
+    return parsed is not None and parsed[1] == "sos"
+
+
 def _on_held(catalog: Catalog, state: State, event: Event) -> Outcome | None:
     """The answer to "use what you wrote?"; None when the child did something else instead."""
     parsed = parse_press(event.data) if isinstance(event, Press) else None
@@ -726,7 +750,8 @@ def step(catalog: Catalog, state: State | None, event: Event,
         answered = _on_held(catalog, state, event)
         if answered is not None:
             return answered
-        state = replace(state, held=None)
+        if not _asks_for_help(event):  # help first; "use what you wrote?" still waits
+            state = replace(state, held=None)
     if state.confirming_delete and not isinstance(event, Press):
         state = replace(state, confirming_delete=False)
     if isinstance(event, Press):
