@@ -145,6 +145,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
                       CaseDesk(cases, catalog, config),
                       TranslateDesk(db, moderation, catalog, config),
                       CompileDesk(Compiling(db, moderation), catalog, config))
+    desks.staff.other_digests.append(desks.translating.digest)
     AnswerHandlers(desks.answers, conversations, outbox).register(application)
     CaseHandlers(desks.cases, outbox).register(application)
     CompileHandlers(desks.compiling, outbox).register(application)

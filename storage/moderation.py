@@ -192,6 +192,17 @@ async def languages(db: Tx, districts: Collection[str] | None
     return [(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]
 
 
+async def queued(db: Tx, districts: Collection[str] | None) -> int:
+    """How many proposals /queue can show in these districts (None: all)."""
+    where, params = _QUEUED, list[object]()
+    if districts is not None:
+        if not districts:
+            return 0
+        where += f" AND district IN ({', '.join('?' * len(districts))})"
+        params += sorted(districts)
+    return int(await db.fetchval(f"SELECT count(*) FROM proposals WHERE {where}", params))
+
+
 async def counts(db: Tx, districts: Collection[str] | None) -> list[CountRow]:
     """Proposals counted by every dimension /stats shows, from the covering index."""
     where, params = "", []

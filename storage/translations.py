@@ -64,13 +64,21 @@ async def take_next(db: Tx, user_id: int, districts: Collection[str] | None) -> 
 
 
 async def waiting(db: Tx, districts: Collection[str] | None) -> int:
-    where, params = _WAITING, list[object]()
+    return (await needing(db, districts))[1]
+
+
+async def needing(db: Tx, districts: Collection[str] | None) -> tuple[int, int]:
+    """In these districts (None: all): how many proposals ever needed a translator (it only
+    grows), and how many wait for one now."""
+    where, params = "needs_translation = 1", list[object]()
     if districts is not None:
         if not districts:
-            return 0
+            return 0, 0
         where += f" AND district IN ({', '.join('?' * len(districts))})"
         params += sorted(districts)
-    return int(await db.fetchval(f"SELECT count(*) FROM proposals WHERE {where}", params))
+    row = await db.fetchone(f"SELECT count(*), sum(CASE WHEN {_WAITING} THEN 1 ELSE 0 END)"
+                            f" FROM proposals WHERE {where}", params)
+    return (int(row[0]), int(row[1] or 0)) if row else (0, 0)
 
 
 async def save(db: Tx, proposal_id: int, field: str, text: str) -> None:

@@ -61,3 +61,34 @@ async def test_a_bahnar_proposal_is_translated_before_moderation(
 
     await simulator.wait_until(lambda: "Theo ngôn ngữ trẻ em viết" in stats(), 30)
     assert "(đã dịch 1, chờ dịch 0)" in stats()
+
+
+async def test_the_translator_is_told_first_and_moderators_once_it_is_translated(
+        simulator: BotApiSimulator, tmp_path: Path) -> None:
+    """The digest (every 2.4 s here): a proposal waiting for a translator is the translator's
+    news; moderators hear of it when /queue can show it."""
+    database = tmp_path / "forum.sqlite3"
+    config = write_config(tmp_path / "config.toml", simulator, database, STAFF,
+                          changes={"digest_minutes = 30": "digest_minutes = 0.04"})
+
+    def told(chat: int) -> list[str]:
+        return [m.plain for m in simulator.messages(chat) if m.plain.startswith("🔔")]
+
+    for staff in (TRANSLATOR, MODERATOR):
+        simulator.add_chat(staff, "private")  # they have started the bot before
+    async with running_bot(simulator, config):
+        child = Child(simulator, 901)
+        await child.register()
+        await child.answer_topic("4.", SEEN, PROPOSAL, "Xã")
+        await child.tap("✅")
+        await simulator.wait_until(lambda: bool(told(TRANSLATOR)), 15)
+        assert told(TRANSLATOR) == ["🔔 1 ý kiến viết bằng tiếng khác đang chờ bạn dịch"
+                                    " — /translate"]
+        assert told(MODERATOR) == []  # nothing /queue could show them
+        translator = Child(simulator, TRANSLATOR)
+        await translator.say("/translate")
+        await translator.say("Nhà em ở làng Kon Druch, xa trường")
+        await translator.say("Chúng em mong có đường đi học an toàn")
+        await simulator.wait_until(lambda: bool(told(MODERATOR)), 15)
+        assert told(MODERATOR) == ["🔔 1 ý kiến mới đang chờ duyệt ở huyện của bạn — /queue"]
+        assert len(told(TRANSLATOR)) == 1  # told once

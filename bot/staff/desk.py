@@ -93,9 +93,12 @@ def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
-def _pending_total(stats: Stats) -> int:
-    return sum(n for (_, _, status), n in stats.by_district_topic_status.items()
-               if status == "pending")
+def _reviewable_total(stats: Stats) -> int:
+    """The proposals that ever reached moderators: all but those pending out of /queue (waiting
+    for a translator, held by a case). It grows when one arrives or is translated or cleared."""
+    pending = sum(n for (_, _, status), n in stats.by_district_topic_status.items()
+                  if status == "pending")
+    return stats.total - (pending - stats.queued)
 
 
 class StaffDesk:
@@ -112,6 +115,9 @@ class StaffDesk:
         self.cards: dict[int, QueueItem] = {}
         self.langs: dict[int, str] = {}
         self.digest_totals: dict[int, int] = {}
+        # Other desks' digests, sent with the moderators' (the translators': bot.translating).
+        self.other_digests: list[Callable[[Sequence[StaffMember]],
+                                          Awaitable[list[Message]]]] = []
         self.commands: dict[str, Callable[[Caller, list[str]], Awaitable[None]]] = {
             "queue": lambda caller, _: self.show_next(caller),
             "audit": lambda caller, _: self.show_audit(caller),
@@ -619,26 +625,30 @@ class StaffDesk:
     # --- the digest --------------------------------------------------------------------------
 
     async def digest(self) -> None:
-        """Tell each moderator, once, about proposals that arrived since their last digest."""
+        """Tell each moderator, once, about proposals that reached /queue since their last
+        digest (and translators, through `other_digests`, about what waits for them)."""
         members = await self._members()
         notices = []
         for user_id in sorted({m.user_id for m in members if m.role in DIGEST_ROLES}):
             notice = await self._digest_one(user_id)
             if notice is not None:
                 notices.append(notice)
+        for other in self.other_digests:
+            notices += await other(members)
         if notices:
             await self.outbox.send(notices)
 
     async def _digest_one(self, user_id: int) -> Message | None:
-        """New = growth of the proposals in their scope since the last digest (no service call
-        gives the newest id), at most what is pending; all that is pending after a restart."""
+        """New = growth of the proposals that reached moderators in their scope since the last
+        digest (no service call gives the newest id), at most what /queue holds; all it holds
+        after a restart."""
         stats = await self.moderation.stats(user_id)
         if isinstance(stats, Refused):
             return None
         last = self.digest_totals.get(user_id)
-        self.digest_totals[user_id] = stats.total
-        pending = _pending_total(stats)
-        new = pending if last is None else min(stats.total - last, pending)
+        reached = _reviewable_total(stats)
+        self.digest_totals[user_id] = reached
+        new = stats.queued if last is None else min(reached - last, stats.queued)
         if new <= 0:
             return None
         text = self.catalog.texts.get("staff.digest", self.langs.get(user_id, "vi"), count=new)

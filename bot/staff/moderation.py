@@ -161,6 +161,8 @@ class Stats:
     answers: tuple[AnswerCount, ...] = ()
     # (language, proposals, translated, waiting for a translator).
     languages: tuple[tuple[str, int, int, int], ...] = ()
+    # Pending proposals /queue shows (not those waiting for a translator or held by a case).
+    queued: int = 0
 
     @property
     def total(self) -> int:
@@ -452,6 +454,7 @@ class Moderation:
             rows = await store.counts(db, scope.districts)
             answered = tuple(await answer_counts(db, scope.districts))
             languages = tuple(await store.languages(db, scope.districts))
+            queued = await store.queued(db, scope.districts)
         cells: Counter[tuple[str, str, str]] = Counter()
         bands: Counter[str | None] = Counter()
         genders: Counter[str | None] = Counter()
@@ -463,7 +466,7 @@ class Moderation:
                 bands[row.age_band] += row.count
                 genders[row.gender] += row.count
         return Stats(scope, dict(cells), dict(bands), dict(genders), kinds[False], kinds[True],
-                     answered, languages)
+                     answered, languages, queued)
 
 
 def _one(scope: Scope) -> str | None:

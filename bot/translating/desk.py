@@ -12,13 +12,16 @@ proposal's area). The translation is kept beside the original, never in its plac
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.localized import BASE_LANG
 from bot.staff.moderation import Moderation
-from bot.staff.roles import Scope, scope_for
+from bot.staff.roles import Scope, StaffMember, scope_for
 from bot.textnorm import clean
+from bot.transport.outbox import Message
 from storage import audit as audit_log
 from storage import translations as store
 from storage.db import Database, Tx
@@ -32,6 +35,26 @@ class TranslateDesk:
                  config: Config) -> None:
         self.db, self.moderation, self.catalog, self.config = db, moderation, catalog, config
         self.pending: set[int] = set()  # translators whose next plain text is a translation
+        self.langs: dict[int, str] = {}  # the language each translator last used
+        self.digest_totals: dict[int, int] = {}
+
+    async def digest(self, members: Sequence[StaffMember]) -> list[Message]:
+        """Tell each translator, once, about proposals that came to wait for a translator of
+        their areas since their last digest (all that wait, after a restart)."""
+        notices = []
+        for user_id in sorted({m.user_id for m in members if m.role == "translator"}):
+            scope = scope_for(members, user_id, "translate")
+            if scope.empty:
+                continue
+            arrived, waiting = await store.needing(self.db.reader, scope.districts)
+            last = self.digest_totals.get(user_id)
+            self.digest_totals[user_id] = arrived
+            new = waiting if last is None else min(arrived - last, waiting)
+            if new > 0:
+                notices.append(Message(user_id, self._text(
+                    "translate.digest", self.langs.get(user_id, BASE_LANG), count=new),
+                    kind="notice"))
+        return notices
 
     async def _scope(self, tx: Tx, user_id: int) -> Scope:
         return scope_for(await self.moderation.members(tx), user_id, "translate")
@@ -45,6 +68,7 @@ class TranslateDesk:
 
     async def start(self, user_id: int, lang: str) -> list[str]:
         """The proposal in hand, or the oldest waiting one in the translator's areas."""
+        self.langs[user_id] = lang
         async with self.db.transaction() as tx:
             scope = await self._scope(tx, user_id)
             item = await store.in_hand(tx, user_id)
