@@ -241,6 +241,8 @@ class Answerable:
     seen: str
     proposal: str
     answer: AnswerFields | None
+    seen_vi: str | None = None  # a translator's Vietnamese (a proposal in another language)
+    proposal_vi: str | None = None
 
 
 async def answerable(db: Tx, districts: Collection[str] | None,
@@ -259,7 +261,8 @@ async def answerable(db: Tx, districts: Collection[str] | None,
     found = await db.fetchall(
         "SELECT p.ref, p.forum_year, p.district, p.topic, p.is_group, p.age_band, p.gender,"
         " p.group_size, p.group_age_range, p.school, p.commune, p.seen, p.proposal,"
-        f" a.id, {columns} FROM proposals p LEFT JOIN answers a ON a.proposal_id = p.id"
+        f" p.seen_vi, p.proposal_vi, a.id, {columns} FROM proposals p LEFT JOIN answers a"
+        " ON a.proposal_id = p.id"
         " AND a.version = (SELECT max(version) FROM answers b WHERE b.proposal_id = p.id)"
         f" WHERE {' AND '.join(where)} ORDER BY p.district, p.id", params)
     keys = [f.name for f in fields(Answerable)]
@@ -267,8 +270,8 @@ async def answerable(db: Tx, districts: Collection[str] | None,
     for row in found:
         values = dict(zip(keys[:13], row[:13], strict=True))
         values["is_group"] = bool(values["is_group"])
-        answer = AnswerFields(*row[14:]) if row[13] is not None else None
-        result.append(Answerable(**values, answer=answer))
+        answer = AnswerFields(*row[16:]) if row[15] is not None else None
+        result.append(Answerable(**values, answer=answer, seen_vi=row[13], proposal_vi=row[14]))
     return result
 
 
@@ -290,6 +293,7 @@ class FollowupRow:
     answer: AnswerFields | None  # the latest published version; None: not answered yet
     published_at: str | None
     told_at: str | None  # when a child (or facilitator) was last told of it
+    proposal_vi: str | None = None  # a translator's Vietnamese
 
 
 async def followup(db: Tx, districts: Collection[str] | None, since: int, until: int,
@@ -307,7 +311,7 @@ async def followup(db: Tx, districts: Collection[str] | None, since: int, until:
     columns = ", ".join(f"a.{name}" for name in FIELD_NAMES)
     found = await db.fetchall(
         "SELECT p.ref, p.forum_year, p.district, p.topic, p.origin, p.is_group, p.age_band,"
-        " p.group_size, p.school, p.commune, p.proposal, a.published_at,"
+        " p.group_size, p.school, p.commune, p.proposal, a.published_at, p.proposal_vi,"
         " (SELECT max(o.done_at) FROM answers v JOIN answer_notices n ON n.answer_id = v.id"
         "  JOIN outbox o ON o.dedupe = 'answer:' || v.id || ':' || n.chat_id"
         "  WHERE v.proposal_id = p.id AND o.state = 'sent'),"
@@ -317,9 +321,10 @@ async def followup(db: Tx, districts: Collection[str] | None, since: int, until:
         f" WHERE {' AND '.join(where)} ORDER BY p.forum_year, p.district, p.id", params)
     rows = []
     for row in found:
-        answer = AnswerFields(*row[14:]) if row[13] is not None else None
+        answer = AnswerFields(*row[15:]) if row[14] is not None else None
         rows.append(FollowupRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6],
-                                row[7], row[8], row[9], row[10], answer, row[11], row[12]))
+                                row[7], row[8], row[9], row[10], answer, row[11], row[13],
+                                row[12]))
     return rows
 
 

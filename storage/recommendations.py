@@ -39,7 +39,9 @@ class Recommendation:
     members: tuple[Member, ...] = ()
 
 
-_MEMBER = ("p.id, p.ref, p.district, p.topic, p.proposal, p.seen, p.age_band, p.gender,"
+# Grouped and named by the words officers read: a translator's Vietnamese where there is one.
+_MEMBER = ("p.id, p.ref, p.district, p.topic, COALESCE(p.proposal_vi, p.proposal),"
+           " COALESCE(p.seen_vi, p.seen), p.age_band, p.gender,"
            " p.group_size, p.group_age_range, p.commune, p.recommendation_id")
 
 

@@ -4,20 +4,27 @@ moderation with both texts; the exports carry both, marked. On SQLite and Postgr
 from __future__ import annotations
 
 import csv
+import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
 import docx
+import openpyxl
 import pytest
 
+from bot.answers.imports import AnswerSheets
+from bot.answers.service import Answers
+from bot.compiling.service import COMMAND_LINE
 from bot.config import load_config
 from bot.conversation.catalog import load_catalog
 from bot.exports import ExportQuery, export
+from bot.exports.followup import followup_export
 from bot.staff.moderation import Moderation, QueueItem, Stats
 from bot.staff.roles import Scope, StaffMember
 from bot.translating.desk import TranslateDesk
-from storage import proposals
+from bot.transport.outbox import Outbox
+from storage import proposals, recommendations
 from storage.db import Database, open_database
 from tests.stores import Target, query
 
@@ -93,3 +100,41 @@ async def test_a_translator_of_the_area_translates_then_moderation_sees_both(
             " thực trạng: Nhiều bạn bị đánh ở làng;") in text
     assert "- Ngôn ngữ khác (đã dịch sang tiếng Việt: 1): 1 kiến nghị;" in text
     assert "- Tiếng Việt: 1 kiến nghị." in text
+
+
+async def test_the_answer_and_follow_up_files_and_compiling_read_the_translation(
+        db: Database, target: Target) -> None:
+    """Officers answer and compile what they can read: the translator's Vietnamese, marked,
+    with the child's own words after it."""
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE proposals SET seen_vi = 'Nhiều bạn bị đánh ở làng',"
+                         " proposal_vi = 'Người lớn không được đánh trẻ em', translated_at = ?,"
+                         " status = 'approved' WHERE ref = 'DHA-0001'", ("2023-05-02T00:00:00",))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+        await tx.execute(
+            "INSERT INTO answers (proposal_id, version, state, text_vi, answered_by, answered_at,"
+            " published_at) SELECT id, 1, 'implemented', 'Đã làm.', 1, ?, ? FROM proposals",
+            ("2024-01-01T00:00:00+00:00", "2024-01-02T00:00:00+00:00"))
+    marked = (f"Người lớn không được đánh trẻ em (bản dịch; nguyên văn: “{BAHNAR_PROPOSAL}”)")
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    catalog = load_catalog(config)
+    moderation = Moderation(db, STAFF, {d.code for d in config.districts})
+    answers = Answers(db, catalog, config, moderation, Outbox(db, config.pacing,
+                                                              config.timetable.zone))
+    book = openpyxl.load_workbook(io.BytesIO(await AnswerSheets(answers, config, catalog)
+                                             .template(COMMAND_LINE, "DHA", 2023)))
+    cells = {row[0]: row[5] for row in book.worksheets[0].iter_rows(min_row=2, values_only=True)}
+    assert cells["DHA-0001"].startswith(marked) and "Nhiều bạn bị đánh ở làng" in cells["DHA-0001"]
+    assert cells["DHA-0002"].startswith("Làm rào chắn ở suối")
+    followup = io.BytesIO()
+    await followup_export(db, config, catalog, ("DHA",), 2019, 2023, "xlsx", followup)
+    sheet = openpyxl.load_workbook(io.BytesIO(followup.getvalue()))["Theo dõi kiến nghị"]
+    texts = {row[2]: row[3] for row in sheet.iter_rows(values_only=True)}
+    assert texts["DHA-0001"] == marked and texts["DHA-0002"] == "Làm rào chắn ở suối", texts
+    async with db.transaction() as tx:
+        compiled = {m.ref: (m.text, m.seen)
+                    for m in await recommendations.members(tx, 2023, {"DHA"})}
+    assert compiled == {"DHA-0001": ("Người lớn không được đánh trẻ em",
+                                     "Nhiều bạn bị đánh ở làng"),
+                        "DHA-0002": ("Làm rào chắn ở suối", "Suối sâu")}

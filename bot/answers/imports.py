@@ -26,6 +26,7 @@ from bot.answers.sheet import (
 from bot.answers.states import HOWS, STATES, check, tidy
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.exports.common import as_read
 from bot.localized import BASE_LANG
 from bot.staff.moderation import Refused
 from bot.staff.roles import Scope
@@ -78,7 +79,9 @@ class AnswerSheets:
             labels[code] = texts.get(f"{prefix}.{code}", BASE_LANG)
         rows = [TemplateRow(item.ref, item.forum_year, self._district_name(item.district),
                             self._topic_name(item.topic), self._who(item),
-                            _join(item.seen, item.proposal), item.answer) for item in found]
+                            _join(as_read(item.seen, item.seen_vi),
+                                  as_read(item.proposal, item.proposal_vi)), item.answer)
+                for item in found]
         return await asyncio.to_thread(write_template, rows, self.vocabulary, labels)
 
     def describe(self, problem: Problem, lang: str) -> str:

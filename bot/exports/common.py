@@ -101,6 +101,14 @@ def pseudonym_key(config: Config) -> bytes:
     return value.encode()
 
 
+def as_read(words: str, translation: str | None) -> str:
+    """A child's words as officials read them: a translator's Vietnamese, marked as such, with
+    the child's own words after it; the words alone when they needed no translator."""
+    if not translation:
+        return words
+    return f"{translation} (bản dịch; nguyên văn: “{words}”)" if words else translation
+
+
 @dataclass(frozen=True)
 class Column:
     header: str

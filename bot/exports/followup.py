@@ -27,7 +27,7 @@ from openpyxl.utils import get_column_letter
 from bot.answers.states import OPEN, PART_OF
 from bot.config import Config
 from bot.conversation.catalog import Catalog
-from bot.exports.common import ExportError, put_text
+from bot.exports.common import ExportError, as_read, put_text
 from bot.exports.decree30 import AnnexRows, Decree30
 from bot.exports.settings import ReportSettings
 from bot.localized import BASE_LANG
@@ -123,7 +123,8 @@ class FollowupLabels:
     def cells(self, number: int, row: FollowupRow) -> list[Any]:
         answer = row.answer
         told = self.local_date(row.told_at)
-        return [number, row.ref, row.proposal, self.topic(row.topic), self.who(row),
+        return [number, row.ref, as_read(row.proposal, row.proposal_vi), self.topic(row.topic),
+                self.who(row),
                 row.forum_year, self.agencies(answer), self.how(answer),
                 self.states[answer.state] if answer else "Chưa trả lời",
                 answer.reason if answer else "", answer.solution if answer else "",
@@ -261,7 +262,7 @@ def _docx(found: Followup, settings: ReportSettings) -> bytes:
 def _item(found: Followup, row: FollowupRow, part: Part) -> str:
     labels, answer = found.labels, row.answer
     where = f"{row.ref}, {row.forum_year}, {labels.who(row)}"
-    text = f"- {' '.join(row.proposal.split())} ({where})"
+    text = f"- {' '.join(as_read(row.proposal, row.proposal_vi).split())} ({where})"
     if answer is None:
         return text + "."
     details = [" ".join(answer.text_vi.split())]
