@@ -166,6 +166,16 @@ async def decide(db: Tx, proposal_id: int, version: int, status: str, by: int,
     return int(found) if found is not None else None
 
 
+async def to_translator(db: Tx, proposal_id: int, version: int) -> int | None:
+    """Send a proposal to the translators (its language is none the bot speaks) if the row is
+    still at `version`; the new version or None."""
+    found = await db.fetchval(
+        "UPDATE proposals SET needs_translation = 1, lang = 'other', translated_at = NULL,"
+        " translated_by = NULL, updated_at = ?, version = version + 1"
+        " WHERE id = ? AND version = ? RETURNING version", (utc_now(), proposal_id, version))
+    return int(found) if found is not None else None
+
+
 async def rewrite(db: Tx, proposal_id: int, version: int, field: str, text: str) -> int | None:
     """Replace one text field if the row is still at `version`; the new version or None."""
     if field not in EDITABLE_FIELDS:

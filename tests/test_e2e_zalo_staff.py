@@ -146,7 +146,7 @@ async def test_moderators_on_zalo_flag_skip_race_and_the_audit_keeps_it(
         card = texts(await mod.say("/queue"))
         for part in (flagged, "Huyện Đắk Hà", "trẻ em 10-12 tuổi", FLAGGED[1], FLAGGED[2],
                      "Còn 3 ý kiến", "1. ✅ Duyệt", "2. ❌ Từ chối", "3. ✏️ Sửa",
-                     "4. 🛡 Bảo vệ trẻ em", "5. ⏭ Bỏ qua"):
+                     "4. 🛡 Bảo vệ trẻ em", "5. 🌐 Cần người dịch", "6. ⏭ Bỏ qua"):
             assert part in card, part
 
         # Safeguarding by its number: the item leaves the queue for a case; the safeguarding

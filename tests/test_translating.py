@@ -20,7 +20,7 @@ from bot.config import load_config
 from bot.conversation.catalog import load_catalog
 from bot.exports import ExportQuery, export
 from bot.exports.followup import followup_export
-from bot.staff.moderation import Moderation, QueueItem, Stats
+from bot.staff.moderation import Conflict, Done, Moderation, QueueItem, Refused, Stats
 from bot.staff.roles import Scope, StaffMember
 from bot.translating.desk import TranslateDesk
 from bot.transport.outbox import Outbox
@@ -138,3 +138,36 @@ async def test_the_answer_and_follow_up_files_and_compiling_read_the_translation
     assert compiled == {"DHA-0001": ("Người lớn không được đánh trẻ em",
                                      "Nhiều bạn bị đánh ở làng"),
                         "DHA-0002": ("Làm rào chắn ở suối", "Suối sâu")}
+
+
+async def test_a_moderator_sends_a_proposal_the_tagger_missed_to_a_translator(
+        db: Database, target: Target) -> None:
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    moderation = Moderation(db, STAFF, {d.code for d in config.districts})
+    desk = TranslateDesk(db, moderation, load_catalog(config), config)
+    async with db.transaction() as tx:  # unmarked Bahnar the tagger took for Vietnamese
+        await tx.execute("UPDATE proposals SET needs_translation = 0, lang = 'vi'"
+                         " WHERE ref = 'DHA-0001'")
+    item = await moderation.next_pending(MODERATOR, frozenset())
+    assert isinstance(item, QueueItem) and item.ref == "DHA-0001"
+    assert await moderation.needs_translator(TRANSLATOR, item.id, item.version) == Refused(
+        "forbidden")  # a translator does not moderate
+    old_card = await moderation.needs_translator(MODERATOR, item.id, item.version - 1)
+    assert isinstance(old_card, Conflict)  # a card shown before a change changes nothing
+    sent = await moderation.needs_translator(MODERATOR, item.id, item.version)
+    assert isinstance(sent, Done) and sent.action == "translate"
+    assert query(target, "SELECT lang, needs_translation FROM proposals WHERE ref = 'DHA-0001'"
+                 ) == [("other", 1)]
+    assert query(target, "SELECT detail FROM audit_log WHERE action = 'translate'") == [
+        ('{"asked": true, "ref": "DHA-0001"}',)]
+    after = await moderation.next_pending(MODERATOR, frozenset())
+    assert isinstance(after, QueueItem) and after.ref == "DHA-0002"  # it left the queue
+    card, _ = await desk.start(TRANSLATOR, "vi")
+    assert "DHA-0001" in card
+    await desk.typed(TRANSLATOR, "vi", "Nhiều bạn bị đánh ở làng")
+    await desk.typed(TRANSLATOR, "vi", "Người lớn không được đánh trẻ em")
+    back = await moderation.next_pending(MODERATOR, frozenset())
+    assert isinstance(back, QueueItem) and back.ref == "DHA-0001" and back.proposal_vi
+    again = await moderation.needs_translator(MODERATOR, back.id, back.version)
+    assert again == Refused("translated")

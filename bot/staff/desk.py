@@ -128,6 +128,7 @@ class StaffDesk:
         self.presses: dict[str, Callable[[Caller, QueuePress, str, int | None],
                                          Awaitable[None]]] = {
             "approve": self._approve, "flag": self._flag, "skip": self._skip,
+            "translate": self._to_translator,
             "reject": self._show_reasons, "edit": self._show_fields, "back": self._show_main,
             "reason": self._reason, "field": self._field,
         }
@@ -257,7 +258,7 @@ class StaffDesk:
             return self._button(lang, f"staff.button.{action}", action, proposal_id, version)
 
         return (button("approve") + button("reject"), button("edit") + button("flag"),
-                button("skip"))
+                button("translate") + button("skip"))
 
     def _choices(self, lang: str, press: QueuePress, kind: str,
                  choices: Sequence[tuple[str, str]]) -> Keyboard:
@@ -292,6 +293,12 @@ class StaffDesk:
             await self.cases.open(caller.work.tx, NewCase(
                 item.notify_chat_id, item.district, "moderator", 2, text=text,
                 proposal_id=item.id))
+        await self._after(caller, result, card)
+
+    async def _to_translator(self, caller: Caller, press: QueuePress, value: str,
+                             card: int | None) -> None:
+        result = await self.moderation.needs_translator(caller.user_id, press.proposal_id,
+                                                        press.version)
         await self._after(caller, result, card)
 
     async def _skip(self, caller: Caller, press: QueuePress, value: str,

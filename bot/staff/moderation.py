@@ -51,7 +51,7 @@ from storage.moderation import ProposalRow
 
 Reason = Literal["off_topic", "duplicate", "personal_data", "inappropriate", "other"]
 REASONS: tuple[Reason, ...] = get_args(Reason)
-QueueAction = Literal["approve", "reject", "edit", "flag", "skip"]
+QueueAction = Literal["approve", "reject", "edit", "flag", "skip", "translate"]
 # Statuses each action may start from (a flag can still be raised after a decision).
 _FROM: dict[str, frozenset[str]] = {
     "approve": frozenset({"pending"}),
@@ -59,6 +59,7 @@ _FROM: dict[str, frozenset[str]] = {
     "skip": frozenset({"pending"}),
     "edit": frozenset({"pending", "approved"}),
     "flag": frozenset({"pending", "approved", "rejected"}),
+    "translate": frozenset({"pending"}),
 }
 MAX_TEXT = 1200
 MAX_INVITE_HOURS = 24 * 30
@@ -297,6 +298,21 @@ class Moderation:
             return Done(item.id, item.ref, "flag", new_version, item=item)
 
         return await self._act(user_id, proposal_id, version, "flag", change)
+
+    async def needs_translator(self, user_id: int, proposal_id: int, version: int) -> Result:
+        """A proposal the language tagger took for Vietnamese or English but is not: it leaves
+        the queue for a translator of its area (storage.translations), then comes back."""
+        async def change(db: Tx, item: ProposalRow) -> Result:
+            if item.needs_translation:
+                return Refused("translated")
+            new_version = await store.to_translator(db, item.id, version)
+            if new_version is None:
+                return await self._conflict(db, item.id)
+            await audit_log.append(db, user_id, "translate", "proposal", item.id, item.district,
+                                   {"ref": item.ref, "asked": True})
+            return Done(item.id, item.ref, "translate", new_version)
+
+        return await self._act(user_id, proposal_id, version, "translate", change)
 
     async def skip(self, user_id: int, proposal_id: int, version: int) -> Result:
         """Checks only (nothing changes, nothing is audited); the caller adds the id to its skip
