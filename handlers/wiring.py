@@ -275,7 +275,7 @@ async def _heartbeat(server: BotServer, sender: Sender) -> None:
         try:
             async with server.db.transaction() as tx:
                 await beat(tx)
-            server.health.up()
+            server.health.up("the heartbeat write")
         except Exception as error:
             if not is_unavailable(error):
                 raise

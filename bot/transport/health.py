@@ -33,31 +33,45 @@ class Beat:
 
 
 class Health:
+    """Problems by what failed ("storing an update", "the heartbeat write"...): the process is
+    well when none is left. Each is cleared only by the same work succeeding, so a small write
+    that still fits (SQLite rewrites a row in place on a full disk) does not say "back" while
+    updates cannot be stored."""
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path
-        self.problem: str | None = None
+        self.problems: dict[str, str] = {}
         self.since = _now()
         self.backlog = 0
 
     @property
     def ok(self) -> bool:
-        return self.problem is None
+        return not self.problems
+
+    @property
+    def problem(self) -> str | None:
+        return "; ".join(f"{what}: {error}" for what, error in self.problems.items()) or None
 
     def down(self, what: str, error: BaseException) -> None:
         """The database failed `what` (for instance "storing an update")."""
-        first = self.problem is None
-        self.problem = f"{what}: {error}"
+        first = not self.problems
+        self.problems[what] = str(error)
         if first:
             log.error("The database is unavailable (%s: %s); retrying until it is back",
                       what, error)
             self.since = _now()
             self.beat()  # a supervisor learns it now, not at the next heartbeat
 
-    def up(self) -> None:
-        if self.problem is not None:
-            log.info("The database is back after %s", self.problem)
+    def up(self, *what: str) -> None:
+        """`what` worked again; when nothing is left failing, the database is back."""
+        if not self.problems:
+            return
+        before = self.problem
+        for name in what:
+            self.problems.pop(name, None)
+        if not self.problems:
+            log.info("The database is back after %s", before)
             self.since = _now()
-            self.problem = None
             self.beat()
 
     def beat(self) -> None:

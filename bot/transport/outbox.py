@@ -508,4 +508,4 @@ class Sender:
             log.error("Outbox: unexpected error", exc_info=error)
 
     def _recovered(self) -> None:
-        self.health.up()
+        self.health.up("recording sent messages")

@@ -135,7 +135,8 @@ class DurableQueue(asyncio.Queue[object]):
                 await asyncio.sleep(PAUSES[min(attempt, len(PAUSES) - 1)])
                 attempt += 1
                 continue
-            self.health.up()
+            # New rows are written again: what failed for want of them works too.
+            self.health.up("storing an update", "handling an update")
             return accept
 
     def surely_new(self, update_id: int) -> bool:

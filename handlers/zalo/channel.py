@@ -161,7 +161,9 @@ class ZaloChannel:
                 if holder or loop.time() - asked >= CLAIM_SECONDS:
                     holder, asked = await self.handles(), loop.time()
                 if holder:
-                    for event in await self._waiting():
+                    waiting = await self._waiting()
+                    self.health.up("reading Zalo events")
+                    for event in waiting:
                         await self._handle_until_done(event)
             except Exception as error:  # reading the inbox: the database may be down
                 if is_unavailable(error):
@@ -179,7 +181,7 @@ class ZaloChannel:
             try:
                 await self.handle(event)
                 if attempt:
-                    self.health.up()
+                    self.health.up("handling a Zalo event")
                 return
             except Exception as error:
                 if not is_unavailable(error):
