@@ -7,6 +7,7 @@ import shlex
 import sys
 from datetime import date
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.config import Config
 from handlers.wiring import open_configured
@@ -36,6 +37,20 @@ def output_problem(out: Path, database: Path, force: bool) -> str | None:
     if target.exists() and not force:
         return f"{out} exists already: choose another name, or add --force to replace it"
     return None
+
+
+def without_password(url: str) -> str:
+    """A server's address as it may be printed: a password in it is left out (pg_dump takes
+    it from the environment or ~/.pgpass)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 address
+    netloc = f"{parts.username}@" if parts.username else ""
+    netloc += host + (f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def add_parsers(commands: argparse._SubParsersAction,  # type: ignore[type-arg]
@@ -76,7 +91,7 @@ async def backup(config: Config, out: Path | None) -> int:
               " reaches the server (the password from the environment or ~/.pgpass):")
         out = out or Path(f"childforum-{date.today():%Y%m%d}.dump")
         print(f"  pg_dump --format=custom --file={shlex.quote(str(out))}"
-              f" {shlex.quote(config.database_url)}")
+              f" {shlex.quote(without_password(config.database_url))}")
         print("Restore with pg_restore. Keep dumps no longer than docs/privacy.md says: an old"
               " dump still holds what children erased since.")
         return 0

@@ -93,3 +93,12 @@ def test_a_server_that_is_not_there_is_one_clear_line() -> None:
     assert done.stderr.startswith("childforum migrate: cannot use the database"
                                   " postgresql://nobody@127.0.0.1:9/none")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_the_pg_dump_line_never_shows_a_password(tmp_path: Path) -> None:
+    done = childforum("backup", "--database",
+                      "postgresql://forum:s3cretpw@db.example.org:5433/forum?sslmode=require",
+                      "--out", str(tmp_path / "forum.dump"))
+    assert done.returncode == 0, done.stderr
+    assert "s3cretpw" not in done.stdout + done.stderr
+    assert "postgresql://forum@db.example.org:5433/forum?sslmode=require" in done.stdout
