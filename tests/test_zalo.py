@@ -15,9 +15,11 @@ from bot.conversation.service import Conversations
 from bot.messages import Button, Reply
 from bot.transport.channels import TELEGRAM, ZALO, channel_of, first_id
 from bot.transport.inbox import Inbox
-from bot.transport.outbox import Message, Outbox, Work
+from bot.transport.outbox import Message, Outbox, Retry, Sent, Work
 from bot.transport.pacing import Pacing
 from handlers.zalo.channel import ZaloChannel, parse
+from handlers.zalo.client import ZaloClient, ZaloError
+from handlers.zalo.courier import ZaloCourier
 from handlers.zalo.menus import MAX_CHARS, Menu, plain, render, split
 from storage import addresses
 from storage.db import open_database
@@ -214,5 +216,39 @@ async def test_an_erased_address_goes_once_nothing_waits_to_be_sent(tmp_path: Pa
             # Ids are never given twice: "aa" writing again is someone new.
             assert await addresses.chat_for(tx, ZALO, "aa", first_id(ZALO)) == kept + 1
         assert await addresses.address_of(db.reader, waiting) is None
+    finally:
+        await db.close()
+
+
+class _Quota:
+    """A Zalo client whose quota runs out once, after the first part of a long text."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.refused = False
+
+    async def send_message(self, chat_id: str, text: str) -> None:
+        if len(self.sent) == 1 and not self.refused:
+            self.refused = True
+            raise ZaloError(429, "quota exceeded")
+        self.sent.append(text)
+
+
+async def test_a_long_text_stopped_midway_goes_on_from_the_next_part(tmp_path: Path) -> None:
+    db = await open_database(tmp_path / "forum.sqlite3")
+    try:
+        async with db.transaction() as tx:
+            chat = await addresses.chat_for(tx, ZALO, "aa", first_id(ZALO))
+        client = _Quota()
+        courier = ZaloCourier(cast(ZaloClient, client), db)
+        long = " ".join(f"Câu thứ {n} của một bản xem lại rất dài." for n in range(200))
+        parts, _ = render(long, ())
+        assert len(parts) == 5
+        first = await courier.deliver(Message(chat, long))
+        assert isinstance(first, Retry) and not first.counts and client.sent == parts[:1]
+        assert isinstance(await courier.deliver(Message(chat, long)), Sent)
+        assert client.sent == parts  # each part once, in order
+        again = await courier.deliver(Message(chat, long))  # the same text later: all of it
+        assert isinstance(again, Sent) and client.sent == parts + parts
     finally:
         await db.close()

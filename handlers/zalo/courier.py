@@ -19,9 +19,15 @@ QUOTA_WAIT = 30.0  # Zalo publishes no quota and sends no retry_after with its 4
 _BAD_REQUEST, _UNAUTHORIZED, _QUOTA = 400, 401, 429
 
 
+MAX_PARTLY = 1000  # messages remembered as partly sent (a bound, not a limit anyone meets)
+
+
 class ZaloCourier:
     def __init__(self, client: ZaloClient, db: Database) -> None:
         self.client, self.db = client, db
+        # A long text sent in parts, stopped by an error: how many parts arrived, so that the
+        # retry goes on from the next one (by chat and text; in memory: a restart sends all).
+        self._partly: dict[tuple[int, int], int] = {}
 
     async def deliver(self, message: Message) -> Delivery:
         if message.op in ("document", "photo"):
@@ -31,10 +37,17 @@ class ZaloCourier:
             return Unreachable("no Zalo address for this chat (erased)")
         text = "" if message.op == "keyboard" else message.text
         parts, menu = render(text, message.keyboard)
+        key = (message.chat_id, hash(text))
+        sent = self._partly.pop(key, 0)
         try:
-            for part in parts:
+            for part in parts[sent:]:
                 await self.client.send_message(address, part)
+                sent += 1
         except ZaloError as error:
+            if sent:
+                self._partly[key] = sent
+                while len(self._partly) > MAX_PARTLY:
+                    del self._partly[next(iter(self._partly))]
             return self._fault(error)
         if message.keyboard:  # a message without buttons leaves the last menu standing
             async with self.db.single() as db:
