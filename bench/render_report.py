@@ -9,8 +9,10 @@ Seeds a temporary database (bench_export's proposals: long texts, formula-lookin
 messages, four districts, five topics), writes the DOCX report and the XLSX of
 all, converts both with `soffice --headless --convert-to pdf`, reads the pages with `pdftotext`
 and checks what issue 10 found wrong: the signer's titles and name on one page; no topic
-heading alone at the foot of a page; no spreadsheet apostrophe or ".;" in the report; each
-topic sheet one page wide. Prints the page counts and exits 1 on any failure. Without
+heading alone at the foot of a page; no spreadsheet apostrophe or ".;" in the report; the
+workbook's text printed large enough to read (the median word at least MIN_TEXT_PT tall: a topic
+sheet fitted to one page's width printed 3 pt letters). Prints the page counts and exits 1 on any
+failure. Without
 fonts-liberation, LibreOffice draws Times New Roman with DejaVu Serif, far wider: pages and
 columns then wrap where Word's would not (Liberation Serif has Times New Roman's metrics).
 """
@@ -46,6 +48,18 @@ def pdf_pages(document: Path, outdir: Path) -> list[str]:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], check=True,
                           capture_output=True, text=True).stdout
     return [page for page in text.split("\f") if page.strip()]
+
+
+MIN_TEXT_PT = 7.0
+
+
+def text_heights(pdf: Path) -> list[float]:
+    """The height, in points, of each word LibreOffice printed in `pdf`."""
+    html = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True,
+                          capture_output=True, text=True).stdout
+    return [float(bottom) - float(top) for top, bottom in
+            re.findall(r'<word xMin="[\d.]+" yMin="([\d.]+)" xMax="[\d.]+" yMax="([\d.]+)"',
+                       html)]
 
 
 def check_report(pages: list[str], signer_lines: list[str]) -> list[str]:
@@ -98,11 +112,17 @@ def main() -> int:
     pages = pdf_pages(report, work)
     problems = check_report(pages, signer)
     sheets = pdf_pages(workbook, work)
-    print(f"report: {len(pages)} pages; workbook: {len(sheets)} pages; files in {work}")
+    heights = sorted(text_heights(work / "workbook.pdf"))
+    median = heights[len(heights) // 2] if heights else 0.0
+    if median < MIN_TEXT_PT:
+        problems.append(f"the workbook prints its text {median:.1f} pt tall (median word)")
+    print(f"report: {len(pages)} pages; workbook: {len(sheets)} pages, text {median:.1f} pt"
+          f" (median word); files in {work}")
     for problem in problems:
         print(f"FAIL: {problem}")
     if not problems:
-        print("ok: signature on one page, no heading at a page's foot, no apostrophe, no '.;'")
+        print("ok: signature on one page, no heading at a page's foot, no apostrophe, no '.;',"
+              " the workbook readable")
     return 1 if problems else 0
 
 

@@ -478,11 +478,16 @@ async def test_xlsx_prints_and_reads_as_an_officer_expects(forum: Forum) -> None
     start = next(n for n, row in enumerate(rows) if row[1] == "Huyện, thành phố")
     by_district = {row[1]: row[2:] for row in rows[start:]}
     assert by_district["Huyện Đắk Hà"] == (3, 3) and by_district["Huyện Ngọc Hồi"] == (2, 2)
+    assert summary.row_dimensions[2].height is None  # two districts' names fit one line
     for sheet in book.worksheets:
         assert sheet.page_setup.orientation == "landscape"
         assert sheet.sheet_properties.pageSetUpPr.fitToPage
-        assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 0
+        assert sheet.page_setup.fitToHeight == 0
+    # The summary fits a page's width; a topic sheet's 25 columns print three pages wide (at
+    # 80 %, where one page printed them at 29 %), the ref column on each.
+    assert summary.page_setup.fitToWidth == 1
     online = book["3. An toàn trên mạng"]
+    assert online.page_setup.fitToWidth == 3 and online.print_title_cols == "$A:$A"
     assert online.print_title_rows == "$1:$1"
     header = online["A1"].font
     assert (header.name, header.sz, header.b) == ("Calibri", 11, True)

@@ -155,7 +155,7 @@ class _Book:
         for index, column in enumerate(COLUMNS, 1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
         sheet.freeze_panes = "A2"
-        _print_setup(sheet)
+        _print_setup(sheet, sum(column.width for column in COLUMNS))
         sheet.append(self.header(sheet, headers))
         return sheet
 
@@ -199,13 +199,23 @@ class _TopicSheets:
             self.sheet.auto_filter.ref = f"A1:{last}"
 
 
-def _print_setup(sheet: WriteOnlyWorksheet) -> None:
-    """A4 landscape, as wide as one page, the header row on every page."""
+PAGE_WIDTH = 140  # column-width units an A4 landscape page holds at 100 %, default margins
+MIN_PRINT_SCALE = 0.75  # smaller, an 11 pt text prints under 8 pt: too small to read
+
+
+def _print_setup(sheet: WriteOnlyWorksheet, width: float = 0) -> None:
+    """A4 landscape, the header row on every page; as wide as one page, or for a sheet of
+    `width` units too wide to print readably on one, as few pages wide as keep the text at
+    MIN_PRINT_SCALE or more, each starting with the ref column (fitted to one page, a topic
+    sheet's 25 columns printed at 29 %: 3 pt letters)."""
     sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.orientation = "landscape"
-    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
+    pages = max(1, math.ceil(width * MIN_PRINT_SCALE / PAGE_WIDTH))
+    sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = pages, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
+    if pages > 1:
+        sheet.print_title_cols = "A:A"
 
 
 def _write_summary(book: _Book, job: Job, counts: list[export_rows.Count]) -> None:
@@ -225,7 +235,10 @@ def _write_summary(book: _Book, job: Job, counts: list[export_rows.Count]) -> No
     _print_setup(sheet)
     places = ", ".join(d.name for d in job.districts)
     sheet.append(book.bold(sheet, ["Tổng hợp kiến nghị của trẻ em"]))
-    sheet.append(["Đơn vị:", book.wrapped(sheet, neutralise(places))])
+    lines = math.ceil(len(places) / (48 * CHARS_PER_WIDTH))
+    if lines > 1:  # as tall as the list of places needs (LibreOffice does not size it)
+        sheet.row_dimensions[2].height = min(MAX_ROW_PT, LINE_PT * lines)
+    sheet.append([book.wrapped(sheet, "Đơn vị:"), book.wrapped(sheet, neutralise(places))])
     sheet.append(["Thời gian:", job.period() or "toàn bộ"])
     sheet.append([])
     head = [*(STATUS_LABELS[s] for s in statuses), "Tổng"]
@@ -263,7 +276,7 @@ def _write_recommendations(book: _Book, job: Job,
     for index, column in enumerate(RECOMMENDATION_COLUMNS, 1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A2"
-    _print_setup(sheet)
+    _print_setup(sheet, sum(column.width for column in RECOMMENDATION_COLUMNS))
     sheet.append(book.header(sheet, [c.header for c in RECOMMENDATION_COLUMNS]))
     labels, order = job.labels, {topic: n for n, topic in enumerate(job.topic_order)}
     chosen = sorted((r for r in found if len(r.members) > 1),
