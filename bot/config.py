@@ -78,6 +78,9 @@ class Config:
     database_path: Path
     forum_year: int = 2023
     area_level: str = "district"  # [areas] level: what `districts` holds
+    # The areas file's other areas (the districts before 1 July 2025...): never a forum's now,
+    # only named in the records and follow-up of the years that had them.
+    past_areas: tuple[District, ...] = ()
     province: str = "Kon Tum"
     age_bands: tuple[str, ...] = ("6-9", "10-12", "13-15")
     flows_dir: Path | None = None
@@ -136,6 +139,10 @@ class Config:
     def district(self, code: str) -> District | None:
         return next((d for d in self.districts if d.code == code), None)
 
+    def area(self, code: str) -> District | None:
+        """An area of this forum year or of the records (`past_areas`)."""
+        return self.district(code) or next((a for a in self.past_areas if a.code == code), None)
+
     def with_database(self, target: Path | str) -> Config:
         """This config on another database: a file, or a server's postgresql:// address."""
         if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
@@ -190,13 +197,15 @@ class _Reader:
         return _Reader(self.source, value, f"{self.prefix}{key}.")
 
 
-def _forum_areas(root: _Reader, year: int) -> tuple[tuple[District, ...], str]:
-    """The forum year's areas and their level: from `[areas] file` (a CSV of the national
-    list's layout, see bot.areas) or the inline [[districts]] (the district level)."""
+def _forum_areas(root: _Reader, year: int
+                 ) -> tuple[tuple[District, ...], str, tuple[District, ...]]:
+    """The forum year's areas and their level, and the file's other areas (for the records):
+    from `[areas] file` (a CSV of the national list's layout, see bot.areas) or the inline
+    [[districts]] (the district level)."""
     areas = root.sub("areas")
     path = areas.get("file", str, "")
     if not path:
-        return _districts(root), "district"
+        return _districts(root), "district", ()
     level = areas.get("level", str, "commune")
     if level not in LEVELS:
         raise areas.fail("level", f"must be one of {', '.join(LEVELS)}, got {level!r}")
@@ -207,7 +216,7 @@ def _forum_areas(root: _Reader, year: int) -> tuple[tuple[District, ...], str]:
     chosen = forum_areas(every, level, year)
     if not chosen:
         raise areas.fail("level", f"no {level} in {path} is valid in the forum year {year}")
-    return chosen, level
+    return chosen, level, tuple(area for area in every if area not in chosen)
 
 
 def _districts(reader: _Reader) -> tuple[District, ...]:
@@ -346,11 +355,12 @@ def load_config(path: Path | str) -> Config:
     if not 20 <= max_chars <= 1200:
         raise limits.fail("answer_max_chars", "must be between 20 and 1200")
     year = forum.get("year", int, 2023)
-    districts, area_level = _forum_areas(root, year)
+    districts, area_level, past_areas = _forum_areas(root, year)
     rate_limit = bot.get("rate_limit", bool, True)
     return Config(
         source=source,
         districts=districts,
+        past_areas=past_areas,
         staff=parse_staff(data.get("staff", []), str(source), {d.code for d in districts}),
         report=_report(root.sub("report")),
         timetable=parse_timetable(data, str(source), {d.code for d in districts}),

@@ -4,9 +4,11 @@ national list's layout; a child finds theirs among many by typing part of the na
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import replace
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot.areas import AreaError, District, forum_areas, load_areas
@@ -15,6 +17,7 @@ from bot.conversation import engine
 from bot.conversation.catalog import load_catalog
 from bot.conversation.engine import Press, State, Text
 from bot.exports import ExportQuery, export
+from bot.exports.followup import followup_export
 from storage import proposals
 from storage.db import open_database
 
@@ -114,3 +117,30 @@ async def test_exports_name_the_area_column_for_the_level(tmp_path: Path,
     await db.close()
     rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
     assert rows[0]["Xã, phường"] == "Xã Mô Rai" and rows[0]["Mã kiến nghị"] == "MORAI-0001"
+
+
+async def test_the_2023_districts_stay_in_the_records_of_a_commune_config(tmp_path: Path) -> None:
+    """Since July 2025 forums are held by commune; the 2023 plan's districts are not areas of a
+    forum any more, but their proposals' follow-up is still made by district, by name."""
+    config = load_config(ROOT / "config.communes.example.toml").with_database(
+        tmp_path / "forum.sqlite3")
+    assert config.district("DHA") is None  # no forum is held in a district now
+    assert config.area("DHA") is not None and config.area("DHA").name == "Huyện Đắk Hà"
+    db = await open_database(config.database)
+    try:
+        async with db.transaction() as tx:
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=None, forum_year=2023, district="DHA", topic="injuries", age_band=None,
+                gender=None, seen="", proposal="Rào chắn suối", actors="commune", message="",
+                lang="vi", needs_translation=False, source_update_id=1))
+            await tx.execute("UPDATE proposals SET status = 'approved'")
+        out = io.BytesIO()
+        written = await followup_export(db, config, load_catalog(config), ("DHA",), 2019,
+                                        2026, "xlsx", out)
+    finally:
+        await db.close()
+    assert written == 1
+    rows = list(openpyxl.load_workbook(io.BytesIO(out.getvalue()))["Theo dõi kiến nghị"]
+                .iter_rows(values_only=True))
+    row = next(r for r in rows if "DHA-0001" in r)
+    assert any(isinstance(cell, str) and "Huyện Đắk Hà" in cell for cell in row), row

@@ -79,7 +79,7 @@ class AnswerDesk:
                 await self._card(caller, args[0].upper())
         elif name == "answers":
             await self._workbook(caller)
-        elif len(args) == 1 and self.config.district(args[0].upper()) is not None:
+        elif len(args) == 1 and self.config.area(args[0].upper()) is not None:
             await self._publish_press(caller, args[0].upper(), "*", False, None)  # /publish DHA
         elif args:
             await self._publish_refs(caller, args)
@@ -146,7 +146,7 @@ class AnswerDesk:
                    latest: store.AnswerRow | None) -> str:
         lang = caller.lang
         flow = self.catalog.topic(item.topic)
-        district = self.config.district(item.district)
+        district = self.config.area(item.district)
         head = self._text(caller, "answer.desk.head", ref=html.escape(item.ref),
                           topic=html.escape(flow.title[lang] if flow else item.topic),
                           district=html.escape(district.label(lang) if district
@@ -303,7 +303,7 @@ class AnswerDesk:
                              message_id: int | None) -> None:
         scope = await self.answers.scope(caller.user_id)
         code = None if district == "*" else district
-        if scope.empty or (code is not None and (self.config.district(code) is None
+        if scope.empty or (code is not None and (self.config.area(code) is None
                                                  or not scope.covers(code))):
             self.say(caller, "answer.desk.unknown_button")
             return
@@ -415,7 +415,7 @@ class AnswerDesk:
         return html.escape(self.catalog.texts.get(key, caller.lang))
 
     def _district(self, caller: Caller, code: str | None) -> str:
-        district = self.config.district(code or "")
+        district = self.config.area(code or "")
         return district.label(caller.lang) if district else (code or "")
 
     def _send(self, caller: Caller, text: str, keyboard: Keyboard = ()) -> None:

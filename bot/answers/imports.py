@@ -97,7 +97,7 @@ class AnswerSheets:
         return what[:1].upper() + what[1:]
 
     def _district_name(self, code: str) -> str:
-        district = self.config.district(code)
+        district = self.config.area(code)
         return district.name if district else code
 
     def _topic_name(self, topic: str) -> str:

@@ -77,7 +77,7 @@ class CompileDesk:
 
     def _item(self, item: Recommendation, lang: str) -> str:
         topic = self.catalog.topic(item.topic)
-        district = self.config.district(item.district)
+        district = self.config.area(item.district)
         return self._text(
             "compile.item", lang, number=item.id,
             district=html.escape(district.label(lang) if district else item.district),

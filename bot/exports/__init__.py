@@ -85,10 +85,11 @@ class ExportResult:
 def _districts(config: Config, codes: tuple[str, ...] | None) -> tuple[District, ...]:
     if codes is None:
         return config.districts
-    unknown = [code for code in codes if config.district(code) is None]
+    found = [config.area(code) for code in codes]  # an earlier year's area is in the records
+    unknown = [code for code, area in zip(codes, found, strict=True) if area is None]
     if unknown or not codes:
         raise ExportError(f"unknown district code(s): {', '.join(unknown) or '(none given)'}")
-    return tuple(d for d in config.districts if d.code in codes)
+    return tuple(area for area in found if area is not None)
 
 
 def _job(config: Config, catalog: Catalog, query: ExportQuery, fmt: Format,

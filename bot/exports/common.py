@@ -153,7 +153,8 @@ class Labels:
 
     def __init__(self, config: Config, catalog: Catalog) -> None:
         texts = catalog.texts
-        self.districts = {d.code: neutralise(d.name) for d in config.districts}
+        self.districts = {d.code: neutralise(d.name)
+                          for d in (*config.past_areas, *config.districts)}
         self.topics = {t.id: neutralise(t.title[BASE_LANG]) for t in catalog.topics}
         self.short_topics = {t.id: neutralise(t.short[BASE_LANG]) for t in catalog.topics}
         self.genders = {c.id: neutralise(c.label[BASE_LANG]) for c in catalog.profile["gender"]}

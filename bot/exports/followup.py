@@ -84,7 +84,7 @@ class FollowupLabels:
         return flow.title[BASE_LANG] if flow else topic
 
     def district(self, code: str) -> str:
-        district = self.config.district(code)
+        district = self.config.area(code)  # an earlier year's area is named too
         return district.name if district else code
 
     def who(self, row: FollowupRow) -> str:
@@ -181,7 +181,7 @@ async def followup_export(db: Database, config: Config, catalog: Catalog,
     if fmt not in ("docx", "xlsx"):
         raise ExportError("the follow-up report is a docx or an xlsx file")
     if districts is not None:
-        unknown = [code for code in districts if config.district(code) is None]
+        unknown = [code for code in districts if config.area(code) is None]
         if unknown or not districts:
             raise ExportError(f"unknown district code(s): {', '.join(unknown) or '(none)'}")
     if not 2000 <= since <= until <= 2100:
@@ -190,7 +190,8 @@ async def followup_export(db: Database, config: Config, catalog: Catalog,
     async with db.snapshot() as tx:
         rows = await store.followup(tx, districts, since, until, OPEN)
     found = Followup(rows, since, until, FollowupLabels(config, catalog, zone))
-    chosen = tuple(d for d in config.districts if districts is None or d.code in districts)
+    chosen = (config.districts if districts is None
+              else tuple(area for code in districts if (area := config.area(code))))
     settings = ReportSettings.for_districts(config, chosen)
     writer = _docx if fmt == "docx" else _xlsx
     data = await asyncio.to_thread(writer, found, settings)

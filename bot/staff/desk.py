@@ -243,7 +243,7 @@ class StaffDesk:
 
     def _district_name(self, code: str | None, lang: str) -> str:
         """A district's name as it is (not escaped)."""
-        district = self.config.district(code) if code else None
+        district = self.config.area(code) if code else None
         if district is None:
             return code or self.catalog.texts.get("staff.unknown", lang)
         return district.label(lang)
