@@ -315,3 +315,35 @@ async def test_in_a_group_a_command_points_to_a_private_chat_and_nothing_is_kept
     database = tmp_path / "forum.sqlite3"
     assert query(database, "SELECT count(*) FROM children") == [(0,)]
     assert query(database, "SELECT count(*) FROM inbox WHERE done_at IS NULL") == [(0,)]
+
+
+async def test_help_at_every_screen_and_a_disclosure_mid_question_on_zalo(
+        zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    """Issue 9 on Zalo: the help option is on the consent and registration menus too; a
+    disclosure typed at a question gets 111 at once, opens a case, and the child decides whether
+    it becomes their answer; asking for help there keeps it waiting."""
+    database = tmp_path / "forum.sqlite3"
+    child = ZaloChild(zalo, 7)
+    welcome = await child.say("/start")
+    assert "🆘 Em cần giúp ngay / I need help now" in welcome
+    helped = await child.say("em can giup ngay")  # the option's words, without marks
+    assert "111" in helped
+    assert query(database, "SELECT source FROM cases") == [("sos",)]
+    await child.say("khong, cam on")
+    await child.say("1")  # the child's consent
+    languages = await child.say("1")  # the guardian's
+    assert "🆘" in languages
+    for answer in ("1", "dak ha", "10-12", "em khong muon noi"):
+        await child.say(answer)
+    await child.say("1")  # topic 1: violence and abuse
+    disclosed = await child.say("Tối nào bố cũng say rượu rồi đánh em, em sợ lắm")
+    assert "111" in disclosed and "1. ✅ Dùng câu này" in disclosed
+    assert len(query(database, "SELECT id FROM cases")) == 2
+    asked = await child.say("/sos")  # help first; the question still waits
+    assert "111" in asked
+    again = await child.say("khong, cam on")
+    assert "1. ✅ Dùng câu này" in again
+    kept = await child.say("dung cau nay")
+    assert "câu 2/4" in kept
+    [(state,)] = query(database, "SELECT state FROM children")
+    assert "bố cũng say rượu" in json.loads(str(state))["answers"]["seen"]

@@ -318,5 +318,19 @@ def test_asking_for_help_keeps_the_answer_waiting_to_be_used(catalog: Catalog) -
         helped = engine.step(catalog, held, event)
         assert isinstance(helped.effect, engine.Help)
         assert helped.state is not None and helped.state.held == held.held
+    answered = engine.step(catalog, held, Press(f"{held.rev}|contact|4.no"))
+    assert isinstance(answered.effect, engine.Contact) and answered.state == held
+    assert "Dùng câu này" in answered.replies[-1].keyboard[0][0].label  # asked again
     kept = engine.step(catalog, held, Press(f"{held.rev}|keep|"))
     assert kept.state is not None and kept.state.answers["seen"] == held.held
+
+
+def test_help_before_consent_leads_back_to_the_consent(catalog: Catalog) -> None:
+    first = engine.step(catalog, None, Start())
+    helped = engine.step(catalog, None, _sos_button(first.replies[-1]))
+    assert isinstance(helped.effect, engine.Help) and helped.state is None
+    for consenting, button in ((False, "Em đồng ý"), (True, "Có, đã đồng ý")):
+        answered = engine.step(catalog, None, Press("0|contact|3.no"), consenting=consenting)
+        assert isinstance(answered.effect, engine.Contact) and answered.state is None
+        assert answered.consenting == consenting
+        assert answered.replies[-1].keyboard[0][0].label.startswith(button)

@@ -389,8 +389,10 @@ def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
         _, action, value = parsed
         if action == "sos":
             return Outcome(None, (), Help("sos"), pressed_note="🆘", consenting=consenting)
-        if action == "contact":
-            return replace(_contact(catalog, None, value), consenting=consenting)
+        if action == "contact":  # then the consent again, shortly: the way on
+            answered = _contact(catalog, None, value)
+            return replace(answered, replies=(*answered.replies, _consent_reminder(
+                catalog, consenting)), consenting=consenting)
         if action == "consent" and value == "yes":
             return Outcome(None, (_guardian_question(catalog),), pressed_note="✓",
                            consenting=True)
@@ -407,9 +409,14 @@ def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
         return Outcome(None, (Reply(texts.both("delete.nothing")),), Erase())
     if isinstance(event, Start):
         return Outcome(None, (welcome(catalog),))
+    return Outcome(None, (_consent_reminder(catalog, consenting),), consenting=consenting)
+
+
+def _consent_reminder(catalog: Catalog, consenting: bool) -> Reply:
+    """The consent still to give, in a word, with its buttons."""
     question = _guardian_question(catalog) if consenting else welcome(catalog)
     key = "consent.reminder.guardian" if consenting else "consent.reminder"
-    return Outcome(None, (Reply(texts.both(key), question.keyboard),), consenting=consenting)
+    return Reply(catalog.texts.both(key), question.keyboard)
 
 
 def _next_step(catalog: Catalog, state: State, flow: Flow, step: Step, answer: Answer,
@@ -718,11 +725,12 @@ def hold(catalog: Catalog, state: State, text: str) -> State | None:
     return _moved(state, replace(state, held=text))
 
 
-def _asks_for_help(event: Event) -> bool:
+def _about_help(event: Event) -> bool:
+    """/sos, 🆘, or the answer to "may an adult write to you here?" that follows them."""
     if isinstance(event, Command):
         return event.name == "sos"
     parsed = parse_press(event.data) if isinstance(event, Press) else None
-    return parsed is not None and parsed[1] == "sos"
+    return parsed is not None and parsed[1] in ("sos", "contact")
 
 
 def _on_held(catalog: Catalog, state: State, event: Event) -> Outcome | None:
@@ -750,7 +758,7 @@ def step(catalog: Catalog, state: State | None, event: Event,
         answered = _on_held(catalog, state, event)
         if answered is not None:
             return answered
-        if not _asks_for_help(event):  # help first; "use what you wrote?" still waits
+        if not _about_help(event):  # help first; "use what you wrote?" still waits
             state = replace(state, held=None)
     if state.confirming_delete and not isinstance(event, Press):
         state = replace(state, confirming_delete=False)
