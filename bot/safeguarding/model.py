@@ -105,6 +105,12 @@ class Lookup(Protocol):
     def __len__(self) -> int: ...
 
 
+def _total(weights: Lookup, found: Iterable[str]) -> float:
+    if isinstance(weights, Weights):
+        return weights.total(found)
+    return sum(weights.get(feature, 0.0) for feature in found)
+
+
 @dataclass(frozen=True)
 class Model:
     weights: Lookup
@@ -123,8 +129,8 @@ class Model:
             return ""
         found = [f for f in features(text) if f[1:3] in ("w:", "b:")]
         norm = math.sqrt(len(found)) or 1.0
-        return max(self.kinds, key=lambda kind: self.kind_intercepts.get(kind, 0.0) + sum(
-            self.kinds[kind].get(feature, 0.0) for feature in found) / norm)
+        return max(self.kinds, key=lambda kind: self.kind_intercepts.get(kind, 0.0)
+                   + _total(self.kinds[kind], found) / norm)
 
     def probability(self, text: str) -> float:
         """P(this message discloses harm or may), the worst window of a long message."""
@@ -134,7 +140,7 @@ class Model:
         found = features(text)
         if not found:
             return 1 / (1 + math.exp(-self.intercept))
-        total = sum(self.weights.get(feature, 0.0) for feature in found)
+        total = _total(self.weights, found)
         score = total / math.sqrt(len(found)) + self.intercept
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, score))))
 
