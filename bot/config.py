@@ -104,6 +104,9 @@ class Config:
     staff: tuple[StaffMember, ...] = ()
     # [report]: who issues and signs the compiled Word report (see config.example.toml).
     report: tuple[tuple[str, object], ...] = ()
+    # [report.areas.<code>]: what one area's own report says otherwise (its forum's date,
+    # place and numbers, its signer...), over [report].
+    report_areas: tuple[tuple[str, tuple[tuple[str, object], ...]], ...] = ()
     timetable: Timetable = field(default_factory=Timetable)
     # [outbox]: how fast messages go out; rate_limit = false lifts every limit (tests).
     pacing: Pacing = field(default_factory=Pacing)
@@ -246,10 +249,24 @@ REPORT_LISTS = ("signer_lines", "copies_to", "proposals")
 REPORT_COUNTS = ("forum_children", "forum_girls", "forum_boys", "forum_facilitators")
 
 
+def _report_areas(reader: _Reader, known: set[str]
+                  ) -> tuple[tuple[str, tuple[tuple[str, object], ...]], ...]:
+    """[report.areas.<code>] tables: an area's own report settings."""
+    areas = reader.sub("areas")
+    found = []
+    for code in areas.table:
+        if code not in known:
+            raise areas.fail(code, f"is not an area code of the config ({len(known)} known)")
+        found.append((code, _report(areas.sub(code))))
+    return tuple(found)
+
+
 def _report(reader: _Reader) -> tuple[tuple[str, object], ...]:
-    """The [report] table: only known keys, each of its type."""
+    """The [report] table (or an area's): only known keys, each of its type."""
     values: list[tuple[str, object]] = []
     for key in reader.table:
+        if key == "areas" and not reader.prefix.startswith("report.areas"):
+            continue  # read by _report_areas
         if key in REPORT_TEXTS:
             values.append((key, reader.get(key, str, "")))
         elif key in REPORT_LISTS:
@@ -363,6 +380,8 @@ def load_config(path: Path | str) -> Config:
         past_areas=past_areas,
         staff=parse_staff(data.get("staff", []), str(source), {d.code for d in districts}),
         report=_report(root.sub("report")),
+        report_areas=_report_areas(root.sub("report"), {d.code for d in districts}
+                                   | {a.code for a in past_areas}),
         timetable=parse_timetable(data, str(source), {d.code for d in districts}),
         database_path=_resolve(source, storage.get("path", str, "childforum.sqlite3")),
         database_url=_database_url(storage),

@@ -66,3 +66,34 @@ def test_report_settings_come_from_the_config(tmp_path: Path) -> None:
                     encoding="utf-8")
     with pytest.raises(ConfigError, match=r"\[report.margins_mm\]"):
         load_config(path)
+
+
+def test_each_area_states_its_own_forum(tmp_path: Path) -> None:
+    """[report.areas.<code>]: one district's forum (date, place, numbers) on its own report,
+    another's on its; the province's report keeps [report]."""
+    from bot.exports import ReportSettings
+
+    base = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    areas = ('\n[report.areas.DHA]\nforum_date = "02/6/2023"\nforum_children = 120\n'
+             '\n[report.areas.KTM]\nforum_date = "09/6/2023"\nforum_children = 85\n'
+             'signer_name = "Trần Thị B"\n')
+    path = tmp_path / "config.toml"
+    # The area tables go right after [report]'s keys (TOML: before the next table).
+    path.write_text(base.replace("\n# Kon Tum's ten district-level units", areas
+                                 + "\n# Kon Tum's ten district-level units"), encoding="utf-8")
+    config = load_config(path)
+    dha, ktm = config.district("DHA"), config.district("KTM")
+    assert dha is not None and ktm is not None
+    one, other = (ReportSettings.for_districts(config, (d,)) for d in (dha, ktm))
+    assert (one.forum_date, one.forum_children, one.signer_name) == ("02/6/2023", 120, "")
+    assert (other.forum_date, other.forum_children, other.signer_name) == (
+        "09/6/2023", 85, "Trần Thị B")
+    province = ReportSettings.for_districts(config, config.districts)
+    assert (province.forum_date, province.forum_children) == ("", 0)
+    for wrong, key in (("[report.areas.XYZ]", r"\[report.areas.XYZ\]"),
+                       ("[report.areas.DHA]\nforum_kids = 3", r"\[report.areas.DHA.forum_kids\]")):
+        path.write_text(base.replace("\n# Kon Tum's ten district-level units",
+                                     f"\n{wrong}\n\n# Kon Tum's ten district-level units"),
+                        encoding="utf-8")
+        with pytest.raises(ConfigError, match=key):
+            load_config(path)

@@ -66,6 +66,8 @@ class ReportSettings:
     def for_districts(cls, config: Config, districts: tuple[District, ...]) -> ReportSettings:
         """For a report on these districts (one district, or the province), with [report]."""
         report = dict(config.report)
+        if len(districts) == 1:  # the area's own forum and signer, over the province's
+            report.update(dict(config.report_areas).get(districts[0].code, ()))
         province_recipient = report.pop("province_recipient", "Bộ Y tế")
         if len(districts) == 1:
             unit = lower_first(districts[0].name)
