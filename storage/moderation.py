@@ -19,8 +19,9 @@ _ITEM_COLUMNS = (
     " p.needs_translation, p.seen, p.proposal, p.actors, p.message, p.is_group, p.group_size,"
     " p.group_age_range, p.school, p.commune, p.created_at,"
     " COALESCE(p.facilitator_chat_id, p.chat_id), COALESCE(c.lang, 'vi'), p.forum_year,"
-    " p.origin, p.held_by_case, (SELECT h.kind || '|' || h.weighed FROM cases h"
-    " WHERE h.id = p.held_by_case), p.seen_vi, p.proposal_vi, p.message_vi"
+    " p.origin, p.held_by_case, (SELECT h.id || '|' || h.kind || '|' || h.weighed FROM cases h"
+    " WHERE h.id = COALESCE(p.held_by_case, (SELECT max(l.id) FROM cases l"
+    " WHERE l.proposal_id = p.id))), p.seen_vi, p.proposal_vi, p.message_vi"
 )
 
 
@@ -54,6 +55,7 @@ class ProposalRow:
     # A safeguarding case holding it (never approved or exported until cleared), and why:
     # "<kind>|<the words that weighed>".
     held_by_case: int | None
+    # "<case id>|<kind>|<words>" of the case holding it, or of the last one about it (cleared)
     hold_reason: str | None
     # A translator's Vietnamese of the child's words (a proposal in another language).
     seen_vi: str | None = None

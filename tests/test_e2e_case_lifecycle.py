@@ -390,6 +390,7 @@ async def test_a_flagged_answer_the_child_keeps_is_held_until_cleared(
     assert await exported_csv(officer) == ["DHA-0001", "DHA-0002"]
     card = await mod.say("/queue")
     assert "DHA-0002" in texts(card) and BEATEN in texts(card)
+    assert f"đã xem và cho tiếp tục (trường hợp #{case_id}" in texts(card)  # why it waited
     assert "Đã duyệt DHA-0002" in texts(await mod.tap("✅"))
     assert query(database, "SELECT status FROM proposals WHERE id = ?", held_id) == [
         ("approved",)]

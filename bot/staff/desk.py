@@ -219,9 +219,11 @@ class StaffDesk:
             if translated:  # the original above, the translator's Vietnamese under it
                 blocks.append(f"<i>{get('staff.card.translation', lang)}</i>: "
                               f"{html.escape(cut(translated, limit))}")
-        if item.held_by_case is not None:
-            kind, _, words = (item.hold_reason or "").partition("|")
-            blocks.append(get("staff.card.held", lang, case=item.held_by_case,
+        if item.hold_reason:  # held by a case, or was: why, and which words weighed
+            case, _, rest = item.hold_reason.partition("|")
+            kind, _, words = rest.partition("|")
+            blocks.append(get("staff.card.held" if item.held_by_case is not None
+                              else "staff.card.cleared", lang, case=html.escape(case),
                               kind=html.escape(self._label("case.kind", cut(kind, NAME_LIMIT),
                                                            lang)),
                               words=html.escape(cut(words.replace("|", ", "), NAME_LIMIT * 2))
