@@ -299,10 +299,16 @@ async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column
     assert "Hàng 6, cột «Mã kiến nghị»: kiến nghị DHA-0003 chưa được duyệt" in text
     assert "Hàng 7, cột «Mã kiến nghị»: không có kiến nghị mã XYZ-0001" in text
     assert "Hàng 9, cột «Mã kiến nghị»: mã DHA-0001 đã có ở hàng 2" in text
-    # a row is checked against the database only once it reads well: KTM-0001's row (outside
-    # this officer's district) reports its formula, not yet its district
+    # every problem of a row in one round, each cell said once: KTM-0001's row reports its
+    # formula and that it is outside this officer's districts (not the emptied text again)
     assert [line for line in lines if line.startswith("Hàng 5")] == [
-        "Hàng 5, cột «Nội dung trả lời»: ô chứa công thức; hãy gõ giá trị thay cho công thức"]
+        "Hàng 5, cột «Nội dung trả lời»: ô chứa công thức; hãy gõ giá trị thay cho công thức",
+        "Hàng 5, cột «Mã kiến nghị»: kiến nghị KTM-0001 thuộc địa bàn ngoài phạm vi của bạn"]
+    both = fill(template, {"DHA-0002": {"Kết quả": "Chưa thể thực hiện", "Nội dung trả lời": "y",
+                                        "Ngày văn bản": "31/02/2024"}})
+    found = [sheets.describe(p, "vi") for p in (await sheets.run(OFFICER, both, False)).problems]
+    assert found[0].startswith("Hàng 3, cột «Ngày văn bản»: không phải là ngày")
+    assert any("cần ghi lý do" in line for line in found[1:]), found
     assert await forum.db.reader.fetchval("SELECT count(*) FROM answers") == 0
     outside = fill(template, {"KTM-0001": {"Kết quả": "Đã thực hiện",
                                             "Nội dung trả lời": "ok"}})

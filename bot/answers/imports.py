@@ -146,14 +146,17 @@ class AnswerSheets:
         for row in reading.rows:
             problems = [Problem(row.number, BY_KEY[p.field].header if p.field in BY_KEY else "",
                                 p.key, {"limit": p.limit, "states": self.answers.states_list(
-                                    BASE_LANG)}) for p in check(tidy(row.answer))]
-            if problems:
-                plan.problems += problems
-                continue
+                                    BASE_LANG)}) for p in check(tidy(row.answer))
+                        if p.field not in row.flawed]  # a cell said wrong already: said once
+            plan.problems += problems
             if row.ref is None:
+                if problems or row.flawed:
+                    continue
                 resolved = await self._history(tx, scope, row, plan)
-            else:
+            else:  # its ref is checked too: all of a row's problems in one round
                 resolved = self._proposal(scope, items.get(row.ref), row, plan)
+            if problems or row.flawed:
+                continue
             if resolved is not None:
                 found.append(resolved)
                 await self._count(tx, resolved, plan)

@@ -116,6 +116,10 @@ class SheetRow:
     topic: str  # as written
     proposal: str
     answer: AnswerFields
+    # The fields read with problems (already reported; "" for the row itself): the row is
+    # checked further, so that its problems come in one round, not one per correction, but
+    # never applied.
+    flawed: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -312,10 +316,12 @@ def _read_row(reading: Reading, number: int, values: tuple[Any, ...], columns: d
         reading.unanswered += 1  # a proposal not answered yet: nothing to do with it
         return
     problems: list[Problem] = []
+    flawed: set[str] = set()
 
     def problem(key: str, what: str, **values: object) -> None:
         problems.append(Problem(number, BY_KEY[key].header if key else "", f"sheet.{what}",
                                 values))
+        flawed.add(key)
 
     if merged:
         problem("", "merged")
@@ -353,15 +359,15 @@ def _read_row(reading: Reading, number: int, values: tuple[Any, ...], columns: d
             problem("year", "year")
             year = None
     reading.problems.extend(problems)
-    if problems:
-        return
-    assert state is not None and how is not None
+    if state is None or how is None:
+        return  # nothing more to check in it
     answer = AnswerFields(state=state, how=how, doc_date=doc_date, **{
         key: text.get(key, "") for key in ANSWER_KEYS if key not in ("state", "how",
                                                                       "doc_date")})
     reading.rows.append(SheetRow(number, ref or None, year,
                                  text.get("district", ""), text.get("topic", ""),
-                                 text.get("proposal", ""), answer))
+                                 text.get("proposal", ""), answer,
+                                 flawed=frozenset(flawed)))
 
 
 def _blank(value: object) -> bool:
