@@ -222,6 +222,40 @@ async def test_no_action_goes_without_a_reply_across_kills(
     simulator.errors.clear()  # edits and presses repeated across the kills
 
 
+async def test_a_topic_journey_killed_after_every_step_sends_one_proposal(
+        simulator: BotApiSimulator, fast_bot: BotProcess, database: Path) -> None:
+    """A kill right after each step of a topic (presses and typed answers): every step is
+    answered, the answers are all kept, one proposal is stored."""
+    child = Child(simulator, 7311)
+    await child.register()
+    rng = random.Random(11)
+    steps: list[tuple[str, str]] = [("tap", "2."), ("say", "Suối gần trường sâu"),
+                                    ("say", "Làm rào chắn"), ("tap", "Xã"), ("tap", "✔️"),
+                                    ("tap", "⏭"), ("tap", "✅")]
+    def seen() -> tuple[int, object]:  # a new message, or the pressed keyboard changed
+        messages = simulator.messages(7311)
+        return len(messages), [m.buttons() for m in messages[-2:]]
+
+    for kind, value in steps:
+        before = seen()
+        if kind == "say":
+            simulator.send_text(7311, value)
+        else:
+            latest = child.latest_keyboard()
+            label = next(found for found, _ in latest.buttons() if found.startswith(value))
+            simulator.press_button(7311, label, message_id=latest.message_id)
+        await asyncio.sleep(rng.uniform(0.0, 0.08))
+        fast_bot.kill()
+        await fast_bot.process.wait()  # type: ignore[union-attr]
+        await fast_bot.start()
+        await simulator.wait_until(lambda b=before: seen() != b, 20)
+        await simulator.wait_idle(quiet=0.3, timeout=20)
+    assert "DHA-0001" in texts(simulator.messages(7311)[-3:])
+    assert rows(database, "SELECT ref, seen, proposal, actors FROM proposals") == [
+        ("DHA-0001", "Suối gần trường sâu", "Làm rào chắn", "commune")]
+    simulator.errors.clear()  # presses answered twice across the kills: refused, harmless
+
+
 # --- 6: consent needs the child's own step first -------------------------------------------------
 
 async def test_forged_and_stale_guardian_presses_record_no_consent(
