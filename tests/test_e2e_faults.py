@@ -195,6 +195,35 @@ async def test_a_kill_between_a_staff_commit_and_its_send_repeats_nothing_and_lo
     simulator.errors.clear()  # presses answered twice across the kills: refused, harmless
 
 
+async def test_a_kill_after_an_export_file_is_queued_sends_it_once(
+        simulator: BotApiSimulator, fast_bot: BotProcess, database: Path) -> None:
+    """/export in chat: the file is queued with the update marked done; a kill before it goes
+    out sends it after the restart, once (issue 8: no file sent twice)."""
+    child = Child(simulator, 7212)
+    await child.register()
+    await child.answer_topic("2.", "Suối gần trường sâu", "Làm rào chắn", "Xã")
+    await child.tap("✅")
+    admin = Child(simulator, ADMIN)
+    await admin.say("/export")
+    for label in ("Huyện Đắk Hà", "Word", "⬜ chờ duyệt", "Tiếp"):  # (a report: no key needed)
+        await admin.tap(label)
+    latest = admin.latest_keyboard()
+    simulator.hold(ADMIN)  # the admin's chat stalls: the file, once queued, waits
+    simulator.press_button(ADMIN, "Năm diễn đàn 2023", message_id=latest.message_id)
+    await simulator.wait_until(lambda: bool(rows(
+        database, "SELECT 1 FROM outbox WHERE chat_id = ? AND state = 'pending'"
+        " AND body IS NOT NULL", ADMIN)), timeout=30)
+    fast_bot.kill()
+    await fast_bot.process.wait()  # type: ignore[union-attr]
+    simulator.release(ADMIN)
+    await fast_bot.start()
+    await simulator.wait_until(lambda: any(m.document for m in simulator.messages(ADMIN)), 30)
+    await simulator.wait_idle(quiet=1.0, timeout=30)
+    files = [m for m in simulator.messages(ADMIN) if m.document]
+    assert len(files) == 1 and (files[0].filename or "").endswith(".docx")
+    simulator.errors.clear()  # the press answered again after the restart: harmless
+
+
 async def test_no_action_goes_without_a_reply_across_kills(
         simulator: BotApiSimulator, fast_bot: BotProcess, database: Path) -> None:
     """Kill the bot at random moments right after a child acts; every action gets a reply."""
