@@ -23,6 +23,7 @@ from bot.answers.imports import AnswerSheets, Plan
 from bot.answers.service import Answers
 from bot.config import Config
 from bot.conversation.catalog import load_catalog
+from bot.localized import BASE_LANG
 from bot.staff.moderation import Moderation, Refused
 from bot.transport.outbox import Outbox
 from handlers.cli_storage import missing, output_problem
@@ -67,7 +68,7 @@ def add_parser(commands: Any,
                                  " or nothing")
     importing.add_argument("workbook", type=Path)
     importing.add_argument("--dry-run", action="store_true", help="check and report only")
-    importing.add_argument("--lang", choices=("vi", "en"), default="vi",
+    importing.add_argument("--lang", default=BASE_LANG,
                            help="the language of the report")
     publish = verbs.add_parser("publish", help="publish draft answers: the children are told")
     publish.add_argument("--district", default=None, help="a district code (default: all)")
@@ -131,23 +132,13 @@ async def _import(found: Services, args: argparse.Namespace) -> int:
 
 def report(sheets: AnswerSheets, plan: Plan, lang: str, dry_run: bool) -> str:
     """A plan in plain words: counts, then every problem (nothing is applied if any)."""
-    vi = lang == "vi"
+    texts = sheets.catalog.texts
     if plan.problems:
-        head = (f"{len(plan.problems)} lỗi; chưa nhập gì. Sửa rồi gửi lại:" if vi
-                else f"{len(plan.problems)} problem(s); nothing was imported. Fix and retry:")
+        head = texts.get("sheet.cli.problems", lang, count=len(plan.problems))
         return "\n".join([head, *(f"- {sheets.describe(p, lang)}" for p in plan.problems)])
-    done = ("Sẽ nhập" if dry_run else "Đã nhập") if vi else ("Would import" if dry_run
-                                                              else "Imported")
-    counts = (f"{plan.new} trả lời mới, {plan.changed} thay đổi, {plan.unchanged} giữ nguyên,"
-              f" {plan.history} kiến nghị các năm trước được thêm, {plan.unanswered} hàng chưa"
-              " có trả lời" if vi else
-              f"{plan.new} new answers, {plan.changed} changed, {plan.unchanged} unchanged,"
-              f" {plan.history} earlier forums' proposals added, {plan.unanswered} rows not"
-              " answered yet")
-    after = ("" if dry_run else (" Các trả lời là bản nháp cho đến khi được công bố." if vi else
-                                 " The answers are drafts until published."))
-    return f"{done}: {counts} ({plan.rows} hàng).{after}" if vi else \
-        f"{done}: {counts} ({plan.rows} rows).{after}"
+    return texts.get("sheet.cli.dry" if dry_run else "sheet.cli.applied", lang, new=plan.new,
+                     changed=plan.changed, unchanged=plan.unchanged, history=plan.history,
+                     unanswered=plan.unanswered, rows=plan.rows)
 
 
 async def _publish(config: Config, found: Services, args: argparse.Namespace) -> int:

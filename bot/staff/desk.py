@@ -31,6 +31,7 @@ from typing import Literal
 
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.localized import BASE_LANG
 from bot.messages import Button, Keyboard
 from bot.safeguarding.cases import Cases
 from bot.staff import charts
@@ -660,7 +661,8 @@ class StaffDesk:
         new = stats.queued if last is None else min(reached - last, stats.queued)
         if new <= 0:
             return None
-        text = self.catalog.texts.get("staff.digest", self.langs.get(user_id, "vi"), count=new)
+        lang = self.langs.get(user_id, BASE_LANG)
+        text = self.catalog.texts.get("staff.digest", lang, count=new)
         return Message(user_id, text, kind="notice")
 
     # --- sending -----------------------------------------------------------------------------
