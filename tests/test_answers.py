@@ -496,9 +496,14 @@ async def test_stats_count_answers_children_told_and_thumbs(forum: Forum) -> Non
     assert rates["DHA"] == {"answered": pytest.approx(66.67, 0.01),
                             "implemented": pytest.approx(66.67, 0.01), "told": 50.0,
                             "liked": 100.0}
-    labels = charts.ChartLabels("t", "d", "p", "n", {}, {}, {}, "a", {})
+    by_topic = charts.answer_rates(stats, "topic")
+    injuries = [c for c in stats.answers if c.topic == "injuries"]
+    assert by_topic["injuries"]["answered"] == pytest.approx(
+        100 * sum(c.answered for c in injuries) / sum(c.approved for c in injuries))
+    labels = charts.ChartLabels("t", "d", "p", "n", {}, {}, {}, "a", {}, "b")
     figure = charts.chart_figure(stats, labels)
-    assert len(figure.axes) == 3  # the answers panel joins once answers are published
+    # the answers panels (by district, by topic) join once answers are published
+    assert [axes.get_title() for axes in figure.axes] == ["d", "p", "a", "b"]
 
 
 async def test_the_compiled_report_and_spreadsheets_carry_the_answers(forum: Forum,

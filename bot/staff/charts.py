@@ -37,20 +37,21 @@ class ChartLabels:
     districts: Mapping[str, str]
     topics: Mapping[str, str]
     statuses: Mapping[str, str]
-    by_answers: str = ""
+    by_answers: str = ""  # answers by district
     series: Mapping[str, str] = field(default_factory=dict)  # answered, implemented, told, liked
+    by_answers_topic: str = ""  # answers by topic
 
 
 SERIES_COLOURS = {"answered": "#4472c4", "implemented": "#2e9e5b", "told": "#f2b134",
                   "liked": "#c8553d"}
 
 
-def answer_rates(stats: Stats) -> dict[str, dict[str, float]]:
-    """By district: % of approved proposals answered and carried out, % of answered ones told,
-    % of 👍 among the votes."""
+def answer_rates(stats: Stats, by: str = "district") -> dict[str, dict[str, float]]:
+    """By district (or topic): % of approved proposals answered and carried out, % of answered
+    ones told, % of 👍 among the votes."""
     totals: dict[str, Counter[str]] = {}
     for count in stats.answers:
-        cell = totals.setdefault(count.district, Counter())
+        cell = totals.setdefault(getattr(count, by), Counter())
         for name in ("approved", "answered", "implemented", "told", "up", "down"):
             cell[name] += getattr(count, name)
 
@@ -72,11 +73,11 @@ def _totals(stats: Stats, axis: int) -> dict[str, Counter[str]]:
     return table
 
 
-def _panel(figure: Figure, position: tuple[int, int], title: str,
+def _panel(figure: Figure, position: tuple[int, int, int], title: str,
            rows: Mapping[str, Counter[str]], names: Mapping[str, str],
            labels: ChartLabels) -> None:
     """One horizontal stacked bar chart: a bar per row, a segment per status."""
-    axes = figure.add_subplot(1, position[1], position[0])
+    axes = figure.add_subplot(*position)
     keys = sorted(rows, key=lambda key: names.get(key, key))
     ticks: Sequence[str] = [textwrap.fill(names.get(key, key), 24) for key in keys]
     left = [0] * len(keys)
@@ -100,34 +101,38 @@ def chart_figure(stats: Stats, labels: ChartLabels) -> Figure:
     from matplotlib.figure import Figure
 
     rates = answer_rates(stats)
-    panels = 3 if rates else 2
-    figure = Figure(figsize=(6 * panels, 5.5), dpi=100, layout="constrained")
+    rows = 2 if rates else 1  # proposals above; once answers are published, answers below
+    figure = Figure(figsize=(12, 5.5 * rows), dpi=100, layout="constrained")
     figure.suptitle(labels.title, fontfamily=FONT, fontsize=14)
-    _panel(figure, (1, panels), labels.by_district, _totals(stats, 0), labels.districts, labels)
-    _panel(figure, (2, panels), labels.by_topic, _totals(stats, 1), labels.topics, labels)
+    _panel(figure, (rows, 2, 1), labels.by_district, _totals(stats, 0), labels.districts,
+           labels)
+    _panel(figure, (rows, 2, 2), labels.by_topic, _totals(stats, 1), labels.topics, labels)
     if stats.by_district_topic_status:
         handles, names = figure.axes[0].get_legend_handles_labels()
         figure.legend(handles, names, loc="outside lower center", ncols=len(STATUSES),
                       prop={"family": FONT})
     if rates:
-        _answers_panel(figure, panels, rates, labels)
+        _answers_panel(figure, 3, labels.by_answers, rates, labels.districts, labels)
+        _answers_panel(figure, 4, labels.by_answers_topic, answer_rates(stats, "topic"),
+                       labels.topics, labels)
     return figure
 
 
-def _answers_panel(figure: Figure, panels: int, rates: Mapping[str, Mapping[str, float]],
+def _answers_panel(figure: Figure, index: int, title: str,
+                   rates: Mapping[str, Mapping[str, float]], names: Mapping[str, str],
                    labels: ChartLabels) -> None:
-    """Grouped horizontal bars: for each district, one bar per series, in percent."""
-    axes = figure.add_subplot(1, panels, panels)
-    keys = sorted(rates, key=lambda key: labels.districts.get(key, key))
+    """Grouped horizontal bars: for each district (or topic), one bar per series, in %."""
+    axes = figure.add_subplot(2, 2, index)
+    keys = sorted(rates, key=lambda key: names.get(key, key))
     height = 0.8 / len(SERIES_COLOURS)
     for index, (series, colour) in enumerate(SERIES_COLOURS.items()):
         positions = [row + index * height for row in range(len(keys))]
         axes.barh(positions, [rates[key][series] for key in keys], height=height, color=colour,
                   label=labels.series.get(series, series))
     axes.set_yticks([row + 0.4 - height / 2 for row in range(len(keys))],
-                    [textwrap.fill(labels.districts.get(key, key), 24) for key in keys])
+                    [textwrap.fill(names.get(key, key), 24) for key in keys])
     axes.set_xlim(0, 100)
-    axes.set_title(labels.by_answers, fontfamily=FONT)
+    axes.set_title(title, fontfamily=FONT)
     axes.set_xlabel("%", fontfamily=FONT)
     axes.invert_yaxis()
     axes.legend(prop={"family": FONT}, loc="lower right")

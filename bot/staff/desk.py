@@ -580,6 +580,7 @@ class StaffDesk:
             topics={flow.id: flow.title[lang] for flow in self.catalog.topics},
             statuses={s: get(f"staff.status.{s}", lang) for s in charts.STATUSES},
             by_answers=get("staff.stats.chart_answers", lang),
+            by_answers_topic=get("staff.stats.chart_answers_topic", lang),
             series={s: get(f"staff.stats.{s}", lang) for s in charts.SERIES_COLOURS})
 
     # --- roles and invites -------------------------------------------------------------------
