@@ -6,6 +6,9 @@ import asyncio
 import csv
 import io
 import itertools
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -561,3 +564,62 @@ def test_the_word_frame_keeps_no_paragraph_in_memory_and_each_in_its_place(tmp_p
     assert [c.text for c in rows[-1].cells] == ["2999", "hàng 2999"]
     signature = document.tables[1]
     assert "CHỦ TỊCH" in signature.rows[0].cells[1].text  # the frame's own table, in its place
+
+
+FULL_DISK = """
+import asyncio, errno, io, os, sys
+from pathlib import Path
+from bot.config import load_config
+from bot.conversation.catalog import load_catalog
+from bot.exports import ExportQuery, export
+from storage import proposals
+from storage.db import open_database
+
+
+class Full(io.RawIOBase):  # a disk that fills up after 20 kB
+    written = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.written += len(data)
+        if self.written > 20_000:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return len(data)
+
+    def tell(self) -> int:
+        return self.written
+
+
+async def main() -> None:
+    config = load_config(Path("config.example.toml")).with_database(Path(sys.argv[1]))
+    db = await open_database(config.database)
+    async with db.transaction() as tx:
+        for number in range(400):
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=None, forum_year=2023, district="DHA", topic="injuries",
+                age_band=None, gender=None, seen="Suối sâu " * 20, proposal="Rào chắn " * 20,
+                actors="commune", message="", lang="vi", needs_translation=False,
+                source_update_id=number))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+    try:
+        await export(db, config, load_catalog(config), ExportQuery(), "xlsx", Full())
+    except OSError as error:
+        print("refused:", error.strerror)
+    await db.close()
+
+
+asyncio.run(main())
+"""
+
+
+def test_a_full_disk_gives_one_error_not_a_dozen_tracebacks(tmp_path: Path) -> None:
+    """openpyxl's half-written streams, collected after a failed save, each printed "Exception
+    ignored in …" with its traceback after the one clear message."""
+    done = subprocess.run([sys.executable, "-c", FULL_DISK, str(tmp_path / "forum.sqlite3")],
+                          capture_output=True, text=True, cwd=Path(__file__).parents[1],
+                          timeout=60,
+                          env={**os.environ, "CHILDFORUM_PSEUDONYM_KEY": "a-long-enough-key!"})
+    assert done.stdout.strip() == "refused: No space left on device", done.stderr
+    assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import date
@@ -99,6 +101,25 @@ def pseudonym_key(config: Config) -> bytes:
             f"set the environment variable {config.pseudonym_key_env} to a secret of at least"
             f" {MIN_KEY_CHARS} characters: it keys the pseudonymous author codes in exports")
     return value.encode()
+
+
+def dropped(error: OSError) -> OSError:
+    """`error` (a failed save: a full disk), its half-written streams dropped here in silence,
+    as a plain error to raise. Otherwise, once the caller has said "cannot write …", Python
+    prints each stream's own failure to close ("Exception ignored in …", a dozen tracebacks
+    from openpyxl and zipfile) as they are collected. The caller lets go of the object that
+    holds them (`del book`) first."""
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda _: None
+    try:
+        failure: BaseException | None = error
+        while failure is not None:  # the frames holding the streams go now (all the chain's)
+            failure.__traceback__ = None
+            failure = failure.__context__
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    return OSError(error.errno, error.strerror)
 
 
 def as_read(words: str, translation: str | None) -> str:

@@ -31,6 +31,7 @@ from bot.exports.common import (
     Job,
     TopicRun,
     clean,
+    dropped,
     neutralise,
 )
 from bot.exports.common import Cell as Value
@@ -310,9 +311,12 @@ async def write_xlsx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
         db, year, {d.code for d in job.districts}))
     sheets, total = _TopicSheets(book, job), 0
     async for row in job.rows(db, topic_first=True):
-        sheet = sheets.sheet_for(row.topic)
-        book.append_data(sheet, job.labels.cells(row, job.key))
+        book.append_data(sheets.sheet_for(row.topic), job.labels.cells(row, job.key))
         total += 1
     sheets.close()
-    await asyncio.to_thread(book.workbook.save, out)
+    try:
+        await asyncio.to_thread(book.workbook.save, out)
+    except OSError as error:
+        del book, sheets  # their half-written streams go quietly (a full disk)
+        raise dropped(error) from None
     return total
