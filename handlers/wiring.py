@@ -128,6 +128,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     application = builder.build()
     moderation = Moderation(db, config.staff, {d.code for d in config.districts})
     outbox = Outbox(db, config.pacing, config.timetable.zone)
+    outbox.health = health
     cases = Cases(db, moderation, outbox, catalog, config)
     conversations = Conversations(db, catalog, config, moderation, outbox, cases)
     queue.remember_fresh = config.workers == 1  # else another worker may handle it first

@@ -204,6 +204,18 @@ async def languages(db: Tx, districts: Collection[str] | None
     return [(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]
 
 
+async def sent_to_translators(db: Tx, districts: Collection[str] | None) -> int:
+    """How many times moderators sent a proposal of these districts back to the translators
+    (bot.staff.moderation.needs_translator's audit rows)."""
+    where, params = "action = 'translate' AND detail LIKE '%\"asked\": true%'", list[object]()
+    if districts is not None:
+        if not districts:
+            return 0
+        where += f" AND district IN ({', '.join('?' * len(districts))})"
+        params += sorted(districts)
+    return int(await db.fetchval(f"SELECT count(*) FROM audit_log WHERE {where}", params))
+
+
 async def queued(db: Tx, districts: Collection[str] | None) -> int:
     """How many proposals /queue can show in these districts (None: all)."""
     where, params = _QUEUED, list[object]()

@@ -90,7 +90,7 @@ def test_every_part_of_the_card_is_bounded(tmp_path: Path) -> None:
     item = QueueItem(
         id=1, ref=huge, version=1, status="pending", district=huge, topic=huge, age_band=huge,
         gender=None, notify_chat_id=None, notify_lang="vi", forum_year=2023, origin="bot",
-        held_by_case=10**9, hold_reason=f"{huge}|{huge}",
+        held_by_case=10**9, hold_reason=f"{huge}|{huge}|{huge}",
         lang=huge, needs_translation=True, is_group=True, group_size=10**100,
         group_age_range=huge, school=huge, commune=huge, seen=huge, proposal=huge,
         actors=",".join(["family"] * 300), message=huge, created_at="2023-06-30T10:00:00+00:00",

@@ -40,3 +40,29 @@ def test_nothing_failing_nothing_said(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO, logger="childforum.health"):
         health.up("storing an update")
     assert health.ok and health.problem is None and not caplog.records
+
+
+async def test_an_update_handled_again_after_a_failure_ends_the_outage(tmp_path: Path) -> None:
+    """The failed update is retried (not stored again): its handling, done, says so."""
+    from zoneinfo import ZoneInfo
+
+    from bot.transport.outbox import Outbox
+    from bot.transport.pacing import Pacing
+    from storage.db import open_database
+
+    db = await open_database(tmp_path / "forum.sqlite3")
+    try:
+        outbox = Outbox(db, Pacing(), ZoneInfo("Asia/Ho_Chi_Minh"))
+        outbox.health = health = Health()
+        health.down("handling an update", sqlite3.OperationalError("database is locked"))
+        async with outbox.work() as work:  # a job's work: no update handled
+            assert work.fresh
+        assert not health.ok
+        async with db.transaction() as tx:
+            await tx.execute("INSERT INTO inbox (update_id, payload, received_at) VALUES"
+                             " (5, '{}', '2026-01-01')")
+        async with outbox.work(5) as work:
+            assert work.fresh
+        assert health.ok
+    finally:
+        await db.close()

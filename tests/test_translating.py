@@ -8,6 +8,7 @@ import io
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any, cast
 
 import docx
 import openpyxl
@@ -20,6 +21,7 @@ from bot.config import load_config
 from bot.conversation.catalog import load_catalog
 from bot.exports import ExportQuery, export
 from bot.exports.followup import followup_export
+from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Conflict, Done, Moderation, QueueItem, Refused, Stats
 from bot.staff.roles import Scope, StaffMember
 from bot.translating.desk import TranslateDesk
@@ -171,3 +173,24 @@ async def test_a_moderator_sends_a_proposal_the_tagger_missed_to_a_translator(
     assert isinstance(back, QueueItem) and back.ref == "DHA-0001" and back.proposal_vi
     again = await moderation.needs_translator(MODERATOR, back.id, back.version)
     assert again == Refused("translated")
+
+
+async def test_a_proposal_sent_back_to_translators_hides_no_new_one_from_the_digest(
+        db: Database, target: Target) -> None:
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    moderation = Moderation(db, STAFF, {d.code for d in config.districts})
+    outbox = Outbox(db, config.pacing, config.timetable.zone)
+    desk = StaffDesk(moderation, load_catalog(config), outbox, config, cast(Any, None))
+    first = await desk._digest_one(MODERATOR)
+    assert first is not None and "1 ý kiến mới" in first.text  # DHA-0002; 0001 waits
+    item = await moderation.next_pending(MODERATOR, frozenset())
+    assert isinstance(item, QueueItem) and item.ref == "DHA-0002"
+    assert isinstance(await moderation.needs_translator(MODERATOR, item.id, item.version), Done)
+    async with db.transaction() as tx:  # in the same interval, a new proposal comes in
+        await proposals.insert(tx, proposals.NewProposal(
+            chat_id=None, forum_year=2023, district="DHA", topic="violence", age_band="10-12",
+            gender="female", seen="Đường tối", proposal="Lắp đèn", actors="commune",
+            message="", lang="vi", needs_translation=False, source_update_id=9))
+    second = await desk._digest_one(MODERATOR)
+    assert second is not None and "1 ý kiến mới" in second.text

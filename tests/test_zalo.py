@@ -244,11 +244,17 @@ async def test_a_long_text_stopped_midway_goes_on_from_the_next_part(tmp_path: P
         long = " ".join(f"Câu thứ {n} của một bản xem lại rất dài." for n in range(200))
         parts, _ = render(long, ())
         assert len(parts) == 5
-        first = await courier.deliver(Message(chat, long))
+        first = await courier.deliver(Message(chat, long, outbox_id=41))
         assert isinstance(first, Retry) and not first.counts and client.sent == parts[:1]
-        assert isinstance(await courier.deliver(Message(chat, long)), Sent)
+        assert isinstance(await courier.deliver(Message(chat, long, outbox_id=41)), Sent)
         assert client.sent == parts  # each part once, in order
-        again = await courier.deliver(Message(chat, long))  # the same text later: all of it
+        again = await courier.deliver(Message(chat, long, outbox_id=42))  # the same text, later
         assert isinstance(again, Sent) and client.sent == parts + parts
+        client.sent.clear()
+        client.refused = False
+        refused = await courier.deliver(Message(chat, long, outbox_id=43))
+        assert isinstance(refused, Retry) and client.sent == parts[:1]
+        other = await courier.deliver(Message(chat, long, outbox_id=44))  # not 43's retry
+        assert isinstance(other, Sent) and client.sent == parts[:1] + parts
     finally:
         await db.close()

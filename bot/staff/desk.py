@@ -95,11 +95,13 @@ def _pct(part: int, whole: int) -> str:
 
 
 def _reviewable_total(stats: Stats) -> int:
-    """The proposals that ever reached moderators: all but those pending out of /queue (waiting
-    for a translator, held by a case). It grows when one arrives or is translated or cleared."""
+    """How many times proposals reached moderators: all but those pending out of /queue
+    (waiting for a translator, held by a case), and once more each one sent back to the
+    translators (so that it never goes down). It grows when one arrives, is translated or is
+    cleared."""
     pending = sum(n for (_, _, status), n in stats.by_district_topic_status.items()
                   if status == "pending")
-    return stats.total - (pending - stats.queued)
+    return stats.total - (pending - stats.queued) + stats.sent_back
 
 
 class StaffDesk:
@@ -224,9 +226,10 @@ class StaffDesk:
             case, _, rest = item.hold_reason.partition("|")
             kind, _, words = rest.partition("|")
             blocks.append(get("staff.card.held" if item.held_by_case is not None
-                              else "staff.card.cleared", lang, case=html.escape(case),
+                              else "staff.card.cleared", lang,
+                              case=html.escape(cut(case, NAME_LIMIT)),
                               kind=html.escape(self._label("case.kind", cut(kind, NAME_LIMIT),
-                                                           lang)),
+                                                           lang)) or "—",
                               words=html.escape(cut(words.replace("|", ", "), NAME_LIMIT * 2))
                               or "—"))
         blocks.append(get("staff.card.remaining", lang, remaining=item.remaining))

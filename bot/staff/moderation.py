@@ -164,6 +164,8 @@ class Stats:
     languages: tuple[tuple[str, int, int, int], ...] = ()
     # Pending proposals /queue shows (not those waiting for a translator or held by a case).
     queued: int = 0
+    # Proposals moderators sent back to the translators (they left /queue once).
+    sent_back: int = 0
 
     @property
     def total(self) -> int:
@@ -471,6 +473,7 @@ class Moderation:
             answered = tuple(await answer_counts(db, scope.districts))
             languages = tuple(await store.languages(db, scope.districts))
             queued = await store.queued(db, scope.districts)
+            sent_back = await store.sent_to_translators(db, scope.districts)
         cells: Counter[tuple[str, str, str]] = Counter()
         bands: Counter[str | None] = Counter()
         genders: Counter[str | None] = Counter()
@@ -482,7 +485,7 @@ class Moderation:
                 bands[row.age_band] += row.count
                 genders[row.gender] += row.count
         return Stats(scope, dict(cells), dict(bands), dict(genders), kinds[False], kinds[True],
-                     answered, languages, queued)
+                     answered, languages, queued, sent_back)
 
 
 def _one(scope: Scope) -> str | None:

@@ -82,6 +82,7 @@ class Message:
     not_before: datetime | None = None
     channel: str = ""  # the chat id's channel (bot/transport/channels.py) unless named
     or_send: bool = False
+    outbox_id: int | None = None  # its row, once queued (what a courier may remember it by)
 
     def __post_init__(self) -> None:
         if not self.channel:
@@ -113,7 +114,7 @@ def decode(row: OutRow) -> Message:
     return Message(row.chat_id, fields.get("text", ""), keyboard, fields["op"],
                    fields.get("message_id"), fields.get("filename"), row.body,
                    _KINDS.get(row.kind, "reply"), channel=row.channel,
-                   or_send=bool(fields.get("or_send")))
+                   or_send=bool(fields.get("or_send")), outbox_id=row.id)
 
 
 # --- what a courier says about one attempt ---------------------------------------------------
@@ -184,6 +185,7 @@ class Outbox:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db, self.pacing, self.zone, self.clock = db, pacing, zone, clock
         self.sender: Sender | None = None  # set when the bot runs; without it rows just wait
+        self.health: Health | None = None  # set when the bot runs: a handled update clears
 
     @asynccontextmanager
     async def work(self, update_id: int | None = None) -> AsyncIterator[Work]:
@@ -198,6 +200,8 @@ class Outbox:
                 await self.enqueue(tx, work.messages)
                 if update_id is not None:
                     await inbox.mark_done(tx, update_id)
+        if update_id is not None and self.health is not None:
+            self.health.up("handling an update")  # an update handled again, after a failure
 
     async def enqueue(self, tx: Tx, messages: Sequence[Message]) -> int:
         """Queue messages inside the caller's transaction; they go out after it commits.

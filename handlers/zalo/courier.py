@@ -26,8 +26,8 @@ class ZaloCourier:
     def __init__(self, client: ZaloClient, db: Database) -> None:
         self.client, self.db = client, db
         # A long text sent in parts, stopped by an error: how many parts arrived, so that the
-        # retry goes on from the next one (by chat and text; in memory: a restart sends all).
-        self._partly: dict[tuple[int, int], int] = {}
+        # retry of that outbox row goes on from the next one (in memory: a restart sends all).
+        self._partly: dict[int, int] = {}
 
     async def deliver(self, message: Message) -> Delivery:
         if message.op in ("document", "photo"):
@@ -37,18 +37,19 @@ class ZaloCourier:
             return Unreachable("no Zalo address for this chat (erased)")
         text = "" if message.op == "keyboard" else message.text
         parts, menu = render(text, message.keyboard)
-        key = (message.chat_id, hash(text))
-        sent = self._partly.pop(key, 0)
+        key = message.outbox_id
+        sent = self._partly.pop(key, 0) if key is not None else 0
         try:
             for part in parts[sent:]:
                 await self.client.send_message(address, part)
                 sent += 1
         except ZaloError as error:
-            if sent:
+            fault = self._fault(error)
+            if sent and key is not None and isinstance(fault, Retry):  # only a retry goes on
                 self._partly[key] = sent
                 while len(self._partly) > MAX_PARTLY:
                     del self._partly[next(iter(self._partly))]
-            return self._fault(error)
+            return fault
         if message.keyboard:  # a message without buttons leaves the last menu standing
             async with self.db.single() as db:
                 await addresses.remember_menu(db, message.chat_id, menu.buttons)
