@@ -100,7 +100,7 @@ async def run(config: Config, args: argparse.Namespace) -> int:
 
 async def _template(config: Config, found: Services, args: argparse.Namespace) -> int:
     district = None if args.district.lower() == "all" else args.district.upper()
-    if district is not None and config.district(district) is None:
+    if district is not None and config.area(district) is None:
         return _fail(f"unknown district {args.district!r}; known: "
                      + ", ".join(d.code for d in config.districts))
     problem = output_problem(args.out, config.database_path, args.force)
@@ -143,13 +143,15 @@ def report(sheets: AnswerSheets, plan: Plan, lang: str, dry_run: bool) -> str:
 
 async def _publish(config: Config, found: Services, args: argparse.Namespace) -> int:
     district = args.district.upper() if args.district else None
-    if district is not None and config.district(district) is None:
+    if district is not None and config.area(district) is None:
         return _fail(f"unknown district {args.district!r}")
     if args.topic is not None and found.answers.catalog.topic(args.topic) is None:
         return _fail(f"unknown topic {args.topic!r}; known: "
                      + ", ".join(flow.id for flow in found.answers.catalog.topics))
-    refs = [ref.strip().upper() for ref in args.refs.split(",") if ref.strip()] if args.refs \
-        else None
+    refs = [ref.strip().upper() for ref in args.refs.split(",") if ref.strip()] \
+        if args.refs is not None else None
+    if refs == []:
+        return _fail("--refs names no proposal: give refs joined by commas (DHA-0001,DHA-0002)")
     result = await found.answers.publish(COMMAND_LINE, district, args.topic, refs)
     if isinstance(result, Refused):
         return _fail(f"refused: {result.reason} {result.detail}")

@@ -7,7 +7,7 @@ import shlex
 import sys
 from datetime import date
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.config import Config
 from handlers.wiring import open_configured
@@ -43,14 +43,16 @@ def without_password(url: str) -> str:
     """A server's address as it may be printed: a password in it is left out (pg_dump takes
     it from the environment or ~/.pgpass)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"  # an IPv6 address
-    netloc = f"{parts.username}@" if parts.username else ""
-    netloc += host + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True)
+             if key != "password"]  # libpq reads ?password= too
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"  # an IPv6 address
+        netloc = (f"{parts.username}@" if parts.username else "") + host + (
+            f":{parts.port}" if parts.port else "")
+    return urlunsplit(parts._replace(netloc=netloc, query=urlencode(query)))
 
 
 def add_parsers(commands: argparse._SubParsersAction,  # type: ignore[type-arg]

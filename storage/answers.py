@@ -121,6 +121,8 @@ class Draft:
 async def drafts(db: Tx, districts: Collection[str] | None, topic: str | None = None,
                  refs: Collection[str] | None = None) -> list[Draft]:
     """Unpublished latest versions, in `districts` (None: all), a topic and refs if given."""
+    if (districts is not None and not districts) or (refs is not None and not refs):
+        return []  # (an empty IN () is an error on PostgreSQL)
     where, params = ["a.published_at IS NULL",
                      "a.version = (SELECT max(version) FROM answers WHERE proposal_id ="
                      " a.proposal_id)"], []
@@ -344,11 +346,27 @@ class AnswerCount:
 
 async def counts(db: Tx, districts: Collection[str] | None) -> list[AnswerCount]:
     """Children's proposals only: earlier forums' imported recommendations have nobody to tell
-    and belong to the follow-up report."""
-    where, params = "p.status = 'approved' AND p.origin != 'history'", list[object]()
+    and belong to the follow-up report. They are counted apart (a few, by their own index) and
+    taken off: a filter on `origin` in the main query made it three times slower."""
+    where, params = "", list[object]()
     if districts is not None:
         where += f" AND p.district IN ({', '.join('?' * len(districts))})"
         params += sorted(districts)
+    every = await _answer_counts(db, "p.status = 'approved'" + where, params)
+    history = {(c.district, c.topic): c for c in await _answer_counts(
+        db, "p.status = 'approved' AND p.origin = 'history'" + where, params)}
+    found = []
+    for count in every:
+        old = history.get((count.district, count.topic))
+        if old is not None:
+            count = AnswerCount(count.district, count.topic, *(
+                getattr(count, f.name) - getattr(old, f.name) for f in fields(AnswerCount)[2:]))
+        if count.approved:
+            found.append(count)
+    return found
+
+
+async def _answer_counts(db: Tx, where: str, params: list[object]) -> list[AnswerCount]:
     found = await db.fetchall(
         "SELECT p.district, p.topic, count(*),"
         " count(a.id), sum(CASE WHEN a.state = 'implemented' THEN 1 ELSE 0 END),"

@@ -228,14 +228,19 @@ async def queued(db: Tx, districts: Collection[str] | None) -> int:
 
 
 async def counts(db: Tx, districts: Collection[str] | None) -> list[CountRow]:
-    """Proposals counted by every dimension /stats shows, from the covering index."""
-    where, params = "", []
+    """Children's proposals counted by every dimension /stats shows: all proposals from the
+    covering index, less the earlier forums' recommendations imported with their answers
+    (origin 'history', a few, by their own index; the follow-up report counts those)."""
+    where, params = "", list[object]()
     if districts is not None:
-        where = f" WHERE district IN ({', '.join('?' * len(districts))})"
-        params = sorted(districts)
-    rows = await db.fetchall(
-        "SELECT district, topic, status, age_band, gender, is_group, count(*) FROM proposals"
-        f"{where} GROUP BY district, topic, status, age_band, gender, is_group",
-        params,
-    )
-    return [CountRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]), r[6]) for r in rows]
+        where = f" AND district IN ({', '.join('?' * len(districts))})"
+        params = list(sorted(districts))
+    group = "district, topic, status, age_band, gender, is_group"
+    rows = await db.fetchall(f"SELECT {group}, count(*) FROM proposals WHERE 1 = 1{where}"
+                             f" GROUP BY {group}", params)
+    history = {tuple(r[:6]): int(r[6]) for r in await db.fetchall(
+        f"SELECT {group}, count(*) FROM proposals WHERE origin = 'history'{where}"
+        f" GROUP BY {group}", params)}
+    found = [CountRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]),
+                      int(r[6]) - history.get(tuple(r[:6]), 0)) for r in rows]
+    return [row for row in found if row.count > 0]

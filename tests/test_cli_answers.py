@@ -92,6 +92,8 @@ async def test_the_database_is_never_overwritten_and_a_typo_is_said(tmp_path: Pa
     typo = run("answers", "publish", "--refs", "DHA-9999,dha-0001", *where)
     assert typo.returncode == 1 and "0 answers published" in typo.stdout
     assert "No draft answer to publish for DHA-9999, DHA-0001" in typo.stderr
+    empty = run("answers", "publish", "--refs", ",", *where)
+    assert empty.returncode == 2 and "names no proposal" in empty.stderr
 
 
 async def test_an_export_is_of_the_configs_forum_year_unless_told(tmp_path: Path) -> None:

@@ -27,10 +27,10 @@ def test_migrate_creates_then_finds_nothing_to_do(target: Target) -> None:
     assert first.returncode == 0, first.stderr
     for name in ("001_initial.sql", "007_inbox_chat.sql"):
         assert f"applied {name}" in first.stdout
-    assert "up to date (version 011" in first.stdout
+    assert "up to date (version 012" in first.stdout
     again = childforum("migrate", "--database", str(target))
     assert again.returncode == 0 and "applied" not in again.stdout
-    assert query(target, "SELECT count(*) FROM schema_migrations") == [(11,)]
+    assert query(target, "SELECT count(*) FROM schema_migrations") == [(12,)]
 
 
 async def test_backup_copies_the_sqlite_file_while_it_is_open(tmp_path: Path) -> None:
@@ -102,3 +102,7 @@ def test_the_pg_dump_line_never_shows_a_password(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "s3cretpw" not in done.stdout + done.stderr
     assert "postgresql://forum@db.example.org:5433/forum?sslmode=require" in done.stdout
+    query = childforum("backup", "--database",
+                       "postgresql://forum@db.example.org/forum?password=s3cretpw&sslmode=require",
+                       "--out", str(tmp_path / "forum2.dump"))
+    assert "s3cretpw" not in query.stdout and "sslmode=require" in query.stdout

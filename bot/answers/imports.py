@@ -149,9 +149,7 @@ class AnswerSheets:
                                     BASE_LANG)}) for p in check(tidy(row.answer))
                         if p.field not in row.flawed]  # a cell said wrong already: said once
             plan.problems += problems
-            if row.ref is None:
-                if problems or row.flawed:
-                    continue
+            if row.ref is None:  # (reads only) its area and topic are checked too
                 resolved = await self._history(tx, scope, row, plan)
             else:  # its ref is checked too: all of a row's problems in one round
                 resolved = self._proposal(scope, items.get(row.ref), row, plan)
@@ -198,7 +196,9 @@ class AnswerSheets:
 
     def _district(self, written: str) -> str | None:
         wanted = fold(written)
-        for district in self.config.districts:
+        # An earlier forum's area too (the 2023 districts, in a commune config): the template
+        # names it so.
+        for district in (*self.config.districts, *self.config.past_areas):
             if wanted in (fold(district.code), fold(district.name), fold(district.name_en)):
                 return district.code
         return None

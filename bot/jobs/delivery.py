@@ -151,7 +151,7 @@ class Delivery:
         return self.catalog.texts.get(key, lang, **values)
 
     def _file_line(self, parcel: Outgoing, lang: str) -> str:
-        district = self.config.district(parcel.districts[0])
+        district = self.config.area(parcel.districts[0])
         name = district.label(lang) if district else parcel.districts[0]
         return self._text("schedule.file", lang, rows=parcel.rows, district=html.escape(name),
                           year=self.config.forum_year)

@@ -90,7 +90,7 @@ class Cases:
         return Message(user_id, text, ((button,),), kind="alert")
 
     def _district(self, code: str | None, lang: str) -> str:
-        district = self.config.district(code) if code else None
+        district = self.config.area(code) if code else None
         return district.label(lang) if district else self.catalog.texts.get(
             "case.no_district", lang)
 

@@ -220,7 +220,7 @@ class CaseDesk:
         return f"{minutes // 1440}d"
 
     def _district(self, caller: Caller, code: str | None) -> str:
-        district = self.config.district(code) if code else None
+        district = self.config.area(code) if code else None
         return district.label(caller.lang) if district else self._text(caller,
                                                                        "case.no_district")
 

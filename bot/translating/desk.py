@@ -111,7 +111,7 @@ class TranslateDesk:
 
     def _card(self, item: Original, lang: str) -> str:
         topic = self.catalog.topic(item.topic)
-        district = self.config.district(item.district)
+        district = self.config.area(item.district)
         lines = [self._text("translate.card", lang, ref=item.ref,
                             topic=html.escape(topic.short[lang] if topic else item.topic),
                             district=html.escape(district.label(lang) if district

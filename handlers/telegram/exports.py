@@ -305,7 +305,7 @@ class ExportHandlers:
 
     def _district_label(self, code: str, lang: str) -> str:
         """A district's name as it is, for a button; escape it to put it in a message."""
-        district = self.config.district(code)
+        district = self.config.area(code)
         if district is None:
             return self._text("export.all", lang)
         return district.label(lang)
