@@ -271,6 +271,10 @@ async def test_template_fill_dry_run_import_and_import_again(
     assert "DHA-0001" in exported and "DHA-2019-001" not in exported
     counted = await answer_store.counts(forum.db.reader, {"DHA"})
     assert sum(c.approved for c in counted) == 3 and sum(c.answered for c in counted) == 3
+    stats = await forum.answers.moderation.stats(OFFICER)
+    assert not isinstance(stats, Refused)
+    assert sum(n for (district, _, status), n in stats.by_district_topic_status.items()
+               if district == "DHA" and status == "approved") == 3
 
 
 async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column(

@@ -205,7 +205,7 @@ def welcome(catalog: Catalog) -> Reply:
 
 def _first_sos(catalog: Catalog) -> tuple[Button, ...]:
     """The help button before a language is picked (every screen has one)."""
-    return (Button(catalog.texts.label("button.sos.first"), _data(0, "sos"), True),)
+    return (Button("🆘 " + catalog.texts.label("button.sos.first"), _data(0, "sos"), True),)
 
 
 def _sos(catalog: Catalog, state: State) -> tuple[Button, ...]:

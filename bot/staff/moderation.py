@@ -305,8 +305,9 @@ class Moderation:
         """A proposal the language tagger took for Vietnamese or English but is not: it leaves
         the queue for a translator of its area (storage.translations), then comes back."""
         async def change(db: Tx, item: ProposalRow) -> Result:
-            if item.needs_translation:
-                return Refused("translated")
+            if item.needs_translation:  # translated already, or a card older than its sending
+                return Refused("translated" if item.proposal_vi or item.seen_vi
+                               else "translating")
             new_version = await store.to_translator(db, item.id, version)
             if new_version is None:
                 return await self._conflict(db, item.id)
