@@ -166,6 +166,8 @@ async def simulation(config: Config) -> AsyncIterator[BotApiSimulator]:
     from bot.simulator import BotApiSimulator  # only the offline demo needs it
 
     simulator = BotApiSimulator(first_update_id=await _next_update_id(config))
+    for member in config.staff:  # the config's staff have opened the bot: alerts reach them
+        simulator.add_chat(member.user_id, "private", "Cán bộ")
     await simulator.start()
     try:
         server = await open_bot(config, SIMULATOR_TOKEN, base_url=simulator.base_url,
