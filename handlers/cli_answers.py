@@ -157,7 +157,7 @@ async def _publish(config: Config, found: Services, args: argparse.Namespace) ->
         return _fail(f"refused: {result.reason} {result.detail}")
     print(f"{result.published} answers published; {result.told} children and facilitators will"
           " be told (the running bot sends the messages).")
-    left = [ref for ref in dict.fromkeys(refs or ()) if ref not in result.refs]
+    left = result.left(refs or ())
     if left:  # a typo must not read as "nothing left to publish"
         print("No draft answer to publish for " + ", ".join(left) + " (unknown, published"
               " already, or not answered yet)", file=sys.stderr)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import astuple, dataclass, fields
 
-from storage.db import Row, Tx, utc_now
+from storage.db import Row, Tx, utc_now, within
 
 
 @dataclass(frozen=True)
@@ -348,10 +348,7 @@ async def counts(db: Tx, districts: Collection[str] | None) -> list[AnswerCount]
     """Children's proposals only: earlier forums' imported recommendations have nobody to tell
     and belong to the follow-up report. They are counted apart (a few, by their own index) and
     taken off: a filter on `origin` in the main query made it three times slower."""
-    where, params = "", list[object]()
-    if districts is not None:
-        where += f" AND p.district IN ({', '.join('?' * len(districts))})"
-        params += sorted(districts)
+    where, params = within(districts, "p.district")
     every = await _answer_counts(db, "p.status = 'approved'" + where, params)
     history = {(c.district, c.topic): c for c in await _answer_counts(
         db, "p.status = 'approved' AND p.origin = 'history'" + where, params)}

@@ -19,10 +19,11 @@ from storage.engine import (
     Tx,
     migrations,
     utc_now,
+    within,
 )
 
 __all__ = ["FETCH_SIZE", "Database", "DatabaseUnavailable", "Params", "Row", "Tx", "is_server",
-           "is_unavailable", "migrations", "open_database", "utc_now"]
+           "is_unavailable", "migrations", "open_database", "utc_now", "within"]
 
 
 def is_server(target: Path | str) -> bool:

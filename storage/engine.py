@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -32,6 +32,17 @@ FETCH_SIZE = 2000
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be used now (locked past the timeout, read-only, full, corrupt,
     the server down)."""
+
+
+def within(districts: Collection[str] | None, column: str = "district"
+           ) -> tuple[str, list[object]]:
+    """" AND <column> IN (?, …)" and its parameters for the areas of a scope: nothing for every
+    area (None), a condition nothing meets for none (PostgreSQL refuses an empty IN ())."""
+    if districts is None:
+        return "", []
+    if not districts:
+        return " AND 1 = 0", []
+    return f" AND {column} IN ({', '.join('?' * len(districts))})", list(sorted(districts))
 
 
 def utc_now() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from storage.db import Row, Tx, utc_now
+from storage.db import Row, Tx, utc_now, within
 
 # Columns a moderator may rewrite (free text a child or facilitator typed).
 EDITABLE_FIELDS = ("seen", "proposal", "message", "school", "commune")
@@ -206,35 +206,24 @@ async def languages(db: Tx, districts: Collection[str] | None
 
 async def sent_to_translators(db: Tx, districts: Collection[str] | None) -> int:
     """How many times moderators sent a proposal of these districts back to the translators
-    (bot.staff.moderation.needs_translator's audit rows)."""
-    where, params = "action = 'translate' AND detail LIKE '%\"asked\": true%'", list[object]()
-    if districts is not None:
-        if not districts:
-            return 0
-        where += f" AND district IN ({', '.join('?' * len(districts))})"
-        params += sorted(districts)
-    return int(await db.fetchval(f"SELECT count(*) FROM audit_log WHERE {where}", params))
+    (bot.staff.moderation.needs_translator's audit rows, by their partial index)."""
+    where, params = within(districts)
+    return int(await db.fetchval(
+        f"SELECT count(*) FROM audit_log WHERE action = 'to_translator'{where}", params))
 
 
 async def queued(db: Tx, districts: Collection[str] | None) -> int:
     """How many proposals /queue can show in these districts (None: all)."""
-    where, params = _QUEUED, list[object]()
-    if districts is not None:
-        if not districts:
-            return 0
-        where += f" AND district IN ({', '.join('?' * len(districts))})"
-        params += sorted(districts)
-    return int(await db.fetchval(f"SELECT count(*) FROM proposals WHERE {where}", params))
+    where, params = within(districts)
+    return int(await db.fetchval(f"SELECT count(*) FROM proposals WHERE {_QUEUED}{where}",
+                                 params))
 
 
 async def counts(db: Tx, districts: Collection[str] | None) -> list[CountRow]:
     """Children's proposals counted by every dimension /stats shows: all proposals from the
     covering index, less the earlier forums' recommendations imported with their answers
     (origin 'history', a few, by their own index; the follow-up report counts those)."""
-    where, params = "", list[object]()
-    if districts is not None:
-        where = f" AND district IN ({', '.join('?' * len(districts))})"
-        params = list(sorted(districts))
+    where, params = within(districts)
     group = "district, topic, status, age_band, gender, is_group"
     rows = await db.fetchall(f"SELECT {group}, count(*) FROM proposals WHERE 1 = 1{where}"
                              f" GROUP BY {group}", params)

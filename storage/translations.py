@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from storage.db import Row, Tx, utc_now
+from storage.db import Row, Tx, utc_now, within
 
 FIELDS = ("seen", "proposal", "message")  # the child's words, in the order they are translated
 _WAITING = ("needs_translation = 1 AND translated_at IS NULL AND status = 'pending'"
@@ -70,14 +70,9 @@ async def waiting(db: Tx, districts: Collection[str] | None) -> int:
 async def needing(db: Tx, districts: Collection[str] | None) -> tuple[int, int]:
     """In these districts (None: all): how many proposals ever needed a translator (it only
     grows), and how many wait for one now."""
-    where, params = "needs_translation = 1", list[object]()
-    if districts is not None:
-        if not districts:
-            return 0, 0
-        where += f" AND district IN ({', '.join('?' * len(districts))})"
-        params += sorted(districts)
+    where, params = within(districts)
     row = await db.fetchone(f"SELECT count(*), sum(CASE WHEN {_WAITING} THEN 1 ELSE 0 END)"
-                            f" FROM proposals WHERE {where}", params)
+                            f" FROM proposals WHERE needs_translation = 1{where}", params)
     return (int(row[0]), int(row[1] or 0)) if row else (0, 0)
 
 

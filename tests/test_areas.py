@@ -20,7 +20,7 @@ from bot.conversation.engine import Press, State, Text
 from bot.exports import ExportQuery, export
 from bot.exports.followup import followup_export
 from storage import proposals
-from storage.db import open_database
+from storage.db import Database, open_database
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "docs/areas/quang-ngai-example.csv"
@@ -101,18 +101,23 @@ def test_a_child_finds_their_commune_among_many() -> None:
     assert picked.state is not None and picked.state.profile["district"] == "C018"
 
 
+async def approved(db: Database, year: int, area: str, proposal: str) -> None:
+    """One approved proposal of `area`'s children in `year`."""
+    async with db.transaction() as tx:
+        await proposals.insert(tx, proposals.NewProposal(
+            chat_id=None, forum_year=year, district=area, topic="injuries", age_band=None,
+            gender=None, seen="", proposal=proposal, actors="commune", message="", lang="vi",
+            needs_translation=False, source_update_id=1))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+
+
 async def test_exports_name_the_area_column_for_the_level(tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
     config = load_config(ROOT / "config.communes.example.toml").with_database(
         tmp_path / "forum.sqlite3")
     db = await open_database(config.database)
-    async with db.transaction() as tx:
-        await proposals.insert(tx, proposals.NewProposal(
-            chat_id=None, forum_year=2026, district="MORAI", topic="injuries", age_band=None,
-            gender=None, seen="", proposal="Rào chắn bến sông", actors="commune", message="",
-            lang="vi", needs_translation=False, source_update_id=1))
-        await tx.execute("UPDATE proposals SET status = 'approved'")
+    await approved(db, 2026, "MORAI", "Rào chắn bến sông")
     out = tmp_path / "morai.csv"
     await export(db, config, load_catalog(config), ExportQuery(districts=("MORAI",)), "csv", out)
     await db.close()
@@ -129,12 +134,7 @@ async def test_the_2023_districts_stay_in_the_records_of_a_commune_config(tmp_pa
     assert config.area("DHA") is not None and config.area("DHA").name == "Huyện Đắk Hà"
     db = await open_database(config.database)
     try:
-        async with db.transaction() as tx:
-            await proposals.insert(tx, proposals.NewProposal(
-                chat_id=None, forum_year=2023, district="DHA", topic="injuries", age_band=None,
-                gender=None, seen="", proposal="Rào chắn suối", actors="commune", message="",
-                lang="vi", needs_translation=False, source_update_id=1))
-            await tx.execute("UPDATE proposals SET status = 'approved'")
+        await approved(db, 2023, "DHA", "Rào chắn suối")
         out = io.BytesIO()
         written = await followup_export(db, config, load_catalog(config), ("DHA",), 2019,
                                         2026, "xlsx", out)

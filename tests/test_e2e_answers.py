@@ -204,6 +204,8 @@ async def test_publish_one_topic_or_typed_refs(forum: Forum) -> None:
     by_code = texts(await officer.say("/publish dha"))  # an area's code: its count, to confirm
     assert "Huyện Đắk Hà" in by_code and ("Công bố <b>2</b>" in by_code
                                           or "Công bố 2" in by_code), by_code
+    elsewhere = texts(await officer.say("/publish ktm"))  # an area not theirs: said so
+    assert "Thành phố Kon Tum ngoài phạm vi của bạn" in elsewhere, elsewhere
     assert "Đã công bố 1 trả lời" in texts(await officer.say("/publish dha-0002"))
     assert "Không có trả lời nháp" in texts(await officer.say("/publish DHA-0002"))
     assert rows(database, "SELECT count(*) FROM answers WHERE published_at IS NULL") == [(1,)]

@@ -161,8 +161,8 @@ async def test_a_moderator_sends_a_proposal_the_tagger_missed_to_a_translator(
     assert isinstance(sent, Done) and sent.action == "translate"
     assert query(target, "SELECT lang, needs_translation FROM proposals WHERE ref = 'DHA-0001'"
                  ) == [("other", 1)]
-    assert query(target, "SELECT detail FROM audit_log WHERE action = 'translate'") == [
-        ('{"asked": true, "ref": "DHA-0001"}',)]
+    assert query(target, "SELECT detail FROM audit_log WHERE action = 'to_translator'") == [
+        ('{"ref": "DHA-0001"}',)]
     after = await moderation.next_pending(MODERATOR, frozenset())
     assert isinstance(after, QueueItem) and after.ref == "DHA-0002"  # it left the queue
     card, _ = await desk.start(TRANSLATOR, "vi")

@@ -80,7 +80,7 @@ class AnswerDesk:
         elif name == "answers":
             await self._workbook(caller)
         elif len(args) == 1 and self.config.area(args[0].upper()) is not None:
-            await self._publish_press(caller, args[0].upper(), "*", False, None)  # /publish DHA
+            await self._publish_area(caller, args[0].upper())
         elif args:
             await self._publish_refs(caller, args)
         else:
@@ -299,6 +299,14 @@ class AnswerDesk:
         self._send(caller, self._text(caller, "answer.desk.publish_which"),
                    tuple((b,) for b in buttons))
 
+    async def _publish_area(self, caller: Caller, code: str) -> None:
+        """/publish DHA: that area's count to confirm, or why not (typed, not a button)."""
+        if not (await self.answers.scope(caller.user_id)).covers(code):
+            self.say(caller, "answer.desk.area_forbidden", area=html.escape(
+                self._district(caller, code)))
+            return
+        await self._publish_press(caller, code, "*", False, None)
+
     async def _publish_press(self, caller: Caller, district: str, topic: str, go: bool,
                              message_id: int | None) -> None:
         scope = await self.answers.scope(caller.user_id)
@@ -347,8 +355,7 @@ class AnswerDesk:
         if isinstance(result, Refused):
             self._refused(caller, result, "")
             return
-        left = [ref for ref in dict.fromkeys(ref.upper() for ref in refs)
-                if ref not in result.refs]
+        left = result.left(refs)
         if result.published:
             self.say(caller, "answer.desk.published_many", count=result.published,
                      told=result.told, ref="")

@@ -15,7 +15,7 @@ their districts, at that moment) and writes the audit row in the same transactio
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -67,6 +67,12 @@ class PublishResult:
     published: int  # versions published now
     told: int  # notices queued
     refs: frozenset[str] = frozenset()  # the proposals whose answers were published now
+
+    def left(self, asked: Iterable[str]) -> list[str]:
+        """The refs asked for that had no draft to publish (mistyped, published already, not
+        answered), once each, in the order given."""
+        return [ref for ref in dict.fromkeys(ref.strip().upper() for ref in asked)
+                if ref not in self.refs]
 
 
 Recorded = Saved | Invalid | Stale | Refused

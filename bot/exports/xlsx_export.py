@@ -51,6 +51,7 @@ HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 WRAPPED = tuple(index for index, column in enumerate(COLUMNS) if column.wrap)
 LINE_PT, MAX_ROW_PT = 15, 409  # a line of 11 pt Calibri; Excel's highest row
 CHARS_PER_WIDTH = 1.1  # characters of a Vietnamese text per unit of column width, about
+SUMMARY_WIDTH = 48  # the summary's column B: topics, districts, the list of places
 
 
 def row_height(values: Sequence[Value]) -> float | None:
@@ -60,13 +61,18 @@ def row_height(values: Sequence[Value]) -> float | None:
     bench/render_report.py): each row kept one line's height and the rest of its text hid
     under the next row. Excel was not tried here; an explicit height does for both.
     """
-    lines = 1
-    for index in WRAPPED:
-        value = values[index]
-        if isinstance(value, str) and value:
-            per_line = max(1, int(COLUMNS[index].width * CHARS_PER_WIDTH))
-            lines = max(lines, sum(max(1, math.ceil(len(part) / per_line))
-                                   for part in value.split("\n")))
+    return _height(max((_lines(value, COLUMNS[index].width) for index in WRAPPED
+                           if isinstance(value := values[index], str) and value), default=1))
+
+
+def _lines(text: str, width: float) -> int:
+    """The lines a wrapped text takes in a column `width` units wide, about."""
+    per_line = max(1, int(width * CHARS_PER_WIDTH))
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n"))
+
+
+def _height(lines: int) -> float | None:
+    """A row's height for so many lines of 11 pt text (None: one line, the default)."""
     return min(MAX_ROW_PT, LINE_PT * lines) if lines > 1 else None
 
 
@@ -230,15 +236,16 @@ def _write_summary(book: _Book, job: Job, counts: list[export_rows.Count]) -> No
         by_district[count.district, count.status] += count.count
     topics = [*job.topic_order, *sorted({t for t, _ in by_topic} - set(job.topic_order))]
     statuses = job.selection.statuses
-    sheet.column_dimensions["A"].width, sheet.column_dimensions["B"].width = 12, 48
+    sheet.column_dimensions["A"].width = 12
+    sheet.column_dimensions["B"].width = SUMMARY_WIDTH
     for letter in "CDEF":
         sheet.column_dimensions[letter].width = 12
     _print_setup(sheet)
     places = ", ".join(d.name for d in job.districts)
     sheet.append(book.bold(sheet, ["Tổng hợp kiến nghị của trẻ em"]))
-    lines = math.ceil(len(places) / (48 * CHARS_PER_WIDTH))
-    if lines > 1:  # as tall as the list of places needs (LibreOffice does not size it)
-        sheet.row_dimensions[2].height = min(MAX_ROW_PT, LINE_PT * lines)
+    height = _height(_lines(places, SUMMARY_WIDTH))
+    if height is not None:  # as tall as the list of places needs (LibreOffice does not size it)
+        sheet.row_dimensions[2].height = height
     sheet.append([book.wrapped(sheet, "Đơn vị:"), book.wrapped(sheet, neutralise(places))])
     sheet.append(["Thời gian:", job.period() or "toàn bộ"])
     sheet.append([])

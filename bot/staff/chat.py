@@ -25,6 +25,15 @@ class Caller:
     channel: str = ""  # the chat id's own (bot/transport/channels.py)
 
 
+def news(seen: dict[int, int], user_id: int, total: int, waiting: int) -> int:
+    """How much a digest tells `user_id` is new: the growth of `total` (a count that only
+    grows) since their last digest, at most what `waiting` now; all of it after a restart.
+    Remembers `total` for the next one."""
+    last = seen.get(user_id)
+    seen[user_id] = total
+    return waiting if last is None else min(total - last, waiting)
+
+
 def when(stamp: str | None) -> str:
     """A stored UTC timestamp in Vietnam's local time."""
     if not stamp:

@@ -35,7 +35,7 @@ from bot.localized import BASE_LANG
 from bot.messages import Button, Keyboard
 from bot.safeguarding.cases import Cases
 from bot.staff import charts
-from bot.staff.chat import MAX_TEXT, Caller, cut, fit, when
+from bot.staff.chat import MAX_TEXT, Caller, cut, fit, news, when
 from bot.staff.moderation import (
     EDITABLE_FIELDS,
     REASONS,
@@ -659,10 +659,7 @@ class StaffDesk:
         stats = await self.moderation.stats(user_id)
         if isinstance(stats, Refused):
             return None
-        last = self.digest_totals.get(user_id)
-        reached = _reviewable_total(stats)
-        self.digest_totals[user_id] = reached
-        new = stats.queued if last is None else min(reached - last, stats.queued)
+        new = news(self.digest_totals, user_id, _reviewable_total(stats), stats.queued)
         if new <= 0:
             return None
         lang = self.langs.get(user_id, BASE_LANG)

@@ -311,8 +311,8 @@ class Moderation:
             new_version = await store.to_translator(db, item.id, version)
             if new_version is None:
                 return await self._conflict(db, item.id)
-            await audit_log.append(db, user_id, "translate", "proposal", item.id, item.district,
-                                   {"ref": item.ref, "asked": True})
+            await audit_log.append(db, user_id, "to_translator", "proposal", item.id,
+                                   item.district, {"ref": item.ref})
             return Done(item.id, item.ref, "translate", new_version)
 
         return await self._act(user_id, proposal_id, version, "translate", change)

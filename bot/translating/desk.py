@@ -18,6 +18,7 @@ from dataclasses import replace
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.localized import BASE_LANG
+from bot.staff.chat import news
 from bot.staff.moderation import Moderation
 from bot.staff.roles import Scope, StaffMember, scope_for
 from bot.textnorm import clean
@@ -47,9 +48,7 @@ class TranslateDesk:
             if scope.empty:
                 continue
             arrived, waiting = await store.needing(self.db.reader, scope.districts)
-            last = self.digest_totals.get(user_id)
-            self.digest_totals[user_id] = arrived
-            new = waiting if last is None else min(arrived - last, waiting)
+            new = news(self.digest_totals, user_id, arrived, waiting)
             if new > 0:
                 notices.append(Message(user_id, self._text(
                     "translate.digest", self.langs.get(user_id, BASE_LANG), count=new),
