@@ -229,6 +229,9 @@ async def test_xlsx_summary_topic_sheets_and_layout(forum: Forum) -> None:
     proposal = first.cell(2, HEADERS.index("Kiến nghị, đề xuất") + 1)
     assert proposal.value == VIET and proposal.alignment.wrap_text
     assert first.column_dimensions["J"].width == 40
+    # A row taller than one line: every cell level with the first line of its texts.
+    assert first.row_dimensions[2].height and first.cell(2, 1).value == "DHA-0001"
+    assert {c.alignment.vertical for c in first[2] if c.value is not None} == {"top"}
     online = book.worksheets[4]
     assert online.max_row == 2 and online.cell(2, 1).value == "DHA-0003"
     assert book.worksheets[5].max_row == 1  # climate: only rejected, not asked for

@@ -49,6 +49,7 @@ HEADER_FONT = Font(name="Calibri", size=11, bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 HEADER_ALIGN = Alignment(wrap_text=True, vertical="center", horizontal="center")
 WRAPPED = tuple(index for index, column in enumerate(COLUMNS) if column.wrap)
+WRAPPED_SET = frozenset(WRAPPED)
 LINE_PT, MAX_ROW_PT = 15, 409  # a line of 11 pt Calibri; Excel's highest row
 CHARS_PER_WIDTH = 1.1  # characters of a Vietnamese text per unit of column width, about
 SUMMARY_WIDTH = 48  # the summary's column B: topics, districts, the list of places
@@ -98,6 +99,7 @@ class _Book:
         # it as typed (no apostrophe in the cell, unlike in a CSV).
         self._quoted = self._style(alignment=WRAP, quotePrefix=True)
         self._date = self._style(alignment=TOP, number_format=DATE_FORMAT)
+        self._top = self._style(alignment=TOP)
         self._rows: dict[str, int] = {}  # the last row written, by sheet
 
     def _style(self, **style: object) -> object:
@@ -122,9 +124,17 @@ class _Book:
             cells.append(cell)
         return cells
 
-    def data(self, sheet: WriteOnlyWorksheet, values: Sequence[Value]) -> list[Value | Cell]:
-        """A data row: free-text columns wrapped, dates as dates, empty cells left out."""
+    def data(self, sheet: WriteOnlyWorksheet, values: Sequence[Value],
+             tall: bool = False) -> list[Value | Cell]:
+        """A data row: free-text columns wrapped, dates as dates, empty cells left out; in a
+        row taller than one line (`tall`) every cell at the top, level with the texts' first
+        line (Excel's default is the bottom)."""
         row: list[Value | Cell] = list(values)
+        if tall:
+            for index, value in enumerate(values):
+                if value is not None and index not in WRAPPED_SET:
+                    row[index] = Cell(sheet, row=1, column=1, value=value,
+                                      style_array=self._top)
         for index in WRAPPED:  # only these cells need a cell object, for their style
             value = values[index]
             if value is None:
@@ -149,7 +159,7 @@ class _Book:
         height = row_height(values)
         if height is not None:
             sheet.row_dimensions[number].height = height
-        sheet.append(self.data(sheet, values))
+        sheet.append(self.data(sheet, values, tall=height is not None))
         if height is not None:
             del sheet.row_dimensions[number]  # written: no need to keep it
 
