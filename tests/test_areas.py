@@ -121,7 +121,7 @@ async def test_exports_name_the_area_column_for_the_level(tmp_path: Path,
     out = tmp_path / "morai.csv"
     await export(db, config, load_catalog(config), ExportQuery(districts=("MORAI",)), "csv", out)
     await db.close()
-    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[0]["Xã, phường"] == "Xã Mô Rai" and rows[0]["Mã kiến nghị"] == "MORAI-0001"
 
 

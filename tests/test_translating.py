@@ -91,7 +91,8 @@ async def test_a_translator_of_the_area_translates_then_moderation_sees_both(
     monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
     out = tmp_path / "dha.csv"
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "csv", out)
-    rows = {r["Mã kiến nghị"]: r for r in csv.DictReader(out.open(encoding="utf-8-sig"))}
+    rows = {r["Mã kiến nghị"]: r
+            for r in csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig")))}
     assert rows["DHA-0001"]["Kiến nghị, đề xuất"] == BAHNAR_PROPOSAL
     assert rows["DHA-0001"]["Kiến nghị (bản dịch)"] == "Người lớn không được đánh trẻ em"
     assert rows["DHA-0002"]["Kiến nghị (bản dịch)"] == ""
