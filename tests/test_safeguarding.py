@@ -110,6 +110,9 @@ def test_shared_dev_set() -> None:
     # Written by a fifth helper after the last change (800 rows), measured once: 99.3%, 1.4%,
     # 3.7%.
     ("safeguarding_v4.tsv", 0.97, 0.03, 0.06),
+    # Written by a sixth helper (800 rows), measured once before any further change: 98.0%,
+    # 1.0%, 4.3%.
+    ("safeguarding_v5.tsv", 0.97, 0.03, 0.06),
 ])
 def test_sets_the_model_never_learnt(name: str, recall: float, false_alarms: float,
                                      held: float) -> None:
