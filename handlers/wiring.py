@@ -41,7 +41,7 @@ from bot.transport.inbox import Inbox
 from bot.transport.outbox import Courier, Outbox, Sender
 from handlers.telegram.answers import AnswerHandlers
 from handlers.telegram.cases import CaseHandlers
-from handlers.telegram.child import ChildHandlers
+from handlers.telegram.child import ChildHandlers, is_urgent
 from handlers.telegram.compiling import CompileHandlers
 from handlers.telegram.courier import TelegramCourier
 from handlers.telegram.durable import ChatOrderedProcessor, DurableQueue, RawUpdates
@@ -134,7 +134,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     queue.remember_fresh = config.workers == 1  # else another worker may handle it first
     child = ChildHandlers(inbox, outbox, conversations, catalog, queue.surely_new)
     child.register(application)
-    queue.on_flood = child.refuse_flood
+    queue.on_flood, queue.urgent = child.refuse_flood, is_urgent
     if config.workers > 1:
         processor.catch_up = _catching_up(application, inbox)
         rescue_stalled(application, inbox, queue)

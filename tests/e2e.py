@@ -193,8 +193,9 @@ class Child(Person):
                 return await self._settle()
         raise AssertionError(f"no button {label!r} in {latest.buttons()}")
 
-    async def send(self, kind: str) -> list[SentMessage]:
-        getattr(self.sim, f"send_{kind}")(self.user_id)
+    async def send(self, kind: str, **fields: Any) -> list[SentMessage]:
+        """A sticker, a photo (`caption=` the words under it)..."""
+        getattr(self.sim, f"send_{kind}")(self.user_id, **fields)
         return await self._settle()
 
     def latest_keyboard(self) -> SentMessage:

@@ -341,6 +341,23 @@ async def test_a_flood_is_cut_short_as_it_arrives(
     assert rows(database, "SELECT count(*) FROM inbox WHERE done_at IS NULL") == [(0,)]
 
 
+async def test_in_a_flood_a_call_for_help_and_a_disclosure_are_still_read(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    """A frightened child types fast: past the limit, "/sos" and a disclosure still reach a
+    person (a case each, the hotline), while the rest of the flood is cut short."""
+    child = Child(simulator, 7602)
+    await child.register()
+    simulator.new_messages(7602)
+    for number in range(30):
+        simulator.send_text(7602, f"em sợ lắm {number}")
+    simulator.send_text(7602, "bố em say rượu đánh em chảy máu, em không dám về nhà")
+    simulator.send_text(7602, "/sos")
+    await simulator.wait_idle(quiet=1.0, timeout=60)
+    answers = " ".join(m.plain for m in simulator.new_messages(7602))
+    assert "Em gửi nhanh quá" in answers and "111" in answers
+    assert rows(database, "SELECT source FROM cases ORDER BY id") == [("detector",), ("sos",)]
+
+
 # --- 8, 9: what a child may type -------------------------------------------------------------
 
 async def test_characters_xml_cannot_hold_never_break_the_exports(

@@ -58,6 +58,28 @@ async def test_help_now_from_the_menu_a_step_and_a_command(
     assert query(database, "SELECT wants_contact FROM cases WHERE id = 2") == [(0,)]
 
 
+async def test_a_call_for_help_typed_or_under_a_photo_reaches_a_person(
+        simulator: BotApiSimulator, forum: BotProcess, database: Path) -> None:
+    """"cứu em với" is no disclosure, yet the plainest thing a frightened child types: it is
+    answered like 🆘, and never becomes an answer; a disclosure under a photo is read."""
+    child = Child(simulator, 905)
+    await child.register()
+    assert HOTLINE in texts(await child.say("cứu em với"))  # at the topic menu
+    await child.tap("Không, cảm ơn")
+    await child.tap("1.")
+    await child.say("Người lớn hay quát mắng trẻ em")
+    assert HOTLINE in texts(await child.say("giup e vs!!"))  # mid-question, chat spelling
+    back = texts(await child.tap("Không, cảm ơn"))
+    assert "câu 2/4" in back  # the draft kept, the plea not taken as the answer
+    assert "Mình chỉ đọc được chữ" in texts(await child.send("photo", caption="hoa đẹp quá"))
+    shown = texts(await child.send(
+        "photo", caption="chú hàng xóm bắt em cởi quần áo rồi chụp ảnh"))
+    assert HOTLINE in shown
+    assert [row[0] for row in query(database, "SELECT source FROM cases ORDER BY id")] == [
+        "sos", "sos", "detector"]
+    assert "cởi quần áo" in str(query(database, "SELECT text FROM cases WHERE id = 3")[0][0])
+
+
 async def test_a_yes_before_sending_opens_a_case_and_holds_the_proposal(
         simulator: BotApiSimulator, forum: BotProcess, database: Path) -> None:
     child = Child(simulator, 902)

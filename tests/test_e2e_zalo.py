@@ -248,6 +248,12 @@ async def test_what_a_child_may_send_on_zalo_gets_a_kind_answer_and_delete_erase
     again = await child.say("/start")  # someone new: a new chat id, asked to consent again
     assert "Em đồng ý" in again
     assert len(query(database, "SELECT chat_id FROM chat_addresses")) == 2
+    # Before consent too: a disclosure under a photo is read, a call for help answered.
+    zalo.send_image(child.id, caption="chú hàng xóm bắt em cởi quần áo rồi chụp ảnh")
+    await zalo.wait_idle(quiet=0.4, timeout=20)
+    assert "111" in "\n".join(m.text or "" for m in zalo.new_messages(child.id))
+    assert "111" in await child.say("cuu em voi")
+    assert query(database, "SELECT source FROM cases ORDER BY id") == [("detector",), ("sos",)]
 
 
 async def test_a_safeguarding_officer_on_zalo_works_a_childs_case(

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.safeguarding.detector import DISCLOSURE, NEEDS_A_LOOK, NOTHING, assess
+from bot.safeguarding.detector import DISCLOSURE, NEEDS_A_LOOK, NOTHING, assess, urgent
 from bot.safeguarding.model import from_file, shipped
+from bot.safeguarding.plea import asks_for_help
 from bot.safeguarding.train import Row, corpus_digest, read
 
 HELDOUT = Path(__file__).resolve().parent / "data" / "heldout"
@@ -197,3 +198,20 @@ def test_a_long_message_is_judged_by_its_worst_part() -> None:
 def test_huge_input_is_bounded() -> None:
     found = assess("a" * 100_000)
     assert found.tier == NOTHING and 0.0 <= found.probability <= 1.0
+
+
+@pytest.mark.parametrize("text", [
+    "cứu em với", "cuu e vs!!", "Cô ơi cứu em", "giúp em với ạ", "SOS!!!", "/sos", "help me",
+    "please help", "I need help now", "em đang gặp nguy hiểm", "🆘", "ai cứu em với",
+    "lam on giup toi", "Em cần giúp ngay",
+])
+def test_a_call_for_help_is_recognised_in_any_spelling(text: str) -> None:
+    assert asks_for_help(text) and urgent(text)
+
+
+@pytest.mark.parametrize("text", [
+    "em cần giúp đỡ về bài tập", "Em đề xuất giúp đỡ trẻ em nghèo", "cừu", "xin chào",
+    "trẻ em cần được giúp đỡ", "🆘 trẻ em bị đuối nước rất nhiều mỗi mùa hè ở quê em", "",
+])
+def test_a_sentence_with_the_words_is_no_call_for_help(text: str) -> None:
+    assert not asks_for_help(text)

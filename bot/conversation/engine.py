@@ -25,9 +25,12 @@ from bot.conversation.catalog import (
     Choice,
     Flow,
     Step,
+    Texts,
 )
 from bot.localized import BASE_LANG
 from bot.messages import Button, Keyboard, Reply
+from bot.safeguarding.plea import asks_for_help
+from bot.safeguarding.plea import words as plea_words
 from bot.textnorm import clean, fold, small_int
 
 REVIEW = "review"
@@ -54,6 +57,7 @@ class Press:
 @dataclass(frozen=True)
 class Media:
     kind: str  # sticker, photo, voice, location, contact, ...
+    caption: str = ""  # the words typed with a photo or a file: read for safeguarding
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,33 @@ def welcome(catalog: Catalog) -> Reply:
 def _first_sos(catalog: Catalog) -> tuple[Button, ...]:
     """The help button before a language is picked (every screen has one)."""
     return (Button("🆘 " + catalog.texts.label("button.sos.first"), _data(0, "sos"), True),)
+
+
+def typed(event: Event) -> str:
+    """The words a child typed: a text, or the caption of a photo or a file."""
+    return event.text if isinstance(event, Text) else (
+        event.caption if isinstance(event, Media) else "")
+
+
+def calls_for_help(catalog: Catalog, text: str) -> bool:
+    """The whole message is a call for help (bot.safeguarding.plea), or the 🆘 button's words
+    typed: answered like 🆘."""
+    return bool(text) and asks_for_help(text, _sos_labels(catalog.texts))
+
+
+_SOS_LABELS: dict[int, tuple[Texts, frozenset[str]]] = {}
+
+
+def _sos_labels(texts: Texts) -> frozenset[str]:
+    """The 🆘 buttons' words in every language, as a typed message would read (plea.words);
+    worked out once per catalog."""
+    known = _SOS_LABELS.get(id(texts))
+    if known is None or known[0] is not texts:
+        known = _SOS_LABELS[id(texts)] = (texts, frozenset(
+            plea_words(texts.get(key, lang)) for lang in texts.langs
+            for key in ("button.sos", "button.sos.first", "button.sos.facilitator")
+            if texts.own(key, lang)))
+    return known[1]
 
 
 def _sos(catalog: Catalog, state: State) -> tuple[Button, ...]:
@@ -752,6 +783,8 @@ def step(catalog: Catalog, state: State | None, event: Event,
 
     `consenting`: before consent, the child has given their own and the guardian's is asked.
     """
+    if calls_for_help(catalog, typed(event)):
+        event = Command("sos")  # "cứu em với", "giúp em", the 🆘 button's words typed
     if state is None:
         return _pre_consent(catalog, event, consenting)
     if state.held is not None:

@@ -151,22 +151,24 @@ class Conversations:
 
     async def _safeguard(self, db: Tx, chat_id: int, state: State | None, event: Event,
                          edited: bool = False) -> tuple[Outcome | None, State | None]:
-        """Every text is assessed (bot.safeguarding.detector); anything found opens a case.
+        """Every text (and a photo's caption) is assessed (bot.safeguarding.detector); anything
+        found opens a case.
 
         Tier 1: the child gets the hotline reply at once; typed as an answer, the text is held
         aside and the child says whether to use it. Tier 2: nothing is said; the conversation
         goes on, and the draft remembers the case, so that its proposal waits for the case.
         Returns the outcome (None: let the engine answer) and the state to go on from.
         """
-        if not isinstance(event, Text):
-            return None, state
-        found = assess(event.text)
+        text = engine.typed(event)
+        if not text or engine.calls_for_help(self.catalog, text):
+            return None, state  # a call for help: the engine answers it like 🆘
+        found = assess(text)
         if not found.found:
             return None, state
         district = state.profile.get("district") if state else None
         case = await self.cases.open(db, NewCase(
             chat_id, district, "edited" if edited else "detector", found.tier, found.kind,
-            event.text, ", ".join(found.weighed) or found.rule))
+            text, ", ".join(found.weighed) or found.rule))
         drafting = state is not None and state.topic is not None
         if state is not None and drafting:
             state = replace(state, cases=(*state.cases, case))
@@ -175,7 +177,7 @@ class Conversations:
         if state is None:
             return Outcome(None, (Reply(self.catalog.texts.both("safeguarding.reply")),)), None
         reply = Reply(self.catalog.texts.get("safeguarding.reply", state.lang))
-        held = engine.hold(self.catalog, state, event.text) if not edited else None
+        held = engine.hold(self.catalog, state, text) if not edited else None
         state = held or state
         return Outcome(state, (reply, engine.prompt(self.catalog, state))), state
 

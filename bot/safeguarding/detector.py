@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from bot.safeguarding.lexicon import detect_disclosure
 from bot.safeguarding.model import shipped
+from bot.safeguarding.plea import asks_for_help
 
 NOTHING, DISCLOSURE, NEEDS_A_LOOK = 0, 1, 2
 
@@ -49,3 +50,9 @@ def assess(text: str) -> Assessment:
         return Assessment(NOTHING, probability, "", ())
     return Assessment(tier, probability, model.kind(text), tuple(model.weighed(text)),
                       rule.matched if rule else "")
+
+
+def urgent(text: str) -> bool:
+    """Must be read however fast the child writes (a flood is otherwise cut short unread): a
+    call for help ("cứu em", /sos) or anything the detector finds."""
+    return asks_for_help(text) or assess(text).found

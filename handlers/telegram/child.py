@@ -25,6 +25,7 @@ from bot.conversation import engine
 from bot.conversation.catalog import Catalog
 from bot.conversation.service import Conversations, Pressed
 from bot.messages import Reply
+from bot.safeguarding.detector import urgent
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import Message as OutMessage
 from bot.transport.outbox import Outbox
@@ -34,6 +35,17 @@ Context = ContextTypes.DEFAULT_TYPE
 ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete", "sos")
 MEDIA_KINDS = ("sticker", "photo", "voice", "audio", "video", "video_note", "animation",
                "document", "location", "venue", "contact", "poll", "dice")
+
+
+def is_urgent(update: Update) -> bool:
+    """An update to read even in a flood: 🆘 or its answer pressed, a call for help or a
+    disclosure typed (or written under a photo)."""
+    if update.callback_query is not None:
+        parsed = engine.parse_press(update.callback_query.data or "")
+        return parsed is not None and parsed[1] in ("sos", "contact")
+    message = update.effective_message
+    text = (message.text or message.caption or "") if message else ""
+    return bool(text) and urgent(text)
 
 
 def _media_kind(message: Message) -> str:
@@ -143,7 +155,8 @@ class ChildHandlers:
 
     async def on_media(self, update: Update, context: Context) -> None:
         message = cast(Message, update.effective_message)
-        await self._run(update, context, engine.Media(_media_kind(message)))
+        await self._run(update, context, engine.Media(_media_kind(message),
+                                                      message.caption or ""))
 
     async def on_press(self, update: Update, context: Context) -> None:
         await self._answer_query(update)

@@ -96,6 +96,8 @@ class DurableQueue(asyncio.Queue[object]):
         self.payloads = payloads if payloads is not None else {}
         self.health = health or Health()
         self.flood, self.on_flood = flood, on_flood
+        # Updates read even past the flood limit (a call for help, a disclosure).
+        self.urgent: Callable[[Update], bool] = lambda update: False
         # Ids written to the inbox just now by this queue: not handled yet, no need to ask the
         # database (one read less per update). Only where no other worker can handle them first.
         self.fresh: set[int] = set()
@@ -115,6 +117,8 @@ class DurableQueue(asyncio.Queue[object]):
             return False
         payload = self.payloads.pop(update.update_id, None) or update.to_dict()
         verdict, attempt = self._flood(update), 0
+        if verdict is not Verdict.ALLOW and self.urgent(update):
+            verdict = Verdict.ALLOW
         while True:
             try:
                 if verdict is not Verdict.ALLOW and self.on_flood and update.effective_chat:

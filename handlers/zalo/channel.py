@@ -82,6 +82,8 @@ def parse(body: Any) -> ZaloEvent | None:
         return None
     date = message.get("date")
     text = message.get("text") if isinstance(message.get("text"), str) else ""
+    if not text and isinstance(message.get("caption"), str):  # words sent with a photo
+        text = message["caption"]
     return ZaloEvent(str(body.get("event_name", "")), str(user), str(chat_id),
                      str(chat.get("chat_type", "PRIVATE")).upper() == "PRIVATE",
                      str(message_id), date if isinstance(date, int) else 0, text)
@@ -231,7 +233,7 @@ class ZaloChannel:
             return
         if event.name != TEXT:
             await self.conversations.handle(work, chat_id,
-                                            engine.Media(MEDIA.get(event.name, "other")))
+                                            engine.Media(MEDIA.get(event.name, "other"), text))
         elif text.startswith("/"):
             name, _, rest = text[1:].partition(" ")
             name = name.lower()
