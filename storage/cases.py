@@ -120,7 +120,9 @@ async def hold(db: Tx, case_ids: Sequence[int], ref: str) -> None:
 async def settle(db: Tx, proposal_id: int) -> None:
     """Where a proposal stands with the cases about it: held (`held_by_case`) by the first one
     still open, free when all are closed, and kept out of the forum (status safeguarding) once
-    one was closed as handled."""
+    one was closed as handled. One a moderator took out of moderation (🛡, status safeguarding)
+    goes back to moderation when every case about it was closed as cleared: a moderator decides
+    it again, as if new (it may have been approved before)."""
     await db.execute(
         "UPDATE proposals SET held_by_case = (SELECT min(id) FROM cases WHERE proposal_id = ?"
         " AND state <> 'closed') WHERE id = ?", (proposal_id, proposal_id))
@@ -128,6 +130,11 @@ async def settle(db: Tx, proposal_id: int) -> None:
         "UPDATE proposals SET status = 'safeguarding', version = version + 1 WHERE id = ?"
         " AND status = 'pending' AND EXISTS (SELECT 1 FROM cases WHERE proposal_id = ?"
         " AND state = 'closed' AND outcome = 'handled')", (proposal_id, proposal_id))
+    await db.execute(
+        "UPDATE proposals SET status = 'pending', moderated_by = NULL, moderated_at = NULL,"
+        " version = version + 1 WHERE id = ? AND status = 'safeguarding'"
+        " AND held_by_case IS NULL AND NOT EXISTS (SELECT 1 FROM cases WHERE proposal_id = ?"
+        " AND (state <> 'closed' OR outcome = 'handled'))", (proposal_id, proposal_id))
 
 
 async def set_contact(db: Tx, case_id: int, chat_id: int, wants: bool) -> bool:

@@ -199,6 +199,44 @@ async def test_a_proposal_two_cases_are_about_waits_for_both(cases: Cases, db: D
     assert await standing(proposal) == ("safeguarding", None)
 
 
+async def test_a_proposal_a_moderator_flagged_goes_back_to_moderation_once_cleared(
+        cases: Cases, db: Database) -> None:
+    """🛡 takes a proposal out of moderation and exports; cleared, a moderator decides it again;
+    handled, it stays out."""
+    async def flagged(update_id: int) -> tuple[int, int]:
+        async with cases.db.transaction() as tx:
+            await children.save(tx, ChildRow(CHILD, "DHA", "10-12", "female", "vi", "{}"))
+            ref = await proposals.insert(tx, new_proposal(CHILD, update_id, "DHA"))
+            proposal = int(await tx.fetchval("SELECT id FROM proposals WHERE ref = ?", (ref,)))
+        assert isinstance(await cases.moderation.flag_safeguarding(MOD_DHA, proposal, 0), Done)
+        async with cases.db.transaction() as tx:
+            case = await cases.open(tx, NewCase(CHILD, "DHA", "moderator", 2, text="…",
+                                                proposal_id=proposal))
+        return proposal, case
+
+    async def status(proposal: int) -> object:
+        return await db.reader.fetchval("SELECT status FROM proposals WHERE id = ?", (proposal,))
+
+    proposal, case = await flagged(1)
+    assert await status(proposal) == "safeguarding"
+    assert (proposal,) not in await queued_proposals(db)
+    await cases.close(GUARD, case, 0, "cleared", "An ordinary proposal about a stream")
+    assert await status(proposal) == "pending"
+    assert (proposal,) in await queued_proposals(db)
+    version = await db.reader.fetchval("SELECT version FROM proposals WHERE id = ?", (proposal,))
+    assert isinstance(await cases.moderation.approve(MOD_DHA, proposal, version), Done)
+    assert len(await exported(db, "approved")) == 1
+    proposal, case = await flagged(2)
+    await cases.close(GUARD, case, 0, "handled", "Referred")
+    assert await status(proposal) == "safeguarding"
+
+
+async def queued_proposals(db: Database) -> list[tuple[object, ...]]:
+    """The proposals /queue may show (pending, held by no case)."""
+    return await db.reader.fetchall(
+        "SELECT id FROM proposals WHERE status = 'pending' AND held_by_case IS NULL")
+
+
 def test_a_draft_saved_with_one_case_reads_back_with_it() -> None:
     from bot.conversation.service import row_to_state
 
