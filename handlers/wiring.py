@@ -144,7 +144,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     desks = StaffDesks(StaffDesk(moderation, catalog, outbox, config, cases),
                       AnswerDesk(answers, sheets, catalog, config),
                       CaseDesk(cases, catalog, config),
-                      TranslateDesk(db, moderation, catalog, config),
+                      TranslateDesk(db, moderation, catalog, config, cases),
                       CompileDesk(Compiling(db, moderation), catalog, config))
     desks.staff.other_digests.append(desks.translating.digest)
     AnswerHandlers(desks.answers, conversations, outbox).register(application)

@@ -21,6 +21,7 @@ from bot.config import load_config
 from bot.conversation.catalog import load_catalog
 from bot.exports import ExportQuery, export
 from bot.exports.followup import followup_export
+from bot.safeguarding.cases import Cases
 from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Conflict, Done, Moderation, QueueItem, Refused, Stats
 from bot.staff.roles import Scope, StaffMember
@@ -31,7 +32,7 @@ from storage.db import Database, open_database
 from tests.stores import Target, query
 
 ROOT = Path(__file__).resolve().parents[1]
-TRANSLATOR, TRANSLATOR_KTM, MODERATOR = 31, 32, 33
+TRANSLATOR, TRANSLATOR_KTM, MODERATOR, GUARD = 31, 32, 33, 34
 STAFF = (StaffMember(TRANSLATOR, "translator", Scope.of({"DHA"})),
          StaffMember(TRANSLATOR_KTM, "translator", Scope.of({"KTM"})),
          StaffMember(MODERATOR, "moderator", Scope.of({"DHA"})))
@@ -103,6 +104,31 @@ async def test_a_translator_of_the_area_translates_then_moderation_sees_both(
             " thực trạng: Nhiều bạn bị đánh ở làng;") in text
     assert "- Ngôn ngữ khác (đã dịch sang tiếng Việt: 1): 1 kiến nghị;" in text
     assert "- Tiếng Việt: 1 kiến nghị." in text
+
+
+async def test_a_translation_that_discloses_harm_opens_a_case_and_holds_the_proposal(
+        db: Database, target: Target) -> None:
+    """The detector cannot read Bahnar; it reads the translator's Vietnamese: a disclosure
+    reaches safeguarding staff with both texts, and the proposal waits for them."""
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=(*STAFF, StaffMember(GUARD, "safeguarding", Scope.of({"DHA"}))))
+    catalog = load_catalog(config)
+    moderation = Moderation(db, config.staff, {d.code for d in config.districts})
+    cases = Cases(db, moderation, Outbox(db, config.pacing, config.timetable.zone), catalog, config)
+    desk = TranslateDesk(db, moderation, catalog, config, cases)
+    await desk.start(TRANSLATOR, "vi")
+    await desk.typed(TRANSLATOR, "vi", "Bố em đánh em bằng gậy mỗi tối khi say rượu")
+    flagged, done = await desk.typed(TRANSLATOR, "vi", "Em rất sợ về nhà, xin cứu em")
+    assert "trường hợp #1" in flagged and "Đã lưu bản dịch DHA-0001" in done
+    ((source, tier, text, held),) = query(
+        target, "SELECT c.source, c.tier, c.text, p.held_by_case FROM cases c"
+        " JOIN proposals p ON p.id = c.proposal_id")
+    assert source == "translation" and tier in (1, 2) and held == 1
+    assert BAHNAR_SEEN in str(text) and "đánh em bằng gậy" in str(text)
+    assert query(target, "SELECT chat_id FROM outbox WHERE kind = 'alert'") == [(GUARD,)]
+    item = await moderation.next_pending(MODERATOR, frozenset())
+    assert isinstance(item, QueueItem) and item.ref == "DHA-0002"  # not the held one
+    assert item.remaining == 1  # itself: the held one is not counted
 
 
 async def test_the_answer_and_follow_up_files_and_compiling_read_the_translation(

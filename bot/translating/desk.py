@@ -18,13 +18,17 @@ from dataclasses import replace
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.localized import BASE_LANG
+from bot.safeguarding.cases import Cases
+from bot.safeguarding.detector import assess
 from bot.staff.chat import news
 from bot.staff.moderation import Moderation
 from bot.staff.roles import Scope, StaffMember, scope_for
 from bot.textnorm import clean
 from bot.transport.outbox import Message
 from storage import audit as audit_log
+from storage import cases as case_store
 from storage import translations as store
+from storage.cases import NewCase
 from storage.db import Database, Tx
 from storage.translations import Original
 
@@ -33,8 +37,9 @@ MAX_CHARS = 3000
 
 class TranslateDesk:
     def __init__(self, db: Database, moderation: Moderation, catalog: Catalog,
-                 config: Config) -> None:
+                 config: Config, cases: Cases | None = None) -> None:
         self.db, self.moderation, self.catalog, self.config = db, moderation, catalog, config
+        self.cases = cases  # a translation that discloses harm opens a case
         self.pending: set[int] = set()  # translators whose next plain text is a translation
         self.langs: dict[int, str] = {}  # the language each translator last used
         self.digest_totals: dict[int, int] = {}
@@ -104,9 +109,27 @@ class TranslateDesk:
             await audit_log.append(tx, user_id, "translate", "proposal", item.id, item.district,
                                    {"ref": item.ref, "lang": item.lang,
                                     "fields": sorted(item.words)})
+            case = await self._safeguard(tx, item)
             left = await store.waiting(tx, scope.districts)
         self.pending.discard(user_id)
-        return [self._text("translate.done", lang, ref=item.ref, left=left)]
+        done = [self._text("translate.done", lang, ref=item.ref, left=left)]
+        return done if case is None else [self._text("translate.flagged", lang, id=case), *done]
+
+    async def _safeguard(self, tx: Tx, item: Original) -> int | None:
+        """The detector reads the translation (it cannot read Bahnar or Jarai): a disclosure
+        opens a case with both texts for safeguarding staff, and the proposal waits for it, as a
+        child's own Vietnamese would. The case, or None."""
+        translation = "\n\n".join(item.translated[f] for f in item.words if f in item.translated)
+        found = assess(translation)
+        if self.cases is None or not found.found:
+            return None
+        chat = await tx.fetchval("SELECT chat_id FROM proposals WHERE id = ?", (item.id,))
+        both = "\n\n".join((*item.words.values(), "—", translation))
+        case = await self.cases.open(tx, NewCase(
+            int(chat) if chat is not None else None, item.district, "translation", found.tier,
+            found.kind, both, ", ".join(found.weighed) or found.rule, proposal_id=item.id))
+        await case_store.settle(tx, item.id)
+        return case
 
     def _card(self, item: Original, lang: str) -> str:
         topic = self.catalog.topic(item.topic)
