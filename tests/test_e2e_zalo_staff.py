@@ -327,7 +327,9 @@ async def test_an_answer_published_on_zalo_reaches_the_child_on_zalo(
         [notice] = told(zalo, child, "đã có trả lời")
         assert "Kết quả: Đã thực hiện" in notice and "hè này dạy bơi" in notice
         assert RIVER[2] in notice and "1. 👍 Có ích" in notice
-        assert "Cảm ơn em" in texts(await child.tap("👍"))
+        liked = texts(await child.tap("👍"))
+        assert "Cảm ơn em" in liked and liked.endswith("🆘 Em cần giúp ngay")  # the menu again
+        assert "Cảm ơn em" not in texts(await child.say("2"))  # the second topic, not 👎
         [(chat_id,)] = query(database, "SELECT chat_id FROM proposals WHERE ref = ?", ref)
         assert query(database, "SELECT chat_id, feedback FROM answer_notices") == [
             (chat_id, "up")]

@@ -312,7 +312,11 @@ class Conversations:
         if pressed is not None:
             work.add(Message(chat_id, op="keyboard", message_id=pressed))
         key = "answer.thanks.facilitator" if state and state.facilitator else "answer.thanks"
-        work.replies(chat_id, (Reply(texts.get(key, lang)),))
+        thanks = Reply(texts.get(key, lang))
+        # Typed from a numbered menu (no buttons to press, as on Zalo): the notice's menu was
+        # the chat's; the question the child was at becomes it again, so "2" means what it did.
+        again = (engine.prompt(self.catalog, state),) if pressed is None and state else ()
+        work.replies(chat_id, (thanks, *again))
 
     @staticmethod
     async def _state(db: Tx, chat_id: int) -> State | None:
