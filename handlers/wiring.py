@@ -33,6 +33,7 @@ from bot.safeguarding.desk import CaseDesk
 from bot.safeguarding.model import shipped
 from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Moderation
+from bot.staff.prompts import Prompts
 from bot.translating.desk import TranslateDesk
 from bot.transport.channels import TELEGRAM, ZALO
 from bot.transport.flood import FloodGuard
@@ -72,6 +73,7 @@ class BotServer:
     outbox: Outbox
     health: Health
     zalo: ZaloChannel | None = None  # [zalo] enabled: the same conversation on Zalo
+    prompts: Prompts | None = None  # what staff were asked to type, read back at start
 
 
 async def open_configured(config: Config) -> Database:
@@ -147,6 +149,12 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
                       TranslateDesk(db, moderation, catalog, config, cases),
                       CompileDesk(Compiling(db, moderation), catalog, config))
     desks.staff.other_digests.append(desks.translating.digest)
+    prompts = Prompts(db, {"staff": desks.staff, "answers": desks.answers,
+                           "cases": desks.cases, "translating": desks.translating})
+    desks.prompts = prompts
+    processor.after_chat = prompts.push
+    if config.workers > 1:  # the press that asks and the text may reach different workers
+        processor.before_chat = prompts.pull
     AnswerHandlers(desks.answers, conversations, outbox).register(application)
     CaseHandlers(desks.cases, outbox).register(application)
     CompileHandlers(desks.compiling, outbox).register(application)
@@ -193,7 +201,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     zalo = (ZaloChannel(inbox, outbox, conversations, catalog, desks, health=health,
                         handles=db.holds_jobs if config.workers > 1 else None)
             if config.zalo.enabled else None)
-    return BotServer(application, db, queue, catalog, outbox, health, zalo)
+    return BotServer(application, db, queue, catalog, outbox, health, zalo, prompts)
 
 
 def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: ignore[type-arg]
@@ -329,6 +337,8 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
             await sender.start()
             heartbeat = asyncio.create_task(_heartbeat(server, sender), name="heartbeat")
             try:
+                if server.prompts is not None:
+                    await server.prompts.pull_all()
                 if zalo is not None:
                     await zalo.start()
                 replayed = await server.queue.replay(application.bot)

@@ -195,6 +195,28 @@ async def test_a_kill_between_a_staff_commit_and_its_send_repeats_nothing_and_lo
     simulator.errors.clear()  # presses answered twice across the kills: refused, harmless
 
 
+async def test_a_reason_asked_before_a_restart_is_taken_after_it(
+        simulator: BotApiSimulator, fast_bot: BotProcess, database: Path) -> None:
+    """What a moderator was asked to type is kept in the database: after a restart their text is
+    still the reason, not a message to the child conversation."""
+    child = Child(simulator, 7202)
+    await child.register()
+    await child.answer_topic("2.", "Suối gần trường sâu", "Làm rào chắn", "Xã")
+    await child.tap("✅")
+    moderator = Child(simulator, MODERATOR)
+    await moderator.say("/queue")
+    await moderator.tap("❌")
+    assert "Gõ lý do" in texts(await moderator.tap("Lý do khác"))
+    assert rows(database, "SELECT count(*) FROM staff_prompts") == [(1,)]
+    fast_bot.kill()
+    await fast_bot.process.wait()  # type: ignore[union-attr]
+    await fast_bot.start()
+    said = texts(await moderator.say("Em gửi lại khi đủ ý nhé"))
+    assert "Đã từ chối" in said, said
+    assert rows(database, "SELECT reject_note FROM proposals") == [("Em gửi lại khi đủ ý nhé",)]
+    assert rows(database, "SELECT count(*) FROM staff_prompts") == [(0,)]
+
+
 async def test_a_kill_after_an_export_file_is_queued_sends_it_once(
         simulator: BotApiSimulator, fast_bot: BotProcess, database: Path) -> None:
     """/export in chat: the file is queued with the update marked done; a kill before it goes

@@ -170,6 +170,43 @@ async def test_in_order_once_and_one_digest(
     assert sum(int(re.findall(r"\d+", text)[0]) for text in digests()) == len(children)
 
 
+async def test_what_staff_are_asked_to_type_reaches_either_worker(
+        cluster: tuple[BotApiSimulator, Proxy, list[BotProcess], str]) -> None:
+    """A press that asks for a typed reason, and the reason, go to different workers in turn:
+    the reason is taken as the reason every time, never as a child's message."""
+    simulator, proxy, _, database = cluster
+    children = [Child(simulator, 9400 + n) for n in range(3)]
+    for child in children:
+        await child.register()
+        await child.tap("2.")
+        await child.say(SEEN.format(n=child.user_id))
+        await child.say(PROPOSAL.format(n=child.user_id))
+        await child.tap("Xã")
+        await child.tap("✔️")
+        await child.skip_to_review()
+        await child.tap("✅")
+    admin = Child(simulator, ADMIN)
+
+    async def then(shown: list[Any]) -> str:
+        """What the admin was shown, with what came late (a reply one worker queued while
+        the other still sent this chat's earlier message goes at its next look)."""
+        await simulator.wait_idle(quiet=1.5, timeout=30)
+        return texts([*shown, *simulator.new_messages(ADMIN)])
+
+    assert "DHA-0001" in await then(await admin.say("/queue"))
+    before = list(proxy.forwarded)
+    for n in range(len(children)):
+        await then(await admin.tap("❌"))
+        assert "Gõ lý do" in await then(await admin.tap("Lý do khác"))
+        after = await then(await admin.say(f"Lý do số {n}: gửi lại khi đủ ý nhé"))
+        assert "Đã từ chối" in after and "Em đồng ý" not in after, after
+    assert all(now > then for now, then in zip(proxy.forwarded, before, strict=True))
+    assert sorted(note for (note,) in query(
+        database, "SELECT reject_note FROM proposals WHERE status = 'rejected'")) == [
+        f"Lý do số {n}: gửi lại khi đủ ý nhé" for n in range(len(children))]
+    assert query(database, "SELECT count(*) FROM staff_prompts") == [(0,)]
+
+
 async def test_a_worker_killed_midway_loses_nothing(
         cluster: tuple[BotApiSimulator, Proxy, list[BotProcess], str]) -> None:
     simulator, proxy, workers, database = cluster

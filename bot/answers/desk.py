@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from bot.answers.imports import AnswerSheets, Plan
@@ -66,6 +66,27 @@ class AnswerDesk:
 
     async def may_answer(self, user_id: int) -> bool:
         return not (await self.answers.scope(user_id)).empty
+
+    def dump(self, user_id: int) -> object | None:
+        """What the officer owes and has chosen unsaved (bot.staff.prompts)."""
+        typing = self.typing.get(user_id)
+        unsaved = {ref: asdict(answer) for (user, ref), answer in self.unsaved.items()
+                   if user == user_id}
+        if typing is None and not unsaved:
+            return None
+        return {"typing": asdict(typing) if typing else None, "unsaved": unsaved}
+
+    def load(self, user_id: int, data: object | None) -> None:
+        self.typing.pop(user_id, None)
+        for key in [key for key in self.unsaved if key[0] == user_id]:
+            del self.unsaved[key]
+        if not isinstance(data, dict):
+            return
+        if isinstance(typing := data.get("typing"), dict):
+            self.typing[user_id] = Typing(**{**typing, "answer": AnswerFields(
+                **typing["answer"])})
+        for ref, answer in (data.get("unsaved") or {}).items():
+            self.unsaved[(user_id, ref)] = AnswerFields(**answer)
 
     def owes_text(self, user_id: int) -> bool:
         return user_id in self.typing

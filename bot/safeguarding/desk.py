@@ -14,7 +14,7 @@ press is told who acted first. Kept in memory: the note or message a staff membe
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from bot.config import Config
@@ -47,6 +47,16 @@ class CaseDesk:
     async def may_work(self, user_id: int) -> bool:
         async with self.cases.db.transaction() as tx:
             return not isinstance(await self.cases.scope(tx, user_id), Refused)
+
+    def dump(self, user_id: int) -> object | None:
+        """The text a safeguarding officer owes (bot.staff.prompts)."""
+        typing = self.typing.get(user_id)
+        return asdict(typing) if typing else None
+
+    def load(self, user_id: int, data: object | None) -> None:
+        self.typing.pop(user_id, None)
+        if isinstance(data, dict):
+            self.typing[user_id] = Typing(**data)
 
     def owes_text(self, user_id: int) -> bool:
         return user_id in self.typing

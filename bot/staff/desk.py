@@ -26,7 +26,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal
 
 from bot.config import Config
@@ -162,6 +162,16 @@ class StaffDesk:
             self._say(caller, "staff.unknown_button")
         else:
             await self.presses[action](caller, press, value, card)
+
+    def dump(self, user_id: int) -> object | None:
+        """The reason or edit a moderator owes (bot.staff.prompts)."""
+        pending = self.pending.get(user_id)
+        return asdict(pending) if pending else None
+
+    def load(self, user_id: int, data: object | None) -> None:
+        self.pending.pop(user_id, None)
+        if isinstance(data, dict):
+            self.pending[user_id] = Pending(**data)
 
     def owes_text(self, user_id: int) -> bool:
         """True when this staff member's next plain text is the input they were asked for."""

@@ -67,6 +67,17 @@ class TranslateDesk:
         async with self.db.transaction() as tx:
             return not (await self._scope(tx, user_id)).empty
 
+    def dump(self, user_id: int) -> object | None:
+        """Whether the translator owes the next field of the proposal in hand (which one is in
+        the database already: storage.translations)."""
+        return True if user_id in self.pending else None
+
+    def load(self, user_id: int, data: object | None) -> None:
+        if data:
+            self.pending.add(user_id)
+        else:
+            self.pending.discard(user_id)
+
     def owes_text(self, user_id: int) -> bool:
         return user_id in self.pending
 

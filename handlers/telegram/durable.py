@@ -186,6 +186,10 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                  catch_up: Callable[[Update], Awaitable[None]] | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self.catch_up = catch_up
+        # Around each update of a private chat (bot.staff.prompts): read what the chat owes in
+        # typed text before (several workers), write what changed after.
+        self.before_chat: Callable[[int], Awaitable[None]] | None = None
+        self.after_chat: Callable[[int], Awaitable[None]] | None = None
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary())
 
@@ -197,17 +201,33 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         lock = self._locks.get(chat.id)
         if lock is None:
             lock = self._locks[chat.id] = asyncio.Lock()
+        private = chat.type == "private"
         async with lock:
+            if self.before_chat is not None and private:
+                await _quietly(self.before_chat(chat.id), "read what chat %d owes", chat.id)
             if self.catch_up is not None and isinstance(update, Update):
                 try:
                     await self.catch_up(update)
                 except Exception:  # the database may be down: this update's own turn says so
                     log.exception("Could not catch up the chat before update %d",
                                   update.update_id)
-            await coroutine
+            try:
+                await coroutine
+            finally:
+                if self.after_chat is not None and private:
+                    await _quietly(self.after_chat(chat.id), "keep what chat %d owes", chat.id)
 
     async def initialize(self) -> None:
         """Nothing to set up."""
 
     async def shutdown(self) -> None:
         """Nothing to tear down."""
+
+
+async def _quietly(step: Awaitable[None], what: str, *values: object) -> None:
+    """A step beside the update's own work: its failure is logged, the update goes on (the
+    database may be down: the update's own turn says so)."""
+    try:
+        await step
+    except Exception:
+        log.exception("Could not " + what, *values)

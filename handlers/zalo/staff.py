@@ -18,6 +18,7 @@ from bot.safeguarding.desk import CaseDesk
 from bot.staff.chat import Caller
 from bot.staff.desk import COMMANDS as STAFF_COMMANDS
 from bot.staff.desk import StaffDesk
+from bot.staff.prompts import Prompts
 from bot.translating.desk import TranslateDesk
 from bot.transport.outbox import Message, Work
 
@@ -36,9 +37,18 @@ class StaffDesks:
     cases: CaseDesk
     translating: TranslateDesk
     compiling: CompileDesk
+    prompts: Prompts | None = None
 
     async def take(self, work: Work, chat_id: int, text: str, picked: str | None) -> bool:
-        """Do what a staff member typed, if it is staff work (False: the conversation's)."""
+        """Do what a staff member typed, if it is staff work (False: the conversation's); what
+        they were asked to type next is kept with the work (bot.staff.prompts)."""
+        try:
+            return await self._take(work, chat_id, text, picked)
+        finally:
+            if self.prompts is not None:
+                await self.prompts.push(chat_id, work.tx)
+
+    async def _take(self, work: Work, chat_id: int, text: str, picked: str | None) -> bool:
         caller = Caller(chat_id, chat_id, BASE_LANG, work)
         if text.startswith("/"):
             name, _, rest = text[1:].partition(" ")
