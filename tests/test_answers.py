@@ -321,6 +321,34 @@ async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column
     assert lines == ["Row 5, column «Mã kiến nghị»: proposal KTM-0001 is outside your districts"]
 
 
+async def test_a_text_starting_with_equals_is_not_a_formula(forum: Forum) -> None:
+    """A child's "=))" (kept as text in the template by the quote prefix) and an officer's
+    "=> …" typed as text are words; only a cell Excel stores as a formula is refused."""
+    await forum.db.reader.execute(
+        "UPDATE proposals SET proposal = '=)) tụi em muốn có sân chơi an toàn'"
+        " WHERE ref = 'DHA-0004'")
+    template = await forum.sheets.template(OFFICER, None, None)
+    book = openpyxl.load_workbook(io.BytesIO(template))
+    sheet = book["Trả lời"]
+    where = {header: index + 1 for index, header in enumerate(HEADERS)}
+    row = next(r for r in range(2, sheet.max_row + 1) if sheet.cell(r, 1).value == "DHA-0004")
+    assert sheet.cell(row, where["Nội dung kiến nghị"]).value.startswith("=))")
+    sheet.cell(row, where["Kết quả"], "Đã thực hiện")
+    answer = sheet.cell(row, where["Nội dung trả lời"], "=> Xã đã làm sân chơi")
+    answer.data_type, answer.quotePrefix = "s", True
+    out = io.BytesIO()
+    book.save(out)
+    plan = await forum.sheets.run(OFFICER, out.getvalue(), apply=True)
+    assert [forum.sheets.describe(p, "vi") for p in plan.problems] == []
+    assert plan.applied and plan.new == 1
+    assert await forum.db.reader.fetchval("SELECT text_vi FROM answers") == (
+        "=> Xã đã làm sân chơi")
+    formula = fill(template, {"DHA-0004": {"Kết quả": "Đã thực hiện",
+                                           "Nội dung trả lời": "=1+1"}})
+    refused = await forum.sheets.run(OFFICER, formula, apply=False)
+    assert [p.key for p in refused.problems] == ["sheet.formula"]
+
+
 async def test_files_that_are_not_answer_sheets_get_a_clear_answer(forum: Forum) -> None:
     sheets = forum.sheets
     not_xlsx = await sheets.run(OFFICER, b"%PDF-1.4 not a workbook", apply=True)

@@ -253,8 +253,8 @@ def read_sheet(data: bytes, vocabulary: Vocabulary) -> Reading:
         return reading
     try:
         sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
-        found = _find_header(lines)
+        lines = _lines(sheet.iter_rows())
+        found = _find_header(values for values, _ in lines)
         if found is None:
             reading.problems.append(Problem(0, "", "sheet.no_header", {
                 "columns": ", ".join(BY_KEY[k].header for k in REQUIRED)}))
@@ -266,18 +266,28 @@ def read_sheet(data: bytes, vocabulary: Vocabulary) -> Reading:
                                             {"columns": ", ".join(missing)}))
             return reading
         merged = _merged_rows(data, getattr(sheet, "_worksheet_path", ""))
-        for number, values in enumerate(lines, header_row + 1):
+        for number, (values, formulas) in enumerate(lines, header_row + 1):
             if number > header_row + MAX_ROWS:
                 reading.problems.append(Problem(number, "", "sheet.too_many_rows",
                                                 {"max": MAX_ROWS}))
                 break
-            _read_row(reading, number, values, columns, vocabulary, number in merged)
+            _read_row(reading, number, values, formulas, columns, vocabulary,
+                      number in merged)
     finally:
         book.close()
     return reading
 
 
-def _find_header(lines: Iterator[tuple[Any, ...]]) -> tuple[int, dict[int, str]] | None:
+def _lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[tuple[Any, ...], frozenset[int]]]:
+    """Each row's values and the places of its formulas. A formula is a cell Excel stores as
+    one (data type "f"), not a text that starts with "=": a child's "=))" written with the quote
+    prefix, or an officer's "=> …", is text."""
+    for cells in rows:
+        yield (tuple(cell.value for cell in cells),
+               frozenset(index for index, cell in enumerate(cells) if cell.data_type == "f"))
+
+
+def _find_header(lines: Iterable[tuple[Any, ...]]) -> tuple[int, dict[int, str]] | None:
     """The first of the first ten rows that names at least two known columns."""
     for number, values in enumerate(lines, 1):
         columns = {index: _HEADERS[key] for index, value in enumerate(values)
@@ -306,10 +316,11 @@ def _merged_rows(data: bytes, path: str) -> set[int]:
     return rows
 
 
-def _read_row(reading: Reading, number: int, values: tuple[Any, ...], columns: dict[int, str],
-              vocabulary: Vocabulary, merged: bool) -> None:
+def _read_row(reading: Reading, number: int, values: tuple[Any, ...], formulas: frozenset[int],
+              columns: dict[int, str], vocabulary: Vocabulary, merged: bool) -> None:
     cells: dict[str, Any] = {key: values[index] if index < len(values) else None
                              for index, key in columns.items()}
+    formula_keys = {columns[index] for index in formulas if index in columns}
     if all(_blank(value) for key, value in cells.items() if key != "group") and not merged:
         return  # an empty row
     if all(_blank(cells.get(key)) for key in ANSWER_KEYS) and not merged:
@@ -327,7 +338,7 @@ def _read_row(reading: Reading, number: int, values: tuple[Any, ...], columns: d
         problem("", "merged")
     text: dict[str, str] = {}
     for key, value in cells.items():
-        if isinstance(value, str) and value.startswith("="):
+        if key in formula_keys:
             problem(key, "formula")
             value = None
         text[key] = _text(value)
