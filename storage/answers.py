@@ -299,14 +299,19 @@ class FollowupRow:
 
 
 async def followup(db: Tx, districts: Collection[str] | None, since: int, until: int,
-                   still_open: Collection[str]) -> list[FollowupRow]:
+                   still_open: Collection[str], published: tuple[str, str]) -> list[FollowupRow]:
     """Approved proposals of forum years `since`..`until` in `districts` (None: all), and those
-    of earlier years still open (their latest published answer in `still_open`, or none yet),
-    with the latest published answer and when it was told, by year, district and id."""
+    of earlier years still open (their latest published answer in `still_open`, or none yet)
+    or answered within the years asked (a version published from `published[0]` to before
+    `published[1]`, UTC timestamps: carried out during the period, it is reported in it), with
+    the latest published answer and when it was told, by year, district and id."""
     marks = ", ".join("?" * len(still_open))
-    where: list[str] = ["p.status = 'approved'", "p.forum_year <= ?",
-                        f"(p.forum_year >= ? OR a.id IS NULL OR a.state IN ({marks}))"]
-    params: list[object] = [until, since, *sorted(still_open)]
+    where: list[str] = [
+        "p.status = 'approved'", "p.forum_year <= ?",
+        f"(p.forum_year >= ? OR a.id IS NULL OR a.state IN ({marks}) OR EXISTS (SELECT 1"
+        " FROM answers c WHERE c.proposal_id = p.id AND c.published_at >= ?"
+        " AND c.published_at < ?))"]
+    params: list[object] = [until, since, *sorted(still_open), *published]
     if districts is not None:
         where.append(f"p.district IN ({', '.join('?' * len(districts))})")
         params += sorted(districts)

@@ -474,6 +474,43 @@ async def test_open_items_carry_over_to_a_later_years_follow_up(forum: Forum,
     assert title.endswith("2024-2024 (gồm 2 kiến nghị của các năm trước chưa giải quyết xong)")
 
 
+async def test_an_earlier_item_carried_out_during_a_year_is_in_that_years_follow_up(
+        forum: Forum, tmp_path: Path) -> None:
+    from bot.exports.followup import followup_export
+
+    answers = forum.answers  # the fixture's proposals are of the 2023 forum
+    await answers.record(OFFICER, "DHA-0001", replace(DONE, state="in_progress", due="2024"))
+    await answers.record(OFFICER, "DHA-0002", NOT_YET)
+    await answers.record(OFFICER, "DHA-0004", DONE)
+    await answers.publish(OFFICER)
+    await forum.db.reader.execute("UPDATE answers SET published_at = '2023-11-20T03:00:00+00:00'")
+    # 23:00 on 31/12/2023 in Vietnam: carried out in 2023, not in 2024
+    await forum.db.reader.execute(
+        "UPDATE answers SET published_at = '2023-12-31T16:00:00+00:00' WHERE proposal_id ="
+        " (SELECT id FROM proposals WHERE ref = 'DHA-0004')")
+    await answers.record(OFFICER, "DHA-0001", DONE)  # carried out in 2024
+    await answers.publish(OFFICER)
+    await forum.db.reader.execute(
+        "UPDATE answers SET published_at = '2024-05-02T03:00:00+00:00' WHERE version = 2")
+
+    async def report(year: int) -> list[tuple[str, str]]:
+        excel = tmp_path / f"{year}.xlsx"
+        await followup_export(forum.db, forum.config, answers.catalog, ("DHA",), year, year,
+                              "xlsx", excel)
+        book = openpyxl.load_workbook(excel)
+        notes.append(book["Tỷ lệ"]["A1"].value)
+        return sorted((r[2].value, r[9].value) for r in book["Theo dõi kiến nghị"].iter_rows(
+            min_row=2))
+
+    notes: list[str] = []
+    assert await report(2024) == [("DHA-0001", "Đã thực hiện"),
+                                  ("DHA-0002", "Chưa thể thực hiện")]
+    assert notes[-1].endswith("(gồm 1 kiến nghị của các năm trước chưa giải quyết xong và 1"
+                              " kiến nghị của các năm trước đã giải quyết trong kỳ)")
+    assert await report(2025) == [("DHA-0002", "Chưa thể thực hiện")]  # done in 2024: gone
+    assert notes[-1].endswith("(gồm 1 kiến nghị của các năm trước chưa giải quyết xong)")
+
+
 async def test_what_xml_cannot_hold_never_breaks_a_follow_up_file(forum: Forum,
                                                                    tmp_path: Path) -> None:
     """An officer's answer typed with U+FFFF is cleaned as it is saved; one already stored

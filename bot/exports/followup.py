@@ -4,8 +4,9 @@ The plan asks each area, before the next forum, to report on the recommendations
 those met and carried out; those under consideration; those that cannot yet be, with the reason
 and the way to carry them out. One report in the Decree 30/2020 layout (bot.exports.decree30) or
 one workbook, from the same rows: the latest published answer of each approved proposal of the
-years asked, and when the child was told. Open items (under way, passed on, cannot yet) simply
-stay in every later follow-up until their answer changes.
+years asked, and when the child was told. Open items (under way, passed on, cannot yet) stay
+in every later follow-up until an answer closes them, and are in the follow-up of the years
+that answer was published in ("carried out during the year").
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Literal
 from zoneinfo import ZoneInfo
@@ -163,10 +164,14 @@ class Followup:
         return [Rate(name, totals[name], answered[name], implemented[name]) for name in names]
 
     def carried_note(self) -> str:
-        """" (gồm N kiến nghị của các năm trước chưa giải quyết xong)", or "" without any."""
-        carried = sum(row.forum_year < self.since for row in self.rows)
-        return (f" (gồm {carried} kiến nghị của các năm trước chưa giải quyết xong)"
-                if carried else "")
+        """" (gồm N kiến nghị của các năm trước chưa giải quyết xong và M … đã giải quyết
+        trong kỳ)", or "" without any."""
+        carried = Counter(row.answer is None or row.answer.state in OPEN
+                          for row in self.rows if row.forum_year < self.since)
+        said = [f"{count} kiến nghị của các năm trước {what}" for count, what in (
+            (carried[True], "chưa giải quyết xong"), (carried[False], "đã giải quyết trong kỳ"))
+            if count]
+        return f" (gồm {' và '.join(said)})" if said else ""
 
     def overall(self) -> Rate:
         return Rate("", len(self.rows), sum(r.answer is not None for r in self.rows),
@@ -187,8 +192,11 @@ async def followup_export(db: Database, config: Config, catalog: Catalog,
     if not 2000 <= since <= until <= 2100:
         raise ExportError(f"years must run from 2000 to 2100, first to last: {since}-{until}")
     zone = config.timetable.zone
+    published = tuple(datetime(year, 1, 1, tzinfo=zone).astimezone(UTC).isoformat(
+        timespec="seconds") for year in (since, until + 1))
     async with db.snapshot() as tx:
-        rows = await store.followup(tx, districts, since, until, OPEN)
+        rows = await store.followup(tx, districts, since, until, OPEN,
+                                    (published[0], published[1]))
     found = Followup(rows, since, until, FollowupLabels(config, catalog, zone))
     chosen = (config.districts if districts is None
               else tuple(area for code in districts if (area := config.area(code))))
