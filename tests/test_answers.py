@@ -436,13 +436,22 @@ async def test_the_follow_up_report_in_word_and_excel(forum: Forum, tmp_path: Pa
     assert [c.text for c in annex.rows[0].cells] == list(FOLLOWUP_HEADERS)
     refs = [row.cells[1].text for row in annex.rows[1:] if row.cells[1].text != row.cells[0].text]
     assert refs == ["DHA-2019-001", "DHA-0001", "DHA-0004", "DHA-0002"]
-    told = {row.cells[1].text: row.cells[11].text for row in annex.rows[1:]}
+    told = {row.cells[1].text: row.cells[12].text for row in annex.rows[1:]}
     assert told["DHA-0001"] == "05/03/2024" and told["DHA-0002"] == ""
+    answered = FOLLOWUP_HEADERS.index("Nội dung trả lời")
+    # the answer and its timeline, as in the report's text: an item under way has its date
+    expected = {"DHA-0004": (DONE.text_vi, "thời hạn: Quý III/2024"),
+                "DHA-0002": (NOT_YET.text_vi, "Đưa vào kế hoạch năm 2025"),
+                "DHA-0001": (DONE.text_vi, "")}
+    assert {row.cells[1].text: (row.cells[answered].text, row.cells[answered + 2].text)
+            for row in annex.rows[1:] if row.cells[1].text in expected} == expected
     book = openpyxl.load_workbook(excel)
     follow = book["Theo dõi kiến nghị"]
     assert [c.value for c in follow[1]] == ["Phần", *FOLLOWUP_HEADERS]
-    told_cell = next(r[12].value for r in follow.iter_rows(min_row=2) if r[2].value == "DHA-0001")
+    told_cell = next(r[13].value for r in follow.iter_rows(min_row=2) if r[2].value == "DHA-0001")
     assert told_cell.date() == date(2024, 3, 5)  # a real date
+    assert {r[2].value: (r[answered + 1].value, r[answered + 3].value or "")
+            for r in follow.iter_rows(min_row=2) if r[2].value in expected} == expected
     rates = [tuple(c.value for c in row) for row in book["Tỷ lệ"].iter_rows()]
     assert ("Tổng số", 4, "Đã trả lời", 4, "Đã thực hiện", 2) in rates
 

@@ -45,9 +45,9 @@ PART_TITLES = {
     "unanswered": "KIẾN NGHỊ CHƯA CÓ TRẢ LỜI",
 }
 HEADERS = ("STT", "Mã", "Nội dung kiến nghị", "Chủ đề", "Nhóm trẻ em / địa bàn",
-           "Năm diễn đàn", "Cơ quan chủ trì / phối hợp", "Hình thức trả lời", "Kết quả", "Lý do",
-           "Giải pháp / lộ trình", "Ngày thông báo cho trẻ em")
-WIDTHS_CM = (1.0, 2.1, 5.0, 2.1, 2.4, 1.3, 2.4, 1.8, 1.9, 1.7, 2.0, 1.6)
+           "Năm diễn đàn", "Cơ quan chủ trì / phối hợp", "Hình thức trả lời", "Kết quả",
+           "Nội dung trả lời", "Lý do", "Giải pháp / lộ trình", "Ngày thông báo cho trẻ em")
+WIDTHS_CM = (1.0, 2.1, 3.8, 1.7, 1.9, 1.2, 2.0, 1.6, 1.7, 3.2, 1.5, 1.9, 1.6)  # 25.2: A4 across
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,18 @@ class FollowupLabels:
             how += f" ({number.strip()}{when})".replace("( ", "(")
         return how
 
+    @staticmethod
+    def due(answer: store.AnswerFields) -> str:
+        """"thời hạn: …" of an item not met yet ("" without one, or once it is met)."""
+        return f"thời hạn: {answer.due}" if answer.due and PART_OF[answer.state] != "met" \
+            else ""
+
+    def timeline(self, answer: store.AnswerFields | None) -> str:
+        """The "Giải pháp / lộ trình" cell: the way forward and the date or timeline."""
+        if answer is None:
+            return ""
+        return "; ".join(part for part in (answer.solution, self.due(answer)) if part)
+
     def local_date(self, stamp: str | None) -> date | None:
         return datetime.fromisoformat(stamp).astimezone(self.zone).date() if stamp else None
 
@@ -128,8 +140,8 @@ class FollowupLabels:
                 self.who(row),
                 row.forum_year, self.agencies(answer), self.how(answer),
                 self.states[answer.state] if answer else "Chưa trả lời",
-                answer.reason if answer else "", answer.solution if answer else "",
-                told]
+                answer.text_vi if answer else "", answer.reason if answer else "",
+                self.timeline(answer), told]
 
 
 @dataclass
@@ -277,8 +289,7 @@ def _item(found: Followup, row: FollowupRow, part: Part) -> str:
     details = [" ".join(answer.text_vi.split())]
     if answer.agency:
         details.append(f"cơ quan chủ trì: {answer.agency}")
-    if answer.due and part != "met":
-        details.append(f"thời hạn: {answer.due}")
+    details.append(labels.due(answer))
     if part == "cannot_yet":
         details += [f"lý do: {answer.reason}", f"giải pháp, lộ trình: {answer.solution}"]
     return f"{text}: {'; '.join(d.rstrip('.') for d in details if d)}."
