@@ -349,6 +349,24 @@ async def test_a_text_starting_with_equals_is_not_a_formula(forum: Forum) -> Non
     assert [p.key for p in refused.problems] == ["sheet.formula"]
 
 
+async def test_labels_typed_in_decomposed_unicode_are_the_same_labels(forum: Forum) -> None:
+    """Unikey's "Unicode tổ hợp" and macOS type Vietnamese decomposed (NFD)."""
+    import unicodedata
+
+    def nfd(text: str) -> str:
+        return unicodedata.normalize("NFD", text)
+
+    assert nfd("Đã thực hiện") != "Đã thực hiện"
+    filled = fill(await forum.sheets.template(OFFICER, None, None), {
+        "DHA-0001": {"Kết quả": nfd("Đã thực hiện"), "Nội dung trả lời": nfd("Đã làm rào chắn"),
+                     "Hình thức trả lời": nfd("Tại Diễn đàn")}})
+    plan = await forum.sheets.run(OFFICER, filled, apply=True)
+    assert [forum.sheets.describe(p, "vi") for p in plan.problems] == []
+    assert plan.applied and plan.new == 1
+    assert await forum.db.reader.fetchall("SELECT state, how, text_vi FROM answers") == [
+        ("implemented", "forum", "Đã làm rào chắn")]
+
+
 async def test_files_that_are_not_answer_sheets_get_a_clear_answer(forum: Forum) -> None:
     sheets = forum.sheets
     not_xlsx = await sheets.run(OFFICER, b"%PDF-1.4 not a workbook", apply=True)

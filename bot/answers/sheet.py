@@ -6,7 +6,8 @@ without touching the database; bot.answers.imports checks the rows against it an
 
 Columns are found by their header, whatever their order, with or without tone marks; a column the
 sheet lacks is reported once. States and the "how" column take the codes or the exact labels in
-Vietnamese or English, nothing else. Dates are real dates or "30/06/2024" / "2024-06-30".
+Vietnamese or English (composed or decomposed Unicode alike), nothing else. Dates are real dates
+or "30/06/2024" / "2024-06-30".
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from bot.answers.states import HOWS, STATES
 from bot.exports.common import put_text
-from bot.textnorm import NOT_XML, fold, small_int
+from bot.textnorm import NOT_XML, fold, nfc, small_int
 from storage.answers import AnswerFields
 
 SHEET = "Trả lời"
@@ -144,7 +145,7 @@ class Vocabulary:
             found = {code: code for code in codes}
             for code in codes:
                 for label in labels[f"{prefix}.{code}"].values():
-                    found[label] = code
+                    found[nfc(label)] = code
             return found
 
         return cls(words("answer.state", STATES), words("answer.how", HOWS))
@@ -392,7 +393,8 @@ def _text(value: object) -> str:
         value = int(value)
     if isinstance(value, datetime):
         return value.date().isoformat()
-    return NOT_XML.sub("", str(value)).strip().removeprefix("'")
+    # NFC: a label typed decomposed (Unikey's "Unicode tổ hợp", macOS) is the same label
+    return nfc(NOT_XML.sub("", str(value))).strip().removeprefix("'")
 
 
 def _date(value: object) -> date | None:
