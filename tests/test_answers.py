@@ -367,6 +367,28 @@ async def test_labels_typed_in_decomposed_unicode_are_the_same_labels(forum: For
         ("implemented", "forum", "Đã làm rào chắn")]
 
 
+async def test_an_earlier_forums_recommendation_typed_twice_is_one_row_to_remove(
+        forum: Forum) -> None:
+    """Without a ref, a recommendation is its year, area, topic and text: on two rows it would
+    be added twice, and which row's answer is meant is the officer's to say."""
+    bridge = {"Năm diễn đàn": 2019, "Chủ đề": 2, "Kết quả": "Đã thực hiện",
+              "Nội dung kiến nghị": "Xây cầu qua suối cho học sinh",
+              "Nội dung trả lời": "Đã xây cầu năm 2021"}
+    template = await forum.sheets.template(OFFICER, None, None)
+    twice = fill(template, {}, extra=[{**bridge, "Địa bàn": "DHA"},
+                                      {**bridge, "Địa bàn": "Huyện Đắk Hà"},
+                                      {**bridge, "Địa bàn": "DHA", "Năm diễn đàn": 2020}])
+    plan = await forum.sheets.run(OFFICER, twice, apply=True)
+    assert not plan.applied
+    assert [forum.sheets.describe(p, "vi") for p in plan.problems] == [
+        "Hàng 6, cột «Nội dung kiến nghị»: kiến nghị này đã có ở hàng 5 (cùng năm, địa bàn, chủ"
+        " đề và nội dung): mỗi kiến nghị chỉ ghi một hàng; hãy xoá một trong hai hàng"]
+    assert await forum.db.reader.fetchval(
+        "SELECT count(*) FROM proposals WHERE origin = 'history'") == 0
+    once = fill(template, {}, extra=[{**bridge, "Địa bàn": "DHA"}])
+    assert (await forum.sheets.run(OFFICER, once, apply=True)).history == 1
+
+
 async def test_files_that_are_not_answer_sheets_get_a_clear_answer(forum: Forum) -> None:
     sheets = forum.sheets
     not_xlsx = await sheets.run(OFFICER, b"%PDF-1.4 not a workbook", apply=True)

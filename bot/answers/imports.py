@@ -141,6 +141,7 @@ class AnswerSheets:
     async def _resolve(self, tx: Tx, user_id: int, reading: Reading,
                        plan: Plan) -> list[_Resolved]:
         found: list[_Resolved] = []
+        seen: dict[tuple[int, str, str, str], int] = {}  # an earlier forum's one -> its row
         scope = await self.answers.scope_in(tx, user_id)
         items = await by_refs(tx, {row.ref for row in reading.rows if row.ref})
         for row in reading.rows:
@@ -150,7 +151,7 @@ class AnswerSheets:
                         if p.field not in row.flawed]  # a cell said wrong already: said once
             plan.problems += problems
             if row.ref is None:  # (reads only) its area and topic are checked too
-                resolved = await self._history(tx, scope, row, plan)
+                resolved = await self._history(tx, scope, row, plan, seen)
             else:  # its ref is checked too: all of a row's problems in one round
                 resolved = self._proposal(scope, items.get(row.ref), row, plan)
             if problems or row.flawed:
@@ -172,8 +173,8 @@ class AnswerSheets:
             return None
         return _Resolved(row, item)
 
-    async def _history(self, tx: Tx, scope: Scope, row: SheetRow,
-                       plan: Plan) -> _Resolved | None:
+    async def _history(self, tx: Tx, scope: Scope, row: SheetRow, plan: Plan,
+                       seen: dict[tuple[int, str, str, str], int]) -> _Resolved | None:
         if row.year is None or not row.district or not row.topic or not row.proposal:
             plan.problems.append(Problem(row.number, "", "sheet.history_missing"))
             return None
@@ -189,6 +190,14 @@ class AnswerSheets:
         if not scope.covers(district):
             plan.problems.append(Problem(row.number, BY_KEY["district"].header,
                                          "sheet.forbidden", {"ref": row.district}))
+            return None
+        # One recommendation is one row, as a ref is: typed twice, it would be added twice
+        # (and a later import would only ever update the first); which row's answer is meant
+        # is the officer's to say.
+        first = seen.setdefault((row.year, district, topic, row.proposal), row.number)
+        if first != row.number:
+            plan.problems.append(Problem(row.number, BY_KEY["proposal"].header,
+                                         "sheet.history_twice", {"first": first}))
             return None
         ref = await proposals.history_ref(tx, row.year, district, topic, row.proposal)
         item = await by_ref(tx, ref) if ref else None
