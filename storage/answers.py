@@ -296,6 +296,9 @@ class FollowupRow:
     published_at: str | None
     told_at: str | None  # when a child (or facilitator) was last told of it
     proposal_vi: str | None = None  # a translator's Vietnamese
+    # The responsible agency the latest version names, a draft's too: the proposal is that
+    # agency's to answer (whether it has, `answer` says).
+    agency: str | None = None
 
 
 async def followup(db: Tx, districts: Collection[str] | None, since: int, until: int,
@@ -304,7 +307,8 @@ async def followup(db: Tx, districts: Collection[str] | None, since: int, until:
     of earlier years still open (their latest published answer in `still_open`, or none yet)
     or answered within the years asked (a version published from `published[0]` to before
     `published[1]`, UTC timestamps: carried out during the period, it is reported in it), with
-    the latest published answer and when it was told, by year, district and id."""
+    the latest published answer, the agency the latest version names and when it was told, by
+    year, district and id."""
     marks = ", ".join("?" * len(still_open))
     where: list[str] = [
         "p.status = 'approved'", "p.forum_year <= ?",
@@ -319,6 +323,8 @@ async def followup(db: Tx, districts: Collection[str] | None, since: int, until:
     found = await db.fetchall(
         "SELECT p.ref, p.forum_year, p.district, p.topic, p.origin, p.is_group, p.age_band,"
         " p.group_size, p.school, p.commune, p.proposal, a.published_at, p.proposal_vi,"
+        " (SELECT d.agency FROM answers d WHERE d.proposal_id = p.id"
+        "  ORDER BY d.version DESC LIMIT 1),"
         " (SELECT max(o.done_at) FROM answers v JOIN answer_notices n ON n.answer_id = v.id"
         "  JOIN outbox o ON o.dedupe = 'answer:' || v.id || ':' || n.chat_id"
         "  WHERE v.proposal_id = p.id AND o.state = 'sent'),"
@@ -328,10 +334,10 @@ async def followup(db: Tx, districts: Collection[str] | None, since: int, until:
         f" WHERE {' AND '.join(where)} ORDER BY p.forum_year, p.district, p.id", params)
     rows = []
     for row in found:
-        answer = AnswerFields(*row[15:]) if row[14] is not None else None
+        answer = AnswerFields(*row[16:]) if row[15] is not None else None
         rows.append(FollowupRow(row[0], row[1], row[2], row[3], row[4], bool(row[5]), row[6],
-                                row[7], row[8], row[9], row[10], answer, row[11], row[13],
-                                row[12]))
+                                row[7], row[8], row[9], row[10], answer, row[11], row[14],
+                                row[12], row[13]))
     return rows
 
 

@@ -471,7 +471,7 @@ async def test_the_follow_up_report_in_word_and_excel(forum: Forum, tmp_path: Pa
     assert "IV. KIẾN NGHỊ CHƯA THỂ THỰC HIỆN (LÝ DO, GIẢI PHÁP)" in text
     assert "lý do: Thiếu kinh phí; giải pháp, lộ trình: Đưa vào kế hoạch năm 2025" in text
     assert "thời hạn: Quý III/2024" in text
-    assert "- UBND huyện: 2 kiến nghị, đã thực hiện 1 (50%);" in text
+    assert "- UBND huyện: 2 kiến nghị, đã trả lời 2 (100%), đã thực hiện 1 (50%);" in text
     annex = document.tables[-1]
     assert [c.text for c in annex.rows[0].cells] == list(FOLLOWUP_HEADERS)
     refs = [row.cells[1].text for row in annex.rows[1:] if row.cells[1].text != row.cells[0].text]
@@ -558,6 +558,29 @@ async def test_an_earlier_item_carried_out_during_a_year_is_in_that_years_follow
                               " kiến nghị của các năm trước đã giải quyết trong kỳ)")
     assert await report(2025) == [("DHA-0002", "Chưa thể thực hiện")]  # done in 2024: gone
     assert notes[-1].endswith("(gồm 1 kiến nghị của các năm trước chưa giải quyết xong)")
+
+
+async def test_the_reply_rate_by_agency_counts_what_each_agency_has_yet_to_answer(
+        forum: Forum, tmp_path: Path) -> None:
+    """A proposal is an agency's once an answer (a draft too) names it; the agency has replied
+    when its answer is published, and not by passing the proposal on to it."""
+    from bot.exports.followup import followup_export
+
+    answers = forum.answers
+    await answers.record(OFFICER, "DHA-0001", DONE)  # UBND xã: carried out
+    await answers.record(OFFICER, "DHA-0004", replace(DONE, state="transferred",
+                                                      agency="Sở Giao thông vận tải"))
+    await answers.publish(OFFICER)
+    await answers.record(OFFICER, "DHA-0002", NOT_YET)  # UBND huyện: a draft, not published
+    excel = tmp_path / "f.xlsx"
+    await followup_export(forum.db, forum.config, answers.catalog, ("DHA",), 2023, 2023, "xlsx",
+                          excel)
+    lines = [tuple(c.value for c in row) for row in openpyxl.load_workbook(excel)[
+        "Tỷ lệ"].iter_rows()]
+    by_agency = lines[[line[0] for line in lines].index("Theo cơ quan chủ trì") + 1:]
+    assert by_agency == [("Sở Giao thông vận tải", 1, 0, 0, 0, 0),
+                         ("UBND huyện", 1, 0, 0, 0, 0),
+                         ("UBND xã", 1, 1, 1, 1, 1)]
 
 
 async def test_what_xml_cannot_hold_never_breaks_a_follow_up_file(forum: Forum,

@@ -154,20 +154,27 @@ class Followup:
     labels: FollowupLabels
 
     def rates_by(self, key: str) -> list[Rate]:
-        """Rates by topic ("topic", in catalog order) or by responsible agency ("agency")."""
+        """Rates by topic ("topic", in catalog order) or by responsible agency ("agency"). An
+        agency's proposals are those its latest answer names (a draft too); it has answered one
+        when the published answer is its own and not "passed to the competent agency" (the
+        agency named there has not answered yet)."""
         totals: Counter[str] = Counter()
         answered: Counter[str] = Counter()
         implemented: Counter[str] = Counter()
         for row in self.rows:
+            answer = row.answer
             if key == "topic":
                 name = self.labels.topic(row.topic)
-            elif row.answer is not None and row.answer.agency:
-                name = " ".join(row.answer.agency.split())
+            elif row.agency and row.agency.strip():
+                name = " ".join(row.agency.split())
+                if answer is not None and (answer.state == "transferred"
+                                           or " ".join(answer.agency.split()) != name):
+                    answer = None
             else:
                 continue
             totals[name] += 1
-            answered[name] += row.answer is not None
-            implemented[name] += row.answer is not None and row.answer.state == "implemented"
+            answered[name] += answer is not None
+            implemented[name] += answer is not None and answer.state == "implemented"
         names = ([self.labels.topic(t) for t in self.labels.topic_order
                   if self.labels.topic(t) in totals] + sorted(
                       n for n in totals if n not in {self.labels.topic(t)
@@ -244,17 +251,14 @@ def _docx(found: Followup, settings: ReportSettings) -> bytes:
     parts = Counter(part_of(row) for row in found.rows)
     report.tally([(PART_TITLES[p].split(" (")[0].capitalize(), parts[p]) for p in PARTS],
                  "kiến nghị")
-    report.body("Theo chủ đề:")
-    for rate in found.rates_by("topic"):
-        report.body(f"- {rate.label}: {rate.total} kiến nghị, đã trả lời {rate.answered}"
-                    f" ({rate.answered_pct()}), đã thực hiện {rate.implemented}"
-                    f" ({rate.implemented_pct()});")
-    agencies = found.rates_by("agency")
-    if agencies:
-        report.body("Theo cơ quan chủ trì:")
-        for rate in agencies:
-            report.body(f"- {rate.label}: {rate.total} kiến nghị, đã thực hiện"
-                        f" {rate.implemented} ({rate.implemented_pct()});")
+    for title, key in (("Theo chủ đề:", "topic"), ("Theo cơ quan chủ trì:", "agency")):
+        rates = found.rates_by(key)
+        if rates or key == "topic":
+            report.body(title)
+        for rate in rates:
+            report.body(f"- {rate.label}: {rate.total} kiến nghị, đã trả lời {rate.answered}"
+                        f" ({rate.answered_pct()}), đã thực hiện {rate.implemented}"
+                        f" ({rate.implemented_pct()});")
     for numeral, part in zip(("II", "III", "IV", "V"), PARTS, strict=True):
         report.body(f"{numeral}. {PART_TITLES[part]}", bold=True)
         items = [row for row in found.rows if part_of(row) == part]
