@@ -389,6 +389,19 @@ async def test_an_earlier_forums_recommendation_typed_twice_is_one_row_to_remove
     assert (await forum.sheets.run(OFFICER, once, apply=True)).history == 1
 
 
+async def test_the_import_report_counts_every_row_read(forum: Forum) -> None:
+    """"(N hàng)": the answered rows, those left unanswered and those with a problem alike."""
+    template = await forum.sheets.template(OFFICER, None, 2023)  # DHA-0001, 0002, 0004
+    answered = fill(template, {"DHA-0001": {"Kết quả": "Đã thực hiện", "Nội dung trả lời": "x"}},
+                    extra=[{}])  # and an empty row: not a row read
+    plan = await forum.sheets.run(OFFICER, answered, apply=False)
+    assert (plan.rows, plan.new, plan.unanswered, plan.problems) == (3, 1, 2, [])
+    flawed = fill(template, {"DHA-0001": {"Kết quả": "Đã thực hiện", "Nội dung trả lời": "x"},
+                             "DHA-0002": {"Kết quả": "Xong rồi", "Nội dung trả lời": "y"}})
+    plan = await forum.sheets.run(OFFICER, flawed, apply=False)
+    assert (plan.rows, plan.unanswered, len(plan.problems)) == (3, 1, 1)
+
+
 async def test_files_that_are_not_answer_sheets_get_a_clear_answer(forum: Forum) -> None:
     sheets = forum.sheets
     not_xlsx = await sheets.run(OFFICER, b"%PDF-1.4 not a workbook", apply=True)

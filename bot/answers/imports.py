@@ -43,7 +43,7 @@ _WORDS = re.compile(r"[a-z0-9]+")
 class Plan:
     """What an import did, or would do."""
 
-    rows: int = 0
+    rows: int = 0  # every row read (not empty)
     new: int = 0
     changed: int = 0
     unchanged: int = 0
@@ -125,7 +125,7 @@ class AnswerSheets:
         `user_id` 0 is the command line (every district)."""
         reading = await asyncio.to_thread(read_sheet, data, self.vocabulary)
         scope = await self.answers.scope(user_id)
-        plan = Plan(rows=len(reading.rows), problems=list(reading.problems),
+        plan = Plan(rows=reading.read, problems=list(reading.problems),
                     unanswered=reading.unanswered)
         if scope.empty:
             plan.problems.append(Problem(0, "", "sheet.not_staff"))

@@ -129,6 +129,7 @@ class Reading:
     problems: list[Problem] = field(default_factory=list)
     refs: dict[str, int] = field(default_factory=dict)  # ref -> the first row that has it
     unanswered: int = 0  # rows of the template left without an answer: left as they are
+    read: int = 0  # every row with anything in it: answered, unanswered, with problems
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,7 @@ def _read_row(reading: Reading, number: int, values: tuple[Any, ...], formulas: 
     formula_keys = {columns[index] for index in formulas if index in columns}
     if all(_blank(value) for key, value in cells.items() if key != "group") and not merged:
         return  # an empty row
+    reading.read += 1
     if all(_blank(cells.get(key)) for key in ANSWER_KEYS) and not merged:
         reading.unanswered += 1  # a proposal not answered yet: nothing to do with it
         return
