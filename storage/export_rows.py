@@ -82,7 +82,8 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def _where(selection: RowFilter) -> tuple[str, list[Any]]:
+def condition(selection: RowFilter) -> tuple[str, list[Any]]:
+    """The SQL condition (on `proposals`' own columns) and its parameters for a selection."""
     # A proposal held by a safeguarding case is never exported until the case clears it; an
     # earlier forum's recommendation imported with its answer is the follow-up's, not children's
     # proposals of a forum (bot/exports/followup.py reads those).
@@ -124,7 +125,7 @@ def _local(minute: str, offset_minutes: int) -> str:
 
 async def counts(db: Tx, selection: RowFilter) -> list[Count]:
     """How many proposals match, by district, topic and status (one cheap aggregate query)."""
-    where, params = _where(selection)
+    where, params = condition(selection)
     found = await db.fetchall(
         f"SELECT district, topic, status, count(*) FROM proposals WHERE {where}"
         " GROUP BY district, topic, status", params,
@@ -134,7 +135,7 @@ async def counts(db: Tx, selection: RowFilter) -> list[Count]:
 
 async def languages(db: Tx, selection: RowFilter) -> list[tuple[str, int, int]]:
     """How many proposals came in each language, and how many of them were translated."""
-    where, params = _where(selection)
+    where, params = condition(selection)
     found = await db.fetchall(
         "SELECT lang, count(*), sum(CASE WHEN translated_at IS NULL THEN 0 ELSE 1 END)"
         f" FROM proposals WHERE {where} GROUP BY lang ORDER BY lang", params)
@@ -150,7 +151,7 @@ async def rows(
 
     With `topic_first`, topics come before districts: one topic's rows are contiguous.
     """
-    where, params = _where(selection)
+    where, params = condition(selection)
     topic_rank, topic_params = _rank("topic", topic_order)
     district_rank, district_params = _rank("district", district_order)
     order = (f"{topic_rank}, topic, {district_rank}, district, p.id" if topic_first

@@ -6,6 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from storage.db import Tx, utc_now
+from storage.export_rows import RowFilter, condition
 
 # Only what the forum compiles: approved, not held by a safeguarding case.
 _COMPILED = "p.status = 'approved' AND p.held_by_case IS NULL AND p.origin = 'bot'"
@@ -57,6 +58,10 @@ async def members(db: Tx, year: int, districts: Collection[str] | None,
     if topic is not None:
         where += " AND p.topic = ?"
         params.append(topic)
+    return await _members(db, where, params)
+
+
+async def _members(db: Tx, where: str, params: Sequence[object]) -> list[Member]:
     rows = await db.fetchall(f"SELECT {_MEMBER} FROM proposals p WHERE {where} ORDER BY p.id",
                              params)
     return [Member(*row) for row in rows]
@@ -113,7 +118,18 @@ async def drop_empty(db: Tx) -> int:
 async def of_area(db: Tx, year: int, districts: Collection[str] | None,
                   topic: str | None = None) -> list[Recommendation]:
     """The recommendations with their members, in the order they were made."""
-    found = await members(db, year, districts, topic)
+    return await _gathered(db, await members(db, year, districts, topic))
+
+
+async def selected(db: Tx, selection: RowFilter) -> list[Recommendation]:
+    """The recommendations of an export's selection (its years, areas, statuses, period),
+    each with only its compiled members that the selection holds."""
+    where, params = condition(selection)
+    return await _gathered(db, await _members(db, f"{_COMPILED} AND {where}", params))
+
+
+async def _gathered(db: Tx, found: list[Member]) -> list[Recommendation]:
+    """The recommendations these members belong to, each with them, in the order made."""
     by_id: dict[int, list[Member]] = {}
     for member in found:
         if member.recommendation_id is not None:

@@ -10,6 +10,7 @@ import sys
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import docx
@@ -167,6 +168,42 @@ async def test_the_report_and_the_workbook_show_each_recommendation_once(
     lines = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
     assert {line["Kiến nghị chung số"] for line in lines if line["Mã kiến nghị"] <= "DHA-0004"} \
         == {str(river.id)}
+
+
+async def test_the_workbook_recommendations_follow_the_selection_and_show_words_as_typed(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: Target) -> None:
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
+    service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
+    await service.auto(OFFICER, 2023)
+    river = next(r for r in await service.overview(OFFICER, 2023)  # type: ignore[union-attr]
+                 if len(r.members) == 4)
+    await service.name(OFFICER, river.id, "+ Làm rào chắn, biển báo ở các bến sông")
+    async with db.transaction() as tx:  # words that would read as formulas; two sent long ago
+        await tx.execute("UPDATE proposals SET proposal = '=1+1 ' || proposal, commune = '-Xã A'"
+                         " WHERE ref = 'DHA-0003'")
+        await tx.execute("UPDATE proposals SET created_at = '2020-01-01T00:00:00+00:00'"
+                         " WHERE ref IN ('DHA-0001', 'DHA-0002')")
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    catalog = load_catalog(config)
+
+    async def sheet(query: ExportQuery) -> list[tuple[openpyxl.cell.Cell, ...]]:
+        out = tmp_path / "out.xlsx"
+        await export(db, config, catalog, query, "xlsx", out)
+        book = openpyxl.load_workbook(out)
+        rows = list(book["Kiến nghị chung"].iter_rows(min_row=2))
+        book.close()
+        return rows
+
+    rows = await sheet(ExportQuery(districts=("DHA",), date_from=date(2021, 1, 1)))
+    title, communes, quotes, refs = (rows[0][i] for i in (3, 6, 9, 10))
+    assert (refs.value, rows[0][4].value) == ("DHA-0003, DHA-0004", 2)  # the period's only
+    assert (title.value, title.quotePrefix) == ("+ Làm rào chắn, biển báo ở các bến sông", True)
+    assert (communes.value, communes.quotePrefix) == ("-Xã A", True)
+    assert quotes.value.startswith("“=1+1 Xã nên làm") and "'" not in quotes.value
+    assert await sheet(ExportQuery(districts=("DHA",), statuses=("rejected",))) == []
+    assert await sheet(ExportQuery(date_from=date(2027, 1, 1))) == []
+    assert await sheet(ExportQuery(forum_year=2024)) == []
 
 
 def test_compile_on_the_command_line(tmp_path: Path) -> None:

@@ -137,14 +137,8 @@ class _Book:
                                       style_array=self._top)
         for index in WRAPPED:  # only these cells need a cell object, for their style
             value = values[index]
-            if value is None:
-                continue
-            if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_STARTS:
-                quoted = Cell(sheet, row=1, column=1, value=value[1:], style_array=self._quoted)
-                quoted.data_type = "s"  # openpyxl would store "=…" as a formula
-                row[index] = quoted
-            else:
-                row[index] = Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
+            if value is not None:
+                row[index] = self.wrapped(sheet, value)
         for index in DATE_COLUMNS:
             value = values[index]
             if isinstance(value, str):
@@ -163,7 +157,13 @@ class _Book:
         if height is not None:
             del sheet.row_dimensions[number]  # written: no need to keep it
 
-    def wrapped(self, sheet: WriteOnlyWorksheet, value: str) -> Cell:
+    def wrapped(self, sheet: WriteOnlyWorksheet, value: Value) -> Cell:
+        """A wrapped cell; a text neutralised with an apostrophe (common.neutralise) shown as
+        typed, kept text by the quote prefix."""
+        if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+            quoted = Cell(sheet, row=1, column=1, value=value[1:], style_array=self._quoted)
+            quoted.data_type = "s"  # openpyxl would store "=…" as a formula
+            return quoted
         return Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
 
     def topic_sheet(self, number: int, title: str, headers: Sequence[str]) -> WriteOnlyWorksheet:
@@ -305,12 +305,13 @@ def _write_recommendations(book: _Book, job: Job,
             m.group_size, m.age_band, m.group_ages).split(", ") if label)
         sexes = Counter(labels.genders.get(m.gender or "", "") for m in members
                         if m.group_size is None and m.gender)
-        quotes = list(dict.fromkeys(neutralise(clean(m.text).strip()) for m in members))[:3]
+        # In “…” a quote cannot read as a formula; the other texts are neutralised whole.
+        quotes = list(dict.fromkeys(clean(m.text).strip() for m in members))[:3]
         values = [
             number, labels.topic(item.topic), labels.district(item.district),
             neutralise(clean(item.title)), len(members),
             sum(1 for m in members if m.group_size is not None),
-            ", ".join(sorted({neutralise(clean(m.commune)) for m in members if m.commune})),
+            neutralise(", ".join(sorted({clean(m.commune) for m in members if m.commune}))),
             ", ".join(f"{label}: {n}" for label, n in sorted(ages.items())),
             ", ".join(f"{label}: {n}" for label, n in sorted(sexes.items()) if label),
             "\n".join(f"“{quote}”" for quote in quotes), ", ".join(m.ref for m in members),
@@ -323,9 +324,7 @@ async def write_xlsx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
     """The workbook; returns the number of proposals written to topic sheets."""
     book = _Book()
     _write_summary(book, job, await export_rows.counts(db, job.selection))
-    year = job.selection.forum_year or job.forum_year
-    _write_recommendations(book, job, await recommendations.of_area(
-        db, year, {d.code for d in job.districts}))
+    _write_recommendations(book, job, await recommendations.selected(db, job.selection))
     sheets, total = _TopicSheets(book, job), 0
     async for row in job.rows(db, topic_first=True):
         book.append_data(sheets.sheet_for(row.topic), job.labels.cells(row, job.key))
