@@ -221,8 +221,14 @@ async def import_body(db: Tx, import_id: int, user_id: int) -> tuple[str, bytes]
     return None if row is None else (str(row[0]), bytes(row[1]))
 
 
-async def prune_imports(db: Tx, before: str) -> None:
-    await db.execute("DELETE FROM answer_imports WHERE created_at < ?", (before,))
+async def prune_imports(db: Tx, before: str) -> int:
+    """Forget the workbooks sent in chat before `before` (ISO time), applied or not."""
+    return await db.execute("DELETE FROM answer_imports WHERE created_at < ?", (before,))
+
+
+async def drop_pending_imports(db: Tx) -> None:
+    """Forget the workbooks sent in chat and not applied yet (their rows may quote anyone)."""
+    await db.execute("DELETE FROM answer_imports WHERE applied_at IS NULL")
 
 
 @dataclass(frozen=True)

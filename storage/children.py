@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage import cases
+from storage import answers, cases
 from storage.db import Tx, utc_now
 
 
@@ -42,7 +42,10 @@ async def save(db: Tx, child: ChildRow) -> None:
 
 async def erase(db: Tx, chat_id: int) -> None:
     """Erase a child (or facilitator) and everything of theirs: proposals (with their answers),
-    flags, memberships, what they were told and what they thought of it."""
+    flags, memberships, what they were told and what they thought of it; with proposals, the
+    workbooks sent in chat and not applied yet, which may quote them (an officer sends it again)."""
+    if await db.fetchone("SELECT 1 FROM proposals WHERE chat_id = ? LIMIT 1", (chat_id,)):
+        await answers.drop_pending_imports(db)
     await db.execute("DELETE FROM answer_notices WHERE chat_id = ?", (chat_id,))
     await cases.erase_chat(db, chat_id)
     await db.execute("DELETE FROM facilitators WHERE chat_id = ?", (chat_id,))

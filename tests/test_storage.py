@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import cases, children, inbox, proposals
+from storage import answers, cases, children, inbox, proposals
 from storage.children import ChildRow
 from storage.db import open_database
 from tests.stores import Target, fresh_postgres, query
@@ -74,11 +74,14 @@ async def test_erase_removes_everything_of_the_child(target: Target) -> None:
             await proposals.insert(conn, new_proposal(chat_id, 200 + chat_id))
             await cases.add(conn, cases.NewCase(chat_id, "DHA", "detector", 1, "physical_home",
                                                 "bố đánh em"))
+        # an officer's workbook sent in chat, not applied yet: it may quote the child's words
+        await answers.add_import(conn, 21, "answers.xlsx", b"DHA-0001 bo danh em")
     async with db.transaction() as conn:
         await children.erase(conn, 1)
     await db.close()
     for table in ("children", "proposals"):
         assert query(target, f"SELECT chat_id FROM {table}") == [(2,)], table
+    assert query(target, "SELECT count(*) FROM answer_imports") == [(0,)]
     # a safeguarding case keeps its record (who did what), without the child or their words
     assert query(target, "SELECT chat_id, text FROM cases ORDER BY id") == [
         (None, ""), (2, "bố đánh em")]
@@ -124,8 +127,12 @@ async def test_retention_forgets_inactive_people_but_keeps_anonymous_proposals(
             await proposals.insert(conn, new_proposal(chat_id, 300 + chat_id))
         await conn.execute("UPDATE children SET updated_at = '2023-01-01T00:00:00+00:00'"
                            " WHERE chat_id = 1")
+        for sent in ("2024-05-30T23:00:00+00:00", "2024-05-31T01:00:00+00:00"):  # workbooks
+            await answers.add_import(conn, 21, sent, b"children's words")
+        await conn.execute("UPDATE answer_imports SET created_at = filename")
     forgotten = await purge_personal_data(db, 365, now=datetime(2024, 6, 1, tzinfo=UTC))
     assert forgotten == 1
+    assert query(target, "SELECT filename FROM answer_imports") == [("2024-05-31T01:00:00+00:00",)]
     rows = await db.reader.fetchall("SELECT chat_id, seen FROM proposals ORDER BY id")
     assert rows == [(None, "Suối sâu"), (2, "Suối sâu")]
     assert await children.get(db.reader, 1) is None
