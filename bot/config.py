@@ -111,7 +111,8 @@ class Config:
     # [outbox]: how fast messages go out; rate_limit = false lifts every limit (tests).
     pacing: Pacing = field(default_factory=Pacing)
     # The heartbeat file `childforum health` reads ([bot] health_file; default: beside the
-    # database file, "<database>.health"; with a server, beside the config, "childforum.health").
+    # database file, "<database>.health"; with a server, which several workers share, beside the
+    # config and named after it: "worker-a.toml" -> "worker-a.health").
     health_file: Path | None = None
     # [storage] url: a PostgreSQL server instead of the file (its password from the environment
     # variable password_env), with a pool of pool_size connections per process; workers: how
@@ -127,7 +128,7 @@ class Config:
         if self.health_file is not None:
             return self.health_file
         if self.database_url:
-            return self.source.with_name("childforum.health")
+            return self.source.with_suffix(".health")
         return self.database_path.with_name(self.database_path.name + ".health")
 
     @property

@@ -119,7 +119,7 @@ async def _serve_all(servers: list[BotServer], configs: list[Config],
 
 def _health(config: Config) -> int:
     """Exit 0 when the running bot's heartbeat is fresh and the database takes writes."""
-    healthy, explanation = check(config.health_path)
+    healthy, explanation = check(config.health_path, config=config.source)
     print(f"childforum: {explanation}", file=sys.stdout if healthy else sys.stderr)
     return 0 if healthy else 1
 

@@ -111,7 +111,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     catalog = load_catalog(config)
     load_models()
     inbox = Inbox(db)
-    health = Health(config.health_path)
+    health = Health(config.health_path, config.source)
     raw_updates = RawUpdates(request or AiohttpRequest(connection_pool_size=1))
     flood = FloodGuard(config.flood_messages, config.flood_seconds)
     queue = DurableQueue(inbox, raw_updates.payloads, health, flood)

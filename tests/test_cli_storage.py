@@ -73,7 +73,7 @@ def write(tmp_path: Path, new: str, old: str = 'path = "childforum.sqlite3"') ->
 def test_storage_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config = load_config(write(tmp_path, 'url = "postgresql://forum@db/forum"'))
     assert config.database == "postgresql://forum@db/forum"
-    assert config.health_path == tmp_path / "childforum.health"
+    assert config.health_path == tmp_path / "config.health"
     monkeypatch.setenv("CHILDFORUM_DB_PASSWORD", "s3cret")
     assert config.database_password() == "s3cret"
     assert load_config(ROOT / "config.example.toml").database == ROOT / "childforum.sqlite3"

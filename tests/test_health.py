@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from bot.config import load_config
 from bot.transport.health import Health, check
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_a_small_write_that_still_fits_does_not_end_the_outage(
@@ -66,3 +71,38 @@ async def test_an_update_handled_again_after_a_failure_ends_the_outage(tmp_path:
         assert health.ok
     finally:
         await db.close()
+
+
+def _worker_config(folder: Path, name: str, extra: str = "") -> Path:
+    """A worker's config on a PostgreSQL server (none needs to run here), in `folder`."""
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    text = text.replace('path = "childforum.sqlite3"', 'url = "postgresql://forum@db/forum"')
+    text = text.replace('rate_limit = true', f'rate_limit = true\n{extra}')
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _health(config: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "handlers.cli", "health", "--config",
+                           str(config)], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_two_workers_in_one_folder_each_have_their_own_heartbeat(tmp_path: Path) -> None:
+    """Worker a runs, worker b never started: `childforum health` says so for b."""
+    configs = [load_config(_worker_config(tmp_path, name)) for name in ("a.toml", "b.toml")]
+    assert [c.health_path for c in configs] == [tmp_path / "a.health", tmp_path / "b.health"]
+    Health(configs[0].health_path, configs[0].source).beat()  # worker a is up
+    assert _health(tmp_path / "a.toml").returncode == 0
+    never = _health(tmp_path / "b.toml")
+    assert never.returncode == 1 and "no heartbeat file" in never.stderr
+
+
+def test_a_heartbeat_file_two_configs_name_is_not_the_other_ones_health(tmp_path: Path) -> None:
+    shared = 'health_file = "shared.health"'
+    for name in ("a.toml", "b.toml"):
+        _worker_config(tmp_path, name, shared)
+    Health(tmp_path / "shared.health", tmp_path / "a.toml").beat()
+    assert _health(tmp_path / "a.toml").returncode == 0
+    other = _health(tmp_path / "b.toml")
+    assert other.returncode == 1 and f"bot of {(tmp_path / 'a.toml').resolve()}" in other.stderr

@@ -3,7 +3,9 @@
 Whatever finds the database unusable (the receipt of updates, the outbox, a handler) reports it
 here: the first failure of an outage is logged at ERROR, the recovery at INFO, nothing in between.
 Every few seconds the running bot writes the heartbeat file (`childforum health` reads it): its
-status, since when, and when it was written. A stale file means a hung or dead process.
+status, since when, and when it was written, and the config of the bot that wrote it. A stale
+file means a hung or dead process; another config's file, a shared path (two workers' configs
+naming one file), not this bot's health.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Beat:
     at: str  # when this was written
     problem: str = ""
     backlog: int = 0  # messages waiting in the outbox's sender
+    config: str = ""  # the config file of the bot that writes it
 
 
 class Health:
@@ -38,8 +41,8 @@ class Health:
     that still fits (SQLite rewrites a row in place on a full disk) does not say "back" while
     updates cannot be stored."""
 
-    def __init__(self, path: Path | None = None) -> None:
-        self.path = path
+    def __init__(self, path: Path | None = None, config: Path | None = None) -> None:
+        self.path, self.config = path, _owner(config)
         self.problems: dict[str, str] = {}
         self.since = _now()
         self.backlog = 0
@@ -79,7 +82,7 @@ class Health:
         if self.path is None:
             return
         beat = Beat(os.getpid(), "ok" if self.ok else "database unavailable", self.since,
-                    _now(), self.problem or "", self.backlog)
+                    _now(), self.problem or "", self.backlog, self.config)
         temporary = self.path.with_name(self.path.name + ".tmp")
         try:
             temporary.write_text(json.dumps(asdict(beat)), encoding="utf-8")
@@ -92,14 +95,24 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def check(path: Path, now: float | None = None) -> tuple[bool, str]:
-    """Read a heartbeat file: (healthy, a one-line explanation)."""
+def _owner(config: Path | None) -> str:
+    return str(config.resolve()) if config is not None else ""
+
+
+def check(path: Path, now: float | None = None,
+          config: Path | None = None) -> tuple[bool, str]:
+    """Read a heartbeat file, as the bot of `config` (None: whichever bot) wrote it: (healthy,
+    a one-line explanation)."""
     try:
         beat = Beat(**json.loads(path.read_text(encoding="utf-8")))
     except FileNotFoundError:
         return False, f"no heartbeat file at {path}: the bot is not running (or never ran here)"
     except (OSError, ValueError, TypeError) as error:
         return False, f"unreadable heartbeat file {path}: {error}"
+    if config is not None and beat.config != _owner(config):
+        return False, (f"the heartbeat file {path} is written by the bot of"
+                       f" {beat.config or 'another config'} (pid {beat.pid}), not this one: give"
+                       " each config its own [bot] health_file")
     age = (now or time.time()) - datetime.fromisoformat(beat.at).timestamp()
     if age > STALE_AFTER:
         return False, (f"the last heartbeat is {age:.0f}s old (pid {beat.pid}): the bot is hung"
