@@ -305,7 +305,12 @@ def test_every_screen_with_buttons_has_the_help_button(catalog: Catalog) -> None
     asked = engine.step(catalog, state, Command("delete"))
     assert asked.state is not None
     check(asked.state, engine.prompt(catalog, asked.state))  # "erase everything?"
-    assert len(seen) == 15, seen  # 2 consents, 4 profile, menu, 4 questions, 4 more
+    review = engine.prompt(catalog, outcome.state)
+    send = next(b.data for row in review.keyboard for b in row if b.label.startswith("✅"))
+    sent = engine.step(catalog, outcome.state, Press(send))
+    assert isinstance(sent.effect, engine.Submit) and sent.state is not None
+    check(sent.state, engine.submitted(catalog, sent.state, "DHA-0001"))  # "thank you, sent"
+    assert len(seen) == 16, seen  # 2 consents, 4 profile, menu, 4 questions, 4 more, thanks
 
 
 def test_asking_for_help_keeps_the_answer_waiting_to_be_used(catalog: Catalog) -> None:

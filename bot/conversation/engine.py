@@ -819,7 +819,9 @@ def join_as_facilitator(catalog: Catalog, state: State | None, district: str) ->
 
 
 def submitted(catalog: Catalog, state: State, ref: str) -> Reply:
-    """The thank-you after a proposal was stored, with what happens next."""
+    """The thank-you after a proposal was stored, with what happens next (and 🆘: a child who
+    has just told something may look for help here)."""
     return Reply(_t(catalog, state, "thanks", ref=html.escape(ref)),
                  ((_button(catalog, state, "button.more", "more"),
-                   _button(catalog, state, "button.done", "done")),))
+                   _button(catalog, state, "button.done", "done")),
+                  _sos(catalog, state)))
