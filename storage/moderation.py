@@ -21,7 +21,8 @@ _ITEM_COLUMNS = (
     " COALESCE(p.facilitator_chat_id, p.chat_id), COALESCE(c.lang, 'vi'), p.forum_year,"
     " p.origin, p.held_by_case, (SELECT h.id || '|' || h.kind || '|' || h.weighed FROM cases h"
     " WHERE h.id = COALESCE(p.held_by_case, (SELECT max(l.id) FROM cases l"
-    " WHERE l.proposal_id = p.id))), p.seen_vi, p.proposal_vi, p.message_vi"
+    " WHERE l.proposal_id = p.id))), p.seen_vi, p.proposal_vi, p.message_vi,"
+    " p.translated_at IS NOT NULL"
 )
 
 
@@ -61,6 +62,7 @@ class ProposalRow:
     seen_vi: str | None = None
     proposal_vi: str | None = None
     message_vi: str | None = None
+    translated: bool = False  # a translator has finished it (sent back to them: not any more)
 
 
 @dataclass(frozen=True)

@@ -211,7 +211,7 @@ class StaffDesk:
                    ages=name(item.group_age_range or "?")) if item.is_group
                else get("staff.card.child", lang, band=name(item.age_band or "?")))
         language = name(self._language(item.lang, lang))
-        if item.needs_translation:
+        if item.needs_translation and not item.translated:
             language += " · " + get("staff.card.translate", lang)
         head = [get("staff.card.head", lang, ref=name(item.ref),
                     topic=name(self._topic_name(item.topic, lang))),
