@@ -170,9 +170,19 @@ async def mark_escalated(db: Tx, case_id: int) -> None:
 
 
 async def purge(db: Tx, closed_before: str) -> int:
-    """The children's words of cases closed before `closed_before` go (the record stays)."""
+    """The children's words of cases closed before `closed_before` go (the record stays), and
+    so do those of a proposal such cases kept out of the forum for good (closed as handled:
+    status safeguarding, never exported), with its link to the chat."""
     await db.execute("UPDATE case_messages SET text = '' WHERE case_id IN (SELECT id FROM cases"
                      " WHERE state = 'closed' AND closed_at < ?)", (closed_before,))
+    await db.execute(
+        "UPDATE proposals SET seen = '', proposal = '', message = '', seen_vi = NULL,"
+        " proposal_vi = NULL, message_vi = NULL, chat_id = NULL, facilitator_chat_id = NULL"
+        " WHERE status = 'safeguarding' AND id IN (SELECT proposal_id FROM cases"
+        " WHERE state = 'closed' AND closed_at < ?) AND NOT EXISTS (SELECT 1 FROM cases c"
+        " WHERE c.proposal_id = proposals.id AND (c.state <> 'closed' OR c.closed_at >= ?))"
+        " AND (seen <> '' OR proposal <> '' OR message <> '' OR chat_id IS NOT NULL)",
+        (closed_before, closed_before))
     return await db.execute("UPDATE cases SET text = '', weighed = '' WHERE state = 'closed'"
                             " AND closed_at < ? AND (text != '' OR weighed != '')",
                             (closed_before,))

@@ -272,6 +272,18 @@ async def test_staff_write_to_the_child_from_the_case_only(cases: Cases, db: Dat
     assert isinstance(empty, Refused)
 
 
+async def test_the_purge_takes_the_words_of_a_proposal_kept_out_for_good(
+        cases: Cases, db: Database, clock: Clock) -> None:
+    """A proposal a case closed as handled kept out of the forum holds the child's disclosure:
+    it goes with the case's words, and the link to the chat with it."""
+    handled, kept_out = await open_case(cases, proposal=True)
+    await cases.close(GUARD, handled, 0, "handled", "Referred to 111 by phone")
+    clock.shift = timedelta(days=31)
+    await cases.purge(30)
+    words = "SELECT seen, proposal, message, chat_id, status FROM proposals WHERE id = ?"
+    assert await db.reader.fetchone(words, (kept_out,)) == ("", "", "", None, "safeguarding")
+
+
 async def test_words_go_after_closing_and_at_once_on_erasure(
         cases: Cases, db: Database, clock: Clock) -> None:
     closed, _ = await open_case(cases, text="chú hàng xóm hay sờ em")
