@@ -144,10 +144,38 @@ async def set_contact(db: Tx, case_id: int, chat_id: int, wants: bool) -> bool:
     return changed == 1
 
 
-async def add_message(db: Tx, case_id: int, by: int, text: str) -> int:
+async def add_message(db: Tx, case_id: int, by: int, text: str, from_child: bool = False
+                      ) -> int:
     return int(await db.fetchval(
-        "INSERT INTO case_messages (case_id, by_user_id, text, at) VALUES (?, ?, ?, ?)"
-        " RETURNING id", (case_id, by, text, utc_now())))
+        "INSERT INTO case_messages (case_id, by_user_id, text, at, from_child)"
+        " VALUES (?, ?, ?, ?, ?) RETURNING id", (case_id, by, text, utc_now(), int(from_child))))
+
+
+async def conversation(db: Tx, case_id: int) -> list[tuple[bool, str, str]]:
+    """What staff and the child wrote each other from a case: (from the child, text, at)."""
+    rows = await db.fetchall("SELECT from_child, text, at FROM case_messages WHERE case_id = ?"
+                             " ORDER BY id", (case_id,))
+    return [(bool(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+async def start_reply(db: Tx, case_id: int, chat_id: int) -> bool:
+    """The child pressed ↩️ under a staff message of their own open case: their next text is
+    for the case."""
+    return await db.execute(
+        "UPDATE cases SET child_replying = 1 WHERE id = ? AND chat_id = ? AND state <> 'closed'",
+        (case_id, chat_id)) == 1
+
+
+async def replying(db: Tx, chat_id: int) -> CaseRow | None:
+    """The open case the chat's next text is a reply to (↩️ pressed), if any."""
+    row = await db.fetchone(f"SELECT {_COLUMNS} FROM cases WHERE chat_id = ?"
+                            " AND child_replying = 1 AND state <> 'closed' ORDER BY id DESC",
+                            (chat_id,))
+    return _row(row) if row else None
+
+
+async def end_reply(db: Tx, case_id: int) -> None:
+    await db.execute("UPDATE cases SET child_replying = 0 WHERE id = ?", (case_id,))
 
 
 async def messages(db: Tx, case_id: int) -> list[tuple[int, str, str]]:

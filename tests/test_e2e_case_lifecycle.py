@@ -64,6 +64,7 @@ HOTLINE = "111"
 DISCLOSURE = "Chú hàng xóm hay sờ vào người em và bảo em giữ bí mật"
 BEATEN = "Bố em say rượu về là đánh em bằng roi, em rất sợ"
 TO_CHILD = "Chào em, cô là cán bộ bảo vệ trẻ em của Diễn đàn. Em có an toàn không?"
+FROM_CHILD = "Dạ em đang ở nhà bà ngoại, tối nay chú ấy lại tới"
 
 
 def audit_of(database: Path, case_id: int) -> list[tuple[object, str, dict[str, object]]]:
@@ -153,6 +154,18 @@ async def test_a_case_goes_new_acknowledged_referred_closed_with_an_audit_row_ea
     assert query(database, "SELECT by_user_id, text FROM case_messages WHERE case_id = ?",
                  case_id) == [(SAFE, TO_CHILD)]
 
+    # The child answers it: ↩️, then their words go to the case, not to their conversation;
+    # the officer who wrote is alerted with the case number, and the card shows both.
+    assert "Chỉ cán bộ bảo vệ trẻ em đọc được" in texts(await child.tap("↩️"))
+    assert "Đã gửi" in texts(await child.say(FROM_CHILD))
+    await simulator.wait_until(lambda: "em đã trả lời" in texts(simulator.messages(SAFE)), 10)
+    assert FROM_CHILD not in texts(simulator.messages(SAFE))  # the words stay in the case
+    card = texts(await safe.tap(f"Xem #{case_id}"))
+    assert TO_CHILD in card and f"trẻ em trả lời: «{FROM_CHILD}»" in card
+    assert query(database, "SELECT from_child, text FROM case_messages WHERE case_id = ?"
+                 " ORDER BY id", case_id) == [(0, TO_CHILD), (1, FROM_CHILD)]
+    assert "Đã gửi" not in texts(await child.say("/help"))  # one text only: then as before
+
     # referred → closed
     assert "Gõ ghi chú đóng" in texts(await safe.tap("✅ Đóng: đã xử lý"))
     closed = await safe.say("Gia đình đã được cán bộ xã đến thăm; em an toàn")
@@ -170,10 +183,10 @@ async def test_a_case_goes_new_acknowledged_referred_closed_with_an_audit_row_ea
     steps = audit_of(database, case_id)
     assert [(actor, action) for actor, action, _ in steps] == [
         (0, "case_open"), (SAFE, "case_acknowledged"), (SAFE, "case_referred"),
-        (SAFE, "case_message"), (SAFE, "case_closed")]
+        (SAFE, "case_message"), (0, "case_reply"), (SAFE, "case_closed")]
     assert steps[0][2]["source"] == "sos" and steps[0][2]["tier"] == 1
     assert steps[2][2]["to"] == "hotline"
-    assert steps[4][2]["outcome"] == "handled"
+    assert steps[5][2]["outcome"] == "handled"
     # ... and the admin reads them in /audit.
     audit = texts(await Child(simulator, ADMIN).say("/audit"))
     for action in ("mở trường hợp bảo vệ trẻ em", "nhận xử lý trường hợp",

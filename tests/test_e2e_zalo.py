@@ -284,6 +284,12 @@ async def test_a_safeguarding_officer_on_zalo_works_a_childs_case(
                                       for m in zalo.messages(child.id)), 20)
     assert query(tmp_path / "forum.sqlite3", "SELECT state, acknowledged_by FROM cases") == [
         ("acknowledged", officer_id)]
+    # The child answers by the message's own menu ("1. ↩️ Trả lời"), then in words.
+    assert "Chỉ cán bộ bảo vệ trẻ em đọc được" in await child.say("1")
+    assert "Đã gửi" in await child.say("Dạ em an toàn rồi ạ")
+    await zalo.wait_until(lambda: any("em đã trả lời" in (m.text or "")
+                                      for m in zalo.messages(officer.id)), 20)
+    assert "Dạ em an toàn rồi ạ" in await officer.say("Xem #1")
 
 
 async def test_a_zalo_api_that_refuses_stops_the_start_in_one_line(

@@ -21,7 +21,7 @@ from bot.conversation.engine import Event, Outcome, State, Submit, Text
 from bot.conversation.language import tag_language
 from bot.localized import BASE_LANG
 from bot.messages import Reply
-from bot.safeguarding.cases import Cases
+from bot.safeguarding.cases import Cases, parse_reply
 from bot.safeguarding.detector import NEEDS_A_LOOK, assess
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.transport.outbox import Message, Outbox, Work
@@ -86,6 +86,8 @@ class Conversations:
     async def handle(self, work: Work, chat_id: int, event: Event,
                      pressed: Pressed | None = None) -> None:
         """Apply one event of a fresh update and queue what to say."""
+        if await self._case_reply(work, chat_id, event):
+            return
         invite = await self._redeem(chat_id, event)
         db = work.tx
         state = await self._state(db, chat_id)
@@ -114,6 +116,29 @@ class Conversations:
             # the question again, with the choices as they are now.
             work.replies(chat_id, (engine.prompt(self.catalog, outcome.state),))
         work.replies(chat_id, outcome.replies)
+
+    async def _case_reply(self, work: Work, chat_id: int, event: Event) -> bool:
+        """↩️ under a message staff wrote from the child's case, and the text after it: for the
+        case, not for the conversation (True: taken)."""
+        pressed = parse_reply(event.data) if isinstance(event, engine.Press) else None
+        if pressed is None and not isinstance(event, Text):
+            return False
+        case = None if pressed is not None else await case_store.replying(work.tx, chat_id)
+        if pressed is None and case is None:
+            return False
+        state = await self._state(work.tx, chat_id)
+        lang = state.lang if state else BASE_LANG
+        texts = self.catalog.texts
+        if pressed is not None:
+            started = await case_store.start_reply(work.tx, pressed, chat_id)
+            work.replies(chat_id, (Reply(texts.get(
+                "case.reply.ask" if started else "case.reply.closed", lang)),))
+            return True
+        assert case is not None and isinstance(event, Text)
+        await self.cases.child_replied(work.tx, case, event.text)
+        again = (engine.prompt(self.catalog, state),) if state else ()
+        work.replies(chat_id, (Reply(texts.get("case.reply.sent", lang)), *again))
+        return True
 
     @staticmethod
     def _in_place(outcome: Outcome) -> bool:

@@ -193,12 +193,33 @@ class Cases:
             lang = await tx.fetchval("SELECT lang FROM children WHERE chat_id = ?",
                                      (case.chat_id,)) or BASE_LANG
             head = self.catalog.texts.get("case.to_child", str(lang))
+            reply = Button(self.catalog.texts.get("case.button.reply", str(lang)),
+                           reply_button(case_id))
             await self.outbox.enqueue(tx, [Message(case.chat_id,
                                                    f"{head}\n\n{html.escape(body)}",
-                                                   kind="alert")])
+                                                   ((reply,),), kind="alert")])
             await audit_log.append(tx, user_id, "case_message", "case", case_id, case.district,
                                    {"message": message_id})
         return message_id
+
+    # --- the child's side ------------------------------------------------------------------
+
+    async def child_replied(self, tx: Tx, case: CaseRow, text: str) -> None:
+        """The child's answer to the staff who wrote from their case: kept with the case, and
+        the one who wrote last (or the case's watchers) alerted at once, with the case number
+        only (the words stay in the case)."""
+        await store.add_message(tx, case.id, SYSTEM, text, from_child=True)
+        await store.end_reply(tx, case.id)
+        await audit_log.append(tx, SYSTEM, "case_reply", "case", case.id, case.district, {})
+        writer = await tx.fetchval("SELECT by_user_id FROM case_messages WHERE case_id = ?"
+                                   " AND from_child = 0 ORDER BY id DESC", (case.id,))
+        members = await self.moderation.members(tx)
+        told = [int(writer)] if writer is not None and any(
+            m.user_id == writer for m in members) else sorted({
+                m.user_id for m in members if m.role == "safeguarding"
+                and (case.district is None or m.scope.covers(case.district))})
+        await self.outbox.enqueue(tx, [self._alert(user, case.id, case, "case.child_replied")
+                                       for user in told])
 
     # --- jobs ---------------------------------------------------------------------------------
 
@@ -223,3 +244,17 @@ class Cases:
         before = (self.clock() - timedelta(days=days)).isoformat(timespec="seconds")
         async with self.db.transaction() as tx:
             return await store.purge(tx, before)
+
+
+REPLY_PREFIX = "cr"  # ↩️ under a staff message to a child: "cr|<case id>"
+
+
+def reply_button(case_id: int) -> str:
+    return f"{REPLY_PREFIX}|{case_id}"
+
+
+def parse_reply(data: str) -> int | None:
+    """The case a child's ↩️ press is about (None: not such a press)."""
+    prefix, _, number = data.partition("|")
+    return int(number) if prefix == REPLY_PREFIX and number.isdigit() and len(number) < 16 \
+        else None

@@ -14,6 +14,7 @@ press is told who acted first. Kept in memory: the note or message a staff membe
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -25,9 +26,11 @@ from bot.staff.chat import Caller, cut, fit, when
 from bot.staff.moderation import Conflict, Refused
 from bot.textnorm import small_int
 from bot.transport.outbox import Message
+from storage import cases as store
 from storage.cases import CaseRow
 
 TEXT_SHOWN = 700
+SAID_SHOWN = 6  # the last messages staff and the child wrote each other, on the card
 LISTED = 10
 
 
@@ -163,9 +166,11 @@ class CaseDesk:
         if isinstance(case, Refused):
             self._refused(caller, case, None)
             return
-        self._send(caller, self._card(caller, case), self._buttons(caller, case))
+        said = await store.conversation(self.cases.db.reader, case.id)
+        self._send(caller, self._card(caller, case, said), self._buttons(caller, case))
 
-    def _card(self, caller: Caller, case: CaseRow) -> str:
+    def _card(self, caller: Caller, case: CaseRow,
+              said: Sequence[tuple[bool, str, str]] = ()) -> str:
         lines = [self._text(caller, "case.card.head", id=case.id,
                             state=self._text(caller, f"case.state.{case.state}")),
                  self._text(caller, "case.card.where", district=html.escape(
@@ -184,6 +189,11 @@ class CaseDesk:
         if case.wants_contact is not None:
             lines.append(self._text(caller, "case.card.contact_yes" if case.wants_contact
                                     else "case.card.contact_no"))
+        for from_child, text, at in said[-SAID_SHOWN:]:  # staff and child, written to each other
+            if text:
+                lines.append(self._text(caller, "case.card.said.child" if from_child
+                                        else "case.card.said.staff", when=when(at),
+                                        text=html.escape(cut(text, TEXT_SHOWN))))
         if case.chat_id is None:
             lines.append(self._text(caller, "case.card.erased"))
         if case.proposal_id is not None:
