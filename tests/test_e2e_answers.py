@@ -280,3 +280,63 @@ async def test_the_answer_card_in_chat_and_two_officers_at_once(forum: Forum) ->
     assert "Mình không biết lệnh này" in texts(await Child(simulator, 601).say("/answer DHA-0001"))
     outbox = rows(database, "SELECT payload FROM outbox WHERE chat_id = 603 AND kind='notice'")
     assert outbox == [(None,)]  # sent: the words are gone from the table
+
+
+BIG_ROWS = 30_000  # a few seconds to read, as a district's whole year can be
+
+
+def padded(workbook: bytes, rows: int) -> bytes:
+    """`workbook` with `rows` more proposals left unanswered (read, counted, left as they are):
+    a big workbook that still passes its check."""
+    book = openpyxl.load_workbook(io.BytesIO(workbook))
+    sheet = book["Trả lời"]
+    words = "Các em mong có rào chắn và biển báo ở bến suối gần trường " * 3
+    for number in range(rows):
+        sheet.append([f"DHA-{number + 10_000}", 2023, "Huyện Đắk Hà", "Tai nạn thương tích",
+                      "Trẻ em", words])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+async def test_a_big_workbook_is_read_while_children_are_answered(forum: Forum) -> None:
+    """A workbook takes seconds to read; it is read before its update's write transaction (and
+    a Confirm's before the Confirm's), so another chat's update is answered meanwhile."""
+    simulator, database = forum.simulator, forum.database
+    officer = Child(simulator, OFFICER)
+    workbook = await officer.file_after("/answers")
+    big = padded(filled(workbook.document or b""), BIG_ROWS)
+    simulator.add_chat(777, "private")
+    simulator.add_chat(778, "private")
+
+    async def child_answered_before_officer(child: int, officer_had: int) -> None:
+        await simulator.wait_until(lambda: bool(simulator.messages(child)), timeout=60)
+        assert len(simulator.messages(OFFICER)) == officer_had, "the child waited for the workbook"
+
+    had = len(simulator.messages(OFFICER))
+    simulator.send_document(OFFICER, big, "tra-loi.xlsx")
+    await simulator.wait_until(lambda: any(name == "getFile" for name, _ in simulator.requests),
+                               timeout=20)
+    await asyncio.sleep(0.5)  # downloaded; being read
+    simulator.send_text(777, "/start")
+    await child_answered_before_officer(777, had)
+    await simulator.wait_until(lambda: len(simulator.messages(OFFICER)) > had, timeout=120)
+    checked = texts(simulator.messages(OFFICER)[had:])
+    assert "5 trả lời mới" in checked and f"{BIG_ROWS} hàng chưa có trả lời" in checked, checked
+    assert rows(database, "SELECT count(*) FROM answers") == [(0,)]  # a dry run only
+    assert rows(database, "SELECT count(*) FROM answer_imports") == [(1,)]
+
+    dry_run = officer.latest_keyboard()
+    go = dry_run.buttons()[0][1]
+    had = len(simulator.messages(OFFICER))
+    simulator.press(OFFICER, dry_run.message_id, go)  # ✅ Nhập
+    await asyncio.sleep(0.5)  # being read again
+    simulator.send_text(778, "/start")
+    await child_answered_before_officer(778, had)
+    await simulator.wait_until(
+        lambda: "Đã nhập: 5 trả lời mới" in texts(simulator.messages(OFFICER)), timeout=120)
+    assert rows(database, "SELECT count(*) FROM answers") == [(5,)]
+    simulator.press(OFFICER, dry_run.message_id, go)  # pressed again
+    await simulator.wait_until(lambda: "đã được nhập" in texts(simulator.messages(OFFICER)),
+                               timeout=60)
+    assert rows(database, "SELECT count(*) FROM answers") == [(5,)]

@@ -26,6 +26,7 @@ from datetime import datetime
 
 from bot.answers.imports import AnswerSheets, Plan
 from bot.answers.service import NO_ANSWER, Answers, Invalid, Stale
+from bot.answers.sheet import Reading
 from bot.answers.states import HOWS, STATES
 from bot.config import Config
 from bot.conversation.catalog import Catalog
@@ -107,7 +108,20 @@ class AnswerDesk:
         else:
             await self._publish_menu(caller)
 
-    async def press(self, caller: Caller, data: str, message_id: int | None) -> None:
+    async def read_pressed(self, user_id: int, data: str) -> Reading | None:
+        """Before the press's transaction: the workbook a Confirm ("i|<id>|go") applies, read
+        (seconds for a big one) while no write lock is held; None for any other press."""
+        parts = data.split("|")
+        if parts[0] != "i" or len(parts) != 3 or parts[2] != "go":
+            return None
+        import_id = small_int(parts[1])
+        found = (await store.import_body(self.answers.db.reader, import_id, user_id)
+                 if import_id is not None else None)
+        return await self.sheets.read(found[1]) if found is not None else None
+
+    async def press(self, caller: Caller, data: str, message_id: int | None,
+                    reading: Reading | None = None) -> None:
+        """A button; `reading`: what `read_pressed` read for it."""
         self.typing.pop(caller.user_id, None)
         parts = data.split("|")
         if parts[0] == "n" and len(parts) == 4:
@@ -115,7 +129,7 @@ class AnswerDesk:
         elif parts[0] == "p" and len(parts) == 4:
             await self._publish_press(caller, parts[1], parts[2], parts[3] == "go", message_id)
         elif parts[0] == "i" and len(parts) == 3:
-            await self._import_press(caller, parts[1], parts[2] == "go", message_id)
+            await self._import_press(caller, parts[1], parts[2] == "go", message_id, reading)
         else:
             self.say(caller, "answer.desk.unknown_button")
 
@@ -135,11 +149,16 @@ class AnswerDesk:
             answer = replace(typing.answer, **{typing.field: value})
         await self._save(caller, typing.ref, answer, typing.revision)
 
-    async def workbook(self, caller: Caller, filename: str, data: bytes) -> None:
-        """A workbook sent in chat: kept, checked (dry run), Confirm offered."""
+    async def check(self, user_id: int, data: bytes) -> Plan:
+        """A workbook sent in chat, read and checked (the dry run): before the update's
+        transaction, since a big one takes seconds and takes no write lock."""
+        return await self.sheets.run(user_id, data, apply=False)
+
+    async def workbook(self, caller: Caller, filename: str, data: bytes, plan: Plan) -> None:
+        """A workbook sent in chat and checked (`check`): kept, the dry run said, Confirm
+        offered."""
         async with self.answers.db.transaction() as tx:
             import_id = await store.add_import(tx, caller.user_id, filename, data)
-        plan = await self.sheets.run(caller.user_id, data, apply=False)
         text = self._plan_text(caller, plan, dry_run=True)
         keyboard: Keyboard = ()
         if not plan.problems and (plan.new or plan.changed):
@@ -401,7 +420,7 @@ class AnswerDesk:
                                 filename=WORKBOOK.format(suffix=self.config.forum_year)))
 
     async def _import_press(self, caller: Caller, number: str, go: bool,
-                            message_id: int | None) -> None:
+                            message_id: int | None, reading: Reading | None) -> None:
         import_id = small_int(number)
         async with self.answers.db.transaction() as tx:
             found = (await store.import_body(tx, import_id, caller.user_id)
@@ -417,7 +436,9 @@ class AnswerDesk:
                 await store.finish_import(tx, import_id, caller.user_id)
             self.say(caller, "answer.desk.import_cancelled")
             return
-        plan = await self.sheets.run(caller.user_id, found[1], apply=True)
+        # Read before the transaction (`read_pressed`; an import's body never changes), then
+        # resolved and applied in it.
+        plan = await self.sheets.run(caller.user_id, found[1], apply=True, reading=reading)
         if plan.applied:
             async with self.answers.db.transaction() as tx:
                 await store.finish_import(tx, import_id, caller.user_id)

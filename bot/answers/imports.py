@@ -9,6 +9,7 @@ through the bot: they become proposals marked as imported history, once.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ from storage import proposals
 from storage.db import Tx
 from storage.moderation import ProposalRow, by_ref, by_refs
 
+log = logging.getLogger("childforum.answers")
 _WORDS = re.compile(r"[a-z0-9]+")
 
 
@@ -71,7 +73,7 @@ class AnswerSheets:
         `year` (None: every year), pre-filled with their current answers."""
         scope = await self.answers.scope(user_id)
         districts = {district} if district else scope.districts
-        async with self.answers.db.transaction() as tx:
+        async with self.answers.db.snapshot() as tx:  # reads only: no write lock taken
             found = await store.answerable(tx, districts, year)
         texts, labels = self.catalog.texts, dict[str, str]()
         for code in (*STATES, *HOWS):
@@ -120,21 +122,37 @@ class AnswerSheets:
             parts.append(texts.get(gender, BASE_LANG))
         return ", ".join(parts)
 
-    async def run(self, user_id: int, data: bytes, apply: bool) -> Plan:
-        """Check `data` (an .xlsx); with `apply` and no problem, apply it in one transaction.
-        `user_id` 0 is the command line (every district)."""
-        reading = await asyncio.to_thread(read_sheet, data, self.vocabulary)
+    async def read(self, data: bytes) -> Reading:
+        """The rows of `data` (an .xlsx), read off the event loop and outside any transaction:
+        a big workbook takes seconds, which no one else should wait for."""
+        return await asyncio.to_thread(read_sheet, data, self.vocabulary)
+
+    async def run(self, user_id: int, data: bytes, apply: bool,
+                  reading: Reading | None = None) -> Plan:
+        """Check `data` (an .xlsx; `reading`: it read already with `read`); with `apply` and no
+        problem, apply it in one transaction. `user_id` 0 is the command line (every district).
+
+        A dry run resolves the rows in a snapshot, so it takes no write lock; applying resolves
+        them again inside the write transaction, so that what is applied is what is there."""
+        if reading is None:
+            if self.answers.db.in_transaction:  # a caller's transaction would wait for it
+                log.warning("An answers workbook is read inside a write transaction")
+            reading = await self.read(data)
         scope = await self.answers.scope(user_id)
         plan = Plan(rows=reading.read, problems=list(reading.problems),
                     unanswered=reading.unanswered)
         if scope.empty:
             plan.problems.append(Problem(0, "", "sheet.not_staff"))
             return plan
-        async with self.answers.db.transaction() as tx:
-            resolved = await self._resolve(tx, user_id, reading, plan)
-            if apply and not plan.problems:
-                await self._apply(tx, user_id, resolved, plan)
-                plan.applied = True
+        if not apply:
+            async with self.answers.db.snapshot() as tx:
+                await self._resolve(tx, user_id, reading, plan)
+        else:
+            async with self.answers.db.transaction() as tx:
+                resolved = await self._resolve(tx, user_id, reading, plan)
+                if not plan.problems:
+                    await self._apply(tx, user_id, resolved, plan)
+                    plan.applied = True
         plan.problems.sort(key=lambda p: p.row)
         return plan
 

@@ -62,11 +62,17 @@ class AnswerHandlers:
         message = update.effective_message
         if message is None or not await self._officer(update):
             return
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.desk.command(self._caller(update, work),
-                                        command_name(message.text or ""),
-                                        list(context.args or []))
+        name, args = command_name(message.text or ""), list(context.args or [])
+        if name == "answers":  # the workbook takes a while: written before the transaction
+            collected = Work(self.outbox.db.reader, fresh=True)
+            await self.desk.command(self._caller(update, collected), name, args)
+            async with self.outbox.work(update.update_id) as work:
+                if work.fresh:
+                    work.add(*collected.messages)
+        else:
+            async with self.outbox.work(update.update_id) as work:
+                if work.fresh:
+                    await self.desk.command(self._caller(update, work), name, args)
         raise ApplicationHandlerStop
 
     async def on_press(self, update: Update, context: Context) -> None:
@@ -76,9 +82,14 @@ class AnswerHandlers:
         with contextlib.suppress(BadRequest):
             await query.answer()
         pressed = query.message.message_id if isinstance(query.message, Message) else None
+        user = update.effective_user
+        assert user is not None
+        # A Confirm's workbook is read first: no one waits for it behind the write lock.
+        reading = await self.desk.read_pressed(user.id, query.data or "")
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:
-                await self.desk.press(self._caller(update, work), query.data or "", pressed)
+                await self.desk.press(self._caller(update, work), query.data or "", pressed,
+                                      reading)
         raise ApplicationHandlerStop
 
     async def on_text(self, update: Update, context: Context) -> None:
@@ -103,13 +114,19 @@ class AnswerHandlers:
                 data = bytes(await file.download_as_bytearray())
             except TelegramError:
                 data = None  # too big for the Bot API, or gone: said below
+        user = update.effective_user
+        assert user is not None
+        # Read and checked before the transaction (seconds for a big workbook, which no one
+        # else waits for); kept and answered in it, with the update marked done.
+        plan = await self.desk.check(user.id, data) if data is not None else None
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:
                 caller = self._caller(update, work)
-                if data is None:
+                if data is None or plan is None:
                     self.desk.say(caller, "answer.desk.too_big")
                 else:
-                    await self.desk.workbook(caller, document.file_name or "answers.xlsx", data)
+                    await self.desk.workbook(caller, document.file_name or "answers.xlsx", data,
+                                             plan)
         raise ApplicationHandlerStop
 
     async def on_feedback(self, update: Update, context: Context) -> None:
