@@ -136,6 +136,25 @@ async def test_auto_then_an_officer_reviews(db: Database, target: Target) -> Non
     assert actions == ["compile", "compile", "name", "move", "merge", "split", "move"]
 
 
+async def test_auto_groups_again_what_changed_since_it_was_planned(db: Database,
+                                                                    target: Target) -> None:
+    """The grouping is worked out from a snapshot without the write lock; if the proposals
+    changed before it is written, it is done again rather than written over the change."""
+    service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
+    planned = await service.plan(OFFICER, 2023)
+    assert not isinstance(planned, Refused) and len(planned.groups) == 2
+    split = await service.split(OFFICER, ["DHA-0001", "DHA-0002"], 2023)  # meanwhile
+    assert isinstance(split, Changed) and split.recommendation is not None
+    done = await service.auto(OFFICER, 2023, None, planned)
+    assert done == Compiled(created=2, grouped=4, alone=1)  # river's other two, swim's two
+    kept = await service.overview(OFFICER, 2023, "DHA")
+    assert isinstance(kept, list)
+    assert sorted(sorted(m.ref for m in r.members) for r in kept) == [
+        ["DHA-0001", "DHA-0002"], ["DHA-0003", "DHA-0004"], ["DHA-0005", "DHA-0006"]]
+    assert await service.auto(OFFICER, 2023, None, planned) == Compiled(0, 0, 1)  # once
+    assert await service.auto(OFFICER_KTM, 2023, "DHA", planned) == Refused("forbidden")
+
+
 async def test_the_report_and_the_workbook_show_each_recommendation_once(
         db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: Target) -> None:
     monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")

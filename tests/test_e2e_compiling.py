@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -73,3 +75,43 @@ async def test_an_officer_compiles_in_chat(simulator: BotApiSimulator,
     assert "kiến nghị chung" not in child  # not staff: the child conversation answers
     assert query(officer_bot, "SELECT count(*) FROM audit_log WHERE item_type ="
                               " 'recommendation'") == [(4,)]
+
+
+MANY = 4_000  # seconds of grouping, as a district's whole year can be
+WORDS = ("làm rào chắn bến suối sông hồ bơi dạy học bơi cho trẻ em đội mũ bảo hiểm khi đi xe máy "
+         "đèn giao thông trước cổng trường biển báo nguy hiểm lắp camera sân chơi an toàn có người "
+         "lớn trông coi xây cầu qua suối cho học sinh")
+
+
+async def test_compile_auto_groups_while_children_are_answered(simulator: BotApiSimulator,
+                                                                tmp_path: Path) -> None:
+    """The grouping runs off the event loop and outside any write transaction: a child who
+    writes meanwhile is answered at once, and what it grouped is then written."""
+    database = tmp_path / "forum.sqlite3"
+    db = await open_database(database)
+    rng = random.Random(7)
+    async with db.transaction() as tx:
+        for number in range(MANY):
+            text = " ".join(rng.choice(WORDS.split()) for _ in range(rng.randint(6, 14)))
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=None, forum_year=2023, district="DHA", topic="injuries",
+                age_band="10-12", gender="female", seen="", proposal=text, actors="commune",
+                message="", lang="vi", needs_translation=False, source_update_id=number + 1))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+    await db.close()
+    config = write_config(tmp_path / "config.toml", simulator, database, STAFF)
+    async with running_bot(simulator, config):
+        officer = Child(simulator, OFFICER)
+        await officer.say("/compile list")
+        had = len(simulator.messages(OFFICER))
+        simulator.send_text(OFFICER, "/compile auto")
+        await asyncio.sleep(0.5)  # grouping
+        simulator.send_text(CHILD, "/start")
+        await simulator.wait_until(lambda: bool(simulator.messages(CHILD)), timeout=60)
+        assert len(simulator.messages(OFFICER)) == had, "the child waited for the grouping"
+        await simulator.wait_until(lambda: len(simulator.messages(OFFICER)) > had, timeout=120)
+        done = texts(simulator.messages(OFFICER)[had:])
+        made = query(database, "SELECT count(*) FROM recommendations")[0][0]
+        grouped = query(database, "SELECT count(*) FROM proposals"
+                                  " WHERE recommendation_id IS NOT NULL")[0][0]
+        assert made > 0 and f"Đã gom {grouped} ý kiến thành {made} kiến nghị" in done, done

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 
-from bot.compiling.service import TITLE_MAX, Changed, Compiled, Compiling
+from bot.compiling.service import TITLE_MAX, Changed, Compiled, Compiling, Planned
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.staff.moderation import Refused
@@ -25,14 +25,25 @@ class CompileDesk:
         async with self.service.db.transaction() as tx:
             return not (await self.service.scope_in(tx, user_id)).empty
 
-    async def handle(self, user_id: int, lang: str, text: str) -> list[str]:
-        """The replies to one /compile command (already known to come from an officer)."""
+    async def prepare(self, user_id: int, text: str) -> Planned | Refused | None:
+        """Before the command's transaction: "/compile auto"'s grouping (seconds for thousands
+        of proposals), worked out without the write lock; None for any other verb."""
+        words = text.split()[1:]
+        if not words or words[0].lower() != "auto":
+            return None
+        district = words[1].upper() if len(words) > 1 else None
+        return await self.service.plan(user_id, self.config.forum_year, district)
+
+    async def handle(self, user_id: int, lang: str, text: str,
+                     prepared: Planned | Refused | None = None) -> list[str]:
+        """The replies to one /compile command (already known to come from an officer);
+        `prepared`: what `prepare` worked out for it."""
         words = text.split()[1:]
         verb = words[0].lower() if words else "list"
         year = self.config.forum_year
         if verb == "auto":
             district = words[1].upper() if len(words) > 1 else None
-            return [self._say(await self.service.auto(user_id, year, district), lang)]
+            return [self._say(await self.service.auto(user_id, year, district, prepared), lang)]
         if verb == "list" or not words:
             return self._list(await self.service.overview(user_id, year), lang)
         numbers = [small_int(word) for word in words[1:]]

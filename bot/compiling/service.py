@@ -12,7 +12,8 @@ moved or merged must be of one district, topic and year); each front end words i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from bot.compiling.grouping import central, group
@@ -25,6 +26,7 @@ from storage.db import Database, Tx
 from storage.recommendations import Member, Recommendation
 
 COMMAND_LINE = 0
+PLAN_ATTEMPTS = 3  # groupings outside the write lock before one holding it
 TITLE_MAX = 300
 
 
@@ -38,6 +40,33 @@ class Compiled:
 @dataclass(frozen=True)
 class Changed:
     recommendation: Recommendation | None  # after the change (None: it is gone)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """`auto`'s grouping of `basis` (the proposals it read): the groups of two or more, by
+    district and topic, and how many stay alone."""
+
+    basis: list[Member]
+    groups: list[tuple[tuple[str, str], list[Member]]]
+    alone: int
+
+
+def _plan(found: list[Member]) -> Planned:
+    """The grouping itself: CPU only, run in a thread."""
+    areas: dict[tuple[str, str], list[Member]] = {}
+    for member in found:
+        if member.recommendation_id is None:
+            areas.setdefault((member.district, member.topic), []).append(member)
+    groups: list[tuple[tuple[str, str], list[Member]]] = []
+    alone = 0
+    for area, waiting in sorted(areas.items()):
+        for indexes in group([m.text for m in waiting]):
+            if len(indexes) < 2:
+                alone += 1
+            else:
+                groups.append((area, [waiting[i] for i in indexes]))
+    return Planned(found, groups, alone)
 
 
 def default_title(members: Sequence[Member]) -> str:
@@ -56,33 +85,58 @@ class Compiling:
             return Scope(None)
         return scope_for(await self.moderation.members(tx), user_id, "compile")
 
-    async def auto(self, user_id: int, year: int, district: str | None = None
-                   ) -> Compiled | Refused:
-        async with self.db.transaction() as tx:
-            scope = await self.scope_in(tx, user_id)
-            if scope.empty:
-                return Refused("not_staff")
-            if district is not None and not scope.covers(district):
-                return Refused("forbidden")
-            wanted = {district} if district else scope.districts
+    async def plan(self, user_id: int, year: int, district: str | None = None
+                   ) -> Planned | Refused:
+        """What `auto` would do, worked out from a snapshot with the grouping off the event loop:
+        no write lock is held while it runs (seconds for 10,000 proposals)."""
+        async with self.db.snapshot() as tx:
+            wanted = await self._wanted(tx, user_id, district)
+            if isinstance(wanted, Refused):
+                return wanted
             found = await store.members(tx, year, wanted)
-            areas: dict[tuple[str, str], list[Member]] = {}
-            for member in found:
-                if member.recommendation_id is None:
-                    areas.setdefault((member.district, member.topic), []).append(member)
-            created = grouped = alone = 0
-            for (code, topic), waiting in sorted(areas.items()):
-                for indexes in group([m.text for m in waiting]):
-                    if len(indexes) < 2:
-                        alone += 1
-                        continue
-                    chosen = [waiting[i] for i in indexes]
-                    new = await store.create(tx, year, code, topic, default_title(chosen), None)
-                    await store.assign(tx, [m.id for m in chosen], new)
-                    await audit_log.append(tx, user_id, "compile", "recommendation", new, code,
-                                           {"refs": [m.ref for m in chosen], "via": "auto"})
-                    created, grouped = created + 1, grouped + len(chosen)
-        return Compiled(created, grouped, alone)
+        return await asyncio.to_thread(_plan, found)
+
+    async def auto(self, user_id: int, year: int, district: str | None = None,
+                   planned: Planned | Refused | None = None) -> Compiled | Refused:
+        """Group what no recommendation holds yet. `planned` (from `plan`, made before the
+        caller's transaction) is written only if the proposals are still what it grouped;
+        otherwise they are grouped again, outside the write transaction while that can be."""
+        if planned is None:
+            planned = await self.plan(user_id, year, district)
+        for attempt in range(PLAN_ATTEMPTS + 1):
+            if isinstance(planned, Refused):
+                return planned
+            async with self.db.transaction() as tx:
+                wanted = await self._wanted(tx, user_id, district)
+                if isinstance(wanted, Refused):
+                    return wanted
+                now = await store.members(tx, year, wanted)
+                if now != planned.basis and attempt == PLAN_ATTEMPTS:
+                    # Still changing under it: grouped holding the lock (off the loop at least).
+                    planned = await asyncio.to_thread(_plan, now)
+                if now == planned.basis:
+                    created = grouped = 0
+                    for (code, topic), chosen in planned.groups:
+                        new = await store.create(tx, year, code, topic, default_title(chosen),
+                                                 None)
+                        await store.assign(tx, [m.id for m in chosen], new)
+                        await audit_log.append(tx, user_id, "compile", "recommendation", new,
+                                               code, {"refs": [m.ref for m in chosen],
+                                                      "via": "auto"})
+                        created, grouped = created + 1, grouped + len(chosen)
+                    return Compiled(created, grouped, planned.alone)
+            planned = await self.plan(user_id, year, district)  # changed meanwhile: again
+        raise AssertionError("unreachable: the last attempt groups what it read")
+
+    async def _wanted(self, tx: Tx, user_id: int, district: str | None
+                      ) -> Collection[str] | Refused | None:
+        """The districts `user_id` compiles `district` (None: all theirs) in, or why not."""
+        scope = await self.scope_in(tx, user_id)
+        if scope.empty:
+            return Refused("not_staff")
+        if district is not None and not scope.covers(district):
+            return Refused("forbidden")
+        return {district} if district else scope.districts
 
     async def overview(self, user_id: int, year: int, district: str | None = None
                        ) -> list[Recommendation] | Refused:

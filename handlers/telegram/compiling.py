@@ -26,11 +26,14 @@ class CompileHandlers:
             return
         if not await self.desk.may_compile(user.id):
             return  # not an officer: the child handlers answer "unknown command"
+        # "/compile auto" groups first, from a snapshot and off the event loop: no one waits
+        # for it behind the write lock (its result is written only if nothing changed since).
+        prepared = await self.desk.prepare(user.id, message.text or "")
         # The change and its reply commit with the update: a redelivery, or a replay after a
         # crash, changes nothing twice.
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:
                 lang = staff_lang(user, self.desk.catalog.texts.langs)
-                replies = await self.desk.handle(user.id, lang, message.text or "")
+                replies = await self.desk.handle(user.id, lang, message.text or "", prepared)
                 work.add(*(Message(chat.id, text) for text in replies))
         raise ApplicationHandlerStop
