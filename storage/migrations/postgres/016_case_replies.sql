@@ -2,3 +2,5 @@
 -- the child's next text goes to the case (not to their conversation), marked as theirs.
 ALTER TABLE case_messages ADD COLUMN from_child INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN child_replying INTEGER NOT NULL DEFAULT 0;
+-- Read at every text a child sends (is it a reply to their case?): nearly always nothing.
+CREATE INDEX cases_replying ON cases (chat_id) WHERE child_replying = 1;
