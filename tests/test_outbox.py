@@ -20,7 +20,9 @@ from bot.transport.outbox import (
     Retry,
     Sender,
     Sent,
+    Turn,
     Unreachable,
+    no_wait,
 )
 from bot.transport.pacing import Bucket, Pacing, quiet_until
 from storage import inbox
@@ -39,7 +41,7 @@ class Courier:
         self.script: dict[int, list[Delivery]] = {}
         self.attempts: dict[int, int] = {}
 
-    async def deliver(self, message: Message) -> Delivery:
+    async def deliver(self, message: Message, turn: Turn = no_wait) -> Delivery:
         self.attempts[message.chat_id] = self.attempts.get(message.chat_id, 0) + 1
         planned = self.script.get(message.chat_id)
         if planned:

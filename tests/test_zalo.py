@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from itertools import pairwise
 from pathlib import Path
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -13,9 +14,11 @@ from bot.config import Zalo, load_config
 from bot.conversation.catalog import load_catalog
 from bot.conversation.service import Conversations
 from bot.messages import Button, Reply
+from bot.simulator import ZaloSimulator
+from bot.simulator.zalo import zalo_id
 from bot.transport.channels import TELEGRAM, ZALO, channel_of, first_id
 from bot.transport.inbox import Inbox
-from bot.transport.outbox import Message, Outbox, Retry, Sent, Work
+from bot.transport.outbox import Message, Outbox, Retry, Sender, Sent, Work
 from bot.transport.pacing import Pacing
 from handlers.zalo.channel import ZaloChannel, parse
 from handlers.zalo.client import ZaloClient, ZaloError
@@ -257,4 +260,46 @@ async def test_a_long_text_stopped_midway_goes_on_from_the_next_part(tmp_path: P
         other = await courier.deliver(Message(chat, long, outbox_id=44))  # not 43's retry
         assert isinstance(other, Sent) and client.sent == parts[:1] + parts
     finally:
+        await db.close()
+
+
+ZONE = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+async def test_one_zalo_chat_gets_at_most_one_message_a_second_long_texts_included(
+        zalo: ZaloSimulator, tmp_path: Path) -> None:
+    """Production pacing through the real sender, courier, client and simulator: a reply of
+    several messages, a text sent in parts and an edit (sent again on Zalo) each wait for the
+    chat's turn, while another chat is not held by it."""
+    db = await open_database(tmp_path / "forum.sqlite3")
+    client = ZaloClient(zalo.token, zalo.base_url)
+    await client.start()
+    pacing = Pacing(quiet_start=None, quiet_end=None)  # the defaults: 1 a second, a burst of 5
+    sender = Sender(db, {ZALO: ZaloCourier(client, db)}, pacing, ZONE)
+    outbox = Outbox(db, pacing, ZONE)
+    outbox.sender = sender
+    try:
+        async with db.transaction() as tx:
+            chat = await addresses.chat_for(tx, ZALO, zalo_id(1), first_id(ZALO))
+            other = await addresses.chat_for(tx, ZALO, zalo_id(2), first_id(ZALO))
+        zalo.send_text(zalo_id(1), "xin chào")  # Zalo answers only someone who wrote
+        zalo.send_text(zalo_id(2), "xin chào")
+        await sender.start()
+        long = " ".join(f"Câu thứ {n} của một bản xem lại rất dài." for n in range(120))
+        parts, _ = render(long, ())
+        assert len(parts) == 3
+        await outbox.send([Message(chat, "một"), Message(chat, "hai"), Message(chat, long),
+                           Message(chat, "ba", op="edit", message_id=1), Message(other, "khác")])
+        count = 2 + len(parts) + 1
+        await zalo.wait_until(lambda: len(zalo.messages(zalo_id(1))) == count, timeout=30)
+        dates = [m.date / 1000 for m in zalo.messages(zalo_id(1))]
+        gaps = [later - earlier for earlier, later in pairwise(dates)]
+        # One a second; the margin is for a loaded machine (a send may leave late after its turn)
+        assert min(gaps) > 0.5, gaps
+        assert dates[-1] - dates[0] > (count - 1) - 0.5, gaps
+        [elsewhere] = zalo.messages(zalo_id(2))
+        assert elsewhere.date / 1000 - dates[0] < 1.0  # another chat does not wait for this one
+    finally:
+        await sender.stop()
+        await client.close()
         await db.close()

@@ -31,10 +31,11 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo
 
@@ -151,8 +152,21 @@ class Failed:
 Delivery = Sent | Retry | Unreachable | Failed
 
 
+Turn = Callable[[], Awaitable[None]]
+
+
+async def no_wait() -> None:
+    """The turn of a courier called outside a paced sender: nothing to wait for."""
+
+
 class Courier(Protocol):
-    async def deliver(self, message: Message) -> Delivery: ...
+    """Turns a Message into a channel's API calls. The sender has waited for the chat's turn
+    before `deliver`; a courier that puts several messages in the chat for one Message (Zalo's
+    long texts in parts) awaits `turn()` before each further one. A courier may name its
+    channel's own `chat_burst` (an int attribute) when it is stricter than the config's, and
+    say `edits_in_place = False` when an edit is sent as a new message (then paced like one)."""
+
+    async def deliver(self, message: Message, turn: Turn = no_wait) -> Delivery: ...
 
 
 def backoff(attempts: int) -> float:
@@ -373,7 +387,8 @@ class Sender:
                 await self._wait_turn(key, message)
                 if not queue or queue[0] is not row:
                     continue  # forgotten (an erasure) while waiting
-                outcome = await self._deliver(row, message)
+                outcome = await self._deliver(row, message, partial(self._wait_turn, key,
+                                                                    message))
                 if isinstance(outcome, Retry):
                     await self._retry(row, outcome)
                     continue
@@ -398,11 +413,11 @@ class Sender:
             return
         now = time.monotonic()
         wait = self._all.reserve(now)
-        if message.op not in ("edit", "keyboard"):  # an edit is not a new message in the chat
+        if message.op not in ("edit", "keyboard") or not self._edits_in_place(key[0]):
             bucket = self._chat_buckets.get(key)
             if bucket is None:
                 bucket = self._chat_buckets[key] = Bucket(self.pacing.chat_per_second,
-                                                          self.pacing.chat_burst)
+                                                          self._chat_burst(key[0]))
             wait = max(wait, bucket.reserve(now))
         if message.kind == "notice":
             wait = max(wait, self._notices.reserve(now))
@@ -413,12 +428,21 @@ class Sender:
             for idle in [k for k, b in self._chat_buckets.items() if b.idle(later)]:
                 del self._chat_buckets[idle]
 
-    async def _deliver(self, row: OutRow, message: Message) -> Delivery:
+    def _edits_in_place(self, channel: str) -> bool:
+        """An edit is not a new message in the chat, unless the channel has no edits (Zalo)."""
+        return getattr(self.couriers.get(channel), "edits_in_place", True) is not False
+
+    def _chat_burst(self, channel: str) -> int:
+        """The config's burst in one chat, or the channel's own when stricter (Zalo: 1)."""
+        own = getattr(self.couriers.get(channel), "chat_burst", None)
+        return min(self.pacing.chat_burst, own) if isinstance(own, int) else self.pacing.chat_burst
+
+    async def _deliver(self, row: OutRow, message: Message, turn: Turn) -> Delivery:
         courier = self.couriers.get(row.channel)
         if courier is None:
             return Failed(f"no courier for channel {row.channel!r}")
         try:
-            outcome = await courier.deliver(message)
+            outcome = await courier.deliver(message, turn)
         except Exception as error:  # a courier bug must not stop the chat's queue for good
             log.exception("Outbox: sending message %d failed unexpectedly", row.id)
             return Retry(None, repr(error))

@@ -12,7 +12,7 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.messages import Keyboard
-from bot.transport.outbox import Delivery, Failed, Message, Retry, Sent, Unreachable
+from bot.transport.outbox import Delivery, Failed, Message, Retry, Sent, Turn, Unreachable, no_wait
 
 # An edit that changes nothing, or cannot happen any more, counts as done (or, for a message
 # that must be seen, becomes a new message).
@@ -49,7 +49,8 @@ class TelegramCourier:
     def __init__(self, bot: Bot) -> None:
         self.bot = bot
 
-    async def deliver(self, message: Message) -> Delivery:
+    async def deliver(self, message: Message, turn: Turn = no_wait) -> Delivery:
+        # one Message is one message in the chat here: `turn` is never needed
         outcome = await self._attempt(message)
         if isinstance(outcome, _Gone):
             if not message.or_send:
