@@ -8,13 +8,19 @@ import json
 from storage.db import Tx, utc_now
 
 
-async def chat_for(db: Tx, channel: str, external_id: str, first_id: int) -> int:
-    """The chat id of a channel's person, given one from the channel's range the first time."""
+async def find(db: Tx, channel: str, external_id: str) -> int | None:
+    """The chat id of a channel's person who has one (not erased), else None."""
     found = await db.fetchval("SELECT chat_id FROM chat_addresses WHERE channel = ?"
                               " AND external_id = ? AND erased_at IS NULL",
                               (channel, external_id))
+    return int(found) if found is not None else None
+
+
+async def chat_for(db: Tx, channel: str, external_id: str, first_id: int) -> int:
+    """The chat id of a channel's person, given one from the channel's range the first time."""
+    found = await find(db, channel, external_id)
     if found is not None:
-        return int(found)
+        return found
     # Ids are never given twice: the highest one given is kept, erasures included.
     last = await db.fetchval("SELECT chat_id FROM chat_address_ids WHERE channel = ?",
                              (channel,))

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from bot.simulator import BotApiSimulator, ZaloSimulator
 from bot.simulator.zalo import SECRET_HEADER, zalo_id
+from storage import addresses
+from storage.db import open_database
 from tests.e2e import (
     ZALO_SECRET,
     BotProcess,
@@ -87,7 +90,25 @@ async def test_a_childs_account_gets_a_kind_way_through(
     said = await child.say("em muốn góp ý về đuối nước")
     assert "Zalo không chuyển" in said and "https://t.me/" in said and "111" in said
     assert "thầy cô phụ trách" in said
-    assert query(tmp_path / "forum.sqlite3", "SELECT count(*) FROM children") == [(0,)]
+    database = tmp_path / "forum.sqlite3"
+    assert query(database, "SELECT count(*) FROM children") == [(0,)]
+    # Nothing kept: the address made to answer is erased at once, and the minute's sweep of
+    # erased addresses (run here as the job runs it) takes it once the answer is out.
+    assert query(database, "SELECT count(*) FROM chat_addresses WHERE erased_at IS NULL") == [
+        (0,)]
+    await zalo.wait_until(lambda: query(
+        database, "SELECT state FROM outbox") == [("sent",)], timeout=20)
+    db = await open_database(database)
+    try:
+        day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
+        async with db.transaction() as tx:
+            await addresses.sweep(tx, day_ago)
+    finally:
+        await db.close()
+    assert query(database, "SELECT count(*) FROM chat_addresses") == [(0,)]
+    assert query(database, "SELECT count(*) FROM chat_menus") == [(0,)]
+    again = await child.say("em muốn góp ý")  # they write again: someone new, the same answer
+    assert "Zalo không chuyển tới Diễn đàn tin nhắn từ tài khoản của bạn nhỏ" in again
 
 
 async def test_the_webhook_refuses_what_zalo_did_not_send_and_keeps_one_of_each(

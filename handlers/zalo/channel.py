@@ -216,12 +216,22 @@ class ZaloChannel:
                     group = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
                     work.replies(group, (Reply(self.catalog.texts.both("zalo.group")),))
                 return
-            chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
             if event.name == UNSUPPORTED:
-                work.replies(chat_id, (Reply(self.catalog.texts.both(
-                    "zalo.unsupported", link=self.telegram_link)),))
+                await self._unsupported(work, event)
                 return
+            chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
             await self._converse(work, chat_id, event)
+
+    async def _unsupported(self, work: Work, event: ZaloEvent) -> None:
+        """Something Zalo does not pass on: a child's account (Zalo passes nothing of theirs)
+        gets the kind answer, and nothing is kept: the address made to send it is erased at once
+        and goes once the answer is out (the sweep of erased addresses)."""
+        known = await addresses.find(work.tx, ZALO, event.chat)
+        chat_id = known or await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
+        work.replies(chat_id, (Reply(self.catalog.texts.both(
+            "zalo.unsupported", link=self.telegram_link)),))
+        if known is None:
+            await addresses.erase(work.tx, chat_id)
 
     async def _converse(self, work: Work, chat_id: int, event: ZaloEvent) -> None:
         text = event.text.strip()
