@@ -111,6 +111,22 @@ async def test_a_childs_account_gets_a_kind_way_through(
     assert "Zalo không chuyển tới Diễn đàn tin nhắn từ tài khoản của bạn nhỏ" in again
 
 
+async def test_an_adult_whose_message_zalo_does_not_pass_on_is_asked_to_type_it(
+        zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    person = ZaloPerson(zalo, 12)
+    await person.register()
+    await person.tap("2.")  # a topic: now at its first question
+    question = zalo.messages(person.id)[-1].plain
+    zalo.send_unsupported(person.id)  # a file or a location from an account Zalo passes on
+    await zalo.wait_idle(quiet=0.4, timeout=20)
+    answer = texts(zalo.new_messages(person.id))
+    assert "Zalo không chuyển tới Diễn đàn nội dung vừa gửi" in answer
+    assert "bạn nhỏ" not in answer and "https://t.me/" not in answer  # not the child's account
+    assert answer.endswith(question)  # and the question again, where they were
+    assert query(tmp_path / "forum.sqlite3",
+                 "SELECT count(*) FROM chat_addresses WHERE erased_at IS NULL") == [(1,)]
+
+
 async def test_the_webhook_refuses_what_zalo_did_not_send_and_keeps_one_of_each(
         zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
     database = tmp_path / "forum.sqlite3"

@@ -56,7 +56,7 @@ class Press:
 
 @dataclass(frozen=True)
 class Media:
-    kind: str  # sticker, photo, voice, location, contact, ...
+    kind: str  # sticker, photo, voice, location, contact, unsupported (Zalo: not passed on)...
     caption: str = ""  # the words typed with a photo or a file: read for safeguarding
 
 
@@ -440,6 +440,8 @@ def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
         return Outcome(None, (Reply(texts.both("delete.nothing")),), Erase())
     if isinstance(event, Start):
         return Outcome(None, (welcome(catalog),))
+    if isinstance(event, Media) and event.kind == "unsupported":  # an adult's file, say
+        return Outcome(None, (Reply(texts.both("error.unsupported")),), consenting=consenting)
     return Outcome(None, (_consent_reminder(catalog, consenting),), consenting=consenting)
 
 
@@ -802,7 +804,8 @@ def step(catalog: Catalog, state: State | None, event: Event,
     if isinstance(event, Command):
         return _on_command(catalog, state, event.name)
     if isinstance(event, Media):
-        return _say(catalog, state, "error.media")
+        return _say(catalog, state,
+                    "error.unsupported" if event.kind == "unsupported" else "error.media")
     greeting = "welcome_back" if state.topic is None and not state.profile_queue else "resume"
     return _say(catalog, state, greeting)
 

@@ -44,7 +44,9 @@ ENGINE_COMMANDS = ("help", "cancel", "language", "profile", "delete", "sos")
 MEDIA = {"message.image.received": "photo", "message.sticker.received": "sticker",
          "message.voice.received": "voice"}
 TEXT = "message.text.received"
-UNSUPPORTED = "message.unsupported.received"  # what Zalo passes of a child's account: no words
+# What Zalo passes of a child's account (no words), and of an adult's file or location
+UNSUPPORTED = "message.unsupported.received"
+UNSUPPORTED_KIND = "unsupported"  # the engine's Media kind for it, from an adult's account
 _UPDATE_IDS = 1 << 62  # Zalo's updates' ids in the shared inbox: 2**62 + 62 bits of a hash
 LOOK_SECONDS = 0.5  # several workers: how often the handling one looks for others' events
 CLAIM_SECONDS = 5.0  # and how often the others try to become the handling one
@@ -223,15 +225,19 @@ class ZaloChannel:
             await self._converse(work, chat_id, event)
 
     async def _unsupported(self, work: Work, event: ZaloEvent) -> None:
-        """Something Zalo does not pass on: a child's account (Zalo passes nothing of theirs)
-        gets the kind answer, and nothing is kept: the address made to send it is erased at once
-        and goes once the answer is out (the sweep of erased addresses)."""
+        """Something Zalo does not pass on. From someone who has written before (an adult's
+        account: Zalo passes their words), a file or a location, say: they are asked to type,
+        where they are. Otherwise a child's account (Zalo passes nothing of theirs): the kind
+        answer, and nothing kept: the address made to send it is erased at once and goes once
+        the answer is out (the sweep of erased addresses)."""
         known = await addresses.find(work.tx, ZALO, event.chat)
-        chat_id = known or await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
+        if known is not None:
+            await self.conversations.handle(work, known, engine.Media(UNSUPPORTED_KIND))
+            return
+        chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
         work.replies(chat_id, (Reply(self.catalog.texts.both(
             "zalo.unsupported", link=self.telegram_link)),))
-        if known is None:
-            await addresses.erase(work.tx, chat_id)
+        await addresses.erase(work.tx, chat_id)
 
     async def _converse(self, work: Work, chat_id: int, event: ZaloEvent) -> None:
         text = event.text.strip()
