@@ -17,7 +17,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telegram.error import TelegramError
+from telegram.error import BadRequest, NetworkError, TelegramError
 
 from bot.config import Config, ConfigError, load_config
 from bot.conversation.catalog import load_catalog
@@ -94,8 +94,10 @@ async def _run(configs: list[Config]) -> int:
         print(f"childforum: cannot use the database {error}", file=sys.stderr)
         return 1
     except TelegramError as error:
-        print(f"childforum: the Bot API at {config.api_base_url} refused to start the bot:"
-              f" {error}", file=sys.stderr)
+        unreached = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
+        did = "could not be reached to start the bot" if unreached else "refused to start the bot"
+        print(f"childforum: the Bot API at {config.api_base_url} {did}: {error}",
+              file=sys.stderr)
         return 1
     except ZaloError as error:
         print(f"childforum: Zalo's API at {config.zalo.api_base_url} refused to start the"
@@ -341,6 +343,10 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and each URL carries the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # apscheduler logs each job it adds and runs at INFO (a dozen lines at start, more every
+    # minute): its warnings and errors are what an operator needs, and a failed start then
+    # ends in its one line.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         config = load_config(args.config or _default_config())
     except ConfigError as error:

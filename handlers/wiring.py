@@ -365,4 +365,7 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
                 await sender.stop()
                 heartbeat.cancel()
     finally:
+        # A start that failed at getMe (no network, a refused token) leaves the bot's HTTP
+        # sessions open: PTB's shutdown skips an Application it never initialized. Idempotent.
+        await application.bot.shutdown()
         await server.db.close()

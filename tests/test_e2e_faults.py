@@ -103,6 +103,27 @@ async def test_a_bad_database_at_start_exits_at_once_with_one_line(
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("trouble", ["unreachable", "refused"])
+async def test_a_bot_api_that_fails_the_start_exits_with_one_line(
+        simulator: BotApiSimulator, tmp_path: Path, trouble: str) -> None:
+    """No network (nothing listens at the API's address) or a token the API refuses: one line
+    saying which, and nothing after it (the HTTP sessions opened for getMe are closed)."""
+    changes = {}
+    if trouble == "unreachable":
+        changes = {f'api_base_url = "{simulator.base_url}"':
+                   f'api_base_url = "http://127.0.0.1:{free_port()}/bot"'}
+    config = write_config(tmp_path / "config.toml", simulator, tmp_path / "forum.sqlite3",
+                          changes=changes)
+    token = TOKEN if trouble == "unreachable" else "not-a-token"
+    done = await asyncio.to_thread(  # the simulator answers in this loop meanwhile
+        cli, "run", "--config", str(config), env={"CHILDFORUM_TOKEN": token}, timeout=60)
+    simulator.errors.clear()  # the refused token was the point
+    assert done.returncode == 1, done
+    said = "could not be reached" if trouble == "unreachable" else "refused to start the bot"
+    problem = done.stderr.strip().splitlines()
+    assert len(problem) == 1 and said in problem[0], done.stderr
+
+
 # --- 3: webhook mode needs its secret ------------------------------------------------------------
 
 @pytest.mark.parametrize("secret", [None, "short-secret"])
