@@ -63,6 +63,29 @@ async def test_a_bahnar_proposal_is_translated_before_moderation(
     assert "(đã dịch 1, chờ dịch 0)" in stats()
 
 
+async def test_a_bahnar_proposal_under_a_vietnamese_field_still_reaches_a_translator(
+        simulator: BotApiSimulator, forum: Path) -> None:
+    """The fields were tagged joined: "what I saw" in Vietnamese outvoted an unmarked Bahnar
+    proposal, which went to moderation and the exports as if it were Vietnamese."""
+    seen = "Ở làng em mùa mưa nước suối lên rất nhanh, nhiều bạn bị cuốn trôi"
+    unmarked = "Pui adrin, inh kung nam to cho. Ba ading nam yoh!"
+    child = Child(simulator, 902)
+    await child.register()
+    await child.answer_topic("4.", seen, unmarked, "Xã")
+    assert "DHA-0001" in texts(await child.tap("✅"))
+    assert query(forum, "SELECT lang, needs_translation FROM proposals") == [("other", 1)]
+    moderator = Child(simulator, MODERATOR)
+    assert "Không còn ý kiến nào" in texts(await moderator.say("/queue"))
+    translator = Child(simulator, TRANSLATOR)
+    shown = texts(await translator.say("/translate"))
+    assert unmarked in shown and seen in shown
+    await translator.say(seen)  # every field the child filled in, the Vietnamese one as it is
+    done = texts(await translator.say("Chúng em mong người lớn dạy bơi cho trẻ em"))
+    assert "Đã lưu bản dịch DHA-0001" in done
+    card = texts(await moderator.say("/queue"))
+    assert unmarked in card and "Chúng em mong người lớn dạy bơi cho trẻ em" in card
+
+
 async def test_the_translator_is_told_first_and_moderators_once_it_is_translated(
         simulator: BotApiSimulator, tmp_path: Path) -> None:
     """The digest (every 2.4 s here): a proposal waiting for a translator is the translator's

@@ -21,7 +21,7 @@ import pytest
 
 import bot.conversation.language as language
 from bot.conversation import langid_train
-from bot.conversation.language import LanguageTag, tag_language
+from bot.conversation.language import LanguageTag, tag_fields, tag_language
 from bot.textnorm import clean
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -314,6 +314,26 @@ def test_bahnar_and_jarai_spelling_means_other(text: str) -> None:
 
 def test_vietnamese_sentence_with_a_bahnar_word_goes_to_a_translator() -> None:
     assert tag_language("em muốn nói với mĭ là em muốn đi học") == "other"
+
+
+UNMARKED_BAHNAR = "Pui adrin, inh kung nam to cho. Ba ading nam yoh!"  # e2e PROPOSAL, no marks
+LONG_VIETNAMESE = "Ở làng em mùa mưa nước suối lên rất nhanh, nhiều bạn bị cuốn trôi"
+
+
+def test_a_proposal_is_tagged_field_by_field() -> None:
+    """Joined, a Vietnamese field outvotes an unmarked Bahnar one; each field on its own, the
+    Bahnar one sends the proposal to a translator."""
+    assert tag_language(f"{LONG_VIETNAMESE} {UNMARKED_BAHNAR}") == "vi"
+    assert tag_fields([LONG_VIETNAMESE, UNMARKED_BAHNAR, ""]) == "other"
+    assert tag_fields(["Em thấy", UNMARKED_BAHNAR, ""]) == "other"
+    assert tag_fields([LONG_VIETNAMESE, "Làm rào chắn ở suối", ""]) == "vi"
+    # a one-word field alone does not decide ("dep" alone is "other")...
+    assert tag_language("dep") == "other"
+    assert tag_fields([LONG_VIETNAMESE, "Làm rào chắn ở suối", "dep"]) == "vi"
+    # ...unless its letters do (Bahnar spelling, another script), however short
+    assert tag_fields([LONG_VIETNAMESE, "Làm rào chắn ở suối", "hơ̆k"]) == "other"
+    assert tag_fields(["Please build a bridge to my school", "", "thanks"]) == "en"
+    assert tag_fields(["", "", ""]) == "vi"
 
 
 def test_mixed_vietnamese_and_english_follows_the_majority() -> None:

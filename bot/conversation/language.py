@@ -36,7 +36,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
@@ -507,6 +507,29 @@ def tag_language(text: str) -> LanguageTag:
     is the bot's default language.
     """
     return tag_with(text, scores)
+
+
+SHORT_WORDS = 3  # a field of at most this many words is too short to send to a translator alone
+
+
+def tag_fields(texts: Iterable[str]) -> LanguageTag:
+    """The language of a proposal, from its free-text fields (what the child saw, proposes, and
+    their message), each tagged on its own: joined, a field in another language among
+    Vietnamese ones is outvoted ("Em thấy" + unmarked Bahnar was "vi", so no translator saw it).
+
+    "other" when one field is "other" by the rules (a Bahnar/Jarai letter, another script: sure
+    however short), or a field of more than `SHORT_WORDS` words is "other" by the model; else
+    the tag of the fields joined, as before. A field of 1-3 words alone does not decide: the
+    model's weak spot ("dep", "la", "minh" alone are "other"), and joined with the others it
+    still counts."""
+    fields = [clean(t).replace("’", "'") for t in texts]
+    fields = [f for f in fields if f.strip()]
+    for field in fields:
+        if rules_tag(field) == "other":
+            return "other"
+        if len(_WORD.findall(field)) > SHORT_WORDS and tag_language(field) == "other":
+            return "other"
+    return tag_language(" ".join(fields))
 
 
 def tag_with(text: str, scorer: Callable[[str], list[float]]) -> LanguageTag:

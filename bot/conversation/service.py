@@ -18,7 +18,7 @@ from bot.config import Config
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
 from bot.conversation.engine import Event, Outcome, State, Submit, Text
-from bot.conversation.language import tag_language
+from bot.conversation.language import tag_fields
 from bot.localized import BASE_LANG
 from bot.messages import Reply
 from bot.safeguarding.cases import Cases, parse_reply
@@ -253,8 +253,8 @@ class Conversations:
     def _new_proposal(self, chat_id: int, update_id: int, state: State,
                       submit: Submit) -> proposals.NewProposal:
         answers = {k: v if isinstance(v, str) else ",".join(v) for k, v in submit.answers.items()}
-        words = " ".join(answers.get(k, "") for k in ("seen", "proposal", "message"))
-        lang = tag_language(words)
+        # Each field on its own: a Bahnar proposal under a Vietnamese "Em thấy" needs a translator.
+        lang = tag_fields(answers.get(k, "") for k in ("seen", "proposal", "message"))
         proposal = proposals.NewProposal(
             chat_id=chat_id, forum_year=self.config.forum_year,
             district=state.profile["district"], topic=submit.topic,
