@@ -101,7 +101,8 @@ async def test_a_translator_of_the_area_translates_then_moderation_sees_both(
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "docx", report)
     text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
     assert (f"a) Người lớn không được đánh trẻ em (bản dịch; nguyên văn: “{BAHNAR_PROPOSAL}”;"
-            " thực trạng: Nhiều bạn bị đánh ở làng;") in text
+            " thực trạng (bản dịch): Nhiều bạn bị đánh ở làng,"
+            f" nguyên văn: “{BAHNAR_SEEN}”;") in text
     assert "- Ngôn ngữ khác (đã dịch sang tiếng Việt: 1): 1 kiến nghị;" in text
     assert "- Tiếng Việt: 1 kiến nghị." in text
 
@@ -129,6 +130,42 @@ async def test_a_translation_that_discloses_harm_opens_a_case_and_holds_the_prop
     item = await moderation.next_pending(MODERATOR, frozenset())
     assert isinstance(item, QueueItem) and item.ref == "DHA-0002"  # not the held one
     assert item.remaining == 1  # itself: the held one is not counted
+
+
+async def test_the_word_report_marks_every_translation_and_keeps_the_original(
+        db: Database, target: Target, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Part III's messages, a recommendation's quotes (and its title when unnamed) and the annex
+    showed the Bahnar untranslated and unmarked, or the translation unmarked."""
+    message, message_vi = "Inh măt Yôl. Tơnglơ̆i e măt yưng?", "Chúng em mong người lớn lắng nghe"
+    proposal_vi = "Người lớn không được đánh trẻ em"
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE proposals SET message = ?, message_vi = ?, proposal_vi = ?,"
+                         " seen_vi = 'Nhiều bạn bị đánh ở làng', translated_at = ?"
+                         " WHERE ref = 'DHA-0001'",
+                         (message, message_vi, proposal_vi, "2023-05-02T00:00:00"))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+        unnamed = await recommendations.create(tx, 2023, "DHA", "violence", "", None)
+        await recommendations.assign(tx, [1, 2], unnamed)
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
+    report = tmp_path / "dha.docx"
+    await export(db, config, load_catalog(config), ExportQuery(districts=("DHA",)), "docx",
+                 report)
+    document = docx.Document(str(report))
+    lines = [p.text for p in document.paragraphs]
+    said = next(line for line in lines if message_vi in line)
+    assert said.startswith(f"- “{message_vi}” (bản dịch; nguyên văn: “{message}”;"), said
+    assert not any(line.startswith(f"- “{message}”") for line in lines)
+    grouped = next(line for line in lines if "Ý kiến của các em" in line)
+    assert grouped.startswith(f"a) {proposal_vi} (2 ý kiến"), grouped  # unnamed: the translation
+    assert (f"Ý kiến của các em: “{proposal_vi}” (bản dịch; nguyên văn: “{BAHNAR_PROPOSAL}”);"
+            " “Làm rào chắn ở suối”.") in grouped
+    annex = {row.cells[1].text: row.cells[2].text for row in document.tables[-1].rows}
+    assert annex["DHA-0001"] == f"{proposal_vi} (bản dịch; nguyên văn: “{BAHNAR_PROPOSAL}”)"
+    assert annex["DHA-0002"] == "Làm rào chắn ở suối"
+    assert sum(BAHNAR_PROPOSAL in line for line in lines) == 1  # only ever as the original
 
 
 async def test_the_answer_and_follow_up_files_and_compiling_read_the_translation(

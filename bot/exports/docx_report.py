@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.exports.common import LANG_LABELS, STATUS_LABELS, Job, TopicRun, clause, prose
+from bot.exports.common import LANG_LABELS, STATUS_LABELS, Job, TopicRun, as_read, clause, prose
 from bot.exports.decree30 import AnnexRows, Decree30, item_letter, roman
 from storage import export_rows, recommendations
 from storage.db import Tx
@@ -29,6 +29,16 @@ ANNEX_HEADERS = ("STT", "Mã", "Nội dung kiến nghị/câu hỏi", "Nhóm tr�
                  "Trẻ em đề xuất ai thực hiện", "Cơ quan trả lời, giải quyết",
                  "Kết quả trả lời/giải quyết")
 MISSING = "…"  # a fact the officer has not given: a gap to fill in Word
+QUOTE_CHARS = 160  # a child's words quoted under a recommendation, at most
+
+
+def _quoted(words: str) -> str:
+    return f"“{words if len(words) <= QUOTE_CHARS else words[:QUOTE_CHARS - 1] + '…'}”"
+
+
+def _original(words: str) -> str:
+    """The mark of a translator's Vietnamese, with the child's own words (as in part II)."""
+    return f"bản dịch; nguyên văn: “{prose(words)}”"
 
 
 class _Report:
@@ -155,12 +165,15 @@ class _Report:
                  ", ".join(f"{label.lower()}: {n}" for label, n in sorted(sexes.items()) if label)]
         quotes: list[str] = []
         said: set[str] = set()
-        for row in rows:
-            words = prose(row.proposal)
+        for row in rows:  # a translated proposal: its translation, marked, and the original
+            words = prose(row.proposal_vi or row.proposal)
             if words and words.lower() not in said and len(quotes) < 3:
                 said.add(words.lower())
-                quotes.append(f"“{words if len(words) <= 160 else words[:159] + '…'}”")
-        title = prose(self.titles.get(key, "")) or prose(rows[0].proposal)
+                quotes.append(_quoted(words) + (
+                    f" (bản dịch; nguyên văn: {_quoted(prose(row.proposal))})"
+                    if row.proposal_vi else ""))
+        title = (prose(self.titles.get(key, ""))
+                 or prose(rows[0].proposal_vi or rows[0].proposal))
         self.frame.body(f"{number} {title} ({'; '.join(f for f in facts if f)}).",
                         detail=f" Ý kiến của các em: {'; '.join(quotes)}."
                                f" Mã: {', '.join(row.ref for row in rows)}.")
@@ -171,26 +184,30 @@ class _Report:
             self.frame.body("Không có kiến nghị về chủ đề này.")
 
     def _proposal(self, number: str, row: ExportRow) -> None:
-        seen = row.seen_vi or row.seen
-        details = [f"thực trạng: {clause(seen)}" if seen.strip() else "",
+        seen = (f"thực trạng (bản dịch): {clause(row.seen_vi)}, nguyên văn: “{clause(row.seen)}”"
+                if row.seen_vi else f"thực trạng: {clause(row.seen)}" if row.seen.strip() else "")
+        details = [seen,
                    f"ai nên thực hiện: {self.labels.who_acts(row.actors)}" if row.actors else "",
                    self.who(row), f"mã {row.ref}"]
         if row.status != "approved":
             details.append(STATUS_LABELS.get(row.status, row.status).lower())
         if row.proposal_vi:  # translated: the translation, and the child's own words
-            details.insert(0, f"bản dịch; nguyên văn: “{prose(row.proposal)}”")
+            details.insert(0, _original(row.proposal))
         self.frame.body(f"{number} {prose(row.proposal_vi or row.proposal)}",
                         detail=f" ({'; '.join(d for d in details if d)})")
 
     async def messages(self, rows: AsyncIterator[ExportRow]) -> None:
-        """III. The children's messages to adults, quoted."""
+        """III. The children's messages to adults, quoted (a translation marked, with the
+        child's own words)."""
         self.frame.heading("III. THÔNG ĐIỆP CỦA TRẺ EM GỬI NGƯỜI LỚN")
         count = 0
         async for row in rows:
             if row.message.strip():
                 count += 1
-                self.frame.body(f"- “{prose(row.message)}”",
-                                detail=f" ({self.who(row)}; {self.labels.topic(row.topic)})")
+                original = f"{_original(row.message)}; " if row.message_vi else ""
+                self.frame.body(f"- “{prose(row.message_vi or row.message)}”",
+                                detail=f" ({original}{self.who(row)};"
+                                       f" {self.labels.topic(row.topic)})")
         if not count:
             self.frame.body("Không có thông điệp.")
 
@@ -224,7 +241,8 @@ class _Report:
                 number += 1
                 templates.group(f"{roman(number)}. {self.labels.topic(topic)}")
             item += 1
-            templates.item((str(item), row.ref, prose(row.proposal_vi or row.proposal),
+            templates.item((str(item), row.ref,
+                            as_read(prose(row.proposal), prose(row.proposal_vi or "")),
                             self.who(row),
                             self.labels.who_acts(row.actors), prose(row.answer_agency or ""),
                             self.labels.states.get(row.answer_state or "", "")))
