@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from storage.db import Row, Tx, utc_now
 
@@ -52,6 +52,10 @@ class CaseRow:
     close_note: str | None
     escalated_at: str | None
     created_at: str
+    # Read with the case (`get`), from the proposal it holds: the translator's Vietnamese of a
+    # child who wrote in another language, and whether that is still awaited.
+    translation: str = ""
+    awaits_translation: bool = False
 
 
 def _row(row: Row) -> CaseRow:
@@ -71,7 +75,26 @@ async def add(db: Tx, case: NewCase) -> int:
 
 async def get(db: Tx, case_id: int) -> CaseRow | None:
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM cases WHERE id = ?", (case_id,))
-    return _row(row) if row else None
+    if row is None:
+        return None
+    case = _row(row)
+    if case.proposal_id is None or not case.text:  # no proposal, or its words purged/erased
+        return case
+    found = await db.fetchone("SELECT seen_vi, proposal_vi, message_vi, translated_at,"
+                              " needs_translation FROM proposals WHERE id = ?",
+                              (case.proposal_id,))
+    if found is None or not found[4]:
+        return case
+    if found[3] is None:
+        return replace(case, awaits_translation=True)
+    return replace(case, translation="\n\n".join(str(v) for v in found[:3] if v))
+
+
+async def open_about(db: Tx, proposal_id: int) -> list[CaseRow]:
+    """The cases not closed that hold this proposal."""
+    rows = await db.fetchall(f"SELECT {_COLUMNS} FROM cases WHERE proposal_id = ?"
+                             " AND state <> 'closed' ORDER BY id", (proposal_id,))
+    return [_row(row) for row in rows]
 
 
 async def open_cases(db: Tx, districts: Collection[str] | None,

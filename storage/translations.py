@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from storage.db import Row, Tx, utc_now, within
 
 FIELDS = ("seen", "proposal", "message")  # the child's words, in the order they are translated
-_WAITING = ("needs_translation = 1 AND translated_at IS NULL AND status = 'pending'"
-            " AND held_by_case IS NULL")
+# Held by a safeguarding case too: its staff must read the child's words (the translation shows
+# on the case card); translated, it still waits for the case (storage.moderation._QUEUED).
+_WAITING = "needs_translation = 1 AND translated_at IS NULL AND status = 'pending'"
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class Original:
     lang: str
     words: dict[str, str]  # field -> the child's text (only fields they filled in)
     translated: dict[str, str]  # field -> its Vietnamese translation so far
+    held: int | None = None  # the safeguarding case it waits for, if any
 
     @property
     def next_field(self) -> str | None:
@@ -30,13 +32,14 @@ class Original:
 
 
 _COLUMNS = ("id, ref, district, topic, lang, seen, proposal, message, seen_vi, proposal_vi,"
-            " message_vi")
+            " message_vi, held_by_case")
 
 
 def _original(row: Row) -> Original:
     words = {f: str(v) for f, v in zip(FIELDS, row[5:8], strict=True) if v and str(v).strip()}
     done = {f: str(v) for f, v in zip(FIELDS, row[8:11], strict=True) if v is not None}
-    return Original(row[0], row[1], row[2], row[3], row[4], words, done)
+    return Original(row[0], row[1], row[2], row[3], row[4], words, done,
+                    None if row[11] is None else int(row[11]))
 
 
 async def in_hand(db: Tx, user_id: int) -> Original | None:

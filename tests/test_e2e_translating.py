@@ -86,6 +86,53 @@ async def test_a_bahnar_proposal_under_a_vietnamese_field_still_reaches_a_transl
     assert unmarked in card and "Chúng em mong người lớn dạy bơi cho trẻ em" in card
 
 
+async def test_a_held_proposal_in_bahnar_reaches_a_translator_and_its_case_card(
+        simulator: BotApiSimulator, tmp_path: Path) -> None:
+    """A Bahnar child says "yes, it is happening to me": the case holds the proposal, which in
+    Bahnar no safeguarding officer could read, and the translation queue left out. Now the
+    translator gets it, its Vietnamese shows on the case card, and it stays out of moderation."""
+    guard = 345678901
+    database = tmp_path / "forum.sqlite3"
+    config = write_config(tmp_path / "config.toml", simulator, database, STAFF + f"""
+[[staff]]
+user_id = {guard}
+role = "safeguarding"
+districts = ["DHA"]
+""")
+    for staff in (guard, TRANSLATOR, MODERATOR):
+        simulator.add_chat(staff, "private")  # they have started the bot before
+    async with running_bot(simulator, config):
+        child = Child(simulator, 903)
+        await child.register()
+        await child.tap("1.")
+        await child.say(SEEN)
+        await child.say(PROPOSAL)
+        await child.tap("Gia đình")
+        await child.tap("✔️")
+        await child.skip_to_review(happening="Có")
+        await child.tap("Không, cảm ơn")
+        assert "DHA-0001" in texts(await child.tap("✅"))
+        assert query(database, "SELECT lang, held_by_case FROM proposals") == [("other", 1)]
+        safe = Child(simulator, guard)
+        assert "#1" in texts(await safe.say("/cases"))
+        card = texts(await safe.tap("Xem #1"))
+        assert "tiếng khác" in card and "Bản dịch tiếng Việt" not in card
+        translator = Child(simulator, TRANSLATOR)
+        shown = texts(await translator.say("/translate"))
+        assert "DHA-0001" in shown and SEEN in shown
+        await translator.say("Nhà em ở làng Kon Druch, xa trường")
+        done = texts(await translator.say("Bố em đánh em mỗi tối, em sợ về nhà"))
+        assert "Đã lưu bản dịch DHA-0001" in done and "trường hợp #1" in done, done
+        told = texts(simulator.messages(guard)[-1:])
+        assert "Trường hợp #1" in told and "bản dịch" in told, told
+        card = texts(await safe.tap("Xem #1"))
+        assert "Bản dịch tiếng Việt" in card and "Bố em đánh em mỗi tối" in card, card
+        assert query(database, "SELECT count(*) FROM cases") == [(1,)]  # no second case
+        moderator = Child(simulator, MODERATOR)
+        assert "Không còn ý kiến nào" in texts(await moderator.say("/queue"))  # still held
+        assert query(database, "SELECT held_by_case, status FROM proposals") == [(1, "pending")]
+
+
 async def test_the_translator_is_told_first_and_moderators_once_it_is_translated(
         simulator: BotApiSimulator, tmp_path: Path) -> None:
     """The digest (every 2.4 s here): a proposal waiting for a translator is the translator's

@@ -65,16 +65,28 @@ class Cases:
         case_id = await store.add(tx, case)
         await audit_log.append(tx, SYSTEM, "case_open", "case", case_id, case.district,
                                {"source": case.source, "tier": case.tier, "kind": case.kind})
+        await self.outbox.enqueue(tx, [self._alert(user, case_id, case, "case.alert")
+                                       for user in await self._watchers(tx, case.district)])
+        return case_id
+
+    async def _watchers(self, tx: Tx, district: str | None) -> list[int]:
+        """Those holding the safeguarding duty there (admins may act on any case, but are told
+        only when nobody holds the duty, or nobody took the case in time: see escalate)."""
         members = await self.moderation.members(tx)
-        # Those holding the safeguarding duty there (admins may act on any case, but are told
-        # only when nobody holds the duty, or nobody took the case in time: see escalate).
         watchers = sorted({m.user_id for m in members if m.role == "safeguarding"
-                           and (case.district is None or m.scope.covers(case.district))})
+                           and (district is None or m.scope.covers(district))})
         if not watchers:  # nobody holds the duty there: the admins must know
             watchers = sorted({m.user_id for m in members if m.role == "admin"})
-        await self.outbox.enqueue(tx, [self._alert(user, case_id, case, "case.alert")
-                                       for user in watchers])
-        return case_id
+        return watchers
+
+    async def translated(self, tx: Tx, proposal_id: int) -> list[int]:
+        """A translator finished a proposal that open cases hold: their staff are told the
+        child's words can be read now (on the case card). The cases."""
+        found = await store.open_about(tx, proposal_id)
+        for case in found:
+            await self.outbox.enqueue(tx, [self._alert(user, case.id, case, "case.translated")
+                                           for user in await self._watchers(tx, case.district)])
+        return [case.id for case in found]
 
     def _alert(self, user_id: int, case_id: int, case: NewCase | CaseRow, key: str) -> Message:
         texts = self.catalog.texts

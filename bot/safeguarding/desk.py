@@ -183,6 +183,11 @@ class CaseDesk:
         if case.text:
             lines.append(self._text(caller, "case.card.text",
                                     text=html.escape(cut(case.text, TEXT_SHOWN))))
+        if case.translation:
+            lines.append(self._text(caller, "case.card.translation",
+                                    text=html.escape(cut(case.translation, TEXT_SHOWN))))
+        elif case.awaits_translation:
+            lines.append(self._text(caller, "case.card.untranslated"))
         if case.weighed:
             lines.append(self._text(caller, "case.card.weighed",
                                     words=html.escape(cut(case.weighed, 200))))

@@ -120,9 +120,14 @@ class TranslateDesk:
             await audit_log.append(tx, user_id, "translate", "proposal", item.id, item.district,
                                    {"ref": item.ref, "lang": item.lang,
                                     "fields": sorted(item.words)})
-            case = await self._safeguard(tx, item)
+            held = (await self.cases.translated(tx, item.id)
+                    if item.held is not None and self.cases is not None else [])
+            case = None if held else await self._safeguard(tx, item)
             left = await store.waiting(tx, scope.districts)
         self.pending.discard(user_id)
+        if held:  # its safeguarding staff read it now; it still waits for them
+            return [self._text("translate.done_held", lang, ref=item.ref, id=held[0],
+                               left=left)]
         done = [self._text("translate.done", lang, ref=item.ref, left=left)]
         return done if case is None else [self._text("translate.flagged", lang, id=case), *done]
 
