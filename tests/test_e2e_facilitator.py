@@ -42,6 +42,12 @@ async def test_a_facilitator_records_a_group_proposal(meet: Meet, database: Path
     await facilitator.tap("✔️")
     await facilitator.skip_to_review()
     await facilitator.say("Xã Đắk Mar")
+    # A child's disclosure, recorded by an adult: the adult's wording, then write something else.
+    told = texts(await facilitator.say(
+        "Có một em trong nhóm kể là bị bố dượng đánh bằng roi mỗi tối, lưng còn vết bầm"))
+    assert "Cảm ơn thầy cô đã ghi lại" in told and "câu trả lời của nhóm" in told, told
+    assert "Cảm ơn em" not in told
+    await facilitator.tap("✏️")
     await facilitator.say("Nhiều ao hồ không có rào chắn")
     await facilitator.say("Xã làm rào và biển cảnh báo")
     await facilitator.tap("Xã")

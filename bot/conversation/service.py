@@ -201,7 +201,8 @@ class Conversations:
             return None, state
         if state is None:
             return Outcome(None, (Reply(self.catalog.texts.both("safeguarding.reply")),)), None
-        reply = Reply(self.catalog.texts.get("safeguarding.reply", state.lang))
+        reply = Reply(self.catalog.texts.get("safeguarding.reply.facilitator" if state.facilitator
+                                             else "safeguarding.reply", state.lang))
         held = engine.hold(self.catalog, state, text) if not edited else None
         state = held or state
         return Outcome(state, (reply, engine.prompt(self.catalog, state))), state
