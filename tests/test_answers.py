@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -650,6 +651,7 @@ async def test_stats_count_answers_children_told_and_thumbs(forum: Forum) -> Non
     assert rates["DHA"] == {"answered": pytest.approx(66.67, 0.01),
                             "implemented": pytest.approx(66.67, 0.01), "told": 50.0,
                             "liked": 100.0}
+    assert math.isnan(rates["KTM"]["liked"])  # no votes: no bar, not one at 0 %
     by_topic = charts.answer_rates(stats, "topic")
     injuries = [c for c in stats.answers if c.topic == "injuries"]
     assert by_topic["injuries"]["answered"] == pytest.approx(

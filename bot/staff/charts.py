@@ -9,6 +9,7 @@ Labels are drawn in DejaVu Sans (shipped with matplotlib), which has every Vietn
 from __future__ import annotations
 
 import io
+import math
 import textwrap
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -58,10 +59,12 @@ def answer_rates(stats: Stats, by: str = "district") -> dict[str, dict[str, floa
     def pct(part: int, whole: int) -> float:
         return 100 * part / whole if whole else 0.0
 
+    # No votes is no bar (NaN draws nothing), not a bar at 0 % that reads as "all 👎".
     return {district: {"answered": pct(c["answered"], c["approved"]),
                        "implemented": pct(c["implemented"], c["approved"]),
                        "told": pct(c["told"], c["answered"]),
-                       "liked": pct(c["up"], c["up"] + c["down"])}
+                       "liked": pct(c["up"], c["up"] + c["down"]) if c["up"] + c["down"]
+                       else math.nan}
             for district, c in totals.items() if c["approved"]}
 
 
@@ -135,7 +138,7 @@ def _answers_panel(figure: Figure, index: int, title: str,
     axes.set_title(title, fontfamily=FONT)
     axes.set_xlabel("%", fontfamily=FONT)
     axes.invert_yaxis()
-    axes.legend(prop={"family": FONT}, loc="lower right")
+    axes.legend(prop={"family": FONT}, loc="best")
 
 
 def stats_png(stats: Stats, labels: ChartLabels) -> bytes:
