@@ -149,12 +149,14 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
                       TranslateDesk(db, moderation, catalog, config, cases),
                       CompileDesk(Compiling(db, moderation), catalog, config))
     desks.staff.other_digests.append(desks.translating.digest)
-    prompts = Prompts(db, {"staff": desks.staff, "answers": desks.answers,
-                           "cases": desks.cases, "translating": desks.translating})
+    # What staff were asked to type: kept with each update's commit, read back at start, and
+    # with several workers read before each update of a private chat.
+    prompts = Prompts(db, {"staff": desks.staff.pending, "answers": desks.answers,
+                           "cases": desks.cases.typing, "translating": desks.translating},
+                      shared=config.workers > 1)
     desks.prompts = prompts
-    processor.after_chat = prompts.push
-    if config.workers > 1:  # the press that asks and the text may reach different workers
-        processor.before_chat = prompts.pull
+    processor.before_chat = prompts.enter
+    outbox.settle = prompts.settle
     AnswerHandlers(desks.answers, conversations, outbox).register(application)
     CaseHandlers(desks.cases, outbox).register(application)
     CompileHandlers(desks.compiling, outbox).register(application)

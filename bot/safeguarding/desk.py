@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.config import Config
@@ -24,6 +24,7 @@ from bot.messages import Button, Keyboard
 from bot.safeguarding.cases import REFERRALS, Cases, Moved, Outcome, case_button
 from bot.staff.chat import Caller, cut, fit, when
 from bot.staff.moderation import Conflict, Refused
+from bot.staff.prompts import Asked
 from bot.textnorm import small_int
 from bot.transport.outbox import Message
 from storage import cases as store
@@ -45,21 +46,11 @@ class Typing:
 class CaseDesk:
     def __init__(self, cases: Cases, catalog: Catalog, config: Config) -> None:
         self.cases, self.catalog, self.config = cases, catalog, config
-        self.typing: dict[int, Typing] = {}
+        self.typing = Asked(Typing)  # the text each officer owes (bot.staff.prompts)
 
     async def may_work(self, user_id: int) -> bool:
         async with self.cases.db.transaction() as tx:
             return not isinstance(await self.cases.scope(tx, user_id), Refused)
-
-    def dump(self, user_id: int) -> object | None:
-        """The text a safeguarding officer owes (bot.staff.prompts)."""
-        typing = self.typing.get(user_id)
-        return asdict(typing) if typing else None
-
-    def load(self, user_id: int, data: object | None) -> None:
-        self.typing.pop(user_id, None)
-        if isinstance(data, dict):
-            self.typing[user_id] = Typing(**data)
 
     def owes_text(self, user_id: int) -> bool:
         return user_id in self.typing

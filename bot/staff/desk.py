@@ -26,7 +26,7 @@ import asyncio
 import html
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Literal
 
 from bot.config import Config
@@ -52,6 +52,7 @@ from bot.staff.moderation import (
     button_data,
     parse_button,
 )
+from bot.staff.prompts import Asked
 from bot.staff.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember
 from bot.textnorm import small_int
 from bot.transport.channels import MAX_CHAT_ID
@@ -113,7 +114,7 @@ class StaffDesk:
         self.moderation, self.catalog, self.outbox, self.config, self.cases = (
             moderation, catalog, outbox, config, cases)
         self.digest_seconds = config.digest_minutes * 60
-        self.pending: dict[int, Pending] = {}
+        self.pending = Asked(Pending)  # the reason or edit each owes (bot.staff.prompts)
         self.skipped: dict[int, set[int]] = {}
         self.cards: dict[int, QueueItem] = {}
         self.langs: dict[int, str] = {}
@@ -162,16 +163,6 @@ class StaffDesk:
             self._say(caller, "staff.unknown_button")
         else:
             await self.presses[action](caller, press, value, card)
-
-    def dump(self, user_id: int) -> object | None:
-        """The reason or edit a moderator owes (bot.staff.prompts)."""
-        pending = self.pending.get(user_id)
-        return asdict(pending) if pending else None
-
-    def load(self, user_id: int, data: object | None) -> None:
-        self.pending.pop(user_id, None)
-        if isinstance(data, dict):
-            self.pending[user_id] = Pending(**data)
 
     def owes_text(self, user_id: int) -> bool:
         """True when this staff member's next plain text is the input they were asked for."""

@@ -2,21 +2,28 @@
 
 A desk asks a staff member for a text with a press (✏️ reason, an answer's text, ✉️ to the
 child of a case, a translation's next field) and takes their next plain message as it. The desks
-keep that in memory (`owes_text` must answer at once, when a handler is picked); with several
-workers the press and the text may reach different processes. So, around each update of a chat
-(the chat's updates are applied one after another, across workers), `pull` reads what the chat
-owes from the database into every desk, and `push` writes back what changed. With one worker
-only `push` is needed, and a restart reads everything back (`pull_all`).
+keep that in memory (`owes_text` must answer at once, when a handler is picked); it is kept in
+the database too, written in the same commit as the update that asked (`settle`, called by
+`Outbox.work`), so that neither a restart (`pull_all`) nor a kill between the commit and
+anything after it loses it. With several workers the press and the text may reach different
+processes: before each update of a chat (applied one after another, across workers), `enter`
+reads what the chat owes into every desk.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Protocol
+from contextvars import ContextVar
+from dataclasses import asdict
+from typing import Generic, Protocol, TypeVar
 
 from storage import prompts as store
 from storage.db import Database, Tx
+
+# The private chat whose update is being handled (set by `Prompts.enter`, per update's task).
+T = TypeVar("T")
+_CHAT: ContextVar[int | None] = ContextVar("childforum_prompt_chat", default=None)
 
 
 class Owed(Protocol):
@@ -27,9 +34,28 @@ class Owed(Protocol):
     def load(self, user_id: int, data: object | None) -> None: ...
 
 
+class Asked(dict[int, T], Generic[T]):
+    """The one thing each staff member was asked to type, by user, as a dataclass `kind`: a
+    desk's table that `Prompts` keeps (dump and load)."""
+
+    def __init__(self, kind: type[T]) -> None:
+        super().__init__()
+        self.kind = kind
+
+    def dump(self, user_id: int) -> object | None:
+        asked = self.get(user_id)
+        return asdict(asked) if asked is not None else None  # type: ignore[call-overload]
+
+    def load(self, user_id: int, data: object | None) -> None:
+        self.pop(user_id, None)
+        if isinstance(data, dict):
+            self[user_id] = self.kind(**data)
+
+
 class Prompts:
-    def __init__(self, db: Database, desks: Mapping[str, Owed]) -> None:
-        self.db, self.desks = db, desks
+    def __init__(self, db: Database, desks: Mapping[str, Owed], shared: bool = False) -> None:
+        """`shared`: several workers share the database (read before each update)."""
+        self.db, self.desks, self.shared = db, desks, shared
         self._pulled: dict[int, str | None] = {}  # read before this update (several workers)
         self._kept: dict[int, str] = {}  # what the database holds, as this process wrote it
 
@@ -42,6 +68,19 @@ class Prompts:
         owed = json.loads(data) if data else {}
         for name, desk in self.desks.items():
             desk.load(chat_id, owed.get(name))
+
+    async def enter(self, chat_id: int) -> None:
+        """An update of a private chat begins: the chat whose prompts `settle` keeps; with
+        several workers, what it owes read from the database first."""
+        _CHAT.set(chat_id)
+        if self.shared:
+            await self.pull(chat_id)
+
+    async def settle(self, tx: Tx) -> None:
+        """In the commit of the update being handled: what its chat owes now."""
+        chat_id = _CHAT.get()
+        if chat_id is not None:
+            await self.push(chat_id, tx)
 
     async def pull(self, chat_id: int) -> None:
         """What the chat owes, as the database has it (another worker may have asked)."""

@@ -200,6 +200,8 @@ class Outbox:
         self.db, self.pacing, self.zone, self.clock = db, pacing, zone, clock
         self.sender: Sender | None = None  # set when the bot runs; without it rows just wait
         self.health: Health | None = None  # set when the bot runs: a handled update clears
+        # Kept in every update's commit beside its messages (bot.staff.prompts.Prompts.settle).
+        self.settle: Callable[[Tx], Awaitable[None]] | None = None
 
     @asynccontextmanager
     async def work(self, update_id: int | None = None) -> AsyncIterator[Work]:
@@ -212,6 +214,8 @@ class Outbox:
             yield work
             if fresh:
                 await self.enqueue(tx, work.messages)
+                if self.settle is not None:
+                    await self.settle(tx)
                 if update_id is not None:
                     await inbox.mark_done(tx, update_id)
         if update_id is not None and self.health is not None:

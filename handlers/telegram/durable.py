@@ -186,10 +186,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                  catch_up: Callable[[Update], Awaitable[None]] | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self.catch_up = catch_up
-        # Around each update of a private chat (bot.staff.prompts): read what the chat owes in
-        # typed text before (several workers), write what changed after.
+        # Before each update of a private chat (bot.staff.prompts: the chat whose prompts the
+        # update's commit keeps; with several workers, what it owes read first).
         self.before_chat: Callable[[int], Awaitable[None]] | None = None
-        self.after_chat: Callable[[int], Awaitable[None]] | None = None
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary())
 
@@ -211,11 +210,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 except Exception:  # the database may be down: this update's own turn says so
                     log.exception("Could not catch up the chat before update %d",
                                   update.update_id)
-            try:
-                await coroutine
-            finally:
-                if self.after_chat is not None and private:
-                    await _quietly(self.after_chat(chat.id), "keep what chat %d owes", chat.id)
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""
