@@ -221,6 +221,17 @@ class Outbox:
         if update_id is not None and self.health is not None:
             self.health.up("handling an update")  # an update handled again, after a failure
 
+    async def work_first(self, update_id: int,
+                         act: Callable[[Work], Awaitable[object]]) -> None:
+        """An update whose work only reads and takes a while (a chart, a workbook): done on
+        the reader before the update's transaction, so no write waits for it; its messages
+        are queued, and the update marked handled, in a short one after."""
+        collected = Work(self.db.reader, fresh=True)
+        await act(collected)
+        async with self.work(update_id) as work:
+            if work.fresh:
+                work.add(*collected.messages)
+
     async def enqueue(self, tx: Tx, messages: Sequence[Message]) -> int:
         """Queue messages inside the caller's transaction; they go out after it commits.
         Returns how many were queued (a dedupe key seen before queues nothing)."""

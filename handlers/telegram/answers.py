@@ -64,11 +64,8 @@ class AnswerHandlers:
             return
         name, args = command_name(message.text or ""), list(context.args or [])
         if name == "answers":  # the workbook takes a while: written before the transaction
-            collected = Work(self.outbox.db.reader, fresh=True)
-            await self.desk.command(self._caller(update, collected), name, args)
-            async with self.outbox.work(update.update_id) as work:
-                if work.fresh:
-                    work.add(*collected.messages)
+            await self.outbox.work_first(update.update_id, lambda work: self.desk.command(
+                self._caller(update, work), name, args))
         else:
             async with self.outbox.work(update.update_id) as work:
                 if work.fresh:

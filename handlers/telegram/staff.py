@@ -68,11 +68,8 @@ class StaffHandlers:
             return  # not staff: the child handlers answer "unknown command"
         name, args = command_name(message.text or ""), list(context.args or [])
         if name == "stats":  # read-only, and the chart takes a moment: drawn before the commit
-            collected = Work(self.outbox.db.reader, fresh=True)
-            await self.desk.stats(self._caller(update, context, collected))
-            async with self.outbox.work(update.update_id) as work:
-                if work.fresh:
-                    work.add(*collected.messages)
+            await self.outbox.work_first(update.update_id, lambda work: self.desk.stats(
+                self._caller(update, context, work)))
         else:
             async with self.outbox.work(update.update_id) as work:
                 if work.fresh:
