@@ -19,14 +19,15 @@ import pytest
 
 from bot.compiling.grouping import group
 from bot.compiling.service import Changed, Compiled, Compiling
-from bot.config import load_config
-from bot.conversation.catalog import load_catalog
+from bot.config import Config, load_config
+from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportQuery, export
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, StaffMember
 from storage import children, proposals
 from storage.children import ChildRow
 from storage.db import Database, open_database
+from storage.recommendations import Recommendation
 from tests.stores import Target, query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -155,17 +156,25 @@ async def test_auto_groups_again_what_changed_since_it_was_planned(db: Database,
     assert await service.auto(OFFICER_KTM, 2023, "DHA", planned) == Refused("forbidden")
 
 
-async def test_the_report_and_the_workbook_show_each_recommendation_once(
-        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: Target) -> None:
+async def _named_river(db: Database, target: Target, monkeypatch: pytest.MonkeyPatch,
+                       title: str) -> tuple[Recommendation, Config, Catalog]:
+    """Grouped automatically, the river's four proposals named `title`; the config and
+    catalog to export with."""
     monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
     service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
     await service.auto(OFFICER, 2023)
     river = next(r for r in await service.overview(OFFICER, 2023)  # type: ignore[union-attr]
                  if len(r.members) == 4)
-    await service.name(OFFICER, river.id, "Làm rào chắn và biển báo ở các bến sông")
+    await service.name(OFFICER, river.id, title)
     config = replace(load_config(ROOT / "config.example.toml").with_database(target),
                      staff=STAFF)
-    catalog = load_catalog(config)
+    return river, config, load_catalog(config)
+
+
+async def test_the_report_and_the_workbook_show_each_recommendation_once(
+        db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: Target) -> None:
+    river, config, catalog = await _named_river(
+        db, target, monkeypatch, "Làm rào chắn và biển báo ở các bến sông")
     report = tmp_path / "dha.docx"
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "docx", report)
     text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
@@ -191,20 +200,13 @@ async def test_the_report_and_the_workbook_show_each_recommendation_once(
 
 async def test_the_workbook_recommendations_follow_the_selection_and_show_words_as_typed(
         db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: Target) -> None:
-    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
-    service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
-    await service.auto(OFFICER, 2023)
-    river = next(r for r in await service.overview(OFFICER, 2023)  # type: ignore[union-attr]
-                 if len(r.members) == 4)
-    await service.name(OFFICER, river.id, "+ Làm rào chắn, biển báo ở các bến sông")
+    _, config, catalog = await _named_river(
+        db, target, monkeypatch, "+ Làm rào chắn, biển báo ở các bến sông")
     async with db.transaction() as tx:  # words that would read as formulas; two sent long ago
         await tx.execute("UPDATE proposals SET proposal = '=1+1 ' || proposal, commune = '-Xã A'"
                          " WHERE ref = 'DHA-0003'")
         await tx.execute("UPDATE proposals SET created_at = '2020-01-01T00:00:00+00:00'"
                          " WHERE ref IN ('DHA-0001', 'DHA-0002')")
-    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
-                     staff=STAFF)
-    catalog = load_catalog(config)
 
     async def sheet(query: ExportQuery) -> list[tuple[openpyxl.cell.Cell, ...]]:
         out = tmp_path / "out.xlsx"
