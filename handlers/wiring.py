@@ -152,8 +152,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     # What staff were asked to type: kept with each update's commit, read back at start, and
     # with several workers read before each update of a private chat.
     prompts = Prompts(db, {"staff": desks.staff.pending, "answers": desks.answers,
-                           "cases": desks.cases.typing, "translating": desks.translating},
-                      shared=config.workers > 1)
+                           "cases": desks.cases.typing, "translating": desks.translating,
+                           "case_reply": conversations.replying}, shared=config.workers > 1)
     desks.prompts = prompts
     processor.before_chat = prompts.enter
     outbox.settle = prompts.settle

@@ -181,33 +181,6 @@ async def conversation(db: Tx, case_id: int) -> list[tuple[bool, str, str]]:
     return [(bool(r[0]), str(r[1]), str(r[2])) for r in rows]
 
 
-async def start_reply(db: Tx, case_id: int, chat_id: int) -> bool:
-    """The child pressed ↩️ under a staff message of their own open case: their next text is
-    for the case."""
-    return await db.execute(
-        "UPDATE cases SET child_replying = 1 WHERE id = ? AND chat_id = ? AND state <> 'closed'",
-        (case_id, chat_id)) == 1
-
-
-async def replying(db: Tx, chat_id: int) -> CaseRow | None:
-    """The open case the chat's next text is a reply to (↩️ pressed), if any."""
-    row = await db.fetchone(f"SELECT {_COLUMNS} FROM cases WHERE chat_id = ?"
-                            " AND child_replying = 1 AND state <> 'closed' ORDER BY id DESC",
-                            (chat_id,))
-    return _row(row) if row else None
-
-
-async def end_reply(db: Tx, case_id: int) -> None:
-    await db.execute("UPDATE cases SET child_replying = 0 WHERE id = ?", (case_id,))
-
-
-async def messages(db: Tx, case_id: int) -> list[tuple[int, str, str]]:
-    """What staff wrote to the child from a case: (by, text, at), oldest first."""
-    rows = await db.fetchall("SELECT by_user_id, text, at FROM case_messages WHERE case_id = ?"
-                             " ORDER BY id", (case_id,))
-    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
-
-
 async def unacknowledged_before(db: Tx, before: str) -> list[CaseRow]:
     """New cases older than `before` that nobody took and that were not escalated yet."""
     rows = await db.fetchall(f"SELECT {_COLUMNS} FROM cases WHERE state = 'new'"

@@ -267,7 +267,7 @@ async def test_staff_write_to_the_child_from_the_case_only(cases: Cases, db: Dat
                 if chat == CHILD]
     assert len(to_child) == 1 and to_child[0][1] == "alert"
     assert "&lt;cô&gt;" in str(to_child[0][2]["text"])  # escaped for HTML
-    assert await store.messages(db.reader, case_id) != []
+    assert await store.conversation(db.reader, case_id) != []
     empty = await cases.message(GUARD, case_id, "   ")
     assert isinstance(empty, Refused)
 
@@ -295,7 +295,7 @@ async def test_words_go_after_closing_and_at_once_on_erasure(
     assert await cases.purge(30) == 1
     row = await store.get(db.reader, closed)
     assert row is not None and (row.text, row.weighed, row.state) == ("", "", "closed")
-    assert [text for _, text, _ in await store.messages(db.reader, closed)] == [""]
+    assert [text for _, text, _ in await store.conversation(db.reader, closed)] == [""]
     kept = await store.get(db.reader, still_open)
     assert kept is not None and kept.text == "em bị đánh"
     async with db.transaction() as tx:

@@ -24,6 +24,7 @@ from bot.messages import Reply
 from bot.safeguarding.cases import Cases, parse_reply
 from bot.safeguarding.detector import NEEDS_A_LOOK, assess
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
+from bot.staff.prompts import Asked
 from bot.transport.outbox import Message, Outbox, Work
 from storage import addresses, answers, children, consent, proposals
 from storage import cases as case_store
@@ -73,6 +74,11 @@ class Pressed:
     html: str
 
 
+@dataclass(frozen=True)
+class CaseReply:
+    case: int  # the case a child's next text answers
+
+
 class Conversations:
     """Applies children's updates inside the caller's unit of work (bot.transport.outbox.Work):
     the new state, the effects and the replies commit together, and the replies go out after."""
@@ -82,6 +88,9 @@ class Conversations:
         self.db, self.catalog, self.config, self.moderation, self.outbox = (
             db, catalog, config, moderation, outbox)
         self.cases = cases
+        # Children who pressed ↩️ under a message from their case's staff: their next text is for
+        # the case (kept with the staff prompts: bot.staff.prompts).
+        self.replying = Asked(CaseReply)
 
     async def handle(self, work: Work, chat_id: int, event: Event,
                      pressed: Pressed | None = None) -> None:
@@ -121,23 +130,24 @@ class Conversations:
         """↩️ under a message staff wrote from the child's case, and the text after it: for the
         case, not for the conversation (True: taken)."""
         pressed = parse_reply(event.data) if isinstance(event, engine.Press) else None
-        if pressed is None and not isinstance(event, Text):
+        asked = self.replying.pop(chat_id, None) if isinstance(event, Text) else None
+        about = pressed if pressed is not None else asked.case if asked is not None else None
+        if about is None:
             return False
-        case = None if pressed is not None else await case_store.replying(work.tx, chat_id)
-        if pressed is None and case is None:
-            return False
+        case = await case_store.get(work.tx, about)
         state = await self._state(work.tx, chat_id)
         lang = state.lang if state else BASE_LANG
         texts = self.catalog.texts
-        if pressed is not None:
-            started = await case_store.start_reply(work.tx, pressed, chat_id)
-            work.replies(chat_id, (Reply(texts.get(
-                "case.reply.ask" if started else "case.reply.closed", lang)),))
-            return True
-        assert case is not None and isinstance(event, Text)
-        await self.cases.child_replied(work.tx, case, event.text)
-        again = (engine.prompt(self.catalog, state),) if state else ()
-        work.replies(chat_id, (Reply(texts.get("case.reply.sent", lang)), *again))
+        if case is None or case.chat_id != chat_id or case.state == "closed":
+            work.replies(chat_id, (Reply(texts.get("case.reply.closed", lang)),))
+        elif pressed is not None:
+            self.replying[chat_id] = CaseReply(case.id)
+            work.replies(chat_id, (Reply(texts.get("case.reply.ask", lang)),))
+        else:
+            assert isinstance(event, Text)
+            await self.cases.child_replied(work.tx, case, event.text)
+            again = (engine.prompt(self.catalog, state),) if state else ()
+            work.replies(chat_id, (Reply(texts.get("case.reply.sent", lang)), *again))
         return True
 
     @staticmethod

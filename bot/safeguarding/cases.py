@@ -221,7 +221,6 @@ class Cases:
         the one who wrote last (or the case's watchers) alerted at once, with the case number
         only (the words stay in the case)."""
         await store.add_message(tx, case.id, SYSTEM, text, from_child=True)
-        await store.end_reply(tx, case.id)
         await audit_log.append(tx, SYSTEM, "case_reply", "case", case.id, case.district, {})
         writer = await tx.fetchval("SELECT by_user_id FROM case_messages WHERE case_id = ?"
                                    " AND from_child = 0 ORDER BY id DESC", (case.id,))

@@ -69,11 +69,11 @@ class Prompts:
         for name, desk in self.desks.items():
             desk.load(chat_id, owed.get(name))
 
-    async def enter(self, chat_id: int) -> None:
-        """An update of a private chat begins: the chat whose prompts `settle` keeps; with
-        several workers, what it owes read from the database first."""
+    async def enter(self, chat_id: int | None) -> None:
+        """An update of a private chat begins (None: of no such chat): the chat whose prompts
+        `settle` keeps; with several workers, what it owes read from the database first."""
         _CHAT.set(chat_id)
-        if self.shared:
+        if self.shared and chat_id is not None:
             await self.pull(chat_id)
 
     async def settle(self, tx: Tx) -> None:

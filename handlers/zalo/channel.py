@@ -210,6 +210,7 @@ class ZaloChannel:
 
     async def handle(self, event: ZaloEvent) -> None:
         async with self.outbox.work(event.update_id) as work:
+            await self._enter(None)
             if not work.fresh:
                 return
             if not event.private:  # group chats (beta on Zalo): as on Telegram, a command gets
@@ -222,7 +223,14 @@ class ZaloChannel:
                 await self._unsupported(work, event)
                 return
             chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
+            await self._enter(chat_id)
             await self._converse(work, chat_id, event)
+
+    async def _enter(self, chat_id: int | None) -> None:
+        """The chat whose staff prompts and case replies the event's commit keeps
+        (bot.staff.prompts)."""
+        if self.staff is not None and self.staff.prompts is not None:
+            await self.staff.prompts.enter(chat_id)
 
     async def _unsupported(self, work: Work, event: ZaloEvent) -> None:
         """Something Zalo does not pass on. From someone who has written before (an adult's
@@ -232,6 +240,7 @@ class ZaloChannel:
         the answer is out (the sweep of erased addresses)."""
         known = await addresses.find(work.tx, ZALO, event.chat)
         if known is not None:
+            await self._enter(known)
             await self.conversations.handle(work, known, engine.Media(UNSUPPORTED_KIND))
             return
         chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))

@@ -40,15 +40,7 @@ class StaffDesks:
     prompts: Prompts | None = None
 
     async def take(self, work: Work, chat_id: int, text: str, picked: str | None) -> bool:
-        """Do what a staff member typed, if it is staff work (False: the conversation's); what
-        they were asked to type next is kept with the work (bot.staff.prompts)."""
-        try:
-            return await self._take(work, chat_id, text, picked)
-        finally:
-            if self.prompts is not None:
-                await self.prompts.push(chat_id, work.tx)
-
-    async def _take(self, work: Work, chat_id: int, text: str, picked: str | None) -> bool:
+        """Do what a staff member typed, if it is staff work (False: the conversation's)."""
         caller = Caller(chat_id, chat_id, BASE_LANG, work)
         if text.startswith("/"):
             name, _, rest = text[1:].partition(" ")
