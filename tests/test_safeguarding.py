@@ -216,3 +216,20 @@ def test_a_call_for_help_is_recognised_in_any_spelling(text: str) -> None:
 ])
 def test_a_sentence_with_the_words_is_no_call_for_help(text: str) -> None:
     assert not asks_for_help(text)
+
+
+def test_calls_for_help_written_by_someone_else() -> None:
+    """80 calls and 80 messages with the same words, by a helper who never saw plea.py: 62/80
+    found and 0/80 false the first time; after the matcher was generalised (calls repeated,
+    fear beside the call, more ways of calling someone) the set is seen, so it guards against
+    going back, and no held-out safeguarding message may read as a call."""
+    with (HELDOUT / "pleas.tsv").open(encoding="utf-8") as file:
+        rows = [line.rstrip("\n").split("\t") for line in file][1:]
+    calls = [text for label, text in rows if label == "plea"]
+    others = [text for label, text in rows if label == "not_plea"]
+    assert len(calls) == len(others) == 80
+    assert sum(map(asks_for_help, calls)) >= 76
+    assert [text for text in others if asks_for_help(text)] == []
+    for name in ("safeguarding.tsv", "safeguarding_v2.tsv", "safeguarding_v3.tsv",
+                 "safeguarding_v4.tsv", "safeguarding_v5.tsv", "safeguarding_v6.tsv"):
+        assert [row.text for row in load(HELDOUT / name) if asks_for_help(row.text)] == [], name

@@ -20,26 +20,36 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 # (former), "cửu" (nine).
 _NOT_A_CALL = frozenset({"cừu", "cựu", "cửu", "cưu"})
 
-# Whom the child calls, before the call: "cô ơi", "ai đó", "làm ơn", "mọi người ơi".
+# Whom the child calls, before the call: "cô ơi", "ai đó", "làm ơn", "mọi người ơi", "có ai
+# không", "someone".
 _CALLING = (r"(?:lam on|xin|please|pls|plz|ai|ai do|co|thay|chu|bac|anh|chi|ad|admin|bot"
-            r"|moi nguoi|oi|oi oi)")
+            r"|moi nguoi|mn|mng|oi|oi oi|co ai|co ai khong|someone|anyone|can someone"
+            r"|can anyone)")
 _WHO = r"(?:em|toi|minh|con|chau|to|tui|tao|us|me)"
 _CALLS = (
     r"sos",
     r"(?:cuu|giup|giup do|ho tro)(?: (?:" + _WHO + r"|voi|gap|ngay|di))*",
-    _WHO + r" (?:dang )?(?:can|gap|bi) (?:nguy hiem|giup|giup do|ho tro|duoc giup|cuu)"
-    r"(?: (?:ngay|gap|voi|do))*",
+    _WHO + r" (?:dang )?(?:can|gap|bi) (?:nguoi )?(?:nguy hiem|giup|giup do|ho tro|duoc giup"
+    r"|cuu)(?: (?:ngay|gap|voi|do))*",
     r"(?:please |pls |plz )?help(?: (?:me|us|please|now|pls|plz))*",
-    r"i (?:really )?need (?:some )?help(?: (?:now|please))*",
+    r"i (?:really )?need (?:some )?help(?: (?:now|please|pls|plz))*",
     r"i (?:am|m) in danger(?: now)?",
 )
-_PLEA = re.compile(rf"(?:{_CALLING} )*(?:{'|'.join(_CALLS)})(?: (?:a|nhe|nha|voi|di|please|oi))*")
+# Fear said with the call, before or after it: "em sợ quá", "em đang gặp nguy hiểm".
+_FEAR = (r"(?:" + _WHO + r" )?(?:so|so qua|so lam|dang gap nguy hiem|dang nguy hiem"
+         r"|dang nguy hiem lam|gap nguy hiem)")
+_CALL = rf"(?:{'|'.join(_CALLS)})"
+_END = r"(?: (?:a|nhe|nha|voi|di|please|pls|plz|oi))*"
+# One call or several ("cứu cứu cứu", "sos cứu em"), called to someone, fear beside it.
+_PLEA = re.compile(rf"(?:{_FEAR} )?(?:{_CALLING} )*{_CALL}{_END}(?: {_CALL}{_END})*"
+                   rf"(?: {_FEAR})?")
+_LONG_CUU = re.compile(r"\bcuu+\b")  # "cứuuuu": a call stretched, not squeezed to "cu"
 
 
 def words(text: str) -> str:
     """The message folded, in plain words: no marks, no punctuation or emoji, chat spellings
     expanded ("cứu e vs!!" → "cuu em voi")."""
-    folded = _NOT_WORD.sub(" ", fold(text)).split()
+    folded = _LONG_CUU.sub("cuu", _NOT_WORD.sub(" ", fold(text))).split()
     return " ".join(chat_word(word) for word in folded)
 
 
