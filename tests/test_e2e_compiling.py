@@ -83,11 +83,9 @@ WORDS = ("làm rào chắn bến suối sông hồ bơi dạy học bơi cho tr�
          "lớn trông coi xây cầu qua suối cho học sinh")
 
 
-async def test_compile_auto_groups_while_children_are_answered(simulator: BotApiSimulator,
-                                                                tmp_path: Path) -> None:
-    """The grouping runs off the event loop and outside any write transaction: a child who
-    writes meanwhile is answered at once, and what it grouped is then written."""
-    database = tmp_path / "forum.sqlite3"
+async def seed_many(database: Path) -> None:
+    """MANY approved DHA injuries proposals of random words, as much grouping as a district's
+    whole year."""
     db = await open_database(database)
     rng = random.Random(7)
     async with db.transaction() as tx:
@@ -99,6 +97,14 @@ async def test_compile_auto_groups_while_children_are_answered(simulator: BotApi
                 message="", lang="vi", needs_translation=False, source_update_id=number + 1))
         await tx.execute("UPDATE proposals SET status = 'approved'")
     await db.close()
+
+
+async def test_compile_auto_groups_while_children_are_answered(simulator: BotApiSimulator,
+                                                                tmp_path: Path) -> None:
+    """The grouping runs off the event loop and outside any write transaction: a child who
+    writes meanwhile is answered at once, and what it grouped is then written."""
+    database = tmp_path / "forum.sqlite3"
+    await seed_many(database)
     config = write_config(tmp_path / "config.toml", simulator, database, STAFF)
     async with running_bot(simulator, config):
         officer = Child(simulator, OFFICER)

@@ -22,6 +22,7 @@ from bot.simulator import BotApiSimulator, ZaloSimulator
 from storage import children, proposals
 from storage.db import open_database
 from tests.e2e import Child, ZaloPerson, running_bot, texts, zalo_config
+from tests.test_e2e_compiling import seed_many
 
 ADMIN, MODERATOR = 123456789, 234567890  # config.example.toml, on Telegram (all; DHA and KTM)
 MOD, RIVAL, SAFE, OFFICER = 10, 11, 12, 13  # staff on Zalo, by their zalo_id numbers
@@ -359,3 +360,26 @@ async def test_the_admin_grants_and_revokes_a_role_for_anyone_on_zalo(
         assert texts(await people[1].say("/queue")) == unknown
         assert query(tmp_path / "forum.sqlite3", "SELECT user_id, role FROM staff_grants"
                      " WHERE revoked_at IS NULL") == [(FIRST, "moderator")]
+
+
+async def test_an_officer_on_zalo_compiles_while_children_on_zalo_are_answered(
+        simulator: BotApiSimulator, zalo: ZaloSimulator, tmp_path: Path) -> None:
+    """An officer on Zalo sends "/compile auto" over thousands of proposals: the grouping runs
+    before the event's transaction and beside other chats' events, so a child who writes on
+    Zalo meanwhile is answered first, and the grouping is then written and reported."""
+    database = tmp_path / "forum.sqlite3"
+    await seed_many(database)
+    async with zalo_forum(simulator, zalo, database, (FIRST, "officer")):
+        officer = await staff_on_zalo(zalo, OFFICER, FIRST)
+        assert "Chưa có kiến nghị chung nào" in texts(await officer.say("/compile"))
+        zalo.send_text(officer.id, "/compile auto")
+        await asyncio.sleep(0.5)  # grouping
+        kid = ZaloPerson(zalo, KID)
+        zalo.send_text(kid.id, "/start")
+        await zalo.wait_until(lambda: bool(zalo.messages(kid.id)), timeout=60)
+        assert not zalo.new_messages(officer.id), "the child waited for the grouping"
+        await zalo.wait_until(lambda: bool(told(zalo, officer, "Đã gom")), timeout=120)
+        made = query(database, "SELECT count(*) FROM recommendations")[0][0]
+        grouped = query(database, "SELECT count(*) FROM proposals"
+                                  " WHERE recommendation_id IS NOT NULL")[0][0]
+        assert made and told(zalo, officer, f"Đã gom {grouped} ý kiến thành {made} kiến nghị")

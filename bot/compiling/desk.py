@@ -22,8 +22,7 @@ class CompileDesk:
         self.service, self.catalog, self.config = service, catalog, config
 
     async def may_compile(self, user_id: int) -> bool:
-        async with self.service.db.transaction() as tx:
-            return not (await self.service.scope_in(tx, user_id)).empty
+        return not (await self.service.scope_in(self.service.db.reader, user_id)).empty
 
     async def prepare(self, user_id: int, text: str) -> Planned | Refused | None:
         """Before the command's transaction: "/compile auto"'s grouping (seconds for thousands

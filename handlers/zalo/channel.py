@@ -4,7 +4,9 @@ An event is written to the inbox before anything else (the webhook answers 200 o
 an update id made from Zalo's message id, so a message delivered twice is handled once. Events
 are then handled one at a time in the order they came, each in one transaction with the replies
 it queues (the outbox sends them through handlers/zalo/courier.py). After a restart, what was
-received and not handled is handled first, in the order the messages were written.
+received and not handled is handled first, in the order the messages were written. One chat's
+events are handled one after another; different chats' side by side (up to CONCURRENT at once),
+so an officer's seconds-long "/compile auto" or a slow moment of one chat keeps no one else waiting.
 
 With several workers behind one proxy (`[storage] workers`), any worker takes an event in, but
 only the one holding the jobs lock handles events: it reads them from the inbox, oldest message
@@ -18,18 +20,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import itertools
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.compiling.service import Planned
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
 from bot.conversation.service import Conversations
 from bot.localized import BASE_LANG
 from bot.messages import Reply
+from bot.staff.moderation import Refused
 from bot.transport.channels import ZALO, first_id
 from bot.transport.health import PAUSES, Health
 from bot.transport.inbox import Inbox
@@ -50,6 +56,7 @@ UNSUPPORTED_KIND = "unsupported"  # the engine's Media kind for it, from an adul
 _UPDATE_IDS = 1 << 62  # Zalo's updates' ids in the shared inbox: 2**62 + 62 bits of a hash
 LOOK_SECONDS = 0.5  # several workers: how often the handling one looks for others' events
 CLAIM_SECONDS = 5.0  # and how often the others try to become the handling one
+CONCURRENT = 256  # events handled at once (as many as Telegram's updates)
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,11 @@ class ZaloChannel:
         self._queue: asyncio.Queue[ZaloEvent] = asyncio.Queue()
         self._arrived = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._chats: weakref.WeakValueDictionary[str, asyncio.Lock] = (
+            weakref.WeakValueDictionary())
+        self._room = asyncio.Semaphore(CONCURRENT)
+        self._working: set[asyncio.Task[None]] = set()
+        self._started: set[int] = set()  # several workers: the events being handled
 
     async def receive(self, body: Any) -> bool:
         """Write an event durably and queue it; False when it is not an event (nothing kept).
@@ -136,10 +148,11 @@ class ZaloChannel:
         return sorted(waiting, key=lambda e: e.date)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        tasks = [*self._working, *([self._task] if self._task is not None else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._task = None
 
     async def idle(self) -> None:
         """Wait until every event received so far is handled (tests, shutdown)."""
@@ -147,11 +160,29 @@ class ZaloChannel:
 
     async def _run(self) -> None:
         while True:
-            event = await self._queue.get()
+            self._start(await self._queue.get(), self._queue.task_done)
+
+    def _start(self, event: ZaloEvent, then: Callable[[], None] | None = None
+               ) -> asyncio.Task[None]:
+        """Handle `event` in a task of its own, after the events of its chat started before it
+        (each task takes its chat's lock first, and an asyncio lock is granted in the order it
+        was asked for); `then` once it is done."""
+        lock = self._chats.get(event.chat)
+        if lock is None:
+            lock = self._chats[event.chat] = asyncio.Lock()
+
+        async def one() -> None:
             try:
-                await self._handle_until_done(event)
+                async with lock, self._room:
+                    await self._handle_until_done(event)
             finally:
-                self._queue.task_done()
+                if then is not None:
+                    then()
+
+        task = asyncio.create_task(one(), name=f"zalo-event-{event.update_id}")
+        self._working.add(task)
+        task.add_done_callback(self._working.discard)
+        return task
 
     async def _run_shared(self) -> None:
         assert self.handles is not None
@@ -168,7 +199,10 @@ class ZaloChannel:
                     waiting = await self._waiting()
                     self.health.up("reading Zalo events")
                     for event in waiting:
-                        await self._handle_until_done(event)
+                        if event.update_id not in self._started:  # not in hand already
+                            self._started.add(event.update_id)
+                            self._start(event, functools.partial(self._started.discard,
+                                                                 event.update_id))
             except Exception as error:  # reading the inbox: the database may be down
                 if is_unavailable(error):
                     self.health.down("reading Zalo events", error)
@@ -209,6 +243,7 @@ class ZaloChannel:
                 log.exception("Could not mark a failed Zalo event done")
 
     async def handle(self, event: ZaloEvent) -> None:
+        prepared = await self._prepare(event)
         async with self.outbox.work(event.update_id) as work:
             await self._enter(None)
             if not work.fresh:
@@ -224,7 +259,16 @@ class ZaloChannel:
                 return
             chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
             await self._enter(chat_id)
-            await self._converse(work, chat_id, event)
+            await self._converse(work, chat_id, event, prepared)
+
+    async def _prepare(self, event: ZaloEvent) -> Planned | Refused | None:
+        """Staff work that takes seconds and only reads (an officer's "/compile auto"), done
+        before the event's transaction so that no child waits behind it (handlers.zalo.staff)."""
+        if (self.staff is None or not event.private or event.name != TEXT
+                or not event.text.lstrip().startswith("/")):
+            return None
+        chat_id = await addresses.find(self.outbox.db.reader, ZALO, event.chat)
+        return None if chat_id is None else await self.staff.prepare(chat_id, event.text.strip())
 
     async def _enter(self, chat_id: int | None) -> None:
         """The chat whose staff prompts and case replies the event's commit keeps
@@ -248,13 +292,14 @@ class ZaloChannel:
             "zalo.unsupported", link=self.telegram_link)),))
         await addresses.erase(work.tx, chat_id)
 
-    async def _converse(self, work: Work, chat_id: int, event: ZaloEvent) -> None:
+    async def _converse(self, work: Work, chat_id: int, event: ZaloEvent,
+                        prepared: Planned | Refused | None) -> None:
         text = event.text.strip()
         typed = event.name == TEXT and not text.startswith("/")
         # What the reply picks from the chat's last menu (read once: staff and child alike).
         picked = Menu.stored(await addresses.menu(work.tx, chat_id)).pick(text) if typed else None
         if event.name == TEXT and self.staff is not None and await self.staff.take(
-                work, chat_id, text, picked):
+                work, chat_id, text, picked, prepared):
             return
         if event.name != TEXT:
             await self.conversations.handle(work, chat_id,

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 
 from bot.answers.desk import AnswerDesk
 from bot.compiling.desk import CompileDesk
+from bot.compiling.service import Planned
 from bot.localized import BASE_LANG
 from bot.messages import Reply
 from bot.safeguarding.desk import CaseDesk
 from bot.staff.chat import Caller
 from bot.staff.desk import COMMANDS as STAFF_COMMANDS
 from bot.staff.desk import StaffDesk
+from bot.staff.moderation import Refused
 from bot.staff.prompts import Prompts
 from bot.translating.desk import TranslateDesk
 from bot.transport.outbox import Message, Work
@@ -39,19 +41,32 @@ class StaffDesks:
     compiling: CompileDesk
     prompts: Prompts | None = None
 
-    async def take(self, work: Work, chat_id: int, text: str, picked: str | None) -> bool:
-        """Do what a staff member typed, if it is staff work (False: the conversation's)."""
+    async def prepare(self, chat_id: int, text: str) -> Planned | Refused | None:
+        """Before the event's transaction, for an officer's "/compile auto": the grouping
+        (seconds for thousands of proposals), worked out without holding the write lock
+        (bot.compiling.desk.prepare); None for anything else."""
+        if (text.split(maxsplit=1) or [""])[0].lower() != "/compile":
+            return None
+        if not await self.compiling.may_compile(chat_id):
+            return None
+        return await self.compiling.prepare(chat_id, text)
+
+    async def take(self, work: Work, chat_id: int, text: str, picked: str | None,
+                   prepared: Planned | Refused | None = None) -> bool:
+        """Do what a staff member typed, if it is staff work (False: the conversation's);
+        `prepared`: what `prepare` worked out for the same text."""
         caller = Caller(chat_id, chat_id, BASE_LANG, work)
         if text.startswith("/"):
             name, _, rest = text[1:].partition(" ")
-            return await self._command(caller, name.lower(), rest.split(), text)
+            return await self._command(caller, name.lower(), rest.split(), text, prepared)
         if await self._owed(caller, text):
             return True
         if picked is not None:
             return await self._pick(caller, picked)
         return False
 
-    async def _command(self, caller: Caller, name: str, args: list[str], text: str) -> bool:
+    async def _command(self, caller: Caller, name: str, args: list[str], text: str,
+                       prepared: Planned | Refused | None) -> bool:
         user = caller.user_id
         if name == "stats" and await self.staff.is_staff(user):
             await self.staff.stats(caller, chart=False)  # no pictures on Zalo: the counts
@@ -64,7 +79,8 @@ class StaffDesks:
         elif name == "translate" and await self.translating.may_translate(user):
             self._say_all(caller, await self.translating.start(user, caller.lang))
         elif name == "compile" and await self.compiling.may_compile(user):
-            self._say_all(caller, await self.compiling.handle(user, caller.lang, text))
+            self._say_all(caller, await self.compiling.handle(user, caller.lang, text,
+                                                                    prepared))
         elif name in ELSEWHERE and await self.staff.is_staff(user):
             self._elsewhere(caller)
         else:
