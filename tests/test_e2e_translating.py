@@ -43,6 +43,7 @@ async def test_a_bahnar_proposal_is_translated_before_moderation(
     translator = Child(simulator, TRANSLATOR)
     shown = texts(await translator.say("/translate"))
     assert SEEN in shown and "Em thấy" in shown
+    assert "Cán bộ bảo vệ trẻ em" not in shown  # not held: no warning
     first = simulator.send_text(TRANSLATOR, "Nhà em ở làng Kon Druch, xa trường")
     assert "Em đề nghị" in texts(await translator._settle())
     simulator.redeliver(first["update_id"])  # Telegram sends it again: not the next field
@@ -120,6 +121,7 @@ districts = ["DHA"]
         translator = Child(simulator, TRANSLATOR)
         shown = texts(await translator.say("/translate"))
         assert "DHA-0001" in shown and SEEN in shown
+        assert "Cán bộ bảo vệ trẻ em đang xem ý kiến này (trường hợp #1)" in shown, shown
         await translator.say("Nhà em ở làng Kon Druch, xa trường")
         done = texts(await translator.say("Bố em đánh em mỗi tối, em sợ về nhà"))
         assert "Đã lưu bản dịch DHA-0001" in done and "trường hợp #1" in done, done

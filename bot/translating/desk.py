@@ -154,6 +154,8 @@ class TranslateDesk:
                             topic=html.escape(topic.short[lang] if topic else item.topic),
                             district=html.escape(district.label(lang) if district
                                                  else item.district))]
+        if item.held is not None:  # what the child told may be about harm to them
+            lines.append(self._text("translate.held", lang, id=item.held))
         for field, words in item.words.items():
             lines.append(f"<b>{self._text(f'translate.field.{field}', lang)}</b>: "
                          f"{html.escape(words)}")
