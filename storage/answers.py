@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import astuple, dataclass, fields
 
-from storage.db import Row, Tx, utc_now, within
+from storage.db import Row, Tx, in_lists, utc_now, within
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,18 @@ async def latest(db: Tx, proposal_id: int, published: bool = False) -> AnswerRow
     return _row(row) if row else None
 
 
+async def latest_of(db: Tx, proposal_ids: Collection[int]) -> dict[int, AnswerRow]:
+    """`latest` of many proposals, a few statements in all (a workbook of thousands of rows):
+    the newest version of each that has an answer."""
+    found: dict[int, AnswerRow] = {}
+    for marks, chunk in in_lists(sorted(set(proposal_ids))):
+        for row in await db.fetchall(
+                f"SELECT {_COLUMNS} FROM answers WHERE proposal_id IN ({marks})"
+                " ORDER BY proposal_id, version", chunk):
+            found[row[1]] = _row(row)  # the last of a proposal's versions stays
+    return found
+
+
 async def get(db: Tx, answer_id: int) -> AnswerRow | None:
     row = await db.fetchone(f"SELECT {_COLUMNS} FROM answers WHERE id = ?", (answer_id,))
     return _row(row) if row else None
@@ -99,11 +111,10 @@ async def publish(db: Tx, answer_ids: Sequence[int], by: int) -> list[AnswerRow]
     """Publish drafts; returns those that were drafts (a second publish does nothing)."""
     published: list[AnswerRow] = []
     now = utc_now()
-    for start in range(0, len(answer_ids), 500):
-        chunk = answer_ids[start:start + 500]
+    for marks, chunk in in_lists(answer_ids):
         published += [_row(row) for row in await db.fetchall(
             "UPDATE answers SET published_at = ?, published_by = ?, revision = revision + 1"
-            f" WHERE id IN ({', '.join('?' * len(chunk))}) AND published_at IS NULL"
+            f" WHERE id IN ({marks}) AND published_at IS NULL"
             f" RETURNING {_COLUMNS}", (now, by, *chunk))]
     return sorted(published, key=lambda row: row.id)
 

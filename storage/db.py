@@ -17,13 +17,14 @@ from storage.engine import (
     Params,
     Row,
     Tx,
+    in_lists,
     migrations,
     utc_now,
     within,
 )
 
-__all__ = ["FETCH_SIZE", "Database", "DatabaseUnavailable", "Params", "Row", "Tx", "is_server",
-           "is_unavailable", "migrations", "open_database", "utc_now", "within"]
+__all__ = ["FETCH_SIZE", "Database", "DatabaseUnavailable", "Params", "Row", "Tx", "in_lists",
+           "is_server", "is_unavailable", "migrations", "open_database", "utc_now", "within"]
 
 
 def is_server(target: Path | str) -> bool:

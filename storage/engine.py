@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ log = logging.getLogger("childforum.db")
 Row = tuple[Any, ...]
 Params = Sequence[Any]
 FETCH_SIZE = 2000
+IN_LIST = 500  # values in one IN (…) list
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -43,6 +44,15 @@ def within(districts: Collection[str] | None, column: str = "district"
     if not districts:
         return " AND 1 = 0", []
     return f" AND {column} IN ({', '.join('?' * len(districts))})", list(sorted(districts))
+
+
+def in_lists(values: Iterable[Any], size: int = IN_LIST) -> Iterator[tuple[str, list[Any]]]:
+    """`values` a few hundred at a time, each with its placeholders ("?, ?, …") for an IN
+    list: one statement for thousands of rows stays within every server's limits."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        chunk = values[start:start + size]
+        yield ", ".join("?" * len(chunk)), chunk
 
 
 def utc_now() -> str:

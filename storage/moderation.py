@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from storage.db import Row, Tx, utc_now, within
+from storage.db import Row, Tx, in_lists, utc_now, within
 
 # Columns a moderator may rewrite (free text a child or facilitator typed).
 EDITABLE_FIELDS = ("seen", "proposal", "message", "school", "commune")
@@ -92,14 +92,12 @@ async def get(db: Tx, proposal_id: int) -> ProposalRow | None:
 
 
 async def by_refs(db: Tx, refs: Collection[str]) -> dict[str, ProposalRow]:
-    """The proposals with these refs (those that exist), 500 refs a query."""
-    wanted, found = sorted(refs), {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start:start + 500]
+    """The proposals with these refs (those that exist), a few hundred refs a query."""
+    found = {}
+    for marks, chunk in in_lists(sorted(refs)):
         for row in await db.fetchall(
                 f"SELECT {_ITEM_COLUMNS} FROM proposals p LEFT JOIN children c"
-                f" ON c.chat_id = p.chat_id WHERE p.ref IN ({', '.join('?' * len(chunk))})",
-                chunk):
+                f" ON c.chat_id = p.chat_id WHERE p.ref IN ({marks})", chunk):
             item = _row(row)
             found[item.ref] = item
     return found

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Tx, utc_now
+from storage.db import Tx, in_lists, utc_now
 
 _COLUMNS = "id, channel, chat_id, kind, payload, body, attempts"
 
@@ -90,19 +90,19 @@ async def release_all(db: Tx) -> int:
 
 async def release(db: Tx, ids: Sequence[int]) -> None:
     """Give rows back (a sender stopping, or a row to wait for a long time)."""
-    for chunk in _chunks(ids):
+    for marks, chunk in in_lists(ids):
         await db.execute("UPDATE outbox SET claimed_by = NULL, claimed_until = NULL"
-                         f" WHERE id IN ({', '.join('?' * len(chunk))})", chunk)
+                         f" WHERE id IN ({marks})", chunk)
 
 
 async def finish(db: Tx, ids: Sequence[int], state: str, error: str | None = None) -> None:
     """Rows sent (or given up on): their content goes, the record stays."""
     now = utc_now()
-    for chunk in _chunks(ids):
+    for marks, chunk in in_lists(ids):
         await db.execute(
             "UPDATE outbox SET state = ?, last_error = COALESCE(?, last_error), done_at = ?,"
             " payload = NULL, body = NULL, claimed_by = NULL, claimed_until = NULL"
-            f" WHERE id IN ({', '.join('?' * len(chunk))}) AND state = 'pending'",
+            f" WHERE id IN ({marks}) AND state = 'pending'",
             (state, error, now, *chunk))
 
 
@@ -128,7 +128,3 @@ async def prune(db: Tx, before: str) -> None:
     """Forget the record of messages finished before `before` that no report needs."""
     await db.execute("DELETE FROM outbox WHERE state != 'pending' AND done_at < ?"
                      " AND dedupe IS NULL", (before,))
-
-
-def _chunks(ids: Sequence[int], size: int = 500) -> list[Sequence[int]]:
-    return [ids[i:i + size] for i in range(0, len(ids), size)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from storage.db import Tx, utc_now
+from storage.db import Tx, in_lists, utc_now
 from storage.export_rows import RowFilter, condition
 
 # Only what the forum compiles: approved, not held by a safeguarding case.
@@ -85,9 +85,7 @@ async def create(db: Tx, year: int, district: str, topic: str, title: str,
 
 
 async def assign(db: Tx, proposal_ids: Sequence[int], recommendation_id: int | None) -> None:
-    for start in range(0, len(proposal_ids), 500):
-        chunk = proposal_ids[start:start + 500]
-        marks = ", ".join("?" * len(chunk))
+    for marks, chunk in in_lists(proposal_ids):
         await db.execute(f"UPDATE proposals SET recommendation_id = ? WHERE id IN ({marks})",
                          (recommendation_id, *chunk))
 

@@ -88,6 +88,22 @@ async def notices(db: Database) -> list[tuple[int, str, str | None]]:
 
 # --- recording ------------------------------------------------------------------------------------
 
+async def test_the_latest_answers_of_many_proposals_are_read_together(forum: Forum) -> None:
+    """What an import reads for thousands of rows: each proposal's newest version, a few
+    hundred proposals a statement (ids past the first IN list included), none for the
+    unanswered."""
+    first, second, third = [await forum.db.reader.fetchval(
+        "SELECT id FROM proposals WHERE ref = ?", (ref,)) for ref in ("DHA-0001", "DHA-0002",
+                                                                      "DHA-0004")]
+    async with forum.db.transaction() as tx:
+        await answer_store.add_version(tx, first, DONE, OFFICER, "chat")
+        await answer_store.add_version(tx, first, NOT_YET, OFFICER, "chat")
+        await answer_store.add_version(tx, second, DONE, OFFICER, "chat")
+        # 1,300 ids without an answer sort first: the answered ones are in the third list
+        found = await answer_store.latest_of(tx, [*range(-1_300, 0), first, second, third])
+    assert {key: (row.version, row.answer.state) for key, row in found.items()} == {
+        first: (2, "not_yet"), second: (1, "implemented")}
+
 async def test_an_officer_records_drafts_within_their_districts(forum: Forum) -> None:
     answers = forum.answers
     saved = await answers.record(OFFICER, "dha-0001", DONE)

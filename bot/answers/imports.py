@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.answers.service import Answers, Stale, answerable
 from bot.answers.sheet import (
@@ -34,6 +34,7 @@ from bot.staff.roles import Scope
 from bot.textnorm import fold, small_int
 from storage import answers as store
 from storage import proposals
+from storage.answers import AnswerRow
 from storage.db import Tx
 from storage.moderation import ProposalRow, by_ref, by_refs
 
@@ -59,6 +60,7 @@ class Plan:
 class _Resolved:
     row: SheetRow
     item: ProposalRow | None  # None: a history row to add
+    latest: AnswerRow | None = None  # the item's answer now
 
 
 class AnswerSheets:
@@ -176,7 +178,11 @@ class AnswerSheets:
                 continue
             if resolved is not None:
                 found.append(resolved)
-                await self._count(tx, resolved, plan)
+        now = await store.latest_of(tx, [entry.item.id for entry in found if entry.item])
+        found = [replace(entry, latest=now.get(entry.item.id)) if entry.item else entry
+                 for entry in found]
+        for entry in found:
+            self._count(entry, plan)
         return found
 
     @staticmethod
@@ -247,12 +253,12 @@ class AnswerSheets:
         return None
 
     @staticmethod
-    async def _count(tx: Tx, resolved: _Resolved, plan: Plan) -> None:
+    def _count(resolved: _Resolved, plan: Plan) -> None:
         if resolved.item is None:
             plan.history += 1
             plan.new += 1
             return
-        latest = await store.latest(tx, resolved.item.id)
+        latest = resolved.latest
         if latest is None:
             plan.new += 1
         elif latest.answer == tidy(resolved.row.answer):
@@ -271,8 +277,8 @@ class AnswerSheets:
                                                      row.proposal)
                 item = await by_ref(tx, ref)
                 assert item is not None
-            outcome = await self.answers.save(tx, user_id, item, tidy(row.answer), None,
-                                              "import")
+            outcome = await self.answers.save_over(tx, user_id, item, tidy(row.answer), None,
+                                                   "import", entry.latest)
             assert not isinstance(outcome, Stale)  # an import takes whatever is there
 
 

@@ -141,7 +141,13 @@ class Answers:
     async def save(self, tx: Tx, user_id: int, item: ProposalRow, answer: AnswerFields,
                    revision: int | None, source: str) -> Saved | Stale:
         """`record` inside the caller's transaction, for a checked answer and proposal."""
-        latest = await store.latest(tx, item.id)
+        return await self.save_over(tx, user_id, item, answer, revision, source,
+                                    await store.latest(tx, item.id))
+
+    async def save_over(self, tx: Tx, user_id: int, item: ProposalRow, answer: AnswerFields,
+                        revision: int | None, source: str,
+                        latest: AnswerRow | None) -> Saved | Stale:
+        """`save`, with the proposal's latest answer read already (in the same transaction)."""
         if latest is not None and revision == NO_ANSWER:
             return Stale(latest.published_by or latest.answered_by,
                          latest.published_at or latest.answered_at)
