@@ -33,6 +33,7 @@ from bot.conversation.catalog import Catalog
 from bot.messages import Button, Keyboard
 from bot.staff.chat import Caller, cut, fit, when
 from bot.staff.moderation import Refused
+from bot.staff.words import Words
 from bot.textnorm import small_int
 from bot.transport.outbox import Message
 from storage import answers as store
@@ -60,6 +61,7 @@ class AnswerDesk:
     def __init__(self, answers: Answers, sheets: AnswerSheets, catalog: Catalog,
                  config: Config) -> None:
         self.answers, self.sheets, self.catalog, self.config = answers, sheets, catalog, config
+        self.words = Words(catalog, config)
         self.typing: dict[int, Typing] = {}
         self.unsaved: dict[tuple[int, str], AnswerFields] = {}  # (user, ref): chosen, not saved
 
@@ -165,7 +167,7 @@ class AnswerDesk:
             keyboard = ((Button(self._text(caller, "answer.desk.import_go"),
                                 f"i|{import_id}|go"),
                          Button(self._text(caller, "answer.desk.cancel"), f"i|{import_id}|no")),)
-        self._send(caller, text, keyboard)
+        caller.send(text, keyboard)
 
     # --- one answer ------------------------------------------------------------------------
 
@@ -179,7 +181,7 @@ class AnswerDesk:
         answer = latest.answer if latest else self.unsaved.get((caller.user_id, ref))
         revision = latest.revision if latest else None
         text = self._card_text(caller, item, answer, latest)
-        self._send(caller, f"{note}\n\n{text}" if note else text,
+        caller.send(f"{note}\n\n{text}" if note else text,
                    self._card_keyboard(caller, item, answer, revision, latest))
 
     def _card_text(self, caller: Caller, item: ProposalRow, answer: AnswerFields | None,
@@ -331,19 +333,19 @@ class AnswerDesk:
         counts: dict[str, int] = {}
         for draft in drafts:
             counts[draft.district] = counts.get(draft.district, 0) + 1
-        buttons = [Button(f"{self._district(caller, code)} ({count})", f"p|{code}|*|ask")
+        buttons = [Button(f"{self.words.district(code, caller.lang)} ({count})", f"p|{code}|*|ask")
                    for code, count in counts.items()]
         if len(counts) > 1:
             buttons.append(Button(self._text(caller, "answer.desk.all", count=len(drafts)),
                                   "p|*|*|ask"))
-        self._send(caller, self._text(caller, "answer.desk.publish_which"),
+        caller.send(self._text(caller, "answer.desk.publish_which"),
                    tuple((b,) for b in buttons))
 
     async def _publish_area(self, caller: Caller, code: str) -> None:
         """/publish DHA: that area's count to confirm, or why not (typed, not a button)."""
         if not (await self.answers.scope(caller.user_id)).covers(code):
             self.say(caller, "answer.desk.area_forbidden", area=html.escape(
-                self._district(caller, code)))
+                self.words.district(code, caller.lang)))
             return
         await self._publish_press(caller, code, "*", False, None)
 
@@ -362,19 +364,19 @@ class AnswerDesk:
             if not drafts:
                 self.say(caller, "answer.desk.nothing_to_publish", ref="", told=0)
                 return
-            where = self._district(caller, code) if code else self._text(caller,
+            where = self.words.district(code, caller.lang) if code else self._text(caller,
                                                                         "answer.desk.yours")
             if subject is not None:
-                where += f" · {self._topic(caller, subject)}"
+                where += f" · {self.words.topic(subject, caller.lang, short=True)}"
             buttons = [Button(self._text(caller, "answer.desk.publish_go", count=len(drafts)),
                               f"p|{district}|{topic}|go")]
             by_topic = Counter(draft.topic for draft in drafts)
             if subject is None and len(by_topic) > 1:  # or one topic only
-                buttons += [Button(self._text(caller, "answer.desk.publish_topic",
-                                              topic=self._topic(caller, one), count=count),
+                buttons += [Button(self._text(caller, "answer.desk.publish_topic", count=count,
+                                              topic=self.words.topic(one, caller.lang, True)),
                                    f"p|{district}|{one}|ask")
                             for one, count in sorted(by_topic.items(), key=self._topic_order)]
-            self._send(caller, self._text(caller, "answer.desk.publish_confirm",
+            caller.send(self._text(caller, "answer.desk.publish_confirm",
                                           count=len(drafts), where=html.escape(where)),
                        tuple((b,) for b in buttons))
             return
@@ -402,10 +404,6 @@ class AnswerDesk:
         if left:  # a mistyped ref, or one published already: said, not passed over
             self.say(caller, "answer.desk.nothing_to_publish", count=0, told=0,
                      ref=html.escape(" ".join(left)))
-
-    def _topic(self, caller: Caller, topic: str) -> str:
-        flow = self.catalog.topic(topic)
-        return flow.short[caller.lang] if flow else topic
 
     def _topic_order(self, item: tuple[str, int]) -> int:
         order = [flow.id for flow in self.catalog.topics]
@@ -442,7 +440,7 @@ class AnswerDesk:
         if plan.applied:
             async with self.answers.db.transaction() as tx:
                 await store.finish_import(tx, import_id, caller.user_id)
-        self._send(caller, self._plan_text(caller, plan, dry_run=False))
+        caller.send(self._plan_text(caller, plan, dry_run=False))
 
     def _plan_text(self, caller: Caller, plan: Plan, dry_run: bool) -> str:
         if plan.problems:
@@ -463,15 +461,8 @@ class AnswerDesk:
     def _label(self, caller: Caller, key: str) -> str:
         return html.escape(self.catalog.texts.get(key, caller.lang))
 
-    def _district(self, caller: Caller, code: str | None) -> str:
-        district = self.config.area(code or "")
-        return district.label(caller.lang) if district else (code or "")
-
-    def _send(self, caller: Caller, text: str, keyboard: Keyboard = ()) -> None:
-        caller.work.add(Message(caller.chat_id, text, keyboard, channel=caller.channel))
-
     def say(self, caller: Caller, key: str, **values: object) -> None:
-        self._send(caller, self._text(caller, key, **values))
+        caller.send(self._text(caller, key, **values))
 
     def _refused(self, caller: Caller, refused: Refused, ref: str) -> None:
         key = {"not_found": "answer.desk.not_found", "wrong_status": "answer.desk.wrong_status",

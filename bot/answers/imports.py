@@ -31,6 +31,7 @@ from bot.exports.common import as_read
 from bot.localized import BASE_LANG
 from bot.staff.moderation import Refused
 from bot.staff.roles import Scope
+from bot.staff.words import Words
 from bot.textnorm import fold, small_int
 from storage import answers as store
 from storage import proposals
@@ -68,6 +69,7 @@ class AnswerSheets:
 
     def __init__(self, answers: Answers, config: Config, catalog: Catalog) -> None:
         self.answers, self.config, self.catalog = answers, config, catalog
+        self.words = Words(catalog, config)
         self.vocabulary = Vocabulary.of(catalog.texts.table)
 
     async def template(self, user_id: int, district: str | None, year: int | None) -> bytes:
@@ -81,8 +83,9 @@ class AnswerSheets:
         for code in (*STATES, *HOWS):
             prefix = "answer.state" if code in STATES else "answer.how"
             labels[code] = texts.get(f"{prefix}.{code}", BASE_LANG)
-        rows = [TemplateRow(item.ref, item.forum_year, self._district_name(item.district),
-                            self._topic_name(item.topic), self._who(item),
+        words = self.words
+        rows = [TemplateRow(item.ref, item.forum_year, words.district(item.district, BASE_LANG),
+                            words.topic(item.topic, BASE_LANG), self._who(item),
                             _join(as_read(item.seen, item.seen_vi),
                                   as_read(item.proposal, item.proposal_vi)), item.answer)
                 for item in found]
@@ -99,14 +102,6 @@ class AnswerSheets:
         if problem.row:
             return texts.get("sheet.line.row", lang, row=problem.row, problem=what)
         return what[:1].upper() + what[1:]
-
-    def _district_name(self, code: str) -> str:
-        district = self.config.area(code)
-        return district.name if district else code
-
-    def _topic_name(self, topic: str) -> str:
-        flow = self.catalog.topic(topic)
-        return flow.title[BASE_LANG] if flow else topic
 
     def _who(self, item: store.Answerable) -> str:
         texts = self.catalog.texts

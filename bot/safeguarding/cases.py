@@ -27,6 +27,7 @@ from bot.localized import BASE_LANG
 from bot.messages import Button
 from bot.staff.moderation import Conflict, Moderation, Refused
 from bot.staff.roles import Scope, scope_for
+from bot.staff.words import NO_DISTRICT, Words
 from bot.transport.outbox import Message, Outbox
 from storage import audit as audit_log
 from storage import cases as store
@@ -57,6 +58,7 @@ class Cases:
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.db, self.moderation, self.outbox = db, moderation, outbox
         self.catalog, self.config, self.clock = catalog, config, clock
+        self.words = Words(catalog, config)
 
     # --- opening ------------------------------------------------------------------------------
 
@@ -93,18 +95,13 @@ class Cases:
 
         def line(lang: str) -> str:
             return texts.get(key, lang, id=case_id, district=html.escape(
-                self._district(case.district, lang)), source=texts.get(
+                self.words.district(case.district, lang, NO_DISTRICT)), source=texts.get(
                 f"case.source.{case.source}", lang), tier=case.tier)
 
         text = "\n\n".join(line(lang) for lang in texts.readers(key))
         button = Button(texts.get("case.button.show", BASE_LANG, id=case_id),
                         case_button(case_id, 0, "show"))
         return Message(user_id, text, ((button,),), kind="alert")
-
-    def _district(self, code: str | None, lang: str) -> str:
-        district = self.config.area(code) if code else None
-        return district.label(lang) if district else self.catalog.texts.get(
-            "case.no_district", lang)
 
     # --- working a case -----------------------------------------------------------------------
 

@@ -25,8 +25,8 @@ from bot.safeguarding.cases import REFERRALS, Cases, Moved, Outcome, case_button
 from bot.staff.chat import Caller, cut, fit, when
 from bot.staff.moderation import Conflict, Refused
 from bot.staff.prompts import Asked
+from bot.staff.words import NO_DISTRICT, Words
 from bot.textnorm import small_int
-from bot.transport.outbox import Message
 from storage import cases as store
 from storage.cases import CaseRow
 
@@ -46,6 +46,7 @@ class Typing:
 class CaseDesk:
     def __init__(self, cases: Cases, catalog: Catalog, config: Config) -> None:
         self.cases, self.catalog, self.config = cases, catalog, config
+        self.words = Words(catalog, config)
         self.typing = Asked(Typing)  # the text each officer owes (bot.staff.prompts)
 
     async def may_work(self, user_id: int) -> bool:
@@ -69,13 +70,13 @@ class CaseDesk:
             return
         lines = [self._text(caller, "case.list.head", count=total)]
         lines += [self._text(caller, "case.list.item", id=case.id, age=self._age(case),
-                             district=html.escape(self._district(caller, case.district)),
+                             district=self._district(caller, case.district),
                              source=self._text(caller, f"case.source.{case.source}"),
                              state=self._text(caller, f"case.state.{case.state}"))
                   for case in rows]
         buttons = tuple((Button(self._text(caller, "case.button.show", id=case.id),
                                 case_button(case.id, case.version, "show")),) for case in rows)
-        self._send(caller, fit(lines)[0], buttons)
+        caller.send(fit(lines)[0], buttons)
 
     # --- a case -------------------------------------------------------------------------------
 
@@ -158,14 +159,14 @@ class CaseDesk:
             self._refused(caller, case, None)
             return
         said = await store.conversation(self.cases.db.reader, case.id)
-        self._send(caller, self._card(caller, case, said), self._buttons(caller, case))
+        caller.send(self._card(caller, case, said), self._buttons(caller, case))
 
     def _card(self, caller: Caller, case: CaseRow,
               said: Sequence[tuple[bool, str, str]] = ()) -> str:
         lines = [self._text(caller, "case.card.head", id=case.id,
                             state=self._text(caller, f"case.state.{case.state}")),
-                 self._text(caller, "case.card.where", district=html.escape(
-                     self._district(caller, case.district)), source=self._text(
+                 self._text(caller, "case.card.where", district=self._district(
+                     caller, case.district), source=self._text(
                      caller, f"case.source.{case.source}"), tier=case.tier,
                      opened=when(case.created_at), age=self._age(case))]
         if case.kind:
@@ -236,9 +237,7 @@ class CaseDesk:
         return f"{minutes // 1440}d"
 
     def _district(self, caller: Caller, code: str | None) -> str:
-        district = self.config.area(code) if code else None
-        return district.label(caller.lang) if district else self._text(caller,
-                                                                       "case.no_district")
+        return html.escape(self.words.district(code, caller.lang, NO_DISTRICT))
 
     def _label(self, caller: Caller, prefix: str, code: str) -> str:
         key = f"{prefix}.{code}"
@@ -248,11 +247,8 @@ class CaseDesk:
     def _text(self, caller: Caller, key: str, **values: object) -> str:
         return self.catalog.texts.get(key, caller.lang, **values)
 
-    def _send(self, caller: Caller, text: str, keyboard: Keyboard = ()) -> None:
-        caller.work.add(Message(caller.chat_id, text, keyboard, channel=caller.channel))
-
     def _say(self, caller: Caller, key: str, **values: object) -> None:
-        self._send(caller, self._text(caller, key, **values))
+        caller.send(self._text(caller, key, **values))
 
     def _refused(self, caller: Caller, refused: Refused, typing: Typing | None) -> None:
         key = f"case.refused.{refused.reason}"

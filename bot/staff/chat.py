@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from bot.transport.outbox import Work
+from bot.messages import Keyboard
+from bot.transport.outbox import Message, Work
 
 LOCAL_TIME = timezone(timedelta(hours=7), "ICT")  # Vietnam: no daylight saving
 MAX_TEXT = 4096  # characters of one message (Telegram); channels with less split messages
@@ -23,6 +24,10 @@ class Caller:
     work: Work
     deep_link: str = ""  # the channel's link that opens the bot with a payload: "...{code}"
     channel: str = ""  # the chat id's own (bot/transport/channels.py)
+
+    def send(self, text: str, keyboard: Keyboard = ()) -> None:
+        """Tell the staff member `text` (queued in the update's unit of work)."""
+        self.work.add(Message(self.chat_id, text, keyboard, channel=self.channel))
 
 
 def news(seen: dict[int, int], user_id: int, total: int, waiting: int) -> int:

@@ -1,5 +1,6 @@
-"""The staff side of the chat, for any channel: moderation queue, safeguarding list, audit,
-stats, roles, invites and the moderators' digest.
+"""The staff side of the chat, for any channel: the moderation queue, the audit view, roles,
+invites and the moderators' digest; /stats is bot.staff.stats, the names of areas, topics and
+labels bot.staff.words.
 
 No channel here: a channel's handler turns a staff member's command, press or typed text into a
 call of StaffDesk inside the update's unit of work (bot.transport.outbox.Work), so that what the
@@ -12,20 +13,18 @@ queue actions (approve, reject, edit, flag, skip), sub-keyboards (back, reason:<
 field:<field>) and the safeguarding list's "handled" (id: the flag, version 0: flags have none).
 Role, district and version are checked again by the service at every press.
 
-Kept in memory only, and harmless to lose on a restart:
-- typed input a moderator owes (the reason for "other", an edit's corrected text, a safeguarding
-  note): after a restart their text is not taken as input (it goes to the child conversation) and
-  they press the button again;
+Typed input a moderator owes (the reason for "other", an edit's corrected text) is kept with
+the update's commit (bot.staff.prompts), so a restart or another worker loses none. Kept in memory
+only, and harmless to lose on a restart:
 - the items each moderator skipped, and the last card shown (to quote the text being edited);
 - the digest's last-seen totals: after a restart one extra digest may be sent.
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -34,7 +33,6 @@ from bot.conversation.catalog import Catalog
 from bot.localized import BASE_LANG
 from bot.messages import Button, Keyboard
 from bot.safeguarding.cases import Cases
-from bot.staff import charts
 from bot.staff.chat import MAX_TEXT, Caller, cut, fit, news, when
 from bot.staff.moderation import (
     EDITABLE_FIELDS,
@@ -53,7 +51,9 @@ from bot.staff.moderation import (
     parse_button,
 )
 from bot.staff.prompts import Asked
-from bot.staff.roles import ROLES, WHOLE_PROVINCE, Scope, StaffMember
+from bot.staff.roles import ROLES, WHOLE_PROVINCE, StaffMember
+from bot.staff.stats import StatsDesk
+from bot.staff.words import Words
 from bot.textnorm import small_int
 from bot.transport.channels import MAX_CHAT_ID
 from bot.transport.outbox import Message, Outbox
@@ -91,10 +91,6 @@ class Pending:
     card: int | None = None  # the card message whose buttons go when it is done
 
 
-def _pct(part: int, whole: int) -> str:
-    return f"{100 * part / whole:.0f}%" if whole else "-"
-
-
 def _reviewable_total(stats: Stats) -> int:
     """How many times proposals reached moderators: all but those pending out of /queue
     (waiting for a translator, held by a case), and once more each one sent back to the
@@ -113,6 +109,8 @@ class StaffDesk:
                  config: Config, cases: Cases) -> None:
         self.moderation, self.catalog, self.outbox, self.config, self.cases = (
             moderation, catalog, outbox, config, cases)
+        self.words = Words(catalog, config)
+        self.statistics = StatsDesk(moderation, self.words, self._refused)
         self.digest_seconds = config.digest_minutes * 60
         self.pending = Asked(Pending)  # the reason or edit each owes (bot.staff.prompts)
         self.skipped: dict[int, set[int]] = {}
@@ -188,7 +186,7 @@ class StaffDesk:
             self._say(caller, "staff.queue.skipped" if skipped else "staff.queue.empty")
         else:
             self.cards[caller.user_id] = item
-            self._send(caller, self._card(item, caller.lang),
+            caller.send(self._card(item, caller.lang),
                              self._main_keyboard(caller.lang, item.id, item.version))
 
     def _card(self, item: QueueItem, lang: str) -> str:
@@ -201,13 +199,13 @@ class StaffDesk:
         who = (get("staff.card.group", lang, size=name(str(item.group_size or "?")),
                    ages=name(item.group_age_range or "?")) if item.is_group
                else get("staff.card.child", lang, band=name(item.age_band or "?")))
-        language = name(self._language(item.lang, lang))
+        language = name(self.words.language(item.lang, lang))
         if item.needs_translation and not item.translated:
             language += " · " + get("staff.card.translate", lang)
         head = [get("staff.card.head", lang, ref=name(item.ref),
-                    topic=name(self._topic_name(item.topic, lang))),
+                    topic=name(self.words.topic(item.topic, lang))),
                 get("staff.card.where", lang,
-                    district=name(self._district_name(item.district, lang)), who=who,
+                    district=name(self.words.district(item.district, lang)), who=who,
                     language=language, date=when(item.created_at))]
         place = " · ".join(cut(p, PLACE_LIMIT) for p in (item.school, item.commune) if p)
         if item.is_group and place:
@@ -229,31 +227,15 @@ class StaffDesk:
             blocks.append(get("staff.card.held" if item.held_by_case is not None
                               else "staff.card.cleared", lang,
                               case=html.escape(cut(case, NAME_LIMIT)),
-                              kind=html.escape(self._label("case.kind", cut(kind, NAME_LIMIT),
+                              kind=html.escape(self.words.label("case.kind", cut(kind, NAME_LIMIT),
                                                            lang)) or "—",
                               words=html.escape(cut(words.replace("|", ", "), NAME_LIMIT * 2))
                               or "—"))
         blocks.append(get("staff.card.remaining", lang, remaining=item.remaining))
         return "\n\n".join(blocks)
 
-    def _language(self, code: str, lang: str) -> str:
-        key = f"lang.{code}"
-        if key in self.catalog.texts.table:
-            return self.catalog.texts.get(key, lang)
-        return self.catalog.texts.get("staff.lang.other", lang)
-
     def _actors(self, actors: str, lang: str) -> str:
-        return ", ".join(self._label("actors", a, lang) for a in actors.split(",") if a)
-
-    def _district(self, code: str | None, lang: str) -> str:
-        return html.escape(self._district_name(code, lang))
-
-    def _district_name(self, code: str | None, lang: str) -> str:
-        """A district's name as it is (not escaped)."""
-        district = self.config.area(code) if code else None
-        if district is None:
-            return code or self.catalog.texts.get("staff.unknown", lang)
-        return district.label(lang)
+        return ", ".join(self.words.label("actors", a, lang) for a in actors.split(",") if a)
 
     def _button(self, lang: str, key: str, action: str, target: int, version: int,
                 **values: object) -> tuple[Button]:
@@ -331,7 +313,7 @@ class StaffDesk:
         if not await self._still_open(caller, press, card):
             return
         if card is None:
-            self._send(caller, self.catalog.texts.get(ask, caller.lang),
+            caller.send(self.catalog.texts.get(ask, caller.lang),
                        keyboard)
         else:
             self._set_keyboard(caller, card, keyboard)
@@ -384,7 +366,7 @@ class StaffDesk:
         current = getattr(item, field) if item and item.id == proposal_id else None
         if current:
             text += f"\n{get('staff.ask.current', caller.lang)}\n\n{html.escape(current)}"
-        self._send(caller, text)
+        caller.send(text)
 
     async def _typed_decision(self, caller: Caller, pending: Pending, text: str) -> None:
         if pending.kind == "reason":
@@ -406,7 +388,7 @@ class StaffDesk:
             return
         self._set_keyboard(caller, card, ())
         if isinstance(result, Conflict):
-            self._send(caller, self._conflict(caller, result))
+            caller.send(self._conflict(caller, result))
         elif result.action != "skip":
             self._say(caller, f"staff.done.{result.action}", ref=html.escape(result.ref))
             if result.notice is not None:
@@ -459,133 +441,28 @@ class StaffDesk:
         else:
             head = self.catalog.texts.get("staff.audit.head", caller.lang)
             text, _ = fit([head, *(self._audit_line(row, caller) for row in rows)])
-            self._send(caller, text)
+            caller.send(text)
 
     def _audit_line(self, row: AuditRow, caller: Caller) -> str:
         """When, who, what, which item, and the details that matter (reason, role, edit)."""
         lang, detail = caller.lang, row.detail
-        item = detail.get("ref") or self._label("staff.item", row.item_type, lang,
+        item = detail.get("ref") or self.words.label("staff.item", row.item_type, lang,
                                                 id=row.item_id)
         parts = [when(row.at), self._who(row.actor_user_id, caller),
-                 self._label("staff.action", row.action, lang), str(item)]
+                 self.words.label("staff.action", row.action, lang), str(item)]
         if "reason" in detail:
-            parts.append(self._label("staff.reason", str(detail["reason"]), lang))
+            parts.append(self.words.label("staff.reason", str(detail["reason"]), lang))
         if "role" in detail:
             parts.append(" ".join(str(detail[k]) for k in ("role", "districts") if k in detail))
         if row.before is not None and row.after is not None:
-            field = self._label("staff.field", str(detail.get("field")), lang)
+            field = self.words.label("staff.field", str(detail.get("field")), lang)
             parts.append(f"{field}: «{cut(row.before, AUDIT_TEXT_LIMIT)}» → "
                          f"«{cut(row.after, AUDIT_TEXT_LIMIT)}»")
         return "• " + html.escape(" · ".join(parts), quote=False)
 
-    def _label(self, prefix: str, code: str, lang: str, **values: object) -> str:
-        """The text `prefix.code`, or the code as it is (for codes added after these texts)."""
-        key = f"{prefix}.{code}"
-        if key in self.catalog.texts.table:
-            return self.catalog.texts.get(key, lang, **values)
-        return f"{code} #{values['id']}" if "id" in values else code
-
     async def stats(self, caller: Caller, chart: bool = True) -> None:
-        """/stats: the counts as text and, where the channel shows pictures, as a chart.
-
-        Read-only: call it before opening the update's unit of work (the chart takes a moment
-        to draw and no transaction should wait for it); `caller.work` only collects messages.
-        """
-        stats = await self.moderation.stats(caller.user_id)
-        if isinstance(stats, Refused):
-            self._refused(caller, stats)
-            return
-        text, _ = fit(self._stats_lines(stats, caller.lang))
-        self._send(caller, text)
-        if chart:
-            png = await asyncio.to_thread(charts.stats_png, stats,
-                                          self._chart_labels(caller.lang))
-            caller.work.add(Message(caller.chat_id, self.catalog.texts.get(
-                "staff.stats.chart", caller.lang), op="photo", body=png,
-                channel=caller.channel))
-
-    def _stats_lines(self, stats: Stats, lang: str) -> list[str]:
-        get = self.catalog.texts.get
-        lines = [get("staff.stats.head", lang, scope=self._scope(stats.scope, lang)),
-                 get("staff.stats.total", lang, total=stats.total, children=stats.children,
-                     groups=stats.groups),
-                 "", get("staff.stats.cells", lang)]
-        order = {flow.id: index for index, flow in enumerate(self.catalog.topics)}
-        cells: dict[tuple[str, str], dict[str, int]] = {}
-        for (district, topic, status), count in sorted(
-                stats.by_district_topic_status.items(),
-                key=lambda cell: (cell[0][0], order.get(cell[0][1], len(order)), cell[0])):
-            cells.setdefault((district, topic), {})[status] = count
-        for (district, topic), statuses in cells.items():
-            counts = " · ".join(f"{self._label('staff.status', s, lang)} {n}"
-                                for s, n in statuses.items())
-            lines.append(f"• {self._district(district, lang)} · {self._topic(topic, lang)}: "
-                         f"{counts}")
-        lines += self._answer_lines(stats, lang)
-        if stats.languages:
-            lines += ["", get("staff.stats.languages", lang), " · ".join(
-                f"{html.escape(self._language(code, lang))} {count}" + (
-                    get("staff.stats.translated", lang, translated=translated, waiting=waiting)
-                    if translated or waiting else "")
-                for code, count, translated, waiting in stats.languages)]
-        lines += ["", get("staff.stats.bands", lang),
-                  self._tally(stats.by_age_band, lang, lambda band: html.escape(band)),
-                  "", get("staff.stats.genders", lang),
-                  self._tally(stats.by_gender, lang,
-                              lambda gender: html.escape(self._label("staff.gender", gender,
-                                                                     lang)))]
-        return lines
-
-    def _answer_lines(self, stats: Stats, lang: str) -> list[str]:
-        """The answer loop by district and topic: answered, carried out, children told, 👍."""
-        rows = [count for count in stats.answers if count.approved]
-        if not rows:
-            return []
-        get = self.catalog.texts.get
-        lines = ["", get("staff.stats.answers", lang)]
-        for count in rows:
-            votes = count.up + count.down
-            lines.append(get(
-                "staff.stats.answer_line", lang, district=self._district(count.district, lang),
-                topic=self._topic(count.topic, lang), approved=count.approved,
-                answered=count.answered, answered_pct=_pct(count.answered, count.approved),
-                implemented=count.implemented,
-                implemented_pct=_pct(count.implemented, count.approved), told=count.told,
-                told_pct=_pct(count.told, count.answered), up=count.up, votes=votes,
-                up_pct=_pct(count.up, votes)))
-        return lines
-
-    def _tally(self, counts: Mapping[str | None, int], lang: str,
-               label: Callable[[str], str]) -> str:
-        """"a: 3 · b: 1 · unknown: 2" (unknown last)."""
-        unknown = self.catalog.texts.get("staff.unknown", lang)
-        items = sorted(counts.items(), key=lambda kv: (kv[0] is None, kv[0] or ""))
-        return " · ".join(f"{label(k) if k is not None else unknown}: {n}" for k, n in items)
-
-    def _topic(self, topic: str, lang: str) -> str:
-        return html.escape(self._topic_name(topic, lang))
-
-    def _topic_name(self, topic: str, lang: str) -> str:
-        """A topic's title as it is (not escaped)."""
-        flow = self.catalog.topic(topic)
-        return flow.title[lang] if flow else topic
-
-    def _scope(self, scope: Scope, lang: str) -> str:
-        if scope.districts is None:
-            return self.catalog.texts.get("staff.scope.all", lang)
-        return ", ".join(self._district(code, lang) for code in sorted(scope.districts))
-
-    def _chart_labels(self, lang: str) -> charts.ChartLabels:
-        get = self.catalog.texts.get
-        return charts.ChartLabels(
-            title=get("staff.stats.chart", lang), by_district=get("staff.stats.by_district", lang),
-            by_topic=get("staff.stats.by_topic", lang), count=get("staff.stats.count", lang),
-            districts={d.code: d.label(lang) for d in self.config.districts},
-            topics={flow.id: flow.title[lang] for flow in self.catalog.topics},
-            statuses={s: get(f"staff.status.{s}", lang) for s in charts.STATUSES},
-            by_answers=get("staff.stats.chart_answers", lang),
-            by_answers_topic=get("staff.stats.chart_answers_topic", lang),
-            series={s: get(f"staff.stats.{s}", lang) for s in charts.SERIES_COLOURS})
+        """/stats (bot.staff.stats): read-only, before the update's unit of work."""
+        await self.statistics.show(caller, chart)
 
     # --- roles and invites -------------------------------------------------------------------
 
@@ -602,8 +479,9 @@ class StaffDesk:
         if isinstance(result, Refused):
             self._refused(caller, result)
         else:
+            scope = self.words.scope(result.scope, caller.lang)
             self._say(caller, "staff.grant.done", role=html.escape(result.role),
-                            user=result.user_id, scope=self._scope(result.scope, caller.lang))
+                      user=result.user_id, scope=html.escape(scope))
 
     async def revoke(self, caller: Caller, args: list[str]) -> None:
         """/revoke <user_id> <role>"""
@@ -633,7 +511,7 @@ class StaffDesk:
             return
         link = caller.deep_link.format(code=result.code)
         self._say(caller, "staff.invite.done",
-                        district=self._district(result.district, caller.lang),
+                        district=html.escape(self.words.district(result.district, caller.lang)),
                         code=result.code, expires=when(result.expires_at),
                         uses=result.max_uses, link=html.escape(link))
 
@@ -669,12 +547,8 @@ class StaffDesk:
 
     # --- sending -----------------------------------------------------------------------------
 
-    @staticmethod
-    def _send(caller: Caller, text: str, keyboard: Keyboard = ()) -> None:
-        caller.work.add(Message(caller.chat_id, text, keyboard, channel=caller.channel))
-
     def _say(self, caller: Caller, key: str, **values: object) -> None:
-        self._send(caller, self.catalog.texts.get(key, caller.lang, **values))
+        caller.send(self.catalog.texts.get(key, caller.lang, **values))
 
     def _refused(self, caller: Caller, refused: Refused) -> None:
         """A refusal in plain words; "not_staff" here means the role went a moment ago."""
