@@ -175,12 +175,16 @@ async def test_the_report_and_the_workbook_show_each_recommendation_once(
         db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, target: Target) -> None:
     river, config, catalog = await _named_river(
         db, target, monkeypatch, "Làm rào chắn và biển báo ở các bến sông")
+    async with db.transaction() as tx:  # the boy of the river's four would rather not say
+        await tx.execute("UPDATE proposals SET gender = 'unsaid' WHERE chat_id = 7002")
     report = tmp_path / "dha.docx"
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "docx", report)
     text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
     line = next(p for p in text.splitlines() if "Làm rào chắn và biển báo" in p)
     assert line.startswith("a) Làm rào chắn và biển báo ở các bến sông (4 ý kiến;")
     assert "Ý kiến của các em: “" in line and "Mã: DHA-0001, DHA-0002, DHA-0003, DHA-0004." in line
+    # Sexes in an officer's words, not the child's button ("em không muốn nói").
+    assert "; không nêu giới tính: 2, nữ: 2)" in line and "muốn nói" not in line
     assert text.count(RIVER[0]) == 1  # quoted once, not listed again on its own
     assert "c) " + HELMET in text  # a proposal on its own keeps its điểm
     workbook = tmp_path / "dha.xlsx"
@@ -190,7 +194,7 @@ async def test_the_report_and_the_workbook_show_each_recommendation_once(
     assert (rows[0][3], rows[0][4], rows[0][10]) == (
         "Làm rào chắn và biển báo ở các bến sông", 4,
         "DHA-0001, DHA-0002, DHA-0003, DHA-0004")
-    assert "“" in rows[0][9] and "nữ: 2" in rows[0][8].lower()
+    assert "“" in rows[0][9] and rows[0][8] == "Không nêu giới tính: 2, Nữ: 2"
     csv_out = tmp_path / "dha.csv"
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "csv", csv_out)
     lines = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))

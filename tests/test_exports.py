@@ -155,7 +155,8 @@ async def test_csv_has_bom_headers_and_only_approved_by_default(forum: Forum) ->
     assert first["Huyện, thành phố"] == "Huyện Đắk Hà"
     assert first["Chủ đề"] == "Phòng, chống bạo lực, xâm hại trẻ em"
     assert first["Ai nên thực hiện"] == "Gia đình, Nhà trường"
-    assert first["Giới tính"] == "Bạn nữ" and first["Độ tuổi"] == "10-12 tuổi"
+    # In an officer's words, not the child's button ("Bạn nữ").
+    assert first["Giới tính"] == "Nữ" and first["Độ tuổi"] == "10-12 tuổi"
     assert first["Trẻ em/Nhóm"] == "Trẻ em" and first["Số em trong nhóm"] == ""
     assert first["Trạng thái"] == "Đã duyệt" and first["Ngày gửi"] == "2023-05-10 10:00"
     assert first["Mã tác giả (bí danh)"] == author_code(CHILD_A, KEY.encode())
@@ -497,7 +498,7 @@ async def test_xlsx_prints_and_reads_as_an_officer_expects(forum: Forum) -> None
     assert online.print_title_rows == "$1:$1"
     header = online["A1"].font
     assert (header.name, header.sz, header.b) == ("Calibri", 11, True)
-    assert online.column_dimensions["H"].width >= 17  # "Em không muốn nói" fits
+    assert online.column_dimensions["H"].width >= 19  # "Không nêu giới tính" fits
     group = {HEADERS[i]: cell for i, cell in enumerate(next(
         r for r in online.iter_rows(min_row=2) if r[0].value == ref))}
     assert group["Trường (nhóm)"].value == "Trường THCS Ngọc Hồi"

@@ -141,7 +141,7 @@ COLUMNS = (
     Column("Mã kiến nghị", 12), Column("Năm diễn đàn", 9),
     Column("Huyện, thành phố", 18), Column("Chủ đề", 24, wrap=True),
     Column("Trẻ em/Nhóm", 10), Column("Số em trong nhóm", 9), Column("Độ tuổi", 14, wrap=True),
-    Column("Giới tính", 17), Column("Trẻ em thấy", 40, wrap=True),
+    Column("Giới tính", 20), Column("Trẻ em thấy", 40, wrap=True),
     Column("Kiến nghị, đề xuất", 40, wrap=True), Column("Ai nên thực hiện", 22, wrap=True),
     Column("Thông điệp gửi người lớn", 36, wrap=True), Column("Ngôn ngữ", 11),
     Column("Trạng thái", 12),
@@ -178,7 +178,12 @@ class Labels:
                           for d in (*config.past_areas, *config.districts)}
         self.topics = {t.id: neutralise(t.title[BASE_LANG]) for t in catalog.topics}
         self.short_topics = {t.id: neutralise(t.short[BASE_LANG]) for t in catalog.topics}
-        self.genders = {c.id: neutralise(c.label[BASE_LANG]) for c in catalog.profile["gender"]}
+        # A child's sex in an officer's words ("Không nêu giới tính"), not the child's own
+        # button ("Em không muốn nói"); the button where bot/texts has no such label.
+        self.genders = {c.id: neutralise(texts.get(f"export.gender.{c.id}", BASE_LANG)
+                                         if f"export.gender.{c.id}" in texts.table
+                                         else c.label[BASE_LANG])
+                        for c in catalog.profile["gender"]}
         self.actors = {key.split(".", 1)[1]: neutralise(texts.get(key, BASE_LANG))
                        for key in texts.table if key.startswith("actors.")}
         self._age_label = texts.table["age_band.label"][BASE_LANG]
