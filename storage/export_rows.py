@@ -67,6 +67,7 @@ class ExportRow:
     seen_vi: str | None = None  # a translator's Vietnamese (a proposal in another language)
     proposal_vi: str | None = None
     message_vi: str | None = None
+    is_group: bool = False  # a facilitator's group proposal (its size may be unknown: None)
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ async def rows(
         "SELECT p.id, ref, chat_id, forum_year, district, topic, age_band, gender, seen,"
         " proposal, actors, message, lang, status, created_at, updated_at, group_size,"
         " group_age_range, school, commune, a.state, a.agency, p.recommendation_id,"
-        " p.seen_vi, p.proposal_vi, p.message_vi FROM proposals p"
+        " p.seen_vi, p.proposal_vi, p.message_vi, p.is_group FROM proposals p"
         " LEFT JOIN answers a ON a.proposal_id = p.id AND a.version = (SELECT max(version)"
         " FROM answers b WHERE b.proposal_id = p.id AND b.published_at IS NOT NULL)"
         f" WHERE {where} ORDER BY {order}",
@@ -171,4 +172,5 @@ async def rows(
     ):
         values = list(row)
         values[14], values[15] = _local(row[14][:16], shift), _local(row[15][:16], shift)
+        values[26] = bool(values[26])
         yield ExportRow(*values)

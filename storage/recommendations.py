@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from storage.db import Tx, in_lists, utc_now
+from storage.db import Row, Tx, in_lists, utc_now
 from storage.export_rows import RowFilter, condition
 
 # Only what the forum compiles: approved, not held by a safeguarding case.
@@ -28,6 +28,10 @@ class Member:
     group_ages: str | None
     commune: str | None
     recommendation_id: int | None
+    # Only to count who asked (bot.exports.common.Asked): each child once, however many of
+    # their proposals a recommendation holds; never shown.
+    chat_id: int | None = None
+    is_group: bool = False  # a facilitator's group proposal (its size may be unknown: None)
 
 
 @dataclass(frozen=True)
@@ -43,7 +47,14 @@ class Recommendation:
 # Grouped and named by the words officers read: a translator's Vietnamese where there is one.
 _MEMBER = ("p.id, p.ref, p.district, p.topic, COALESCE(p.proposal_vi, p.proposal),"
            " COALESCE(p.seen_vi, p.seen), p.age_band, p.gender,"
-           " p.group_size, p.group_age_range, p.commune, p.recommendation_id")
+           " p.group_size, p.group_age_range, p.commune, p.recommendation_id, p.chat_id,"
+           " p.is_group")
+
+
+def _member(row: Row) -> Member:
+    values = list(row)
+    values[-1] = bool(values[-1])  # is_group: 0 or 1 in the database
+    return Member(*values)
 
 
 async def members(db: Tx, year: int, districts: Collection[str] | None,
@@ -64,7 +75,7 @@ async def members(db: Tx, year: int, districts: Collection[str] | None,
 async def _members(db: Tx, where: str, params: Sequence[object]) -> list[Member]:
     rows = await db.fetchall(f"SELECT {_MEMBER} FROM proposals p WHERE {where} ORDER BY p.id",
                              params)
-    return [Member(*row) for row in rows]
+    return [_member(row) for row in rows]
 
 
 async def member(db: Tx, ref: str) -> Member | None:
@@ -72,7 +83,7 @@ async def member(db: Tx, ref: str) -> Member | None:
     held by a safeguarding case)."""
     row = await db.fetchone(f"SELECT {_MEMBER} FROM proposals p WHERE {_COMPILED}"
                             " AND p.ref = ?", (ref,))
-    return Member(*row) if row else None
+    return _member(row) if row else None
 
 
 async def create(db: Tx, year: int, district: str, topic: str, title: str,
@@ -98,7 +109,7 @@ async def get(db: Tx, recommendation_id: int) -> Recommendation | None:
     found = await db.fetchall(f"SELECT {_MEMBER} FROM proposals p WHERE {_COMPILED}"
                               " AND p.recommendation_id = ? ORDER BY p.id", (row[0],))
     return Recommendation(row[0], row[1], row[2], row[3], row[4],
-                          tuple(Member(*m) for m in found))
+                          tuple(_member(m) for m in found))
 
 
 async def rename(db: Tx, recommendation_id: int, title: str, by: int) -> None:

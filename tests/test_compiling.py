@@ -24,7 +24,7 @@ from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportQuery, export
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, StaffMember
-from storage import children, proposals
+from storage import children, proposals, recommendations
 from storage.children import ChildRow
 from storage.db import Database, open_database
 from storage.recommendations import Recommendation
@@ -181,25 +181,103 @@ async def test_the_report_and_the_workbook_show_each_recommendation_once(
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "docx", report)
     text = "\n".join(p.text for p in docx.Document(str(report)).paragraphs)
     line = next(p for p in text.splitlines() if "Làm rào chắn và biển báo" in p)
-    assert line.startswith("a) Làm rào chắn và biển báo ở các bến sông (4 ý kiến;")
+    # Two children asked, each twice (the fixture's children take turns).
+    assert line.startswith("a) Làm rào chắn và biển báo ở các bến sông (2 trẻ em, 4 ý kiến;")
     assert "Ý kiến của các em: “" in line and "Mã: DHA-0001, DHA-0002, DHA-0003, DHA-0004." in line
     # Sexes in an officer's words, not the child's button ("em không muốn nói").
-    assert "; không nêu giới tính: 2, nữ: 2)" in line and "muốn nói" not in line
+    assert "; không nêu giới tính: 1, nữ: 1)" in line and "muốn nói" not in line
     assert text.count(RIVER[0]) == 1  # quoted once, not listed again on its own
     assert "c) " + HELMET in text  # a proposal on its own keeps its điểm
     workbook = tmp_path / "dha.xlsx"
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "xlsx", workbook)
     sheet = openpyxl.load_workbook(workbook)["Kiến nghị chung"]
-    rows = [row for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert (rows[0][3], rows[0][4], rows[0][10]) == (
-        "Làm rào chắn và biển báo ở các bến sông", 4,
-        "DHA-0001, DHA-0002, DHA-0003, DHA-0004")
-    assert "“" in rows[0][9] and rows[0][8] == "Không nêu giới tính: 2, Nữ: 2"
+    header, *rows = sheet.iter_rows(values_only=True)
+    row = dict(zip(header, rows[0], strict=True))
+    assert (row["Kiến nghị chung"], row["Số trẻ em"], row["Số ý kiến"], row["Mã các kiến nghị"]) \
+        == ("Làm rào chắn và biển báo ở các bến sông", 2, 4,
+            "DHA-0001, DHA-0002, DHA-0003, DHA-0004")
+    assert "“" in row["Ý kiến tiêu biểu của trẻ em"]
+    assert row["Giới tính"] == "Không nêu giới tính: 1, Nữ: 1"
     csv_out = tmp_path / "dha.csv"
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "csv", csv_out)
     lines = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
     assert {line["Kiến nghị chung số"] for line in lines if line["Mã kiến nghị"] <= "DHA-0004"} \
         == {str(river.id)}
+
+
+async def test_a_recommendation_counts_the_children_who_asked(
+        target: Target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10 asks how many children and groups asked: three children and a group of 25 are
+    28 children (in 4 proposals, 1 of a group), not 4; a child's second proposal is no second
+    child; a group whose size is not known makes the count a floor, said so."""
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    catalog = load_catalog(config)
+    database = await open_database(target)
+    asked = [(7001, "female", None, RIVER[0]), (7002, "unsaid", None, RIVER[1]),
+             (7003, "unsaid", None, RIVER[2]), (7100, None, 25, RIVER[3])]
+    async with database.transaction() as tx:
+        for chat_id, gender, size, text in asked:
+            await children.save(tx, ChildRow(chat_id, "DHA", "10-12", gender, "vi", "{}"))
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=chat_id, forum_year=2023, district="DHA", topic="injuries",
+                age_band=None if size else "10-12", gender=gender, seen="", proposal=text,
+                actors="commune", message="", lang="vi", needs_translation=False,
+                source_update_id=chat_id, group_size=size,
+                group_age_range="10-12,13-15" if size else None,
+                commune="Xã Hà Mòn" if size else None))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+        river = await recommendations.create(tx, 2023, "DHA", "injuries", "Rào chắn bến sông",
+                                             None)
+        ids = [row[0] for row in await tx.fetchall("SELECT id FROM proposals ORDER BY id")]
+        await recommendations.assign(tx, ids, river)
+
+    async def files() -> tuple[str, dict[str, object], list[dict[str, str]]]:
+        """The report's line for the recommendation, its row of the workbook by header, the
+        CSV's rows."""
+        query = ExportQuery(districts=("DHA",))
+        await export(database, config, catalog, query, "docx", tmp_path / "dha.docx")
+        await export(database, config, catalog, query, "xlsx", tmp_path / "dha.xlsx")
+        await export(database, config, catalog, query, "csv", tmp_path / "dha.csv")
+        text = "\n".join(p.text for p in docx.Document(str(tmp_path / "dha.docx")).paragraphs)
+        line = next(p for p in text.splitlines() if p.startswith("a) Rào chắn bến sông"))
+        book = openpyxl.load_workbook(tmp_path / "dha.xlsx")
+        header, row = book["Kiến nghị chung"].iter_rows(max_row=2, values_only=True)
+        book.close()
+        lines = csv.DictReader(io.StringIO((tmp_path / "dha.csv").read_text(encoding="utf-8-sig")))
+        return line, dict(zip(header, row, strict=True)), list(lines)
+
+    try:
+        line, row, _ = await files()
+        assert line.startswith("a) Rào chắn bến sông (28 trẻ em, 4 ý kiến, trong đó 1 của nhóm"
+                               " trẻ em; Xã Hà Mòn; 10-12 tuổi: 3 em và 1 nhóm, 13-15 tuổi:"
+                               " 1 nhóm; không nêu giới tính: 2, nữ: 1).")
+        assert (row["Số trẻ em"], row["Số ý kiến"], row["Số nhóm"]) == (28, 4, 1)
+        assert row["Độ tuổi"] == "10-12 tuổi: 3 em và 1 nhóm, 13-15 tuổi: 1 nhóm"
+        assert row["Giới tính"] == "Không nêu giới tính: 2, Nữ: 1"
+        async with database.transaction() as tx:  # the first child asks again
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=7001, forum_year=2023, district="DHA", topic="injuries",
+                age_band="10-12", gender="female", seen="", proposal="Làm rào ở bến sông ạ",
+                actors="commune", message="", lang="vi", needs_translation=False,
+                source_update_id=7999))
+            await tx.execute("UPDATE proposals SET status = 'approved', recommendation_id = ?"
+                             " WHERE source_update_id = 7999", (river,))
+        line, row, _ = await files()
+        assert "(28 trẻ em, 5 ý kiến, trong đó 1 của nhóm trẻ em;" in line
+        assert "nữ: 1)" in line  # the same girl
+        assert (row["Số trẻ em"], row["Số ý kiến"], row["Số nhóm"]) == (28, 5, 1)
+        async with database.transaction() as tx:  # a group whose size was never recorded
+            await tx.execute("UPDATE proposals SET group_size = NULL WHERE chat_id = 7100")
+        line, row, lines = await files()
+        assert "(ít nhất 4 trẻ em, 5 ý kiến, trong đó 1 của nhóm trẻ em (1 nhóm chưa rõ số"\
+               " em);" in line
+        assert (row["Số trẻ em"], row["Số ý kiến"], row["Số nhóm"]) == ("ít nhất 4", 5, 1)
+        group = next(r for r in lines if r["Mã kiến nghị"] == "DHA-0004")
+        assert (group["Trẻ em/Nhóm"], group["Số em trong nhóm"]) == ("Nhóm", "")
+    finally:
+        await database.close()
 
 
 async def test_the_workbook_recommendations_follow_the_selection_and_show_words_as_typed(
@@ -212,17 +290,18 @@ async def test_the_workbook_recommendations_follow_the_selection_and_show_words_
         await tx.execute("UPDATE proposals SET created_at = '2020-01-01T00:00:00+00:00'"
                          " WHERE ref IN ('DHA-0001', 'DHA-0002')")
 
-    async def sheet(query: ExportQuery) -> list[tuple[openpyxl.cell.Cell, ...]]:
+    async def sheet(query: ExportQuery) -> list[dict[str, openpyxl.cell.Cell]]:
         out = tmp_path / "out.xlsx"
         await export(db, config, catalog, query, "xlsx", out)
         book = openpyxl.load_workbook(out)
-        rows = list(book["Kiến nghị chung"].iter_rows(min_row=2))
+        header, *rows = book["Kiến nghị chung"].iter_rows()
         book.close()
-        return rows
+        return [{str(h.value): cell for h, cell in zip(header, row, strict=True)} for row in rows]
 
     rows = await sheet(ExportQuery(districts=("DHA",), date_from=date(2021, 1, 1)))
-    title, communes, quotes, refs = (rows[0][i] for i in (3, 6, 9, 10))
-    assert (refs.value, rows[0][4].value) == ("DHA-0003, DHA-0004", 2)  # the period's only
+    title, communes, quotes, refs = (rows[0][header] for header in (
+        "Kiến nghị chung", "Xã, phường (nhóm)", "Ý kiến tiêu biểu của trẻ em", "Mã các kiến nghị"))
+    assert (refs.value, rows[0]["Số ý kiến"].value) == ("DHA-0003, DHA-0004", 2)  # the period's
     assert (title.value, title.quotePrefix) == ("+ Làm rào chắn, biển báo ở các bến sông", True)
     assert (communes.value, communes.quotePrefix) == ("-Xã A", True)
     assert quotes.value.startswith("“=1+1 Xã nên làm") and "'" not in quotes.value

@@ -159,7 +159,8 @@ async def test_the_word_report_marks_every_translation_and_keeps_the_original(
     assert said.startswith(f"- “{message_vi}” (bản dịch; nguyên văn: “{message}”;"), said
     assert not any(line.startswith(f"- “{message}”") for line in lines)
     grouped = next(line for line in lines if "Ý kiến của các em" in line)
-    assert grouped.startswith(f"a) {proposal_vi} (2 ý kiến"), grouped  # unnamed: the translation
+    # Unnamed: worded as its translation.
+    assert grouped.startswith(f"a) {proposal_vi} (2 trẻ em, 2 ý kiến"), grouped
     assert (f"Ý kiến của các em: “{proposal_vi}” (bản dịch; nguyên văn: “{BAHNAR_PROPOSAL}”);"
             " “Làm rào chắn ở suối”.") in grouped
     annex = {row.cells[1].text: row.cells[2].text for row in document.tables[-1].rows}

@@ -7,11 +7,12 @@ import hashlib
 import hmac
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from bot.areas import District
 from bot.config import Config
@@ -220,7 +221,7 @@ class Labels:
         seen, proposal, message = row.seen, row.proposal, row.message
         return [
             row.ref, row.forum_year, self.district(row.district), self.topic(row.topic),
-            CHILD if row.group_size is None else GROUP, row.group_size,
+            GROUP if is_group(row) else CHILD, row.group_size,
             self.ages(row) or None, self.genders.get(row.gender or "") or None,
             free_text(seen) if seen else None, free_text(proposal) if proposal else None,
             self.who_acts(row.actors) or None, free_text(message) if message else None,
@@ -236,14 +237,91 @@ class Labels:
               for text in (row.seen_vi, row.proposal_vi, row.message_vi)),
         ]
 
-    def ages(self, row: ExportRow) -> str:
+    def ages(self, row: Asker) -> str:
         """A child's age band, or a group's bands ("10-12 tuổi, 13-15 tuổi")."""
-        return self.ages_of(row.group_size, row.age_band, row.group_ages)
+        if not is_group(row):
+            return self.age_band(row.age_band)
+        return ", ".join(self.age_band(b) for b in (row.group_ages or "").split(",") if b)
 
-    def ages_of(self, group_size: int | None, band: str | None, group_ages: str | None) -> str:
-        if group_size is None:
-            return self.age_band(band)
-        return ", ".join(self.age_band(b) for b in (group_ages or "").split(",") if b)
+    def asked(self, rows: Sequence[Asker]) -> Asked:
+        """Who asked for a recommendation (its proposals `rows`): how many proposals, groups
+        and children, and the children's age bands and sexes (labels, each with its count)."""
+        askers = one_each(rows)
+        groups = [row for row in askers if is_group(row)]
+        unsized = sum(1 for row in groups if not row.group_size)
+        children = len(askers) - len(groups) + sum(row.group_size or 1 for row in groups)
+        bands = Counter(self.age_band(row.age_band) for row in askers
+                        if not is_group(row) and row.age_band)
+        group_bands = Counter(label for row in groups for label in self.ages(row).split(", ")
+                              if label)
+        sexes = Counter(self.genders.get(row.gender or "", "") for row in askers
+                        if not is_group(row) and row.gender)
+        return Asked(len(rows), len(groups), children, unsized,
+                     tuple((label, bands[label], group_bands[label])
+                           for label in sorted({*bands, *group_bands})),
+                     tuple((label, n) for label, n in sorted(sexes.items()) if label))
+
+
+class Asker(Protocol):
+    """A proposal as counted under a recommendation (an ExportRow, a recommendation's Member)."""
+
+    @property
+    def chat_id(self) -> int | None: ...
+    @property
+    def is_group(self) -> bool: ...
+    @property
+    def group_size(self) -> int | None: ...
+    @property
+    def group_ages(self) -> str | None: ...
+    @property
+    def age_band(self) -> str | None: ...
+    @property
+    def gender(self) -> str | None: ...
+
+
+def is_group(row: Asker) -> bool:
+    """A facilitator's group proposal (its size known or not)."""
+    return bool(row.is_group) or row.group_size is not None
+
+
+def one_each(rows: Sequence[Asker]) -> list[Asker]:
+    """`rows` with a child's second and later proposals left out: each child once (by their
+    chat; a proposal whose chat is gone counts alone), each group."""
+    seen: set[int] = set()
+    kept = []
+    for row in rows:
+        if not is_group(row) and row.chat_id is not None:
+            if row.chat_id in seen:
+                continue
+            seen.add(row.chat_id)
+        kept.append(row)
+    return kept
+
+
+@dataclass(frozen=True)
+class Asked:
+    """Who asked for a recommendation: children count once each, a group by its size; a
+    group whose size is not known counts as one child, and `children` is then a floor."""
+
+    proposals: int
+    groups: int
+    children: int
+    unsized: int  # groups of unknown size
+    # ("10-12 tuổi", 3, 1): the band, the children in it, the groups with children in it (a
+    # group's size is not told by band)
+    ages: tuple[tuple[str, int, int], ...]
+    sexes: tuple[tuple[str, int], ...]  # ("Nữ", 2): the children who said (not groups)
+
+    def children_text(self) -> str:
+        """"28", or "ít nhất 4" when a group's size is not known."""
+        return f"ít nhất {self.children}" if self.unsized else str(self.children)
+
+    def ages_text(self) -> str:
+        """"10-12 tuổi: 3 em và 1 nhóm, 13-15 tuổi: 1 nhóm"."""
+        return ", ".join(f"{label}: " + " và ".join(
+            part for part in (f"{children} em" if children else "",
+                              f"{groups} nhóm" if groups else "") if part)
+            for label, children, groups in self.ages)
 
 
 @dataclass(frozen=True)

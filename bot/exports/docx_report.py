@@ -18,7 +18,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import BinaryIO
 
-from bot.exports.common import LANG_LABELS, STATUS_LABELS, Job, TopicRun, as_read, clause, prose
+from bot.exports.common import (
+    LANG_LABELS,
+    STATUS_LABELS,
+    Job,
+    TopicRun,
+    as_read,
+    clause,
+    is_group,
+    prose,
+)
 from bot.exports.decree30 import AnnexRows, Decree30, item_letter, roman
 from storage import export_rows, recommendations
 from storage.db import Tx
@@ -102,10 +111,12 @@ class _Report:
 
     def who(self, row: ExportRow) -> str:
         """The child or group, and the district in a report on several districts."""
-        if row.group_size is not None:
+        if is_group(row):
             ages = self.labels.ages(row)
             where = ", ".join(prose(p) for p in (row.school, row.commune) if p)
-            who = ", ".join(p for p in (f"nhóm {row.group_size} em", ages, where) if p)
+            size = (f"nhóm {row.group_size} em" if row.group_size
+                    else "nhóm trẻ em (chưa rõ số em)")
+            who = ", ".join(p for p in (size, ages, where) if p)
         else:
             band = self.labels.age_band(row.age_band)
             who = f"trẻ em {band}" if band else "trẻ em"
@@ -151,18 +162,16 @@ class _Report:
     def _recommendation(self, number: str, key: int, rows: list[ExportRow]) -> None:
         """A recommendation: its words, who asked (how many, groups, areas, ages, sexes), two
         or three of the children's own words, and the refs."""
-        groups = sum(1 for row in rows if row.group_size is not None)
-        asked = f"{len(rows)} ý kiến" + (f", trong đó {groups} của nhóm trẻ em" if groups else "")
+        who = self.labels.asked(rows)
+        asked = f"{who.children_text()} trẻ em, {who.proposals} ý kiến" + (
+            f", trong đó {who.groups} của nhóm trẻ em" if who.groups else "") + (
+            f" ({who.unsized} nhóm chưa rõ số em)" if who.unsized else "")
         areas = sorted({self.labels.district(row.district) for row in rows}
                        if self.multi_district else set())
         areas += sorted({prose(row.commune) for row in rows if row.commune})
-        ages = Counter(label for row in rows for label in self.labels.ages(row).split(", ")
-                       if label)
-        sexes = Counter(self.labels.genders.get(row.gender or "", "") for row in rows
-                        if row.group_size is None and row.gender)
         facts = [asked, ", ".join(areas),
-                 ", ".join(f"{label}: {n}" for label, n in sorted(ages.items())),
-                 ", ".join(f"{label.lower()}: {n}" for label, n in sorted(sexes.items()) if label)]
+                 who.ages_text(),
+                 ", ".join(f"{label.lower()}: {n}" for label, n in who.sexes)]
         quotes: list[str] = []
         said: set[str] = set()
         for row in rows:  # a translated proposal: its translation, marked, and the original

@@ -280,7 +280,8 @@ def _count_rows(book: _Book, sheet: WriteOnlyWorksheet, keys: list[tuple[str, st
 
 RECOMMENDATION_COLUMNS = (
     Column("STT", 6), Column("Chủ đề", 24, wrap=True), Column("Huyện, thành phố", 18),
-    Column("Kiến nghị chung", 48, wrap=True), Column("Số ý kiến", 9), Column("Số nhóm", 9),
+    Column("Kiến nghị chung", 48, wrap=True), Column("Số trẻ em", 9), Column("Số ý kiến", 9),
+    Column("Số nhóm", 9),
     Column("Xã, phường (nhóm)", 20, wrap=True), Column("Độ tuổi", 18, wrap=True),
     Column("Giới tính", 18, wrap=True), Column("Ý kiến tiêu biểu của trẻ em", 60, wrap=True),
     Column("Mã các kiến nghị", 30, wrap=True), Column("Kiến nghị chung số", 11),
@@ -301,19 +302,17 @@ def _write_recommendations(book: _Book, job: Job,
                     key=lambda r: (order.get(r.topic, len(order)), r.district, -len(r.members)))
     for number, item in enumerate(chosen, 1):
         members = item.members
-        ages = Counter(label for m in members for label in labels.ages_of(
-            m.group_size, m.age_band, m.group_ages).split(", ") if label)
-        sexes = Counter(labels.genders.get(m.gender or "", "") for m in members
-                        if m.group_size is None and m.gender)
+        who = labels.asked(members)
         # In “…” a quote cannot read as a formula; the other texts are neutralised whole.
         quotes = list(dict.fromkeys(clean(m.text).strip() for m in members))[:3]
-        values = [
+        values: list[Value] = [
             number, labels.topic(item.topic), labels.district(item.district),
-            neutralise(clean(item.title)), len(members),
-            sum(1 for m in members if m.group_size is not None),
+            neutralise(clean(item.title)),
+            who.children if not who.unsized else who.children_text(), who.proposals,
+            who.groups,
             neutralise(", ".join(sorted({clean(m.commune) for m in members if m.commune}))),
-            ", ".join(f"{label}: {n}" for label, n in sorted(ages.items())),
-            ", ".join(f"{label}: {n}" for label, n in sorted(sexes.items()) if label),
+            who.ages_text(),
+            ", ".join(f"{label}: {n}" for label, n in who.sexes),
             "\n".join(f"“{quote}”" for quote in quotes), ", ".join(m.ref for m in members),
             item.id]
         sheet.append([book.wrapped(sheet, v) if isinstance(v, str) and v else v or None
