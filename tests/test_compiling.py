@@ -22,6 +22,7 @@ from bot.compiling.service import Changed, Compiled, Compiling
 from bot.config import Config, load_config
 from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportQuery, export
+from bot.exports.xlsx_export import NO_RECOMMENDATION
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, StaffMember
 from storage import children, proposals, recommendations
@@ -198,6 +199,15 @@ async def test_the_report_and_the_workbook_show_each_recommendation_once(
             "DHA-0001, DHA-0002, DHA-0003, DHA-0004")
     assert "“" in row["Ý kiến tiêu biểu của trẻ em"]
     assert row["Giới tính"] == "Không nêu giới tính: 1, Nữ: 1"
+    # Printed two pages wide, each page starts with what says which recommendation a row is
+    # (its quotes and refs print on the second; it repeated the STT column alone).
+    assert header[:3] == ("STT", "Kiến nghị chung số", "Kiến nghị chung")
+    assert row["Kiến nghị chung số"] == river.id
+    assert (sheet.page_setup.fitToWidth, sheet.print_title_cols) == (2, "$A:$C")
+    # As tall as its three quotes (LibreOffice kept one line: the others hid), its header as
+    # its two-line names ("Kiến nghị chung số").
+    assert sheet.row_dimensions[2].height >= 45 and sheet.row_dimensions[1].height == 30
+    assert sheet["B2"].alignment.vertical == "top"
     csv_out = tmp_path / "dha.csv"
     await export(db, config, catalog, ExportQuery(districts=("DHA",)), "csv", csv_out)
     lines = list(csv.DictReader(io.StringIO(csv_out.read_text(encoding="utf-8-sig"))))
@@ -296,6 +306,10 @@ async def test_the_workbook_recommendations_follow_the_selection_and_show_words_
         book = openpyxl.load_workbook(out)
         header, *rows = book["Kiến nghị chung"].iter_rows()
         book.close()
+        if header[0].value != "STT":  # none: the sheet says so
+            assert [c.value for c in (header[0], *rows[0])] == [
+                "Kiến nghị chung", NO_RECOMMENDATION]
+            return []
         return [{str(h.value): cell for h, cell in zip(header, row, strict=True)} for row in rows]
 
     rows = await sheet(ExportQuery(districts=("DHA",), date_from=date(2021, 1, 1)))

@@ -27,6 +27,7 @@ from bot.exports import ExportError, ExportQuery, ReportSettings, author_code, e
 from bot.exports.common import HEADERS, neutralise
 from bot.exports.decree30 import vietnamese_date
 from bot.exports.worker import export_elsewhere
+from bot.exports.xlsx_export import NO_PROPOSAL, NO_RECOMMENDATION
 from storage import cases, children, proposals
 from storage.children import ChildRow
 from storage.db import Database, open_database
@@ -227,6 +228,7 @@ async def test_xlsx_summary_topic_sheets_and_layout(forum: Forum) -> None:
     assert all(len(sheet.title) <= 31 for sheet in book.worksheets)
     assert first.freeze_panes == "A2" and first.auto_filter.ref == "A1:Y2"
     assert tuple(c.value for c in first[1]) == HEADERS and first["A1"].font.b
+    assert first.row_dimensions[1].height == 45  # "Số em / trong / nhóm" whole, not its middle
     proposal = first.cell(2, HEADERS.index("Kiến nghị, đề xuất") + 1)
     assert proposal.value == VIET and proposal.alignment.wrap_text
     assert first.column_dimensions["J"].width == 40
@@ -235,7 +237,18 @@ async def test_xlsx_summary_topic_sheets_and_layout(forum: Forum) -> None:
     assert {c.alignment.vertical for c in first[2] if c.value is not None} == {"top"}
     online = book.worksheets[4]
     assert online.max_row == 2 and online.cell(2, 1).value == "DHA-0003"
-    assert book.worksheets[5].max_row == 1  # climate: only rejected, not asked for
+    # A topic without proposals in the file: its title and one line, printed on one page
+    # (its 25 column names alone printed three pages, and each topic's empty sheet its own).
+    climate = book.worksheets[5]  # only rejected, not asked for
+    assert [[c.value for c in row] for row in climate.iter_rows()] == [
+        [titles[3]], [NO_PROPOSAL]]
+    assert climate["A1"].font.b and climate["A2"].alignment.wrap_text
+    assert climate.page_setup.fitToWidth == 1 and climate.print_title_cols is None
+    assert climate.print_title_rows is None and climate.auto_filter.ref is None
+    assert climate.column_dimensions["A"].width >= 100  # the line across the page, not down it
+    nothing = book["Kiến nghị chung"]  # nothing compiled yet: said so, on one page
+    assert [c.value for c in nothing["A"]] == ["Kiến nghị chung", NO_RECOMMENDATION]
+    assert nothing.page_setup.fitToWidth == 1 and nothing.print_title_cols is None
     _assert_private(_zip_text(path))
 
 

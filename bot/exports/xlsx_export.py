@@ -1,7 +1,9 @@
-"""XLSX: a summary sheet, then one sheet per topic, written in openpyxl's write-only mode.
+"""XLSX: a summary sheet, the recommendations, then one sheet per topic, written in openpyxl's
+write-only mode.
 
 Memory stays flat: the summary comes from an aggregate query, and the rows, ordered by topic,
-stream into one topic sheet after another.
+stream into one topic sheet after another. A sheet with no rows says so in one line, printed
+on one page.
 """
 
 from __future__ import annotations
@@ -55,15 +57,34 @@ CHARS_PER_WIDTH = 1.1  # characters of a Vietnamese text per unit of column widt
 SUMMARY_WIDTH = 48  # the summary's column B: topics, districts, the list of places
 
 
-def row_height(values: Sequence[Value]) -> float | None:
+def row_height(values: Sequence[Value],
+               columns: Sequence[Column] = COLUMNS) -> float | None:
     """The height a data row needs to show its wrapped texts whole (None: one line will do).
 
     LibreOffice does not size rows to wrapped text when it opens the file (seen in
     bench/render_report.py): each row kept one line's height and the rest of its text hid
     under the next row. Excel was not tried here; an explicit height does for both.
     """
-    return _height(max((_lines(value, COLUMNS[index].width) for index in WRAPPED
-                           if isinstance(value := values[index], str) and value), default=1))
+    wrapped = WRAPPED if columns is COLUMNS else [i for i, c in enumerate(columns) if c.wrap]
+    return _height(max((_lines(value, columns[index].width) for index in wrapped
+                        if isinstance(value := values[index], str) and value), default=1))
+
+
+def header_height(headers: Sequence[str], columns: Sequence[Column]) -> float | None:
+    """The height a header row needs to show its bold names whole, wrapped between words
+    (LibreOffice kept one line: "Số em trong nhóm" showed its middle line only)."""
+    return _height(max((_word_lines(header, column.width) for header, column in zip(
+        headers, columns, strict=True)), default=1))
+
+
+def _word_lines(text: str, width: float) -> int:
+    """The lines a bold text takes wrapped between words in a column `width` units wide."""
+    per_line, lines, used = max(1, int(width)), 1, -1
+    for word in text.split():
+        if used >= 0 and used + 1 + len(word) > per_line:
+            lines, used = lines + 1, -1
+        used += 1 + len(word)
+    return lines
 
 
 def _lines(text: str, width: float) -> int:
@@ -157,6 +178,10 @@ class _Book:
         if height is not None:
             del sheet.row_dimensions[number]  # written: no need to keep it
 
+    def top(self, sheet: WriteOnlyWorksheet, value: Value) -> Cell:
+        """A cell at the top of a tall row, level with its neighbours' first line."""
+        return Cell(sheet, row=1, column=1, value=value, style_array=self._top)
+
     def wrapped(self, sheet: WriteOnlyWorksheet, value: Value) -> Cell:
         """A wrapped cell; a text neutralised with an apostrophe (common.neutralise) shown as
         typed, kept text by the quote prefix."""
@@ -166,27 +191,43 @@ class _Book:
             return quoted
         return Cell(sheet, row=1, column=1, value=value, style_array=self._wrap)
 
-    def topic_sheet(self, number: int, title: str, headers: Sequence[str]) -> WriteOnlyWorksheet:
-        """A topic sheet with widths, a frozen header row and the header written."""
-        sheet = self.workbook.create_sheet(sheet_title(number, title))
-        for index, column in enumerate(COLUMNS, 1):
+    def table(self, sheet: WriteOnlyWorksheet, columns: Sequence[Column],
+              headers: Sequence[str], titles: int = 1) -> None:
+        """A table's widths, frozen header row and print setup (its first `titles` columns
+        repeated on every page across), then its header: before any other row."""
+        for index, column in enumerate(columns, 1):
             sheet.column_dimensions[get_column_letter(index)].width = column.width
         sheet.freeze_panes = "A2"
-        _print_setup(sheet, sum(column.width for column in COLUMNS))
+        _print_setup(sheet, sum(column.width for column in columns),
+                     sum(column.width for column in columns[:titles]), titles)
+        height = header_height(headers, columns)
+        if height is not None:
+            sheet.row_dimensions[1].height = height
         sheet.append(self.header(sheet, headers))
-        return sheet
+        if height is not None:
+            del sheet.row_dimensions[1]  # written: no need to keep it
+
+    def nothing(self, sheet: WriteOnlyWorksheet, title: str, note: str) -> None:
+        """A sheet with no rows: its title and one line saying why, on one printed page (its
+        table's header alone printed a page, or three, of column names)."""
+        sheet.column_dimensions["A"].width = NOTE_WIDTH
+        _print_setup(sheet, header=False)
+        sheet.append(self.bold(sheet, [title]))
+        sheet.append([self.wrapped(sheet, note)])
 
 
 class _TopicSheets:
     """Topic sheets opened one after another as rows, ordered by topic, arrive.
 
-    Every catalog topic gets a sheet, even with no rows; unknown topics come after them.
+    Every catalog topic gets a sheet, even with no rows (it says so in a line, as the report
+    does); unknown topics come after them. A sheet's table begins with its first row.
     """
 
     def __init__(self, book: _Book, job: Job) -> None:
         self.book, self.labels, self.run = book, job.labels, TopicRun(job.topic_order)
         self.headers = job.headers
         self.sheet: WriteOnlyWorksheet | None = None
+        self.topic = ""
         self.number = self.rows = 0
 
     def sheet_for(self, topic: str) -> WriteOnlyWorksheet:
@@ -194,6 +235,8 @@ class _TopicSheets:
         for begun in self.run.starts(topic):
             self._open(begun)
         assert self.sheet is not None
+        if not self.rows:
+            self.book.table(self.sheet, COLUMNS, self.headers)
         self.rows += 1
         return self.sheet
 
@@ -205,34 +248,50 @@ class _TopicSheets:
     def _open(self, topic: str) -> None:
         self._close()
         self.number += 1
-        self.sheet = self.book.topic_sheet(self.number, self.labels.short_topic(topic),
-                                           self.headers)
-        self.rows = 0
+        self.sheet = self.book.workbook.create_sheet(
+            sheet_title(self.number, self.labels.short_topic(topic)))
+        self.topic, self.rows = topic, 0
 
     def _close(self) -> None:
-        """Filter the header and the rows written (the filter is written when saving)."""
-        if self.sheet is not None:
-            last = f"{get_column_letter(len(COLUMNS))}{self.rows + 1}"
-            self.sheet.auto_filter.ref = f"A1:{last}"
+        """Filter the header and the rows written (the filter is written when saving); a
+        sheet without rows gets its line instead."""
+        if self.sheet is None:
+            return
+        if not self.rows:
+            self.book.nothing(self.sheet, self.labels.topic(self.topic), NO_PROPOSAL)
+            return
+        last = f"{get_column_letter(len(COLUMNS))}{self.rows + 1}"
+        self.sheet.auto_filter.ref = f"A1:{last}"
 
 
 PAGE_WIDTH = 140  # column-width units an A4 landscape page holds at 100 %, default margins
 MIN_PRINT_SCALE = 0.75  # smaller, an 11 pt text prints under 8 pt: too small to read
 
 
-def _print_setup(sheet: WriteOnlyWorksheet, width: float = 0) -> None:
-    """A4 landscape, the header row on every page; as wide as one page, or for a sheet of
+def pages_across(width: float, titles_width: float = 0) -> int:
+    """How many pages wide a sheet of `width` units prints with its text at MIN_PRINT_SCALE or
+    more, when each page after the first repeats `titles_width` units of its first columns."""
+    page = PAGE_WIDTH / MIN_PRINT_SCALE
+    if width <= page:
+        return 1
+    return 1 + math.ceil((width - page) / (page - titles_width))
+
+
+def _print_setup(sheet: WriteOnlyWorksheet, width: float = 0, titles_width: float = 0,
+                 titles: int = 1, header: bool = True) -> None:
+    """A4 landscape, the `header` row on every page; as wide as one page, or for a sheet of
     `width` units too wide to print readably on one, as few pages wide as keep the text at
-    MIN_PRINT_SCALE or more, each starting with the ref column (fitted to one page, a topic
-    sheet's 25 columns printed at 29 %: 3 pt letters)."""
+    MIN_PRINT_SCALE or more, each starting with the `titles` columns that say what a row is
+    (fitted to one page, a topic sheet's 25 columns printed at 29 %: 3 pt letters)."""
     sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
     sheet.page_setup.orientation = "landscape"
-    pages = max(1, math.ceil(width * MIN_PRINT_SCALE / PAGE_WIDTH))
+    pages = pages_across(width, titles_width)
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = pages, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = "1:1"
+    if header:
+        sheet.print_title_rows = "1:1"
     if pages > 1:
-        sheet.print_title_cols = "A:A"
+        sheet.print_title_cols = f"A:{get_column_letter(titles)}"
 
 
 def _write_summary(book: _Book, job: Job, counts: list[export_rows.Count]) -> None:
@@ -278,45 +337,59 @@ def _count_rows(book: _Book, sheet: WriteOnlyWorksheet, keys: list[tuple[str, st
     sheet.append(book.bold(sheet, [None, "Tổng cộng", *totals, sum(totals)]))
 
 
+# The first three say which recommendation a row is: printed on every page across (the
+# quotes and refs print on the second). "Kiến nghị chung số" is its number on the topic
+# sheets and in /compile.
 RECOMMENDATION_COLUMNS = (
-    Column("STT", 6), Column("Chủ đề", 24, wrap=True), Column("Huyện, thành phố", 18),
-    Column("Kiến nghị chung", 48, wrap=True), Column("Số trẻ em", 9), Column("Số ý kiến", 9),
-    Column("Số nhóm", 9),
-    Column("Xã, phường (nhóm)", 20, wrap=True), Column("Độ tuổi", 18, wrap=True),
-    Column("Giới tính", 18, wrap=True), Column("Ý kiến tiêu biểu của trẻ em", 60, wrap=True),
-    Column("Mã các kiến nghị", 30, wrap=True), Column("Kiến nghị chung số", 11),
+    Column("STT", 6), Column("Kiến nghị chung số", 11), Column("Kiến nghị chung", 48, wrap=True),
+    Column("Chủ đề", 24, wrap=True), Column("Huyện, thành phố", 18), Column("Số trẻ em", 9),
+    Column("Số ý kiến", 9), Column("Số nhóm", 9), Column("Xã, phường (nhóm)", 20, wrap=True),
+    Column("Độ tuổi", 18, wrap=True), Column("Giới tính", 18, wrap=True),
+    Column("Ý kiến tiêu biểu của trẻ em", 60, wrap=True),
+    Column("Mã các kiến nghị", 30, wrap=True),
 )
+RECOMMENDATION_TITLES = 3
+NOTE_WIDTH = 110  # the one column of a sheet that only says it has no rows
+NO_PROPOSAL = ("Không có kiến nghị nào về chủ đề này trong tệp (đơn vị, thời gian, trạng thái"
+               " đã chọn: xem trang “Tổng hợp”).")
+NO_RECOMMENDATION = ("Không có kiến nghị chung nào trong tệp: chưa có hai ý kiến trở lên được"
+                     " tổng hợp thành một (lệnh /compile), hoặc các ý kiến ấy nằm ngoài đơn vị,"
+                     " thời gian, trạng thái đã chọn.")
 
 
 def _write_recommendations(book: _Book, job: Job,
                            found: list[recommendations.Recommendation]) -> None:
     """One row per recommendation (proposals compiled together): who asked, their words."""
     sheet = book.workbook.create_sheet(RECOMMENDATIONS_TITLE)
-    for index, column in enumerate(RECOMMENDATION_COLUMNS, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    _print_setup(sheet, sum(column.width for column in RECOMMENDATION_COLUMNS))
-    sheet.append(book.header(sheet, [c.header for c in RECOMMENDATION_COLUMNS]))
     labels, order = job.labels, {topic: n for n, topic in enumerate(job.topic_order)}
     chosen = sorted((r for r in found if len(r.members) > 1),
                     key=lambda r: (order.get(r.topic, len(order)), r.district, -len(r.members)))
+    if not chosen:
+        book.nothing(sheet, RECOMMENDATIONS_TITLE, NO_RECOMMENDATION)
+        return
+    book.table(sheet, RECOMMENDATION_COLUMNS, [c.header for c in RECOMMENDATION_COLUMNS],
+               RECOMMENDATION_TITLES)
     for number, item in enumerate(chosen, 1):
         members = item.members
         who = labels.asked(members)
         # In “…” a quote cannot read as a formula; the other texts are neutralised whole.
         quotes = list(dict.fromkeys(clean(m.text).strip() for m in members))[:3]
         values: list[Value] = [
-            number, labels.topic(item.topic), labels.district(item.district),
-            neutralise(clean(item.title)),
+            number, item.id, neutralise(clean(item.title)), labels.topic(item.topic),
+            labels.district(item.district),
             who.children if not who.unsized else who.children_text(), who.proposals,
             who.groups,
             neutralise(", ".join(sorted({clean(m.commune) for m in members if m.commune}))),
-            who.ages_text(),
-            ", ".join(f"{label}: {n}" for label, n in who.sexes),
-            "\n".join(f"“{quote}”" for quote in quotes), ", ".join(m.ref for m in members),
-            item.id]
-        sheet.append([book.wrapped(sheet, v) if isinstance(v, str) and v else v or None
+            who.ages_text(), ", ".join(f"{label}: {n}" for label, n in who.sexes),
+            "\n".join(f"“{quote}”" for quote in quotes), ", ".join(m.ref for m in members)]
+        height = row_height(values, RECOMMENDATION_COLUMNS)
+        if height is not None:  # as tall as its quotes (LibreOffice does not size it)
+            sheet.row_dimensions[number + 1].height = height
+        sheet.append([None if v is None or v == "" else book.wrapped(sheet, v)
+                      if isinstance(v, str) else book.top(sheet, v) if height else v
                       for v in values])
+        if height is not None:
+            del sheet.row_dimensions[number + 1]
 
 
 async def write_xlsx(db: Tx, job: Job, out: Path | BinaryIO) -> int:
