@@ -77,8 +77,9 @@ def precision_recall(folder: Path) -> tuple[float, float]:
 
 
 @pytest.mark.parametrize(("folder", "floor"), [
-    ("dev", (0.82, 0.50)),  # tuned on: threshold, features, the concept list
-    ("heldout", (0.79, 0.36)),  # never tuned on (docs/compiling.md)
+    ("dev", (0.85, 0.53)),  # tuned on: threshold, features, the concept list
+    ("heldout", (0.79, 0.40)),  # held out at first, tuned on since (docs/compiling.md)
+    ("heldout_v3", (0.79, 0.48)),  # never tuned on: written, then measured once before and after
 ])
 def test_figures_on_the_two_sets(folder: str, floor: tuple[float, float]) -> None:
     precision, recall = precision_recall(DATA / folder)

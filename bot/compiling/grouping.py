@@ -3,8 +3,10 @@
 Pure and deterministic. A proposal becomes a bag of weighted terms: its words folded (no tone
 marks, đ → d, children's chat spellings expanded, letters repeated for emphasis squeezed), minus
 the words every proposal has ("em đề nghị", "cần", "các bạn"...), and the pairs of neighbouring
-words, which carry the request ("rao chan", "khong danh", "ao phao"). Terms are weighted by how
-rare they are in the batch (tf-idf), vectors normalised, and compared by cosine.
+words, which carry the request ("rao chan", "khong danh", "ao phao"), at a third of a word's
+weight (a paraphrase shares words more often than pairs: weighed fully, pairs kept apart what
+asks the same in other words). Terms are weighted by how rare they are in the batch (tf-idf),
+vectors normalised, and compared by cosine.
 
 Grouping is agglomerative with average linkage: the two groups most alike (the mean similarity of
 their members) merge, again and again, while that mean stays above a threshold. Average linkage
@@ -26,7 +28,8 @@ from collections.abc import Sequence
 
 from bot.textnorm import chat_word, fold
 
-THRESHOLD = 0.04  # mean cosine between two groups above which they are one request
+THRESHOLD = 0.08  # mean cosine between two groups above which they are one request
+PAIR_WEIGHT = 0.3  # a pair of neighbouring words weighs this much of a word or a concept
 COMMON, COMMON_FLOOR = 0.02, 100  # terms in more texts than this are not compared on
 NEIGHBOURS = 20  # links each text keeps: its strongest
 _NON_WORD = re.compile(r"[^a-z0-9]+")
@@ -137,7 +140,7 @@ def terms(text: str) -> list[str]:
     for word in _NON_WORD.sub(" ", fold(text)).split():
         words.extend(chat_word(word).split())
     content = [w for w in words if w not in STOPWORDS and not w.isdigit()]
-    pairs = [f"{a}_{b}" for a, b in itertools.pairwise(content)]
+    pairs = [f"{a} {b}" for a, b in itertools.pairwise(content)]  # (a word has no space)
     return content + pairs + _concepts(words)
 
 
@@ -149,7 +152,7 @@ def vectors(texts: Sequence[str]) -> list[dict[str, float]]:
     out = []
     for bag in bags:
         weights = {term: (1 + math.log(n)) * math.log(1 + count / documents[term])
-                   for term, n in bag.items()}
+                   * (PAIR_WEIGHT if " " in term else 1.0) for term, n in bag.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         out.append({term: w / norm for term, w in weights.items()})
     return out
