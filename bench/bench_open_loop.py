@@ -91,6 +91,14 @@ class Walker(Child):
         return self._waiter, step, push(self._update(step, self.sent))
 
 
+def _peak_rss(pid: int) -> float:
+    """A process's peak resident set (Linux's VmHWM), bytes."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return float(line.split()[1]) * 1024
+    return float("nan")
+
+
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
@@ -253,6 +261,7 @@ async def run_scenario(kind: str, transport: str, rate: float, seconds: float, w
     cpu: dict[str, float] = {}
     bot_process: psutil.Process = me
     errors: list[Any] = []
+    memory: dict[str, float] = {}  # http: the bot process's RSS, bytes
 
     def on_window(edge: str) -> None:
         for name, process in (("bot", bot_process), ("driver", me)):
@@ -305,7 +314,11 @@ async def run_scenario(kind: str, transport: str, rate: float, seconds: float, w
                 raise RuntimeError(f"the {kind} exited at start:\n"
                                    f"{log_path.read_text()[-3000:]}")
             bot_process = psutil.Process(process.pid)
+            memory["ready"] = bot_process.memory_info().rss
             await loop.run(rate, warmup, seconds, seed, on_window)
+            await asyncio.sleep(1)  # what it keeps, once the last replies are out
+            memory["after"] = bot_process.memory_info().rss
+            memory["peak"] = _peak_rss(process.pid)
         except BaseException:
             sys.stderr.write(log_path.read_text()[-3000:])
             raise
@@ -340,6 +353,7 @@ async def run_scenario(kind: str, transport: str, rate: float, seconds: float, w
         "api_errors": [str(error) for error in errors[:5]],
         "worst": [(round(at, 3), round(latency * 1000, 1), name) for at, latency, name
                   in sorted(loop.worst, key=lambda w: -w[1])[:10]],
+        **{f"rss_{name}_mb": value / 2**20 for name, value in memory.items()},
     }
     if kind == "bot":
         result |= stored(database, CHAT_BASE, CHAT_BASE + len(loop.crowd))
@@ -437,6 +451,11 @@ def report(transport: str, pairs: list[tuple[dict[str, Any], dict[str, Any]]],
     if transport == "http":
         lines.append("simulator + children process CPU (bot runs): " + ", ".join(
             f"{bot['rate']:g}/s {bot['driver_cpu']:.0%}" for bot in bots))
+        lines.append("the bot process's RSS, ready → after the run (peak), with the children "
+                     "who began a flow: " + ", ".join(
+                         f"{bot['rate']:g}/s {bot['rss_ready_mb']:.0f} → "
+                         f"{bot['rss_after_mb']:.0f} ({bot['rss_peak_mb']:.0f}) MB, "
+                         f"{bot['children']} children" for bot in bots))
     return "\n".join(lines)
 
 
