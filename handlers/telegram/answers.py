@@ -8,10 +8,10 @@ a file gets the child conversation's answer as before.
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
-from telegram.error import BadRequest, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -27,7 +27,13 @@ from bot.answers.sheet import MAX_BYTES
 from bot.conversation.service import Conversations
 from bot.staff.chat import Caller
 from bot.transport.outbox import Outbox, Work
-from handlers.telegram.render import OwesText, command_name, staff_lang
+from handlers.telegram.render import (
+    OwesText,
+    command_name,
+    staff_caller,
+    staff_work,
+    stop_spinner,
+)
 
 Context = ContextTypes.DEFAULT_TYPE
 COMMANDS = ("answer", "answers", "publish")
@@ -50,9 +56,11 @@ class AnswerHandlers:
         ], group=-1)
 
     def _caller(self, update: Update, work: Work) -> Caller:
-        user, chat = update.effective_user, update.effective_chat
-        assert user is not None and chat is not None
-        return Caller(user.id, chat.id, staff_lang(user, self.desk.catalog.texts.langs), work)
+        return staff_caller(update, work, self.desk.catalog.texts.langs)
+
+    async def _in_work(self, update: Update, act: Callable[[Caller], Awaitable[object]]
+                       ) -> None:
+        await staff_work(self.outbox, update, act, self.desk.catalog.texts.langs)
 
     async def _officer(self, update: Update) -> bool:
         user = update.effective_user
@@ -66,37 +74,27 @@ class AnswerHandlers:
         if name == "answers":  # the workbook takes a while: written before the transaction
             await self.outbox.work_first(update.update_id, lambda work: self.desk.command(
                 self._caller(update, work), name, args))
-        else:
-            async with self.outbox.work(update.update_id) as work:
-                if work.fresh:
-                    await self.desk.command(self._caller(update, work), name, args)
-        raise ApplicationHandlerStop
+            raise ApplicationHandlerStop
+        await self._in_work(update, lambda caller: self.desk.command(caller, name, args))
 
     async def on_press(self, update: Update, context: Context) -> None:
         query = update.callback_query
         if query is None or not await self._officer(update):
             return
-        with contextlib.suppress(BadRequest):
-            await query.answer()
+        await stop_spinner(query)
         pressed = query.message.message_id if isinstance(query.message, Message) else None
         user = update.effective_user
         assert user is not None
         # A Confirm's workbook is read first: no one waits for it behind the write lock.
         reading = await self.desk.read_pressed(user.id, query.data or "")
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.desk.press(self._caller(update, work), query.data or "", pressed,
-                                      reading)
-        raise ApplicationHandlerStop
+        await self._in_work(update, lambda caller: self.desk.press(
+            caller, query.data or "", pressed, reading))
 
     async def on_text(self, update: Update, context: Context) -> None:
         message = update.effective_message
-        if message is None or not await self._officer(update):
-            return
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.desk.typed(self._caller(update, work), message.text or "")
-        raise ApplicationHandlerStop
+        if message is not None and await self._officer(update):
+            await self._in_work(update, lambda caller: self.desk.typed(caller,
+                                                                       message.text or ""))
 
     async def on_document(self, update: Update, context: Context) -> None:
         """A workbook from an officer; any other file, from anyone else, falls through."""
@@ -116,22 +114,21 @@ class AnswerHandlers:
         # Read and checked before the transaction (seconds for a big workbook, which no one
         # else waits for); kept and answered in it, with the update marked done.
         plan = await self.desk.check(user.id, data) if data is not None else None
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                caller = self._caller(update, work)
-                if data is None or plan is None:
-                    self.desk.say(caller, "answer.desk.too_big")
-                else:
-                    await self.desk.workbook(caller, document.file_name or "answers.xlsx", data,
-                                             plan)
-        raise ApplicationHandlerStop
+
+        async def keep(caller: Caller) -> None:
+            if data is None or plan is None:
+                self.desk.say(caller, "answer.desk.too_big")
+            else:
+                await self.desk.workbook(caller, document.file_name or "answers.xlsx", data,
+                                         plan)
+
+        await self._in_work(update, keep)
 
     async def on_feedback(self, update: Update, context: Context) -> None:
         query, chat = update.callback_query, update.effective_chat
         if query is None or chat is None:
             return
-        with contextlib.suppress(BadRequest):
-            await query.answer()
+        await stop_spinner(query)
         pressed = query.message.message_id if isinstance(query.message, Message) else None
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:

@@ -4,11 +4,12 @@ handlers; anyone without the compile duty gets the child conversation's answer, 
 from __future__ import annotations
 
 from telegram import Update
-from telegram.ext import Application, ApplicationHandlerStop, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CommandHandler, ContextTypes, filters
 
 from bot.compiling.desk import CompileDesk
-from bot.transport.outbox import Message, Outbox
-from handlers.telegram.render import staff_lang
+from bot.staff.chat import Caller
+from bot.transport.outbox import Outbox
+from handlers.telegram.render import staff_work
 
 
 class CompileHandlers:
@@ -29,11 +30,10 @@ class CompileHandlers:
         # "/compile auto" groups first, from a snapshot and off the event loop: no one waits
         # for it behind the write lock (its result is written only if nothing changed since).
         prepared = await self.desk.prepare(user.id, message.text or "")
-        # The change and its reply commit with the update: a redelivery, or a replay after a
-        # crash, changes nothing twice.
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                lang = staff_lang(user, self.desk.catalog.texts.langs)
-                replies = await self.desk.handle(user.id, lang, message.text or "", prepared)
-                work.add(*(Message(chat.id, text) for text in replies))
-        raise ApplicationHandlerStop
+
+        async def say(caller: Caller) -> None:
+            for text in await self.desk.handle(user.id, caller.lang, message.text or "",
+                                               prepared):
+                caller.send(text)
+
+        await staff_work(self.outbox, update, say, self.desk.catalog.texts.langs)

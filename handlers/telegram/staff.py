@@ -7,10 +7,9 @@ member; anything else falls through untouched to the child handlers.
 
 from __future__ import annotations
 
-import contextlib
+from collections.abc import Awaitable, Callable
 
 from telegram import Message, Update
-from telegram.error import BadRequest
 from telegram.ext import (
     Application,
     ApplicationHandlerStop,
@@ -25,7 +24,13 @@ from telegram.ext import (
 from bot.staff.chat import Caller
 from bot.staff.desk import COMMANDS, StaffDesk
 from bot.transport.outbox import Outbox, Work
-from handlers.telegram.render import OwesText, command_name, staff_lang
+from handlers.telegram.render import (
+    OwesText,
+    command_name,
+    staff_caller,
+    staff_work,
+    stop_spinner,
+)
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -53,10 +58,12 @@ class StaffHandlers:
                                 first=self.desk.digest_seconds)
 
     def _caller(self, update: Update, context: Context, work: Work) -> Caller:
-        user, chat = update.effective_user, update.effective_chat
-        assert user is not None and chat is not None
-        link = f"https://t.me/{context.bot.username}?start={{code}}"
-        return Caller(user.id, chat.id, staff_lang(user, self.desk.catalog.texts.langs), work, link)
+        return staff_caller(update, work, self.desk.catalog.texts.langs, _invite_link(context))
+
+    async def _in_work(self, update: Update, context: Context,
+                       act: Callable[[Caller], Awaitable[object]]) -> None:
+        await staff_work(self.outbox, update, act, self.desk.catalog.texts.langs,
+                         _invite_link(context))
 
     async def _is_staff(self, update: Update) -> bool:
         user, chat = update.effective_user, update.effective_chat
@@ -70,34 +77,29 @@ class StaffHandlers:
         if name == "stats":  # read-only, and the chart takes a moment: drawn before the commit
             await self.outbox.work_first(update.update_id, lambda work: self.desk.stats(
                 self._caller(update, context, work)))
-        else:
-            async with self.outbox.work(update.update_id) as work:
-                if work.fresh:
-                    await self.desk.command(self._caller(update, context, work), name, args)
-        raise ApplicationHandlerStop
+            raise ApplicationHandlerStop
+        await self._in_work(update, context, lambda caller: self.desk.command(caller, name, args))
 
     async def on_press(self, update: Update, context: Context) -> None:
         query = update.callback_query
         if query is None or not await self._is_staff(update):
             return  # the child handler answers it as any button it does not know
-        with contextlib.suppress(BadRequest):  # too old to answer: the press still counts
-            await query.answer()
+        await stop_spinner(query)
         pressed = query.message
         card = (pressed.message_id if isinstance(pressed, Message) and pressed.reply_markup
                 else None)
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.desk.press(self._caller(update, context, work), query.data or "",
-                                      card)
-        raise ApplicationHandlerStop
+        await self._in_work(update, context, lambda caller: self.desk.press(
+            caller, query.data or "", card))
 
     async def on_text(self, update: Update, context: Context) -> None:
         user, message = update.effective_user, update.effective_message
         if user is None or message is None or not self.desk.owes_text(user.id):
             return  # not typed input a staff member owes: the child conversation takes it
-        if not await self._is_staff(update):
-            return
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.desk.typed(self._caller(update, context, work), message.text or "")
-        raise ApplicationHandlerStop
+        if await self._is_staff(update):
+            await self._in_work(update, context, lambda caller: self.desk.typed(
+                caller, message.text or ""))
+
+
+def _invite_link(context: Context) -> str:
+    """The link an invite code is sent in: it opens the bot with the code."""
+    return f"https://t.me/{context.bot.username}?start={{code}}"

@@ -9,16 +9,16 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.ext import (
     Application,
-    ApplicationHandlerStop,
     CommandHandler,
     ContextTypes,
     MessageHandler,
     filters,
 )
 
+from bot.staff.chat import Caller
 from bot.translating.desk import TranslateDesk
-from bot.transport.outbox import Message, Outbox
-from handlers.telegram.render import OwesText, staff_lang
+from bot.transport.outbox import Outbox
+from handlers.telegram.render import OwesText, staff_lang, staff_work
 
 
 class TranslateHandlers:
@@ -38,20 +38,21 @@ class TranslateHandlers:
         if user is None or chat is None or not await self.desk.may_translate(user.id):
             return  # not a translator: the child handlers answer "unknown command"
         lang = staff_lang(user, self.desk.catalog.texts.langs)
-        await self._act(update, chat.id, lambda: self.desk.start(user.id, lang))
+        await self._act(update, lambda: self.desk.start(user.id, lang))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         user, chat, message = update.effective_user, update.effective_chat, update.message
         if user is None or chat is None or message is None:
             return
         lang, text = staff_lang(user, self.desk.catalog.texts.langs), message.text or ""
-        await self._act(update, chat.id, lambda: self.desk.typed(user.id, lang, text))
+        await self._act(update, lambda: self.desk.typed(user.id, lang, text))
 
-    async def _act(self, update: Update, chat_id: int,
-                   action: Callable[[], Awaitable[list[str]]]) -> None:
+    async def _act(self, update: Update, action: Callable[[], Awaitable[list[str]]]) -> None:
         """The desk's change and its reply commit with the update: a redelivered text, or one
         replayed after a crash, is never saved as the next field."""
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                work.add(*(Message(chat_id, text) for text in await action()))
-        raise ApplicationHandlerStop
+
+        async def say(caller: Caller) -> None:
+            for text in await action():
+                caller.send(text)
+
+        await staff_work(self.outbox, update, say, self.desk.catalog.texts.langs)
