@@ -157,6 +157,17 @@ def test_shipped_model_was_built_from_the_current_data() -> None:
     assert tuple(model["classes"]) == language.CLASSES
 
 
+@pytest.mark.timeout(600)  # about 8 s alone
+def test_the_shipped_model_is_what_the_data_builds(tmp_path: Path) -> None:
+    """Rebuilt from the data, the model file is the shipped one, byte for byte."""
+    pytest.importorskip("sklearn")
+    _require_dev_files()
+    built = tmp_path / "langid_model.json"
+    langid_train.write(langid_train.build(), built)
+    assert built.read_bytes() == language.MODEL_FILE.read_bytes(), (
+        "rebuild with `python -m bot.conversation.langid_train`")
+
+
 def test_cached_scores_equal_the_features_summed() -> None:
     """`scores` sums weights per word and pair (cached); it must equal the plain sum over
     `features`, which is what the model was trained on."""

@@ -4,8 +4,9 @@
     python -m bot.conversation.langid_train --report   # 5-fold cross-validated dev figures
 
 Needs scikit-learn (the `train` extra; the bot itself only reads the weights). The build is
-deterministic: the same data gives the same file (lbfgs has no randomness, weights are rounded,
-the JSON is written with sorted keys).
+deterministic: the same data gives the same file (lbfgs has no randomness, the examples come in
+a fixed order, BLAS runs on one thread, weights are rounded, the JSON is written with sorted
+keys; a test rebuilds it and compares the bytes).
 
 What is learnt (see docs/language.md): a multinomial logistic regression over four classes,
 Vietnamese, English, Bahnar and Jarai, from
@@ -48,6 +49,7 @@ from bot.conversation.language import (
     features,
     tag_with,
 )
+from bot.safeguarding.train import one_blas_thread
 from bot.textnorm import clean
 
 HERE = Path(__file__).resolve().parent
@@ -219,7 +221,8 @@ def fit(train: Sequence[Example], c: float = C) -> dict[str, Any]:
     matrix = vectorizer.fit_transform(rows)
     labels = [CLASSES.index(label) for _, label in train]
     classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=5000)
-    classifier.fit(matrix, labels)
+    with one_blas_thread():  # as many threads as cores moved the last digits (1.6e-10 here)
+        classifier.fit(matrix, labels)
     assert list(classifier.classes_) == list(range(len(CLASSES)))
     weights = {}
     for j, name in enumerate(vectorizer.get_feature_names_out()):

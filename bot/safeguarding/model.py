@@ -108,7 +108,10 @@ class Lookup(Protocol):
 def _total(weights: Lookup, found: Iterable[str]) -> float:
     if isinstance(weights, Weights):
         return weights.total(found)
-    return sum(weights.get(feature, 0.0) for feature in found)
+    # Weights with their features (building, testing): summed exactly, so that a score does not
+    # depend on the order of the set of features, which changes with each process's
+    # PYTHONHASHSEED (the build chooses its thresholds from such scores).
+    return math.fsum(weights.get(feature, 0.0) for feature in found)
 
 
 @dataclass(frozen=True)

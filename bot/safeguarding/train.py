@@ -4,7 +4,9 @@
     python -m bot.safeguarding.train --report   # the figures of docs/safeguarding.md
 
 Needs scikit-learn (a development dependency: the bot itself only reads the weights). The build
-is deterministic but for the solver's last digits (a test rebuilds it and compares).
+is deterministic: the same corpus gives the same file, byte for byte, whatever the process's
+PYTHONHASHSEED and the machine's number of cores (a test rebuilds it and compares the bytes), as
+long as scikit-learn and its BLAS compute alike (another CPU kernel may move a last digit).
 
 What is learnt: P(harm), harm being a disclosure (tier 1 in the corpus: the child, or a child
 they name, is being harmed) or a concern (tier 2: might be). Every corpus row typed with tone
@@ -25,6 +27,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,14 +76,32 @@ def corpus_digest() -> str:
     return digest.hexdigest()
 
 
+def variants(text: str) -> list[str]:
+    """The text as typed, then without its marks if it has any. Always in this order: the solver
+    visits the examples in the order given, and a set's order (which changes with each process's
+    PYTHONHASHSEED) moved its last digits, and with them a few rounded weights."""
+    return list(dict.fromkeys((text, fold(text))))
+
+
 def examples(rows: Sequence[Row]) -> tuple[list[str], list[int]]:
     """Texts and labels to learn from: each marked row also without its marks."""
     texts, labels = [], []
     for row in rows:
-        for text in {row.text, fold(row.text)}:
+        for text in variants(row.text):
             texts.append(text)
             labels.append(int(row.harm))
     return texts, labels
+
+
+def one_blas_thread() -> AbstractContextManager[object]:
+    """BLAS (OpenBLAS, under the solvers' dot products) on one thread while fitting: it splits a
+    dot product into one partial sum per thread, so the sums, the solver's last digits and a few
+    rounded weights depended on how many cores the building machine had (1 or 2 threads here:
+    up to 1.6e-6 apart before rounding)."""
+    from threadpoolctl import threadpool_limits
+
+    limits: AbstractContextManager[object] = threadpool_limits(limits=1, user_api="blas")
+    return limits
 
 
 def fit(rows: Sequence[Row]) -> Model:
@@ -94,7 +115,8 @@ def fit(rows: Sequence[Row]) -> Model:
     matrix = Normalizer().fit_transform(vectorizer.fit_transform(texts))
     classifier = LogisticRegression(C=C, class_weight="balanced", max_iter=5000,
                                     solver="liblinear", random_state=SEED)
-    classifier.fit(matrix, labels)
+    with one_blas_thread():
+        classifier.fit(matrix, labels)
     weights = {feature: round(float(weight), 4) for feature, weight in
                zip(vectorizer.get_feature_names_out(), classifier.coef_[0], strict=True)
                if abs(weight) >= MIN_WEIGHT}
@@ -138,14 +160,15 @@ def fit_kinds(rows: Sequence[Row]) -> tuple[dict[str, dict[str, float]], dict[st
     harm = [row for row in rows if row.harm]
     texts, kinds = [], []
     for row in harm:
-        for text in {row.text, fold(row.text)}:
+        for text in variants(row.text):
             texts.append(text)
             kinds.append(row.kind)
     vectorizer = CountVectorizer(binary=True, analyzer=lambda text: sorted(
         f for f in features(text) if f[1:3] in ("w:", "b:")))
     matrix = Normalizer().fit_transform(vectorizer.fit_transform(texts))
     classifier = LogisticRegression(C=C, max_iter=5000, random_state=SEED)
-    classifier.fit(matrix, kinds)
+    with one_blas_thread():
+        classifier.fit(matrix, kinds)
     names = vectorizer.get_feature_names_out()
     weights = {str(kind): {name: round(float(w), 3) for name, w in zip(names, row, strict=True)
                            if abs(w) >= 5 * MIN_WEIGHT}
