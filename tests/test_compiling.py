@@ -7,6 +7,7 @@ import csv
 import io
 import subprocess
 import sys
+import tracemalloc
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -17,7 +18,7 @@ import docx
 import openpyxl
 import pytest
 
-from bot.compiling.grouping import group
+from bot.compiling.grouping import NEIGHBOURS, group, nearest, similarities, vectors
 from bot.compiling.service import Changed, Compiled, Compiling
 from bot.config import Config, load_config
 from bot.conversation.catalog import Catalog, load_catalog
@@ -29,6 +30,7 @@ from storage import children, proposals, recommendations
 from storage.children import ChildRow
 from storage.db import Database, open_database
 from storage.recommendations import Recommendation
+from tests.recombined import recombined
 from tests.stores import Target, query
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +51,38 @@ def test_the_same_request_groups_whatever_the_spelling() -> None:
     texts = [*RIVER, *SWIM, HELMET]
     found = group(texts)
     assert [0, 1, 2, 3] in found and [4, 5] in found and [6] in found
+
+
+def test_each_text_keeps_its_strongest_links_of_all_the_pairs() -> None:
+    """`nearest` works text by text; it must keep what ranking every pair at once keeps: each
+    text's NEIGHBOURS strongest links (ties by the pair's numbers), the same floats."""
+    texts = [*(item["text"] for item in _load(DATA / "dev")[0]), *recombined(600, "violence")]
+    everything = similarities(vectors(texts))
+    near: dict[int, list[tuple[float, int, int]]] = defaultdict(list)
+    for (i, j), value in everything.items():
+        near[i].append((value, i, j))
+        near[j].append((value, i, j))
+    kept = {(i, j): value for links in near.values()
+            for value, i, j in sorted(links, reverse=True)[:NEIGHBOURS]}
+    assert len(kept) < len(everything) / 2
+    assert nearest(vectors(texts), NEIGHBOURS) == kept
+
+
+def test_grouping_holds_the_links_it_keeps_not_every_pair() -> None:
+    """500 near-duplicates share about 50,000 pairs: held at once, 12 times the memory of their
+    vectors; grouping needs about 3 times it."""
+    texts = recombined(500)
+    tracemalloc.start()
+    try:
+        held = vectors(texts)
+        size = tracemalloc.get_traced_memory()[0]
+        del held
+        tracemalloc.reset_peak()
+        group(texts)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * size, (peak, size)
 
 
 def _load(folder: Path) -> tuple[list[dict[str, str]], list[tuple[str, str, int]]]:
