@@ -45,27 +45,30 @@ class Changed:
 @dataclass(frozen=True)
 class Planned:
     """`auto`'s grouping of `basis` (the proposals it read): the groups of two or more, by
-    district and topic, and how many stay alone."""
+    district and topic, each with its first name, and how many stay alone."""
 
     basis: list[Member]
-    groups: list[tuple[tuple[str, str], list[Member]]]
+    groups: list[tuple[tuple[str, str], list[Member], str]]
     alone: int
 
 
 def _plan(found: list[Member]) -> Planned:
-    """The grouping itself: CPU only, run in a thread."""
+    """The grouping itself and the groups' first names: CPU only, run in a thread (naming 320
+    groups of 10,000 proposals takes about 2 s: not on the event loop, not in the write
+    transaction)."""
     areas: dict[tuple[str, str], list[Member]] = {}
     for member in found:
         if member.recommendation_id is None:
             areas.setdefault((member.district, member.topic), []).append(member)
-    groups: list[tuple[tuple[str, str], list[Member]]] = []
+    groups: list[tuple[tuple[str, str], list[Member], str]] = []
     alone = 0
     for area, waiting in sorted(areas.items()):
         for indexes in group([m.text for m in waiting]):
             if len(indexes) < 2:
                 alone += 1
             else:
-                groups.append((area, [waiting[i] for i in indexes]))
+                chosen = [waiting[i] for i in indexes]
+                groups.append((area, chosen, default_title(chosen)))
     return Planned(found, groups, alone)
 
 
@@ -116,9 +119,8 @@ class Compiling:
                     planned = await asyncio.to_thread(_plan, now)
                 if now == planned.basis:
                     created = grouped = 0
-                    for (code, topic), chosen in planned.groups:
-                        new = await store.create(tx, year, code, topic, default_title(chosen),
-                                                 None)
+                    for (code, topic), chosen, title in planned.groups:
+                        new = await store.create(tx, year, code, topic, title, None)
                         await store.assign(tx, [m.id for m in chosen], new)
                         await audit_log.append(tx, user_id, "compile", "recommendation", new,
                                                code, {"refs": [m.ref for m in chosen],
