@@ -12,9 +12,9 @@ within --timeout is reported as such):
   - floor: every text folded (bot.textnorm.fold: tone marks, case) and split into words, what
     any grouping by words has to do to read the texts; grouping does it and far more (chat
     words, the concepts, tf-idf, comparing the texts that share terms, merging);
-  - grouping: `group(texts)` alone, the best of --repeat runs; then its steps timed one by one:
-    the texts' terms and tf-idf vectors, each text's nearest links, and the merging (the rest);
-    peak RSS of the interpreter over the first run (RSS before → peak);
+  - grouping: `group(texts)` alone, the best of --repeat runs, and that run's steps: the texts'
+    terms and tf-idf vectors, each text's strongest links (`nearest`), and the merging (the
+    rest); peak RSS of the interpreter over the first run (RSS before → peak);
   - end to end: `childforum compile auto --district DHA` (config.example.toml) on a temporary
     SQLite file holding the N approved proposals: wall time and peak RSS of that process
     (os.wait4), beside the same command on a file with none (start-up, imports, migrations
@@ -69,20 +69,39 @@ def timed(work: Callable[[], object]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def steps_timed() -> dict[str, float]:
+    """Time `group`'s two first steps from inside it: `grouping.vectors` and `grouping.nearest`
+    wrapped (group looks them up at each call); what they record is the last call's seconds."""
+    spent: dict[str, float] = {}
+    for name, key in (("vectors", "vectors"), ("nearest", "links")):
+        work = getattr(grouping, name)
+
+        def wrapped(*args: Any, _work: Any = work, _key: str = key) -> Any:
+            seconds, result = timed(lambda: _work(*args))
+            spent[_key] = seconds
+            return result
+
+        setattr(grouping, name, wrapped)
+    return spent
+
+
 def measure(count: int, topic: str, repeat: int) -> dict[str, Any]:
-    """In a fresh interpreter: grouping's peak RSS (first run), its best time, its steps, the
-    floor's best time, and the groups (for the end-to-end check)."""
+    """In a fresh interpreter: grouping's peak RSS (first run), its best run's time and steps
+    (the merging is the rest), the floor's best time, and the groups (for the end-to-end
+    check)."""
     made = recombined(count, topic)
+    spent = steps_timed()
     before, _ = rss_mb()
-    first, groups = timed(lambda: grouping.group(made))
-    _, peak = rss_mb()
-    best = min([first, *(timed(lambda: grouping.group(made))[0] for _ in range(repeat - 1))])
-    vectors_s, vecs = timed(lambda: grouping.vectors(made))
-    links_s, _ = timed(lambda: grouping.nearest(vecs, grouping.NEIGHBOURS))
+    runs = []
+    for _ in range(max(1, repeat)):
+        seconds, groups = timed(lambda: grouping.group(made))
+        runs.append({"group": seconds, **spent})
+        if len(runs) == 1:
+            _, peak = rss_mb()
+    best = min(runs, key=lambda run: run["group"])
     floor = min(timed(lambda: [_SPLIT.split(fold(text)) for text in made])[0]
                 for _ in range(repeat))
-    return {"floor": floor, "group": best, "vectors": vectors_s, "links": links_s,
-            "rss_before": before, "rss_peak": peak,
+    return {"floor": floor, **best, "rss_before": before, "rss_peak": peak,
             "groups": sorted(len(g) for g in groups if len(g) > 1),
             "alone": sum(len(g) == 1 for g in groups)}
 
