@@ -277,7 +277,7 @@ async def test_the_answer_card_in_chat_and_two_officers_at_once(forum: Forum) ->
                           " ON p.id = a.proposal_id WHERE p.ref = 'DHA-0004'") == [
         ("Xã đã làm rào.",)]
     # Not an officer: /answer is an unknown command for a child.
-    assert "Mình không biết lệnh này" in texts(await Child(simulator, 601).say("/answer DHA-0001"))
+    assert "Mình chưa hiểu lệnh này" in texts(await Child(simulator, 601).say("/answer DHA-0001"))
     outbox = rows(database, "SELECT payload FROM outbox WHERE chat_id = 603 AND kind='notice'")
     assert outbox == [(None,)]  # sent: the words are gone from the table
 

@@ -269,7 +269,7 @@ async def test_export_is_refused_outside_the_export_duty(chat_forum: Forum) -> N
     simulator = chat_forum.simulator
     for user_id in (STRANGER, MODERATOR):  # a child; a moderator without the export duty
         person = Child(simulator, user_id)
-        assert "Mình không biết lệnh này" in texts(await person.say("/export"))
+        assert "Mình chưa hiểu lệnh này" in texts(await person.say("/export"))
     simulator.press(STRANGER, 1, "x|DHA|csv|a|y")  # forged: answered as any unknown button
     forged = texts(await answer(simulator, STRANGER))
     simulator.press(STRANGER, 1, "nonsense")

@@ -71,7 +71,7 @@ async def test_commands_mid_flow_keep_the_draft(simulator: BotApiSimulator,
     assert "/delete" in texts(await child.say("/help"))
     assert "câu 2/4" in texts(await child.say("/start"))
     assert "chưa gửi ý kiến nào" in texts(await child.say("/my"))
-    assert "không biết lệnh này" in texts(await child.say("/abracadabra"))
+    assert "chưa hiểu lệnh này" in texts(await child.say("/abracadabra"))
     assert "câu 2/4" in texts(simulator.messages(705)[-1:])
 
 
@@ -116,7 +116,7 @@ async def test_edited_message_is_explained(simulator: BotApiSimulator, bot: BotP
     sent = simulator.send_text(709, "Người lạ xin ảnh")
     await child._settle()
     simulator.edit_text(709, sent["message"]["message_id"], "Người lạ xin số điện thoại")
-    assert "sửa ở bước xem lại" in texts(await child._settle())
+    assert "Sửa ở bước xem lại" in texts(await child._settle())
 
 
 async def test_a_disclosure_gets_111_and_is_flagged_not_stored(

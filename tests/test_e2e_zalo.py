@@ -108,7 +108,7 @@ async def test_a_childs_account_gets_a_kind_way_through(
     assert query(database, "SELECT count(*) FROM chat_addresses") == [(0,)]
     assert query(database, "SELECT count(*) FROM chat_menus") == [(0,)]
     again = await child.say("em muốn góp ý")  # they write again: someone new, the same answer
-    assert "Zalo không chuyển tới Diễn đàn tin nhắn từ tài khoản của bạn nhỏ" in again
+    assert "Zalo không chuyển tới mình tin nhắn từ tài khoản của trẻ em" in again
 
 
 async def test_an_adult_whose_message_zalo_does_not_pass_on_is_asked_to_type_it(
@@ -120,8 +120,9 @@ async def test_an_adult_whose_message_zalo_does_not_pass_on_is_asked_to_type_it(
     zalo.send_unsupported(person.id)  # a file or a location from an account Zalo passes on
     await zalo.wait_idle(quiet=0.4, timeout=20)
     answer = texts(zalo.new_messages(person.id))
-    assert "Zalo không chuyển tới Diễn đàn nội dung vừa gửi" in answer
-    assert "bạn nhỏ" not in answer and "https://t.me/" not in answer  # not the child's account
+    assert "Mình chưa đọc được tin vừa gửi, vì Zalo không chuyển tệp" in answer
+    # not the child's account
+    assert "tài khoản của trẻ em" not in answer and "https://t.me/" not in answer
     assert answer.endswith(question)  # and the question again, where they were
     assert query(tmp_path / "forum.sqlite3",
                  "SELECT count(*) FROM chat_addresses WHERE erased_at IS NULL") == [(1,)]
@@ -267,7 +268,7 @@ async def test_what_a_child_may_send_on_zalo_gets_a_kind_answer_and_delete_erase
         shown = "\n".join(m.text or "" for m in zalo.new_messages(child.id))
         assert "chỉ đọc được chữ" in shown and "Quanh em có chỗ nào" in shown  # and the question
     too_long = await child.say("Suối sâu. " * 100)
-    assert "Tin nhắn dài quá (999 ký tự)" in too_long
+    assert "Tin này hơi dài (999 ký tự)" in too_long
     assert "ℹ️" in await child.say("/help")  # a command mid-flow, then where the child was
     await child.say("Suối <b>sâu</b> & chảy xiết")
     await child.say("Làm rào chắn")
