@@ -234,6 +234,21 @@ def test_facilitators_are_spoken_to_as_adults(catalog: Catalog) -> None:
     assert "Thầy cô" not in engine.prompt(catalog, child).text
 
 
+def test_facilitators_are_greeted_and_thanked_as_adults(catalog: Catalog) -> None:
+    """Returning, resuming and leaving: a facilitator is not called "em"."""
+    state = engine.State(profile={"district": "DHA", "lang": "vi"}, profile_queue=(),
+                         facilitator=True)
+    back = engine.step(catalog, state, engine.Start())
+    assert "Chào thầy cô" in back.replies[0].text
+    bye = engine.step(catalog, state, Press(f"{state.rev}|done|"))
+    assert "Cảm ơn thầy cô" in bye.replies[0].text and "111" in bye.replies[0].text
+    started = engine.step(catalog, state, Press(f"{state.rev}|topic|online")).state
+    assert started is not None
+    assert "Chào thầy cô" in engine.step(catalog, started, engine.Start()).replies[0].text
+    child = registered(catalog)
+    assert "Cảm ơn em" in engine.step(catalog, child, Press(f"{child.rev}|done|")).replies[0].text
+
+
 def test_the_guardian_step_counts_only_right_after_the_childs_own_consent(
         catalog: Catalog) -> None:
     """A forged guardian press, or an old one pressed after /delete, records nothing."""
