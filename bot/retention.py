@@ -4,20 +4,25 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from storage import answers, retention
+from storage import answers, outbox, retention
 from storage.db import Database
 
 # A workbook sent in chat waits for its ✅ Nhập (minutes): it holds children's words, so it
 # goes the next daily run after a day (docs/privacy.md).
 UPLOADS_KEPT = timedelta(days=1)
+# The record of a message sent (to whom, when; never its words) that no report needs: a month,
+# to look into a complaint that something never arrived.
+SENT_KEPT = timedelta(days=30)
 
 
 async def purge_personal_data(db: Database, retention_days: int,
                               now: datetime | None = None) -> int:
-    """Forget people inactive for `retention_days` (their proposals stay, unlinked) and the
-    workbooks sent in chat over UPLOADS_KEPT ago. Returns how many people were forgotten."""
+    """Forget people inactive for `retention_days` (their proposals stay, unlinked), the
+    workbooks sent in chat over UPLOADS_KEPT ago and the record of messages sent over SENT_KEPT
+    ago that no report needs. Returns how many people were forgotten."""
     now = now or datetime.now(UTC)
     moment = now - timedelta(days=retention_days)
     async with db.transaction() as conn:
         await answers.prune_imports(conn, (now - UPLOADS_KEPT).isoformat(timespec="seconds"))
+        await outbox.prune(conn, (now - SENT_KEPT).isoformat(timespec="seconds"))
         return await retention.purge(conn, moment.isoformat(timespec="seconds"))

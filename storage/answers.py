@@ -168,6 +168,11 @@ def notice_key(answer_id: int, chat_id: int) -> str:
     return f"answer:{answer_id}:{chat_id}"
 
 
+# The outbox row o that told notice n of answer version v (its dedupe key, notice_key), sent.
+# A forgotten child's notice has no such row any more: its told_at says when.
+_TOLD = "o.dedupe = 'answer:' || v.id || ':' || n.chat_id AND o.state = 'sent'"
+
+
 async def add_notice(db: Tx, answer_id: int, chat_id: int) -> None:
     await db.execute(
         "INSERT INTO answer_notices (answer_id, chat_id) VALUES (?, ?)"
@@ -342,9 +347,9 @@ async def followup(db: Tx, districts: Collection[str] | None, since: int, until:
         " p.group_size, p.school, p.commune, p.proposal, a.published_at, p.proposal_vi,"
         " (SELECT d.agency FROM answers d WHERE d.proposal_id = p.id"
         "  ORDER BY d.version DESC LIMIT 1),"
-        " (SELECT max(o.done_at) FROM answers v JOIN answer_notices n ON n.answer_id = v.id"
-        "  JOIN outbox o ON o.dedupe = 'answer:' || v.id || ':' || n.chat_id"
-        "  WHERE v.proposal_id = p.id AND o.state = 'sent'),"
+        f" (SELECT max(coalesce(n.told_at, o.done_at)) FROM answers v JOIN answer_notices n"
+        f"  ON n.answer_id = v.id LEFT JOIN outbox o ON {_TOLD}"
+        "  WHERE v.proposal_id = p.id),"
         f" a.id, {columns} FROM proposals p LEFT JOIN answers a ON a.proposal_id = p.id"
         " AND a.version = (SELECT max(version) FROM answers b WHERE b.proposal_id = p.id"
         " AND b.published_at IS NOT NULL)"
@@ -402,8 +407,8 @@ async def _answer_counts(db: Tx, where: str, params: list[object]) -> list[Answe
         "SELECT p.district, p.topic, count(*),"
         " sum(CASE WHEN a.state = 'implemented' THEN 1 ELSE 0 END),"
         " sum(CASE WHEN EXISTS (SELECT 1 FROM answers v JOIN answer_notices n"
-        "   ON n.answer_id = v.id JOIN outbox o ON o.dedupe = 'answer:' || v.id || ':' ||"
-        "   n.chat_id WHERE v.proposal_id = a.proposal_id AND o.state = 'sent')"
+        f"   ON n.answer_id = v.id LEFT JOIN outbox o ON {_TOLD}"
+        "   WHERE v.proposal_id = a.proposal_id AND (n.told_at IS NOT NULL OR o.id IS NOT NULL))"
         "   THEN 1 ELSE 0 END),"
         " sum((SELECT count(*) FROM answers v JOIN answer_notices n ON n.answer_id = v.id"
         "   WHERE v.proposal_id = a.proposal_id AND n.feedback = 'up')),"

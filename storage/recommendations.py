@@ -112,9 +112,20 @@ async def get(db: Tx, recommendation_id: int) -> Recommendation | None:
                           tuple(_member(m) for m in found))
 
 
+async def reword(db: Tx, recommendation_id: int, title: str) -> None:
+    """A new first name, still not an officer's."""
+    await db.execute("UPDATE recommendations SET title = ?, updated_at = ? WHERE id = ?",
+                     (title, utc_now(), recommendation_id))
+
+
 async def rename(db: Tx, recommendation_id: int, title: str, by: int) -> None:
     await db.execute("UPDATE recommendations SET title = ?, named_by = ?, updated_at = ?"
                      " WHERE id = ?", (title, by, utc_now(), recommendation_id))
+
+
+async def of_chat(db: Tx, chat_id: int) -> list[Member]:
+    """A person's proposals that a recommendation holds."""
+    return await _members(db, "p.chat_id = ? AND p.recommendation_id IS NOT NULL", (chat_id,))
 
 
 async def drop_empty(db: Tx) -> int:

@@ -5,14 +5,23 @@ from __future__ import annotations
 from storage import cases
 from storage.db import Tx, utc_now
 
+FORGOTTEN = 0  # the chat id of what stays of a forgotten child's answer notices
+
 
 async def purge(db: Tx, before: str) -> int:
     """Forget children inactive since `before` (ISO time), unlinking their proposals first.
 
-    The words of safeguarding cases closed before then go too, and the chat ids of their
-    closed cases. Returns how many children were forgotten.
+    What they were told goes (the outbox's record of every message to them); of the answers
+    they were told, only when and their 👍/👎 stay, under chat id 0. The words of safeguarding
+    cases closed before then go too, and the chat ids of their closed cases. Returns how many
+    children were forgotten.
     """
     stale = "SELECT chat_id FROM children WHERE updated_at < ?"
+    await db.execute(
+        "UPDATE answer_notices SET told_at = (SELECT max(o.done_at) FROM outbox o WHERE"
+        " o.dedupe = 'answer:' || answer_notices.answer_id || ':' || answer_notices.chat_id"
+        f" AND o.state = 'sent'), chat_id = {FORGOTTEN} WHERE chat_id IN ({stale})", (before,))
+    await db.execute(f"DELETE FROM outbox WHERE chat_id IN ({stale})", (before,))
     await db.execute(f"UPDATE proposals SET chat_id = NULL WHERE chat_id IN ({stale})", (before,))
     await db.execute(f"UPDATE proposals SET facilitator_chat_id = NULL"
                      f" WHERE facilitator_chat_id IN ({stale})", (before,))

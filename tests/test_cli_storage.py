@@ -27,10 +27,10 @@ def test_migrate_creates_then_finds_nothing_to_do(target: Target) -> None:
     assert first.returncode == 0, first.stderr
     for name in ("001_initial.sql", "007_inbox_chat.sql"):
         assert f"applied {name}" in first.stdout
-    assert "up to date (version 016" in first.stdout
+    assert "up to date (version 017" in first.stdout
     again = childforum("migrate", "--database", str(target))
     assert again.returncode == 0 and "applied" not in again.stdout
-    assert query(target, "SELECT count(*) FROM schema_migrations") == [(16,)]
+    assert query(target, "SELECT count(*) FROM schema_migrations") == [(17,)]
 
 
 async def test_backup_copies_the_sqlite_file_while_it_is_open(tmp_path: Path) -> None:

@@ -7,11 +7,15 @@ import random
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
+from bot.compiling.service import default_title
+from bot.conversation.engine import State
+from bot.conversation.service import state_to_row
 from bot.simulator import BotApiSimulator
-from storage import proposals
+from storage import children, proposals
 from storage.db import open_database
 from tests.e2e import Child, running_bot, texts, write_config
 from tests.stores import query
@@ -33,12 +37,18 @@ districts = ["KTM"]
 
 @pytest.fixture
 async def officer_bot(simulator: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Path]:
+    """The river proposals (the first one CHILD's, the others of people gone) and a helmet one,
+    approved; an officer of DHA and one of KTM."""
     database = tmp_path / "forum.sqlite3"
     db = await open_database(database)
     async with db.transaction() as tx:
+        await children.save(tx, state_to_row(CHILD, State(profile={
+            "district": "DHA", "lang": "vi", "age_band": "10-12", "gender": "female"},
+            profile_queue=())))
         for number, text in enumerate((*RIVER, HELMET), 1):
             await proposals.insert(tx, proposals.NewProposal(
-                chat_id=None, forum_year=2023, district="DHA", topic="injuries",
+                chat_id=CHILD if number == 1 else None, forum_year=2023, district="DHA",
+                topic="injuries",
                 age_band="10-12", gender="female", seen="", proposal=text, actors="commune",
                 message="", lang="vi", needs_translation=False, source_update_id=number))
         await tx.execute("UPDATE proposals SET status = 'approved'")
@@ -71,10 +81,36 @@ async def test_an_officer_compiles_in_chat(simulator: BotApiSimulator,
     assert "Không tìm thấy 999" in texts(await officer.say("/compile merge 999 " + number))
     elsewhere = Child(simulator, OFFICER_KTM)
     assert "ngoài địa bàn" in texts(await elsewhere.say(f"/compile name {number} x"))
-    child = texts(await Child(simulator, CHILD).say("/compile"))
-    assert "kiến nghị chung" not in child  # not staff: the child conversation answers
+    child = Child(simulator, CHILD)
+    assert "kiến nghị chung" not in texts(await child.say("/compile"))  # not staff: the
+    # child conversation answers
     assert query(officer_bot, "SELECT count(*) FROM audit_log WHERE item_type ="
                               " 'recommendation'") == [(4,)]
+
+
+async def test_a_recommendation_worded_as_an_erased_childs_proposal_is_worded_again(
+        simulator: BotApiSimulator, officer_bot: Path) -> None:
+    """/compile auto names a group after its most typical proposal, here a child's; when the
+    child erases everything (/delete), those words go from the recommendation too: it is
+    worded as what it still holds."""
+    officer = Child(simulator, OFFICER)
+    await officer.say("/compile auto")
+    [(title,)] = query(officer_bot, "SELECT title FROM recommendations")
+    assert title == default_title_of(RIVER[0])
+    simulator.add_chat(CHILD, "private")
+    child = Child(simulator, CHILD)
+    assert "xóa hết" in texts(await child.say("/delete"))
+    assert "Đã xóa hết" in texts(await child.tap("Xóa hết"))
+    [(title,)] = query(officer_bot, "SELECT title FROM recommendations")
+    assert title == default_title_of(*RIVER[1:]), title  # the most typical of the three left
+    assert title != default_title_of(RIVER[0])
+    assert query(officer_bot, "SELECT count(*) FROM proposals WHERE recommendation_id"
+                              " IS NOT NULL") == [(3,)]
+
+
+def default_title_of(*texts: str) -> str:
+    """How /compile auto words a group of proposals of these words."""
+    return default_title([cast(Any, type("Member", (), {"text": text})) for text in texts])
 
 
 MANY = 4_000  # seconds of grouping, as a district's whole year can be

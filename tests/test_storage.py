@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storage import answers, cases, children, inbox, proposals
+from storage import answers, cases, children, inbox, outbox, proposals
 from storage.children import ChildRow
 from storage.db import open_database
 from tests.stores import Target, fresh_postgres, query
@@ -136,6 +136,55 @@ async def test_retention_forgets_inactive_people_but_keeps_anonymous_proposals(
     rows = await db.reader.fetchall("SELECT chat_id, seen FROM proposals ORDER BY id")
     assert rows == [(None, "Suối sâu"), (2, "Suối sâu")]
     assert await children.get(db.reader, 1) is None
+    await db.close()
+
+
+async def test_a_forgotten_childs_answer_notices_keep_only_when_and_what_they_thought(
+        target: Target) -> None:
+    """Retention: a forgotten child's messages go from the outbox; of the answer they were
+    told, what /stats and the follow-up report count stays, anonymous (chat id 0): when they
+    were told and their 👍. Another child's notices are untouched, and of their messages'
+    records those sent over a month ago that no report needs go."""
+    from datetime import UTC, datetime
+
+    from bot.retention import purge_personal_data
+    from storage.answers import AnswerFields
+
+    db = await open_database(target)
+    async with db.transaction() as conn:
+        for chat_id in (1, 2):
+            await children.save(conn, ChildRow(chat_id, "DHA", None, None, "vi", "{}"))
+            proposal_id = await conn.fetchval(
+                "SELECT id FROM proposals WHERE ref = ?",
+                (await proposals.insert(conn, new_proposal(chat_id, 300 + chat_id)),))
+            await conn.execute("UPDATE proposals SET status = 'approved' WHERE id = ?",
+                               (proposal_id,))
+            version = await answers.add_version(conn, proposal_id, AnswerFields(
+                "implemented", "Xã đã làm rào chắn."), 21, "chat")
+            await answers.publish(conn, [version.id], 21)
+            await answers.add_notice(conn, version.id, chat_id)
+            await answers.feedback(conn, version.id, chat_id, "up")
+            for dedupe in (answers.notice_key(version.id, chat_id), None, None):
+                await outbox.add(conn, outbox.NewMessage(
+                    "telegram", chat_id, "notice", "{}", None, "2024-01-02T00:00:00+00:00",
+                    dedupe))
+        await conn.execute("UPDATE outbox SET state = 'sent', done_at = ?",
+                           ("2024-01-02T08:00:00+00:00",))
+        await conn.execute("UPDATE outbox SET done_at = '2024-05-20T08:00:00+00:00' WHERE id IN"
+                           " (SELECT max(id) FROM outbox GROUP BY chat_id)")  # 12 days before
+        await conn.execute("UPDATE children SET updated_at = '2023-01-01T00:00:00+00:00'"
+                           " WHERE chat_id = 1")
+    before = await answers.counts(db.reader, None)
+    assert await purge_personal_data(db, 365, now=datetime(2024, 6, 1, tzinfo=UTC)) == 1
+    assert query(target, "SELECT chat_id, told_at, feedback FROM answer_notices"
+                         " ORDER BY answer_id") == [
+        (0, "2024-01-02T08:00:00+00:00", "up"), (2, None, "up")]
+    # child 2's: the notice (a report counts it) and the message sent 12 days before; the one
+    # sent months before, that no report needs, is forgotten
+    assert query(target, "SELECT chat_id, dedupe IS NULL FROM outbox ORDER BY id") == [
+        (2, 0), (2, 1)]
+    assert await answers.counts(db.reader, None) == before  # told 2, 👍 2: as before
+    assert [(c.told, c.up) for c in before] == [(2, 2)]
     await db.close()
 
 

@@ -72,6 +72,21 @@ def _plan(found: list[Member]) -> Planned:
     return Planned(found, groups, alone)
 
 
+async def forget_words(tx: Tx, erased: Sequence[Member]) -> None:
+    """After a person's proposals (`erased`, read before) are erased: a recommendation that
+    was worded as one of them (its first name, until an officer names it) is worded again as
+    what it still holds, and one left with nothing goes: the erased words stay nowhere."""
+    worded: dict[int, set[str]] = {}
+    for member in erased:
+        if member.recommendation_id is not None:
+            worded.setdefault(member.recommendation_id, set()).add(default_title([member]))
+    for recommendation_id, wordings in sorted(worded.items()):
+        found = await store.get(tx, recommendation_id)
+        if found is not None and found.title in wordings and found.members:
+            await store.reword(tx, recommendation_id, default_title(found.members))
+    await store.drop_empty(tx)
+
+
 def default_title(members: Sequence[Member]) -> str:
     """The most typical proposal's words, on one line, as a first name for the group."""
     texts = [m.text for m in members]
@@ -212,7 +227,7 @@ class Compiling:
             if not chosen or len({(m.district, m.topic) for m in chosen}) != 1:
                 return Refused("invalid", "same_area")
             new = await store.create(tx, year, chosen[0].district, chosen[0].topic,
-                                     default_title(chosen), user_id)
+                                     default_title(chosen), None)  # worded, not named
             await store.assign(tx, [m.id for m in chosen], new)
             await store.drop_empty(tx)
             await audit_log.append(tx, user_id, "split", "recommendation", new,

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.answers.service import parse_feedback
 from bot.answers.states import words_for
+from bot.compiling.service import forget_words
 from bot.config import Config
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
@@ -26,7 +27,7 @@ from bot.safeguarding.detector import NEEDS_A_LOOK, assess
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.staff.prompts import Asked
 from bot.transport.outbox import Message, Outbox, Work
-from storage import addresses, answers, children, consent, proposals
+from storage import addresses, answers, children, consent, proposals, recommendations
 from storage import cases as case_store
 from storage.cases import NewCase
 from storage.children import ChildRow
@@ -220,7 +221,9 @@ class Conversations:
     async def _carry_out(self, work: Work, chat_id: int, outcome: Outcome) -> Outcome:
         db, effect, state = work.tx, outcome.effect, outcome.state
         if isinstance(effect, engine.Erase):
+            compiled = await recommendations.of_chat(db, chat_id)
             await children.erase(db, chat_id)
+            await forget_words(db, compiled)  # a recommendation worded as theirs
             await consent.forget(db, chat_id)
             await addresses.erase(db, chat_id)
             await self.outbox.forget(db, chat_id)
