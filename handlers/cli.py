@@ -354,6 +354,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.database:
         config = config.with_database(args.database)
+    try:
+        return _command(config, args)
+    except ConfigError as error:  # found when loaded: a language file, a flow, an area list
+        print(f"childforum: {error}", file=sys.stderr)
+        return 2
+
+
+def _command(config: Config, args: argparse.Namespace) -> int:
     if args.command == "health":
         return _health(config)
     if args.command == "answers":
@@ -371,11 +379,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "simulate":
         logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(_simulate(config, args.channel))
-    try:
-        also = [load_config(path) for path in args.also]
-    except ConfigError as error:
-        print(f"childforum: {error}", file=sys.stderr)
-        return 2
+    also = [load_config(path) for path in args.also]
     return asyncio.run(_run([config, *also]))
 
 
