@@ -115,6 +115,25 @@ def test_texts_check_lists_what_each_language_lacks(
     assert main(["texts", "check", "--strict", "--config", str(config)]) == 1
 
 
+def test_a_broken_language_file_stops_a_command_with_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Found while the bot loads its texts (not by the config's own reading): the command says
+    which file, key and problem in one line and exits 2, no traceback."""
+    folder = tmp_path / "languages"
+    folder.mkdir()
+    (folder / "zz.toml").write_text('name = "Zz"\n[texts]\n"thanks" = "{reff}"\n',
+                                    encoding="utf-8")
+    config, database = str(_config(tmp_path, folder)), str(tmp_path / "forum.sqlite3")
+    assert main(["migrate", "--database", database, "--config", config]) == 0
+    capsys.readouterr()
+    code = main(["export", "--format", "csv", "--out", str(tmp_path / "x.csv"),
+                 "--database", database, "--config", config])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    [line] = err.strip().splitlines()
+    assert line.startswith("childforum: ") and "zz.toml" in line and "{reff}" in line, line
+
+
 def test_texts_check_fails_on_unknown_keys_and_broken_texts(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     folder = tmp_path / "languages"
