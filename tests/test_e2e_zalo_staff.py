@@ -263,7 +263,7 @@ async def test_a_moderator_on_zalo_edits_a_proposal_then_rejects_it_with_a_typed
         assert f"Đã từ chối {ref}" in texts(await mod.say("2"))
         assert query(database, "SELECT status, reject_reason, reject_note FROM proposals"
                                " WHERE ref = ?", ref) == [("rejected", "other", "2")]
-        await simulator.wait_until(lambda: "Cán bộ nhắn em: 2" in texts(
+        await simulator.wait_until(lambda: "Các cô chú nhắn em: 2" in texts(
             simulator.messages(SEEDED)), 20)  # the child, on Telegram
         audit = texts(await mod.say("/audit"))
         assert f"sửa · {ref} · Thực trạng: «{ORIGINAL}» → «{CORRECTED}»" in audit
