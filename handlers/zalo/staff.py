@@ -22,7 +22,7 @@ from bot.staff.desk import StaffDesk
 from bot.staff.moderation import Refused
 from bot.staff.prompts import Prompts
 from bot.translating.desk import TranslateDesk
-from bot.transport.outbox import Message, Work
+from bot.transport.outbox import Work
 
 ANSWER_COMMANDS = ("answer", "publish")
 ELSEWHERE = ("export", "answers")  # files: on Telegram and the command line
@@ -117,7 +117,8 @@ class StaffDesks:
 
     @staticmethod
     def _say_all(caller: Caller, texts: list[str]) -> None:
-        caller.work.add(*(Message(caller.chat_id, text) for text in texts))
+        for text in texts:
+            caller.send(text)
 
     def _elsewhere(self, caller: Caller) -> None:
         caller.work.replies(caller.chat_id, (Reply(self.staff.catalog.texts.get(
