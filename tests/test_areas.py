@@ -13,12 +13,14 @@ import openpyxl
 import pytest
 
 from bot.areas import AreaError, District, forum_areas, load_areas
+from bot.compiling.service import Compiled, Compiling
 from bot.config import ConfigError, load_config
 from bot.conversation import engine
 from bot.conversation.catalog import load_catalog
 from bot.conversation.engine import Press, State, Text
 from bot.exports import ExportQuery, export
 from bot.exports.followup import followup_export
+from bot.staff.moderation import Moderation
 from storage import proposals
 from storage.db import Database, open_database
 
@@ -101,13 +103,15 @@ def test_a_child_finds_their_commune_among_many() -> None:
     assert picked.state is not None and picked.state.profile["district"] == "C018"
 
 
-async def approved(db: Database, year: int, area: str, proposal: str) -> None:
-    """One approved proposal of `area`'s children in `year`."""
+async def approved(db: Database, year: int, area: str, proposal: str, update_id: int = 1
+                   ) -> None:
+    """One approved proposal of `area`'s children in `year` (`update_id`: the update it came
+    in, one per proposal)."""
     async with db.transaction() as tx:
         await proposals.insert(tx, proposals.NewProposal(
             chat_id=None, forum_year=year, district=area, topic="injuries", age_band=None,
             gender=None, seen="", proposal=proposal, actors="commune", message="", lang="vi",
-            needs_translation=False, source_update_id=1))
+            needs_translation=False, source_update_id=update_id))
         await tx.execute("UPDATE proposals SET status = 'approved'")
 
 
@@ -117,12 +121,20 @@ async def test_exports_name_the_area_column_for_the_level(tmp_path: Path,
     config = load_config(ROOT / "config.communes.example.toml").with_database(
         tmp_path / "forum.sqlite3")
     db = await open_database(config.database)
-    await approved(db, 2026, "MORAI", "Rào chắn bến sông")
+    await approved(db, 2026, "MORAI", "Làm rào chắn và biển báo ở bến sông")
+    await approved(db, 2026, "MORAI", "lam rao chan va bien bao o ben song", update_id=2)
+    assert await Compiling(db, Moderation(db, (), set())).auto(0, 2026) == Compiled(1, 2, 0)
     out = tmp_path / "morai.csv"
     await export(db, config, load_catalog(config), ExportQuery(districts=("MORAI",)), "csv", out)
+    book = tmp_path / "morai.xlsx"
+    await export(db, config, load_catalog(config), ExportQuery(districts=("MORAI",)), "xlsx",
+                 book)
     await db.close()
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
     assert rows[0]["Xã, phường"] == "Xã Mô Rai" and rows[0]["Mã kiến nghị"] == "MORAI-0001"
+    sheet = openpyxl.load_workbook(book)["Kiến nghị chung"]
+    headers = [cell.value for row in sheet.iter_rows(max_row=5) for cell in row]
+    assert "Xã, phường" in headers and "Huyện, thành phố" not in headers, headers
 
 
 async def test_the_2023_districts_stay_in_the_records_of_a_commune_config(tmp_path: Path) -> None:

@@ -25,9 +25,11 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.exports.common import (
+    AREA_HEADERS,
     COLUMNS,
     DATE_COLUMNS,
     FORMULA_STARTS,
+    HEADERS,
     STATUS_LABELS,
     Column,
     Job,
@@ -367,8 +369,10 @@ def _write_recommendations(book: _Book, job: Job,
     if not chosen:
         book.nothing(sheet, RECOMMENDATIONS_TITLE, NO_RECOMMENDATION)
         return
-    book.table(sheet, RECOMMENDATION_COLUMNS, [c.header for c in RECOMMENDATION_COLUMNS],
-               RECOMMENDATION_TITLES)
+    area = job.headers[HEADERS.index(AREA_HEADERS["district"])]  # named for the forum's level
+    book.table(sheet, RECOMMENDATION_COLUMNS, [
+        area if c.header == AREA_HEADERS["district"] else c.header
+        for c in RECOMMENDATION_COLUMNS], RECOMMENDATION_TITLES)
     for number, item in enumerate(chosen, 1):
         members = item.members
         who = labels.asked(members)
