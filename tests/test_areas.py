@@ -70,6 +70,22 @@ def test_a_config_by_communes(tmp_path: Path) -> None:
         load_config(broken)
 
 
+def test_a_forum_held_by_commune_does_not_offer_the_gone_district_level_as_an_actor() -> None:
+    """Since 1 July 2025 there is no district level: "who should act?" of a forum held by
+    commune offers family, school, commune, province and nation; the 2023 district plan keeps
+    the district, and a district actor of its proposals is still named in the exports."""
+    communes = load_catalog(load_config(ROOT / "config.communes.example.toml"))
+    districts = load_catalog(load_config(ROOT / "config.example.toml"))
+    for flow in communes.topics:
+        actors = flow.step("actors")
+        assert actors is not None
+        assert [c.id for c in actors.choices] == [
+            "family", "school", "commune", "province", "nation"], flow.id
+    actors = districts.topics[0].step("actors")
+    assert actors is not None and "district" in [c.id for c in actors.choices]
+    assert communes.texts.get("actors.district", "vi") == "Huyện"
+
+
 def many_communes(count: int) -> tuple[District, ...]:
     names = [f"Xã {first} {second}" for first in ("Đăk", "Ia", "Ngọk", "Tân", "Bình", "An")
              for second in ("Long", "Tơi", "Hà", "Mỹ", "Sơn", "Phú", "Lộc")]

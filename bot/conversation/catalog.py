@@ -23,6 +23,8 @@ PROFILE_FIELDS = ("lang", "district", "age_band", "gender")  # language first: t
 FACILITATOR_FIELDS = ("district", "lang")
 ANSWER_FIELDS = ("seen", "proposal", "actors", "message")
 GROUP_FIELDS = ("group_size", "group_ages", "school", "commune")
+# Levels of government a forum held at a level no longer has above it (actors not offered).
+GONE_LEVELS = {"commune": frozenset({"district"})}
 GROUP_FLOW_FILE = "_group.toml"  # the steps a facilitator answers about the group, before a topic
 MAX_GROUP_SIZE = 500
 GENDERS = ("female", "male", "other", "unsaid")
@@ -187,6 +189,16 @@ def _choices(path: object, key: str, item: dict[str, Any], texts: Texts,
     return tuple(choices)
 
 
+def _without_gone_levels(flow: Flow, area_level: str) -> Flow:
+    """A forum held by commune (since 1 July 2025) has no district level of government above
+    it: "who should act?" does not offer one. (A forum year held by district, as the 2023 plan
+    was, keeps it; proposals that named it keep their label in the exports.)"""
+    gone = GONE_LEVELS.get(area_level, frozenset())
+    steps = tuple(replace(step, choices=tuple(c for c in step.choices if c.id not in gone))
+                  if step.id == "actors" else step for step in flow.steps)
+    return replace(flow, steps=steps)
+
+
 def _load_flow(path: Path | Any, texts: Texts, fields: tuple[str, ...],
                age_bands: tuple[Choice, ...], added: tuple[LanguageFile, ...]) -> Flow:
     raw = read_toml(path)
@@ -236,7 +248,9 @@ def load_catalog(config: Config) -> Catalog:
     }
     folder = _flow_folder(config.flows_dir)
     files = sorted((f for f in folder.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name)
-    topics = sorted((_load_flow(f, texts, ANSWER_FIELDS, profile["age_band"], added)
+    topics = sorted((_without_gone_levels(
+                        _load_flow(f, texts, ANSWER_FIELDS, profile["age_band"], added),
+                        config.area_level)
                      for f in files if f.name != GROUP_FLOW_FILE),
                     key=lambda flow: (flow.order, flow.id))
     if not topics:
