@@ -340,6 +340,7 @@ def test_asking_for_help_keeps_the_answer_waiting_to_be_used(catalog: Catalog) -
         assert helped.state is not None and helped.state.held == held.held
     answered = engine.step(catalog, held, Press(f"{held.rev}|contact|4.no"))
     assert isinstance(answered.effect, engine.Contact) and answered.state == held
+    assert answered.pressed_note == "✓ Không, cảm ơn"  # what they chose stays on the message
     assert "Dùng câu này" in answered.replies[-1].keyboard[0][0].label  # asked again
     kept = engine.step(catalog, held, Press(f"{held.rev}|keep|"))
     assert kept.state is not None and kept.state.answers["seen"] == held.held
@@ -353,4 +354,5 @@ def test_help_before_consent_leads_back_to_the_consent(catalog: Catalog) -> None
         answered = engine.step(catalog, None, Press("0|contact|3.no"), consenting=consenting)
         assert isinstance(answered.effect, engine.Contact) and answered.state is None
         assert answered.consenting == consenting
+        assert answered.pressed_note == "✓ Không, cảm ơn / No, thank you"  # both: no language yet
         assert answered.replies[-1].keyboard[0][0].label.startswith(button)

@@ -699,10 +699,12 @@ def _contact(catalog: Catalog, state: State | None, value: str) -> Outcome:
             return Outcome(None, (Reply(catalog.texts.both("error.unknown_button")),))
         return _say(catalog, state, "error.unknown_button")
     texts = catalog.texts
-    key = f"sos.contact.{answer}"
+    key, label = f"sos.contact.{answer}", f"button.contact.{answer}"
     thanks = Reply(texts.both(key) if state is None else _t(catalog, state, key))
     replies = (thanks,) if state is None else (thanks, prompt(catalog, state))
-    return Outcome(state, replies, Contact(number, answer == "yes"), pressed_note="✓")
+    chosen = texts.label(label) if state is None else _t(catalog, state, label)
+    return Outcome(state, replies, Contact(number, answer == "yes"),
+                   pressed_note="✓ " + chosen)  # what they chose stays readable
 
 
 def help_reply(catalog: Catalog, state: State | None, case: int) -> Reply:
