@@ -257,6 +257,7 @@ def test_the_guardian_step_counts_only_right_after_the_childs_own_consent(
     assert "Em đồng ý" in forged.replies[-1].keyboard[0][0].label  # back to the first question
     agreed = engine.step(catalog, None, Press("0|consent|yes"))
     assert agreed.consenting
+    assert agreed.pressed_note == "✓ Em đồng ý / I agree"  # the answer stays readable
     # Typing in between keeps the child at the guardian question.
     typed = engine.step(catalog, None, Text("ok"), consenting=True)
     assert typed.consenting and "guardian" in typed.replies[-1].keyboard[0][0].data

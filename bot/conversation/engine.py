@@ -425,14 +425,15 @@ def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
             return replace(answered, replies=(*answered.replies, _consent_reminder(
                 catalog, consenting)), consenting=consenting)
         if action == "consent" and value == "yes":
-            return Outcome(None, (_guardian_question(catalog),), pressed_note="✓",
-                           consenting=True)
+            return Outcome(None, (_guardian_question(catalog),),
+                           pressed_note="✓ " + texts.label("consent.self.yes"), consenting=True)
         if action in ("consent", "guardian") and value == "no":
-            return Outcome(None, (Reply(texts.both("consent.declined")),), pressed_note="✓")
+            return Outcome(None, (Reply(texts.both("consent.declined")),),
+                           pressed_note="✓ " + texts.label("consent.no"))
         if action == "guardian" and value == "yes" and consenting:
             state = State()
             return Outcome(state, (Reply(texts.both("consent.thanks")), prompt(catalog, state)),
-                           Consented(), pressed_note="✓")
+                           Consented(), pressed_note="✓ " + texts.label("consent.guardian.yes"))
         if action == "guardian":  # an old or forged button: the child's own step comes first
             return Outcome(None, (Reply(texts.both("consent.first")), welcome(catalog)))
     if isinstance(event, Command) and event.name == "delete":
@@ -598,9 +599,10 @@ def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
     if state.confirming_delete:
         if action == "delete" and value == "yes":
             return Outcome(None, (Reply(_t(catalog, state, "delete.done")),), Erase(),
-                           pressed_note="✓")
+                           pressed_note=_chose(catalog, state, "button.delete_yes"))
         return _go(catalog, state, replace(state, confirming_delete=False),
-                   _t(catalog, state, "delete.kept"), pressed_note="✓")
+                   _t(catalog, state, "delete.kept"),
+                   pressed_note=_chose(catalog, state, "button.delete_no"))
     if state.profile_queue:
         return _press_profile(catalog, state, action, value)
     flow = catalog.flow(state.topic, state.facilitator)
@@ -643,9 +645,10 @@ def _press_menu(catalog: Catalog, state: State, action: str, value: str) -> Outc
         return _go(catalog, state, _start_topic(catalog, state, value),
                    pressed_note="✓ " + flow.title[state.lang])
     if action == "more":
-        return _go(catalog, state, state, pressed_note="✓")
+        return _go(catalog, state, state, pressed_note=_chose(catalog, state, "button.more"))
     if action == "done":
-        return Outcome(state, (Reply(_t(catalog, state, "bye")),), pressed_note="✓")
+        return Outcome(state, (Reply(_t(catalog, state, "bye")),),
+                       pressed_note=_chose(catalog, state, "button.done"))
     return _say(catalog, state, "error.unknown_button")
 
 
@@ -690,6 +693,11 @@ def _press_step(catalog: Catalog, state: State, flow: Flow, step: Step, action: 
     return _say(catalog, state, "error.unknown_button")
 
 
+def _chose(catalog: Catalog, state: State, key: str) -> str:
+    """What replaces a pressed message's buttons: the choice, kept readable."""
+    return "✓ " + _t(catalog, state, key)
+
+
 def _contact(catalog: Catalog, state: State | None, value: str) -> Outcome:
     """The answer to "may an adult write to you here?": "<case>.yes" or "<case>.no"."""
     case, _, answer = value.partition(".")
@@ -702,9 +710,8 @@ def _contact(catalog: Catalog, state: State | None, value: str) -> Outcome:
     key, label = f"sos.contact.{answer}", f"button.contact.{answer}"
     thanks = Reply(texts.both(key) if state is None else _t(catalog, state, key))
     replies = (thanks,) if state is None else (thanks, prompt(catalog, state))
-    chosen = texts.label(label) if state is None else _t(catalog, state, label)
-    return Outcome(state, replies, Contact(number, answer == "yes"),
-                   pressed_note="✓ " + chosen)  # what they chose stays readable
+    chosen = "✓ " + texts.label(label) if state is None else _chose(catalog, state, label)
+    return Outcome(state, replies, Contact(number, answer == "yes"), pressed_note=chosen)
 
 
 def help_reply(catalog: Catalog, state: State | None, case: int) -> Reply:
