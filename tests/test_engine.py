@@ -249,6 +249,19 @@ def test_facilitators_are_greeted_and_thanked_as_adults(catalog: Catalog) -> Non
     assert "Cảm ơn em" in engine.step(catalog, child, Press(f"{child.rev}|done|")).replies[0].text
 
 
+def test_facilitators_are_told_of_a_photo_an_emoji_or_an_old_button_as_adults(
+        catalog: Catalog) -> None:
+    state = engine.State(profile={"district": "DHA", "lang": "vi"}, profile_queue=(),
+                         facilitator=True)
+    child = registered(catalog)
+    for event in (engine.Media("photo"), Text("😀😀"), Press("99|topic|online")):
+        adult = engine.step(catalog, state, event).replies[0].text
+        assert "thầy cô" in adult.lower() and "Em " not in adult, adult
+        assert "Em " in engine.step(catalog, child, event).replies[0].text
+    assert "thầy cô" in engine.text(catalog, state, "error.edited")
+    assert "\n\n" in engine.text(catalog, None, "error.edited")  # a stranger: both languages
+
+
 def test_the_guardian_step_counts_only_right_after_the_childs_own_consent(
         catalog: Catalog) -> None:
     """A forged guardian press, or an old one pressed after /delete, records nothing."""

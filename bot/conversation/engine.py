@@ -178,6 +178,12 @@ HAPPENING = "happening"  # the step between the last question and the review, on
 # --- Rendering -----------------------------------------------------------------------------
 
 
+def text(catalog: Catalog, state: State | None, key: str, **values: object) -> str:
+    """A text for someone whose state is known (`_t`), or both languages for a stranger."""
+    return catalog.texts.both(key, **values) if state is None else _t(catalog, state, key,
+                                                                       **values)
+
+
 def _t(catalog: Catalog, state: State, key: str, **values: object) -> str:
     """A text in the person's language; facilitators (adults) get their wording where it differs."""
     if state.facilitator and f"{key}.facilitator" in catalog.texts.table:

@@ -298,8 +298,8 @@ class Conversations:
     async def explain(self, work: Work, chat_id: int, key: str) -> None:
         """A fixed answer (unknown command, edited message...) and then where the child was."""
         state = await self._state(work.tx, chat_id)
-        text = self.catalog.texts.get(key, state.lang) if state else self.catalog.texts.both(key)
-        work.replies(chat_id, (Reply(text), engine.prompt(self.catalog, state)))
+        work.replies(chat_id, (Reply(engine.text(self.catalog, state, key)),
+                               engine.prompt(self.catalog, state)))
 
     async def apologise(self, work: Work, chat_id: int, staff: bool = False) -> None:
         """After an unexpected error: sorry, and how to see where things are (no "try again":
@@ -342,16 +342,13 @@ class Conversations:
                        pressed: int | None) -> None:
         """👍/👎 under an answer: counted once it is the person who was told; the buttons go."""
         state = await self._state(work.tx, chat_id)
-        lang = state.lang if state else BASE_LANG
-        texts = self.catalog.texts
         parsed = parse_feedback(data)
         if parsed is None or not await answers.feedback(work.tx, parsed[0], chat_id, parsed[1]):
-            work.replies(chat_id, (Reply(texts.get("error.old_button", lang)),))
+            work.replies(chat_id, (Reply(engine.text(self.catalog, state, "error.old_button")),))
             return
         if pressed is not None:
             work.add(Message(chat_id, op="keyboard", message_id=pressed))
-        key = "answer.thanks.facilitator" if state and state.facilitator else "answer.thanks"
-        thanks = Reply(texts.get(key, lang))
+        thanks = Reply(engine.text(self.catalog, state, "answer.thanks"))
         # Typed from a numbered menu (no buttons to press, as on Zalo): the notice's menu was
         # the chat's; the question the child was at becomes it again, so "2" means what it did.
         again = (engine.prompt(self.catalog, state),) if pressed is None and state else ()
