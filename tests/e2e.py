@@ -86,6 +86,23 @@ class BotProcess:
             timeout=30)
         if process.returncode is not None:
             raise RuntimeError(f"the bot exited at start:\n{self.log.read_text()[-3000:]}")
+        if ready_on == "setWebhook":  # python-telegram-bot sets the webhook, then listens
+            await self._listening(load_config(self.config).webhook.port)
+
+    async def _listening(self, port: int, timeout: float = 15) -> None:
+        """Wait until the bot's webhook server takes connections on `port`."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.02)
+                continue
+            writer.close()
+            await writer.wait_closed()
+            return
 
     def _polls(self, ready_on: str) -> int:
         return sum(1 for method, _ in self.simulator.requests if method == ready_on)
