@@ -31,17 +31,25 @@ async def forum(simulator: BotApiSimulator, tmp_path: Path) -> AsyncIterator[Pat
         yield database
 
 
-async def test_a_bahnar_proposal_is_translated_before_moderation(
-        simulator: BotApiSimulator, forum: Path) -> None:
-    child = Child(simulator, 901)
+async def waiting_for_a_translator(simulator: BotApiSimulator, forum: Path, user_id: int,
+                                   seen: str, proposal: str) -> tuple[Child, Child, str]:
+    """A child sends a climate proposal the tagger sends to translators: it is not in /queue,
+    and the translator's /translate shows it. The moderator, the translator and what it showed."""
+    child = Child(simulator, user_id)
     await child.register()
-    await child.answer_topic("4.", SEEN, PROPOSAL, "Xã")
+    await child.answer_topic("4.", seen, proposal, "Xã")
     assert "DHA-0001" in texts(await child.tap("✅"))
     assert query(forum, "SELECT lang, needs_translation FROM proposals") == [("other", 1)]
     moderator = Child(simulator, MODERATOR)
     assert "Không còn ý kiến nào" in texts(await moderator.say("/queue"))  # it waits
     translator = Child(simulator, TRANSLATOR)
-    shown = texts(await translator.say("/translate"))
+    return moderator, translator, texts(await translator.say("/translate"))
+
+
+async def test_a_bahnar_proposal_is_translated_before_moderation(
+        simulator: BotApiSimulator, forum: Path) -> None:
+    moderator, translator, shown = await waiting_for_a_translator(simulator, forum, 901, SEEN,
+                                                                  PROPOSAL)
     assert SEEN in shown and "Em thấy" in shown
     assert "Cán bộ bảo vệ trẻ em" not in shown  # not held: no warning
     first = simulator.send_text(TRANSLATOR, "Nhà em ở làng Kon Druch, xa trường")
@@ -70,15 +78,8 @@ async def test_a_bahnar_proposal_under_a_vietnamese_field_still_reaches_a_transl
     proposal, which went to moderation and the exports as if it were Vietnamese."""
     seen = "Ở làng em mùa mưa nước suối lên rất nhanh, nhiều bạn bị cuốn trôi"
     unmarked = "Pui adrin, inh kung nam to cho. Ba ading nam yoh!"
-    child = Child(simulator, 902)
-    await child.register()
-    await child.answer_topic("4.", seen, unmarked, "Xã")
-    assert "DHA-0001" in texts(await child.tap("✅"))
-    assert query(forum, "SELECT lang, needs_translation FROM proposals") == [("other", 1)]
-    moderator = Child(simulator, MODERATOR)
-    assert "Không còn ý kiến nào" in texts(await moderator.say("/queue"))
-    translator = Child(simulator, TRANSLATOR)
-    shown = texts(await translator.say("/translate"))
+    moderator, translator, shown = await waiting_for_a_translator(simulator, forum, 902, seen,
+                                                                  unmarked)
     assert unmarked in shown and seen in shown
     await translator.say(seen)  # every field the child filled in, the Vietnamese one as it is
     done = texts(await translator.say("Chúng em mong người lớn dạy bơi cho trẻ em"))

@@ -265,8 +265,8 @@ class ZaloChannel:
         """Staff work that takes seconds and only reads (an officer's "/compile auto"), done
         before the event's transaction so that no child waits behind it (handlers.zalo.staff)."""
         if (self.staff is None or not event.private or event.name != TEXT
-                or not event.text.lstrip().startswith("/")):
-            return None
+                or not self.staff.prepares(event.text.strip())):
+            return None  # (no database read for any other text)
         chat_id = await addresses.find(self.outbox.db.reader, ZALO, event.chat)
         return None if chat_id is None else await self.staff.prepare(chat_id, event.text.strip())
 

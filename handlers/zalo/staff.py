@@ -41,12 +41,15 @@ class StaffDesks:
     compiling: CompileDesk
     prompts: Prompts | None = None
 
+    @staticmethod
+    def prepares(text: str) -> bool:
+        """Whether `text` is a command with work to do before its transaction (`prepare`)."""
+        return (text.split(maxsplit=1) or [""])[0].lower() == "/compile"
+
     async def prepare(self, chat_id: int, text: str) -> Planned | Refused | None:
-        """Before the event's transaction, for an officer's "/compile auto": the grouping
-        (seconds for thousands of proposals), worked out without holding the write lock
-        (bot.compiling.desk.prepare); None for anything else."""
-        if (text.split(maxsplit=1) or [""])[0].lower() != "/compile":
-            return None
+        """Before the event's transaction, for an officer's "/compile auto" (a text `prepares`
+        said yes to): the grouping (seconds for thousands of proposals), worked out without
+        holding the write lock (bot.compiling.desk.prepare); None for anything else."""
         if not await self.compiling.may_compile(chat_id):
             return None
         return await self.compiling.prepare(chat_id, text)
