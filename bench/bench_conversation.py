@@ -258,6 +258,13 @@ def _summary(latencies: list[float]) -> dict[str, float]:
             "max_ms": ordered[-1] * 1000}
 
 
+def machine_ticks() -> tuple[int, int]:
+    """(busy, all) CPU clock ticks of the whole machine so far (Linux's /proc/stat): every
+    process, the database server and other workers included."""
+    fields = [int(n) for n in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)  # less idle and iowait
+
+
 def _thread_cpu() -> dict[str, float]:
     main = threading.main_thread().native_id
     times = {"main": 0.0, "other threads": 0.0}
@@ -311,6 +318,7 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
     process = psutil.Process()
     rss_start = process.memory_info().rss
     cpu_before, threads_before = process.cpu_times(), _thread_cpu()
+    ticks_before = machine_ticks()
     profiler = cProfile.Profile() if profile_to else None
     if profiler:
         profiler.enable()
@@ -323,6 +331,7 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
             profiler.disable()
         # Before stopping: the database thread ends when the bot closes its connection.
         cpu_after, threads_after = process.cpu_times(), _thread_cpu()
+        ticks_after = machine_ticks()
         stop.set()
         await asyncio.wait_for(serving, 30)
 
@@ -340,6 +349,7 @@ async def run_scenario(kind: str, children: int, concurrency: int | None,
         "stray_replies": sum(child.stray for child in crowd.values()),
         "concurrency": concurrency or 256,
         "started_at": started_at, "ended_at": started_at + elapsed,
+        "machine_ticks": [*ticks_before, *ticks_after],
         "latencies_ms": [round(lat * 1000, 2) for lat in latencies] if server_url else [],
     }
     if kind == "bot":

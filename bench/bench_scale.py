@@ -11,7 +11,10 @@ bot on a fresh SQLite file, the bot on a fresh PostgreSQL database; then N worke
 process with its own in-process fake Bot API and 1/N of the children (a chat always reaches the
 same worker, as sticky routing would; what they share is the database and the 2 CPUs). Throughput
 with N workers is all their steps over the time from the first start to the last end; p99 over
-all their steps. The server address needs the right to create and drop databases.
+all their steps. "CPU a step" is the bot processes' own (each with its fake API and children),
+"machine busy" the share of all CPUs busy from the first start to the last end (the database
+server included): near 100 %, the machine is what limits. The server address needs the right
+to create and drop databases.
 """
 
 from __future__ import annotations
@@ -64,6 +67,11 @@ def workers_run(children: int, workers: int, url: str) -> dict[str, Any]:
         "proposals": sum(p["proposals"] for p in parts),
         "unfinished_updates": sum(p["unfinished_updates"] for p in parts),
         "api_errors": [e for p in parts for e in p["api_errors"]],
+        "cpu_s": sum(p["cpu_s"] for p in parts),
+        "machine_ticks": [min(p["machine_ticks"][0] for p in parts),
+                          min(p["machine_ticks"][1] for p in parts),
+                          max(p["machine_ticks"][2] for p in parts),
+                          max(p["machine_ticks"][3] for p in parts)],
     }
 
 
@@ -93,13 +101,17 @@ def main() -> None:
                  if r["api_errors"]]
     print(f"children per scenario: {args.children}, python {sys.version.split()[0]},"
           f" {os.cpu_count()} CPUs\n")
-    print("| | steps/s | ratio to the floor | p50 | p99 | proposals |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| | steps/s | ratio to the floor | p50 | p99 | CPU a step (bot processes)"
+          " | machine busy | proposals |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, r in rows:
         ratio = r["steps_per_s"] / floor["steps_per_s"]
         stored = r.get("proposals", "-")
+        busy_before, all_before, busy_after, all_after = r["machine_ticks"]
+        busy = (busy_after - busy_before) / max(1, all_after - all_before)
         print(f"| {name} | {r['steps_per_s']:.0f} | {ratio:.2f} | {r['p50_ms']:.0f} ms"
-              f" | {r['p99_ms']:.0f} ms | {stored} |")
+              f" | {r['p99_ms']:.0f} ms | {1000 * r['cpu_s'] / r['steps']:.2f} ms"
+              f" | {100 * busy:.0f} % | {stored} |")
     if problems:
         raise SystemExit("FAILED: " + "; ".join(problems))
 

@@ -16,6 +16,7 @@ from storage.engine import (
     DatabaseUnavailable,
     Params,
     Row,
+    TakesTurns,
     Tx,
     in_lists,
     migrations,
@@ -23,8 +24,9 @@ from storage.engine import (
     within,
 )
 
-__all__ = ["FETCH_SIZE", "Database", "DatabaseUnavailable", "Params", "Row", "Tx", "in_lists",
-           "is_server", "is_unavailable", "migrations", "open_database", "utc_now", "within"]
+__all__ = ["FETCH_SIZE", "Database", "DatabaseUnavailable", "Params", "Row", "TakesTurns", "Tx",
+           "in_lists", "is_server", "is_unavailable", "migrations", "open_database", "utc_now",
+           "within"]
 
 
 def is_server(target: Path | str) -> bool:

@@ -9,6 +9,13 @@ Writers take turns: one transaction at a time in a process, and, on PostgreSQL, 
 processes sharing the database (storage.postgres). A transaction opened inside another one of the
 same task joins it (one BEGIN, one COMMIT), so a unit of work can call services that open their
 own transactions and commit everything together.
+
+One chat's transaction (`transaction(chat=…)`: a child's update, which writes that chat's rows,
+new rows, and counters the database itself keeps right) takes turns only with the same chat's
+and with the transactions of everything else; on PostgreSQL, different chats' run side by side.
+Inside one, a service that needs everything else to wait (`transaction()` with no chat) raises
+`TakesTurns`: its caller runs the whole update again as an ordinary transaction
+(bot.transport.outbox.Outbox.handle).
 """
 
 from __future__ import annotations
@@ -16,9 +23,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Collection,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -33,6 +48,11 @@ IN_LIST = 500  # values in one IN (…) list
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be used now (locked past the timeout, read-only, full, corrupt,
     the server down)."""
+
+
+class TakesTurns(RuntimeError):
+    """Raised inside one chat's transaction by work that needs every other writer to wait:
+    the chat's transaction rolls back, and its caller runs it again in turn."""
 
 
 def within(districts: Collection[str] | None, column: str = "district"
@@ -96,8 +116,18 @@ class Tx(ABC):
         return row[0] if row else None
 
 
-# The database whose transaction the running task is inside.
-_inside: ContextVar[Database | None] = ContextVar("childforum_transaction", default=None)
+@dataclass
+class _Frame:
+    """The transaction the running task is inside: its database, its queries, one chat's or
+    everyone's, and what runs once it has committed."""
+
+    db: Database
+    tx: Tx
+    chat: int | None
+    after: list[Callable[[], None]] = field(default_factory=list)
+
+
+_inside: ContextVar[_Frame | None] = ContextVar("childforum_transaction", default=None)
 
 
 class Database(ABC):
@@ -108,16 +138,21 @@ class Database(ABC):
     def __init__(self, target: str) -> None:
         self.target = target  # the file, or the server's address without the password
         self._write_lock = asyncio.Lock()
-        self._current: Tx | None = None
-        self._after: list[Callable[[], None]] = []
         self.applied: list[int] = []  # the migrations applied when it was opened
+        self.taken_in_turn = 0  # chats' transactions run again in turn (TakesTurns)
 
     @abstractmethod
     async def close(self) -> None: ...
 
     @abstractmethod
-    def _begin(self) -> AbstractAsyncContextManager[Tx]:
-        """One write transaction: BEGIN on entry, COMMIT on success, ROLLBACK on error."""
+    def _begin(self, chat: int | None) -> AbstractAsyncContextManager[Tx]:
+        """One write transaction: BEGIN on entry, COMMIT on success, ROLLBACK on error; for one
+        chat (taking turns with that chat's and with everyone's) or everyone's."""
+
+    def _turn(self, chat: int | None) -> AbstractAsyncContextManager[object]:
+        """What a transaction waits for in this process before it begins: the one writer's
+        turn (SQLite has one writer; a database server may let chats' run side by side)."""
+        return self._write_lock
 
     @property
     @abstractmethod
@@ -132,31 +167,44 @@ class Database(ABC):
     @property
     def in_transaction(self) -> bool:
         """True inside a transaction of this task (a new one would join it)."""
-        return _inside.get() is self
+        frame = _inside.get()
+        return frame is not None and frame.db is self
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """A write transaction; commits on success, rolls back on any error.
+    async def transaction(self, chat: int | None = None) -> AsyncIterator[Tx]:
+        """A write transaction; commits on success, rolls back on any error. `chat`: one
+        chat's (see the module docstring).
 
-        Inside a transaction of the same task it joins that one: the outer one commits.
+        Inside a transaction of the same task it joins that one: the outer one commits. Inside
+        one chat's, a transaction for everyone, or for another chat, raises TakesTurns.
         """
-        if self.in_transaction and self._current is not None:
-            yield self._current
+        frame = _inside.get()
+        if frame is not None and frame.db is self:
+            if frame.chat is not None and chat != frame.chat:
+                raise TakesTurns(f"a transaction for {chat or 'everyone'} inside chat"
+                                 f" {frame.chat}'s")
+            yield frame.tx
             return
-        async with self._write_lock, self._begin() as tx:
-            token = _inside.set(self)
-            self._current, self._after = tx, []
+        async with self._turn(chat), self._begin(chat) as tx:
+            frame = _Frame(self, tx, chat)
+            token = _inside.set(frame)
             try:
                 yield tx
             finally:
                 _inside.reset(token)
-                self._current = None
-                after, self._after = self._after, []
-        for callback in after:
+        for callback in frame.after:
             try:
                 callback()
             except Exception:  # what was committed stays committed
                 log.exception("A callback after commit failed")
+
+    def take_turn(self) -> None:
+        """Say that the work under way changes rows several chats share (a recommendation
+        worded after a proposal): inside one chat's transaction, raise TakesTurns, so that it
+        runs again in turn with every writer."""
+        frame = _inside.get()
+        if frame is not None and frame.db is self and frame.chat is not None:
+            raise TakesTurns(f"shared rows changed in chat {frame.chat}'s transaction")
 
     def single(self) -> AbstractAsyncContextManager[Tx]:
         """For one write statement, atomic by itself (SQLite saves two round trips)."""
@@ -165,8 +213,9 @@ class Database(ABC):
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the current transaction has committed (never if it rolls back);
         outside a transaction, at once."""
-        if self.in_transaction:
-            self._after.append(callback)
+        frame = _inside.get()
+        if frame is not None and frame.db is self:
+            frame.after.append(callback)
         else:
             callback()
 

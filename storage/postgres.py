@@ -7,6 +7,9 @@ database:
 - writers take turns across all of them, as on SQLite: each write transaction first takes one
   transaction-level advisory lock (`pg_advisory_xact_lock`), so every invariant the code keeps on
   SQLite (a district's next reference, a version check then a write) holds on PostgreSQL;
+- but one chat's transaction (a child's update: storage.engine) takes that lock shared, then its
+  chat's lock: different chats' updates are applied side by side, in any process, one chat's
+  one after another, and an ordinary transaction still waits for all of them (and they for it);
 - the jobs (digests, schedules, reminders, escalation, retention) run in the one process holding a
   session-level advisory lock (`holds_jobs`): when it dies, its session ends, the lock is free,
   and another process takes the jobs over at its next tick;
@@ -15,9 +18,10 @@ database:
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +35,7 @@ from storage.engine import FETCH_SIZE, Database, DatabaseUnavailable, Params, Ro
 
 WRITE_LOCK = 0x43_46_57_31  # "CFW1": one writer at a time, across processes
 JOBS_LOCK = 0x43_46_4A_31  # "CFJ1": the process that runs the jobs
+CHAT_LOCKS = 0x43_46_43_31  # "CFC1": with a chat's id folded to 32 bits, that chat's writer
 CONNECT_TIMEOUT = 10.0
 _cursor_names = itertools.count(1)
 
@@ -141,6 +146,7 @@ class PostgresDatabase(Database):
         self._conninfo = conninfo
         self._reader = PgReader(pool)
         self._jobs: psycopg.AsyncConnection[Any] | None = None
+        self._chat_slots = asyncio.Semaphore(max(1, (pool.max_size or 2) - 2))
 
     @classmethod
     async def open(cls, url: str, password: str | None = None,
@@ -183,10 +189,22 @@ class PostgresDatabase(Database):
         await self._pool.close()
 
     @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[Tx]:
+    async def _begin(self, chat: int | None) -> AsyncIterator[Tx]:
         async with self._pool.connection() as connection, connection.transaction():
-            await connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            if chat is None:
+                await connection.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+            else:  # in this order: a chat's waits for everyone's before it holds its chat
+                await connection.execute("SELECT pg_advisory_xact_lock_shared(%s)",
+                                         (WRITE_LOCK,))
+                await connection.execute("SELECT pg_advisory_xact_lock(%s, %s)",
+                                         (CHAT_LOCKS, _folded(chat)))
             yield PgTx(connection)
+
+    def _turn(self, chat: int | None) -> AbstractAsyncContextManager[object]:
+        """Everyone's transactions take turns here first (one pool connection waits for the
+        server's lock, not all of them); chats' take one of the pool's connections but two,
+        which stay for reads and for everyone's."""
+        return self._write_lock if chat is None else self._chat_slots
 
     @property
     def reader(self) -> Tx:
@@ -239,6 +257,12 @@ async def _why_not(conninfo: str) -> str:
         return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     await connection.close()
     return ""
+
+
+def _folded(chat: int) -> int:
+    """A chat's id (64 bits) as an advisory lock's second key (32 bits, signed): two chats
+    that fold to the same key merely take turns."""
+    return (chat + 2**31) % 2**32 - 2**31
 
 
 def shown(url: str) -> str:

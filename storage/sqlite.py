@@ -104,7 +104,8 @@ class SqliteDatabase(Database):
         await self._connection.close()
 
     @asynccontextmanager
-    async def _begin(self) -> AsyncIterator[Tx]:
+    async def _begin(self, chat: int | None) -> AsyncIterator[Tx]:
+        """SQLite has one writer: a chat's transaction is everyone's."""
         await self._connection.execute("BEGIN IMMEDIATE")
         try:
             yield self._tx

@@ -22,10 +22,13 @@ from bot.transport.outbox import (
     Sent,
     Turn,
     Unreachable,
+    Work,
     no_wait,
 )
 from bot.transport.pacing import Bucket, Pacing, quiet_until
 from storage import inbox
+from storage.children import ChildRow
+from storage.children import save as save_child
 from storage.db import Database, open_database
 from tests.stores import Target
 
@@ -115,6 +118,30 @@ async def test_a_rolled_back_change_sends_nothing(db: Database) -> None:
             raise RuntimeError("the change failed")
     await settle(sender)
     assert courier.delivered == [] and await states(db) == []
+    await sender.stop()
+
+
+async def test_a_childs_update_that_needs_everyone_to_wait_runs_again_in_turn(
+        db: Database) -> None:
+    courier = Courier()
+    outbox, sender = await running(db, courier)
+    async with db.transaction() as tx:
+        await inbox.store(tx, 1, {"update_id": 1})
+    tries: list[bool] = []
+
+    async def act(work: Work) -> None:
+        await save_child(work.tx, ChildRow(5, "DHA", None, None, "vi", f"{len(tries)}"))
+        work.add(Message(5, f"try {len(tries)}"))
+        tries.append(db.in_transaction)
+        db.take_turn()  # a recommendation reworded, say: other chats' must wait
+
+    await outbox.handle(1, 5, act)
+    await outbox.handle(1, 5, act)  # redelivered: handled already, nothing runs
+    await settle(sender)
+    assert tries == [True, True] and db.taken_in_turn == 1
+    assert courier.texts(5) == ["try 1"]  # the first try left no message
+    assert await db.reader.fetchval("SELECT state FROM children WHERE chat_id = 5") == "1"
+    assert await inbox.is_done(db.reader, 1)
     await sender.stop()
 
 

@@ -3,6 +3,7 @@ proposals, erasure."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import pytest
 
 from storage import answers, cases, children, inbox, outbox, proposals
 from storage.children import ChildRow
-from storage.db import open_database
+from storage.db import TakesTurns, open_database
 from tests.stores import Target, fresh_postgres, query
 
 
@@ -220,3 +221,65 @@ async def test_the_audit_log_cannot_be_truncated_on_postgresql() -> None:
         await db.close()
         with pytest.raises(Exception, match="append-only"):
             query(address, "TRUNCATE audit_log")
+
+
+async def _first_done(*tasks: asyncio.Task[str]) -> str:
+    done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    return done.pop().result()
+
+
+async def test_chats_transactions_take_turns_as_the_database_allows(target: Target) -> None:
+    """Different chats' transactions run side by side on PostgreSQL (one on SQLite, its one
+    writer); one chat's wait for each other, and everyone's waits for them all."""
+    db = await open_database(target)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(chat: int | None) -> str:
+        async with db.transaction(chat) as tx:
+            await children.save(tx, ChildRow(chat or 0, "DHA", None, None, "vi", "{}"))
+            holding.set()
+            await release.wait()
+        return f"held {chat}"
+
+    async def quick(chat: int | None) -> str:
+        async with db.transaction(chat) as tx:
+            await children.save(tx, ChildRow(chat or 99, "DHA", None, None, "vi", "{}"))
+        return f"quick {chat}"
+
+    async def race(held: int | None, other: int | None) -> str:
+        holding.clear()
+        release.clear()
+        first = asyncio.create_task(hold(held))
+        await holding.wait()
+        second = asyncio.create_task(quick(other))
+        timer = asyncio.get_running_loop().call_later(1.5, release.set)
+        winner = await _first_done(first, second)
+        timer.cancel()
+        release.set()
+        await asyncio.gather(first, second)
+        return winner
+
+    side_by_side = "quick 2" if db.dialect == "postgres" else "held 1"
+    assert await race(1, 2) == side_by_side
+    assert await race(1, 1) == "held 1"  # the same chat's: one after the other
+    assert await race(1, None) == "held 1"  # everyone's waits for a chat's
+    assert await race(None, 2) == "held None"  # and a chat's for everyone's
+    await db.close()
+
+
+async def test_inside_a_chats_transaction_everyones_says_it_takes_turns(target: Target) -> None:
+    db = await open_database(target)
+    with pytest.raises(TakesTurns):
+        async with db.transaction(5) as tx:
+            await children.save(tx, ChildRow(5, "DHA", None, None, "vi", "{}"))
+            async with db.transaction() as inner:  # a service that needs everyone to wait
+                await children.save(inner, ChildRow(6, "DHA", None, None, "vi", "{}"))
+    with pytest.raises(TakesTurns):
+        async with db.transaction(5):
+            db.take_turn()
+    assert await db.reader.fetchval("SELECT count(*) FROM children") == 0  # all rolled back
+    async with db.transaction(5) as tx, db.transaction(5) as same:  # the same chat's joins
+        assert same is tx
+    async with db.transaction():
+        db.take_turn()  # in everyone's transaction, nothing to say
+    await db.close()

@@ -221,6 +221,7 @@ class Conversations:
     async def _carry_out(self, work: Work, chat_id: int, outcome: Outcome) -> Outcome:
         db, effect, state = work.tx, outcome.effect, outcome.state
         if isinstance(effect, engine.Erase):
+            self.db.take_turn()  # recommendations worded after their proposals change too
             compiled = await recommendations.of_chat(db, chat_id)
             await children.erase(db, chat_id)
             await forget_words(db, compiled)  # a recommendation worded as theirs

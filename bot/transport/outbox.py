@@ -45,7 +45,7 @@ from bot.transport.health import Health
 from bot.transport.pacing import Bucket, Pacing, quiet_until
 from storage import inbox
 from storage import outbox as store
-from storage.db import Database, Tx, is_unavailable
+from storage.db import Database, TakesTurns, Tx, is_unavailable
 from storage.outbox import NewMessage, OutRow
 
 log = logging.getLogger("childforum.outbox")
@@ -204,11 +204,13 @@ class Outbox:
         self.settle: Callable[[Tx], Awaitable[None]] | None = None
 
     @asynccontextmanager
-    async def work(self, update_id: int | None = None) -> AsyncIterator[Work]:
+    async def work(self, update_id: int | None = None, chat: int | None = None
+                   ) -> AsyncIterator[Work]:
         """A transaction for one update: `fresh` is False when it was handled before (then
         nothing is queued and the update stays as it was); otherwise the messages are queued
-        and the update is marked handled in the same commit."""
-        async with self.db.transaction() as tx:
+        and the update is marked handled in the same commit. `chat`: the transaction is that
+        chat's (storage.engine: see `handle`)."""
+        async with self.db.transaction(chat) as tx:
             fresh = update_id is None or not await inbox.is_done(tx, update_id)
             work = Work(tx, fresh, update_id)
             yield work
@@ -220,6 +222,23 @@ class Outbox:
                     await inbox.mark_done(tx, update_id)
         if update_id is not None and self.health is not None:
             self.health.up("handling an update")  # an update handled again, after a failure
+
+    async def handle(self, update_id: int, chat: int,
+                     act: Callable[[Work], Awaitable[object]]) -> None:
+        """A child's update (`act`, when it is fresh) in its chat's transaction, which other
+        chats' need not wait for; run again in turn with every writer if something in it
+        needs that (TakesTurns: an invite redeemed, an erasure; the first try left nothing)."""
+        try:
+            async with self.work(update_id, chat) as work:
+                if work.fresh:
+                    await act(work)
+            return
+        except TakesTurns as why:
+            log.debug("Update %d runs again in turn: %s", update_id, why)
+            self.db.taken_in_turn += 1
+        async with self.work(update_id) as work:
+            if work.fresh:
+                await act(work)
 
     async def work_first(self, update_id: int,
                          act: Callable[[Work], Awaitable[object]]) -> None:

@@ -103,7 +103,7 @@ class ChildHandlers:
     async def refuse_flood(self, update_id: int, chat_id: int, warn: bool) -> None:
         """An update past the flood limit: recorded as handled, not handled; the first one of a
         burst gets one "slow down"."""
-        async with self.outbox.work() as work:
+        async with self.outbox.work(chat=chat_id) as work:
             if not await inbox_store.store(work.tx, update_id, {}):
                 return  # a redelivery of an update seen before
             await inbox_store.mark_done(work.tx, update_id)
@@ -135,9 +135,8 @@ class ChildHandlers:
         pressed = (Pressed(query.message.message_id, query.message.text_html)
                    if query and isinstance(query.message, Message) and query.message.text
                    else None)
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.conversations.handle(work, chat.id, event, pressed)
+        await self.outbox.handle(update.update_id, chat.id, lambda work: (
+            self.conversations.handle(work, chat.id, event, pressed)))
         raise ApplicationHandlerStop  # handled and marked done: `finish` has nothing to do
 
     async def on_start(self, update: Update, context: Context) -> None:
@@ -175,9 +174,8 @@ class ChildHandlers:
     async def on_my(self, update: Update, context: Context) -> None:
         chat = update.effective_chat
         assert chat is not None
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.conversations.mine(work, chat.id)
+        await self.outbox.handle(update.update_id, chat.id, lambda work: (
+            self.conversations.mine(work, chat.id)))
 
     async def on_unknown_command(self, update: Update, context: Context) -> None:
         await self._say(update, context, "error.unknown_command")
@@ -185,14 +183,12 @@ class ChildHandlers:
     async def on_edited(self, update: Update, context: Context) -> None:
         chat, message = update.effective_chat, update.effective_message
         assert chat is not None and message is not None
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.conversations.edited(work, chat.id, message.text or "")
+        await self.outbox.handle(update.update_id, chat.id, lambda work: (
+            self.conversations.edited(work, chat.id, message.text or "")))
 
     async def _say(self, update: Update, context: Context, key: str) -> None:
         """A fixed answer in the child's language, then where they were."""
         chat = update.effective_chat
         assert chat is not None
-        async with self.outbox.work(update.update_id) as work:
-            if work.fresh:
-                await self.conversations.explain(work, chat.id, key)
+        await self.outbox.handle(update.update_id, chat.id, lambda work: (
+            self.conversations.explain(work, chat.id, key)))
