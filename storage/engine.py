@@ -27,6 +27,7 @@ from collections.abc import (
     AsyncIterator,
     Callable,
     Collection,
+    Coroutine,
     Iterable,
     Iterator,
     Sequence,
@@ -36,9 +37,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 log = logging.getLogger("childforum.db")
+T = TypeVar("T")
 Row = tuple[Any, ...]
 Params = Sequence[Any]
 FETCH_SIZE = 2000
@@ -117,7 +119,7 @@ class Tx(ABC):
 
 
 @dataclass
-class _Frame:
+class Frame:
     """The transaction the running task is inside: its database, its queries, one chat's or
     everyone's, and what runs once it has committed."""
 
@@ -127,7 +129,42 @@ class _Frame:
     after: list[Callable[[], None]] = field(default_factory=list)
 
 
-_inside: ContextVar[_Frame | None] = ContextVar("childforum_transaction", default=None)
+_inside: ContextVar[Frame | None] = ContextVar("childforum_transaction", default=None)
+
+
+class Suspended(RuntimeError):
+    """Work run in one go awaited something other than its statements: it was rolled back,
+    and runs again statement by statement."""
+
+
+def in_one_go(frame: Frame, work: Callable[[Tx], Coroutine[Any, Any, T]],
+              begin: Callable[[], object], commit: Callable[[], object],
+              rollback: Callable[[], object]) -> tuple[T, list[Callable[[], None]]]:
+    """Run `work` to its end without an event loop, inside `frame` (call it in a copy of the
+    caller's context, on the thread where `frame.tx` executes statements at once): its result
+    and what to run after the commit. Raises Suspended, rolled back, when `work` awaits
+    anything else."""
+    _inside.set(frame)
+    begin()
+    try:
+        running = work(frame.tx)
+        try:
+            running.send(None)
+        except StopIteration as done:
+            result: T = done.value
+        else:
+            running.close()
+            raise Suspended("it awaited more than its statements")
+    except RuntimeError as error:  # asyncio called where no event loop runs
+        rollback()
+        if "event loop" in str(error):
+            raise Suspended(f"it needed an event loop: {error}") from error
+        raise
+    except BaseException:
+        rollback()
+        raise
+    commit()
+    return result, frame.after
 
 
 class Database(ABC):
@@ -186,7 +223,7 @@ class Database(ABC):
             yield frame.tx
             return
         async with self._turn(chat), self._begin(chat) as tx:
-            frame = _Frame(self, tx, chat)
+            frame = Frame(self, tx, chat)
             token = _inside.set(frame)
             try:
                 yield tx
@@ -197,6 +234,19 @@ class Database(ABC):
                 callback()
             except Exception:  # what was committed stays committed
                 log.exception("A callback after commit failed")
+
+    async def apply(self, chat: int | None, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+        """`work` in one write transaction (one chat's, or everyone's): work that awaits
+        nothing but its statements (an update's whole unit of work). A database may run it
+        all in one go where its statements run (SQLite: on aiosqlite's thread, one hand-off
+        instead of one per statement); here, statement by statement."""
+        async with self.transaction(chat) as tx:
+            return await work(tx)
+
+    def current(self) -> Tx | None:
+        """The transaction of this task on this database, if any."""
+        frame = _inside.get()
+        return frame.tx if frame is not None and frame.db is self else None
 
     def take_turn(self) -> None:
         """Say that the work under way changes rows several chats share (a recommendation

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import aiosqlite
 
-from storage.engine import FETCH_SIZE, Database, DatabaseUnavailable, Params, Row, Tx
+from storage.engine import (
+    FETCH_SIZE,
+    Database,
+    DatabaseUnavailable,
+    Frame,
+    Params,
+    Row,
+    Suspended,
+    T,
+    Tx,
+    in_one_go,
+)
+
+log = logging.getLogger("childforum.db")
 
 BUSY_TIMEOUT_MS = 5000
 
@@ -27,6 +43,33 @@ def is_unavailable(error: BaseException) -> bool | None:
     if isinstance(error, sqlite3.DatabaseError):
         return True
     return None
+
+
+class _NowTx(Tx):
+    """Statements run at once on the sqlite3 connection itself: only on aiosqlite's thread,
+    for work run there in one go (SqliteDatabase.apply)."""
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self._connection = connection
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        return int(self._connection.execute(sql, params).rowcount)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        self._connection.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        return [tuple(row) for row in self._connection.execute(sql, params).fetchall()]
+
+    async def stream(self, sql: str, params: Params = (),
+                     size: int = FETCH_SIZE) -> AsyncIterator[Row]:
+        cursor = self._connection.execute(sql, params)
+        try:
+            while chunk := cursor.fetchmany(size):
+                for row in chunk:
+                    yield tuple(row)
+        finally:
+            cursor.close()
 
 
 class SqliteTx(Tx):
@@ -130,18 +173,57 @@ class SqliteDatabase(Database):
             if self._connection.in_transaction:
                 raise
 
+    async def apply(self, chat: int | None, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
+        """`work` in one go on aiosqlite's thread: one hand-off for the whole transaction
+        (BEGIN, its statements, COMMIT) instead of one for each, so the write lock is held
+        for the work itself, not for the event loop's turns in between. Work that awaits
+        anything else is rolled back and run again statement by statement."""
+        if self.in_transaction:
+            return await super().apply(chat, work)
+        try:
+            async with self._write_lock:
+                on_its_thread: Callable[..., Awaitable[tuple[T, list[Callable[[], None]]]]] = (
+                    self._connection._execute)  # aiosqlite has no public way to run a function
+                result, after = await on_its_thread(
+                    contextvars.copy_context().run, self._in_one_go, chat, work)
+        except Suspended as why:
+            log.warning("A transaction ran statement by statement: %s", why)
+            return await super().apply(chat, work)
+        for callback in after:
+            try:
+                callback()
+            except Exception:  # what was committed stays committed
+                log.exception("A callback after commit failed")
+        return result
+
+    def _in_one_go(self, chat: int | None, work: Callable[[Tx], Coroutine[Any, Any, T]]
+                   ) -> tuple[T, list[Callable[[], None]]]:
+        raw = self._connection._conn
+
+        def rollback() -> None:
+            if raw.in_transaction:
+                raw.execute("ROLLBACK")
+
+        return in_one_go(Frame(self, _NowTx(raw), chat), work,
+                         lambda: raw.execute("BEGIN IMMEDIATE"),
+                         lambda: raw.execute("COMMIT"), rollback)
+
     @asynccontextmanager
     async def single(self) -> AsyncIterator[Tx]:
         """One write statement: one round trip to SQLite, not three."""
-        if self.in_transaction:
-            yield self._tx
+        inside = self.current()
+        if inside is not None:
+            yield inside
             return
         async with self._write_lock:
             yield self._tx
 
     @property
     def reader(self) -> Tx:
-        return self._tx
+        """Inside work run in one go on aiosqlite's thread, its own statements (waiting for
+        the thread from itself would never end)."""
+        inside = self.current()
+        return inside if isinstance(inside, _NowTx) else self._tx
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[Tx]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 
 import pytest
 
 from storage import answers, cases, children, inbox, outbox, proposals
 from storage.children import ChildRow
-from storage.db import TakesTurns, open_database
+from storage.db import TakesTurns, Tx, open_database
 from tests.stores import Target, fresh_postgres, query
 
 
@@ -282,4 +283,47 @@ async def test_inside_a_chats_transaction_everyones_says_it_takes_turns(target: 
         assert same is tx
     async with db.transaction():
         db.take_turn()  # in everyone's transaction, nothing to say
+    await db.close()
+
+
+async def test_a_unit_of_work_is_applied_in_one_go_where_the_database_can(
+        target: Target) -> None:
+    """SQLite runs a whole transaction on aiosqlite's thread in one hand-off; work that awaits
+    anything but its statements is rolled back there and run again statement by statement;
+    what runs after the commit runs on the event loop's thread."""
+    db = await open_database(target)
+    loop_thread, seen = threading.get_ident(), []
+
+    async def plain(tx: Tx) -> int:
+        before = await db.reader.fetchval("SELECT count(*) FROM children")  # no hang on SQLite
+        await children.save(tx, ChildRow(1, "DHA", None, None, "vi", "{}"))
+        seen.append(threading.get_ident())
+        db.after_commit(lambda: seen.append(threading.get_ident()))
+        return int(before) + int(await tx.fetchval("SELECT count(*) FROM children"))
+
+    assert await db.apply(1, plain) == 1
+    worked_on, called_on = seen
+    assert called_on == loop_thread
+    assert (worked_on != loop_thread) == (db.dialect == "sqlite")
+
+    tries = []
+
+    async def waits(tx: Tx) -> str:
+        await children.save(tx, ChildRow(2 + len(tries), "DHA", None, None, "vi", "{}"))
+        tries.append(1)
+        await asyncio.sleep(0)  # something of the event loop's
+        return "done"
+
+    assert await db.apply(2, waits) == "done"
+    assert len(tries) == (2 if db.dialect == "sqlite" else 1)
+    # the first try (chat 2) was rolled back; the second one (chat 3 on SQLite) stayed
+    assert await db.reader.fetchval("SELECT count(*) FROM children") == 2
+
+    async def fails(tx: Tx) -> None:
+        await children.save(tx, ChildRow(9, "DHA", None, None, "vi", "{}"))
+        raise ValueError("the work failed")
+
+    with pytest.raises(ValueError, match="the work failed"):
+        await db.apply(9, fails)
+    assert await db.reader.fetchval("SELECT count(*) FROM children WHERE chat_id = 9") == 0
     await db.close()

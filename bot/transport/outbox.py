@@ -211,34 +211,50 @@ class Outbox:
         and the update is marked handled in the same commit. `chat`: the transaction is that
         chat's (storage.engine: see `handle`)."""
         async with self.db.transaction(chat) as tx:
-            fresh = update_id is None or not await inbox.is_done(tx, update_id)
-            work = Work(tx, fresh, update_id)
+            work = await self._opened(tx, update_id)
             yield work
-            if fresh:
-                await self.enqueue(tx, work.messages)
-                if self.settle is not None:
-                    await self.settle(tx)
-                if update_id is not None:
-                    await inbox.mark_done(tx, update_id)
-        if update_id is not None and self.health is not None:
-            self.health.up("handling an update")  # an update handled again, after a failure
+            await self._closed(work)
+        self._handled(update_id)
 
     async def handle(self, update_id: int, chat: int,
                      act: Callable[[Work], Awaitable[object]]) -> None:
-        """A child's update (`act`, when it is fresh) in its chat's transaction, which other
-        chats' need not wait for; run again in turn with every writer if something in it
-        needs that (TakesTurns: an invite redeemed, an erasure; the first try left nothing)."""
+        """A child's update (`act`, when it is fresh) as `work` does it, in one go (see
+        Database.apply: `act` awaits nothing but its statements) and in its chat's transaction,
+        which other chats' need not wait for; run again in turn with every writer if something
+        in it needs that (TakesTurns: an invite redeemed, an erasure; the first try left
+        nothing)."""
+
+        async def whole(tx: Tx) -> None:
+            work = await self._opened(tx, update_id)
+            if work.fresh:
+                await act(work)
+            await self._closed(work)
+
         try:
-            async with self.work(update_id, chat) as work:
-                if work.fresh:
-                    await act(work)
-            return
+            await self.db.apply(chat, whole)
         except TakesTurns as why:
             log.debug("Update %d runs again in turn: %s", update_id, why)
             self.db.taken_in_turn += 1
-        async with self.work(update_id) as work:
-            if work.fresh:
-                await act(work)
+            await self.db.apply(None, whole)
+        self._handled(update_id)
+
+    @staticmethod
+    async def _opened(tx: Tx, update_id: int | None) -> Work:
+        return Work(tx, update_id is None or not await inbox.is_done(tx, update_id), update_id)
+
+    async def _closed(self, work: Work) -> None:
+        """Queue the messages and mark the update handled, in its transaction."""
+        if not work.fresh:
+            return
+        await self.enqueue(work.tx, work.messages)
+        if self.settle is not None:
+            await self.settle(work.tx)
+        if work.update_id is not None:
+            await inbox.mark_done(work.tx, work.update_id)
+
+    def _handled(self, update_id: int | None) -> None:
+        if update_id is not None and self.health is not None:
+            self.health.up("handling an update")  # an update handled again, after a failure
 
     async def work_first(self, update_id: int,
                          act: Callable[[Work], Awaitable[object]]) -> None:
