@@ -111,6 +111,7 @@ class SqliteDatabase(Database):
         super().__init__(path)
         self._connection = connection
         self._tx = SqliteTx(connection)
+        self._stepping = False  # a transaction is open statement by statement (`_begin`)
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteDatabase:
@@ -149,17 +150,21 @@ class SqliteDatabase(Database):
     @asynccontextmanager
     async def _begin(self, chat: int | None) -> AsyncIterator[Tx]:
         """SQLite has one writer: a chat's transaction is everyone's."""
-        await self._connection.execute("BEGIN IMMEDIATE")
+        self._stepping = True
         try:
-            yield self._tx
-        except BaseException:
-            await self._rollback()
-            raise
-        try:
-            await self._connection.execute("COMMIT")
-        except BaseException:
-            await self._rollback()
-            raise
+            await self._connection.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._tx
+            except BaseException:
+                await self._rollback()
+                raise
+            try:
+                await self._connection.execute("COMMIT")
+            except BaseException:
+                await self._rollback()
+                raise
+        finally:
+            self._stepping = False
 
     async def _rollback(self) -> None:
         if not self._connection.in_transaction:
@@ -215,7 +220,13 @@ class SqliteDatabase(Database):
         if inside is not None:
             yield inside
             return
-        async with self._write_lock:
+        if not self._stepping:
+            # Its statement goes into the queue of aiosqlite's thread at once, before or after
+            # a whole transaction run in one go there (`apply`), never inside one: no need to
+            # wait for the write lock that such a transaction holds.
+            yield self._tx
+            return
+        async with self._write_lock:  # a transaction statement by statement is open
             yield self._tx
 
     @property

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.transport.inbox import Inbox
 from storage import answers, cases, children, inbox, outbox, proposals
 from storage.children import ChildRow
 from storage.db import TakesTurns, Tx, open_database
@@ -326,4 +327,31 @@ async def test_a_unit_of_work_is_applied_in_one_go_where_the_database_can(
     with pytest.raises(ValueError, match="the work failed"):
         await db.apply(9, fails)
     assert await db.reader.fetchval("SELECT count(*) FROM children WHERE chat_id = 9") == 0
+    await db.close()
+
+
+async def test_a_single_statement_never_lands_inside_another_transaction(
+        target: Target) -> None:
+    """An update's receipt written while a transaction is open statement by statement waits
+    for it: rolled back, that transaction takes nothing of the receipt with it."""
+    db = await open_database(target)
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def fails_later() -> None:
+        async with db.transaction() as tx:
+            await children.save(tx, ChildRow(1, "DHA", None, None, "vi", "{}"))
+            holding.set()
+            await release.wait()
+            raise ValueError("rolled back")
+
+    failing = asyncio.create_task(fails_later())
+    await holding.wait()
+    receipt = asyncio.create_task(Inbox(db).receive(5, {"update_id": 5}))
+    await asyncio.sleep(0.1)
+    release.set()
+    with pytest.raises(ValueError):
+        await failing
+    assert await receipt
+    assert await inbox.pending(db.reader) == [{"update_id": 5}]
+    assert await db.reader.fetchval("SELECT count(*) FROM children") == 0
     await db.close()
