@@ -81,3 +81,16 @@ async def test_a_typed_code_joins_and_a_used_up_code_is_explained(
     assert "không dùng được nữa" in refused and "Em có đồng ý" in refused
     stranger = Child(simulator, 904)
     assert "Em có đồng ý" in texts(await stranger.say("/start ABCDEFGH"))  # unknown: nothing said
+
+
+async def test_a_facilitator_who_types_too_fast_is_asked_to_wait_as_an_adult(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    code = await make_invite(database)
+    facilitator = Child(simulator, 905)
+    assert "người phụ trách" in texts(await facilitator.say(f"/start {code}"))
+    simulator.new_messages(905)
+    for number in range(30):
+        simulator.send_text(905, f"ý kiến {number}")
+    await simulator.wait_idle(quiet=1.0, timeout=60)
+    said = " ".join(m.plain for m in simulator.new_messages(905))
+    assert "Xin thầy cô chờ vài giây" in said and "Em gửi nhanh quá" not in said, said

@@ -296,6 +296,12 @@ class Conversations:
         else:
             await self.explain(work, chat_id, "error.edited")
 
+    async def say(self, work: Work, chat_id: int, key: str) -> None:
+        """A fixed answer alone (a flood's "slow down"), in the person's language and wording
+        (a facilitator's where it differs; both languages for a stranger)."""
+        state = await self._state(work.tx, chat_id)
+        work.replies(chat_id, (Reply(engine.text(self.catalog, state, key)),))
+
     async def explain(self, work: Work, chat_id: int, key: str) -> None:
         """A fixed answer (unknown command, edited message...) and then where the child was."""
         state = await self._state(work.tx, chat_id)

@@ -24,7 +24,6 @@ from telegram.ext import (
 from bot.conversation import engine
 from bot.conversation.catalog import Catalog
 from bot.conversation.service import Conversations, Pressed
-from bot.messages import Reply
 from bot.safeguarding.detector import urgent
 from bot.transport.inbox import Inbox
 from bot.transport.outbox import Message as OutMessage
@@ -108,7 +107,7 @@ class ChildHandlers:
                 return  # a redelivery of an update seen before
             await inbox_store.mark_done(work.tx, update_id)
             if warn:
-                work.replies(chat_id, (Reply(self.catalog.texts.both("error.flood")),))
+                await self.conversations.say(work, chat_id, "error.flood")
 
     async def _answer_group(self, update: Update, context: Context) -> None:
         """In a group, answer only commands meant for this bot (no @mention, or this bot's),
