@@ -136,8 +136,7 @@ class AnswerSheets:
                 log.warning("An answers workbook is read inside a write transaction")
             reading = await self.read(data)
         scope = await self.answers.scope(user_id)
-        plan = Plan(rows=reading.read, problems=list(reading.problems),
-                    unanswered=reading.unanswered)
+        plan = _plan(reading)
         if scope.empty:
             plan.problems.append(Problem(0, "", "sheet.not_staff"))
             return plan
@@ -145,11 +144,17 @@ class AnswerSheets:
             async with self.answers.db.snapshot() as tx:
                 await self._resolve(tx, user_id, reading, plan)
         else:
-            async with self.answers.db.transaction() as tx:
-                resolved = await self._resolve(tx, user_id, reading, plan)
-                if not plan.problems:
-                    await self._apply(tx, user_id, resolved, plan)
-                    plan.applied = True
+            async def resolve_and_apply(tx: Tx) -> Plan:
+                fresh = _plan(reading)  # (a try run again starts from nothing)
+                resolved = await self._resolve(tx, user_id, reading, fresh)
+                if not fresh.problems:
+                    await self._apply(tx, user_id, resolved, fresh)
+                    fresh.applied = True
+                return fresh
+
+            # In one go where the database can (SQLite: on its thread, not one hand-off a
+            # statement): the write lock is held for the work, not for the event loop's turns.
+            plan = await self.answers.db.apply(None, resolve_and_apply)
         plan.problems.sort(key=lambda p: p.row)
         return plan
 
@@ -279,3 +284,9 @@ class AnswerSheets:
 
 def _join(seen: str, proposal: str) -> str:
     return "\n".join(part for part in (proposal, f"(Thực trạng: {seen})" if seen else "") if part)
+
+
+def _plan(reading: Reading) -> Plan:
+    """A workbook's plan before its rows are resolved: what reading it found."""
+    return Plan(rows=reading.read, problems=list(reading.problems),
+                unanswered=reading.unanswered)
