@@ -132,6 +132,15 @@ class Frame:
 _inside: ContextVar[Frame | None] = ContextVar("childforum_transaction", default=None)
 
 
+def run_after(callbacks: list[Callable[[], None]]) -> None:
+    """What waited for a commit, now that it happened."""
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # what was committed stays committed
+            log.exception("A callback after commit failed")
+
+
 class Suspended(RuntimeError):
     """Work run in one go awaited something other than its statements: it was rolled back,
     and runs again statement by statement."""
@@ -163,7 +172,11 @@ def in_one_go(frame: Frame, work: Callable[[Tx], Coroutine[Any, Any, T]],
     except BaseException:
         rollback()
         raise
-    commit()
+    try:
+        commit()
+    except BaseException:  # (a full disk, a deferred constraint): nothing stays half-open
+        rollback()
+        raise
     return result, frame.after
 
 
@@ -229,11 +242,7 @@ class Database(ABC):
                 yield tx
             finally:
                 _inside.reset(token)
-        for callback in frame.after:
-            try:
-                callback()
-            except Exception:  # what was committed stays committed
-                log.exception("A callback after commit failed")
+        run_after(frame.after)
 
     async def apply(self, chat: int | None, work: Callable[[Tx], Coroutine[Any, Any, T]]) -> T:
         """`work` in one write transaction (one chat's, or everyone's): work that awaits

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import sqlite3
@@ -24,6 +25,7 @@ from storage.engine import (
     T,
     Tx,
     in_one_go,
+    run_after,
 )
 
 log = logging.getLogger("childforum.db")
@@ -189,16 +191,21 @@ class SqliteDatabase(Database):
             async with self._write_lock:
                 on_its_thread: Callable[..., Awaitable[tuple[T, list[Callable[[], None]]]]] = (
                     self._connection._execute)  # aiosqlite has no public way to run a function
-                result, after = await on_its_thread(
-                    contextvars.copy_context().run, self._in_one_go, chat, work)
+                job = asyncio.ensure_future(on_its_thread(
+                    contextvars.copy_context().run, self._in_one_go, chat, work))
+                try:
+                    result, after = await asyncio.shield(job)
+                except asyncio.CancelledError:
+                    # Cancelled (a shutdown) while the thread works: it goes on to its COMMIT,
+                    # so what it committed is followed up (messages handed to the sender, an
+                    # erased chat forgotten) before the cancellation goes on.
+                    with contextlib.suppress(Exception):
+                        run_after((await job)[1])
+                    raise
         except Suspended as why:
             log.warning("A transaction ran statement by statement: %s", why)
             return await super().apply(chat, work)
-        for callback in after:
-            try:
-                callback()
-            except Exception:  # what was committed stays committed
-                log.exception("A callback after commit failed")
+        run_after(after)
         return result
 
     def _in_one_go(self, chat: int | None, work: Callable[[Tx], Coroutine[Any, Any, T]]

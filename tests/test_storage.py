@@ -355,3 +355,50 @@ async def test_a_single_statement_never_lands_inside_another_transaction(
     assert await inbox.pending(db.reader) == [{"update_id": 5}]
     assert await db.reader.fetchval("SELECT count(*) FROM children") == 0
     await db.close()
+
+
+async def test_a_unit_of_work_whose_commit_fails_leaves_nothing_open(target: Target) -> None:
+    """A COMMIT refused (a deferred constraint here; a full disk alike) rolls back: the next
+    receipt and transaction work and stay."""
+    db = await open_database(target)
+    async with db.transaction() as tx:
+        await tx.execute("CREATE TABLE parent (id INTEGER PRIMARY KEY)")
+        await tx.execute("CREATE TABLE child (parent INTEGER REFERENCES parent (id)"
+                         " DEFERRABLE INITIALLY DEFERRED)")
+
+    async def orphan(tx: Tx) -> None:
+        await tx.execute("INSERT INTO child VALUES (42)")  # refused only at COMMIT
+
+    with pytest.raises(Exception, match=r"(?i)foreign key"):
+        await db.apply(None, orphan)
+    assert await Inbox(db).receive(7, {"update_id": 7})
+    async with db.transaction() as tx:
+        await children.save(tx, ChildRow(1, "DHA", None, None, "vi", "{}"))
+    await db.close()
+    assert query(target, "SELECT count(*) FROM inbox") == [(1,)]
+    assert query(target, "SELECT count(*) FROM children") == [(1,)]
+
+
+async def test_a_unit_of_work_cancelled_midway_is_followed_up_once_committed(
+        target: Target) -> None:
+    """On SQLite the work goes on to its COMMIT on aiosqlite's thread even if the task awaiting
+    it is cancelled (a shutdown): what was to run after that commit runs too."""
+    db = await open_database(target)
+    told: list[str] = []
+
+    async def slow(tx: Tx) -> None:
+        await children.save(tx, ChildRow(1, "DHA", None, None, "vi", "{}"))
+        await tx.fetchval("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n"
+                          " WHERE i < 3000000) SELECT count(*) FROM n")  # a while
+        db.after_commit(lambda: told.append("after commit"))
+
+    task = asyncio.create_task(db.apply(1, slow))
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    committed = await db.reader.fetchval("SELECT count(*) FROM children")
+    assert told == (["after commit"] if committed else [])
+    if db.dialect == "sqlite":
+        assert committed == 1
+    await db.close()
