@@ -13,9 +13,9 @@ own transactions and commit everything together.
 One chat's transaction (`transaction(chat=…)`: a child's update, which writes that chat's rows,
 new rows, and counters the database itself keeps right) takes turns only with the same chat's
 and with the transactions of everything else; on PostgreSQL, different chats' run side by side.
-Inside one, a service that needs everything else to wait (`transaction()` with no chat) raises
-`TakesTurns`: its caller runs the whole update again as an ordinary transaction
-(bot.transport.outbox.Outbox.handle).
+Inside one, where chats' run side by side, a service that needs everything else to wait
+(`transaction()` with no chat, or `take_turn`) raises `TakesTurns`: its caller runs the whole
+update again as an ordinary transaction (bot.transport.outbox.Outbox.handle).
 """
 
 from __future__ import annotations
@@ -184,6 +184,9 @@ class Database(ABC):
     """A database: transactions (serialised writers), a reader, snapshots, migrations."""
 
     dialect: str  # "sqlite" or "postgres": the folder of its migrations
+    # Different chats' transactions run side by side (a server); with one writer (SQLite) a
+    # chat's transaction is everyone's, and nothing in it needs to take turns.
+    side_by_side = False
 
     def __init__(self, target: str) -> None:
         self.target = target  # the file, or the server's address without the password
@@ -236,7 +239,7 @@ class Database(ABC):
             yield frame.tx
             return
         async with self._turn(chat), self._begin(chat) as tx:
-            frame = Frame(self, tx, chat)
+            frame = Frame(self, tx, chat if self.side_by_side else None)
             token = _inside.set(frame)
             try:
                 yield tx
@@ -252,6 +255,11 @@ class Database(ABC):
         async with self.transaction(chat) as tx:
             return await work(tx)
 
+    def chat_of_transaction(self) -> int | None:
+        """The chat whose transaction this task is inside (None: everyone's, or none)."""
+        frame = _inside.get()
+        return frame.chat if frame is not None and frame.db is self else None
+
     def current(self) -> Tx | None:
         """The transaction of this task on this database, if any."""
         frame = _inside.get()
@@ -259,8 +267,8 @@ class Database(ABC):
 
     def take_turn(self) -> None:
         """Say that the work under way changes rows several chats share (a recommendation
-        worded after a proposal): inside one chat's transaction, raise TakesTurns, so that it
-        runs again in turn with every writer."""
+        worded after a proposal): inside one chat's transaction that others' run beside,
+        raise TakesTurns, so that it runs again in turn with every writer."""
         frame = _inside.get()
         if frame is not None and frame.db is self and frame.chat is not None:
             raise TakesTurns(f"shared rows changed in chat {frame.chat}'s transaction")

@@ -139,6 +139,8 @@ class PgReader(Tx):
 class PostgresDatabase(Database):
     dialect = "postgres"
 
+    side_by_side = True  # chats' transactions: storage.engine
+
     def __init__(self, pool: psycopg_pool.AsyncConnectionPool[Any], conninfo: str,
                  target: str) -> None:
         super().__init__(target)

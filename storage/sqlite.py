@@ -216,7 +216,7 @@ class SqliteDatabase(Database):
             if raw.in_transaction:
                 raw.execute("ROLLBACK")
 
-        return in_one_go(Frame(self, _NowTx(raw), chat), work,
+        return in_one_go(Frame(self, _NowTx(raw), None), work,  # one writer: everyone's
                          lambda: raw.execute("BEGIN IMMEDIATE"),
                          lambda: raw.execute("COMMIT"), rollback)
 

@@ -273,12 +273,18 @@ class Outbox:
         now = self.clock()
         worker = self.sender.worker if self.sender else None
         until = _stamp(now + LEASE) if worker else None
-        queued, ready = 0, []
+        queued, ready, left = 0, [], False
         shared = self.sender is not None and not self.sender.sole
+        own = self.db.chat_of_transaction()
         for message in messages:
             due = self._due(message, now)
             claim = worker if due <= now else None  # a later message waits in the table
-            if claim and shared and await store.held_elsewhere(
+            if claim and shared and own is not None and message.chat_id != own:
+                # Another chat's (a case's alert to staff) from one chat's transaction, which
+                # other chats' run beside: whether another worker holds that chat cannot be
+                # known until they commit, so the senders claim it from the table.
+                claim, left = None, True
+            elif claim and shared and await store.held_elsewhere(
                     tx, message.channel, message.chat_id, claim, _stamp(now)):
                 claim = None  # the worker sending this chat's earlier messages sends it too
             row = await store.add(tx, NewMessage(
@@ -290,6 +296,8 @@ class Outbox:
         sender = self.sender
         if sender is not None and ready:
             self.db.after_commit(lambda: sender.hand(ready))
+        if sender is not None and left:
+            self.db.after_commit(sender.wake)
         return queued
 
     def _due(self, message: Message, now: datetime) -> datetime:
