@@ -192,7 +192,7 @@ class SqliteDatabase(Database):
                 on_its_thread: Callable[..., Awaitable[tuple[T, list[Callable[[], None]]]]] = (
                     self._connection._execute)  # aiosqlite has no public way to run a function
                 job = asyncio.ensure_future(on_its_thread(
-                    contextvars.copy_context().run, self._in_one_go, chat, work))
+                    contextvars.copy_context().run, self._in_one_go, work))
                 try:
                     result, after = await asyncio.shield(job)
                 except asyncio.CancelledError:
@@ -208,7 +208,7 @@ class SqliteDatabase(Database):
         run_after(after)
         return result
 
-    def _in_one_go(self, chat: int | None, work: Callable[[Tx], Coroutine[Any, Any, T]]
+    def _in_one_go(self, work: Callable[[Tx], Coroutine[Any, Any, T]]
                    ) -> tuple[T, list[Callable[[], None]]]:
         raw = self._connection._conn
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -26,7 +27,7 @@ from bot.staff.moderation import (
 from bot.staff.roles import PROVINCE, Scope, StaffMember
 from storage import children, proposals
 from storage.children import ChildRow
-from storage.db import Database, open_database
+from storage.db import Database, TakesTurns, open_database
 from storage.export_rows import EXPORTABLE_STATUSES
 from tests.stores import Target, query
 from tests.test_storage import new_proposal
@@ -375,3 +376,20 @@ async def test_queue_and_stats_use_indexes(tmp_path: Path) -> None:
             f"EXPLAIN QUERY PLAN {sql}"))
         assert "USING" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, (name, plan)
     await db.close()
+
+
+async def test_a_word_that_only_looks_like_an_invite_takes_no_turn(
+        service: Moderation, db: Database) -> None:
+    """Typed in a child's update (its chat's transaction, beside other chats' on PostgreSQL):
+    an unknown code is told apart by a read, without making every other writer wait."""
+    async with db.transaction(500):
+        assert await service.redeem_invite(500, "HAHAHAHA") == Refused("unknown_code")
+    invite = await service.create_invite(MOD_DHA, "DHA", 24, 5)
+    assert isinstance(invite, Invite)
+    with contextlib.suppress(TakesTurns):  # a real one is a shared write: in turn, there
+        async with db.transaction(500):
+            await service.redeem_invite(500, invite.code)
+    # On SQLite (one writer) it was redeemed in the chat's transaction; on PostgreSQL that one
+    # rolled back, and it is redeemed now.
+    assert await service.redeem_invite(500, invite.code) == Joined(
+        "DHA", already=not db.side_by_side)

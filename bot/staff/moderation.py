@@ -434,6 +434,11 @@ class Moderation:
     async def redeem_invite(self, chat_id: int, code: str) -> Joined | Refused:
         """`/start CODE` or the typed code: the chat becomes a facilitator of its district."""
         normalised = "".join(code.split()).replace("-", "").upper()
+        # A word that only looks like a code (a child's typed answer) is told apart by a read,
+        # in the update's own transaction if there is one: only a real invite's use, a write
+        # every chat shares, makes a child's update take its turn with every writer.
+        if await staff_store.invite(self.db.current() or self.db.reader, normalised) is None:
+            return Refused("unknown_code")
         async with self.db.transaction() as db:
             invite = await staff_store.invite(db, normalised)
             if invite is None:
