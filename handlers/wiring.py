@@ -156,7 +156,7 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
                            "case_reply": conversations.replying}, shared=config.workers > 1)
     desks.prompts = prompts
     processor.before_chat = prompts.enter
-    outbox.settle = prompts.settle
+    outbox.settle, outbox.restore = prompts.settle, prompts.restore
     AnswerHandlers(desks.answers, conversations, outbox).register(application)
     CaseHandlers(desks.cases, outbox).register(application)
     CompileHandlers(desks.compiling, outbox).register(application)

@@ -71,10 +71,22 @@ class Prompts:
 
     async def enter(self, chat_id: int | None) -> None:
         """An update of a private chat begins (None: of no such chat): the chat whose prompts
-        `settle` keeps; with several workers, what it owes read from the database first."""
+        `settle` keeps, starting from what the database holds (with several workers, read from
+        it first: another worker may have asked)."""
         _CHAT.set(chat_id)
         if self.shared and chat_id is not None:
             await self.pull(chat_id)
+        else:
+            self.restore()
+
+    def restore(self) -> None:
+        """The chat of the update under way owes what the database holds again: what a try of
+        its work asked or took before it was rolled back (a failed commit, the update queued
+        again; a run again in turn) is undone, so the next try finds it as the first did."""
+        chat_id = _CHAT.get()
+        if chat_id is not None:
+            self._load(chat_id, self._pulled[chat_id] if chat_id in self._pulled
+                       else self._kept.get(chat_id))
 
     async def settle(self, tx: Tx) -> None:
         """In the commit of the update being handled: what its chat owes now."""
@@ -92,15 +104,26 @@ class Prompts:
         """Write what the chat owes now, when it changed (a child's update writes nothing), in
         `tx` or a transaction of its own."""
         data = self._dump(chat_id)
-        before = (self._pulled.pop(chat_id) if chat_id in self._pulled
+        before = (self._pulled[chat_id] if chat_id in self._pulled
                   else self._kept.get(chat_id))
         if data == before:
+            if chat_id in self._pulled:
+                self.db.after_commit(lambda: self._forget_pulled(chat_id))
             return
         if tx is not None:
             await store.put(tx, chat_id, data)
+            self.db.after_commit(lambda: self._held(chat_id, data))
         else:
             async with self.db.transaction() as own:
                 await store.put(own, chat_id, data)
+                self.db.after_commit(lambda: self._held(chat_id, data))
+
+    def _forget_pulled(self, chat_id: int) -> None:
+        self._pulled.pop(chat_id, None)
+
+    def _held(self, chat_id: int, data: str | None) -> None:
+        """The database holds `data` for the chat now (committed)."""
+        self._forget_pulled(chat_id)
         if data is None:
             self._kept.pop(chat_id, None)
         else:

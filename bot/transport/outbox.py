@@ -200,8 +200,10 @@ class Outbox:
         self.db, self.pacing, self.zone, self.clock = db, pacing, zone, clock
         self.sender: Sender | None = None  # set when the bot runs; without it rows just wait
         self.health: Health | None = None  # set when the bot runs: a handled update clears
-        # Kept in every update's commit beside its messages (bot.staff.prompts.Prompts.settle).
+        # Kept in every update's commit beside its messages (bot.staff.prompts.Prompts.settle),
+        # and as it was before a try that is run again (Prompts.restore).
         self.settle: Callable[[Tx], Awaitable[None]] | None = None
+        self.restore: Callable[[], None] | None = None
 
     @asynccontextmanager
     async def work(self, update_id: int | None = None, chat: int | None = None
@@ -224,7 +226,13 @@ class Outbox:
         in it needs that (TakesTurns: an invite redeemed, an erasure; the first try left
         nothing)."""
 
+        tries = 0
+
         async def whole(tx: Tx) -> None:
+            nonlocal tries
+            tries += 1
+            if tries > 1 and self.restore is not None:
+                self.restore()  # what the rolled-back try changed in memory is undone
             work = await self._opened(tx, update_id)
             if work.fresh:
                 await act(work)
