@@ -124,8 +124,20 @@ async def rename(db: Tx, recommendation_id: int, title: str, by: int) -> None:
 
 
 async def of_chat(db: Tx, chat_id: int) -> list[Member]:
-    """A person's proposals that a recommendation holds."""
-    return await _members(db, "p.chat_id = ? AND p.recommendation_id IS NOT NULL", (chat_id,))
+    """A person's compiled proposals, in a recommendation or on their own (one may have been
+    moved out of the recommendation worded as it)."""
+    return await _members(db, f"{_COMPILED} AND p.chat_id = ?", (chat_id,))
+
+
+async def worded_as(db: Tx, district: str, topic: str, titles: Collection[str]) -> list[int]:
+    """The recommendations of an area titled with one of these wordings, oldest first."""
+    if not titles:
+        return []
+    marks = ", ".join("?" * len(titles))
+    rows = await db.fetchall(f"SELECT id FROM recommendations WHERE district = ? AND topic = ?"
+                             f" AND title IN ({marks}) ORDER BY id",
+                             (district, topic, *sorted(titles)))
+    return [int(row[0]) for row in rows]
 
 
 async def drop_empty(db: Tx) -> int:

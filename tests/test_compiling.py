@@ -20,7 +20,7 @@ import pytest
 
 from bot.compiling import service as service_module
 from bot.compiling.grouping import NEIGHBOURS, group, nearest, similarities, vectors
-from bot.compiling.service import Changed, Compiled, Compiling
+from bot.compiling.service import Changed, Compiled, Compiling, default_title, forget_words
 from bot.config import Config, load_config
 from bot.conversation.catalog import Catalog, load_catalog
 from bot.exports import ExportQuery, export
@@ -172,6 +172,32 @@ async def test_auto_then_an_officer_reviews(db: Database, target: Target) -> Non
     actions = [row[0] for row in query(target, "SELECT action FROM audit_log WHERE item_type ="
                                                " 'recommendation' ORDER BY id")]
     assert actions == ["compile", "compile", "name", "move", "merge", "split", "move"]
+
+
+async def test_no_recommendation_keeps_the_words_of_an_erased_proposal(
+        db: Database, target: Target) -> None:
+    """A recommendation worded as a proposal keeps that wording when the proposal is moved out
+    or split off; once its child erases everything, no recommendation holds the words."""
+    service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
+    await service.auto(OFFICER, 2023)
+    found = await service.overview(OFFICER, 2023, "DHA")
+    assert isinstance(found, list)
+    river = max(found, key=lambda r: len(r.members))
+    author = next(m for m in river.members if default_title([m]) == river.title)
+    assert author.chat_id is not None
+    moved = await service.move(OFFICER, author.ref, None)  # out on its own
+    assert isinstance(moved, Changed)
+    assert (river.title,) in query(target, "SELECT title FROM recommendations")
+    async with db.transaction() as tx:
+        compiled = await recommendations.of_chat(tx, author.chat_id)
+        assert author.ref in [m.ref for m in compiled]
+        await children.erase(tx, author.chat_id)
+        await forget_words(tx, compiled)
+    titles = [title for (title,) in query(target, "SELECT title FROM recommendations")]
+    assert river.title not in titles and len(titles) == 2
+    left = await service.overview(OFFICER, 2023, "DHA")
+    assert isinstance(left, list)
+    assert all(r.title == default_title(r.members) for r in left)  # worded as what it holds
 
 
 async def test_auto_groups_again_what_changed_since_it_was_planned(db: Database,

@@ -74,16 +74,18 @@ def _plan(found: list[Member]) -> Planned:
 
 async def forget_words(tx: Tx, erased: Sequence[Member]) -> None:
     """After a person's proposals (`erased`, read before) are erased: a recommendation that
-    was worded as one of them (its first name, until an officer names it) is worded again as
-    what it still holds, and one left with nothing goes: the erased words stay nowhere."""
-    worded: dict[int, set[str]] = {}
+    was worded as one of them (its first name, until an officer names it; kept when the
+    proposal was moved out or split off) is worded again as what it holds now, and one left
+    with nothing goes: the erased words stay nowhere."""
+    wordings: dict[tuple[str, str], set[str]] = {}
     for member in erased:
-        if member.recommendation_id is not None:
-            worded.setdefault(member.recommendation_id, set()).add(default_title([member]))
-    for recommendation_id, wordings in sorted(worded.items()):
-        found = await store.get(tx, recommendation_id)
-        if found is not None and found.title in wordings and found.members:
-            await store.reword(tx, recommendation_id, default_title(found.members))
+        wordings.setdefault((member.district, member.topic), set()).add(
+            default_title([member]))
+    for (district, topic), titles in sorted(wordings.items()):
+        for recommendation_id in await store.worded_as(tx, district, topic, titles):
+            found = await store.get(tx, recommendation_id)
+            if found is not None and found.members:
+                await store.reword(tx, recommendation_id, default_title(found.members))
     await store.drop_empty(tx)
 
 
