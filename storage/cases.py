@@ -17,7 +17,7 @@ _COLUMNS = ("id, chat_id, district, source, tier, kind, text, weighed, proposal_
 class NewCase:
     chat_id: int | None
     district: str | None
-    source: str  # detector | sos | review | moderator | edited
+    source: str  # detector | sos | review | moderator | edited | translation | reply
     tier: int
     kind: str = ""
     text: str = ""

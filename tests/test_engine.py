@@ -370,3 +370,51 @@ def test_help_before_consent_leads_back_to_the_consent(catalog: Catalog) -> None
         assert answered.consenting == consenting
         assert answered.pressed_note == "✓ Không, cảm ơn / No, thank you"  # both: no language yet
         assert answered.replies[-1].keyboard[0][0].label.startswith(button)
+
+
+def _at_happening(catalog: Catalog, lang: str = "vi") -> State:
+    """A violence draft answered to the end: the review's "is this happening?" is asked."""
+    outcome = engine.step(catalog, registered(catalog, lang),
+                          Press(f"{registered(catalog, lang).rev}|topic|violence"))
+    for _ in range(10):
+        assert outcome.state is not None
+        if outcome.state.step == engine.HAPPENING:
+            return outcome.state
+        current = engine.prompt(catalog, outcome.state)
+        if "|toggle|" in current.keyboard[0][0].data:
+            toggled = engine.step(catalog, outcome.state, Press(current.keyboard[0][0].data))
+            assert toggled.state is not None
+            outcome = engine.step(catalog, toggled.state, Press(f"{toggled.state.rev}|ok|"))
+        else:
+            outcome = engine.step(catalog, outcome.state, Text("Bạn em bị anh lớp trên dọa"))
+    raise AssertionError("never asked whether it is happening")
+
+
+@pytest.mark.parametrize(("typed", "answer"), [
+    ("Dạ có", "yes"), ("Có, em cũng bị", "yes"), ("co a", "yes"), ("1", "yes"),
+    ("Không ạ", "no"), ("ko", "no"), ("khong a", "no"), ("2", "no"),
+    ("Em không muốn nói", "unsaid"), ("em ko muon noi", "unsaid"),
+    ("không có", None), ("Cô giáo em", None), ("ừm", None), ("9", None)])
+def test_the_happening_question_answered_in_words_keeps_the_draft(
+        catalog: Catalog, typed: str, answer: str | None) -> None:
+    """Typed instead of pressed (on Zalo, always typed): the answer it holds, or the question
+    again; never the draft lost."""
+    state = _at_happening(catalog)
+    outcome = engine.step(catalog, state, Text(typed))
+    assert outcome.state is not None and outcome.state.answers == state.answers
+    assert outcome.state.topic == state.topic
+    if answer is None:
+        assert outcome.state.step == engine.HAPPENING and outcome.effect is None
+        assert "happening" in outcome.replies[-1].keyboard[0][0].data  # asked again
+        return
+    assert outcome.state.step == engine.REVIEW and outcome.state.happening_asked
+    assert (outcome.effect == engine.Help("review")) is (answer == "yes")
+    pressed = engine.step(catalog, state, Press(f"{state.rev}|happening|{answer}"))
+    assert (pressed.state, pressed.effect) == (outcome.state, outcome.effect)
+
+
+def test_the_happening_question_understands_english(catalog: Catalog) -> None:
+    state = _at_happening(catalog, "en")
+    said = engine.step(catalog, state, Text("yes it is"))
+    assert said.effect == engine.Help("review") and said.state is not None
+    assert said.state.answers == state.answers

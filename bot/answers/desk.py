@@ -242,11 +242,16 @@ class AnswerDesk:
         revision = None if revision_text == "-" else small_int(revision_text)
         async with self.answers.db.transaction() as tx:
             found = await self._by_id(tx, proposal_id)
+            # The caller's rights on it, at every press (a forged or an old card's button).
+            item = await self.answers.proposal(tx, caller.user_id, found.ref) if found else None
             latest = await store.latest(tx, found.id) if found else None
-        if found is None or (revision is None and revision_text != "-"):
+        if found is None or item is None or (revision is None and revision_text != "-"):
             self.say(caller, "answer.desk.unknown_button")
             return
         ref = found.ref
+        if isinstance(item, Refused):
+            self._refused(caller, item, ref)
+            return
         current = latest.answer if latest else self.unsaved.get((caller.user_id, ref))
         if (latest is not None and revision != latest.revision) or (
                 latest is None and revision is not None):

@@ -31,7 +31,7 @@ from bot.localized import BASE_LANG
 from bot.messages import Button, Keyboard, Reply
 from bot.safeguarding.plea import asks_for_help
 from bot.safeguarding.plea import words as plea_words
-from bot.textnorm import clean, fold, small_int
+from bot.textnorm import chat_word, clean, fold, small_int
 
 REVIEW = "review"
 REVIEW_CHARS = 3400  # the review screen's answers, all together: a message holds 4096
@@ -173,6 +173,7 @@ _ACTIONS = {"consent", "guardian", "pick", "toggle", "ok", "skip", "back", "stop
 _ASIDE = {"back", "stop", "skip", "sos"}  # ways out beside the answers (Button.aside)
 LONG_LIST, PAGE_SIZE = 12, 8  # a profile list longer than this shows pages of 8, and a search
 HAPPENING = "happening"  # the step between the last question and the review, on some topics
+HAPPENING_ANSWERS = ("yes", "no", "unsaid")  # its buttons, in order
 
 
 # --- Rendering -----------------------------------------------------------------------------
@@ -381,9 +382,8 @@ def prompt(catalog: Catalog, state: State | None) -> Reply:
         return _review(catalog, state, flow)
     if state.step == HAPPENING:
         return Reply(_t(catalog, state, "happening.ask"), (
-            (_button(catalog, state, "button.happening.yes", "happening", "yes"),),
-            (_button(catalog, state, "button.happening.no", "happening", "no"),),
-            (_button(catalog, state, "button.happening.unsaid", "happening", "unsaid"),),
+            *((_button(catalog, state, f"button.happening.{value}", "happening", value),)
+              for value in HAPPENING_ANSWERS),
             _sos(catalog, state)))
     step = flow.step(state.step or "")
     return _step_prompt(catalog, state, flow, step) if step else _menu(catalog, state)
@@ -483,8 +483,56 @@ def _stop_topic(catalog: Catalog, state: State) -> Outcome:
     return _go(catalog, state, _no_draft(state), _t(catalog, state, "cancelled"))
 
 
+def _happening(catalog: Catalog, state: State, value: str) -> Outcome:
+    """The review's question answered: "yes" opens a case (a person looks), then the review."""
+    answered = replace(state, step=REVIEW, happening_asked=True)
+    note = "✓ " + _t(catalog, state, f"button.happening.{value}") \
+        if value in HAPPENING_ANSWERS else "✓"
+    if value == "yes":
+        moved = _moved(state, answered)
+        return Outcome(moved, (prompt(catalog, moved),), Help("review"), pressed_note=note)
+    return _go(catalog, state, answered, pressed_note=note)
+
+
+def _words(text: str, marked: bool) -> tuple[str, ...]:
+    """The words of a text, tone marks kept (`marked`), or folded with chat spellings made
+    plain ("ko" → "khong")."""
+    if marked:
+        return tuple(re.findall(r"\w+", clean(text).lower()))
+    return tuple(plain for word in re.findall(r"\w+", fold(text))
+                 for plain in chat_word(word).split())
+
+
+def _holds(words: tuple[str, ...], part: tuple[str, ...]) -> bool:
+    return bool(part) and any(words[i:i + len(part)] == part
+                              for i in range(len(words) - len(part) + 1))
+
+
+def _happening_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
+    """The review's question answered in words ("Dạ có", "khong a", "2"): the answer whose
+    label the text holds; several or none, the question again (the draft is kept). Tone marks
+    count when the text has them ("cô" is not "có")."""
+    number = small_int(fold(text).strip(" ."))
+    if number is not None and 1 <= number <= len(HAPPENING_ANSWERS):
+        return _happening(catalog, state, HAPPENING_ANSWERS[number - 1])
+    marked = fold(text) != clean(text).lower()
+    words = _words(text, marked)
+    labels = {value: _words(_t(catalog, state, f"button.happening.{value}"), marked)
+              for value in HAPPENING_ANSWERS}
+    said = [value for value, label in labels.items() if _holds(words, label)]
+    # "Em không muốn nói" holds "không" too: the longer answer is the one meant.
+    said = [value for value in said
+            if not any(other != value and _holds(labels[other], labels[value])
+                       for other in said)]
+    if len(said) == 1:
+        return _happening(catalog, state, said[0])
+    return _say(catalog, state, "error.press_a_button")
+
+
 def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
     flow = catalog.flow(state.topic, state.facilitator)
+    if state.step == HAPPENING and flow is not None:
+        return _happening_by_text(catalog, state, text)
     if state.profile_queue or state.step == REVIEW or flow is None:
         return _pick_by_text(catalog, state, text)
     step = flow.step(state.step or "")
@@ -595,13 +643,7 @@ def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
     if rev != state.rev:
         return _say(catalog, state, "error.old_button")
     if state.step == HAPPENING and action == "happening":
-        answered = replace(state, step=REVIEW, happening_asked=True)
-        note = "✓ " + _t(catalog, state, f"button.happening.{value}") \
-            if value in ("yes", "no", "unsaid") else "✓"
-        if value == "yes":
-            moved = _moved(state, answered)
-            return Outcome(moved, (prompt(catalog, moved),), Help("review"), pressed_note=note)
-        return _go(catalog, state, answered, pressed_note=note)
+        return _happening(catalog, state, value)
     if state.confirming_delete:
         if action == "delete" and value == "yes":
             return Outcome(None, (Reply(_t(catalog, state, "delete.done")),), Erase(),

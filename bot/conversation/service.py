@@ -26,6 +26,7 @@ from bot.safeguarding.cases import Cases, parse_reply
 from bot.safeguarding.detector import NEEDS_A_LOOK, assess
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.staff.prompts import Asked
+from bot.staff.roles import is_staff
 from bot.transport.outbox import Message, Outbox, Work
 from storage import addresses, answers, children, consent, proposals, recommendations
 from storage import cases as case_store
@@ -139,16 +140,26 @@ class Conversations:
         state = await self._state(work.tx, chat_id)
         lang = state.lang if state else BASE_LANG
         texts = self.catalog.texts
-        if case is None or case.chat_id != chat_id or case.state == "closed":
-            work.replies(chat_id, (Reply(texts.get("case.reply.closed", lang)),))
-        elif pressed is not None:
-            self.replying[chat_id] = CaseReply(case.id)
-            work.replies(chat_id, (Reply(texts.get("case.reply.ask", lang)),))
-        else:
-            assert isinstance(event, Text)
-            await self.cases.child_replied(work.tx, case, event.text)
-            again = (engine.prompt(self.catalog, state),) if state else ()
-            work.replies(chat_id, (Reply(texts.get("case.reply.sent", lang)), *again))
+        open_case = (case if case is not None and case.chat_id == chat_id
+                     and case.state != "closed" else None)
+        if pressed is not None:
+            if open_case is None:
+                work.replies(chat_id, (Reply(texts.get("case.reply.closed", lang)),))
+            else:
+                self.replying[chat_id] = CaseReply(open_case.id)
+                work.replies(chat_id, (Reply(texts.get("case.reply.ask", lang)),))
+            return True
+        assert isinstance(event, Text)
+        if open_case is not None:
+            await self.cases.child_replied(work.tx, open_case, event.text)
+        else:  # closed meanwhile: written to a person, it reaches one, as a case of its own
+            found = assess(event.text)
+            await self.cases.open(work.tx, NewCase(
+                chat_id, state.profile.get("district") if state else None, "reply",
+                found.tier if found.found else NEEDS_A_LOOK, found.kind, event.text,
+                ", ".join(found.weighed) or found.rule))
+        again = (engine.prompt(self.catalog, state),) if state else ()
+        work.replies(chat_id, (Reply(texts.get("case.reply.sent", lang)), *again))
         return True
 
     @staticmethod
@@ -210,8 +221,11 @@ class Conversations:
             state = replace(state, cases=(*state.cases, case))
         if found.tier == NEEDS_A_LOOK:
             return None, state
-        if state is None:
-            return Outcome(None, (Reply(self.catalog.texts.both("safeguarding.reply")),)), None
+        if state is None:  # before consent: the hotline, then the consent where it was
+            consenting = await consent.waiting(db, chat_id)
+            after = engine.step(self.catalog, None, event, consenting=consenting)
+            hotline = Reply(self.catalog.texts.both("safeguarding.reply"))
+            return replace(after, replies=(hotline, *after.replies)), None
         reply = Reply(self.catalog.texts.get("safeguarding.reply.facilitator" if state.facilitator
                                              else "safeguarding.reply", state.lang))
         held = engine.hold(self.catalog, state, text) if not edited else None
@@ -226,8 +240,12 @@ class Conversations:
             await children.erase(db, chat_id)
             await forget_words(db, compiled)  # a recommendation worded as theirs
             await consent.forget(db, chat_id)
-            await addresses.erase(db, chat_id)
-            await self.outbox.forget(db, chat_id)
+            self.replying.pop(chat_id, None)  # ↩️ pressed: nothing ties the chat to a case
+            if not is_staff(await self.moderation.members(db), chat_id):
+                # Staff keep their address (their role is tied to it on Zalo) and what is
+                # queued for them (a case's alert, a digest): it is theirs as staff.
+                await addresses.erase(db, chat_id)
+                await self.outbox.forget(db, chat_id)
             return outcome
         if isinstance(effect, engine.Help):
             outcome = await self._help(db, chat_id, outcome, effect)

@@ -1,0 +1,206 @@
+"""Defects a tester found by using the bot as children and staff do (2026-12-01), each through
+the real bot process and the simulators: a text typed at "is this happening?", ↩️ after a case
+closed or an erasure, a disclosure at the guardian's consent, staff typing /delete, a forged
+answer card."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.simulator import BotApiSimulator, ZaloSimulator
+from tests import e2e
+from tests.e2e import BotProcess, Child, ZaloPerson, running_bot, texts, write_config, zalo_config
+
+MOD, SAFE, OFFICER_KTM = 8101, 8103, 8105
+ADMIN = 123456789  # config.example.toml
+STAFF = f"""
+[[staff]]
+user_id = {MOD}
+role = "moderator"
+districts = ["DHA"]
+
+[[staff]]
+user_id = {SAFE}
+role = "safeguarding"
+districts = ["DHA"]
+
+[[staff]]
+user_id = {OFFICER_KTM}
+role = "officer"
+districts = ["KTM"]
+"""
+DISCLOSURE = "Chú hàng xóm lại đánh em và dọa không cho em nói với ai"
+
+
+def q(database: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    with sqlite3.connect(database) as db:
+        return db.execute(sql, args).fetchall()
+
+
+def draft_of(database: Path, chat: int) -> str:
+    return str(q(database, "SELECT state FROM children WHERE chat_id = ?", chat)[0][0])
+
+
+@pytest.fixture
+async def staff_bot(simulator: BotApiSimulator, database: Path,
+                    tmp_path: Path) -> AsyncIterator[BotProcess]:
+    config = write_config(tmp_path / "config.toml", simulator, database, STAFF,
+                          {"flood_messages = 20": "flood_messages = 400"})
+    async with e2e.running_bot(simulator, config) as process:
+        yield process
+
+
+async def to_happening(child: Child) -> None:
+    await child.register()
+    await child.tap("3.")  # online safety asks "is this happening?" before the review
+    await child.say("Nhiều bạn chơi game đến khuya")
+    await child.say("Bố mẹ nên hướng dẫn con dùng mạng an toàn")
+    await child.tap("Gia đình")
+    await child.tap("✔️")
+    assert "đang xảy ra" in texts(await child.tap("⏭"))
+
+
+@pytest.mark.parametrize(("typed", "case"), [("Không ạ", False), ("Dạ có", True)])
+async def test_a_text_typed_at_the_happening_question_keeps_the_draft(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path, typed: str,
+        case: bool) -> None:
+    child = Child(simulator, 6301)
+    await to_happening(child)
+    said = texts(await child.say(typed))
+    assert "Nhiều bạn chơi game đến khuya" in draft_of(database, 6301), said
+    # "yes" as the button: 111 and whether an adult should write; "no": the review
+    assert ("111" in said) if case else ("Nhiều bạn chơi game đến khuya" in said), said
+    assert q(database, "SELECT count(*) FROM cases WHERE source = 'review'") == [(int(case),)]
+
+
+async def open_case_with_message(simulator: BotApiSimulator, chat: int) -> tuple[Child, Child]:
+    child, safe = Child(simulator, chat), Child(simulator, SAFE)
+    await safe.say("/cases")
+    await child.register()
+    await child.say("/sos")
+    await child.tap("Có")
+    await safe.say("/cases")
+    await safe.tap("Xem #1")
+    await safe.tap("✋")
+    await safe.tap("✉️")
+    await safe.say("Chào em, cô là cán bộ bảo vệ trẻ em. Em có an toàn không?")
+    assert "↩️" in str(simulator.messages(chat)[-1].buttons())
+    return child, safe
+
+
+async def test_words_written_back_after_the_case_closed_reach_a_person(
+        simulator: BotApiSimulator, staff_bot: BotProcess, database: Path) -> None:
+    child, safe = await open_case_with_message(simulator, 6302)
+    await child.tap("↩️")
+    await safe.say("/cases")
+    await safe.tap("Xem #1")
+    await safe.tap("✅ Đóng: không đáng lo")
+    await safe.say("Em an toàn")
+    simulator.new_messages(SAFE)
+    told = texts(await child.say(DISCLOSURE))
+    assert "Đã gửi" in told and "111" in told
+    assert q(database, "SELECT id, state, source, text FROM cases ORDER BY id")[1] == (
+        2, "new", "reply", DISCLOSURE)
+    await simulator.wait_idle(quiet=0.3, timeout=10)
+    assert "#2" in texts(simulator.new_messages(SAFE))  # the staff alerted at once
+
+
+async def test_an_erasure_ends_the_reply_to_a_case(
+        simulator: BotApiSimulator, staff_bot: BotProcess, database: Path) -> None:
+    child, _ = await open_case_with_message(simulator, 6303)
+    await child.tap("↩️")
+    await child.say("/delete")
+    await child.tap("Xóa hết")
+    assert q(database, "SELECT chat_id FROM staff_prompts WHERE chat_id = 6303") == []
+    await child.register()
+    await child.tap("2.")
+    said = texts(await child.say("Suối gần trường rất sâu"))
+    assert "Suối gần trường" in draft_of(database, 6303), said
+
+
+async def test_a_disclosure_at_the_guardian_question_keeps_the_consent_going(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    child = Child(simulator, 6304)
+    await child.say("/start")
+    await child.tap("Em đồng ý")
+    told = texts(await child.say("Bố em hay đánh em mỗi khi say rượu"))
+    assert "111" in told
+    after = texts(await child.tap("Có, đã đồng ý"))  # the guardian question, still there
+    assert "Nút đó cũ rồi" not in after and "tiếng gì" in after, after
+
+
+async def test_staff_typing_delete_keeps_an_alert_waiting_for_them(
+        simulator: BotApiSimulator, staff_bot: BotProcess, database: Path) -> None:
+    safe, child = Child(simulator, SAFE), Child(simulator, 6305)
+    await safe.say("/cases")  # the officer's chat is open
+    await child.register()
+    simulator.fail_next(SAFE, 429, retry_after=3)  # Telegram asks to wait before the alert
+    await child.say("/sos")
+    simulator.send_text(SAFE, "/delete")
+    await asyncio.sleep(5)
+    await simulator.wait_idle(quiet=0.5, timeout=20)
+    simulator.errors.clear()  # the injected 429
+    assert [m.plain for m in simulator.messages(SAFE) if "#1" in m.plain]
+
+
+async def test_a_forged_answer_button_is_refused_before_anything_is_asked(
+        simulator: BotApiSimulator, staff_bot: BotProcess, database: Path) -> None:
+    child = Child(simulator, 5101)
+    await child.register()
+    await child.tap("2.")
+    await child.say("Suối gần trường rất sâu, mùa mưa nước chảy xiết")
+    await child.say("Làm rào chắn và dạy bơi cho học sinh")
+    await child.tap("Xã")
+    await child.tap("✔️")
+    await child.skip_to_review()
+    assert "mã số" in texts(await child.tap("✅"))
+    moderator = Child(simulator, MOD)
+    await moderator.say("/queue")
+    await moderator.tap("✅")
+    [(proposal_id,)] = q(database, "SELECT id FROM proposals WHERE ref = 'DHA-0001'")
+    officer = Child(simulator, OFFICER_KTM)  # an officer of KTM only
+    refused = await officer.say("/answer DHA-0001")
+    assert "ngoài phạm vi" in texts(refused)
+    card = refused[-1].message_id  # a button forged under the officer's own message
+    simulator.press(OFFICER_KTM, card, f"n|{proposal_id}|-|state:implemented")
+    told = texts(await officer._settle())
+    simulator.errors.clear()
+    assert "ngoài phạm vi" in told and "Gõ ✏️" not in told, told
+    assert q(database, "SELECT count(*) FROM answers") == [(0,)]
+
+
+@pytest.fixture
+async def zalo_bot(simulator: BotApiSimulator, zalo: ZaloSimulator, database: Path,
+                   tmp_path: Path) -> AsyncIterator[None]:
+    async with running_bot(simulator, zalo_config(tmp_path / "config.toml", simulator, zalo,
+                                                  database)):
+        yield
+
+
+async def test_zalo_staff_typing_delete_keep_their_role(
+        simulator: BotApiSimulator, zalo: ZaloSimulator, zalo_bot: None) -> None:
+    officer = ZaloPerson(zalo, 710)
+    said = texts(await officer.say("/id"))
+    officer_id = int(said.split("hệ thống: ")[1].split(".")[0])
+    assert "Đã cấp quyền" in texts(await Child(simulator, ADMIN).say(
+        f"/grant {officer_id} moderator DHA"))
+    assert "Không còn ý kiến" in texts(await officer.say("/queue"))
+    assert "không giữ thông tin nào" in texts(await officer.say("/delete"))
+    assert "Không còn ý kiến" in texts(await officer.say("/queue"))
+
+
+async def test_zalo_words_at_the_happening_question_keep_the_draft(
+        zalo: ZaloSimulator, zalo_bot: None, database: Path) -> None:
+    child = ZaloPerson(zalo, 711)
+    for typed in ("/start", "1", "1", "1", "3", "2", "4", "3",
+                  "Nhieu ban choi game den khuya", "Bo me nen huong dan con dung mang",
+                  "1, 3", "bo qua"):
+        shown = texts(await child.say(typed))
+    assert "đang xảy ra" in shown
+    said = texts(await child.say("khong a"))
+    assert "choi game" in draft_of(database, 2**53) and "choi game" in said, said
