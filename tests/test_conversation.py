@@ -68,3 +68,23 @@ async def test_my_list_shows_every_status_in_plain_words(target: Target) -> None
     assert "đang chờ duyệt" in listing
     assert await inbox.is_done(conversations.db.reader, 100)
     await conversations.db.close()
+
+
+async def test_a_call_typed_with_the_danger_beside_it_keeps_the_words_on_its_case(
+        target: Target) -> None:
+    """"cứu em, bố đang đập cửa phòng": answered like 🆘 (the hotline, the contact question),
+    one case, and staff read what the child typed."""
+    conversations = await service(target)
+    db = conversations.db
+    state = engine.State(profile={"district": "DHA", "age_band": "10-12", "gender": "unsaid",
+                                  "lang": "vi"}, profile_queue=())
+    async with db.transaction() as tx:
+        await children.save(tx, state_to_row(1, state))
+        await inbox.store(tx, 100, {"update_id": 100})
+    typed = "cứu em, bố đang đập cửa phòng"
+    await conversations.outbox.handle(100, 1, lambda work: conversations.handle(
+        work, 1, engine.Text(typed)))
+    assert await db.reader.fetchall("SELECT source, tier, text FROM cases") == [
+        ("sos", 1, typed)]
+    assert any("111" in text for text in await queued_texts(db, 1))
+    await db.close()

@@ -29,7 +29,7 @@ from bot.conversation.catalog import (
 )
 from bot.localized import BASE_LANG
 from bot.messages import Button, Keyboard, Reply
-from bot.safeguarding.plea import asks_for_help
+from bot.safeguarding.detector import calls_for_help as _calls_for_help
 from bot.safeguarding.plea import words as plea_words
 from bot.textnorm import chat_word, clean, fold, small_int
 
@@ -91,6 +91,7 @@ class Help:
     give the hotline and ask whether an adult of the forum may write to them here."""
 
     source: Literal["sos", "review"]
+    text: str = ""  # the call typed ("cứu em, bố đang đập cửa"), kept with the case
 
 
 @dataclass(frozen=True)
@@ -226,9 +227,9 @@ def typed(event: Event) -> str:
 
 
 def calls_for_help(catalog: Catalog, text: str) -> bool:
-    """The whole message is a call for help (bot.safeguarding.plea), or the 🆘 button's words
+    """A call for help (bot.safeguarding.detector.calls_for_help), or the 🆘 button's words
     typed: answered like 🆘."""
-    return bool(text) and asks_for_help(text, _sos_labels(catalog.texts))
+    return bool(text) and _calls_for_help(text, _sos_labels(catalog.texts))
 
 
 _SOS_LABELS: dict[int, tuple[Texts, frozenset[str]]] = {}
@@ -842,8 +843,12 @@ def step(catalog: Catalog, state: State | None, event: Event,
 
     `consenting`: before consent, the child has given their own and the guardian's is asked.
     """
-    if calls_for_help(catalog, typed(event)):
-        event = Command("sos")  # "cứu em với", "giúp em", the 🆘 button's words typed
+    said = typed(event)
+    if calls_for_help(catalog, said):  # "cứu em với", the 🆘 button's words typed: as /sos,
+        as_sos = step(catalog, state, Command("sos"), consenting)  # the words on the case
+        if isinstance(as_sos.effect, Help):
+            as_sos = replace(as_sos, effect=replace(as_sos.effect, text=said))
+        return as_sos
     if state is None:
         return _pre_consent(catalog, event, consenting)
     if state.held is not None:

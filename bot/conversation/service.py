@@ -272,7 +272,7 @@ class Conversations:
         """/sos, 🆘, or "yes, it is happening": a case, the hotline, and the contact question."""
         state = outcome.state
         district = state.profile.get("district") if state else None
-        told = ""
+        told = effect.text  # a call typed: the child's words
         if effect.source == "review" and state is not None:
             told = "\n\n".join(a for a in state.answers.values() if isinstance(a, str) and a)
         case = await self.cases.open(db, NewCase(chat_id, district, effect.source, 1,

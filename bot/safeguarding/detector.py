@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from bot.safeguarding.lexicon import detect_disclosure
 from bot.safeguarding.model import shipped
-from bot.safeguarding.plea import asks_for_help
+from bot.safeguarding.plea import asks_for_help, has_call
 
 NOTHING, DISCLOSURE, NEEDS_A_LOOK = 0, 1, 2
 
@@ -50,6 +50,13 @@ def assess(text: str) -> Assessment:
         return Assessment(NOTHING, probability, "", ())
     return Assessment(tier, probability, model.kind(text), tuple(model.weighed(text)),
                       rule.matched if rule else "")
+
+
+def calls_for_help(text: str, labels: frozenset[str] = frozenset()) -> bool:
+    """A call for help, answered like 🆘: the whole message a call (bot.safeguarding.plea), or
+    a call told with what the detector finds ("cứu em, bố đang đập cửa phòng"); a call beside
+    anything else ("cứu em bài này với, mai nộp rồi") is not one."""
+    return asks_for_help(text, labels) or (has_call(text) and assess(text).found)
 
 
 def urgent(text: str) -> bool:

@@ -16,49 +16,104 @@ import re
 from bot.textnorm import chat_word, fold
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+# Where a message's clauses part: "cứu em, em sợ quá" is a call and a fear.
+_CLAUSES = re.compile(r"[,.;:!?…\n]+|\s[-–—]\s")
 # Marked words that fold into a call's words but mean something else: "cừu" (a sheep), "cựu"
 # (former), "cửu" (nine).
 _NOT_A_CALL = frozenset({"cừu", "cựu", "cửu", "cưu"})
 
 # Whom the child calls, before the call: "cô ơi", "ai đó", "làm ơn", "mọi người ơi", "có ai
-# không", "someone".
-_CALLING = (r"(?:lam on|xin|please|pls|plz|ai|ai do|co|thay|chu|bac|anh|chi|ad|admin|bot"
-            r"|moi nguoi|mn|mng|oi|oi oi|co ai|co ai khong|someone|anyone|can someone"
-            r"|can anyone)")
-_WHO = r"(?:em|toi|minh|con|chau|to|tui|tao|us|me)"
+# không", "someone"; and the cries around it: "trời ơi", "hu hu".
+_CALLING = (r"(?:lam on|xin|xin hay|hay|please|pls|plz|ai|ai do|co|thay|chu|bac|anh|chi|ad"
+            r"|admin|bot|moi nguoi|mn|mng|oi|oi oi|co ai|co ai khong|co ai do khong|someone"
+            r"|anyone|can someone|can anyone|troi oi|hu|hu hu|huhu|hic|hix|ma oi|me oi|bo oi)")
+_WHO = r"(?:em|toi|minh|con|chau|to|tui|tao|us|me|i)"
+_NOW = r"(?:ngay|gap|nhanh|nhanh len|ngay bay gio|bay gio|now|right now)"
 _CALLS = (
     r"sos",
-    r"(?:cuu|giup|giup do|ho tro)(?: (?:" + _WHO + r"|voi|gap|ngay|di))*",
+    r"(?:cuu|giup|giup do|ho tro)(?: (?:" + _WHO + r"|voi|gap|ngay|di|ma|gium|dum|"
+    + _NOW + r"))*",
     _WHO + r" (?:dang )?(?:can|gap|bi) (?:nguoi )?(?:nguy hiem|giup|giup do|ho tro|duoc giup"
-    r"|cuu)(?: (?:ngay|gap|voi|do))*",
-    r"(?:please |pls |plz )?help(?: (?:me|us|please|now|pls|plz))*",
-    r"i (?:really )?need (?:some )?help(?: (?:now|please|pls|plz))*",
-    r"i (?:am|m) in danger(?: now)?",
+    r"|cuu)(?: (?:voi|do|" + _NOW + r"))*",
+    r"(?:please |pls |plz )?help(?: (?:me|us|please|pls|plz|" + _NOW + r"))*",
+    r"i (?:really )?need (?:some )?help(?: (?:please|pls|plz|" + _NOW + r"))*",
+    r"i (?:am|m) in danger(?: " + _NOW + r")?",
 )
-# Fear said with the call, before or after it: "em sợ quá", "em đang gặp nguy hiểm".
-_FEAR = (r"(?:" + _WHO + r" )?(?:so|so qua|so lam|dang gap nguy hiem|dang nguy hiem"
-         r"|dang nguy hiem lam|gap nguy hiem)")
+# Fear said with the call, before or after it: "em sợ quá", "em đang gặp nguy hiểm", "I'm
+# scared", "em không an toàn".
+_FEAR = (r"(?:" + _WHO + r" )?(?:dang |rat |that |thay )?(?:so|so qua|so lam|so hai|run|run qua"
+         r"|dang gap nguy hiem|dang nguy hiem|dang nguy hiem lam|gap nguy hiem|khong an toan"
+         r"|scared|so scared|afraid|not safe|in danger|m scared|m not safe|am scared"
+         r"|am not safe|im scared|im not safe)")
 _CALL = rf"(?:{'|'.join(_CALLS)})"
-_END = r"(?: (?:a|nhe|nha|voi|di|please|pls|plz|oi))*"
+_END = r"(?: (?:a|nhe|nha|voi|di|ma|please|pls|plz|oi|troi oi|hu hu|huhu))*"
 # One call or several ("cứu cứu cứu", "sos cứu em"), called to someone, fear beside it.
-_PLEA = re.compile(rf"(?:{_FEAR} )?(?:{_CALLING} )*{_CALL}{_END}(?: {_CALL}{_END})*"
+_PLEA = re.compile(rf"(?:{_FEAR} )?(?:{_CALLING} )*{_CALL}{_END}(?: (?:{_CALLING} )*{_CALL}{_END})*"
                    rf"(?: {_FEAR})?")
+_BESIDE = re.compile(rf"(?:{_CALLING} ?)+|{_FEAR}{_END}")  # a clause beside a call
 _LONG_CUU = re.compile(r"\bcuu+\b")  # "cứuuuu": a call stretched, not squeezed to "cu"
+# One slip of a finger on a call's word ("gjup", "giúo", "hepl", "cuus"), or the teen "cíu";
+# not the words those slips would make ("giữa", "giùm", "hell").
+_CALL_WORDS = ("giup", "help", "cuu")
+_REAL_WORDS = frozenset({"giua", "gium", "giau", "giun", "giuc", "hell", "held", "helm", "cau",
+                         "cu", "cua", "cuc", "cum", "cun", "cut", "cup", "chu", "cuoi", "cung"})
+
+
+def _slip(word: str) -> str:
+    """A call's word typed with one slip (a letter swapped, doubled, dropped or turned), as the
+    word meant; any other word as it is."""
+    if word == "ciu":
+        return "cuu"
+    if word in _REAL_WORDS or not 3 <= len(word) <= 5:
+        return word
+    for meant in _CALL_WORDS:
+        if len(meant) < 4 and len(word) <= len(meant):
+            continue  # "cuu": only with a letter added ("cuus"); "cau", "cua" are words
+        if word != meant and _one_slip(word, meant):
+            return meant
+    return word
+
+
+def _one_slip(typed: str, meant: str) -> bool:
+    """Damerau distance 1: one substitution, insertion, deletion or swap of neighbours."""
+    if abs(len(typed) - len(meant)) > 1:
+        return False
+    if len(typed) == len(meant):
+        diff = [i for i, (a, b) in enumerate(zip(typed, meant, strict=True)) if a != b]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and typed[diff[0]] == meant[diff[1]]
+                                  and typed[diff[1]] == meant[diff[0]])
+    short, long = sorted((typed, meant), key=len)
+    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
 
 
 def words(text: str) -> str:
     """The message folded, in plain words: no marks, no punctuation or emoji, chat spellings
-    expanded ("cứu e vs!!" → "cuu em voi")."""
+    expanded and a call's word typed with a slip made plain ("cíu e vs!!" → "cuu em voi")."""
     folded = _LONG_CUU.sub("cuu", _NOT_WORD.sub(" ", fold(text))).split()
-    return " ".join(chat_word(word) for word in folded)
+    return " ".join(chat_word(_slip(word)) for word in folded)
 
 
 def asks_for_help(text: str, labels: frozenset[str] = frozenset()) -> bool:
     """True when the whole message is a call for help, or is one of `labels` (the 🆘 button's
-    words in every language, as `words` gives them: typed instead of pressed)."""
+    words in every language, as `words` gives them: typed instead of pressed). A call may come
+    in parts: called to someone, fear said beside it ("có ai không, em sợ, cứu em")."""
     plain = words(text)
     if "🆘" in text and len(plain.split()) <= 4:  # the emoji, alone or nearly: a call
         return True
-    if len(plain) > 60 or not plain or not _NOT_A_CALL.isdisjoint(text.lower().split()):
+    if len(plain) > 100 or not plain or not _NOT_A_CALL.isdisjoint(text.lower().split()):
         return False
-    return plain in labels or _PLEA.fullmatch(plain) is not None
+    if plain in labels or _PLEA.fullmatch(plain) is not None:
+        return True
+    parts = [part for part in map(words, _CLAUSES.split(text)) if part]
+    return (len(parts) > 1 and any(_PLEA.fullmatch(part) for part in parts)
+            and all(_PLEA.fullmatch(part) or _BESIDE.fullmatch(part) for part in parts))
+
+
+def has_call(text: str) -> bool:
+    """A part of the message is a call ("cứu em, bố đang đập cửa"): with what the detector
+    finds beside it, a call for help (bot.safeguarding.detector.calls_for_help)."""
+    plain = words(text)
+    return (0 < len(plain) <= 160 and _NOT_A_CALL.isdisjoint(text.lower().split())
+            and any(_PLEA.fullmatch(part) for part in map(words, _CLAUSES.split(text))
+                    if part))
