@@ -66,6 +66,26 @@ async def take_next(db: Tx, user_id: int, districts: Collection[str] | None) -> 
     return await in_hand(db, user_id)
 
 
+async def holders(db: Tx, districts: Collection[str] | None) -> list[tuple[int, str, int]]:
+    """Proposals waiting in these districts (None: all) that someone has taken:
+    (id, district, who took it)."""
+    where, params = f"{_WAITING} AND translated_by IS NOT NULL", list[object]()
+    if districts is not None:
+        if not districts:
+            return []
+        where += f" AND district IN ({', '.join('?' * len(districts))})"
+        params += sorted(districts)
+    rows = await db.fetchall(f"SELECT id, district, translated_by FROM proposals WHERE {where}"
+                             " ORDER BY id", params)
+    return [(int(r[0]), str(r[1]), int(r[2])) for r in rows]
+
+
+async def release(db: Tx, proposal_id: int) -> None:
+    """A taken proposal back to every translator of its area; what is translated stays."""
+    await db.execute("UPDATE proposals SET translated_by = NULL WHERE id = ?"
+                     " AND translated_at IS NULL", (proposal_id,))
+
+
 async def waiting(db: Tx, districts: Collection[str] | None) -> int:
     return (await needing(db, districts))[1]
 

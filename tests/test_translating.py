@@ -259,3 +259,25 @@ async def test_a_proposal_sent_back_to_translators_hides_no_new_one_from_the_dig
             message="", lang="vi", needs_translation=False, source_update_id=9))
     second = await desk._digest_one(MODERATOR)
     assert second is not None and "1 ý kiến mới" in second.text
+
+
+async def test_a_proposal_taken_by_someone_who_may_no_longer_translate_it_is_offered_again(
+        db: Database, target: Target) -> None:
+    """A translator took a proposal, then lost the role (or the area): the area's other
+    translators get it, with what was translated of it; it never stays stuck out of
+    moderation."""
+    admin, granted = 35, 36
+    staff = (*STAFF, StaffMember(admin, "admin", Scope(None)))
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=staff)
+    moderation = Moderation(db, staff, {d.code for d in config.districts})
+    desk = TranslateDesk(db, moderation, load_catalog(config), config)
+    assert not isinstance(await moderation.grant(admin, granted, "translator", ["DHA"]), Refused)
+    card, _ = await desk.start(granted, "vi")
+    assert "DHA-0001" in card
+    await desk.typed(granted, "vi", "Nhiều bạn bị đánh ở làng")  # the first field, then gone
+    assert not isinstance(await moderation.revoke(admin, granted, "translator"), Refused)
+    card, ask = await desk.start(TRANSLATOR, "vi")
+    assert "DHA-0001" in card and "phần <b>Em đề nghị</b>" in ask  # where the other stopped
+    assert query(target, "SELECT translated_by FROM proposals WHERE ref = 'DHA-0001'") == [
+        (TRANSLATOR,)]

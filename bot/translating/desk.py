@@ -86,15 +86,25 @@ class TranslateDesk:
         self.langs[user_id] = lang
         async with self.db.transaction() as tx:
             scope = await self._scope(tx, user_id)
+            await self._release_stranded(tx, scope.districts)
             item = await store.in_hand(tx, user_id)
             if item is not None and not scope.covers(item.district):
-                item = None  # their area changed: not theirs to finish
+                await store.release(tx, item.id)  # their area changed: not theirs to finish
+                item = None
             item = item or await store.take_next(tx, user_id, scope.districts)
             if item is None:
                 self.pending.discard(user_id)
                 return [self._text("translate.none", lang)]
         self.pending.add(user_id)
         return [self._card(item, lang), self._ask(item, lang)]
+
+    async def _release_stranded(self, tx: Tx, districts: frozenset[str] | None) -> None:
+        """Proposals taken by someone who may translate them no more (revoked, moved to another
+        area) wait for the area's translators again: nobody else would ever be offered them."""
+        members = await self.moderation.members(tx)
+        for proposal_id, district, holder in await store.holders(tx, districts):
+            if not scope_for(members, holder, "translate").covers(district):
+                await store.release(tx, proposal_id)
 
     async def typed(self, user_id: int, lang: str, text: str) -> list[str]:
         """A translator's text: the translation of the next field of the proposal in hand."""
