@@ -52,7 +52,6 @@ def add_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None])
     where.add_argument("--out", action="store_true", help="on its own again")
     split = verbs.add_parser("split", help="proposals (refs joined by commas) into a new one")
     split.add_argument("refs")
-    split.add_argument("--year", type=int, default=None)
     for verb in (auto, listing, name, merge, move, split):
         common(verb)
 
@@ -114,7 +113,7 @@ async def run(config: Config, args: argparse.Namespace) -> int:
             result = await service.move(COMMAND_LINE, args.ref, None if args.out else args.to)
         else:
             refs = [ref for ref in args.refs.split(",") if ref.strip()]
-            result = await service.split(COMMAND_LINE, refs, year)
+            result = await service.split(COMMAND_LINE, refs)
         return _say(result, lambda topic: titles.get(topic, topic))
     finally:
         await db.close()

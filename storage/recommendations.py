@@ -32,6 +32,7 @@ class Member:
     # their proposals a recommendation holds; never shown.
     chat_id: int | None = None
     is_group: bool = False  # a facilitator's group proposal (its size may be unknown: None)
+    forum_year: int = 0  # a recommendation holds one forum year's proposals
 
 
 @dataclass(frozen=True)
@@ -48,12 +49,12 @@ class Recommendation:
 _MEMBER = ("p.id, p.ref, p.district, p.topic, COALESCE(p.proposal_vi, p.proposal),"
            " COALESCE(p.seen_vi, p.seen), p.age_band, p.gender,"
            " p.group_size, p.group_age_range, p.commune, p.recommendation_id, p.chat_id,"
-           " p.is_group")
+           " p.is_group, p.forum_year")
 
 
 def _member(row: Row) -> Member:
     values = list(row)
-    values[-1] = bool(values[-1])  # is_group: 0 or 1 in the database
+    values[-2] = bool(values[-2])  # is_group: 0 or 1 in the database
     return Member(*values)
 
 

@@ -164,7 +164,7 @@ async def test_auto_then_an_officer_reviews(db: Database, target: Target) -> Non
     assert isinstance(merged, Changed) and merged.recommendation is not None
     assert len(merged.recommendation.members) == 6
     assert query(target, "SELECT count(*) FROM recommendations") == [(1,)]  # the empty one gone
-    split = await service.split(OFFICER, ["DHA-0005", "DHA-0006"], 2023)
+    split = await service.split(OFFICER, ["DHA-0005", "DHA-0006"])
     assert isinstance(split, Changed) and split.recommendation is not None
     assert [m.ref for m in split.recommendation.members] == ["DHA-0005", "DHA-0006"]
     out = await service.move(OFFICER, "DHA-0007", None)
@@ -200,6 +200,25 @@ async def test_no_recommendation_keeps_the_words_of_an_erased_proposal(
     assert all(r.title == default_title(r.members) for r in left)  # worded as what it holds
 
 
+async def test_a_recommendation_holds_one_forum_years_proposals(db: Database,
+                                                                  target: Target) -> None:
+    """move and split refuse to mix forum years, as merge does: a recommendation is one
+    forum's."""
+    service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
+    await service.auto(OFFICER, 2023)
+    found = await service.overview(OFFICER, 2023, "DHA")
+    assert isinstance(found, list)
+    river = max(found, key=lambda r: len(r.members))
+    async with db.transaction() as tx:  # the helmet proposal is of the next year's forum
+        await tx.execute("UPDATE proposals SET forum_year = 2024 WHERE ref = 'DHA-0007'")
+    assert await service.move(OFFICER, "DHA-0007", river.id) == Refused("invalid", "same_area")
+    assert await service.split(OFFICER, ["DHA-0001", "DHA-0007"]) == Refused("invalid",
+                                                                           "same_area")
+    alone = await service.split(OFFICER, ["DHA-0007"])
+    assert isinstance(alone, Changed) and alone.recommendation is not None
+    assert alone.recommendation.forum_year == 2024  # the year of what it holds
+
+
 async def test_auto_groups_again_what_changed_since_it_was_planned(db: Database,
                                                                     target: Target) -> None:
     """The grouping is worked out from a snapshot without the write lock; if the proposals
@@ -207,7 +226,7 @@ async def test_auto_groups_again_what_changed_since_it_was_planned(db: Database,
     service = Compiling(db, Moderation(db, STAFF, {"DHA", "KTM"}))
     planned = await service.plan(OFFICER, 2023)
     assert not isinstance(planned, Refused) and len(planned.groups) == 2
-    split = await service.split(OFFICER, ["DHA-0001", "DHA-0002"], 2023)  # meanwhile
+    split = await service.split(OFFICER, ["DHA-0001", "DHA-0002"])  # meanwhile
     assert isinstance(split, Changed) and split.recommendation is not None
     done = await service.auto(OFFICER, 2023, None, planned)
     assert done == Compiled(created=2, grouped=4, alone=1)  # river's other two, swim's two

@@ -60,7 +60,7 @@ class CompileDesk:
             return [self._say(result, lang)]
         if verb == "split" and len(words) == 2:
             refs = [ref for ref in words[1].split(",") if ref]
-            return [self._say(await self.service.split(user_id, refs, year), lang)]
+            return [self._say(await self.service.split(user_id, refs), lang)]
         return [self._text("compile.help", lang)]
 
     def _say(self, result: Compiled | Changed | Refused, lang: str) -> str:

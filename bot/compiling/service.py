@@ -208,7 +208,7 @@ class Compiling:
                 found = await self._mine(tx, user_id, to)
                 if isinstance(found, Refused):
                     return found
-                if (found.district, found.topic) != (member.district, member.topic):
+                if _area(found) != (member.forum_year, member.district, member.topic):
                     return Refused("invalid", "same_area")
                 target = found
             await store.assign(tx, [member.id], to)
@@ -217,8 +217,8 @@ class Compiling:
                                    {"ref": member.ref, "from": member.recommendation_id})
             return Changed(await store.get(tx, target.id) if target else None)
 
-    async def split(self, user_id: int, refs: Sequence[str], year: int) -> Changed | Refused:
-        """These proposals (one district and topic) out into a new recommendation."""
+    async def split(self, user_id: int, refs: Sequence[str]) -> Changed | Refused:
+        """These proposals (one forum year, district and topic) out into a new recommendation."""
         async with self.db.transaction() as tx:
             chosen: list[Member] = []
             for ref in refs:
@@ -226,9 +226,10 @@ class Compiling:
                 if isinstance(member, Refused):
                     return member
                 chosen.append(member)
-            if not chosen or len({(m.district, m.topic) for m in chosen}) != 1:
+            if not chosen or len({(m.forum_year, m.district, m.topic) for m in chosen}) != 1:
                 return Refused("invalid", "same_area")
-            new = await store.create(tx, year, chosen[0].district, chosen[0].topic,
+            new = await store.create(tx, chosen[0].forum_year, chosen[0].district,
+                                     chosen[0].topic,
                                      default_title(chosen), None)  # worded, not named
             await store.assign(tx, [m.id for m in chosen], new)
             await store.drop_empty(tx)
