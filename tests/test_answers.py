@@ -698,3 +698,20 @@ async def test_the_compiled_report_and_spreadsheets_carry_the_answers(forum: For
                if len(row._tr.tc_lst) == 7]
     assert ("UBND xã", "Đã thực hiện") in results
     assert "Chưa thể thực hiện" not in " ".join(result for _, result in results)
+
+
+async def test_a_row_without_a_ref_of_this_forum_or_later_is_a_problem(forum: Forum) -> None:
+    """Rows without a ref are earlier forums' recommendations; a ref cleared from one of this
+    forum's rows (or a year mistyped ahead) would add the proposal a second time."""
+    template = await forum.sheets.template(OFFICER, None, None)
+    row = {"Địa bàn": "DHA", "Chủ đề": 2, "Kết quả": "Đã thực hiện",
+           "Nội dung kiến nghị": "Xây cầu qua suối cho học sinh",
+           "Nội dung trả lời": "Đã xây cầu"}
+    year = forum.sheets.config.forum_year
+    ahead = fill(template, {}, extra=[{**row, "Năm diễn đàn": year},
+                                      {**row, "Năm diễn đàn": year + 8}])
+    plan = await forum.sheets.run(OFFICER, ahead, apply=True)
+    assert not plan.applied and [p.key for p in plan.problems] == ["sheet.history_year"] * 2
+    assert f"trước năm {year}" in forum.sheets.describe(plan.problems[0], "vi")
+    assert await forum.db.reader.fetchval(
+        "SELECT count(*) FROM proposals WHERE origin = 'history'") == 0

@@ -202,6 +202,10 @@ class AnswerSheets:
         if row.year is None or not row.district or not row.topic or not row.proposal:
             plan.problems.append(Problem(row.number, "", "sheet.history_missing"))
             return None
+        if row.year >= self.config.forum_year:  # this forum's proposals came with their refs
+            plan.problems.append(Problem(row.number, BY_KEY["year"].header, "sheet.history_year",
+                                         {"year": self.config.forum_year}))
+            return None
         district, topic = self._district(row.district), self._topic(row.topic)
         if district is None:
             plan.problems.append(Problem(row.number, BY_KEY["district"].header,
