@@ -380,13 +380,18 @@ class AnnexRows:
     def __init__(self, grid: Any, widths_cm: Sequence[float], spill: Spill) -> None:
         self.tbl, self.spill = grid._tbl, spill
         self.item_row = Template(self._template(grid, bold=False))
-        group = self._template(grid, bold=True)
-        first = group.tc_lst[0]
-        for cell in group.tc_lst[1:]:
-            group.remove(cell)
+        self.group_row = Template(self._spanning(grid, widths_cm, bold=True))
+        self.note_row = Template(self._spanning(grid, widths_cm, bold=False))
+
+    def _spanning(self, grid: Any, widths_cm: Sequence[float], *, bold: bool) -> Any:
+        """A row of one cell across the table."""
+        row = self._template(grid, bold=bold)
+        first = row.tc_lst[0]
+        for cell in row.tc_lst[1:]:
+            row.remove(cell)
         first.grid_span = len(widths_cm)
         first.width = Cm(sum(widths_cm))
-        self.group_row = Template(group)
+        return row
 
     def _template(self, grid: Any, *, bold: bool) -> Any:
         row = grid.add_row()
@@ -399,6 +404,10 @@ class AnnexRows:
 
     def group(self, title: str) -> None:
         self.spill.add(self.tbl, self.group_row.fill([" ".join(clean(title).split())]))
+
+    def note(self, text: str) -> None:
+        """A line across the table under a group ("no proposal on this topic")."""
+        self.spill.add(self.tbl, self.note_row.fill([" ".join(clean(text).split())]))
 
     def item(self, texts: Sequence[str]) -> None:
         self.spill.add(self.tbl, self.item_row.fill([" ".join(clean(text).split())

@@ -38,6 +38,7 @@ ANNEX_HEADERS = ("STT", "Mã", "Nội dung kiến nghị/câu hỏi", "Nhóm tr�
                  "Trẻ em đề xuất ai thực hiện", "Cơ quan trả lời, giải quyết",
                  "Kết quả trả lời/giải quyết")
 MISSING = "…"  # a fact the officer has not given: a gap to fill in Word
+NO_PROPOSAL = "Không có kiến nghị về chủ đề này."
 QUOTE_CHARS = 160  # a child's words quoted under a recommendation, at most
 
 
@@ -190,7 +191,7 @@ class _Report:
     def _topic_heading(self, number: int, topic: str, count: int) -> None:
         self.frame.heading(f"{number}. {self.labels.topic(topic)}")
         if not count:
-            self.frame.body("Không có kiến nghị về chủ đề này.")
+            self.frame.body(NO_PROPOSAL)
 
     def _proposal(self, number: str, row: ExportRow) -> None:
         seen = (f"thực trạng (bản dịch): {clause(row.seen_vi)}, nguyên văn: “{clause(row.seen)}”"
@@ -245,10 +246,17 @@ class _Report:
         grid = self.frame.annex("Phụ lục", ANNEX_WIDTHS_CM, ANNEX_HEADERS)
         templates = AnnexRows(grid, ANNEX_WIDTHS_CM, self.frame.spill)
         run, number, item = TopicRun(self.job.topic_order), 0, 0
+        def group(topic: str, empty: bool) -> None:
+            nonlocal number
+            number += 1
+            templates.group(f"{roman(number)}. {self.labels.topic(topic)}")
+            if empty:
+                templates.note(NO_PROPOSAL)
+
         async for row in rows:
-            for topic in run.starts(row.topic):
-                number += 1
-                templates.group(f"{roman(number)}. {self.labels.topic(topic)}")
+            begun = run.starts(row.topic)
+            for index, topic in enumerate(begun):
+                group(topic, empty=index < len(begun) - 1)  # skipped: none of its own
             item += 1
             templates.item((str(item), row.ref,
                             as_read(prose(row.proposal), prose(row.proposal_vi or "")),
@@ -256,8 +264,7 @@ class _Report:
                             self.labels.who_acts(row.actors), prose(row.answer_agency or ""),
                             self.labels.states.get(row.answer_state or "", "")))
         for topic in run.rest():
-            number += 1
-            templates.group(f"{roman(number)}. {self.labels.topic(topic)}")
+            group(topic, empty=True)
 
 
 
