@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import docx
@@ -37,6 +38,7 @@ KEY = "test-pseudonym-key-0123456789"
 CHILD_A, CHILD_B = 987654321, 555666777
 VIET = "Đắk Hà — Ngọc Hồi: trẻ em cần được bảo vệ ✓"
 FORMULAS = ('=HYPERLINK("http://evil.example","bấm")', "+1", "-2", "@SUM(A1:A2)", "\t=1")
+TYPED_QUOTED = "'=1+5"  # a child's words that look neutralised already
 FLAG_TEXT = "SAFEGUARDING-ONLY em bị đánh ở nhà"
 DISTRICTS = (District("DHA", "Huyện Đắk Hà", "Dak Ha District"),
              District("NHO", "Huyện Ngọc Hồi", "Ngoc Hoi District"))
@@ -70,7 +72,8 @@ SEEDS = (
     Seed("DHA", "online", "pending", "PENDING-TEXT"),
     Seed("DHA", "climate", "rejected", "REJECTED-TEXT"),
     Seed("NHO", "violence", "approved", "NHO-TEXT", chat_id=CHILD_B),
-    Seed("DHA", "labour", "approved", "OLD-TEXT", created_at="2023-01-15T03:00:00+00:00"),
+    Seed("DHA", "labour", "approved", "OLD-TEXT", created_at="2023-01-15T03:00:00+00:00",
+         message=TYPED_QUOTED),
 )
 
 
@@ -260,6 +263,7 @@ async def test_xlsx_neutralises_formulas(forum: Forum) -> None:
     for formula in FORMULAS:  # kept as typed, as text: Excel's quote prefix, no apostrophe
         assert "'" + formula not in texts and texts[formula].quotePrefix, formula
         assert texts[formula].data_type == "s"
+    assert texts[TYPED_QUOTED].quotePrefix  # the apostrophe the child typed stays
 
 
 def _docx_text(document: docx.document.Document) -> str:
@@ -289,8 +293,13 @@ async def test_docx_report_layout_and_content(forum: Forum) -> None:
     for absent in ("PENDING-TEXT", "REJECTED-TEXT", "NHO-TEXT"):
         assert absent not in text
     for formula in FORMULAS[1:]:  # formulas are harmless in a document: not neutralised
-        assert "'" + formula.strip() not in text and formula.strip() in text
+        assert "'" + formula.strip() not in text.replace(TYPED_QUOTED, "")
+        assert formula.strip() in text
+    assert f"“{TYPED_QUOTED}”" in text  # as the child typed it
     _assert_private(_zip_text(path))
+
+
+NONE = "Không có kiến nghị về chủ đề này."  # under a topic without a proposal
 
 
 async def test_docx_annex_table(forum: Forum) -> None:
@@ -300,9 +309,19 @@ async def test_docx_annex_table(forum: Forum) -> None:
         "STT", "Mã", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
         "Trẻ em đề xuất ai thực hiện", "Cơ quan trả lời, giải quyết",
         "Kết quả trả lời/giải quyết"]
-    groups = [row for row in annex.rows[1:] if len(row._tr.tc_lst) == 1]
+    across = [row for row in annex.rows[1:] if len(row._tr.tc_lst) == 1]
+    groups = [row for row in across if row.cells[0].text != NONE]
     assert len(groups) == len(forum.catalog.topics)
     assert all(run.bold for row in groups for run in row.cells[0].paragraphs[0].runs)
+    # Under each topic its proposals, or one line saying there is none: never a bare heading.
+    kinds = ["item" if len(row._tr.tc_lst) == 7 else "note" if row.cells[0].text == NONE
+             else "group" for row in annex.rows[1:]]
+    pairs = list(pairwise([*kinds, "end"]))
+    assert all(b in ("item", "note") for a, b in pairs if a == "group")
+    assert all(a == "group" for a, b in pairs if b == "note"), kinds
+    assert "note" in kinds  # DHA has topics without a proposal
+    assert not any(run.bold for row in across if row.cells[0].text == NONE
+                   for run in row.cells[0].paragraphs[0].runs)
     items = [[c.text for c in row.cells] for row in annex.rows[1:] if len(row._tr.tc_lst) == 7]
     assert items[0] == ["1", "DHA-0001", VIET, "trẻ em 10-12 tuổi", "Gia đình, Nhà trường",
                         "", ""]
@@ -395,7 +414,8 @@ async def test_docx_reads_as_an_officer_checks_it(forum: Forum) -> None:
     text = "\n".join(paragraphs)
     # Children's words: one line each, no spreadsheet apostrophe, no ".;" joint.
     assert "b) Em đề nghị: thầy cô không đánh học sinh (thực trạng: Bạn em bị đánh. Ở nhà;" in text
-    assert "“- Người lớn hãy nghe em”" in text and "'-" not in text and "'=" not in text
+    assert "“- Người lớn hãy nghe em”" in text and "'-" not in text
+    assert "'=" not in text.replace(TYPED_QUOTED, "")  # prose: only what a child typed so
     assert ".;" not in text and "\n\n" not in "".join(paragraphs)
     assert "a) " in text and "1.1." not in text  # điểm a), b) under a numbered khoản
     # Headings stay with what follows; the signature block and annex rows never split.
@@ -407,7 +427,8 @@ async def test_docx_reads_as_an_officer_checks_it(forum: Forum) -> None:
     annex = report.tables[-1]
     assert all(row._tr.trPr is not None and row._tr.trPr.find(qn("w:cantSplit")) is not None
                for row in annex.rows[1:])
-    groups = [row.cells[0].text for row in annex.rows[1:] if len(row._tr.tc_lst) == 1]
+    groups = [row.cells[0].text for row in annex.rows[1:] if len(row._tr.tc_lst) == 1
+              and row.cells[0].text != NONE]
     assert groups[:2] == ["I. Phòng, chống bạo lực, xâm hại trẻ em",
                           "II. Tai nạn thương tích, đuối nước, giao thông"]
     numbers = [row.cells[0].text for row in annex.rows[1:] if len(row._tr.tc_lst) == 7]

@@ -42,8 +42,11 @@ class ExportError(RuntimeError):
 
 
 def neutralise(text: str) -> str:
-    """Prefix an apostrophe when a cell or paragraph would start like a formula."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    """Prefix an apostrophe when a cell or paragraph would start like a formula, or like one
+    neutralised already ("'=1+5" typed so: the workbook takes one apostrophe off again)."""
+    if text.startswith(FORMULA_STARTS) or (text[:1] == "'" and text[1:2] in FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def clean(text: str) -> str:

@@ -28,7 +28,6 @@ from bot.exports.common import (
     AREA_HEADERS,
     COLUMNS,
     DATE_COLUMNS,
-    FORMULA_STARTS,
     HEADERS,
     STATUS_LABELS,
     Column,
@@ -187,7 +186,7 @@ class _Book:
     def wrapped(self, sheet: WriteOnlyWorksheet, value: Value) -> Cell:
         """A wrapped cell; a text neutralised with an apostrophe (common.neutralise) shown as
         typed, kept text by the quote prefix."""
-        if isinstance(value, str) and value[:1] == "'" and value[1:2] in FORMULA_STARTS:
+        if isinstance(value, str) and value[:1] == "'" and neutralise(value[1:]) == value:
             quoted = Cell(sheet, row=1, column=1, value=value[1:], style_array=self._quoted)
             quoted.data_type = "s"  # openpyxl would store "=…" as a formula
             return quoted
