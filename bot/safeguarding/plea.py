@@ -11,6 +11,7 @@ for the collisions folding makes inside sentences.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from bot.textnorm import chat_word, fold
@@ -51,47 +52,42 @@ _END = r"(?: (?:a|nhe|nha|voi|di|ma|please|pls|plz|oi|troi oi|hu hu|huhu))*"
 _PLEA = re.compile(rf"(?:{_FEAR} )?(?:{_CALLING} )*{_CALL}{_END}(?: (?:{_CALLING} )*{_CALL}{_END})*"
                    rf"(?: {_FEAR})?")
 _BESIDE = re.compile(rf"(?:{_CALLING} ?)+|{_FEAR}{_END}")  # a clause beside a call
+# Every call holds one of these words: without one, no need to try the whole grammar.
+_CALL_WORD = re.compile(r"\b(?:sos|cuu|giup|ho tro|help|nguy hiem|danger)\b")
 _LONG_CUU = re.compile(r"\bcuu+\b")  # "cứuuuu": a call stretched, not squeezed to "cu"
 # One slip of a finger on a call's word ("gjup", "giúo", "hepl", "cuus"), or the teen "cíu";
-# not the words those slips would make ("giữa", "giùm", "hell").
-_CALL_WORDS = ("giup", "help", "cuu")
-_REAL_WORDS = frozenset({"giua", "gium", "giau", "giun", "giuc", "hell", "held", "helm", "cau",
-                         "cu", "cua", "cuc", "cum", "cun", "cut", "cup", "chu", "cuoi", "cung"})
+# not the words those slips would make ("giữa", "giữ", "giáp", "giùm", "hell", "heap").
+_REAL_WORDS = frozenset({"giua", "giu", "giap", "gium", "giau", "giun", "giuc", "giut", "hell",
+                         "held", "helm", "heap", "helo", "hemp", "kelp", "yelp"})
+_LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 
-def _slip(word: str) -> str:
-    """A call's word typed with one slip (a letter swapped, doubled, dropped or turned), as the
-    word meant; any other word as it is."""
-    if word == "ciu":
-        return "cuu"
-    if word in _REAL_WORDS or not 3 <= len(word) <= 5:
-        return word
-    for meant in _CALL_WORDS:
-        if len(meant) < 4 and len(word) <= len(meant):
-            continue  # "cuu": only with a letter added ("cuus"); "cau", "cua" are words
-        if word != meant and _one_slip(word, meant):
-            return meant
-    return word
+def _slips(word: str, added_only: bool = False) -> set[str]:
+    """Every spelling one slip of a finger away (Damerau distance 1): a letter added, and,
+    unless `added_only`, a letter dropped, changed, or two neighbours turned."""
+    splits = [(word[:i], word[i:]) for i in range(len(word) + 1)]
+    slips = {a + c + b for a, b in splits for c in _LETTERS}
+    if not added_only:
+        slips |= {a + b[1:] for a, b in splits if b}
+        slips |= {a + c + b[1:] for a, b in splits if b for c in _LETTERS}
+        slips |= {a + b[1] + b[0] + b[2:] for a, b in splits if len(b) > 1}
+    return slips - _REAL_WORDS - {word}
 
 
-def _one_slip(typed: str, meant: str) -> bool:
-    """Damerau distance 1: one substitution, insertion, deletion or swap of neighbours."""
-    if abs(len(typed) - len(meant)) > 1:
-        return False
-    if len(typed) == len(meant):
-        diff = [i for i, (a, b) in enumerate(zip(typed, meant, strict=True)) if a != b]
-        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
-                                  and typed[diff[0]] == meant[diff[1]]
-                                  and typed[diff[1]] == meant[diff[0]])
-    short, long = sorted((typed, meant), key=len)
-    return any(long[:i] + long[i + 1:] == short for i in range(len(long)))
+# "cuu" only with a letter added ("cuus"): a letter dropped or changed makes words ("cau",
+# "cua", "cu").
+_SLIPS = {**{slip: "cuu" for slip in _slips("cuu", added_only=True)},
+          **{slip: "help" for slip in _slips("help")}, **{slip: "giup" for slip in _slips("giup")},
+          "ciu": "cuu"}
 
 
+@functools.lru_cache(maxsize=4096)
 def words(text: str) -> str:
     """The message folded, in plain words: no marks, no punctuation or emoji, chat spellings
-    expanded and a call's word typed with a slip made plain ("cíu e vs!!" → "cuu em voi")."""
+    expanded and a call's word typed with a slip made plain ("cíu e vs!!" → "cuu em voi").
+    (Kept for the texts seen last: the engine and the safeguarding check ask of the same.)"""
     folded = _LONG_CUU.sub("cuu", _NOT_WORD.sub(" ", fold(text))).split()
-    return " ".join(chat_word(_slip(word)) for word in folded)
+    return " ".join(chat_word(_SLIPS.get(word, word)) for word in folded)
 
 
 def asks_for_help(text: str, labels: frozenset[str] = frozenset()) -> bool:
@@ -103,7 +99,11 @@ def asks_for_help(text: str, labels: frozenset[str] = frozenset()) -> bool:
         return True
     if len(plain) > 100 or not plain or not _NOT_A_CALL.isdisjoint(text.lower().split()):
         return False
-    if plain in labels or _PLEA.fullmatch(plain) is not None:
+    if plain in labels:
+        return True
+    if not _CALL_WORD.search(plain):
+        return False
+    if _PLEA.fullmatch(plain) is not None:
         return True
     parts = [part for part in map(words, _CLAUSES.split(text)) if part]
     return (len(parts) > 1 and any(_PLEA.fullmatch(part) for part in parts)
@@ -114,6 +114,7 @@ def has_call(text: str) -> bool:
     """A part of the message is a call ("cứu em, bố đang đập cửa"): with what the detector
     finds beside it, a call for help (bot.safeguarding.detector.calls_for_help)."""
     plain = words(text)
-    return (0 < len(plain) <= 160 and _NOT_A_CALL.isdisjoint(text.lower().split())
+    return (0 < len(plain) <= 160 and _CALL_WORD.search(plain) is not None
+            and _NOT_A_CALL.isdisjoint(text.lower().split())
             and any(_PLEA.fullmatch(part) for part in map(words, _CLAUSES.split(text))
                     if part))
