@@ -17,6 +17,7 @@ import re
 from bot.textnorm import chat_word, fold
 
 _NOT_WORD = re.compile(r"[^a-z0-9]+")
+LONGEST = 640  # characters: a longer message is no call (a call is short; emoji and marks aside)
 # Where a message's clauses part: "cứu em, em sợ quá" is a call and a fear.
 _CLAUSES = re.compile(r"[,.;:!?…\n]+|\s[-–—]\s")
 # Marked words that fold into a call's words but mean something else: "cừu" (a sheep), "cựu"
@@ -81,7 +82,7 @@ _SLIPS = {**{slip: "cuu" for slip in _slips("cuu", added_only=True)},
           "ciu": "cuu"}
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=256)
 def words(text: str) -> str:
     """The message folded, in plain words: no marks, no punctuation or emoji, chat spellings
     expanded and a call's word typed with a slip made plain ("cíu e vs!!" → "cuu em voi").
@@ -94,6 +95,8 @@ def asks_for_help(text: str, labels: frozenset[str] = frozenset()) -> bool:
     """True when the whole message is a call for help, or is one of `labels` (the 🆘 button's
     words in every language, as `words` gives them: typed instead of pressed). A call may come
     in parts: called to someone, fear said beside it ("có ai không, em sợ, cứu em")."""
+    if len(text) > LONGEST:
+        return False
     plain = words(text)
     if "🆘" in text and len(plain.split()) <= 4:  # the emoji, alone or nearly: a call
         return True
@@ -113,6 +116,8 @@ def asks_for_help(text: str, labels: frozenset[str] = frozenset()) -> bool:
 def has_call(text: str) -> bool:
     """A part of the message is a call ("cứu em, bố đang đập cửa"): with what the detector
     finds beside it, a call for help (bot.safeguarding.detector.calls_for_help)."""
+    if len(text) > LONGEST:
+        return False
     plain = words(text)
     return (0 < len(plain) <= 160 and _CALL_WORD.search(plain) is not None
             and _NOT_A_CALL.isdisjoint(text.lower().split())
