@@ -10,11 +10,15 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import date
+from datetime import time as hour
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
 
 import openpyxl
 import pytest
 
+from bot.answers.desk import AnswerDesk
 from bot.answers.imports import AnswerSheets
 from bot.answers.service import NO_ANSWER, Answers, Invalid, Saved, Stale, parse_feedback
 from bot.answers.sheet import COLUMNS
@@ -23,6 +27,7 @@ from bot.conversation.catalog import load_catalog
 from bot.conversation.engine import State
 from bot.conversation.service import state_to_row
 from bot.exports import ExportQuery, export
+from bot.staff.chat import Caller
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, StaffMember
 from bot.transport.outbox import Outbox
@@ -715,3 +720,19 @@ async def test_a_row_without_a_ref_of_this_forum_or_later_is_a_problem(forum: Fo
     assert f"trước năm {year}" in forum.sheets.describe(plan.problems[0], "vi")
     assert await forum.db.reader.fetchval(
         "SELECT count(*) FROM proposals WHERE origin = 'history'") == 0
+
+
+def test_publishing_says_the_quiet_hours_of_the_config() -> None:
+    """"… will be told (outside the quiet hours 21:00–07:00)": the config's hours, or nothing
+    when notices never wait."""
+    config = load_config(ROOT / "config.example.toml")
+    desk = AnswerDesk(cast(Any, None), cast(Any, None), load_catalog(config), config)
+    caller = cast(Caller, SimpleNamespace(lang="vi"))
+    assert desk._quiet(caller) == " (ngoài giờ yên lặng 21:00–07:00)"
+    late = replace(config, pacing=replace(config.pacing, quiet_start=hour(22, 30),
+                                          quiet_end=hour(6, 0)))
+    desk = AnswerDesk(cast(Any, None), cast(Any, None), load_catalog(late), late)
+    assert desk._quiet(caller) == " (ngoài giờ yên lặng 22:30–06:00)"
+    never = replace(config, pacing=replace(config.pacing, quiet_start=None, quiet_end=None))
+    desk = AnswerDesk(cast(Any, None), cast(Any, None), load_catalog(never), never)
+    assert desk._quiet(caller) == ""

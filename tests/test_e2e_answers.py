@@ -340,3 +340,33 @@ async def test_a_big_workbook_is_read_while_children_are_answered(forum: Forum) 
     await simulator.wait_until(lambda: "đã được nhập" in texts(simulator.messages(OFFICER)),
                                timeout=60)
     assert rows(database, "SELECT count(*) FROM answers") == [(5,)]
+
+
+def _draft(database: Path, ref: str, state: str, text: str) -> None:
+    """A draft answer saved by someone else meanwhile (a colleague's /answer)."""
+    with sqlite3.connect(database) as db:
+        db.execute("INSERT INTO answers (proposal_id, version, state, text_vi, answered_by,"
+                   " answered_at, reason, solution) SELECT id, 1, ?, ?, 1,"
+                   " '2024-01-01T00:00:00+00:00', 'Thiếu kinh phí', 'Năm sau' FROM proposals"
+                   " WHERE ref = ?", (state, text, ref))
+
+
+async def test_publish_publishes_only_the_drafts_the_officer_confirmed(forum: Forum) -> None:
+    """The button says "📣 Publish 1": a draft a colleague saves before it is pressed is not
+    published with it (nor sent to a child); the officer is shown the count again."""
+    simulator, database = forum.simulator, forum.database
+    _draft(database, "DHA-0001", "implemented", "Đã làm rào chắn.")
+    officer = Child(simulator, OFFICER)
+    await officer.say("/publish")
+    assert "Công bố 1 trả lời" in texts(await officer.tap("Huyện Đắk Hà"))
+    _draft(database, "DHA-0002", "not_yet", "NHÁP CHƯA XONG")
+    again = texts(await officer.tap("📣 Công bố 1"))
+    assert "đã thay đổi" in again and "Chưa công bố gì" in again
+    assert rows(database, "SELECT count(*) FROM answers WHERE published_at IS NOT NULL") == [
+        (0,)]
+    done = texts(await officer.tap("📣 Công bố 2"))
+    assert "Đã công bố 2 trả lời" in done and "yên lặng" not in done  # tests: no quiet hours
+    await simulator.wait_idle(quiet=0.5)
+    assert rows(database, "SELECT count(*) FROM answers WHERE published_at IS NOT NULL") == [
+        (2,)]
+

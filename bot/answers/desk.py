@@ -19,8 +19,10 @@ answer of a card before its first save (they choose the result again).
 
 from __future__ import annotations
 
+import hashlib
 import html
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
@@ -129,7 +131,7 @@ class AnswerDesk:
         if parts[0] == "n" and len(parts) == 4:
             await self._card_press(caller, parts[1], parts[2], parts[3], message_id)
         elif parts[0] == "p" and len(parts) == 4:
-            await self._publish_press(caller, parts[1], parts[2], parts[3] == "go", message_id)
+            await self._publish_press(caller, parts[1], parts[2], parts[3], message_id)
         elif parts[0] == "i" and len(parts) == 3:
             await self._import_press(caller, parts[1], parts[2] == "go", message_id, reading)
         else:
@@ -352,10 +354,13 @@ class AnswerDesk:
             self.say(caller, "answer.desk.area_forbidden", area=html.escape(
                 self.words.district(code, caller.lang)))
             return
-        await self._publish_press(caller, code, "*", False, None)
+        await self._publish_press(caller, code, "*", "ask", None)
 
-    async def _publish_press(self, caller: Caller, district: str, topic: str, go: bool,
+    async def _publish_press(self, caller: Caller, district: str, topic: str, step: str,
                              message_id: int | None) -> None:
+        """"ask": the drafts' count to confirm, on a button that names exactly those drafts;
+        "go.<drafts>": publish them, or, if the drafts changed since (a colleague saved one,
+        an old button), their count to confirm again: never more than the officer saw."""
         scope = await self.answers.scope(caller.user_id)
         code = None if district == "*" else district
         if scope.empty or (code is not None and (self.config.area(code) is None
@@ -363,18 +368,21 @@ class AnswerDesk:
             self.say(caller, "answer.desk.unknown_button")
             return
         subject = None if topic == "*" else topic
-        if not go:
-            async with self.answers.db.transaction() as tx:
-                drafts = await store.drafts(tx, {code} if code else scope.districts, subject)
+        async with self.answers.db.transaction() as tx:
+            drafts = await store.drafts(tx, {code} if code else scope.districts, subject)
+        confirmed = step == f"go.{_drafts_key(drafts)}"
+        if not confirmed:
             if not drafts:
                 self.say(caller, "answer.desk.nothing_to_publish", ref="", told=0)
                 return
+            if step.startswith("go"):
+                self.say(caller, "answer.desk.publish_changed")
             where = self.words.district(code, caller.lang) if code else self._text(caller,
                                                                         "answer.desk.yours")
             if subject is not None:
                 where += f" · {self.words.topic(subject, caller.lang, short=True)}"
             buttons = [Button(self._text(caller, "answer.desk.publish_go", count=len(drafts)),
-                              f"p|{district}|{topic}|go")]
+                              f"p|{district}|{topic}|go.{_drafts_key(drafts)}")]
             by_topic = Counter(draft.topic for draft in drafts)
             if subject is None and len(by_topic) > 1:  # or one topic only
                 buttons += [Button(self._text(caller, "answer.desk.publish_topic", count=count,
@@ -385,7 +393,8 @@ class AnswerDesk:
                                           count=len(drafts), where=html.escape(where)),
                        tuple((b,) for b in buttons))
             return
-        result = await self.answers.publish(caller.user_id, code, subject)
+        result = await self.answers.publish(caller.user_id, code, subject,
+                                            only={draft.answer.id for draft in drafts})
         if isinstance(result, Refused):
             self._refused(caller, result, "")
             return
@@ -394,7 +403,7 @@ class AnswerDesk:
                                     channel=caller.channel))
         self.say(caller, "answer.desk.published_many" if result.published
                   else "answer.desk.nothing_to_publish", count=result.published,
-                  told=result.told, ref="")
+                  told=result.told, ref="", quiet=self._quiet(caller))
 
     async def _publish_refs(self, caller: Caller, refs: list[str]) -> None:
         """/publish REF REF…: those drafts, at once (typing the refs is the confirmation)."""
@@ -405,7 +414,7 @@ class AnswerDesk:
         left = result.left(refs)
         if result.published:
             self.say(caller, "answer.desk.published_many", count=result.published,
-                     told=result.told, ref="")
+                     told=result.told, ref="", quiet=self._quiet(caller))
         if left:  # a mistyped ref, or one published already: said, not passed over
             self.say(caller, "answer.desk.nothing_to_publish", count=0, told=0,
                      ref=html.escape(" ".join(left)))
@@ -466,6 +475,15 @@ class AnswerDesk:
     def _label(self, caller: Caller, key: str) -> str:
         return html.escape(self.catalog.texts.get(key, caller.lang))
 
+    def _quiet(self, caller: Caller) -> str:
+        """When notices wait ([outbox] quiet_hours), said as the config has it; nothing if
+        they never wait."""
+        start, end = self.config.pacing.quiet_start, self.config.pacing.quiet_end
+        if start is None or end is None or start == end:
+            return ""
+        return self._text(caller, "answer.desk.quiet", start=start.strftime("%H:%M"),
+                          end=end.strftime("%H:%M"))
+
     def say(self, caller: Caller, key: str, **values: object) -> None:
         caller.send(self._text(caller, key, **values))
 
@@ -483,3 +501,10 @@ def _date(text: str) -> str | None:
             continue
         return found.isoformat() if 2000 <= found.year <= 2100 else None
     return None
+
+
+def _drafts_key(drafts: Sequence[store.Draft]) -> str:
+    """Which drafts, at which revision, in ten characters (a button's data holds 64 bytes)."""
+    named = ",".join(f"{d.answer.id}.{d.answer.revision}"
+                     for d in sorted(drafts, key=lambda d: d.answer.id))
+    return hashlib.blake2b(named.encode(), digest_size=5).hexdigest()

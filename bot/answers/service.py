@@ -179,9 +179,11 @@ class Answers:
 
     async def publish(self, user_id: int, district: str | None = None,
                       topic: str | None = None,
-                      refs: Collection[str] | None = None) -> PublishResult | Refused:
+                      refs: Collection[str] | None = None,
+                      only: Collection[int] | None = None) -> PublishResult | Refused:
         """Publish the drafts within the caller's districts (and `district`, `topic`, `refs` if
-        given); tell the children. Done in batches, each one transaction."""
+        given; of those, only the answers `only` names, if given: what the officer confirmed);
+        tell the children. Done in batches, each one transaction."""
         scope = await self.scope(user_id)
         if scope.empty:
             return Refused("not_staff")
@@ -190,7 +192,8 @@ class Answers:
         districts = {district} if district else scope.districts
         wanted = {ref.strip().upper() for ref in refs} if refs is not None else None
         async with self.db.transaction() as tx:
-            ids = [d.answer.id for d in await store.drafts(tx, districts, topic, wanted)]
+            ids = [d.answer.id for d in await store.drafts(tx, districts, topic, wanted)
+                   if only is None or d.answer.id in only]
         published, told, refs = 0, 0, set()
         for start in range(0, len(ids), PUBLISH_BATCH):
             async with self.db.transaction() as tx:
