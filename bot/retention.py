@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
 
 from storage import answers, outbox, retention
+from storage import staff as staff_store
 from storage.db import Database
 
 # A workbook sent in chat waits for its ✅ Nhập (minutes): it holds children's words, so it
@@ -16,13 +18,16 @@ SENT_KEPT = timedelta(days=30)
 
 
 async def purge_personal_data(db: Database, retention_days: int,
-                              now: datetime | None = None) -> int:
+                              now: datetime | None = None, staff: Collection[int] = ()) -> int:
     """Forget people inactive for `retention_days` (their proposals stay, unlinked), the
     workbooks sent in chat over UPLOADS_KEPT ago and the record of messages sent over SENT_KEPT
-    ago that no report needs. Returns how many people were forgotten."""
+    ago that no report needs. Staff (`staff`, config.toml, and active grants) keep their
+    address and what is queued for them. Returns how many people were forgotten."""
     now = now or datetime.now(UTC)
     moment = now - timedelta(days=retention_days)
     async with db.transaction() as conn:
         await answers.prune_imports(conn, (now - UPLOADS_KEPT).isoformat(timespec="seconds"))
         await outbox.prune(conn, (now - SENT_KEPT).isoformat(timespec="seconds"))
-        return await retention.purge(conn, moment.isoformat(timespec="seconds"))
+        granted = [row.user_id for row in await staff_store.active_grants(conn)]
+        return await retention.purge(conn, moment.isoformat(timespec="seconds"),
+                                     [*staff, *granted])

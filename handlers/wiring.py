@@ -198,7 +198,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     exports = ExportHandlers(Delivery(db, config, catalog, moderation, outbox), catalog, outbox)
     exports.register(application)  # /export (group -1), the scheduled exports and reminders
     application.add_error_handler(on_error)
-    _schedule_housekeeping(application, inbox, flood, db, config.retention_days)
+    _schedule_housekeeping(application, inbox, flood, db, config.retention_days,
+                           [member.user_id for member in config.staff])
     _schedule_cases(application, cases, config)
     zalo = (ZaloChannel(inbox, outbox, conversations, catalog, desks, health=health,
                         handles=db.holds_jobs if config.workers > 1 else None)
@@ -207,13 +208,14 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
 
 
 def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: ignore[type-arg]
-                           flood: FloodGuard, db: Database, retention_days: int) -> None:
+                           flood: FloodGuard, db: Database, retention_days: int,
+                           staff: list[int]) -> None:
     """Daily: forget handled update ids after a week and people past the retention period.
     Every few minutes: forget idle flood counters."""
     assert application.job_queue is not None
 
     async def purge(context: ContextTypes.DEFAULT_TYPE) -> None:
-        forgotten = await purge_personal_data(db, retention_days)
+        forgotten = await purge_personal_data(db, retention_days, staff=staff)
         if forgotten:
             log.info("Retention: forgot %d people inactive for %d days", forgotten,
                      retention_days)

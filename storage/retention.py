@@ -2,33 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from storage import cases
 from storage.db import Tx, utc_now
 
 FORGOTTEN = 0  # the chat id of what stays of a forgotten child's answer notices
 
 
-async def purge(db: Tx, before: str) -> int:
+async def purge(db: Tx, before: str, staff: Collection[int] = ()) -> int:
     """Forget children inactive since `before` (ISO time), unlinking their proposals first.
 
     What they were told goes (the outbox's record of every message to them); of the answers
     they were told, only when and their 👍/👎 stay, under chat id 0. The words of safeguarding
-    cases closed before then go too, and the chat ids of their closed cases. Returns how many
-    children were forgotten.
+    cases closed before then go too, and the chat ids of their closed cases. Someone in `staff`
+    (a role now) who once talked as a child keeps their address and what is queued for them as
+    staff, as with /delete. Returns how many children were forgotten.
     """
     stale = "SELECT chat_id FROM children WHERE updated_at < ?"
+    kept = sorted(set(staff))
+    not_staff = (f" AND chat_id NOT IN ({', '.join('?' * len(kept))})" if kept else "")
     await db.execute(
         "UPDATE answer_notices SET told_at = (SELECT max(o.done_at) FROM outbox o WHERE"
         " o.dedupe = 'answer:' || answer_notices.answer_id || ':' || answer_notices.chat_id"
         f" AND o.state = 'sent'), chat_id = {FORGOTTEN} WHERE chat_id IN ({stale})", (before,))
-    await db.execute(f"DELETE FROM outbox WHERE chat_id IN ({stale})", (before,))
+    await db.execute(f"DELETE FROM outbox WHERE chat_id IN ({stale}){not_staff}",
+                     (before, *kept))
     await db.execute(f"UPDATE proposals SET chat_id = NULL WHERE chat_id IN ({stale})", (before,))
     await db.execute(f"UPDATE proposals SET facilitator_chat_id = NULL"
                      f" WHERE facilitator_chat_id IN ({stale})", (before,))
     await db.execute(f"DELETE FROM facilitators WHERE chat_id IN ({stale})", (before,))
     await db.execute(f"DELETE FROM chat_menus WHERE chat_id IN ({stale})", (before,))
-    await db.execute(f"UPDATE chat_addresses SET erased_at = ? WHERE chat_id IN ({stale})",
-                     (utc_now(), before))
+    await db.execute(f"UPDATE chat_addresses SET erased_at = ? WHERE chat_id IN ({stale})"
+                     f"{not_staff}", (utc_now(), before, *kept))
     await cases.purge(db, before)
     await db.execute(f"UPDATE cases SET chat_id = NULL WHERE state = 'closed'"
                      f" AND chat_id IN ({stale})", (before,))

@@ -408,3 +408,34 @@ async def test_a_unit_of_work_cancelled_midway_is_followed_up_once_committed(
     if db.dialect == "sqlite":
         assert committed == 1
     await db.close()
+
+
+async def test_retention_forgets_staff_only_as_children(target: Target) -> None:
+    """Someone with a role now (a grant; the config's staff likewise) who once talked as a child
+    and went quiet there: their child data goes, their address (on Zalo their role is tied to
+    it) and what is queued for them as staff (a case's alert) stay."""
+    from datetime import UTC, datetime
+
+    from bot.retention import purge_personal_data
+    from bot.transport.channels import first_id
+    from storage import addresses
+
+    db = await open_database(target)
+    old = "2024-01-01T00:00:00+00:00"
+    async with db.transaction() as tx:
+        chats = [await addresses.chat_for(tx, "zalo", f"zalo-person-{n}", first_id("zalo"))
+                 for n in range(3)]
+        for chat in chats:
+            await children.save(tx, ChildRow(chat, "DHA", None, None, "vi", "{}"))
+            await outbox.add(tx, outbox.NewMessage("zalo", chat, "alert", "{}", None, old, None))
+        await tx.execute("UPDATE children SET updated_at = ?", (old,))
+        await tx.execute("INSERT INTO staff_grants (user_id, role, districts, granted_by,"
+                         " granted_at) VALUES (?, 'safeguarding', 'DHA', 1, ?)", (chats[0], old))
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    assert await purge_personal_data(db, 365, now=now, staff=[chats[1]]) == 3
+    assert query(target, "SELECT count(*) FROM children") == [(0,)]
+    assert query(target, "SELECT chat_id FROM outbox ORDER BY chat_id") == [
+        (chats[0],), (chats[1],)]
+    assert query(target, "SELECT chat_id FROM chat_addresses WHERE erased_at IS NULL"
+                         " ORDER BY chat_id") == [(chats[0],), (chats[1],)]
+    await db.close()
