@@ -54,6 +54,7 @@ from handlers.telegram.translating import TranslateHandlers
 from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.staff import StaffDesks
 from storage import addresses, consent
+from storage import outbox as outbox_store
 from storage.db import Database, is_unavailable, open_database
 from storage.heartbeat import beat
 
@@ -232,10 +233,12 @@ def _schedule_housekeeping(application: Application, inbox: Inbox,  # type: igno
             await consent.purge(tx, day_ago)
 
     async def forget_erased_addresses(context: ContextTypes.DEFAULT_TYPE) -> None:
-        """An erased person's Zalo id goes once the goodbye is out (a day at most)."""
+        """An erased person's Zalo id goes once the goodbye is out (a day at most), and the
+        record of the goodbye itself (any channel) once it is sent."""
         day_ago = (datetime.now(UTC) - timedelta(days=1)).isoformat(timespec="seconds")
         async with db.transaction() as tx:
             await addresses.sweep(tx, day_ago)
+            await outbox_store.forget_farewells(tx)
 
     application.job_queue.run_repeating(prune_inbox, interval=24 * 3600, first=60)
     application.job_queue.run_repeating(forget_half_consents, interval=3600, first=180)

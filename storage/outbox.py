@@ -8,6 +8,9 @@ from dataclasses import dataclass
 from storage.db import Tx, in_lists, utc_now
 
 _COLUMNS = "id, channel, chat_id, kind, payload, body, attempts"
+# The dedupe key of what is said to someone as they are erased ("farewell:<chat>:..."): its
+# record goes once it is sent (forget_farewells), not a month later.
+FAREWELL = "farewell:"
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,12 @@ async def retry(db: Tx, row_id: int, not_before: str, error: str, count: bool) -
 async def erase_chat(db: Tx, channel: str, chat_id: int) -> None:
     """A person's erasure: nothing queued for them is sent, nothing sent is kept."""
     await db.execute("DELETE FROM outbox WHERE channel = ? AND chat_id = ?", (channel, chat_id))
+
+
+async def forget_farewells(db: Tx) -> int:
+    """The record of what was said to someone as they were erased, once it is out."""
+    return await db.execute("DELETE FROM outbox WHERE state != 'pending' AND dedupe LIKE ?",
+                            (FAREWELL + "%",))
 
 
 async def counts(db: Tx) -> dict[str, int]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from bot.config import load_config
 from bot.conversation import engine
 from bot.conversation.catalog import load_catalog
-from bot.conversation.service import Conversations, row_to_state, state_to_row
+from bot.conversation.service import Conversations, Pressed, row_to_state, state_to_row
 from bot.safeguarding.cases import Cases
 from bot.staff.moderation import Moderation
 from bot.transport.outbox import Outbox
@@ -87,4 +87,36 @@ async def test_a_call_typed_with_the_danger_beside_it_keeps_the_words_on_its_cas
     assert await db.reader.fetchall("SELECT source, tier, text FROM cases") == [
         ("sos", 1, typed)]
     assert any("111" in text for text in await queued_texts(db, 1))
+    await db.close()
+
+
+async def test_what_is_said_at_an_erasure_leaves_no_record_once_sent(target: Target) -> None:
+    """/delete: the goodbye is the last thing queued for the chat; once it is out, its record
+    (to whom, when) goes too, not a month later with the others'."""
+    from storage import outbox as outbox_store
+
+    conversations = await service(target)
+    db, outbox = conversations.db, conversations.outbox
+    state = engine.State(profile={"district": "DHA", "age_band": "10-12", "gender": "unsaid",
+                                  "lang": "vi"}, profile_queue=())
+    async with db.transaction() as tx:
+        await children.save(tx, state_to_row(7, state))
+        await outbox_store.add(tx, outbox_store.NewMessage(  # someone else's, kept
+            "telegram", 8, "reply", "{}", None, "2024-01-01T00:00:00+00:00", None))
+        for update_id in (1, 2):
+            await inbox.store(tx, update_id, {"update_id": update_id})
+    await outbox.handle(1, 7, lambda work: conversations.handle(work, 7, engine.Command("delete")))
+    asked = await children.get(db.reader, 7)
+    assert asked is not None
+    rev = row_to_state(asked).rev
+    await outbox.handle(2, 7, lambda work: conversations.handle(
+        work, 7, engine.Press(f"{rev}|delete|yes"), Pressed(99, "Xóa hết?")))
+    said = await db.reader.fetchall("SELECT id, dedupe FROM outbox WHERE chat_id = 7")
+    assert said and all(str(dedupe).startswith(outbox_store.FAREWELL) for _, dedupe in said)
+    async with db.transaction() as tx:
+        await outbox_store.forget_farewells(tx)  # not sent yet: kept
+        assert len(await tx.fetchall("SELECT id FROM outbox WHERE chat_id = 7")) == len(said)
+        await outbox_store.finish(tx, [row_id for row_id, _ in said], "sent")
+        await outbox_store.forget_farewells(tx)
+    assert await db.reader.fetchall("SELECT chat_id FROM outbox") == [(8,)]
     await db.close()

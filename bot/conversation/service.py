@@ -30,6 +30,7 @@ from bot.staff.roles import is_staff
 from bot.transport.outbox import Message, Outbox, Work
 from storage import addresses, answers, children, consent, proposals, recommendations
 from storage import cases as case_store
+from storage import outbox as outbox_store
 from storage.cases import NewCase
 from storage.children import ChildRow
 from storage.db import Database, Tx
@@ -112,6 +113,15 @@ class Conversations:
             note = Reply(self.catalog.texts.both("invite.refused"))
             outcome = replace(outcome, replies=(note, *outcome.replies))
         outcome = await self._carry_out(work, chat_id, outcome)
+        said = len(work.messages)
+        self._answer(work, chat_id, outcome, pressed)
+        if isinstance(outcome.effect, engine.Erase):  # the goodbye leaves no record once sent
+            work.messages[said:] = [
+                replace(message, dedupe=f"{outbox_store.FAREWELL}{chat_id}:{work.update_id}:{n}")
+                for n, message in enumerate(work.messages[said:])]
+
+    def _answer(self, work: Work, chat_id: int, outcome: Outcome,
+                pressed: Pressed | None) -> None:
         if pressed is not None and self._in_place(outcome):
             # One call where two were: the pressed message becomes the next question, the
             # choice on top (no stale buttons left, one message less on the child's phone).
