@@ -121,6 +121,16 @@ async def erase_chat(db: Tx, channel: str, chat_id: int) -> None:
     await db.execute("DELETE FROM outbox WHERE channel = ? AND chat_id = ?", (channel, chat_id))
 
 
+async def take_waiting(db: Tx, prefix: str) -> list[str]:
+    """Rows queued under a dedupe key starting with `prefix`, waiting in the table (due later,
+    held by no sender): deleted; their keys returned."""
+    rows = await db.fetchall("SELECT id, dedupe FROM outbox WHERE state = 'pending'"
+                             " AND claimed_by IS NULL AND dedupe LIKE ?", (prefix + "%",))
+    for marks, chunk in in_lists([int(row[0]) for row in rows]):
+        await db.execute(f"DELETE FROM outbox WHERE id IN ({marks})", chunk)
+    return [str(row[1]) for row in rows]
+
+
 async def forget_farewells(db: Tx) -> int:
     """The record of what was said to someone as they were erased, once it is out."""
     return await db.execute("DELETE FROM outbox WHERE state != 'pending' AND dedupe LIKE ?",

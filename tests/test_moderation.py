@@ -393,3 +393,32 @@ async def test_a_word_that_only_looks_like_an_invite_takes_no_turn(
     # rolled back, and it is redeemed now.
     assert await service.redeem_invite(500, invite.code) == Joined(
         "DHA", already=not db.side_by_side)
+
+
+async def test_digests_made_in_quiet_hours_arrive_as_one(db: Database, service: Moderation,
+                                                         path: Target) -> None:
+    """Notices wait for the morning: the digests of a night are one message then, counting
+    what each would have said, not one an interval."""
+    from dataclasses import replace
+    from typing import Any, cast
+    from zoneinfo import ZoneInfo
+
+    from bot.config import load_config
+    from bot.conversation.catalog import load_catalog
+    from bot.staff.desk import StaffDesk
+    from bot.transport.outbox import Outbox
+
+    config = replace(load_config(Path(__file__).parents[1] / "config.example.toml"),
+                     staff=STAFF)
+    night = datetime(2024, 3, 5, 23, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
+    outbox = Outbox(db, config.pacing, config.timetable.zone, clock=lambda: night)
+    desk = StaffDesk(service, load_catalog(config), outbox, config, cast(Any, None))
+    await submit(db, 701, "DHA", 1)
+    await desk.digest()
+    await submit(db, 702, "DHA", 2)
+    await submit(db, 703, "DHA", 3)
+    await desk.digest()
+    await desk.digest()  # nothing new: nothing more
+    waiting = query(path, f"SELECT payload FROM outbox WHERE chat_id = {MOD_DHA}")
+    assert len(waiting) == 1 and "3 ý kiến mới" in str(waiting[0][0])
+    assert len(query(path, f"SELECT id FROM outbox WHERE chat_id = {ADMIN}")) == 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import html
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -58,10 +59,12 @@ from bot.textnorm import small_int
 from bot.transport.channels import MAX_CHAT_ID
 from bot.transport.outbox import Message, Outbox
 from storage.cases import NewCase
+from storage.db import Tx
 
 log = logging.getLogger("childforum.staff")
 COMMANDS = ("queue", "audit", "stats", "grant", "revoke", "invite")
 DIGEST_ROLES = frozenset({"moderator", "admin"})
+DIGEST_KEY = "digest:"  # a digest's dedupe key: "digest:<user>:<count>:<token>"
 CARD_FIELDS = ("seen", "proposal", "actors", "message")
 # Characters of each part of a queue card. Every part is cut, so that even with every field at
 # its longest (answers and edits of up to 1200 characters, long names in the config) the whole
@@ -521,29 +524,36 @@ class StaffDesk:
         """Tell each moderator, once, about proposals that reached /queue since their last
         digest (and translators, through `other_digests`, about what waits for them)."""
         members = await self._members()
-        notices = []
-        for user_id in sorted({m.user_id for m in members if m.role in DIGEST_ROLES}):
-            notice = await self._digest_one(user_id)
-            if notice is not None:
-                notices.append(notice)
-        for other in self.other_digests:
-            notices += await other(members)
-        if notices:
-            await self.outbox.send(notices)
+        new = {user_id: count
+               for user_id in sorted({m.user_id for m in members if m.role in DIGEST_ROLES})
+               if (count := await self._digest_new(user_id)) > 0}
+        others = [notice for other in self.other_digests for notice in await other(members)]
+        if not new and not others:
+            return
+        async with self.outbox.db.transaction() as tx:
+            notices = [await self._digest_one(tx, user_id, count)
+                       for user_id, count in new.items()]
+            await self.outbox.enqueue(tx, [*notices, *others])
 
-    async def _digest_one(self, user_id: int) -> Message | None:
+    async def _digest_new(self, user_id: int) -> int:
         """New = growth of the proposals that reached moderators in their scope since the last
         digest (no service call gives the newest id), at most what /queue holds; all it holds
         after a restart."""
         stats = await self.moderation.stats(user_id)
         if isinstance(stats, Refused):
-            return None
-        new = news(self.digest_totals, user_id, _reviewable_total(stats), stats.queued)
-        if new <= 0:
-            return None
+            return 0
+        return news(self.digest_totals, user_id, _reviewable_total(stats), stats.queued)
+
+    async def _digest_one(self, tx: Tx, user_id: int, new: int) -> Message:
+        """The digest, counting in those still waiting for the morning (quiet hours): one
+        message then, however many digests the night made. Its key carries its count."""
+        prefix = f"{DIGEST_KEY}{user_id}:"
+        waiting = await self.outbox.take_waiting(tx, prefix)
+        count = new + sum(int(key[len(prefix):].split(":")[0]) for key in waiting)
         lang = self.langs.get(user_id, BASE_LANG)
-        text = self.catalog.texts.get("staff.digest", lang, count=new)
-        return Message(user_id, text, kind="notice")
+        text = self.catalog.texts.get("staff.digest", lang, count=count)
+        return Message(user_id, text, kind="notice",
+                       dedupe=f"{prefix}{count}:{secrets.token_hex(6)}")
 
     # --- sending -----------------------------------------------------------------------------
 

@@ -314,6 +314,12 @@ class Outbox:
             due = quiet_until(due, self.pacing, self.zone) or due
         return due
 
+    async def take_waiting(self, tx: Tx, prefix: str) -> list[str]:
+        """Notices queued under a dedupe key starting with `prefix` that still wait in the
+        table (quiet hours): taken out, their keys returned, so that one notice says what they
+        would have (a digest over the night: one message in the morning, not one an hour)."""
+        return await store.take_waiting(tx, prefix)
+
     async def send(self, messages: Sequence[Message]) -> int:
         """Queue messages in a transaction of their own (jobs: digests, reminders...)."""
         async with self.db.transaction() as tx:
