@@ -120,3 +120,23 @@ async def test_what_is_said_at_an_erasure_leaves_no_record_once_sent(target: Tar
         await outbox_store.forget_farewells(tx)
     assert await db.reader.fetchall("SELECT chat_id FROM outbox") == [(8,)]
     await db.close()
+
+
+async def test_an_edited_call_for_help_is_answered_like_sos(target: Target) -> None:
+    """A message edited into a call for help ("cứu em, bố đang đập cửa phòng") is not "edits
+    are not read": the hotline, one case with the words, as if typed anew."""
+    conversations = await service(target)
+    db = conversations.db
+    state = engine.State(profile={"district": "DHA", "age_band": "10-12", "gender": "unsaid",
+                                  "lang": "vi"}, profile_queue=())
+    async with db.transaction() as tx:
+        await children.save(tx, state_to_row(1, state))
+        await inbox.store(tx, 100, {"update_id": 100})
+    typed = "cứu em, bố đang đập cửa phòng"
+    await conversations.outbox.handle(100, 1, lambda work: conversations.edited(work, 1, typed))
+    assert await db.reader.fetchall("SELECT source, text FROM cases") == [("sos", typed)]
+    said = await queued_texts(db, 1)
+    assert any("111" in text for text in said)
+    edited = conversations.catalog.texts.get("error.edited", "vi")
+    assert edited not in said
+    await db.close()

@@ -81,6 +81,9 @@ async def test_a_typed_code_joins_and_a_used_up_code_is_explained(
     assert "không dùng được nữa" in refused and "Em có đồng ý" in refused
     stranger = Child(simulator, 904)
     assert "Em có đồng ý" in texts(await stranger.say("/start ABCDEFGH"))  # unknown: nothing said
+    spaced = await make_invite(database, uses=2)
+    for chat, typed in ((905, f"{spaced[:4]} {spaced[4:]}"), (906, f"{spaced[:4]}-{spaced[4:]}")):
+        assert "người phụ trách" in texts(await Child(simulator, chat).say(typed)), typed
 
 
 async def test_a_facilitator_who_types_too_fast_is_asked_to_wait_as_an_adult(

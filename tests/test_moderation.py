@@ -314,6 +314,9 @@ async def test_invites_expire_and_run_out(db: Database, service: Moderation,
     clock.now += timedelta(hours=1)
     assert await service.redeem_invite(503, later.code) == Refused("expired")
     assert await service.facilitator_districts(503) == []
+    # Expired, or used up, it still takes a facilitator back to a district they hold.
+    assert await service.redeem_invite(501, later.code) == Joined("DHA", already=True)
+    assert await service.redeem_invite(500, invite.code) == Joined("DHA", already=True)
 
 
 async def test_notice_for_a_group_goes_to_the_facilitator(

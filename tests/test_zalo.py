@@ -43,6 +43,28 @@ def test_buttons_become_a_numbered_menu_with_the_ways_out_by_their_words() -> No
     assert Menu.stored(menu.buttons) == menu  # as kept in chat_menus between messages
 
 
+@pytest.mark.parametrize("length", [1_950, 1_990, 2_100, 3_950])
+def test_a_long_message_keeps_its_menu_whole_at_its_end(length: int) -> None:
+    """Split near 2,000 characters: never inside the numbered menu ("4." at one part's end,
+    its option at the next one's start), and nothing lost."""
+    body = ("Em thấy suối sâu. " * 300)[:length].strip()
+    parts, menu = render(body, KEYBOARD)
+    choices = menu.lines()
+    assert all(len(part) <= MAX_CHARS for part in parts)
+    assert parts[-1].endswith(choices) and all(choices not in part for part in parts[:-1])
+    assert all("1. ✅" not in part for part in parts[:-1])
+    assert "".join(parts).replace("\n", "").replace(" ", "") == (
+        body + choices).replace("\n", "").replace(" ", "")
+
+
+@pytest.mark.parametrize("typed", ["Gửi ý kiến", "gửi", "Sửa: Em thấy"])
+def test_words_typed_with_decomposed_marks_pick_too(typed: str) -> None:
+    """Some keyboards send the marks apart (NFD): the same words, the same pick."""
+    import unicodedata
+    menu = Menu.of(KEYBOARD)
+    assert menu.pick(unicodedata.normalize("NFD", typed)) == menu.pick(typed) is not None
+
+
 @pytest.mark.parametrize(("typed", "data"), [
     ("1", "3|send|"), (" 3. ", "3|edit|proposal"),
     ("gửi ý kiến", "3|send|"), ("GUI Y KIEN", "3|send|"), ("gui", "3|send|"),

@@ -198,7 +198,8 @@ class Conversations:
         """
         typed = event.payload if isinstance(event, engine.Start) else (
             event.text if isinstance(event, Text) else "")
-        code = typed.strip().upper()
+        # As written on a board or read aloud: "SWMK NNPU", "swmk-nnpu".
+        code = "".join(typed.split()).replace("-", "").upper()
         if not INVITE_PATTERN.fullmatch(code):
             return None
         result = await self.moderation.redeem_invite(chat_id, code)
@@ -313,7 +314,11 @@ class Conversations:
                        commune=answers.get("commune"))
 
     async def edited(self, work: Work, chat_id: int, text: str) -> None:
-        """An edited message: checked for a disclosure like any text, else explained."""
+        """An edited message: a call for help is answered as one typed anew (like 🆘);
+        otherwise checked for a disclosure like any text, else explained."""
+        if engine.calls_for_help(self.catalog, text):
+            await self.handle(work, chat_id, Text(text))
+            return
         state = await self._state(work.tx, chat_id)
         outcome, updated = await self._safeguard(work.tx, chat_id, state, Text(text),
                                                  edited=True)

@@ -443,10 +443,10 @@ class Moderation:
             invite = await staff_store.invite(db, normalised)
             if invite is None:
                 return Refused("unknown_code")
+            if invite.district in await staff_store.facilitator_districts(db, chat_id):
+                return Joined(invite.district, already=True)  # back to a district they hold
             if invite.expires_at <= _stamp(self.clock()):
                 return Refused("expired")
-            if invite.district in await staff_store.facilitator_districts(db, chat_id):
-                return Joined(invite.district, already=True)
             if invite.uses >= invite.max_uses:
                 return Refused("used_up")
             await staff_store.use_invite(db, invite.id)

@@ -76,7 +76,7 @@ class Menu:
 def _words(text: str) -> str:
     """Words for matching: no number, emoji, marks or case ("✅ Gia đình" → "gia dinh")."""
     text = _NUMBERED.sub("", text.strip())
-    return " ".join(fold(_SYMBOLS.sub(" ", text)).split())
+    return " ".join(_SYMBOLS.sub(" ", fold(text)).split())  # marks first: NFD has them apart
 
 
 def _names(label: str) -> set[str]:
@@ -103,7 +103,27 @@ def render(text: str, keyboard: Keyboard) -> tuple[list[str], Menu]:
     body = plain(text).strip()
     choices = menu.lines()
     whole = "\n\n".join(part for part in (body, choices) if part)
-    return split(whole or "…"), menu
+    if not choices or len(whole) <= MAX_CHARS:
+        return split(whole or "…"), menu
+    # Too long for one: the text in parts, the menu whole at the end of the last (or after
+    # it), never cut inside an option.
+    parts = split(body) if body else []
+    if parts and len(parts[-1]) + 2 + len(choices) <= MAX_CHARS:
+        parts[-1] = f"{parts[-1]}\n\n{choices}"
+    else:
+        parts += _by_lines(choices)
+    return parts, menu
+
+
+def _by_lines(text: str, limit: int = MAX_CHARS) -> list[str]:
+    """A menu in parts of whole lines (one line longer than `limit`: `split`)."""
+    parts: list[str] = []
+    for line in text.split("\n"):
+        if parts and len(parts[-1]) + 1 + len(line) <= limit:
+            parts[-1] += "\n" + line
+        else:
+            parts += split(line, limit)
+    return parts
 
 
 def split(text: str, limit: int = MAX_CHARS) -> list[str]:
