@@ -418,3 +418,23 @@ def test_the_happening_question_understands_english(catalog: Catalog) -> None:
     said = engine.step(catalog, state, Text("yes it is"))
     assert said.effect == engine.Help("review") and said.state is not None
     assert said.state.answers == state.answers
+
+
+def test_a_facilitator_who_uses_a_code_again_keeps_the_groups_draft(catalog: Catalog) -> None:
+    """The link opened twice, or another district's code mid-way: the group's proposal being
+    written stays (now for that district); the welcome is in the facilitator's language."""
+    joined = engine.join_as_facilitator(catalog, None, "DHA")
+    assert joined.state is not None and joined.state.profile_queue == ("lang",)
+    state = engine.step(catalog, joined.state, Press(f"{joined.state.rev}|pick|en")).state
+    assert state is not None and state.facilitator
+    state = engine.step(catalog, state, Press(f"{state.rev}|topic|injuries")).state
+    assert state is not None and state.topic == "injuries"
+    state = engine.step(catalog, state, Text("12")).state  # the group's size
+    assert state is not None and state.answers
+    again = engine.join_as_facilitator(catalog, state, "DHA")
+    assert again.state == state  # nothing changed: where they were, asked again
+    assert "Welcome!" in again.replies[0].text and "Chào thầy cô" not in again.replies[0].text
+    elsewhere = engine.join_as_facilitator(catalog, state, "KTM")
+    assert elsewhere.state is not None and elsewhere.state.profile["district"] == "KTM"
+    assert (elsewhere.state.topic, elsewhere.state.answers) == (state.topic, state.answers)
+    assert "Kon Tum City" in elsewhere.replies[0].text

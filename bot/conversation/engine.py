@@ -873,14 +873,26 @@ def step(catalog: Catalog, state: State | None, event: Event,
 
 
 def join_as_facilitator(catalog: Catalog, state: State | None, district: str) -> Outcome:
-    """A valid invite code makes this chat a facilitator of the invite's district."""
+    """A valid invite code makes this chat a facilitator of the invite's district. A
+    facilitator who uses a code again (the link opened twice, another district's code) keeps
+    the group's proposal they were writing, now for that district."""
     old = state or State(rev=0)
     lang = {"lang": old.profile["lang"]} if "lang" in old.profile else {}
+    name = next(c.label for c in catalog.profile["district"] if c.id == district)
+    if old.facilitator:
+        joined = replace(old, profile={**old.profile, "district": district})
+        note = _t(catalog, joined, "facilitator.welcome",
+                  district=html.escape(name.get(joined.lang, name[BASE_LANG])))
+        if joined == old:
+            return Outcome(old, (Reply(note), prompt(catalog, old)))
+        return _go(catalog, old, joined, note)
     joined = State(rev=old.rev, profile={"district": district, **lang}, facilitator=True,
                    profile_queue=() if lang else ("lang",))
-    name = next(c.label for c in catalog.profile["district"] if c.id == district)
-    note = catalog.texts.both("facilitator.welcome", district=html.escape(name[BASE_LANG]))
-    return _go(catalog, old, joined, note)
+    welcome = (_t(catalog, joined, "facilitator.welcome",
+                  district=html.escape(name.get(joined.lang, name[BASE_LANG]))) if lang
+               else catalog.texts.both("facilitator.welcome",
+                                       district=html.escape(name[BASE_LANG])))
+    return _go(catalog, old, joined, welcome)
 
 
 def submitted(catalog: Catalog, state: State, ref: str) -> Reply:
