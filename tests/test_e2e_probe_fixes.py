@@ -1,7 +1,7 @@
-"""Defects a tester found by using the bot as children and staff do (2026-12-01), each through
+"""Defects testers found by using the bot as children and staff do (2026-12-01), each through
 the real bot process and the simulators: a text typed at "is this happening?", ↩️ after a case
 closed or an erasure, a disclosure at the guardian's consent, staff typing /delete, a forged
-answer card."""
+answer card, /stats longer than a message."""
 
 from __future__ import annotations
 
@@ -204,3 +204,32 @@ async def test_zalo_words_at_the_happening_question_keep_the_draft(
     assert "đang xảy ra" in shown
     said = texts(await child.say("khong a"))
     assert "choi game" in draft_of(database, 2**53) and "choi game" in said, said
+
+
+async def test_stats_shows_every_area_and_section_in_as_many_messages_as_needed(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    """Ten districts × five topics × four states: longer than one message; every area and
+    every section is there, none cut off."""
+    districts = ["KTM", "DGL", "DHA", "DTO", "IHD", "KPL", "KRY", "NHO", "STH", "TMR"]
+    topics = ["violence", "injuries", "online", "climate", "labour"]
+    stamp = "2023-05-01T00:00:00+00:00"
+    with sqlite3.connect(database) as db:
+        for n, (district, topic, status) in enumerate(
+                ((d, t, s) for d in districts for t in topics
+                 for s in ("pending", "approved", "rejected", "safeguarding")), 1):
+            db.execute(
+                "INSERT INTO proposals (ref, chat_id, forum_year, district, topic, age_band,"
+                " gender, seen, proposal, actors, message, lang, needs_translation,"
+                " source_update_id, created_at, updated_at, is_group, status) VALUES"
+                " (?, ?, 2023, ?, ?, '10-12', 'female', 'x', 'y', 'school', '', 'vi', 0, ?, ?,"
+                " ?, 0, ?)", (f"{district}-{n:04d}", 1000 + n, district, topic, 10**6 + n,
+                              stamp, stamp, status))
+    simulator.add_chat(ADMIN, "private")
+    simulator.send_text(ADMIN, "/stats")
+    await simulator.wait_until(lambda: any(m.kind == "photo"
+                                           for m in simulator.messages(ADMIN)), 30)
+    said = [m.plain for m in simulator.messages(ADMIN) if m.kind != "photo"]
+    assert len(said) >= 2 and all(len(text) <= 4096 for text in said)
+    whole = "\n".join(said)
+    assert "Tu Mơ Rông" in whole and "Sa Thầy" in whole and "Ngọc Hồi" in whole
+    assert "giới tính" in whole.lower()

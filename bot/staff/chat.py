@@ -50,6 +50,18 @@ def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def pages(blocks: Sequence[str], separator: str = "\n") -> list[str]:
+    """All the blocks, in as many messages as they need (a block too long for one: cut)."""
+    found: list[str] = []
+    for whole in blocks:
+        block = cut(whole, MAX_TEXT - 2)
+        if found and len(found[-1]) + len(separator) + len(block) <= MAX_TEXT - 2:
+            found[-1] += separator + block
+        else:
+            found.append(block)
+    return found
+
+
 def fit(blocks: Sequence[str], separator: str = "\n") -> tuple[str, int]:
     """Join as many blocks as fit in one message; the text and how many blocks it holds."""
     text, count = "", 0

@@ -9,7 +9,7 @@ import html
 from collections.abc import Callable, Mapping
 
 from bot.staff import charts
-from bot.staff.chat import Caller, fit
+from bot.staff.chat import Caller, pages
 from bot.staff.moderation import Moderation, Refused, Stats
 from bot.staff.words import Words
 from bot.transport.outbox import Message
@@ -35,8 +35,8 @@ class StatsDesk:
         if isinstance(stats, Refused):
             self.refused(caller, stats)
             return
-        text, _ = fit(self._stats_lines(stats, caller.lang))
-        caller.send(text)
+        for text in pages(self._stats_lines(stats, caller.lang)):  # every area, in parts
+            caller.send(text)
         if chart:
             png = await asyncio.to_thread(charts.stats_png, stats,
                                           self._chart_labels(caller.lang))
