@@ -438,3 +438,30 @@ def test_a_facilitator_who_uses_a_code_again_keeps_the_groups_draft(catalog: Cat
     assert elsewhere.state is not None and elsewhere.state.profile["district"] == "KTM"
     assert (elsewhere.state.topic, elsewhere.state.answers) == (state.topic, state.answers)
     assert "Kon Tum City" in elsewhere.replies[0].text
+
+
+def test_facilitators_are_addressed_as_adults(catalog: Catalog) -> None:
+    """The language question, help and the topic's questions (put to the group) in adult
+    wording: never the child's "em"."""
+    joined = engine.join_as_facilitator(catalog, None, "DHA")
+    assert joined.state is not None
+    assert "Thầy cô muốn dùng tiếng nào" in joined.replies[-1].text
+    state = engine.step(catalog, joined.state, Press(f"{joined.state.rev}|pick|vi")).state
+    assert state is not None
+    helped = engine.step(catalog, state, Command("help")).replies[0].text
+    assert helped.startswith("ℹ️ Thầy cô") and "của em" not in helped
+    state = engine.step(catalog, state, Press(f"{state.rev}|topic|injuries")).state
+    for answer in ("12", None, None, None):  # the group's steps, then the topic's first
+        assert state is not None
+        if answer is None:
+            current = engine.prompt(catalog, state)
+            if "|toggle|" in current.keyboard[0][0].data:
+                toggled = engine.step(catalog, state, Press(current.keyboard[0][0].data)).state
+                assert toggled is not None
+                state = engine.step(catalog, toggled, Press(f"{toggled.rev}|ok|")).state
+            else:
+                state = engine.step(catalog, state, Press(f"{state.rev}|skip|")).state
+        else:
+            state = engine.step(catalog, state, Text(answer)).state
+    assert state is not None and state.step == "seen", state.step
+    assert "<i>Thầy cô hỏi nhóm:</i> Quanh em" in engine.prompt(catalog, state).text

@@ -270,8 +270,8 @@ def _profile_prompt(catalog: Catalog, state: State, page: int = 0) -> Reply:
         rows.append(tuple(nav))
     rows.append(_sos(catalog, state))
     # The language question is asked in both languages: it is how a child finds theirs.
-    text = catalog.texts.both("ask.lang") if name == "lang" else _t(catalog, state, _ask(catalog,
-                                                                                         name))
+    text = (catalog.texts.both("ask.lang.facilitator" if state.facilitator else "ask.lang")
+            if name == "lang" else _t(catalog, state, _ask(catalog, name)))
     if paged:
         text += "\n\n<i>" + _t(catalog, state, "hint.area_search", count=len(choices)) + "</i>"
     return Reply(text, tuple(rows))
@@ -335,7 +335,10 @@ def _step_prompt(catalog: Catalog, state: State, flow: Flow, step: Step) -> Repl
                  _button(catalog, state, "button.stop", "stop")))
     rows.append(_sos(catalog, state))
     hint = _t(catalog, state, hint_key)
-    text = f"{head}\n{html.escape(step.prompt[state.lang])}\n\n<i>{hint}</i>"
+    question = html.escape(step.prompt[state.lang])
+    if state.facilitator and step not in catalog.group.steps:  # the topic's, put to the group
+        question = f"{_t(catalog, state, 'step.ask_group')} {question}"
+    text = f"{head}\n{question}\n\n<i>{hint}</i>"
     return Reply(text, tuple(rows))
 
 

@@ -363,7 +363,7 @@ class Conversations:
         found = await answers.published_for(work.tx, [item.ref for item in items])
         lang = state.lang if state else BASE_LANG
         texts = self.catalog.texts
-        lines = [texts.get("my.head", lang)] if items else [texts.get("my.empty", lang)]
+        lines = [engine.text(self.catalog, state, "my.head" if items else "my.empty")]
         for item in items:
             flow = self.catalog.topic(item.topic)
             lines.append(texts.get(
