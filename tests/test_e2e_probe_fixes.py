@@ -233,3 +233,12 @@ async def test_stats_shows_every_area_and_section_in_as_many_messages_as_needed(
     whole = "\n".join(said)
     assert "Tu Mơ Rông" in whole and "Sa Thầy" in whole and "Ngọc Hồi" in whole
     assert "giới tính" in whole.lower()
+
+
+async def test_stats_with_nothing_yet_has_no_empty_chart(
+        simulator: BotApiSimulator, bot: BotProcess) -> None:
+    simulator.add_chat(ADMIN, "private")
+    said = await Child(simulator, ADMIN).say("/stats")
+    await asyncio.sleep(1.5)  # a chart, if one were drawn, comes a moment later
+    assert "Tổng: 0" in texts(said)
+    assert not any(m.kind == "photo" for m in simulator.messages(ADMIN))

@@ -37,7 +37,7 @@ class StatsDesk:
             return
         for text in pages(self._stats_lines(stats, caller.lang)):  # every area, in parts
             caller.send(text)
-        if chart:
+        if chart and stats.total:  # nothing yet: the text says so, no empty axes
             png = await asyncio.to_thread(charts.stats_png, stats,
                                           self._chart_labels(caller.lang))
             caller.work.add(Message(caller.chat_id, self.words.text(
