@@ -70,17 +70,23 @@ async def test_my_list_shows_every_status_in_plain_words(target: Target) -> None
     await conversations.db.close()
 
 
+async def registered(db: Database, chat_id: int, *update_ids: int) -> None:
+    """A child who went through consent and the profile, and updates received from them."""
+    state = engine.State(profile={"district": "DHA", "age_band": "10-12", "gender": "unsaid",
+                                  "lang": "vi"}, profile_queue=())
+    async with db.transaction() as tx:
+        await children.save(tx, state_to_row(chat_id, state))
+        for update_id in update_ids:
+            await inbox.store(tx, update_id, {"update_id": update_id})
+
+
 async def test_a_call_typed_with_the_danger_beside_it_keeps_the_words_on_its_case(
         target: Target) -> None:
     """"cứu em, bố đang đập cửa phòng": answered like 🆘 (the hotline, the contact question),
     one case, and staff read what the child typed."""
     conversations = await service(target)
     db = conversations.db
-    state = engine.State(profile={"district": "DHA", "age_band": "10-12", "gender": "unsaid",
-                                  "lang": "vi"}, profile_queue=())
-    async with db.transaction() as tx:
-        await children.save(tx, state_to_row(1, state))
-        await inbox.store(tx, 100, {"update_id": 100})
+    await registered(db, 1, 100)
     typed = "cứu em, bố đang đập cửa phòng"
     await conversations.outbox.handle(100, 1, lambda work: conversations.handle(
         work, 1, engine.Text(typed)))
@@ -97,14 +103,10 @@ async def test_what_is_said_at_an_erasure_leaves_no_record_once_sent(target: Tar
 
     conversations = await service(target)
     db, outbox = conversations.db, conversations.outbox
-    state = engine.State(profile={"district": "DHA", "age_band": "10-12", "gender": "unsaid",
-                                  "lang": "vi"}, profile_queue=())
+    await registered(db, 7, 1, 2)
     async with db.transaction() as tx:
-        await children.save(tx, state_to_row(7, state))
         await outbox_store.add(tx, outbox_store.NewMessage(  # someone else's, kept
             "telegram", 8, "reply", "{}", None, "2024-01-01T00:00:00+00:00", None))
-        for update_id in (1, 2):
-            await inbox.store(tx, update_id, {"update_id": update_id})
     await outbox.handle(1, 7, lambda work: conversations.handle(work, 7, engine.Command("delete")))
     asked = await children.get(db.reader, 7)
     assert asked is not None
@@ -127,11 +129,7 @@ async def test_an_edited_call_for_help_is_answered_like_sos(target: Target) -> N
     are not read": the hotline, one case with the words, as if typed anew."""
     conversations = await service(target)
     db = conversations.db
-    state = engine.State(profile={"district": "DHA", "age_band": "10-12", "gender": "unsaid",
-                                  "lang": "vi"}, profile_queue=())
-    async with db.transaction() as tx:
-        await children.save(tx, state_to_row(1, state))
-        await inbox.store(tx, 100, {"update_id": 100})
+    await registered(db, 1, 100)
     typed = "cứu em, bố đang đập cửa phòng"
     await conversations.outbox.handle(100, 1, lambda work: conversations.edited(work, 1, typed))
     assert await db.reader.fetchall("SELECT source, text FROM cases") == [("sos", typed)]
