@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import datetime, time
 from pathlib import Path
@@ -182,11 +183,24 @@ class _Reader:
 
     def __init__(self, source: Path, table: dict[str, Any], prefix: str = "") -> None:
         self.source, self.table, self.prefix = source, table, prefix
+        self.read: set[str] = set()  # the keys asked for: any other is a misspelt setting
+        self.subs: dict[str, _Reader] = {}
 
     def fail(self, key: str, problem: str) -> ConfigError:
         return ConfigError(f"{self.source}: [{self.prefix}{key}] {problem}")
 
+    def unknown(self, tables: Collection[str]) -> None:
+        """Refuse a key nobody reads in this table or in its `tables` ("retention_day" for
+        "retention_days" would silently keep the default)."""
+        for key in self.table:
+            if key not in self.read:
+                raise self.fail(key, "is not a setting (misspelt?)")
+        for name in tables:
+            if name in self.subs:
+                self.subs[name].unknown(tables)
+
     def get(self, key: str, kind: type, default: Any) -> Any:
+        self.read.add(key)
         value = self.table.get(key, default)
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -195,10 +209,13 @@ class _Reader:
         return value
 
     def sub(self, key: str) -> _Reader:
-        value = self.table.get(key, {})
-        if not isinstance(value, dict):
-            raise self.fail(key, "must be a table")
-        return _Reader(self.source, value, f"{self.prefix}{key}.")
+        self.read.add(key)
+        if key not in self.subs:
+            value = self.table.get(key, {})
+            if not isinstance(value, dict):
+                raise self.fail(key, "must be a table")
+            self.subs[key] = _Reader(self.source, value, f"{self.prefix}{key}.")
+        return self.subs[key]
 
 
 def _forum_areas(root: _Reader, year: int
@@ -310,7 +327,9 @@ def _database_url(reader: _Reader) -> str:
     url: str = reader.get("url", str, "").strip()
     if url and not url.startswith(("postgresql://", "postgres://")):
         raise reader.fail("url", f'must start with "postgresql://", got {url!r}')
-    if url and ":" in url.split("://", 1)[1].split("@", 1)[0] and "@" in url:
+    userinfo = url.split("://", 1)[1].split("@", 1)[0] if "@" in url else ""
+    query = url.split("?", 1)[1].lower() if "?" in url else ""
+    if ":" in userinfo or "password=" in query:
         raise reader.fail("url", "must not hold the password: put it in the environment"
                           " variable named by password_env")
     return url
@@ -354,6 +373,10 @@ def load_config(path: Path | str) -> Config:
         data = tomllib.loads(source.read_text(encoding="utf-8"))
     except FileNotFoundError as error:
         raise ConfigError(f"{source}: file not found") from error
+    except IsADirectoryError as error:
+        raise ConfigError(f"{source}: is a folder, not a config file") from error
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{source}: not UTF-8 text") from error
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{source}: not valid TOML: {error}") from error
     root = _Reader(source, data)
@@ -375,7 +398,7 @@ def load_config(path: Path | str) -> Config:
     year = forum.get("year", int, 2023)
     districts, area_level, past_areas = _forum_areas(root, year)
     rate_limit = bot.get("rate_limit", bool, True)
-    return Config(
+    config = Config(
         source=source,
         districts=districts,
         past_areas=past_areas,
@@ -405,21 +428,27 @@ def load_config(path: Path | str) -> Config:
         pacing=_pacing(root.sub("outbox"), rate_limit),
         webhook=Webhook(
             listen=hook.get("listen", str, "127.0.0.1"),
-            port=hook.get("port", int, 8443),
+            port=_between(hook, "port", 8443, 1, 65_535),
             url_path=hook.get("url_path", str, "childforum"),
             public_url=hook.get("public_url", str, ""),
             secret_token_env=hook.get("secret_token_env", str, "CHILDFORUM_WEBHOOK_SECRET"),
         ),
         pseudonym_key_env=privacy.get("pseudonym_key_env", str, "CHILDFORUM_PSEUDONYM_KEY"),
-        retention_days=privacy.get("retention_days", int, 365),
+        retention_days=_between(privacy, "retention_days", 365, 1, 36_500),
         answer_max_chars=max_chars,
-        flood_messages=limits.get("flood_messages", int, 20),
-        flood_seconds=limits.get("flood_seconds", float, 10.0),
+        flood_messages=_between(limits, "flood_messages", 20, 1, 10_000),
+        flood_seconds=_positive(limits, "flood_seconds", 10.0),
         digest_minutes=_positive(root.sub("moderation"), "digest_minutes", 30.0),
         escalate_minutes=_positive(root.sub("safeguarding"), "escalate_minutes", 60.0),
         purge_days=_positive(root.sub("safeguarding"), "purge_days", 90.0),
         zalo=_zalo(root.sub("zalo")),
     )
+    # Tables read key by key here (others check their own: [report], [[staff]], [[districts]]
+    # [areas], the timetable's).
+    root.read.update(("staff", "districts", "deadlines", "timetable"))
+    root.unknown(("bot", "webhook", "storage", "privacy", "limits", "forum", "outbox",
+                  "moderation", "safeguarding", "zalo"))
+    return config
 
 
 def _zalo(table: _Reader) -> Zalo:
@@ -430,6 +459,7 @@ def _zalo(table: _Reader) -> Zalo:
                 token_env=table.get("token_env", str, "CHILDFORUM_ZALO_TOKEN"),
                 secret_env=table.get("secret_env", str, "CHILDFORUM_ZALO_SECRET"),
                 api_base_url=table.get("api_base_url", str, Zalo.api_base_url),
-                listen=table.get("listen", str, "127.0.0.1"), port=table.get("port", int, 8444),
+                listen=table.get("listen", str, "127.0.0.1"),
+                port=_between(table, "port", 8444, 1, 65_535),
                 url_path=table.get("url_path", str, "zalo").strip("/"),
                 public_url=table.get("public_url", str, ""))

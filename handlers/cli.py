@@ -60,6 +60,10 @@ def _start_problem(configs: list[Config]) -> str | None:
         problem = config.webhook_problem() or config.zalo.problem()
         if problem is not None:
             return f"{config.source}: {problem}"
+    tokens = [c.token() or "" for c in configs]
+    if len(set(tokens)) != len(tokens):  # two names, one bot: the updates of one in both
+        return ("each bot needs its own token: "
+                + ", ".join(f"{c.source} ({c.token_env})" for c in configs))
     for what, values in (
             ("token_env", [c.token_env for c in configs]),
             ("database", [str(c.database) for c in configs]),
@@ -95,9 +99,11 @@ async def _run(configs: list[Config]) -> int:
         return 1
     except TelegramError as error:
         unreached = isinstance(error, NetworkError) and not isinstance(error, BadRequest)
-        did = "could not be reached to start the bot" if unreached else "refused to start the bot"
-        print(f"childforum: the Bot API at {config.api_base_url} {did}: {error}",
-              file=sys.stderr)
+        did = ("could not be reached to start the bot" if unreached else
+               "refused to start the bot (a wrong token, or not a Bot API at that address)")
+        # Never the error's text: python-telegram-bot's names the token.
+        print(f"childforum: the Bot API at {config.api_base_url} {did}: "
+              f"{type(error).__name__}", file=sys.stderr)
         return 1
     except ZaloError as error:
         print(f"childforum: Zalo's API at {config.zalo.api_base_url} refused to start the"

@@ -26,6 +26,16 @@ def test_the_example_config_loads_kon_tums_ten_districts() -> None:
     (('code = "DGL"', 'code = "KTM"'), "[districts]"),
     (('role = "admin"', 'role = "king"'), "[staff[0].role]"),
     (("digest_minutes = 30", "digest_minutes = 0"), "[moderation.digest_minutes]"),
+    # Ranges and misspellings an operator makes (each silently did harm before):
+    (("retention_days = 365", "retention_days = 0"), "[privacy.retention_days]"),
+    (("flood_messages = 20", "flood_messages = 0"), "[limits.flood_messages]"),
+    (("port = 8443", "port = 99999"), "[bot.webhook.port]"),
+    (("retention_days = 365", "retention_day = 30"), "[privacy.retention_day] is not a setting"),
+    (('quiet_hours = "21:00-07:00"', 'quiet_hour = "22:00-06:00"'),
+     "[outbox.quiet_hour] is not a setting"),
+    (("[storage]", "[storge]"), "[storge] is not a setting"),
+    (("[storage]", '[storage]\nurl = "postgresql://cf@db/forum?password=hunter2"'),
+     "[storage.url]"),
 ])
 def test_errors_name_the_file_and_the_key(tmp_path: Path, change: tuple[str, str],
                                           key: str) -> None:
@@ -97,3 +107,12 @@ def test_each_area_states_its_own_forum(tmp_path: Path) -> None:
                         encoding="utf-8")
         with pytest.raises(ConfigError, match=key):
             load_config(path)
+
+
+def test_a_folder_or_a_file_not_in_utf8_is_named_not_a_traceback(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="is a folder"):
+        load_config(tmp_path)
+    wrong = tmp_path / "config.toml"
+    wrong.write_bytes(b"\xff\xfe[bot]\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(wrong)

@@ -33,8 +33,9 @@ def _configs(tmp_path: Path, first: BotApiSimulator, second: BotApiSimulator) ->
     return [a, b]
 
 
-async def _run(*args: str, log: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "CHILDFORUM_TOKEN": TOKEN, "CHILDFORUM_TOKEN_B": "654321:OTHER-BOT"}
+async def _run(*args: str, log: Path, second_token: str = "654321:OTHER-BOT"
+               ) -> asyncio.subprocess.Process:
+    env = {**os.environ, "CHILDFORUM_TOKEN": TOKEN, "CHILDFORUM_TOKEN_B": second_token}
     with log.open("ab") as out:
         return await asyncio.create_subprocess_exec(
             sys.executable, "-m", "handlers.cli", "run", *args, env=env, stdout=out, stderr=out,
@@ -68,9 +69,14 @@ async def test_two_bots_may_not_share_a_token_or_a_database(
     a, b = _configs(tmp_path, simulator, second)
     process = await _run("--config", str(a), "--also", str(a), log=tmp_path / "same.log")
     assert await asyncio.wait_for(process.wait(), 20) == 2
-    assert "each bot needs its own token_env" in (tmp_path / "same.log").read_text()
+    assert "each bot needs its own token" in (tmp_path / "same.log").read_text()
     shared = b.read_text().replace(f'"{tmp_path}/b.sqlite3"', f'"{tmp_path}/a.sqlite3"')
     b.write_text(shared, encoding="utf-8")
     process = await _run("--config", str(a), "--also", str(b), log=tmp_path / "db.log")
     assert await asyncio.wait_for(process.wait(), 20) == 2
     assert "each bot needs its own database" in (tmp_path / "db.log").read_text()
+    # Two variables, one bot: both provinces would get (some of) each other's updates.
+    process = await _run("--config", str(a), "--also", str(b), log=tmp_path / "token.log",
+                         second_token=TOKEN)
+    assert await asyncio.wait_for(process.wait(), 20) == 2
+    assert "each bot needs its own token" in (tmp_path / "token.log").read_text()

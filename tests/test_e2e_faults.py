@@ -122,6 +122,7 @@ async def test_a_bot_api_that_fails_the_start_exits_with_one_line(
     said = "could not be reached" if trouble == "unreachable" else "refused to start the bot"
     problem = done.stderr.strip().splitlines()
     assert len(problem) == 1 and said in problem[0], done.stderr
+    assert token not in done.stderr  # a secret: never in the journal
 
 
 # --- 3: webhook mode needs its secret ------------------------------------------------------------

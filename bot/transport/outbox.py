@@ -526,13 +526,13 @@ class Sender:
         attempts = row.attempts + int(retry.counts)
         after = backoff(attempts) if retry.after is None else retry.after
         if retry.counts and attempts >= self.pacing.max_attempts:
-            log.error("Outbox: gave up message %d to %s after %d attempts: %s", row.id,
-                      row.chat_id, attempts, retry.error)
+            # The row's id, never the chat's: a child's chat id must not outlive them in logs.
+            log.error("Outbox: gave up message %d after %d attempts: %s", row.id, attempts,
+                      retry.error)
             self._drop(self._queues.get((row.channel, row.chat_id), deque()), row)
             self._finish(row, "failed", retry.error)
             return
-        log.warning("Outbox: message %d to %s waits %.0fs (%s)", row.id, row.chat_id, after,
-                    retry.error)
+        log.warning("Outbox: message %d waits %.0fs (%s)", row.id, after, retry.error)
         queue = self._queues[(row.channel, row.chat_id)]
         updated = OutRow(row.id, row.channel, row.chat_id, row.kind, row.payload, row.body,
                          attempts)
