@@ -301,6 +301,11 @@ class Database(ABC):
             )
             applied = {row[0] for row in await tx.fetchall(
                 "SELECT version FROM schema_migrations")}
+            newest = max((version for version, _, _ in migrations(self.dialect)), default=0)
+            if applied and max(applied) > newest:  # written by a newer childforum
+                raise DatabaseUnavailable(
+                    f"{self.target}: its schema is version {max(applied):03d}, newer than this"
+                    f" childforum's ({newest:03d}): run the childforum that wrote it")
             for version, _, script in migrations(self.dialect):
                 if version in applied:
                     continue

@@ -182,6 +182,9 @@ class PostgresDatabase(Database):
         except psycopg.Error as error:
             await database.close()
             raise DatabaseUnavailable(f"{target}: {error}") from error
+        except DatabaseUnavailable:
+            await database.close()
+            raise
         return database
 
     async def close(self) -> None:

@@ -140,6 +140,9 @@ class SqliteDatabase(Database):
         except sqlite3.Error as error:
             await connection.close()
             raise DatabaseUnavailable(f"{path}: {error}") from error
+        except DatabaseUnavailable:
+            await connection.close()
+            raise
         return database
 
     @property

@@ -14,7 +14,7 @@ import pytest
 from bot.transport.inbox import Inbox
 from storage import answers, cases, children, inbox, outbox, proposals
 from storage.children import ChildRow
-from storage.db import TakesTurns, Tx, open_database
+from storage.db import DatabaseUnavailable, TakesTurns, Tx, open_database
 from tests.stores import Target, fresh_postgres, query
 
 
@@ -439,3 +439,15 @@ async def test_retention_forgets_staff_only_as_children(target: Target) -> None:
     assert query(target, "SELECT chat_id FROM chat_addresses WHERE erased_at IS NULL"
                          " ORDER BY chat_id") == [(chats[0],), (chats[1],)]
     await db.close()
+
+
+async def test_a_database_of_a_newer_childforum_is_refused(target: Target) -> None:
+    """Written by a later version (a downgrade after an upgrade): refused, said so, rather
+    than used as if up to date."""
+    db = await open_database(target)
+    async with db.transaction() as tx:
+        await tx.execute("INSERT INTO schema_migrations (version, applied_at) VALUES (999, ?)",
+                         ("2027-01-01T00:00:00+00:00",))
+    await db.close()
+    with pytest.raises(DatabaseUnavailable, match="version 999, newer than this childforum"):
+        await open_database(target)
