@@ -169,8 +169,12 @@ class Config:
             return (f"webhook mode needs a secret: set {variable} to a random string of at least"
                     f" {MIN_WEBHOOK_SECRET} characters (letters, digits, _ and -)")
         if len(secret) < MIN_WEBHOOK_SECRET or not WEBHOOK_SECRET.fullmatch(secret):
+            odd = sorted({ch for ch in secret if not (ch.isascii() and (ch.isalnum()
+                                                                          or ch in "_-"))})
+            found = (f"it has {', '.join(repr(ch) for ch in odd)}" if odd
+                     else f"it has {len(secret)}")
             return (f"{variable} must be {MIN_WEBHOOK_SECRET} to 256 characters of letters,"
-                    f" digits, _ and - (it has {len(secret)})")
+                    f" digits, _ and - ({found})")
         return None
 
     def token(self) -> str | None:

@@ -232,6 +232,8 @@ async def _export(config: Config, args: argparse.Namespace) -> int:
 
     if args.kind == "followup" and args.format == "csv":
         return fail("the follow-up report is a docx or an xlsx file")
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        return fail("--from is after --to: nothing could be in between")
     problem = cli_storage.missing(config) or cli_storage.output_problem(
         args.out, config.database_path, args.force)
     if problem is not None:

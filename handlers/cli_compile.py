@@ -89,6 +89,11 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     if (problem := missing(config)) is not None:
         print(f"childforum compile: {problem}", file=sys.stderr)
         return 2
+    asked = getattr(args, "district", None)
+    if asked and config.area(asked.upper()) is None:
+        print(f"childforum compile: unknown district {asked!r}; known: "
+              + ", ".join(d.code for d in config.districts), file=sys.stderr)
+        return 2
     try:
         db = await open_configured(config)
     except DatabaseUnavailable as error:

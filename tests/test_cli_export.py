@@ -61,3 +61,7 @@ async def test_export_refuses_without_a_pseudonym_key_or_with_a_bad_district(
     bad_date = run("--database", str(database), "--format", "csv", "--from", "yesterday",
                    "--out", str(tmp_path / "x.csv"))
     assert bad_date.returncode == 2 and "not a date" in bad_date.stderr
+    backwards = run("--database", str(database), "--format", "csv", "--from", "30/06/2023",
+                    "--to", "01/01/2023", "--out", str(tmp_path / "x.csv"))
+    assert backwards.returncode == 2 and "--from is after --to" in backwards.stderr
+    assert not (tmp_path / "x.csv").exists()

@@ -461,3 +461,5 @@ def test_compile_on_the_command_line(tmp_path: Path) -> None:
     assert "5 proposals" in moved.stdout
     wrong = childforum("merge", number, "999")
     assert wrong.returncode == 2 and "not_found" in wrong.stderr
+    unknown = childforum("auto", "--district", "XYZ")  # not "0 made": an area that is not
+    assert unknown.returncode == 2 and "unknown district 'XYZ'" in unknown.stderr

@@ -116,3 +116,17 @@ def test_a_folder_or_a_file_not_in_utf8_is_named_not_a_traceback(tmp_path: Path)
     wrong.write_bytes(b"\xff\xfe[bot]\n")
     with pytest.raises(ConfigError, match="not UTF-8"):
         load_config(wrong)
+
+
+def test_a_webhook_secret_is_told_what_is_wrong_with_it(monkeypatch: pytest.MonkeyPatch,
+                                                        tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text((ROOT / "config.example.toml").read_text(encoding="utf-8")
+                    .replace('mode = "polling"', 'mode = "webhook"'), encoding="utf-8")
+    config = load_config(path)
+    monkeypatch.setenv(config.webhook.secret_token_env, "a" * 36 + "!")  # long enough
+    assert "'!'" in str(config.webhook_problem())
+    monkeypatch.setenv(config.webhook.secret_token_env, "short")
+    assert "it has 5" in str(config.webhook_problem())
+    monkeypatch.setenv(config.webhook.secret_token_env, "a" * 40)
+    assert config.webhook_problem() is None
