@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from bot.config import Config
 from handlers.wiring import open_configured
 from storage.db import DatabaseUnavailable, migrations
-from storage.sqlite import SqliteDatabase
+from storage.sqlite import copy_file
 
 
 def missing(config: Config) -> str | None:
@@ -105,18 +105,15 @@ async def backup(config: Config, out: Path | None) -> int:
         return fail(f"{out} exists already: choose another name")
     if not out.parent.is_dir():
         return fail(f"the folder {out.parent} does not exist")
-    try:
-        db = await SqliteDatabase.open(config.database_path)
+    partial = out.with_name(f".{out.name}.partial")
+    try:  # the file as it is: no migration (a copy before an upgrade is of the old schema)
+        await copy_file(config.database_path, partial)
+        partial.replace(out)
     except DatabaseUnavailable as error:
         return fail(f"cannot use the database {error}", 1)
-    partial = out.with_name(f".{out.name}.partial")
-    try:
-        await db.backup(partial)
-        partial.replace(out)
     except OSError as error:
         return fail(f"cannot write {out}: {error.strerror or error}", 1)
     finally:
         partial.unlink(missing_ok=True)
-        await db.close()
     print(f"{config.database_path} copied to {out} ({out.stat().st_size} bytes)")
     return 0

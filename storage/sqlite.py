@@ -262,18 +262,32 @@ class SqliteDatabase(Database):
         finally:
             await connection.close()
 
-    async def backup(self, target: Path) -> None:
-        """A consistent copy of the database into `target`, while the bot runs (SQLite's
-        online backup)."""
-        destination = await _connect(str(target))
-        try:
-            await self._connection.backup(destination)
-        finally:
-            await destination.close()
-
     async def _run_script(self, tx: Tx, script: str) -> None:
         for statement in _statements(script):
             await tx.execute(statement)
+
+
+async def copy_file(source: Path, target: Path) -> None:
+    """A consistent copy of the SQLite file `source` (SQLite's online backup, while the bot
+    runs), read as it is: no migration, so that a copy taken before an upgrade is of the
+    schema before it; a read-only file is copied too."""
+
+    def copy() -> None:
+        origin = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True,
+                                 timeout=BUSY_TIMEOUT_MS / 1000)
+        try:
+            destination = sqlite3.connect(target)
+            try:
+                origin.backup(destination)
+            finally:
+                destination.close()
+        finally:
+            origin.close()
+
+    try:
+        await asyncio.to_thread(copy)
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(f"{source}: {error}") from error
 
 
 async def _connect(target: str, uri: bool = False) -> aiosqlite.Connection:

@@ -51,6 +51,16 @@ async def test_backup_copies_the_sqlite_file_while_it_is_open(tmp_path: Path) ->
                          str(tmp_path / "x.sqlite3"))
     assert missing.returncode == 2 and "there is no database" in missing.stderr
     assert not (tmp_path / "x.sqlite3").exists()
+    # Before an upgrade: the copy is of the schema as it was, and the file is left alone.
+    with sqlite3.connect(database) as db:
+        db.execute("DELETE FROM schema_migrations WHERE version = (SELECT max(version)"
+                   " FROM schema_migrations)")
+        before = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    older = tmp_path / "before-upgrade.sqlite3"
+    assert childforum("backup", "--database", str(database), "--out", str(older)).returncode == 0
+    for path in (database, older):
+        with sqlite3.connect(path) as db:
+            assert db.execute("SELECT max(version) FROM schema_migrations").fetchone() == before
 
 
 def test_backup_on_postgresql_says_how_with_pg_dump(tmp_path: Path) -> None:
