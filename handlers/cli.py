@@ -173,6 +173,7 @@ async def simulation(config: Config) -> AsyncIterator[BotApiSimulator]:
                     " codes in its exports change from run to run)", config.pseudonym_key_env)
     from bot.simulator import BotApiSimulator  # only the offline demo needs it
 
+    config = replace(config, mode="polling")  # its own simulator: never the webhook's port
     simulator = BotApiSimulator(first_update_id=await _next_update_id(config))
     for member in config.staff:  # the config's staff have opened the bot: alerts reach them
         simulator.add_chat(member.user_id, "private", "Cán bộ")

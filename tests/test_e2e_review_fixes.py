@@ -200,6 +200,20 @@ async def test_a_second_simulation_on_the_same_database_is_answered(
     assert query(tmp_path / "demo.sqlite3", "SELECT count(*) FROM inbox") == [(4,)]
 
 
+async def test_a_simulation_with_a_webhook_config_still_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The production config (webhook mode) given to `childforum simulate`: the demo polls its
+    own simulator (it answered nothing, and took the webhook's port)."""
+    from dataclasses import replace
+
+    monkeypatch.setenv(KEY_ENV, "test-pseudonym-key-0123456789")
+    config = replace(load_config(ROOT / "config.example.toml").with_database(
+        tmp_path / "demo.sqlite3"), mode="webhook")
+    async with simulation(config) as simulator:
+        simulator.send_text(1002, "/start")
+        assert await simulator.wait_for_messages(1002, 1, timeout=30)
+
+
 # --- 6. group chats: only commands meant for this bot ------------------------------------------
 
 async def test_a_group_hears_only_commands_for_this_bot(
