@@ -371,6 +371,7 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
                     await application.stop()
                 await sender.stop()
                 heartbeat.cancel()
+                server.health.beat(stopped=True)
     finally:
         # A start that failed at getMe (no network, a refused token) leaves the bot's HTTP
         # sessions open: PTB's shutdown skips an Application it never initialized. Idempotent.

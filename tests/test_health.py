@@ -106,3 +106,17 @@ def test_a_heartbeat_file_two_configs_name_is_not_the_other_ones_health(tmp_path
     assert _health(tmp_path / "a.toml").returncode == 0
     other = _health(tmp_path / "b.toml")
     assert other.returncode == 1 and f"bot of {(tmp_path / 'a.toml').resolve()}" in other.stderr
+
+
+def test_a_bot_that_stopped_cleanly_is_not_ok(tmp_path: Path) -> None:
+    """Its last heartbeat says it stopped: `childforum health` does not say "ok" for the next
+    half minute."""
+    config = load_config(_worker_config(tmp_path, "a.toml"))
+    health = Health(config.health_path, config.source)
+    health.beat()
+    assert _health(tmp_path / "a.toml").returncode == 0
+    health.beat(stopped=True)
+    stopped = _health(tmp_path / "a.toml")
+    assert stopped.returncode == 1 and "stopped" in stopped.stderr
+    healthy, said = check(config.health_path, config=config.source)
+    assert not healthy and said.startswith("stopped since")

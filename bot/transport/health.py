@@ -77,12 +77,14 @@ class Health:
             self.since = _now()
             self.beat()
 
-    def beat(self) -> None:
-        """Write the heartbeat file (atomically: a reader never sees half of it)."""
+    def beat(self, stopped: bool = False) -> None:
+        """Write the heartbeat file (atomically: a reader never sees half of it); `stopped`:
+        the bot's last word, as it stops (a supervisor must not read "ok" after it)."""
         if self.path is None:
             return
-        beat = Beat(os.getpid(), "ok" if self.ok else "database unavailable", self.since,
-                    _now(), self.problem or "", self.backlog, self.config)
+        status = ("stopped" if stopped else "ok" if self.ok else "database unavailable")
+        beat = Beat(os.getpid(), status, _now() if stopped else self.since, _now(),
+                    self.problem or "", self.backlog, self.config)
         temporary = self.path.with_name(self.path.name + ".tmp")
         try:
             temporary.write_text(json.dumps(asdict(beat)), encoding="utf-8")
