@@ -449,7 +449,7 @@ def load_config(path: Path | str) -> Config:
     )
     # Tables read key by key here (others check their own: [report], [[staff]], [[districts]]
     # [areas], the timetable's).
-    root.read.update(("staff", "districts", "deadlines", "timetable"))
+    root.read.update(("staff", "districts", "deadlines", "timetable", "schedules"))
     root.unknown(("bot", "webhook", "storage", "privacy", "limits", "forum", "outbox",
                   "moderation", "safeguarding", "zalo"))
     return config

@@ -130,3 +130,4 @@ def test_a_webhook_secret_is_told_what_is_wrong_with_it(monkeypatch: pytest.Monk
     assert "it has 5" in str(config.webhook_problem())
     monkeypatch.setenv(config.webhook.secret_token_env, "a" * 40)
     assert config.webhook_problem() is None
+
