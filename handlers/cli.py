@@ -73,7 +73,23 @@ def _start_problem(configs: list[Config]) -> str | None:
              + [f"{c.zalo.listen}:{c.zalo.port}" for c in configs if c.zalo.enabled])):
         if len(set(values)) != len(values):
             return f"each bot needs its own {what}: {', '.join(values)}"
+    for config in configs:  # before anything is registered with Telegram or Zalo
+        ports = ([(config.webhook.listen, config.webhook.port)] if config.mode == "webhook"
+                 else []) + ([(config.zalo.listen, config.zalo.port)] if config.zalo.enabled
+                             else [])
+        for listen, port in ports:
+            if (taken := _taken(listen, port)) is not None:
+                return f"{config.source}: cannot listen on {listen}:{port}: {taken}"
     return None
+
+
+def _taken(listen: str, port: int) -> str | None:
+    """Why `listen:port` cannot be listened on now (another process has it), or None."""
+    try:
+        with socket.create_server((listen, port)):
+            return None
+    except OSError as error:
+        return error.strerror or str(error)
 
 
 async def _run(configs: list[Config]) -> int:

@@ -139,6 +139,24 @@ async def test_webhook_mode_refuses_to_start_without_a_long_secret(
     assert not [m for m, _ in simulator.requests if m == "setWebhook"]
 
 
+async def test_a_webhook_port_another_process_holds_is_one_line_before_anything_is_set(
+        simulator: BotApiSimulator, tmp_path: Path) -> None:
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as holder:  # another process's, say
+        port = holder.getsockname()[1]
+        config = write_config(tmp_path / "config.toml", simulator, tmp_path / "forum.sqlite3",
+                              changes={'mode = "polling"': 'mode = "webhook"',
+                                       "port = 8443": f"port = {port}"})
+        env = {"CHILDFORUM_TOKEN": TOKEN, "CHILDFORUM_WEBHOOK_SECRET": "s" * 40}
+        done = await asyncio.to_thread(cli, "run", "--config", str(config), env=env,
+                                       timeout=30)
+    assert done.returncode == 2, done
+    problem = done.stderr.strip().splitlines()
+    assert len(problem) == 1 and f"cannot listen on 127.0.0.1:{port}" in problem[0], done.stderr
+    assert not [m for m, _ in simulator.requests if m == "setWebhook"]
+
+
 async def test_a_webhook_update_with_an_impossible_id_is_ignored(
         simulator: BotApiSimulator, tmp_path: Path) -> None:
     port = free_port()
