@@ -401,6 +401,8 @@ def _command(config: Config, args: argparse.Namespace) -> int:
         return asyncio.run(cli_storage.migrate(config))
     if args.command == "backup":
         return asyncio.run(cli_storage.backup(config, args.out))
+    if args.command == "move-to-postgres":
+        return asyncio.run(cli_storage.move_to_postgres(config, args.to))
     if args.command == "simulate":
         logging.getLogger().setLevel(logging.WARNING)
         return asyncio.run(_simulate(config, args.channel))

@@ -1,18 +1,21 @@
-"""`childforum migrate` and `childforum backup`: the database, from the command line."""
+"""`childforum migrate`, `backup` and `move-to-postgres`: the database, from the command line."""
 
 from __future__ import annotations
 
 import argparse
 import shlex
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from bot.config import Config
+from bot.transport.health import STALE_AFTER
 from handlers.wiring import open_configured
-from storage.db import DatabaseUnavailable, migrations
+from storage import heartbeat
+from storage.db import DatabaseUnavailable, is_server, migrations, open_database
 from storage.sqlite import copy_file
+from storage.transfer import CannotCopy, copy_sqlite_to_postgres
 
 
 def missing(config: Config) -> str | None:
@@ -63,7 +66,13 @@ def add_parsers(commands: argparse._SubParsersAction,  # type: ignore[type-arg]
         "backup", help="copy the SQLite database while the bot runs (PostgreSQL: pg_dump)")
     backup.add_argument("--out", type=Path, default=None,
                         help="the copy to write (SQLite; it must not exist yet)")
-    return [migrate, backup]
+    move = commands.add_parser(
+        "move-to-postgres", help="copy the forum from its SQLite file into an empty PostgreSQL"
+        " database (the bot stopped), to serve it past one machine")
+    move.add_argument("--to", required=True, metavar="URL",
+                      help="the PostgreSQL database, postgresql://user@host:port/name (the"
+                      " password from the config's password_env or ~/.pgpass)")
+    return [migrate, backup, move]
 
 
 async def migrate(config: Config) -> int:
@@ -116,4 +125,51 @@ async def backup(config: Config, out: Path | None) -> int:
     finally:
         partial.unlink(missing_ok=True)
     print(f"{config.database_path} copied to {out} ({out.stat().st_size} bytes)")
+    return 0
+
+
+async def move_to_postgres(config: Config, url: str) -> int:
+    """Copy the config's SQLite file into the empty PostgreSQL database at `url`."""
+    def fail(problem: str, code: int = 2) -> int:
+        print(f"childforum move-to-postgres: {problem}", file=sys.stderr)
+        return code
+
+    if config.database_url:
+        return fail("this config already uses PostgreSQL ([storage] url): name the SQLite file"
+                    " to copy with --database FILE")
+    if not is_server(url):
+        return fail(f"--to takes a postgresql:// address, not {url!r}")
+    if (problem := missing(config)) is not None:
+        return fail(problem)
+    try:
+        source = await open_database(config.database_path)
+    except DatabaseUnavailable as error:
+        return fail(f"cannot use the database {error}", 1)
+    try:
+        if (beat := await heartbeat.last(source.reader)) is not None:
+            age = (datetime.now(UTC) - datetime.fromisoformat(beat)).total_seconds()
+            if age < STALE_AFTER:
+                return fail(f"a bot wrote to {config.database_path} {max(age, 0):.0f}s ago:"
+                            " stop it first, then copy (what it received meanwhile would stay"
+                            " behind in the file)")
+        try:
+            target = await open_database(url, config.database_password(), 2)
+        except DatabaseUnavailable as error:
+            return fail(f"cannot use the database {error}", 1)
+        try:
+            copied = await copy_sqlite_to_postgres(source, target)
+        except CannotCopy as error:
+            return fail(f"nothing was copied: {error}")
+        finally:
+            await target.close()
+    finally:
+        await source.close()
+    shown = without_password(url)
+    width = max(len(done.table) for done in copied)
+    print(f"Copied {config.database_path} to {shown}, every table counted on both sides:")
+    for done in copied:
+        print(f"  {done.table:<{width}}  {done.rows:>9,}")
+    print(f"The file is left as it was. Next: set [storage] url = \"{shown}\" in the config and"
+          " start the bot. Once it runs there, erase the file and its backups"
+          " (docs/privacy.md): they still hold the children's data.")
     return 0

@@ -54,9 +54,9 @@ from handlers.telegram.translating import TranslateHandlers
 from handlers.zalo.channel import ZaloChannel
 from handlers.zalo.staff import StaffDesks
 from storage import addresses, consent
+from storage import heartbeat as beats
 from storage import outbox as outbox_store
 from storage.db import Database, is_unavailable, open_database
-from storage.heartbeat import beat
 
 if TYPE_CHECKING:  # imported where Zalo is on (see _zalo)
     from handlers.zalo.service import ZaloService
@@ -284,13 +284,25 @@ async def _again_later(queue: DurableQueue, update: Update, pause: float = 2.0) 
     await queue.again(update)
 
 
+async def _stopped(server: BotServer) -> None:
+    """The heartbeat file and row say the bot stopped (`childforum move-to-postgres` waits for
+    it); a database that is down by now is told nothing."""
+    server.health.beat(stopped=True)
+    try:
+        async with server.db.transaction() as tx:
+            await beats.stopped(tx)
+    except Exception as error:
+        if not is_unavailable(error):
+            raise
+
+
 async def _heartbeat(server: BotServer, sender: Sender) -> None:
     """Every few seconds: a small write proves the database takes writes; then the heartbeat
     file says how things are (`childforum health` reads it)."""
     while True:
         try:
             async with server.db.transaction() as tx:
-                await beat(tx)
+                await beats.beat(tx)
             server.health.up("the heartbeat write")
         except Exception as error:
             if not is_unavailable(error):
@@ -371,7 +383,7 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
                     await application.stop()
                 await sender.stop()
                 heartbeat.cancel()
-                server.health.beat(stopped=True)
+                await _stopped(server)
     finally:
         # A start that failed at getMe (no network, a refused token) leaves the bot's HTTP
         # sessions open: PTB's shutdown skips an Application it never initialized. Idempotent.
