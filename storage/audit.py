@@ -2,7 +2,9 @@
 transaction.
 
 Rows never hold a child's words or chat id. An edit's before/after text sits in moderation_edits
-(erased with the proposal) and the audit row points at it with `detail.edit_id`.
+(erased with the proposal; the text before the edit, which a moderator may have edited out for
+being personal, goes earlier: `forget_originals`) and the audit row points at it with
+`detail.edit_id`.
 """
 
 from __future__ import annotations
@@ -52,6 +54,18 @@ async def add_edit(db: Tx, proposal_id: int, field: str, before: str, after: str
         " edited_at) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         (proposal_id, field, before, after, edited_by, utc_now()),
     ))
+
+
+async def forget_originals(db: Tx, before: str,
+                           proposal_ids_of_chats: str = "", params: tuple[Any, ...] = ()) -> int:
+    """Blank the text before each edit made before `before` (ISO time), or, with
+    `proposal_ids_of_chats` (a SELECT of proposal ids, with `params`), of those proposals
+    whenever made. Returns how many were blanked."""
+    where = (f"proposal_id IN ({proposal_ids_of_chats})" if proposal_ids_of_chats
+             else "edited_at < ?")
+    return await db.execute(
+        f"UPDATE moderation_edits SET before_text = '' WHERE before_text != '' AND {where}",
+        params if proposal_ids_of_chats else (before,))
 
 
 async def last_for_item(db: Tx, item_type: str, item_id: int) -> AuditRow | None:

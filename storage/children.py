@@ -51,3 +51,5 @@ async def erase(db: Tx, chat_id: int) -> None:
     await db.execute("DELETE FROM facilitators WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM proposals WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM children WHERE chat_id = ?", (chat_id,))
+    # The redelivery guard keeps each update's id a week: not whose it was.
+    await db.execute("UPDATE inbox SET chat_id = NULL WHERE chat_id = ?", (chat_id,))

@@ -273,6 +273,12 @@ class Database(ABC):
         if frame is not None and frame.db is self and frame.chat is not None:
             raise TakesTurns(f"shared rows changed in chat {frame.chat}'s transaction")
 
+    def erased(self) -> None:
+        """Say that the work under way deletes a person's data: once it commits, copies of it
+        the database keeps outside its tables are let go of where that can be done at once
+        (SQLite's write-ahead log); a server's are docs/privacy.md's (vacuum, WAL recycling)."""
+        return None
+
     def single(self) -> AbstractAsyncContextManager[Tx]:
         """For one write statement, atomic by itself (SQLite saves two round trips)."""
         return self.transaction()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from storage import cases
+from storage import audit, cases
 from storage.db import Tx, utc_now
 
 FORGOTTEN = 0  # the chat id of what stays of a forgotten child's answer notices
@@ -14,7 +14,8 @@ async def purge(db: Tx, before: str, staff: Collection[int] = ()) -> int:
     """Forget children inactive since `before` (ISO time), unlinking their proposals first.
 
     What they were told goes (the outbox's record of every message to them); of the answers
-    they were told, only when and their 👍/👎 stay, under chat id 0. The words of safeguarding
+    they were told, only when and their 👍/👎 stay, under chat id 0; of the moderators' edits of
+    their proposals, the text before each edit goes. The words of safeguarding
     cases closed before then go too, and the chat ids of their closed cases. Someone in `staff`
     (a role now) who once talked as a child keeps their address and what is queued for them as
     staff, as with /delete. Returns how many children were forgotten.
@@ -28,6 +29,8 @@ async def purge(db: Tx, before: str, staff: Collection[int] = ()) -> int:
         f" AND o.state = 'sent'), chat_id = {FORGOTTEN} WHERE chat_id IN ({stale})", (before,))
     await db.execute(f"DELETE FROM outbox WHERE chat_id IN ({stale}){not_staff}",
                      (before, *kept))
+    await audit.forget_originals(db, before, f"SELECT id FROM proposals WHERE chat_id IN ({stale})",
+                                 (before,))
     await db.execute(f"UPDATE proposals SET chat_id = NULL WHERE chat_id IN ({stale})", (before,))
     await db.execute(f"UPDATE proposals SET facilitator_chat_id = NULL"
                      f" WHERE facilitator_chat_id IN ({stale})", (before,))

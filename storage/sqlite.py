@@ -114,6 +114,7 @@ class SqliteDatabase(Database):
         self._connection = connection
         self._tx = SqliteTx(connection)
         self._stepping = False  # a transaction is open statement by statement (`_begin`)
+        self._chores: set[asyncio.Task[bool]] = set()  # the log emptied after an erasure
 
     @classmethod
     async def open(cls, path: Path | str) -> SqliteDatabase:
@@ -150,6 +151,9 @@ class SqliteDatabase(Database):
         return self.target
 
     async def close(self) -> None:
+        for chore in list(self._chores):
+            with contextlib.suppress(Exception):
+                await chore
         await self._connection.close()
 
     @asynccontextmanager
@@ -222,6 +226,36 @@ class SqliteDatabase(Database):
         return in_one_go(Frame(self, _NowTx(raw), None), work,  # one writer: everyone's
                          lambda: raw.execute("BEGIN IMMEDIATE"),
                          lambda: raw.execute("COMMIT"), rollback)
+
+    def erased(self) -> None:
+        """Once the transaction commits, empty the write-ahead log (a TRUNCATE checkpoint):
+        until its frames are overwritten they hold the deleted rows as they were."""
+        self.after_commit(self._truncate_log_soon)
+
+    def _truncate_log_soon(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._truncate_log())
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
+
+    async def _truncate_log(self) -> bool:
+        """Checkpoint and truncate the write-ahead log, between transactions, waiting for no
+        one: a reader still on an older snapshot (an export) leaves it for the next erasure or
+        the clean stop. True when the log was emptied."""
+        try:
+            async with self._write_lock:
+                await self._connection.execute("PRAGMA busy_timeout = 0")
+                try:
+                    rows = await self._connection.execute_fetchall(
+                        "PRAGMA wal_checkpoint(TRUNCATE)")
+                finally:
+                    await self._connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        except (sqlite3.Error, ValueError) as error:  # ValueError: closed meanwhile
+            log.warning("Could not empty the write-ahead log after an erasure: %s", error)
+            return False
+        busy = next(iter(rows), (1,))[0]
+        if busy:
+            log.info("The write-ahead log is still read: emptied at the next erasure or stop")
+        return not busy
 
     @asynccontextmanager
     async def single(self) -> AsyncIterator[Tx]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bot.transport.inbox import Inbox
-from storage import answers, cases, children, inbox, outbox, proposals
+from storage import answers, audit, cases, children, inbox, outbox, proposals
 from storage.children import ChildRow
 from storage.db import DatabaseUnavailable, TakesTurns, Tx, open_database
 from tests.stores import Target, fresh_postgres, query
@@ -78,11 +78,16 @@ async def test_erase_removes_everything_of_the_child(target: Target) -> None:
             await proposals.insert(conn, new_proposal(chat_id, 200 + chat_id))
             await cases.add(conn, cases.NewCase(chat_id, "DHA", "detector", 1, "physical_home",
                                                 "bố đánh em"))
+            await inbox.store(conn, 100 + chat_id, {}, chat_id)  # handled, kept a week
+            await inbox.mark_done(conn, 100 + chat_id)
         # an officer's workbook sent in chat, not applied yet: it may quote the child's words
         await answers.add_import(conn, 21, "answers.xlsx", b"DHA-0001 bo danh em")
     async with db.transaction() as conn:
         await children.erase(conn, 1)
     await db.close()
+    # the redelivery guard keeps the update's id, not whose it was
+    assert query(target, "SELECT update_id, chat_id FROM inbox ORDER BY 1") == [
+        (101, None), (102, 2)]
     for table in ("children", "proposals"):
         assert query(target, f"SELECT chat_id FROM {table}") == [(2,)], table
     assert query(target, "SELECT count(*) FROM answer_imports") == [(0,)]
@@ -134,8 +139,20 @@ async def test_retention_forgets_inactive_people_but_keeps_anonymous_proposals(
         for sent in ("2024-05-30T23:00:00+00:00", "2024-05-31T01:00:00+00:00"):  # workbooks
             await answers.add_import(conn, 21, sent, b"children's words")
         await conn.execute("UPDATE answer_imports SET created_at = filename")
+        # what moderators edited out (a name, a phone): child 1's goes with them; child 2's
+        # edit of 40 days ago loses its original, the one of 10 days ago keeps it a while
+        for proposal_id, at in ((1, "2024-05-20T00:00:00+00:00"),
+                                (2, "2024-04-22T00:00:00+00:00"),
+                                (2, "2024-05-22T00:00:00+00:00")):
+            edit = await audit.add_edit(conn, proposal_id, "seen", "Em là Bình, 0987654321",
+                                        "Suối sâu", 21)
+            await conn.execute("UPDATE moderation_edits SET edited_at = ? WHERE id = ?",
+                               (at, edit))
     forgotten = await purge_personal_data(db, 365, now=datetime(2024, 6, 1, tzinfo=UTC))
     assert forgotten == 1
+    assert query(target, "SELECT proposal_id, before_text, after_text FROM moderation_edits"
+                         " ORDER BY id") == [(1, "", "Suối sâu"), (2, "", "Suối sâu"),
+                                             (2, "Em là Bình, 0987654321", "Suối sâu")]
     assert query(target, "SELECT filename FROM answer_imports") == [("2024-05-31T01:00:00+00:00",)]
     rows = await db.reader.fetchall("SELECT chat_id, seen FROM proposals ORDER BY id")
     assert rows == [(None, "Suối sâu"), (2, "Suối sâu")]

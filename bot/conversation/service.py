@@ -249,6 +249,7 @@ class Conversations:
             self.db.take_turn()  # recommendations worded after their proposals change too
             compiled = await recommendations.of_chat(db, chat_id)
             await children.erase(db, chat_id)
+            self.db.erased()
             await forget_words(db, compiled)  # a recommendation worded as theirs
             await consent.forget(db, chat_id)
             self.replying.pop(chat_id, None)  # ↩️ pressed: nothing ties the chat to a case
