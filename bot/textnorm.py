@@ -12,6 +12,25 @@ _NUMBER = re.compile(r"[0-9]{1,18}")
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# In JSON as it arrives: an escaped surrogate (half of an emoji's pair, or a lone one).
+ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def scrubbed(value: object) -> object:
+    """A parsed JSON value with every lone surrogate (JSON's "\\ud800" alone, which no text
+    can be stored or sent with) replaced by U+FFFD; the pairs JSON decoding joined are kept.
+    Containers are changed in place."""
+    if isinstance(value, str):
+        return _LONE_SURROGATE.sub("\ufffd", value) if _LONE_SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = scrubbed(item)
+    elif isinstance(value, list):
+        value[:] = [scrubbed(item) for item in value]
+    return value
+
+
 def nfc(text: str) -> str:
     """Compose decomposed (NFD) input, as some phone keyboards send it."""
     return unicodedata.normalize("NFC", text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -50,6 +51,18 @@ async def test_markup_and_invisible_characters_are_echoed_safely(
     with sqlite3.connect(database) as db:
         seen = db.execute("SELECT seen FROM proposals").fetchone()[0]
     assert seen == "<b>đậm</b> & <3 *sao* _gạch_ `code` [link](x) ẩn dảo"
+
+
+async def test_a_lone_surrogate_is_read_as_a_replacement_character(
+        simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
+    """Half of a surrogate pair, escaped in valid JSON ("\\ud800"): no text can be stored
+    or sent with it. The answer is kept, the half made U+FFFD (a whole pair is an emoji)."""
+    child = await start_topic(simulator, 704)
+    assert "câu 2/4" in texts(await child.say("Suối \ud800 sâu 😊"))
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL").fetchone() == (0,)
+        draft = db.execute("SELECT state FROM children WHERE chat_id = 704").fetchone()[0]
+    assert "Suối \ufffd sâu 😊" in json.loads(draft)["answers"]["seen"]
 
 
 async def test_text_where_a_button_is_expected(simulator: BotApiSimulator,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -51,3 +53,18 @@ async def test_updates_by_webhook_with_the_secret(simulator: BotApiSimulator,
         assert accepted.status == 200
     replies = await simulator.wait_for_messages(1201, 1, timeout=15)
     assert "Em có đồng ý" in texts(replies)
+
+
+async def test_a_lone_surrogate_by_webhook_is_answered(simulator: BotApiSimulator,
+                                                       webhook_bot: str, database: Path) -> None:
+    """Half of a surrogate pair in a POSTed update: kept in the inbox and answered (as U+FFFD),
+    not a failure that Telegram would post again and again."""
+    update = simulator.send_text(1202, "\ud800 xin chào")  # builds it, makes the chat known
+    async with aiohttp.ClientSession() as http:
+        accepted = await http.post(webhook_bot, data=json.dumps(update).encode(), headers={
+            "X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"})
+        assert accepted.status == 200
+    replies = await simulator.wait_for_messages(1202, 1, timeout=15)
+    assert "Em đồng ý" in texts(replies)  # as to any first words
+    with sqlite3.connect(database) as db:
+        assert db.execute("SELECT count(*) FROM inbox WHERE done_at IS NULL").fetchone() == (0,)

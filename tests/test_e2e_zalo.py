@@ -152,6 +152,19 @@ async def test_the_webhook_refuses_what_zalo_did_not_send_and_keeps_one_of_each(
     assert zalo.webhook_statuses.count(200) >= 2  # both answered 200: the repeat is harmless
 
 
+async def test_a_lone_surrogate_in_an_event_is_answered_not_a_crash(
+        zalo: ZaloSimulator, bot: BotProcess, tmp_path: Path) -> None:
+    """JSON may carry half of a surrogate pair ("\\ud800"): valid JSON, but no text can be
+    stored or sent with it. The event is kept and answered, the half made U+FFFD."""
+    child = ZaloChild(zalo, 8)
+    zalo.send_text(child.id, "\ud800 chào")  # the simulator sends it escaped, as JSON does
+    await zalo.wait_idle(quiet=0.4, timeout=20)
+    assert zalo.webhook_statuses[-1] == 200
+    assert "Em đồng ý" in texts(zalo.messages(child.id))  # the welcome, as to any first word
+    assert query(tmp_path / "forum.sqlite3", "SELECT count(*) FROM inbox WHERE done_at IS NULL"
+                 ) == [(0,)]
+
+
 async def test_long_answers_are_split_between_sentences(
         zalo: ZaloSimulator, bot: BotProcess) -> None:
     child = ZaloChild(zalo, 4)

@@ -613,11 +613,15 @@ class ZaloSimulator:
 
     async def _post(self, body: Params) -> tuple[int | None, str | None]:
         assert self._session is not None
+        try:
+            data = json.dumps(body, ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate: JSON can only carry it escaped
+            data = json.dumps(body).encode()
         self._busy(1)
         try:
             async with self._session.post(
                 self.webhook_url,
-                data=json.dumps(body, ensure_ascii=False).encode(),
+                data=data,
                 headers={"Content-Type": "application/json", SECRET_HEADER: self.webhook_secret},
                 timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
             ) as response:

@@ -17,16 +17,18 @@ updates are recorded as handled without being queued (the first one gets one "sl
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from telegram import Bot, Update
 from telegram.ext import BaseUpdateProcessor
 from telegram.request import BaseRequest, RequestData
 
+from bot.textnorm import ESCAPED_SURROGATE, scrubbed
 from bot.transport.flood import FloodGuard, Verdict
 from bot.transport.health import PAUSES, Health
 from bot.transport.inbox import Inbox
@@ -66,6 +68,8 @@ class RawUpdates(BaseRequest):
 
     def parse_json_payload(self, payload: bytes) -> dict[str, Any]:  # type: ignore[override]
         data = BaseRequest.parse_json_payload(payload)
+        if ESCAPED_SURROGATE.search(payload):  # a lone one cannot be stored or sent on
+            scrubbed(data)
         result = data.get("result")
         if isinstance(result, list):
             for update in result:
@@ -104,9 +108,26 @@ class DurableQueue(asyncio.Queue[object]):
         self.remember_fresh = True
 
     async def put(self, item: object) -> None:
-        if isinstance(item, Update) and not await self._receive(item):
-            return
+        if isinstance(item, Update):
+            item = self._whole(item)
+            if not await self._receive(item):
+                return
         await super().put(item)
+
+    def _whole(self, update: Update) -> Update:
+        """An update whose JSON did not come through RawUpdates (a webhook's): its JSON kept
+        for the inbox, and a lone surrogate in it (which no text can be stored with) made
+        U+FFFD, as RawUpdates does."""
+        if update.update_id in self.payloads:
+            return update
+        payload = update.to_dict()
+        self.payloads[update.update_id] = payload
+        try:
+            json.dumps(payload, ensure_ascii=False).encode()
+            return update
+        except UnicodeEncodeError:
+            pass
+        return Update.de_json(cast(dict[str, Any], scrubbed(payload)), update.get_bot())
 
     async def _receive(self, update: Update) -> bool:
         """Write the update to the inbox; False when it must not be handled (a redelivery of

@@ -36,6 +36,7 @@ from bot.conversation.service import Conversations
 from bot.localized import BASE_LANG
 from bot.messages import Reply
 from bot.staff.moderation import Refused
+from bot.textnorm import scrubbed
 from bot.transport.channels import ZALO, first_id
 from bot.transport.health import PAUSES, Health
 from bot.transport.inbox import Inbox
@@ -122,8 +123,9 @@ class ZaloChannel:
 
     async def receive(self, body: Any) -> bool:
         """Write an event durably and queue it; False when it is not an event (nothing kept).
-        A redelivered event is kept once and handled once."""
-        event = parse(body)
+        A redelivered event is kept once and handled once. A lone surrogate (JSON's "\\ud800",
+        which no text can be stored with) becomes U+FFFD."""
+        event = parse(scrubbed(body))
         if event is None:
             return False
         if await self.inbox.receive(event.update_id, body, channel=ZALO):
