@@ -97,7 +97,7 @@ async def test_a_bad_database_at_start_exits_at_once_with_one_line(
     took = time.monotonic() - started
     if blocker is not None:
         blocker.close()
-    assert done.returncode != 0 and took < 10, (took, done)
+    assert done.returncode != 0 and took < 20, (took, done)  # the busy timeout is 5 s
     problem = done.stderr.strip().splitlines()
     assert len(problem) == 1 and "cannot use the database" in problem[0], done.stderr
     assert "Traceback" not in done.stderr
@@ -286,6 +286,7 @@ async def test_a_kill_after_an_export_file_is_queued_sends_it_once(
     simulator.errors.clear()  # the press answered again after the restart: harmless
 
 
+@pytest.mark.timeout(300)  # twenty restarts of the bot: two minutes on a loaded machine
 async def test_no_action_goes_without_a_reply_across_kills(
         simulator: BotApiSimulator, fast_bot: BotProcess, database: Path) -> None:
     """Kill the bot at random moments right after a child acts; every action gets a reply."""
@@ -293,7 +294,7 @@ async def test_no_action_goes_without_a_reply_across_kills(
     await child.register()
     rng = random.Random(8)
     actions = ["/help", "/my", "xin chào", "/profile", "/cancel", "/help", "/language",
-               "/cancel", "/my", "chào bot"] * 3  # 30 kills
+               "/cancel", "/my", "chào bot"] * 2  # 20 kills
     missing = []
     for number, action in enumerate(actions):
         before = len(simulator.messages(7301))

@@ -87,19 +87,25 @@ def test_the_shipped_model_is_built_from_the_corpus_in_the_repository() -> None:
 
 @pytest.mark.timeout(600)  # about 20 s alone; a loaded 2-core machine took over 120 s
 def test_the_shipped_model_is_what_the_corpus_builds(tmp_path: Path) -> None:
-    """Rebuilt from the corpus (about 20 s), the model file is the shipped one, byte for byte
-    (run `python -m bot.safeguarding.train` after changing the corpus, the features or the
-    training; another scikit-learn or BLAS kernel may move a weight's last digit)."""
+    """Rebuilt from the corpus (about 20 s), the model file is the shipped one (run
+    `python -m bot.safeguarding.train` after changing the corpus, the features or the training).
+    Another scikit-learn, NumPy or BLAS kernel moves a weight's last stored digit (4 decimals):
+    that much is the same model; a change of the corpus or the features moves far more."""
     pytest.importorskip("sklearn")
     from bot.safeguarding.train import build, write
 
     write(build(), tmp_path / "model.json.gz")
     built, ours = tmp_path / "model.json.gz", MODEL_PATH
-    if built.read_bytes() != ours.read_bytes():
-        new, old = (Model.from_json(json.loads(gzip.decompress(p.read_bytes())))
-                    for p in (built, ours))
-        moved = [f for f in new.weights.keys() | old.weights.keys()
-                 if new.weights.get(f) != old.weights.get(f)]
+    if built.read_bytes() == ours.read_bytes():
+        return
+    new, old = (Model.from_json(json.loads(gzip.decompress(p.read_bytes())))
+                for p in (built, ours))
+    last_digits = 3e-4
+    moved = [f for f in new.weights.keys() | old.weights.keys()
+             if f not in new.weights or f not in old.weights
+             or abs(new.weights[f] - old.weights[f]) > last_digits]
+    thresholds = max(abs(new.tier1 - old.tier1), abs(new.tier2 - old.tier2))
+    if moved or thresholds > last_digits:
         pytest.fail(f"the build differs from the shipped file: thresholds {new.tier1, new.tier2}"
                     f" (shipped {old.tier1, old.tier2}), {len(moved)} weights, e.g."
                     f" {[(f, new.weights.get(f), old.weights.get(f)) for f in moved[:5]]}")
