@@ -257,17 +257,44 @@ async def test_a_moderator_on_zalo_edits_a_proposal_then_rejects_it_with_a_typed
         assert query(database, "SELECT before_text, after_text FROM moderation_edits") == [
             (ORIGINAL, CORRECTED)]
 
-        # "Lý do khác…": the next text is the reason, even one that reads like a menu's number.
+        # "Lý do khác…": the next text is the reason. A menu's number typed out of habit
+        # ("6" was ⬅️ Quay lại) is neither a pick nor a reason: the prompt says so and waits.
         await mod.tap("❌")
-        assert "Gõ lý do" in texts(await mod.tap("Lý do khác"))
-        assert f"Đã từ chối {ref}" in texts(await mod.say("2"))
+        asked = texts(await mod.tap("Lý do khác"))
+        assert "Gõ lý do" in asked and "thầy cô của nhóm" in asked and "/queue" in asked
+        assert "không chỉ là số" in texts(await mod.say("6"))
+        assert query(database, "SELECT status FROM proposals WHERE ref = ?", ref) == [
+            ("pending",)]
+        reason = "Ý kiến có tên một bạn khác"
+        assert f"Đã từ chối {ref}" in texts(await mod.say(reason))
         assert query(database, "SELECT status, reject_reason, reject_note FROM proposals"
-                               " WHERE ref = ?", ref) == [("rejected", "other", "2")]
-        await simulator.wait_until(lambda: "Các cô chú nhắn em: 2" in texts(
+                               " WHERE ref = ?", ref) == [("rejected", "other", reason)]
+        await simulator.wait_until(lambda: f"Các cô chú nhắn em: {reason}" in texts(
             simulator.messages(SEEDED)), 20)  # the child, on Telegram
         audit = texts(await mod.say("/audit"))
         assert f"sửa · {ref} · Thực trạng: «{ORIGINAL}» → «{CORRECTED}»" in audit
         assert f"chính bạn · từ chối · {ref}" in audit
+
+
+async def test_staff_on_zalo_get_their_commands_not_the_childrens_consent(
+        simulator: BotApiSimulator, zalo: ZaloSimulator, tmp_path: Path) -> None:
+    """A moderator who is not in the children's conversation: /help lists what their roles
+    allow, and words typed outside a prompt ("cảm ơn", a menu's number) get the same, never
+    the children's consent; /start still takes them into it (to try it)."""
+    database = tmp_path / "forum.sqlite3"
+    async with zalo_forum(simulator, zalo, database, (FIRST, "moderator"),
+                          (FIRST + 1, "officer")):
+        mod = await staff_on_zalo(zalo, MOD, FIRST)
+        officer = await staff_on_zalo(zalo, OFFICER, FIRST + 1)
+        guide = texts(await mod.say("/help"))
+        assert "kiểm duyệt" in guide and "/queue" in guide and "/audit" in guide
+        assert "/publish" not in guide and "Em đồng ý" not in guide
+        for said in ("cảm ơn", "1", "/cancel"):
+            answer = texts(await mod.say(said))
+            assert "/queue" in answer and "Em đồng ý" not in answer, said
+        assert "/publish" in texts(await officer.say("/help"))
+        assert "Em có đồng ý" in texts(await mod.say("/start"))
+        assert query(database, "SELECT count(*) FROM children") == [(0,)]
 
 
 async def test_the_digest_reaches_a_zalo_moderator_once_per_new_batch(

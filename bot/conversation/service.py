@@ -24,6 +24,7 @@ from bot.localized import BASE_LANG
 from bot.messages import Reply
 from bot.safeguarding.cases import Cases, parse_reply
 from bot.safeguarding.detector import NEEDS_A_LOOK, assess
+from bot.staff.guide import staff_help
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.staff.prompts import Asked
 from bot.staff.roles import is_staff
@@ -106,6 +107,9 @@ class Conversations:
         outcome, state = await self._safeguard(db, chat_id, state, event)
         if isinstance(invite, Joined):
             outcome = engine.join_as_facilitator(self.catalog, state, invite.district)
+        elif outcome is None and (guide := await self._staff_guide(db, chat_id, state, event)):
+            work.replies(chat_id, guide)
+            return
         elif outcome is None:
             consenting = state is None and await consent.waiting(db, chat_id)
             outcome = engine.step(self.catalog, state, event, consenting=consenting)
@@ -119,6 +123,31 @@ class Conversations:
             work.messages[said:] = [
                 replace(message, dedupe=f"{outbox_store.FAREWELL}{chat_id}:{work.update_id}:{n}")
                 for n, message in enumerate(work.messages[said:])]
+
+    async def _staff_guide(self, db: Tx, chat_id: int, state: State | None,
+                           event: Event) -> tuple[Reply, ...]:
+        """A staff member's /help: their commands (and where they were, if in a flow); and what
+        a staff member who is not in the children's conversation types outside a prompt gets,
+        instead of the children's consent. /start still begins it (to try it, or to join as a
+        facilitator). Empty for everyone else."""
+        if not (isinstance(event, engine.Command) and event.name == "help"):
+            if state is not None:
+                return ()  # in the conversation: it answers
+            if isinstance(event, Text):
+                outside = not engine.calls_for_help(self.catalog, event.text)
+            elif isinstance(event, engine.Command):
+                outside = event.name in ("cancel", "language", "profile")
+            else:
+                outside = isinstance(event, engine.Media)
+            if not outside:
+                return ()
+        if state is None and await consent.waiting(db, chat_id):
+            return ()  # on their way into the conversation (/start): its consent goes on
+        lang = state.lang if state else BASE_LANG
+        guide = staff_help(self.catalog.texts, await self.moderation.members(db), chat_id, lang)
+        if guide is None:
+            return ()
+        return (Reply(guide), *((engine.prompt(self.catalog, state),) if state else ()))
 
     def _answer(self, work: Work, chat_id: int, outcome: Outcome,
                 pressed: Pressed | None) -> None:

@@ -378,7 +378,7 @@ class StaffDesk:
         else:
             result = await self.moderation.edit(caller.user_id, pending.target,
                                                 pending.version, pending.field, text)
-        if isinstance(result, Refused) and result.reason in ("invalid", "note_required"):
+        if isinstance(result, Refused) and result.reason in ("invalid", "note_required", "words"):
             self.pending[caller.user_id] = pending  # say what is wrong, and wait for a retry
             self._refused(caller, result)
             return

@@ -8,7 +8,7 @@ writes the audit row in the same transaction. Results are values, never exceptio
     Conflict     someone acted first: who (by_user_id), what (action), when (at)
     Refused      reason "not_staff" (answer as an unknown command: no hint that staff
                  commands exist), "forbidden", "not_found", "wrong_status", "invalid",
-                 "note_required", "config_role", "not_granted", "unknown_code", "expired",
+                 "note_required", "words", "config_role", "not_granted", "unknown_code", "expired",
                  "used_up"; `detail` says more for "invalid"
 
 Queue buttons carry "q<version>|<action>|<proposal id>" (see `button_data`, `parse_button`):
@@ -260,6 +260,8 @@ class Moderation:
                 return Refused("invalid", f"reason must be one of {', '.join(REASONS)}")
             if reason == "other" and note is None:
                 return Refused("note_required")
+            if note is not None and not _worded(note):
+                return Refused("words")  # "6": a menu's number typed where words were asked
             if note is not None and len(note) > MAX_TEXT:
                 return Refused("invalid", f"note longer than {MAX_TEXT} characters")
             return await self._decide(db, user_id, item, version, "reject", "rejected",
@@ -278,6 +280,8 @@ class Moderation:
             before = getattr(item, field) or ""
             if not text or len(text) > MAX_TEXT or text == before:
                 return Refused("invalid", f"the new text must be 1-{MAX_TEXT} characters, changed")
+            if not _worded(text):
+                return Refused("words")
             new_version = await store.rewrite(db, item.id, version, field, text)
             if new_version is None:
                 return await self._conflict(db, item.id)
@@ -513,3 +517,8 @@ async def _fresh_code(db: Tx) -> str:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
         if await staff_store.invite(db, code) is None:
             return code
+
+
+def _worded(text: str) -> bool:
+    """Words a child can read: at least one letter (not a number or signs alone)."""
+    return any(char.isalpha() for char in text)
