@@ -3,6 +3,9 @@ then a PostgreSQL server)."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from bot.simulator import BotApiSimulator
@@ -40,3 +43,6 @@ async def test_a_child_sends_a_proposal(simulator: BotApiSimulator, bot: BotProc
                    "commune", "vi", "pending")
     mine = texts(await child.say("/my"))
     assert "DHA-0001" in mine and "đang chờ duyệt" in mine
+    # the day as people write it, in Vietnam's time
+    today = datetime.now(timezone(timedelta(hours=7))).strftime("%d/%m/%Y")
+    assert today in mine and not re.search(r"\d{4}-\d{2}-\d{2}", mine)

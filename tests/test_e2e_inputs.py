@@ -95,11 +95,11 @@ async def test_old_and_forged_buttons(simulator: BotApiSimulator, bot: BotProces
     old_data = menu.buttons()[0][1]
     await child.tap("3.")
     simulator.press(706, menu.message_id, old_data)
-    assert "tin nhắn cũ" in texts(await child._settle())
+    assert "câu hỏi trước" in texts(await child._settle())
     simulator.press(706, menu.message_id, "9|delete|yes")
-    assert "tin nhắn cũ" in texts(await child._settle())
+    assert "câu hỏi trước" in texts(await child._settle())
     simulator.press(706, 999_999, "totally-forged")
-    assert "không hiểu nút" in texts(await child._settle())
+    assert "không hiểu lựa chọn" in texts(await child._settle())
     assert len(simulator.callback_answers) >= 3  # every press stops its spinner
 
 

@@ -218,11 +218,11 @@ async def test_a_full_day_in_the_life(simulator: BotApiSimulator, staff_bot: Bot
     card_id = (await mod.say("/queue"))[-1].message_id
     simulator.press(MOD, card_id, "q3|nuke|5")
     simulator.press(MOD, card_id, "qqq")
-    assert texts(await mod._settle()).count("Nút này không dùng được") == 2
+    assert texts(await mod._settle()).count("Lựa chọn này không dùng được") == 2
     simulator.press(MOD, card_id, f"q0|approve|{ids['KTM-0001']}")
     assert "không thuộc huyện của bạn" in texts(await mod._settle())
     simulator.press(9001, 999_999, f"q0|approve|{ids['DHA-0005']}")
-    assert "không hiểu nút" in texts(await child._settle())
+    assert "không hiểu lựa chọn" in texts(await child._settle())
     assert status_of(database, "KTM-0001") == status_of(database, "DHA-0005") == "pending"
 
     # The last DHA item; KTM-0001 is still pending but is not this moderator's.

@@ -88,6 +88,11 @@ def test_several_choices_can_be_typed(catalog: Catalog) -> None:
     typed = engine.step(catalog, state, Text("1, nha truong va 6"))
     assert typed.state is not None and typed.state.answers["actors"] == (
         "family", "school", "nation")
+    # What was kept is said (no "Done" is needed), and a "xong" typed out of habit at the next
+    # question is not taken as its answer.
+    assert typed.replies[0].text.startswith("✓ Đã chọn: Gia đình, Nhà trường")
+    late = engine.step(catalog, typed.state, Text("Xong!"))
+    assert late.state == typed.state and "đã được ghi" in late.replies[0].text
     assert engine.step(catalog, state, Text("1, bầu trời")).state == state
 
 
@@ -170,9 +175,9 @@ def test_bad_inputs_are_answered_and_change_nothing(catalog: Catalog) -> None:
         (Text("x" * 10_000), "10000"),
         (Text("😀🎉"), "biểu tượng"),
         (Media("sticker"), "chỉ đọc được chữ"),
-        (Press("forged-data"), "không hiểu nút"),
-        (Press(f"{state.rev + 5}|topic|labour"), "tin nhắn cũ"),
-        (Press(f"{state.rev}|pick|DHA"), "không hiểu nút"),
+        (Press("forged-data"), "không hiểu lựa chọn"),
+        (Press(f"{state.rev + 5}|topic|labour"), "câu hỏi trước"),
+        (Press(f"{state.rev}|pick|DHA"), "không hiểu lựa chọn"),
     ]:
         outcome = engine.step(catalog, state, event)
         assert outcome.state == state, event
@@ -185,7 +190,7 @@ def test_old_buttons_go_stale_when_the_conversation_moves(catalog: Catalog) -> N
     moved = engine.step(catalog, state, Press(menu.keyboard[0][0].data)).state
     assert moved is not None and moved.rev == state.rev + 1
     again = engine.step(catalog, moved, Press(menu.keyboard[1][0].data))
-    assert again.state == moved and "tin nhắn cũ" in again.replies[0].text
+    assert again.state == moved and "câu hỏi trước" in again.replies[0].text
 
 
 def test_commands_mid_flow_keep_the_draft(catalog: Catalog) -> None:

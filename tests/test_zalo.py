@@ -88,6 +88,9 @@ def test_either_language_of_a_two_language_label_picks_it() -> None:
     menu = Menu.of(((Button("Em đồng ý / I agree", "0|consent|yes"),),
                     (Button("Chưa / Not now", "0|consent|no"),)))
     assert menu.pick("I agree") == "0|consent|yes" and menu.pick("chua") == "0|consent|no"
+    # As a child answers: without the "Em" of the label; "agree" likewise
+    for typed in ("đồng ý", "dong y", "Đồng ý.", "agree"):
+        assert menu.pick(typed) == "0|consent|yes", typed
 
 
 def test_long_texts_are_cut_between_sentences_then_words() -> None:

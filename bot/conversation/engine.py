@@ -464,7 +464,7 @@ def _consent_reminder(catalog: Catalog, consenting: bool) -> Reply:
 
 
 def _next_step(catalog: Catalog, state: State, flow: Flow, step: Step, answer: Answer,
-               pressed_note: str | None = None) -> Outcome:
+               pressed_note: str | None = None, notes: tuple[str, ...] = ()) -> Outcome:
     answers = {**state.answers, step.id: answer}
     if state.editing:
         target = REVIEW
@@ -474,7 +474,7 @@ def _next_step(catalog: Catalog, state: State, flow: Flow, step: Step, answer: A
     if target == REVIEW and flow.ask_happening and not state.happening_asked:
         target = HAPPENING
     return _go(catalog, state, replace(state, answers=answers, step=target, editing=False),
-               pressed_note=pressed_note)
+               *notes, pressed_note=pressed_note)
 
 
 def _no_draft(state: State) -> State:
@@ -556,7 +556,13 @@ def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
         return _say(catalog, state, "error.too_long", length=len(cleaned), limit=catalog.max_chars)
     if not any(ch.isalnum() for ch in cleaned):
         return _say(catalog, state, "error.no_letters")
+    if fold(cleaned).strip(" .!") in DONE_WORDS:  # the last question's "Done", typed late
+        return _say(catalog, state, "error.done_typed")
     return _next_step(catalog, state, flow, step, cleaned)
+
+
+# Typed as a whole answer, these only ever mean the "Done" of a multi-choice question.
+DONE_WORDS = frozenset({"xong", "xong roi", "done", "ok xong", "da xong"})
 
 
 def _match(choices: tuple[Choice, ...], text: str) -> Choice | None:
@@ -596,8 +602,11 @@ def _pick_many_by_text(catalog: Catalog, state: State, flow: Flow, step: Step,
     if not chosen or None in chosen:
         return _say(catalog, state, "error.press_a_button")
     picked = {c.id for c in chosen if c}
-    selected = tuple(c.id for c in step.choices if c.id in picked)
-    return _next_step(catalog, state, flow, step, selected)
+    selected = tuple(c for c in step.choices if c.id in picked)
+    # Several at once need no "Done": say what was kept, so that no "xong" follows as an answer.
+    note = _t(catalog, state, "picked.many", choices=", ".join(
+        html.escape(c.label[state.lang]) for c in selected))
+    return _next_step(catalog, state, flow, step, tuple(c.id for c in selected), notes=(note,))
 
 
 def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:

@@ -24,6 +24,7 @@ from bot.localized import BASE_LANG
 from bot.messages import Reply
 from bot.safeguarding.cases import Cases, parse_reply
 from bot.safeguarding.detector import NEEDS_A_LOOK, assess
+from bot.staff.chat import day
 from bot.staff.guide import staff_help
 from bot.staff.moderation import INVITE_ALPHABET, INVITE_LENGTH, Joined, Moderation, Refused
 from bot.staff.prompts import Asked
@@ -399,7 +400,7 @@ class Conversations:
             lines.append(texts.get(
                 "my.item", lang, ref=html.escape(item.ref),
                 topic=html.escape(flow.title[lang] if flow else item.topic),
-                status=texts.get(f"status.{item.status}", lang), date=item.created_at[:10]))
+                status=texts.get(f"status.{item.status}", lang), date=day(item.created_at)))
             answer = found.get(item.ref)
             if answer is not None:
                 words = words_for(answer, lang)

@@ -46,6 +46,11 @@ def when(stamp: str | None) -> str:
     return datetime.fromisoformat(stamp).astimezone(LOCAL_TIME).strftime("%d/%m/%Y %H:%M")
 
 
+def day(stamp: str) -> str:
+    """A stored UTC timestamp's day in Vietnam, as people write it (31/12/2026)."""
+    return datetime.fromisoformat(stamp).astimezone(LOCAL_TIME).strftime("%d/%m/%Y")
+
+
 def cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 

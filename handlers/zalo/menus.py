@@ -80,8 +80,14 @@ def _words(text: str) -> str:
 
 
 def _names(label: str) -> set[str]:
-    """What a label may be typed as: all of it, or one language of "Em đồng ý / I agree"."""
-    return {_words(label), *(_words(part) for part in label.split(" / "))} - {""}
+    """What a label may be typed as: all of it, or one language of "Em đồng ý / I agree", and
+    either without the speaker it starts with ("đồng ý" for "Em đồng ý")."""
+    names = {_words(label), *(_words(part) for part in label.split(" / "))} - {""}
+    return names | {name.removeprefix(who) for name in names for who in _SPEAKERS
+                    if name.startswith(who) and name != who}
+
+
+_SPEAKERS = ("em ", "chung em ", "thay co ", "i ", "we ")
 
 
 def plain(text: str) -> str:
