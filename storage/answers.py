@@ -64,15 +64,15 @@ async def latest(db: Tx, proposal_id: int, published: bool = False) -> AnswerRow
     return _row(row) if row else None
 
 
-async def latest_of(db: Tx, proposal_ids: Collection[int]) -> dict[int, AnswerRow]:
-    """`latest` of many proposals, a few statements in all (a workbook of thousands of rows):
-    the newest version of each that has an answer."""
-    found: dict[int, AnswerRow] = {}
+async def versions_of(db: Tx, proposal_ids: Collection[int]) -> dict[int, list[AnswerRow]]:
+    """Every version of the answers of many proposals, oldest first, a few statements in all (a
+    workbook of thousands of rows); a proposal without an answer is not in it."""
+    found: dict[int, list[AnswerRow]] = {}
     for marks, chunk in in_lists(sorted(set(proposal_ids))):
         for row in await db.fetchall(
                 f"SELECT {_COLUMNS} FROM answers WHERE proposal_id IN ({marks})"
                 " ORDER BY proposal_id, version", chunk):
-            found[row[1]] = _row(row)  # the last of a proposal's versions stays
+            found.setdefault(row[1], []).append(_row(row))
     return found
 
 

@@ -9,7 +9,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from datetime import time as hour
 from pathlib import Path
 from types import SimpleNamespace
@@ -27,7 +27,7 @@ from bot.conversation.catalog import load_catalog
 from bot.conversation.engine import State
 from bot.conversation.service import state_to_row
 from bot.exports import ExportQuery, export
-from bot.staff.chat import Caller
+from bot.staff.chat import LOCAL_TIME, Caller
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, StaffMember
 from bot.transport.outbox import Outbox
@@ -93,8 +93,8 @@ async def notices(db: Database) -> list[tuple[int, str, str | None]]:
 
 # --- recording ------------------------------------------------------------------------------------
 
-async def test_the_latest_answers_of_many_proposals_are_read_together(forum: Forum) -> None:
-    """What an import reads for thousands of rows: each proposal's newest version, a few
+async def test_the_answers_of_many_proposals_are_read_together(forum: Forum) -> None:
+    """What an import reads for thousands of rows: each proposal's versions, oldest first, a few
     hundred proposals a statement (ids past the first IN list included), none for the
     unanswered."""
     first, second, third = [await forum.db.reader.fetchval(
@@ -105,9 +105,10 @@ async def test_the_latest_answers_of_many_proposals_are_read_together(forum: For
         await answer_store.add_version(tx, first, NOT_YET, OFFICER, "chat")
         await answer_store.add_version(tx, second, DONE, OFFICER, "chat")
         # 1,300 ids without an answer sort first: the answered ones are in the third list
-        found = await answer_store.latest_of(tx, [*range(-1_300, 0), first, second, third])
-    assert {key: (row.version, row.answer.state) for key, row in found.items()} == {
-        first: (2, "not_yet"), second: (1, "implemented")}
+        found = await answer_store.versions_of(tx, [*range(-1_300, 0), first, second, third])
+    assert {key: [(row.version, row.answer.state) for row in rows]
+            for key, rows in found.items()} == {
+        first: [(1, "implemented"), (2, "not_yet")], second: [(1, "implemented")]}
 
 async def test_an_officer_records_drafts_within_their_districts(forum: Forum) -> None:
     answers = forum.answers
@@ -297,6 +298,42 @@ async def test_template_fill_dry_run_import_and_import_again(
     assert not isinstance(stats, Refused)
     assert sum(n for (district, _, status), n in stats.by_district_topic_status.items()
                if district == "DHA" and status == "approved") == 3
+
+
+async def test_an_old_copy_of_the_workbook_does_not_undo_a_newer_answer(forum: Forum) -> None:
+    """A row saying what an earlier version said (not the latest) is an old copy: importing it
+    would bring the old result back and tell the child it again. The file being edited still
+    imports: rows as they are now are unchanged, rows with new words are changed."""
+    sheets, answers = forum.sheets, forum.answers
+    under_way = {"Kết quả": "Đang thực hiện / có lộ trình", "Nội dung trả lời": "Đang làm cầu"}
+    old = fill(await sheets.template(OFFICER, None, 2023), {"DHA-0002": under_way})
+    assert (await sheets.run(OFFICER, old, apply=True)).applied
+    await answers.publish(OFFICER)  # version 1
+    newer = fill(await sheets.template(OFFICER, None, 2023), {"DHA-0002": {
+        "Kết quả": "Đã thực hiện", "Nội dung trả lời": "Cầu đã làm xong"}})
+    assert (await sheets.run(OFFICER, newer, apply=True)).changed == 1
+    await answers.publish(OFFICER)  # version 2
+    told = len(await notices(forum.db))
+    again = await sheets.run(OFFICER, old, apply=True)
+    assert not again.applied
+    written = await forum.db.reader.fetchval("SELECT answered_at FROM answers WHERE version = 2")
+    day = datetime.fromisoformat(written).astimezone(LOCAL_TIME).strftime("%d/%m/%Y")
+    assert [sheets.describe(p, "vi") for p in again.problems] == [
+        f"Hàng 3: DHA-0002: hàng này là câu trả lời cũ (phiên bản 1), đã được thay bằng phiên"
+        f" bản 2 ngày {day} — có thể đây là bản sao cũ của tệp; hãy tải bản mẫu mới"]
+    assert "an old copy of the file" in sheets.describe(again.problems[0], "en")
+    assert await forum.db.reader.fetchval("SELECT count(*) FROM answers") == 2
+    assert len(await notices(forum.db)) == told
+    # The newer file, edited on: DHA-0002 as it is now is unchanged; new words are changed.
+    edited = fill(newer, {"DHA-0001": {"Kết quả": "Đã thực hiện", "Nội dung trả lời": "Xong"}})
+    plan = await sheets.run(OFFICER, edited, apply=True)
+    assert plan.applied and (plan.new, plan.changed, plan.unchanged) == (1, 0, 1)
+    edited = fill(edited, {"DHA-0002": {"Nội dung trả lời": "Cầu đã xong, có lan can"}})
+    plan = await sheets.run(OFFICER, edited, apply=True)
+    assert plan.applied and (plan.new, plan.changed, plan.unchanged) == (0, 1, 1)
+    edited = fill(edited, {"DHA-0002": {"Nội dung trả lời": "Cầu đã xong, có lan can."}})
+    plan = await sheets.run(OFFICER, edited, apply=True)  # the draft (version 3) rewritten
+    assert plan.applied and (plan.new, plan.changed, plan.unchanged) == (0, 1, 1)
 
 
 async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column(

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from bot.answers.service import Answers, Stale, answerable
 from bot.answers.sheet import (
@@ -29,6 +30,7 @@ from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.common import as_read
 from bot.localized import BASE_LANG
+from bot.staff.chat import LOCAL_TIME
 from bot.staff.moderation import Refused
 from bot.staff.roles import Scope
 from bot.staff.words import Words
@@ -178,12 +180,19 @@ class AnswerSheets:
                 continue
             if resolved is not None:
                 found.append(resolved)
-        now = await store.latest_of(tx, [entry.item.id for entry in found if entry.item])
-        found = [replace(entry, latest=now.get(entry.item.id)) if entry.item else entry
-                 for entry in found]
+        versions = await store.versions_of(tx, [entry.item.id for entry in found if entry.item])
+        kept = []
         for entry in found:
+            earlier = versions.get(entry.item.id, []) if entry.item else []
+            if earlier:
+                entry = replace(entry, latest=earlier.pop())
+            old = _reverted(entry, earlier)
+            if old is not None:
+                plan.problems.append(old)
+                continue
             self._count(entry, plan)
-        return found
+            kept.append(entry)
+        return kept
 
     @staticmethod
     def _proposal(scope: Scope, found: ProposalRow | None, row: SheetRow,
@@ -284,6 +293,21 @@ class AnswerSheets:
             outcome = await self.answers.save_over(tx, user_id, item, tidy(row.answer), None,
                                                    "import", entry.latest)
             assert not isinstance(outcome, Stale)  # an import takes whatever is there
+
+
+def _reverted(entry: _Resolved, earlier: list[AnswerRow]) -> Problem | None:
+    """A row that says what an earlier version said, not the latest: an old copy of the
+    workbook, which would undo the newer answer (and tell the child the old one again)."""
+    latest, answer = entry.latest, tidy(entry.row.answer)
+    if latest is None or latest.answer == answer or entry.item is None:
+        return None
+    old = next((version for version in reversed(earlier) if version.answer == answer), None)
+    if old is None:
+        return None
+    on = datetime.fromisoformat(latest.answered_at).astimezone(LOCAL_TIME)
+    return Problem(entry.row.number, "", "sheet.old_copy", {
+        "ref": entry.item.ref, "old": old.version, "new": latest.version,
+        "date": f"{on:%d/%m/%Y}"})
 
 
 def _join(seen: str, proposal: str) -> str:
