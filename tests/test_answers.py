@@ -35,6 +35,7 @@ from storage import answers as answer_store
 from storage import children, proposals
 from storage.answers import AnswerFields
 from storage.db import Database, open_database
+from storage.moderation import by_ref
 from tests.stores import Target
 from tests.test_storage import new_proposal
 
@@ -334,6 +335,33 @@ async def test_an_old_copy_of_the_workbook_does_not_undo_a_newer_answer(forum: F
     edited = fill(edited, {"DHA-0002": {"Nội dung trả lời": "Cầu đã xong, có lan can."}})
     plan = await sheets.run(OFFICER, edited, apply=True)  # the draft (version 3) rewritten
     assert plan.applied and (plan.new, plan.changed, plan.unchanged) == (0, 1, 1)
+
+
+async def test_dates_in_free_text_are_written_and_shown_day_first(forum: Forum) -> None:
+    """A date cell in «Thời hạn» (Excel, or "15/3/2027" that LibreOffice turned into a date) is
+    kept as 15/03/2027; a date an older import stored as ISO is shown day first to the child
+    and on the card; the template keeps "15/12" typed as a document number as text."""
+    where = {header: index + 1 for index, header in enumerate(HEADERS)}
+    template = await forum.sheets.template(OFFICER, None, 2023)
+    sheet = openpyxl.load_workbook(io.BytesIO(template))["Trả lời"]
+    assert [sheet.cell(2, where[header]).number_format for header in (
+        "Thời hạn / lộ trình", "Số văn bản")] == ["@", "@"]
+    filled = fill(template, {"DHA-0001": {
+        "Kết quả": "Đang thực hiện / có lộ trình", "Nội dung trả lời": "Đang làm rào chắn",
+        "Thời hạn / lộ trình": date(2027, 3, 15), "Số văn bản": "15/12"}})
+    assert (await forum.sheets.run(OFFICER, filled, apply=True)).applied
+    assert await forum.db.reader.fetchall("SELECT due, doc_number FROM answers") == [
+        ("15/03/2027", "15/12")]
+    await forum.db.reader.execute("UPDATE answers SET due = '2027-06-30'")  # an older import
+    await forum.answers.publish(OFFICER)
+    [(_, told, _)] = await notices(forum.db)
+    assert "Thời gian: 30/06/2027" in told and "2027-06-30" not in told
+    desk = AnswerDesk(forum.answers, forum.sheets, forum.answers.catalog, forum.config)
+    item = await by_ref(forum.db.reader, "DHA-0001")
+    latest = await answer_store.latest(forum.db.reader, item.id) if item else None
+    assert item is not None and latest is not None
+    card = desk._card_text(cast(Caller, SimpleNamespace(lang="vi")), item, latest.answer, latest)
+    assert "Thời hạn / lộ trình: 30/06/2027" in card
 
 
 async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column(

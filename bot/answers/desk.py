@@ -29,7 +29,7 @@ from datetime import datetime
 from bot.answers.imports import AnswerSheets, Plan
 from bot.answers.service import NO_ANSWER, Answers, Invalid, Stale
 from bot.answers.sheet import Reading
-from bot.answers.states import HOWS, STATES
+from bot.answers.states import HOWS, STATES, shown_date
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.messages import Button, Keyboard
@@ -209,6 +209,8 @@ class AnswerDesk:
             value = getattr(answer, name)
             if name == "how":
                 value = self._label(caller, f"answer.how.{value}")
+            elif name in ("due", "doc_date") and value:
+                value = shown_date(value)
             if value:
                 lines.append(self._text(caller, f"answer.desk.field.{name}",
                                         value=html.escape(cut(str(value), 600))))

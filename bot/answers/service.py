@@ -20,7 +20,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from bot.answers.states import STATES, Problem, check, tidy, words_for, worth_telling
+from bot.answers.states import (
+    STATES,
+    Problem,
+    check,
+    shown_date,
+    tidy,
+    words_for,
+    worth_telling,
+)
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.messages import Button
@@ -247,7 +255,7 @@ class Answers:
         if fields.agency:
             body.append(text("answer.notice.agency", agency=html.escape(fields.agency)))
         if fields.due:
-            body.append(text("answer.notice.due", due=html.escape(fields.due)))
+            body.append(text("answer.notice.due", due=html.escape(shown_date(fields.due))))
         body.append(text("answer.notice.ask"))
         keyboard = ((Button(texts.get("answer.button.up", lang), feedback_data(answer.id, "up")),
                      Button(texts.get("answer.button.down", lang),

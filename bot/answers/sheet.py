@@ -7,7 +7,8 @@ without touching the database; bot.answers.imports checks the rows against it an
 Columns are found by their header, whatever their order, with or without tone marks; a column the
 sheet lacks is reported once. States and the "how" column take the codes or the exact labels in
 Vietnamese or English (composed or decomposed Unicode alike), nothing else. Dates are real dates
-or "30/06/2024" / "2024-06-30".
+or "30/06/2024" / "2024-06-30"; a date cell in a free-text column ("Thời hạn") is read as
+"30/06/2024".
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ COLUMNS = (
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 REQUIRED = ("ref", "state", "text_vi")
+# Free text that Excel or LibreOffice would turn into a date or a number as it is typed
+# ("15/12", "15/3/2027"): formatted as Text in the template's rows. (Not the long texts: Excel
+# shows "####" for a Text cell of more than 255 characters.)
+AS_TEXT = ("due", "doc_number")
 ANSWER_KEYS = ("state", "text_vi", "text_en", "agency", "partners", "due", "how",
                "doc_number", "doc_date", "reason", "solution")
 
@@ -199,6 +204,8 @@ def write_template(rows: Iterable[TemplateRow], vocabulary: Vocabulary,
             cell.font, cell.alignment = body, wrap
             if column.key == "doc_date":
                 cell.number_format = "DD/MM/YYYY"
+            elif column.key in AS_TEXT:
+                cell.number_format = "@"
     last = max(count + 1, 200) + 500  # room for history rows typed below
     for key, words in (("state", [labels[s] for s in STATES]),
                        ("how", [labels[h] for h in HOWS])):
@@ -393,8 +400,8 @@ def _text(value: object) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    if isinstance(value, datetime):
-        return value.date().isoformat()
+    if isinstance(value, date):  # (a datetime too) a date cell: written as people here do
+        return f"{value:%d/%m/%Y}"
     # NFC: a label typed decomposed (Unikey's "Unicode tổ hợp", macOS) is the same label
     return nfc(NOT_XML.sub("", str(value))).strip().removeprefix("'")
 

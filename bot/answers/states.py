@@ -79,6 +79,17 @@ def check(answer: AnswerFields) -> list[Problem]:
     return problems
 
 
+def shown_date(text: str) -> str:
+    """A date stored as ISO ("2027-06-30", from a date cell of an older import) as people
+    here read it: 30/06/2027. Any other text as it is."""
+    if len(text) != 10:
+        return text
+    try:
+        return f"{date.fromisoformat(text):%d/%m/%Y}"
+    except ValueError:
+        return text
+
+
 def _iso_date(text: str) -> bool:
     try:
         parsed = date.fromisoformat(text)

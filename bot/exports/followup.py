@@ -25,7 +25,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bot.answers.states import OPEN, PART_OF
+from bot.answers.states import OPEN, PART_OF, shown_date
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.common import ExportError, as_read, put_text
@@ -121,8 +121,9 @@ class FollowupLabels:
     @staticmethod
     def due(answer: store.AnswerFields) -> str:
         """"thời hạn: …" of an item not met yet ("" without one, or once it is met)."""
-        return f"thời hạn: {answer.due}" if answer.due and PART_OF[answer.state] != "met" \
-            else ""
+        if not answer.due or PART_OF[answer.state] == "met":
+            return ""
+        return f"thời hạn: {shown_date(answer.due)}"
 
     def timeline(self, answer: store.AnswerFields | None) -> str:
         """The "Giải pháp / lộ trình" cell: the way forward and the date or timeline."""
