@@ -21,7 +21,7 @@ import pytest
 from bot.answers.desk import AnswerDesk
 from bot.answers.imports import AnswerSheets
 from bot.answers.service import NO_ANSWER, Answers, Invalid, Saved, Stale, parse_feedback
-from bot.answers.sheet import COLUMNS
+from bot.answers.sheet import COLUMNS, Choices, Vocabulary
 from bot.config import Config, load_config
 from bot.conversation.catalog import load_catalog
 from bot.conversation.engine import State
@@ -382,7 +382,9 @@ async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column
     assert not plan.applied
     lines = [sheets.describe(p, "vi") for p in plan.problems]
     text = "\n".join(lines)
-    assert "Hàng 2, cột «Kết quả»: kết quả không có trong danh sách" in text
+    assert "Hàng 2, cột «Kết quả»: kết quả «Xong rồi» không có trong danh sách; chọn trong ô" \
+        " thả xuống một trong: Đã thực hiện, Đang thực hiện / có lộ trình, Chưa thể thực hiện," \
+        " Đã chuyển cơ quan có thẩm quyền, Đã trả lời tại Diễn đàn" in text
     assert "Hàng 3, cột «Lý do (nếu chưa thể thực hiện)»: «Chưa thể thực hiện» cần ghi lý do" \
         in text
     assert "Hàng 4, cột «Ngày văn bản»: không phải là ngày" in text
@@ -452,6 +454,51 @@ async def test_labels_typed_in_decomposed_unicode_are_the_same_labels(forum: For
     assert plan.applied and plan.new == 1
     assert await forum.db.reader.fetchall("SELECT state, how, text_vi FROM answers") == [
         ("implemented", "forum", "Đã làm rào chắn")]
+
+
+def test_results_and_hows_are_read_as_officers_type_them() -> None:
+    """Any case, tone marks, spaces and punctuation, either language, or the first words (two
+    at least) of one label; never a guess between two."""
+    vocabulary = Vocabulary.of(load_catalog(load_config(ROOT / "config.example.toml")).texts.table)
+    states = {typed: vocabulary.states.find(typed) for typed in (
+        "đã thực hiện", "DA THUC HIEN", "Chua the thuc hien", "carried out", "Đang thực hiện",
+        "Đang thực hiện/có lộ trình", "Đã  thực hiện", "Đã chuyển", "  not_yet ", "Đã",
+        "Xong rồi", "Đang", "")}
+    assert states == {"đã thực hiện": "implemented", "DA THUC HIEN": "implemented",
+                      "Chua the thuc hien": "not_yet", "carried out": "implemented",
+                      "Đang thực hiện": "in_progress", "Đang thực hiện/có lộ trình": "in_progress",
+                      "Đã  thực hiện": "implemented", "Đã chuyển": "transferred",
+                      "  not_yet ": "not_yet", "Đã": None, "Xong rồi": None, "Đang": None,
+                      "": None}
+    assert [vocabulary.hows.find(typed) for typed in ("tai dien dan", "BẰNG VĂN BẢN.",
+                                                      "by a document", "văn bản")] == [
+        "forum", "document", "document", None]
+    two = Choices.of({"done": ["Đã làm xong"], "partly": ["Đã làm một phần"]})
+    assert (two.find("Đã làm"), two.find("da lam xong"), two.find("Đã làm một")) == (
+        None, "done", "partly")
+
+
+async def test_a_result_typed_loosely_is_imported_and_one_refused_is_quoted(
+        forum: Forum) -> None:
+    template = await forum.sheets.template(OFFICER, None, 2023)
+    filled = fill(template, {
+        "DHA-0001": {"Kết quả": "DA THUC HIEN", "Nội dung trả lời": "Xong",
+                     "Hình thức trả lời": "tai dien dan"},
+        "DHA-0002": {"Kết quả": "Đang thực hiện", "Nội dung trả lời": "Đang làm"}})
+    plan = await forum.sheets.run(OFFICER, filled, apply=True)
+    assert plan.applied and plan.problems == []
+    assert await forum.db.reader.fetchall("SELECT state, how FROM answers ORDER BY id") == [
+        ("implemented", "forum"), ("in_progress", "document")]
+    refused = fill(template, {"DHA-0004": {"Kết quả": "Đã", "Nội dung trả lời": "Xong",
+                                           "Hình thức trả lời": "họp"}})
+    lines = [forum.sheets.describe(p, "en") for p in (await forum.sheets.run(
+        OFFICER, refused, apply=False)).problems]
+    assert lines == [
+        "Row 4, column «Kết quả»: the result «Đã» is not one of the list; pick one from the"
+        " drop-down: Carried out, Under way / scheduled, Cannot be done yet, Passed to the"
+        " competent agency, Answered at the Forum",
+        "Row 4, column «Hình thức trả lời»: how it was answered, «họp», is not one of the"
+        " list; pick «At the Forum» or «By a document»"]
 
 
 async def test_an_earlier_forums_recommendation_typed_twice_is_one_row_to_remove(

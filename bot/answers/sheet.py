@@ -5,8 +5,9 @@ Pure apart from the bytes: `write_template` makes the workbook from rows given t
 without touching the database; bot.answers.imports checks the rows against it and applies them.
 
 Columns are found by their header, whatever their order, with or without tone marks; a column the
-sheet lacks is reported once. States and the "how" column take the codes or the exact labels in
-Vietnamese or English (composed or decomposed Unicode alike), nothing else. Dates are real dates
+sheet lacks is reported once. States and the "how" column take the codes or the labels in
+Vietnamese or English, whatever their case, tone marks, spaces and punctuation, or the first
+words (two at least) of one label only: never a guess between two. Dates are real dates
 or "30/06/2024" / "2024-06-30"; a date cell in a free-text column ("Thời hạn") is read as
 "30/06/2024".
 """
@@ -137,24 +138,57 @@ class Reading:
     read: int = 0  # every row with anything in it: answered, unanswered, with problems
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+PREFIX_WORDS = 2  # the fewest words of a label that may stand for it
+
+
+def _words(text: str) -> tuple[str, ...]:
+    """Folded words: no case, tone marks, spaces or punctuation ("Đang thực hiện/có lộ trình"
+    -> dang thuc hien co lo trinh)."""
+    return tuple(_WORD.findall(fold(text)))
+
+
+@dataclass(frozen=True)
+class Choices:
+    """The codes of one drop-down and the labels that stand for them (every language's)."""
+
+    labels: Mapping[tuple[str, ...], str]  # a label's words -> its code
+
+    @classmethod
+    def of(cls, labels: Mapping[str, Iterable[str]]) -> Choices:
+        """`labels`: code -> its labels (the code stands for itself too)."""
+        return cls({_words(label): code for code, names in labels.items()
+                    for label in (code, *names)})
+
+    def find(self, typed: str) -> str | None:
+        """The code of a label typed loosely (case, tone marks, spaces and punctuation aside),
+        or of the beginning of a label, of at least PREFIX_WORDS words, that begins no other
+        code's label; None rather than a guess."""
+        words = _words(typed)
+        if not words:
+            return None
+        joined = "".join(words)
+        codes = {code for label, code in self.labels.items() if "".join(label) == joined}
+        if not codes and len(words) >= PREFIX_WORDS:
+            codes = {code for label, code in self.labels.items()
+                     if label[:len(words)] == words}
+        return codes.pop() if len(codes) == 1 else None
+
+
 @dataclass(frozen=True)
 class Vocabulary:
-    """The words a sheet may use for states and "how", in every language (label -> code)."""
+    """The words a sheet may use for states and "how", in every language."""
 
-    states: Mapping[str, str]
-    hows: Mapping[str, str]
+    states: Choices
+    hows: Choices
 
     @classmethod
     def of(cls, labels: Mapping[str, Mapping[str, str]]) -> Vocabulary:
         """`labels`: "answer.state.<code>" and "answer.how.<code>" -> {lang: label}."""
-        def words(prefix: str, codes: Sequence[str]) -> dict[str, str]:
-            found = {code: code for code in codes}
-            for code in codes:
-                for label in labels[f"{prefix}.{code}"].values():
-                    found[nfc(label)] = code
-            return found
+        def choices(prefix: str, codes: Sequence[str]) -> Choices:
+            return Choices.of({code: labels[f"{prefix}.{code}"].values() for code in codes})
 
-        return cls(words("answer.state", STATES), words("answer.how", HOWS))
+        return cls(choices("answer.state", STATES), choices("answer.how", HOWS))
 
 
 # --- the template -----------------------------------------------------------------------------
@@ -354,13 +388,15 @@ def _read_row(reading: Reading, number: int, values: tuple[Any, ...], formulas: 
         text[key] = _text(value)
         if len(text[key]) > MAX_CELL:
             problem(key, "too_long", limit=MAX_CELL)
-    state = vocabulary.states.get(text.get("state", ""))
-    if state is None:
-        problem("state", "state" if text.get("state") else "state_missing")
+    state = vocabulary.states.find(text.get("state", ""))
+    if state is None and text.get("state"):
+        problem("state", "state", value=_quoted(text["state"]))
+    elif state is None:
+        problem("state", "state_missing")
     how_text = text.get("how", "")
-    how = vocabulary.hows.get(how_text) if how_text else "document"
+    how = vocabulary.hows.find(how_text) if how_text else "document"
     if how is None:
-        problem("how", "how")
+        problem("how", "how", value=_quoted(how_text))
     doc_date: str | None = None
     if "doc_date" in cells and cells["doc_date"] not in (None, ""):
         parsed = _date(cells["doc_date"])
@@ -389,6 +425,11 @@ def _read_row(reading: Reading, number: int, values: tuple[Any, ...], formulas: 
                                  text.get("district", ""), text.get("topic", ""),
                                  text.get("proposal", ""), answer,
                                  flawed=frozenset(flawed)))
+
+
+def _quoted(typed: str) -> str:
+    """What was typed, to quote in a problem (its start, if long)."""
+    return typed if len(typed) <= 60 else typed[:59] + "…"
 
 
 def _blank(value: object) -> bool:
