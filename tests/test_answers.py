@@ -484,11 +484,13 @@ async def test_a_result_typed_loosely_is_imported_and_one_refused_is_quoted(
     filled = fill(template, {
         "DHA-0001": {"Kết quả": "DA THUC HIEN", "Nội dung trả lời": "Xong",
                      "Hình thức trả lời": "tai dien dan"},
-        "DHA-0002": {"Kết quả": "Đang thực hiện", "Nội dung trả lời": "Đang làm"}})
+        "DHA-0002": {"Kết quả": "Đang thực hiện", "Nội dung trả lời": "Đang làm"},
+        "DHA-0004": {"Kết quả": "Đã trả lời tại Diễn đàn", "Nội dung trả lời": "Đã trả lời"}})
     plan = await forum.sheets.run(OFFICER, filled, apply=True)
     assert plan.applied and plan.problems == []
+    # an empty «Hình thức trả lời»: by a document, but at the forum for a result that says so
     assert await forum.db.reader.fetchall("SELECT state, how FROM answers ORDER BY id") == [
-        ("implemented", "forum"), ("in_progress", "document")]
+        ("implemented", "forum"), ("in_progress", "document"), ("answered_at_forum", "forum")]
     refused = fill(template, {"DHA-0004": {"Kết quả": "Đã", "Nội dung trả lời": "Xong",
                                            "Hình thức trả lời": "họp"}})
     lines = [forum.sheets.describe(p, "en") for p in (await forum.sheets.run(

@@ -394,7 +394,10 @@ def _read_row(reading: Reading, number: int, values: tuple[Any, ...], formulas: 
     elif state is None:
         problem("state", "state_missing")
     how_text = text.get("how", "")
-    how = vocabulary.hows.find(how_text) if how_text else "document"
+    if how_text:
+        how = vocabulary.hows.find(how_text)
+    else:  # left empty: as the result says
+        how = "forum" if state == "answered_at_forum" else "document"
     if how is None:
         problem("how", "how", value=_quoted(how_text))
     doc_date: str | None = None
