@@ -128,6 +128,27 @@ async def test_an_officer_records_drafts_within_their_districts(forum: Forum) ->
     assert isinstance(too_long, Invalid)
 
 
+async def test_a_dash_is_no_answer_reason_or_way_forward(forum: Forum) -> None:
+    """Text without a letter or a digit is refused as an empty one, in chat and in the
+    workbook: a child would read "What happens next: -"."""
+    answers = forum.answers
+    invalid = await answers.record(OFFICER, "DHA-0002", replace(NOT_YET, solution="-"))
+    assert isinstance(invalid, Invalid) and [p.field for p in invalid.problems] == ["solution"]
+    invalid = await answers.record(OFFICER, "DHA-0002", replace(NOT_YET, text_vi="…",
+                                                                reason=" ? "))
+    assert isinstance(invalid, Invalid)
+    assert [p.field for p in invalid.problems] == ["text_vi", "reason"]
+    filled = fill(await forum.sheets.template(OFFICER, None, 2023), {"DHA-0002": {
+        "Kết quả": "Chưa thể thực hiện", "Nội dung trả lời": "Chưa làm được",
+        "Lý do (nếu chưa thể thực hiện)": "Thiếu kinh phí",
+        "Giải pháp / lộ trình (nếu chưa thể thực hiện)": "-"}})
+    plan = await forum.sheets.run(OFFICER, filled, apply=True)
+    assert [forum.sheets.describe(p, "vi") for p in plan.problems] == [
+        "Hàng 3, cột «Giải pháp / lộ trình (nếu chưa thể thực hiện)»: «Chưa thể thực hiện» cần"
+        " ghi giải pháp / lộ trình"]
+    assert await forum.db.reader.fetchval("SELECT count(*) FROM answers") == 0
+
+
 async def test_of_two_officers_changing_one_draft_the_second_is_told(forum: Forum) -> None:
     answers = forum.answers
     first = await answers.record(OFFICER, "DHA-0001", DONE)

@@ -60,16 +60,22 @@ def tidy(answer: AnswerFields) -> AnswerFields:
     return replace(answer, **texts)
 
 
+def said(text: str) -> bool:
+    """Does `text` say anything: a letter or a digit ("-", "…" or "?" says nothing, and a child
+    would read "What happens next: -")?"""
+    return any(char.isalnum() for char in text)
+
+
 def check(answer: AnswerFields) -> list[Problem]:
     """Every problem of an answer (empty: it can be saved)."""
     problems = []
     if answer.state not in STATES:
         problems.append(Problem("state", "answer.problem.state"))
-    if not answer.text_vi:
+    if not said(answer.text_vi):
         problems.append(Problem("text_vi", "answer.problem.text"))
     if answer.state == "not_yet":
         problems += [Problem(name, f"answer.problem.{name}") for name in ("reason", "solution")
-                     if not getattr(answer, name)]
+                     if not said(getattr(answer, name))]
     if answer.how not in HOWS:
         problems.append(Problem("how", "answer.problem.how"))
     if answer.doc_date is not None and not _iso_date(answer.doc_date):
