@@ -431,6 +431,21 @@ async def test_a_bad_sheet_is_refused_whole_with_every_problem_by_row_and_column
     assert lines == ["Row 5, column «Mã kiến nghị»: proposal KTM-0001 is outside your districts"]
 
 
+async def test_two_columns_with_one_header_are_a_problem(forum: Forum) -> None:
+    """An inserted column headed as another: the later one, empty, won silently."""
+    book = openpyxl.load_workbook(io.BytesIO(await forum.sheets.template(OFFICER, None, 2023)))
+    sheet = book["Trả lời"]
+    sheet["G2"], sheet["H2"] = "Đã thực hiện", "Đã làm rào chắn"
+    sheet.insert_cols(9)
+    sheet["I1"] = "Nội dung trả lời"
+    out = io.BytesIO()
+    book.save(out)
+    plan = await forum.sheets.run(OFFICER, out.getvalue(), apply=True)
+    assert [forum.sheets.describe(p, "en") for p in plan.problems] == [
+        "Row 1: two columns named «Nội dung trả lời» (columns H and I); delete or rename one"]
+    assert not plan.applied
+
+
 async def test_a_text_starting_with_equals_is_not_a_formula(forum: Forum) -> None:
     """A child's "=))" (kept as text in the template by the quote prefix) and an officer's
     "=> …" typed as text are words; only a cell Excel stores as a formula is refused."""

@@ -307,6 +307,9 @@ def read_sheet(data: bytes, vocabulary: Vocabulary) -> Reading:
         if missing:
             reading.problems.append(Problem(header_row, "", "sheet.missing_columns",
                                             {"columns": ", ".join(missing)}))
+        reading.problems += [Problem(header_row, "", "sheet.same_header", values)
+                             for values in _same_headers(columns)]
+        if reading.problems:
             return reading
         merged = _merged_rows(data, getattr(sheet, "_worksheet_path", ""))
         for number, (values, formulas) in enumerate(lines, header_row + 1):
@@ -340,6 +343,20 @@ def _find_header(lines: Iterable[tuple[Any, ...]]) -> tuple[int, dict[int, str]]
         if number >= 10:
             return None
     return None
+
+
+def _same_headers(columns: Mapping[int, str]) -> Iterator[dict[str, str]]:
+    """The columns found twice (an inserted column headed as another): which one is meant
+    cannot be told, and the later one, empty, would silently win."""
+    from openpyxl.utils import get_column_letter
+
+    places: dict[str, list[int]] = {}
+    for index, key in columns.items():
+        places.setdefault(key, []).append(index)
+    for key, found in places.items():
+        if len(found) > 1:
+            yield {"column": BY_KEY[key].header, "first": get_column_letter(found[0] + 1),
+                   "second": get_column_letter(found[1] + 1)}
 
 
 def _merged_rows(data: bytes, path: str) -> set[int]:
