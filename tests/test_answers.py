@@ -446,6 +446,20 @@ async def test_two_columns_with_one_header_are_a_problem(forum: Forum) -> None:
     assert not plan.applied
 
 
+async def test_the_answers_sheet_renamed_and_moved_after_the_guide_is_found(
+        forum: Forum) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(await forum.sheets.template(OFFICER, None, 2023)))
+    sheet = book["Trả lời"]
+    sheet["G2"], sheet["H2"] = "Đã thực hiện", "Đã làm rào chắn"
+    sheet.title = "Huyện Đắk Hà"
+    book.move_sheet(sheet, offset=1)
+    assert book.sheetnames == ["Hướng dẫn", "Huyện Đắk Hà"]
+    out = io.BytesIO()
+    book.save(out)
+    plan = await forum.sheets.run(OFFICER, out.getvalue(), apply=True)
+    assert plan.problems == [] and plan.applied and plan.new == 1
+
+
 async def test_a_text_starting_with_equals_is_not_a_formula(forum: Forum) -> None:
     """A child's "=))" (kept as text in the template by the quote prefix) and an officer's
     "=> …" typed as text are words; only a cell Excel stores as a formula is refused."""

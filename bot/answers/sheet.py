@@ -4,12 +4,13 @@ Pure apart from the bytes: `write_template` makes the workbook from rows given t
 `read_sheet` turns a workbook into rows and problems (each with its row number and column)
 without touching the database; bot.answers.imports checks the rows against it and applies them.
 
-Columns are found by their header, whatever their order, with or without tone marks; a column the
-sheet lacks is reported once. States and the "how" column take the codes or the labels in
-Vietnamese or English, whatever their case, tone marks, spaces and punctuation, or the first
-words (two at least) of one label only: never a guess between two. Dates are real dates
-or "30/06/2024" / "2024-06-30"; a date cell in a free-text column ("Thời hạn") is read as
-"30/06/2024".
+The sheet is the one whose header row is found ("Trả lời" first, then every other: renamed or
+moved, it is still found). Columns are found by their header, whatever their order, with or
+without tone marks; a column the sheet lacks is reported once, one it has twice too. States
+and the "how" column take the codes or the labels in Vietnamese or English, whatever their
+case, tone marks, spaces and punctuation, or the first words (two at least) of one label only:
+never a guess between two. Dates are real dates or "30/06/2024" / "2024-06-30"; a date cell in
+a free-text column ("Thời hạn") is read as "30/06/2024".
 """
 
 from __future__ import annotations
@@ -295,14 +296,12 @@ def read_sheet(data: bytes, vocabulary: Vocabulary) -> Reading:
         reading.problems.append(Problem(0, "", "sheet.not_xlsx"))
         return reading
     try:
-        sheet = book[SHEET] if SHEET in book.sheetnames else book.worksheets[0]
-        lines = _lines(sheet.iter_rows())
-        found = _find_header(values for values, _ in lines)
+        found = _header_sheet(book.worksheets)
         if found is None:
             reading.problems.append(Problem(0, "", "sheet.no_header", {
                 "columns": ", ".join(BY_KEY[k].header for k in REQUIRED)}))
             return reading
-        header_row, columns = found
+        sheet, lines, (header_row, columns) = found
         missing = [BY_KEY[key].header for key in REQUIRED if key not in columns.values()]
         if missing:
             reading.problems.append(Problem(header_row, "", "sheet.missing_columns",
@@ -324,7 +323,21 @@ def read_sheet(data: bytes, vocabulary: Vocabulary) -> Reading:
     return reading
 
 
-def _lines(rows: Iterable[tuple[Any, ...]]) -> Iterator[tuple[tuple[Any, ...], frozenset[int]]]:
+_Lines = Iterator[tuple[tuple[Any, ...], frozenset[int]]]
+
+
+def _header_sheet(sheets: Sequence[Any]) -> tuple[Any, _Lines, tuple[int, dict[int, str]]] | None:
+    """The sheet with the header row, its rows after it, and the header: the sheet named
+    SHEET first, then every other in order (renamed, moved after the guide)."""
+    for sheet in sorted(sheets, key=lambda sheet: sheet.title != SHEET):
+        lines = _lines(sheet.iter_rows())
+        found = _find_header(values for values, _ in lines)
+        if found is not None:
+            return sheet, lines, found
+    return None
+
+
+def _lines(rows: Iterable[tuple[Any, ...]]) -> _Lines:
     """Each row's values and the places of its formulas. A formula is a cell Excel stores as
     one (data type "f"), not a text that starts with "=": a child's "=))" written with the quote
     prefix, or an officer's "=> …", is text."""
