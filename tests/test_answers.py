@@ -22,6 +22,7 @@ from bot.answers.desk import AnswerDesk
 from bot.answers.imports import AnswerSheets
 from bot.answers.service import NO_ANSWER, Answers, Invalid, Saved, Stale, parse_feedback
 from bot.answers.sheet import COLUMNS, Choices, Vocabulary
+from bot.areas import District
 from bot.config import Config, load_config
 from bot.conversation.catalog import load_catalog
 from bot.conversation.engine import State
@@ -573,6 +574,43 @@ async def test_an_earlier_forums_recommendation_typed_twice_is_one_row_to_remove
         "SELECT count(*) FROM proposals WHERE origin = 'history'") == 0
     once = fill(template, {}, extra=[{**bridge, "Địa bàn": "DHA"}])
     assert (await forum.sheets.run(OFFICER, once, apply=True)).history == 1
+
+
+async def test_an_area_is_found_by_its_place_name_or_the_names_to_write_are_said(
+        forum: Forum) -> None:
+    """"Đắk Hà" for "Huyện Đắk Hà" (the config's place, or the name without its unit word);
+    an area not found lists the names when they are few, or says where to find them."""
+    template = await forum.sheets.template(ADMIN, None, None)
+    old = {"Năm diễn đàn": 2019, "Chủ đề": 2, "Kết quả": "Đã thực hiện",
+           "Nội dung trả lời": "Đã làm"}
+    places = fill(template, {}, extra=[
+        {**old, "Địa bàn": "Đắk Hà", "Nội dung kiến nghị": "Làm cầu"},
+        {**old, "Địa bàn": "dak to", "Nội dung kiến nghị": "Làm cầu"},
+        {**old, "Địa bàn": "Kon Tum", "Nội dung kiến nghị": "Làm cầu"}])
+    plan = await forum.sheets.run(ADMIN, places, apply=True)
+    assert plan.problems == [] and plan.history == 3
+    assert await forum.db.reader.fetchall(
+        "SELECT district FROM proposals WHERE origin = 'history' ORDER BY id") == [
+        ("DHA",), ("DTO",), ("KTM",)]
+    unknown = fill(template, {}, extra=[{**old, "Địa bàn": "Đắk Hàa",
+                                         "Nội dung kiến nghị": "Làm cầu"}])
+    [problem] = (await forum.sheets.run(OFFICER, unknown, apply=False)).problems
+    assert forum.sheets.describe(problem, "vi") == (
+        "Hàng 6, cột «Địa bàn»: không có địa bàn «Đắk Hàa»; ghi tên hoặc mã một trong:"
+        " Huyện Đắk Hà (DHA)")
+    everywhere = [forum.sheets.describe(p, "vi") for p in (await forum.sheets.run(
+        ADMIN, unknown, apply=False)).problems]
+    assert everywhere[0].endswith("Thành phố Kon Tum (KTM), Huyện Đắk Glei (DGL), Huyện Đắk Hà"
+                                  " (DHA), Huyện Đắk Tô (DTO), Huyện Ia H'Drai (IHD), Huyện Kon"
+                                  " Plông (KPL), Huyện Kon Rẫy (KRY), Huyện Ngọc Hồi (NHO),"
+                                  " Huyện Sa Thầy (STH), Huyện Tu Mơ Rông (TMR)"), everywhere
+    many = replace(forum.config, past_areas=tuple(
+        District(f"X{n:02d}", f"Xã Số {n}", f"Commune {n}") for n in range(6)))
+    sheets = AnswerSheets(forum.answers, many, forum.answers.catalog)
+    [problem] = (await sheets.run(ADMIN, unknown, apply=False)).problems
+    assert sheets.describe(problem, "en") == (
+        "Row 6, column «Địa bàn»: there is no area «Đắk Hàa»; write the area's name or code as"
+        " the template's «Địa bàn» column has it")
 
 
 async def test_the_import_report_counts_every_row_read(forum: Forum) -> None:

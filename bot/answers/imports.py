@@ -43,6 +43,8 @@ from storage.moderation import ProposalRow, by_ref, by_refs
 
 log = logging.getLogger("childforum.answers")
 _WORDS = re.compile(r"[a-z0-9]+")
+UNITS = ("huyen", "xa", "phuong", "thi tran", "thanh pho", "thi xa", "quan")  # folded
+LISTED_AREAS = 15  # an unknown area's problem lists the names when there are no more
 
 
 @dataclass
@@ -217,8 +219,7 @@ class AnswerSheets:
             return None
         district, topic = self._district(row.district), self._topic(row.topic)
         if district is None:
-            plan.problems.append(Problem(row.number, BY_KEY["district"].header,
-                                         "sheet.district", {"value": row.district}))
+            plan.problems.append(self._no_district(row, scope))
         if topic is None:
             plan.problems.append(Problem(row.number, BY_KEY["topic"].header, "sheet.topic",
                                          {"value": row.topic}))
@@ -241,13 +242,28 @@ class AnswerSheets:
         return _Resolved(row, item)
 
     def _district(self, written: str) -> str | None:
+        """An area by its code or name (Vietnamese or English), or by its place name alone
+        ("Đắk Hà" for "Huyện Đắk Hà", or the config's `place`) when one area only has it.
+        An earlier forum's area too (the 2023 districts, in a commune config): the template
+        names it so."""
         wanted = fold(written)
-        # An earlier forum's area too (the 2023 districts, in a commune config): the template
-        # names it so.
-        for district in (*self.config.districts, *self.config.past_areas):
+        areas = (*self.config.districts, *self.config.past_areas)
+        for district in areas:
             if wanted in (fold(district.code), fold(district.name), fold(district.name_en)):
                 return district.code
-        return None
+        found = {district.code for district in areas
+                 if wanted and wanted in (fold(district.place), _place(fold(district.name)))}
+        return found.pop() if len(found) == 1 else None
+
+    def _no_district(self, row: SheetRow, scope: Scope) -> Problem:
+        """An area not found: with the names to write, if they are few."""
+        areas = {area.code: area for area in (*self.config.districts, *self.config.past_areas)
+                 if scope.covers(area.code)}
+        header, value = BY_KEY["district"].header, {"value": row.district}
+        if len(areas) > LISTED_AREAS:
+            return Problem(row.number, header, "sheet.district_many", value)
+        return Problem(row.number, header, "sheet.district", {**value, "names": ", ".join(
+            f"{area.name} ({area.code})" for area in areas.values())})
 
     def _topic(self, written: str) -> str | None:
         """A topic by number, id or title, or the one title sharing the most words with what
@@ -308,6 +324,14 @@ def _reverted(entry: _Resolved, earlier: list[AnswerRow]) -> Problem | None:
     return Problem(entry.row.number, "", "sheet.old_copy", {
         "ref": entry.item.ref, "old": old.version, "new": latest.version,
         "date": f"{on:%d/%m/%Y}"})
+
+
+def _place(name: str) -> str:
+    """A folded area name without its unit word: "huyen dak ha" -> "dak ha"."""
+    for unit in UNITS:
+        if name.startswith(unit + " "):
+            return name[len(unit) + 1:]
+    return name
 
 
 def _join(seen: str, proposal: str) -> str:

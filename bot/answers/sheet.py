@@ -49,7 +49,8 @@ COLUMNS = (
            " nghị của các năm trước chưa có mã: khi đó điền Năm, Địa bàn, Chủ đề và Nội dung.",
            ("ref", "ma", "mã")),
     Column("year", "Năm diễn đàn", 9, "Năm tổ chức diễn đàn nhận kiến nghị.", ("year",)),
-    Column("district", "Địa bàn", 18, "Tên hoặc mã huyện/xã như trong cấu hình.",
+    Column("district", "Địa bàn", 18, "Tên hoặc mã huyện/xã như trong cấu hình (có thể bỏ"
+           " chữ Huyện/Xã/Phường...: «Đắk Hà»).",
            ("district", "area", "huyện")),
     Column("topic", "Chủ đề", 22, "Tên chủ đề, mã chủ đề, hoặc số thứ tự 1-5.", ("topic",)),
     Column("group", "Nhóm trẻ em", 20, "Để tham khảo (không đọc khi nhập).",
