@@ -82,9 +82,17 @@ async def of_child(db: Tx, chat_id: int, limit: int = 20) -> list[ProposalSummar
     return [ProposalSummary(*row) for row in rows]
 
 
+def history_key(text: str) -> str:
+    """An earlier forum's recommendation as two typings of it compare: case, runs of spaces and
+    the punctuation at its end aside ("Làm cầu qua suối." is "làm cầu  qua suối")."""
+    return " ".join(text.split()).lower().rstrip(" .,;:!?…")
+
+
 async def insert_history(db: Tx, forum_year: int, district: str, topic: str, text: str) -> str:
     """A recommendation of an earlier forum that never went through the bot (from a
-    spreadsheet, for the follow-up report): approved, with no sender. Returns its ref."""
+    spreadsheet, for the follow-up report): approved, with no sender, its text with single
+    spaces. Returns its ref."""
+    text = "\n".join(" ".join(line.split()) for line in text.strip().splitlines())
     last = await db.fetchval(
         "INSERT INTO ref_counters (district, last) VALUES (?, 1)"
         " ON CONFLICT (district) DO UPDATE SET last = ref_counters.last + 1 RETURNING last",
@@ -101,8 +109,10 @@ async def insert_history(db: Tx, forum_year: int, district: str, topic: str, tex
 
 async def history_ref(db: Tx, forum_year: int, district: str, topic: str,
                       text: str) -> str | None:
-    """The ref of an imported recommendation with exactly this year, area, topic and text."""
-    ref = await db.fetchval(
-        "SELECT ref FROM proposals WHERE origin = 'history' AND forum_year = ? AND district = ?"
-        " AND topic = ? AND proposal = ?", (forum_year, district, topic, text))
-    return str(ref) if ref is not None else None
+    """The ref of an imported recommendation with this year, area, topic and text (as
+    `history_key` compares texts)."""
+    wanted = history_key(text)
+    found = await db.fetchall(
+        "SELECT ref, proposal FROM proposals WHERE origin = 'history' AND forum_year = ?"
+        " AND district = ? AND topic = ? ORDER BY id", (forum_year, district, topic))
+    return next((str(ref) for ref, proposal in found if history_key(proposal) == wanted), None)

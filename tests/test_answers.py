@@ -613,6 +613,30 @@ async def test_an_area_is_found_by_its_place_name_or_the_names_to_write_are_said
         " the template's «Địa bàn» column has it")
 
 
+async def test_an_earlier_forums_recommendation_retyped_a_little_is_the_same_one(
+        forum: Forum) -> None:
+    """Case, runs of spaces and the punctuation at the end aside, a recommendation without a
+    ref is the one imported before (and typed twice in one file, one row too many)."""
+    old = {"Năm diễn đàn": 2019, "Địa bàn": "DHA", "Chủ đề": 2, "Kết quả": "Đã thực hiện",
+           "Nội dung trả lời": "Đã làm"}
+    template = await forum.sheets.template(OFFICER, None, None)
+    first = fill(template, {}, extra=[{**old, "Nội dung kiến nghị": "Làm cầu qua suối"},
+                                      {**old, "Nội dung kiến nghị": "Lắp  camera ở cổng  trường"}])
+    assert (await forum.sheets.run(OFFICER, first, apply=True)).history == 2
+    retyped = fill(template, {}, extra=[
+        {**old, "Nội dung kiến nghị": "Làm cầu qua suối."},
+        {**old, "Nội dung kiến nghị": "lắp camera ở cổng trường !", "Nội dung trả lời": "Xong"}])
+    plan = await forum.sheets.run(OFFICER, retyped, apply=True)
+    assert plan.applied and (plan.history, plan.unchanged, plan.changed) == (0, 1, 1)
+    assert await forum.db.reader.fetchall(
+        "SELECT proposal FROM proposals WHERE origin = 'history' ORDER BY id") == [
+        ("Làm cầu qua suối",), ("Lắp camera ở cổng trường",)]
+    twice = fill(template, {}, extra=[{**old, "Nội dung kiến nghị": "Xây sân chơi"},
+                                      {**old, "Nội dung kiến nghị": "xây sân  chơi."}])
+    assert [p.key for p in (await forum.sheets.run(OFFICER, twice, apply=False)).problems] == [
+        "sheet.history_twice"]
+
+
 async def test_the_import_report_counts_every_row_read(forum: Forum) -> None:
     """"(N hàng)": the answered rows, those left unanswered and those with a problem alike."""
     template = await forum.sheets.template(OFFICER, None, 2023)  # DHA-0001, 0002, 0004

@@ -232,7 +232,8 @@ class AnswerSheets:
         # One recommendation is one row, as a ref is: typed twice, it would be added twice
         # (and a later import would only ever update the first); which row's answer is meant
         # is the officer's to say.
-        first = seen.setdefault((row.year, district, topic, row.proposal), row.number)
+        first = seen.setdefault((row.year, district, topic, proposals.history_key(row.proposal)),
+                                row.number)
         if first != row.number:
             plan.problems.append(Problem(row.number, BY_KEY["proposal"].header,
                                          "sheet.history_twice", {"first": first}))
