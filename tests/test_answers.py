@@ -205,13 +205,31 @@ async def test_publishing_tells_each_sender_once_in_their_language(forum: Forum)
     await answers.record(OFFICER, "DHA-0002", DONE)
     result = await answers.publish(OFFICER, refs=["DHA-0001", "dha-0002"])
     assert (result.published, result.told) == (2, 1)  # type: ignore[union-attr]
-    assert [chat for chat, _, _ in await notices(forum.db)][-1] == 102
+    chat, text, _ = (await notices(forum.db))[-1]
+    assert chat == 102 and "Your proposal DHA-0002 has a new answer" in text
     versions = await forum.db.reader.fetchall(
         "SELECT count(*) FROM answers WHERE published_at IS NOT NULL")
     assert versions == [(5,)]  # every version kept
     audited = await forum.db.reader.fetchall(
         "SELECT action, count(*) FROM audit_log GROUP BY action ORDER BY action")
     assert audited == [("answer", 5), ("publish", 5)]
+
+
+async def test_a_changed_result_is_told_as_a_new_answer(forum: Forum) -> None:
+    """The child (or facilitator) told an earlier answer reads that this one is new."""
+    answers = forum.answers
+    for ref in ("DHA-0001", "DHA-0004"):
+        await answers.record(OFFICER, ref, replace(DONE, state="in_progress"))
+    await answers.publish(OFFICER)
+    for ref in ("DHA-0001", "DHA-0004"):
+        await answers.record(OFFICER, ref, DONE)
+    await answers.publish(OFFICER)
+    first_child, first_adult, child, adult = (text for _, text, _ in await notices(forum.db))
+    assert "Ý kiến DHA-0001 của em đã có trả lời</b>" in first_child
+    assert "nhóm do thầy cô ghi lại đã có trả lời</b>" in first_adult
+    assert "Ý kiến DHA-0001 của em đã có trả lời mới</b>" in child and "Đã thực hiện" in child
+    assert "Kiến nghị DHA-0004 của nhóm do thầy cô ghi lại đã có trả lời mới</b>" in adult
+    assert "Thầy cô vui lòng báo lại" in adult
 
 
 async def test_an_erased_child_is_told_nothing_and_feedback_is_theirs_only(forum: Forum) -> None:

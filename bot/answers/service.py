@@ -226,14 +226,15 @@ class Answers:
                                    {"ref": item.ref, "version": answer.version,
                                     "state": answer.answer.state, "told": tell})
             if tell and item.notify_chat_id is not None:
-                notices.append(self.notice(item, answer))
+                notices.append(self.notice(item, answer, again=previous is not None))
                 await store.add_notice(tx, answer.id, item.notify_chat_id)
         await self.outbox.enqueue(tx, notices)
         return refs, len(notices)
 
-    def notice(self, item: ProposalRow, answer: AnswerRow) -> Message:
+    def notice(self, item: ProposalRow, answer: AnswerRow, again: bool = False) -> Message:
         """What the sender of a proposal is told: in their language, as an adult for a group's
-        facilitator, with 👍 / 👎 under it."""
+        facilitator, with 👍 / 👎 under it; `again`: they were told an earlier answer, so this
+        one says it is new."""
         assert item.notify_chat_id is not None
         lang, adult = item.notify_lang, item.is_group
         texts = self.catalog.texts
@@ -245,7 +246,9 @@ class Answers:
 
         fields = answer.answer
         words = words_for(fields, lang)
-        body = [text("answer.notice", ref=html.escape(item.ref),
+        head = text("answer.notice.head.new" if again else "answer.notice.head",
+                    ref=html.escape(item.ref))
+        body = [text("answer.notice", head=head,
                      quote=html.escape(_quote(item.proposal or item.seen)),
                      state=texts.get(f"answer.state.{fields.state}", lang),
                      text=html.escape(words))]
