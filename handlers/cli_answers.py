@@ -155,8 +155,10 @@ async def _publish(config: Config, found: Services, args: argparse.Namespace) ->
     result = await found.answers.publish(COMMAND_LINE, district, args.topic, refs)
     if isinstance(result, Refused):
         return _fail(f"refused: {result.reason} {result.detail}")
-    print(f"{result.published} answers published; {result.told} children and facilitators will"
-          " be told (the running bot sends the messages).")
+    answers = found.answers
+    print(f"{answers.counted('answers', result.published, 'en')} published;"
+          f" {answers.counted('people', result.told, 'en')} will be told (the running bot sends"
+          " the messages).")
     left = result.left(refs or ())
     if left:  # a typo must not read as "nothing left to publish"
         print("No draft answer to publish for " + ", ".join(left) + " (unknown, published"

@@ -973,6 +973,22 @@ async def test_a_row_without_a_ref_of_this_forum_or_later_is_a_problem(forum: Fo
         "SELECT count(*) FROM proposals WHERE origin = 'history'") == 0
 
 
+async def test_publishing_one_answer_to_one_child_says_so_in_the_singular(
+        forum: Forum) -> None:
+    """Not "1 answers published; 1 children and facilitators will be told"."""
+    await forum.answers.record(OFFICER, "DHA-0002", DONE)
+    await forum.answers.record(OFFICER, "DHA-0001", DONE)
+    desk = AnswerDesk(forum.answers, forum.sheets, forum.answers.catalog, forum.config)
+    said: list[str] = []
+    caller = cast(Caller, SimpleNamespace(user_id=OFFICER, lang="en", send=lambda text,
+                                          keyboard=(): said.append(text)))
+    await desk.command(caller, "publish", ["DHA-0002"])
+    assert said[-1].startswith("📣 1 answer published; 1 child or facilitator will be told")
+    await desk.command(caller, "publish", ["DHA-0001"])
+    await desk.command(caller, "publish", ["DHA-0001"])  # published already: nothing to do
+    assert said[-1] == "There is no draft answer to publish DHA-0001."
+
+
 def test_publishing_says_the_quiet_hours_of_the_config() -> None:
     """"… will be told (outside the quiet hours 21:00–07:00)": the config's hours, or nothing
     when notices never wait."""

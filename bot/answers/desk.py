@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
 from bot.answers.imports import AnswerSheets, Plan
-from bot.answers.service import NO_ANSWER, Answers, Invalid, Stale
+from bot.answers.service import NO_ANSWER, Answers, Invalid, PublishResult, Stale
 from bot.answers.sheet import Reading
 from bot.answers.states import HOWS, STATES, shown_date
 from bot.config import Config
@@ -383,7 +383,8 @@ class AnswerDesk:
                                                                         "answer.desk.yours")
             if subject is not None:
                 where += f" · {self.words.topic(subject, caller.lang, short=True)}"
-            buttons = [Button(self._text(caller, "answer.desk.publish_go", count=len(drafts)),
+            count = self.answers.counted("answers", len(drafts), caller.lang)
+            buttons = [Button(self._text(caller, "answer.desk.publish_go", answers=count),
                               f"p|{district}|{topic}|go.{_drafts_key(drafts)}")]
             by_topic = Counter(draft.topic for draft in drafts)
             if subject is None and len(by_topic) > 1:  # or one topic only
@@ -391,8 +392,8 @@ class AnswerDesk:
                                               topic=self.words.topic(one, caller.lang, True)),
                                    f"p|{district}|{one}|ask")
                             for one, count in sorted(by_topic.items(), key=self._topic_order)]
-            caller.send(self._text(caller, "answer.desk.publish_confirm",
-                                          count=len(drafts), where=html.escape(where)),
+            caller.send(self._text(caller, "answer.desk.publish_confirm", answers=count,
+                                   where=html.escape(where)),
                        tuple((b,) for b in buttons))
             return
         result = await self.answers.publish(caller.user_id, code, subject,
@@ -403,9 +404,10 @@ class AnswerDesk:
         if message_id is not None:
             caller.work.add(Message(caller.chat_id, op="keyboard", message_id=message_id,
                                     channel=caller.channel))
-        self.say(caller, "answer.desk.published_many" if result.published
-                  else "answer.desk.nothing_to_publish", count=result.published,
-                  told=result.told, ref="", quiet=self._quiet(caller))
+        if result.published:
+            self._published(caller, result)
+        else:
+            self.say(caller, "answer.desk.nothing_to_publish", ref="")
 
     async def _publish_refs(self, caller: Caller, refs: list[str]) -> None:
         """/publish REF REF…: those drafts, at once (typing the refs is the confirmation)."""
@@ -415,11 +417,16 @@ class AnswerDesk:
             return
         left = result.left(refs)
         if result.published:
-            self.say(caller, "answer.desk.published_many", count=result.published,
-                     told=result.told, ref="", quiet=self._quiet(caller))
+            self._published(caller, result)
         if left:  # a mistyped ref, or one published already: said, not passed over
             self.say(caller, "answer.desk.nothing_to_publish", count=0, told=0,
                      ref=html.escape(" ".join(left)))
+
+    def _published(self, caller: Caller, result: PublishResult) -> None:
+        self.say(caller, "answer.desk.published_many",
+                 answers=self.answers.counted("answers", result.published, caller.lang),
+                 people=self.answers.counted("people", result.told, caller.lang),
+                 quiet=self._quiet(caller))
 
     def _topic_order(self, item: tuple[str, int]) -> int:
         order = [flow.id for flow in self.catalog.topics]

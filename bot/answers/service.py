@@ -272,6 +272,11 @@ class Answers:
         """👍/👎 from someone who was told this answer (anyone else's press is ignored)."""
         return await store.feedback(tx, answer_id, chat_id, value)
 
+    def counted(self, noun: str, count: int, lang: str) -> str:
+        """"1 answer", "2 answers" ("answer.count.<noun>.one" / ".many")."""
+        return self.catalog.texts.get(f"answer.count.{noun}.{'one' if count == 1 else 'many'}",
+                                      lang, count=count)
+
     def states_list(self, lang: str) -> str:
         return ", ".join(self.catalog.texts.get(f"answer.state.{s}", lang) for s in STATES)
 
