@@ -383,8 +383,8 @@ class AnswerDesk:
                                                                         "answer.desk.yours")
             if subject is not None:
                 where += f" · {self.words.topic(subject, caller.lang, short=True)}"
-            count = self.answers.counted("answers", len(drafts), caller.lang)
-            buttons = [Button(self._text(caller, "answer.desk.publish_go", answers=count),
+            counted = self.answers.counted("answers", len(drafts), caller.lang)
+            buttons = [Button(self._text(caller, "answer.desk.publish_go", answers=counted),
                               f"p|{district}|{topic}|go.{_drafts_key(drafts)}")]
             by_topic = Counter(draft.topic for draft in drafts)
             if subject is None and len(by_topic) > 1:  # or one topic only
@@ -392,7 +392,7 @@ class AnswerDesk:
                                               topic=self.words.topic(one, caller.lang, True)),
                                    f"p|{district}|{one}|ask")
                             for one, count in sorted(by_topic.items(), key=self._topic_order)]
-            caller.send(self._text(caller, "answer.desk.publish_confirm", answers=count,
+            caller.send(self._text(caller, "answer.desk.publish_confirm", answers=counted,
                                    where=html.escape(where)),
                        tuple((b,) for b in buttons))
             return
