@@ -168,6 +168,16 @@ async def decide(db: Tx, proposal_id: int, version: int, status: str, by: int,
     return int(found) if found is not None else None
 
 
+async def erase_words(db: Tx, proposal_id: int) -> None:
+    """Blank a proposal's words (and their translations, and the text before any edit of it):
+    rejected for holding personal data, they go nowhere and are kept by no one."""
+    await db.execute("UPDATE proposals SET seen = '', proposal = '', message = '',"
+                     " seen_vi = NULL, proposal_vi = NULL, message_vi = NULL WHERE id = ?",
+                     (proposal_id,))
+    await db.execute("UPDATE moderation_edits SET before_text = '', after_text = ''"
+                     " WHERE proposal_id = ?", (proposal_id,))
+
+
 async def to_translator(db: Tx, proposal_id: int, version: int) -> int | None:
     """Send a proposal to the translators (its language is none the bot speaks) if the row is
     still at `version`; the new version or None."""

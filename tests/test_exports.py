@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import html
 import io
 import itertools
 import os
@@ -661,3 +662,29 @@ def test_a_full_disk_gives_one_error_not_a_dozen_tracebacks(tmp_path: Path) -> N
                           env={**os.environ, "CHILDFORUM_PSEUDONYM_KEY": "a-long-enough-key!"})
     assert done.stdout.strip() == "refused: No space left on device", done.stderr
     assert "Exception ignored" not in done.stderr and "Traceback" not in done.stderr, done.stderr
+
+
+CONTACTS = ("0912 345 678", "lan.nguyen_2010@gmail.com", "facebook.com/lan.nguyen.123",
+            "@be_lan2010")
+
+
+async def test_contact_details_are_masked_in_every_format(forum: Forum) -> None:
+    """A phone number, an e-mail, a social-network link or @account a child wrote: masked in
+    every file (the moderator saw them on the card); the rest of the words as written."""
+    async with forum.db.transaction() as conn:
+        ref = await proposals.insert(conn, proposals.NewProposal(
+            chat_id=CHILD_A, forum_year=2023, district="DHA", topic="online",
+            age_band="10-12", gender="female",
+            seen=f"Người lạ nhắn tin cho bạn em qua {CONTACTS[2]} và tiktok {CONTACTS[3]}",
+            proposal=f"Ai bị lừa thì gọi 111 hoặc em {CONTACTS[0]}, mail {CONTACTS[1]}",
+            actors="school", message="", lang="vi", needs_translation=False,
+            source_update_id=99))
+        await conn.execute("UPDATE proposals SET status = 'approved', created_at = ?"
+                           " WHERE ref = ?", ("2023-05-10T03:00:00+00:00", ref))
+    for fmt in ("csv", "xlsx", "docx"):
+        path, _ = await _export(forum, fmt, ExportQuery(districts=("DHA",)))
+        text = path.read_text("utf-8-sig") if fmt == "csv" else html.unescape(_zip_text(path))
+        for contact in CONTACTS:
+            assert contact not in text, (fmt, contact)
+        for word in ("[số điện thoại]", "[email]", "[tài khoản mạng]", "gọi 111 hoặc em"):
+            assert word in text, (fmt, word)

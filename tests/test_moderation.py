@@ -249,6 +249,21 @@ async def test_buttons_round_trip_and_forged_data_is_refused(
     assert await service.approve(NOBODY, pid, 0) == Refused("not_staff")
 
 
+async def test_a_proposal_rejected_for_personal_data_keeps_no_words(
+        path: Target, db: Database, service: Moderation) -> None:
+    """Its words (an edit's before and after too) go at once: the child is told why, the row
+    stays for the counts; a proposal rejected for another reason keeps its words."""
+    personal, other = [await submit(db, 10 + n, "DHA", n) for n in range(2)]
+    await service.edit(MOD_DHA, personal, 0, "seen", "Suối sâu, gọi bố em 0912345678")
+    await service.reject(MOD_DHA, personal, 1, "personal_data")
+    await service.reject(MOD_DHA, other, 0, "off_topic")
+    rows = query(path, "SELECT id, status, reject_reason, seen, proposal, message"
+                       " FROM proposals ORDER BY id")
+    assert rows[0] == (personal, "rejected", "personal_data", "", "", "")
+    assert rows[1][1:3] == ("rejected", "off_topic") and rows[1][3]
+    assert query(path, "SELECT before_text, after_text FROM moderation_edits") == [("", "")]
+
+
 async def test_audit_has_every_step_and_cannot_be_changed(
         path: Target, db: Database, service: Moderation) -> None:
     a, b, c, d = [await submit(db, 10 + n, "DHA", n) for n in range(4)]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Protocol
 from bot.areas import District
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.exports.contacts import mask
 from bot.exports.settings import ReportSettings
 from bot.localized import BASE_LANG
 from bot.textnorm import NOT_XML
@@ -51,9 +52,10 @@ def neutralise(text: str) -> str:
 
 def clean(text: str) -> str:
     """A child's words without the characters XML cannot hold (whatever the database holds:
-    rows stored before these were stripped on the way in, edits...)."""
+    rows stored before these were stripped on the way in, edits...), and without contact
+    details: a phone number, an e-mail, a social-network account (bot.exports.contacts)."""
     # isprintable() is a quick test that most texts pass (one line, no control character).
-    return text if text.isprintable() else CONTROL.sub("", text)
+    return mask(text if text.isprintable() else CONTROL.sub("", text))
 
 
 def put_text(cell: SheetCell, text: str) -> None:

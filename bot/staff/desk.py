@@ -459,9 +459,10 @@ class StaffDesk:
             parts.append(" ".join(str(detail[k]) for k in ("role", "districts") if k in detail))
         if row.before is not None and row.after is not None:
             field = self.words.label("staff.field", str(detail.get("field")), lang)
-            before = (f"«{cut(row.before, AUDIT_TEXT_LIMIT)}»" if row.before
-                      else self.catalog.texts.get("staff.audit.original_gone", lang))
-            parts.append(f"{field}: {before} → «{cut(row.after, AUDIT_TEXT_LIMIT)}»")
+            before, after = (f"«{cut(text, AUDIT_TEXT_LIMIT)}»" if text
+                             else self.catalog.texts.get("staff.audit.erased", lang)
+                             for text in (row.before, row.after))
+            parts.append(f"{field}: {before} → {after}")
         return "• " + html.escape(" · ".join(parts), quote=False)
 
     async def stats(self, caller: Caller, chart: bool = True) -> None:

@@ -355,6 +355,8 @@ class Moderation:
         new_version = await store.decide(db, item.id, version, status, user_id, reason, note)
         if new_version is None:
             return await self._conflict(db, item.id)
+        if reason == "personal_data":  # the words that hold it are kept nowhere
+            await store.erase_words(db, item.id)
         detail = {"ref": item.ref} | ({"reason": reason} if reason else {})
         await audit_log.append(db, user_id, action, "proposal", item.id, item.district, detail)
         notice = None
