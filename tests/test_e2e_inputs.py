@@ -170,3 +170,16 @@ async def test_before_consent_delete_erases_a_flag(simulator: BotApiSimulator, b
     with sqlite3.connect(database) as db:
         assert db.execute("SELECT count(*) FROM cases WHERE text != ''").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM cases WHERE chat_id = 712").fetchone()[0] == 0
+
+
+async def test_a_stranger_typing_commands_is_not_given_the_whole_welcome_each_time(
+        simulator: BotApiSimulator, bot: BotProcess) -> None:
+    """The welcome (long: what the forum is, consent) comes with /start; an unknown or staff
+    command from someone who has not consented gets a line and the consent in a word."""
+    stranger = Child(simulator, 708)
+    welcome = texts(await stranger.say("/start"))
+    for command in ("/queue", "/grant 1 admin all", "/abracadabra"):
+        answer = texts(await stranger.say(command))
+        assert "chưa hiểu lệnh này" in answer and "Em đồng ý" in answer, command
+        assert len(answer) < len(welcome) / 2, (command, len(answer), len(welcome))
+    assert stranger.latest_keyboard().buttons()[0][1] == "0|consent|yes"

@@ -432,7 +432,7 @@ def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
             return Outcome(None, (), Help("sos"), pressed_note="🆘", consenting=consenting)
         if action == "contact":  # then the consent again, shortly: the way on
             answered = _contact(catalog, None, value)
-            return replace(answered, replies=(*answered.replies, _consent_reminder(
+            return replace(answered, replies=(*answered.replies, consent_reminder(
                 catalog, consenting)), consenting=consenting)
         if action == "consent" and value == "yes":
             return Outcome(None, (_guardian_question(catalog),),
@@ -453,11 +453,12 @@ def _pre_consent(catalog: Catalog, event: Event, consenting: bool) -> Outcome:
         return Outcome(None, (welcome(catalog),))
     if isinstance(event, Media) and event.kind == "unsupported":  # an adult's file, say
         return Outcome(None, (Reply(texts.both("error.unsupported")),), consenting=consenting)
-    return Outcome(None, (_consent_reminder(catalog, consenting),), consenting=consenting)
+    return Outcome(None, (consent_reminder(catalog, consenting),), consenting=consenting)
 
 
-def _consent_reminder(catalog: Catalog, consenting: bool) -> Reply:
-    """The consent still to give, in a word, with its buttons."""
+def consent_reminder(catalog: Catalog, consenting: bool) -> Reply:
+    """The consent still to give, in a word, with its buttons (the whole welcome is said
+    once, to /start)."""
     question = _guardian_question(catalog) if consenting else welcome(catalog)
     key = "consent.reminder.guardian" if consenting else "consent.reminder"
     return Reply(catalog.texts.both(key), question.keyboard)

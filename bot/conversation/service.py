@@ -369,8 +369,9 @@ class Conversations:
     async def explain(self, work: Work, chat_id: int, key: str) -> None:
         """A fixed answer (unknown command, edited message...) and then where the child was."""
         state = await self._state(work.tx, chat_id)
-        work.replies(chat_id, (Reply(engine.text(self.catalog, state, key)),
-                               engine.prompt(self.catalog, state)))
+        where = (engine.prompt(self.catalog, state) if state is not None else
+                 engine.consent_reminder(self.catalog, await consent.waiting(work.tx, chat_id)))
+        work.replies(chat_id, (Reply(engine.text(self.catalog, state, key)), where))
 
     async def apologise(self, work: Work, chat_id: int, staff: bool = False) -> None:
         """After an unexpected error: sorry, and how to see where things are (no "try again":
