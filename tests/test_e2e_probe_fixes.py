@@ -227,3 +227,4 @@ async def test_stats_with_nothing_yet_has_no_empty_chart(
     await asyncio.sleep(1.5)  # a chart, if one were drawn, comes a moment later
     assert "Tổng: 0" in texts(said)
     assert not any(m.kind == "photo" for m in simulator.messages(ADMIN))
+    assert "Theo độ tuổi" not in texts(said)  # no headings with nothing under them

@@ -49,8 +49,10 @@ class StatsDesk:
         scope = html.escape(self.words.scope(stats.scope, lang))
         lines = [get("staff.stats.head", lang, scope=scope),
                  get("staff.stats.total", lang, total=stats.total, children=stats.children,
-                     groups=stats.groups),
-                 "", get("staff.stats.cells", lang)]
+                     groups=stats.groups)]
+        if not stats.total:
+            return lines  # the total says it: no headings with nothing under them
+        lines += ["", get("staff.stats.cells", lang)]
         order = {flow.id: index for index, flow in enumerate(self.words.catalog.topics)}
         cells: dict[tuple[str, str], dict[str, int]] = {}
         for (district, topic, status), count in sorted(
