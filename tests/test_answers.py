@@ -148,6 +148,10 @@ async def test_a_dash_is_no_answer_reason_or_way_forward(forum: Forum) -> None:
         "Hàng 3, cột «Giải pháp / lộ trình (nếu chưa thể thực hiện)»: «Chưa thể thực hiện» cần"
         " ghi giải pháp / lộ trình"]
     assert await forum.db.reader.fetchval("SELECT count(*) FROM answers") == 0
+    # In an optional field a dash says nothing too: kept empty (no "In charge: -")
+    saved = await answers.record(OFFICER, "DHA-0002", replace(DONE, agency="-", due=" … "))
+    assert isinstance(saved, Saved) and (saved.answer.answer.agency,
+                                         saved.answer.answer.due) == ("", "")
 
 
 async def test_of_two_officers_changing_one_draft_the_second_is_told(forum: Forum) -> None:

@@ -276,6 +276,13 @@ async def test_the_answer_card_in_chat_and_two_officers_at_once(forum: Forum) ->
     assert rows(database, "SELECT a.text_vi FROM answers a JOIN proposals p"
                           " ON p.id = a.proposal_id WHERE p.ref = 'DHA-0004'") == [
         ("Xã đã làm rào.",)]
+    # Answered at the forum: recorded as given at the forum, not by a document.
+    await officer.say("/answer DHA-0001")
+    await officer.tap("Đã trả lời tại Diễn đàn")
+    await officer.say("Đã trả lời tại Diễn đàn huyện.")
+    assert rows(database, "SELECT a.state, a.how FROM answers a JOIN proposals p"
+                          " ON p.id = a.proposal_id WHERE p.ref = 'DHA-0001'") == [
+        ("answered_at_forum", "forum")]
     # Not an officer: /answer is an unknown command for a child.
     assert "Mình chưa hiểu lệnh này" in texts(await Child(simulator, 601).say("/answer DHA-0001"))
     outbox = rows(database, "SELECT payload FROM outbox WHERE chat_id = 603 AND kind='notice'")

@@ -29,7 +29,7 @@ from datetime import datetime
 from bot.answers.imports import AnswerSheets, Plan
 from bot.answers.service import NO_ANSWER, Answers, Invalid, PublishResult, Stale
 from bot.answers.sheet import Reading
-from bot.answers.states import HOWS, STATES, shown_date
+from bot.answers.states import HOWS, STATES, shown_date, usual_how
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.messages import Button, Keyboard
@@ -279,7 +279,8 @@ class AnswerDesk:
     async def _choose_state(self, caller: Caller, ref: str, current: AnswerFields | None,
                             state: str, revision: int | None) -> None:
         if current is None or not current.text_vi:  # a first answer: its text comes next
-            chosen = replace(current, state=state) if current else AnswerFields(state)
+            chosen = (replace(current, state=state) if current
+                      else AnswerFields(state, how=usual_how(state)))
             self.unsaved[(caller.user_id, ref)] = chosen
             self.typing[caller.user_id] = Typing(ref, "text_vi", None, chosen)
             self.say(caller, "answer.desk.type", field=self._text(caller,

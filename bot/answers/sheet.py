@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from bot.answers.states import HOWS, STATES
+from bot.answers.states import HOWS, STATES, usual_how
 from bot.exports.common import put_text
 from bot.textnorm import NOT_XML, fold, nfc, small_int
 from storage.answers import AnswerFields
@@ -425,10 +425,8 @@ def _read_row(reading: Reading, number: int, values: tuple[Any, ...], formulas: 
     elif state is None:
         problem("state", "state_missing")
     how_text = text.get("how", "")
-    if how_text:
-        how = vocabulary.hows.find(how_text)
-    else:  # left empty: as the result says
-        how = "forum" if state == "answered_at_forum" else "document"
+    # left empty: as the result says
+    how = vocabulary.hows.find(how_text) if how_text else usual_how(state or "")
     if how is None:
         problem("how", "how", value=_quoted(how_text))
     doc_date: str | None = None

@@ -42,6 +42,12 @@ def words_for(answer: Worded, lang: str) -> str:
                                                     if answer.text_en else {})})[lang]
 
 
+def usual_how(state: str) -> How:
+    """How an answer with `state` was given, unless said otherwise: at the forum for
+    "answered at the forum", else by a document."""
+    return "forum" if state == "answered_at_forum" else "document"
+
+
 @dataclass(frozen=True)
 class Problem:
     """What is wrong with an answer: the field, and a key of bot/texts/answers.toml."""
@@ -54,10 +60,11 @@ class Problem:
 def tidy(answer: AnswerFields) -> AnswerFields:
     """Every text cleaned line by line as children's words are (textnorm.clean: NFC, no
     invisible characters, nothing XML cannot hold, single spaces); line breaks kept (an answer
-    can have paragraphs)."""
+    can have paragraphs). A text that says nothing ("-", "…": see `said`) is left empty, so a
+    child never reads "In charge: -"; a required one is then refused by `check`."""
     texts = {name: "\n".join(clean(line) for line in str(getattr(answer, name)).splitlines()
                              ).strip() for name in LIMITS}
-    return replace(answer, **texts)
+    return replace(answer, **{name: text if said(text) else "" for name, text in texts.items()})
 
 
 def said(text: str) -> bool:
