@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -101,6 +102,10 @@ def _print(found: LanguageReport, broken: list[str], args: argparse.Namespace) -
     return bool(found.missing)
 
 
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}")
+SHIPPED = (BASE_LANG, "en")  # the languages bot/texts/ is written in
+
+
 def _comment(label: str, text: str) -> list[str]:
     lines = text.splitlines() or [""]
     return [f"# {label}: {lines[0]}", *(f"#     {line}" for line in lines[1:])]
@@ -116,8 +121,19 @@ def _entries(texts: Mapping[str, Localized], key_of: Callable[[str], str]) -> li
 
 
 def _template(catalog: Catalog, args: argparse.Namespace) -> int:
-    if args.out.exists():
-        print(f"childforum: {args.out} exists; choose another --out", file=sys.stderr)
+    problem = None
+    if not _LANGUAGE_CODE.fullmatch(args.code):
+        problem = (f"{args.code!r} is not a language code: two or three small letters"
+                   " (ISO 639), for example bdq (Bahnar), jra (Jarai)")
+    elif args.code in SHIPPED:
+        problem = (f"{args.code} is written into the bot already (bot/texts/): a file for it"
+                   " would change nothing")
+    elif args.out.exists():
+        problem = f"{args.out} exists; choose another --out"
+    elif not args.out.parent.is_dir():
+        problem = f"the folder {args.out.parent} does not exist"
+    if problem is not None:
+        print(f"childforum: {problem}", file=sys.stderr)
         return 2
     known = known_texts(catalog)
     lines = [f"# Texts in {args.name or args.code}, for childforum. Fill in the empty \"\" after"
@@ -129,7 +145,6 @@ def _template(catalog: Catalog, args: argparse.Namespace) -> int:
     for flow in (*catalog.topics, catalog.group):
         lines += [f"[flows.{flow.id}]"]
         lines += _entries(flow.texts, lambda name: name)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text("\n".join(lines), encoding="utf-8")
     print(f"{args.out}: {len(known)} texts to translate")
     return 0

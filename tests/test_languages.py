@@ -157,12 +157,21 @@ def test_a_template_holds_every_text_and_loads_once_filled_in(
     folder = tmp_path / "languages"
     out = folder / "bdq.toml"
     config = _config(tmp_path, folder)
+    folder.mkdir(exist_ok=True)
     assert main(["texts", "template", "bdq", "--name", "Bahnar", "--out", str(out),
                  "--config", str(config)]) == 0
     raw = tomllib.loads(out.read_text(encoding="utf-8"))
     assert raw["name"] == "Bahnar" and raw["texts"]["welcome"] == ""
     assert set(raw["flows"]) == {"violence", "injuries", "online", "climate", "labour", "group"}
     assert main(["texts", "template", "bdq", "--out", str(out), "--config", str(config)]) == 2
+    for code, where, why in (("vi", folder / "vi.toml", "written into the bot already"),
+                             ("Bahnar", folder / "x.toml", "not a language code"),
+                             ("jra", tmp_path / "nowhere" / "jra.toml", "does not exist")):
+        capsys.readouterr()
+        assert main(["texts", "template", code, "--out", str(where),
+                     "--config", str(config)]) == 2
+        assert why in capsys.readouterr().err and not where.exists()
+    assert not (tmp_path / "nowhere").exists()
     capsys.readouterr()
     assert main(["texts", "check", "--config", str(config)]) == 0  # empty: nothing unknown
     assert "bdq (Bahnar): 0 of" in capsys.readouterr().out
