@@ -15,18 +15,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bot.compiling.service import COMMAND_LINE, TITLE_MAX, Changed, Compiled, Compiling
+from bot.compiling.desk import refusal
+from bot.compiling.service import COMMAND_LINE, Changed, Compiled, Compiling
 from bot.config import Config
-from bot.conversation.catalog import load_catalog
+from bot.conversation.catalog import Catalog, load_catalog
 from bot.localized import BASE_LANG
 from bot.staff.moderation import Moderation, Refused
 from handlers.cli_storage import missing
 from handlers.wiring import open_configured
 from storage.db import DatabaseUnavailable
 from storage.recommendations import Recommendation
-
-INVALID = {"same_area": "only proposals of one district, topic and forum year go together",
-           "title_length": f"a recommendation's words need 1 to {TITLE_MAX} characters"}
 
 
 def add_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None]) -> None:
@@ -57,11 +55,9 @@ def add_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None])
 
 
 def _say(result: Compiled | Changed | Refused | list[Recommendation],
-         labels: Callable[[str], str]) -> int:
+         labels: Callable[[str], str], catalog: Catalog) -> int:
     if isinstance(result, Refused):
-        detail = INVALID.get(result.detail, result.detail)
-        print(f"childforum compile: refused ({result.reason}{': ' + detail if detail else ''})",
-              file=sys.stderr)
+        print(f"childforum compile: {refusal(catalog, result, 'en', str)}", file=sys.stderr)
         return 2
     if isinstance(result, Compiled):
         print(f"{result.created} recommendations made of {result.grouped} proposals;"
@@ -119,6 +115,6 @@ async def run(config: Config, args: argparse.Namespace) -> int:
         else:
             refs = [ref for ref in args.refs.split(",") if ref.strip()]
             result = await service.split(COMMAND_LINE, refs)
-        return _say(result, lambda topic: titles.get(topic, topic))
+        return _say(result, lambda topic: titles.get(topic, topic), catalog)
     finally:
         await db.close()

@@ -460,6 +460,9 @@ def test_compile_on_the_command_line(tmp_path: Path) -> None:
     moved = childforum("move", "DHA-0005", "--to", number)
     assert "5 proposals" in moved.stdout
     wrong = childforum("merge", number, "999")
-    assert wrong.returncode == 2 and "not_found" in wrong.stderr
+    assert wrong.returncode == 2 and wrong.stderr.strip() == (
+        "childforum compile: 999 was not found.")  # in words, not the service's codes
+    pending = childforum("split", "DHA-0001,DHA-9999")
+    assert pending.returncode == 2 and "DHA-9999 was not found" in pending.stderr
     unknown = childforum("auto", "--district", "XYZ")  # not "0 made": an area that is not
     assert unknown.returncode == 2 and "unknown district 'XYZ'" in unknown.stderr

@@ -6,6 +6,7 @@ The same verbs as `childforum compile` (see docs/compiling.md), for officers who
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 
 from bot.compiling.service import TITLE_MAX, Changed, Compiled, Compiling, Planned
 from bot.config import Config
@@ -65,12 +66,7 @@ class CompileDesk:
 
     def _say(self, result: Compiled | Changed | Refused, lang: str) -> str:
         if isinstance(result, Refused):
-            key = (f"compile.invalid.{result.detail}" if result.reason == "invalid"
-                   else f"compile.refused.{result.reason}")
-            if key not in self.catalog.texts.table:
-                key = "compile.refused.forbidden"
-            return self._text(key, lang, what=html.escape(result.detail or "?"),
-                              limit=TITLE_MAX)
+            return refusal(self.catalog, result, lang, html.escape)
         if isinstance(result, Compiled):
             return self._text("compile.auto", lang, grouped=result.grouped,
                               created=result.created, alone=result.alone)
@@ -97,3 +93,14 @@ class CompileDesk:
 
     def _text(self, key: str, lang: str, **values: object) -> str:
         return self.catalog.texts.get(key, lang, **values)
+
+
+def refusal(catalog: Catalog, result: Refused, lang: str,
+            escape: Callable[[str], str]) -> str:
+    """Why compiling refused, in words (what it names passed through `escape`: HTML in chat,
+    as it is on the command line)."""
+    key = (f"compile.invalid.{result.detail}" if result.reason == "invalid"
+           else f"compile.refused.{result.reason}")
+    if key not in catalog.texts.table:
+        key = "compile.refused.forbidden"
+    return catalog.texts.get(key, lang, what=escape(result.detail or "?"), limit=TITLE_MAX)
