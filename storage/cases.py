@@ -174,6 +174,17 @@ async def add_message(db: Tx, case_id: int, by: int, text: str, from_child: bool
         " VALUES (?, ?, ?, ?, ?) RETURNING id", (case_id, by, text, utc_now(), int(from_child))))
 
 
+async def awaiting_child(db: Tx, chat_id: int, since: str) -> int | None:
+    """The open case of `chat_id` whose last message is from staff, written since `since`
+    (ISO time): the child's next words answer it, pressed ↩️ or not."""
+    found = await db.fetchval(
+        "SELECT c.id FROM cases c JOIN case_messages m ON m.case_id = c.id"
+        " WHERE c.chat_id = ? AND c.state <> 'closed' AND m.from_child = 0 AND m.at >= ?"
+        " AND m.id = (SELECT max(id) FROM case_messages WHERE case_id = c.id)"
+        " ORDER BY m.id DESC LIMIT 1", (chat_id, since))
+    return int(found) if found is not None else None
+
+
 async def conversation(db: Tx, case_id: int) -> list[tuple[bool, str, str]]:
     """What staff and the child wrote each other from a case: (from the child, text, at)."""
     rows = await db.fetchall("SELECT from_child, text, at FROM case_messages WHERE case_id = ?"

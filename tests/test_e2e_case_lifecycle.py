@@ -194,6 +194,46 @@ async def test_a_case_goes_new_acknowledged_referred_closed_with_an_audit_row_ea
         assert f"{action} · trường hợp #{case_id}" in audit, action
 
 
+async def test_a_child_answering_staff_without_the_button_is_heard(
+        simulator: BotApiSimulator, forum: BotProcess, database: Path) -> None:
+    """Mid-topic, staff write; the child just types back (no ↩️): the words go to the case,
+    not into the proposal, and the child can write more. Once the child has answered, their
+    next words are the topic's again; a colleague closing the case stops a message typed
+    meanwhile from reaching the child."""
+    child = Child(simulator, 913)
+    await child.register()
+    assert HOTLINE in texts(await child.tap("🆘"))
+    await child.tap("Có, nhắn cho em")
+    await child.tap("2.")  # a topic: its first question waits for words
+    safe = Child(simulator, SAFE)
+    await safe.say("/cases")
+    await safe.tap("Xem #1")
+    await safe.tap("✋ Nhận xử lý")
+    await safe.tap("✉️ Nhắn cho em")
+    await safe.say(TO_CHILD)
+    await simulator.wait_until(lambda: TO_CHILD in texts(simulator.messages(913)), 10)
+    answered = await child.say(FROM_CHILD)
+    assert "Đã gửi tới cô chú" in texts(answered) and "↩️ Trả lời" in str(
+        answered[0].buttons())
+    assert query(database, "SELECT from_child, text FROM case_messages ORDER BY id") == [
+        (0, TO_CHILD), (1, FROM_CHILD)]
+    assert query(database, "SELECT state FROM children WHERE chat_id = 913")[0][0].count(
+        FROM_CHILD) == 0  # not the topic's answer
+    assert "câu 2/4" in texts(await child.say("Suối gần trường rất sâu"))  # the topic's again
+    # A colleague closes the case while a message to the child is being typed: not sent.
+    await safe.tap("Xem #1")  # from the alert that the child answered
+    await safe.tap("✉️ Nhắn cho em")
+    other = Child(simulator, ADMIN)  # the admin: every action, the whole province
+    await other.say("/cases")
+    await other.tap("Xem #1")
+    await other.tap("✅ Đóng: không đáng lo")
+    await other.say("Đã gọi điện cho gia đình")
+    refused = texts(await safe.say("Em còn đó không?"))
+    assert "Em còn đó không?" not in texts(simulator.messages(913))
+    assert query(database, "SELECT count(*) FROM case_messages") == [(2,)]
+    assert "bước này không làm được nữa" in refused, refused
+
+
 async def test_a_case_nobody_takes_goes_to_the_admins(
         simulator: BotApiSimulator, database: Path, tmp_path: Path) -> None:
     async with running_bot(simulator, database, tmp_path, STAFF,

@@ -10,6 +10,7 @@ import html
 import json
 import re
 from dataclasses import dataclass, fields, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.answers.service import parse_feedback
@@ -21,8 +22,8 @@ from bot.conversation.catalog import Catalog
 from bot.conversation.engine import Event, Outcome, State, Submit, Text
 from bot.conversation.language import tag_fields
 from bot.localized import BASE_LANG
-from bot.messages import Reply
-from bot.safeguarding.cases import Cases, parse_reply
+from bot.messages import Button, Reply
+from bot.safeguarding.cases import Cases, parse_reply, reply_button
 from bot.safeguarding.detector import NEEDS_A_LOOK, assess
 from bot.staff.chat import day
 from bot.staff.guide import staff_help
@@ -77,6 +78,10 @@ class Pressed:
 
     message_id: int
     html: str
+
+
+# How long after staff wrote to a child the child's next words are taken as the answer.
+ANSWER_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -174,6 +179,11 @@ class Conversations:
         pressed = parse_reply(event.data) if isinstance(event, engine.Press) else None
         asked = self.replying.pop(chat_id, None) if isinstance(event, Text) else None
         about = pressed if pressed is not None else asked.case if asked is not None else None
+        if about is None and isinstance(event, Text):
+            # Words typed after staff wrote, ↩️ pressed or not: an answer to a person first
+            # (taken as a topic's answer, they reached no one).
+            since = (datetime.now(UTC) - ANSWER_WINDOW).isoformat(timespec="seconds")
+            about = await case_store.awaiting_child(work.tx, chat_id, since)
         if about is None:
             return False
         case = await case_store.get(work.tx, about)
@@ -199,7 +209,10 @@ class Conversations:
                 found.tier if found.found else NEEDS_A_LOOK, found.kind, event.text,
                 ", ".join(found.weighed) or found.rule))
         again = (engine.prompt(self.catalog, state),) if state else ()
-        work.replies(chat_id, (Reply(texts.get("case.reply.sent", lang)), *again))
+        more = ((Button(texts.get("case.button.reply", lang), reply_button(open_case.id)),),
+                ) if open_case is not None else ()
+        sent = "case.reply.sent" if open_case is not None else "case.reply.sent.new"
+        work.replies(chat_id, (Reply(texts.get(sent, lang), more), *again))
         return True
 
     @staticmethod

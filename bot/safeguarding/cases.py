@@ -198,6 +198,8 @@ class Cases:
                 return case
             if case.chat_id is None:
                 return Refused("erased")
+            if case.state == "closed":  # a colleague closed it while this was being typed
+                return Refused("wrong_status", "closed")
             message_id = await store.add_message(tx, case_id, user_id, body)
             lang = await tx.fetchval("SELECT lang FROM children WHERE chat_id = ?",
                                      (case.chat_id,)) or BASE_LANG
