@@ -157,7 +157,9 @@ async def test_auto_then_an_officer_reviews(db: Database, target: Target) -> Non
     moved = await service.move(OFFICER, "DHA-0004", swim.id)
     assert isinstance(moved, Changed) and moved.recommendation is not None
     assert [m.ref for m in moved.recommendation.members] == ["DHA-0004", "DHA-0005", "DHA-0006"]
-    assert await service.merge(OFFICER, river.id, river.id) == Refused("invalid", "same_area")
+    assert await service.merge(OFFICER, river.id, river.id) == Refused("invalid", "itself")
+    for alone in (["DHA-0005"], ["DHA-0005", "dha-0005 "], [" ", ""]):  # one ref is `move out`
+        assert await service.split(OFFICER, alone) == Refused("invalid", "two_or_more"), alone
     assert await service.name(OFFICER, river.id, "x" * 301) == Refused("invalid",
                                                                        "title_length")
     merged = await service.merge(OFFICER, river.id, swim.id)
@@ -209,14 +211,15 @@ async def test_a_recommendation_holds_one_forum_years_proposals(db: Database,
     found = await service.overview(OFFICER, 2023, "DHA")
     assert isinstance(found, list)
     river = max(found, key=lambda r: len(r.members))
-    async with db.transaction() as tx:  # the helmet proposal is of the next year's forum
-        await tx.execute("UPDATE proposals SET forum_year = 2024 WHERE ref = 'DHA-0007'")
+    async with db.transaction() as tx:  # two proposals are of the next year's forum
+        await tx.execute("UPDATE proposals SET forum_year = 2024"
+                         " WHERE ref IN ('DHA-0006', 'DHA-0007')")
     assert await service.move(OFFICER, "DHA-0007", river.id) == Refused("invalid", "same_area")
     assert await service.split(OFFICER, ["DHA-0001", "DHA-0007"]) == Refused("invalid",
                                                                            "same_area")
-    alone = await service.split(OFFICER, ["DHA-0007"])
-    assert isinstance(alone, Changed) and alone.recommendation is not None
-    assert alone.recommendation.forum_year == 2024  # the year of what it holds
+    later = await service.split(OFFICER, ["DHA-0006", "DHA-0007"])
+    assert isinstance(later, Changed) and later.recommendation is not None
+    assert later.recommendation.forum_year == 2024  # the year of what it holds
 
 
 async def test_auto_groups_again_what_changed_since_it_was_planned(db: Database,
@@ -466,3 +469,20 @@ def test_compile_on_the_command_line(tmp_path: Path) -> None:
     assert pending.returncode == 2 and "DHA-9999 was not found" in pending.stderr
     unknown = childforum("auto", "--district", "XYZ")  # not "0 made": an area that is not
     assert unknown.returncode == 2 and "unknown district 'XYZ'" in unknown.stderr
+
+
+def test_a_long_list_in_chat_comes_in_messages_telegram_takes() -> None:
+    """Sixty recommendations of long words: every message under Telegram's 4,096 characters,
+    every recommendation in one of them (one message with all of it was refused: no reply)."""
+    from bot.compiling.desk import CompileDesk
+    from storage.recommendations import Member, Recommendation
+
+    config = load_config(ROOT / "config.example.toml")
+    desk = CompileDesk(None, load_catalog(config), config)  # type: ignore[arg-type]
+    found = [Recommendation(number, 2023, "DHA", "injuries", "Rào chắn bến sông " * 12, tuple(
+        Member(number * 10 + n, f"DHA-{number * 10 + n:04d}", "DHA", "injuries", "", "", None,
+               None, None, None, None, number) for n in range(8)))
+             for number in range(1, 61)]
+    said = desk._list(found, "vi")
+    assert len(said) > 1 and all(len(text) < 4096 for text in said)
+    assert all(f"<b>#{number}</b>" in "".join(said) for number in range(1, 61))

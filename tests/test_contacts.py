@@ -30,6 +30,7 @@ def test_what_is_masked(typed: str, masked: str) -> None:
     "em 12 tuổi, lớp 7A3, năm 2024, ngày 15/6/2025 lúc 7h30",
     "học phí 1.500.000 đồng, 0,5 kg gạo, 3 km, 200 học sinh",
     "mã định danh 001203012345", "hẹn @ trường", "=@SUM(A1:A2)", "gọi 111 miễn phí",
+    "@mọi người ơi", "@tất cả",
 ])
 def test_what_is_kept(kept: str) -> None:
     assert mask(kept) == kept

@@ -74,6 +74,9 @@ async def test_an_officer_compiles_in_chat(simulator: BotApiSimulator,
     assert "Đã để riêng ý kiến DHA-0004." in texts(await officer.say("/compile move DHA-0004 out"))
     assert "TNTT" in texts(await officer.say(f"/compile move DHA-0005 {number}"))
     assert "/compile auto" in texts(await officer.say("/compile what"))  # the help
+    spaced = texts(await officer.say("/compile split DHA-0002, DHA-0003"))  # as typed by hand
+    assert "DHA-0002, DHA-0003" in spaced and "2 ý kiến" in spaced
+    assert "hai số khác nhau" in texts(await officer.say(f"/compile merge {number} {number}"))
     for odd in ("/compile name ² x", "/compile merge ① 1", "/compile move DHA-0005 ٣"):
         assert "/compile auto" in texts(await officer.say(odd))  # not a number: the help
     too_long = texts(await officer.say(f"/compile name {number} " + "rào " * 80))
@@ -85,7 +88,7 @@ async def test_an_officer_compiles_in_chat(simulator: BotApiSimulator,
     assert "kiến nghị chung" not in texts(await child.say("/compile"))  # not staff: the
     # child conversation answers
     assert query(officer_bot, "SELECT count(*) FROM audit_log WHERE item_type ="
-                              " 'recommendation'") == [(4,)]
+                              " 'recommendation'") == [(5,)]  # auto, name, 2 moves, split
 
 
 async def test_a_recommendation_worded_as_an_erased_childs_proposal_is_worded_again(

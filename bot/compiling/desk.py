@@ -11,11 +11,12 @@ from collections.abc import Callable
 from bot.compiling.service import TITLE_MAX, Changed, Compiled, Compiling, Planned
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.staff.chat import pages
 from bot.staff.moderation import Refused
 from bot.textnorm import small_int
 from storage.recommendations import Recommendation
 
-MAX_LISTED = 30  # recommendations in one reply (a message holds 4,096 characters)
+MAX_LISTED = 200  # recommendations listed in chat, in as many messages as they need
 
 
 class CompileDesk:
@@ -59,8 +60,8 @@ class CompileDesk:
             if isinstance(result, Changed) and result.recommendation is None:
                 return [self._text("compile.out", lang, ref=html.escape(words[1].upper()))]
             return [self._say(result, lang)]
-        if verb == "split" and len(words) == 2:
-            refs = [ref for ref in words[1].split(",") if ref]
+        if verb == "split" and len(words) >= 2:  # "A,B", "A, B" or "A B"
+            refs = " ".join(words[1:]).replace(",", " ").split()
             return [self._say(await self.service.split(user_id, refs), lang)]
         return [self._text("compile.help", lang)]
 
@@ -79,7 +80,11 @@ class CompileDesk:
         if not found:
             return [self._text("compile.none", lang)]
         ordered = sorted(found, key=lambda r: (r.district, r.topic, -len(r.members)))
-        return ["\n\n".join(self._item(item, lang) for item in ordered[:MAX_LISTED])]
+        # In as many messages as they need (one message holds about 4,000 characters)
+        listed = [self._item(item, lang) for item in ordered[:MAX_LISTED]]
+        if len(ordered) > MAX_LISTED:
+            listed.append(self._text("compile.more", lang, more=len(ordered) - MAX_LISTED))
+        return pages(listed, "\n\n")
 
     def _item(self, item: Recommendation, lang: str) -> str:
         topic = self.catalog.topic(item.topic)

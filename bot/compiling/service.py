@@ -188,7 +188,9 @@ class Compiling:
             source = await self._mine(tx, user_id, other)
             if isinstance(target, Refused) or isinstance(source, Refused):
                 return target if isinstance(target, Refused) else source  # type: ignore[return-value]
-            if into == other or _area(target) != _area(source):
+            if into == other:
+                return Refused("invalid", "itself")
+            if _area(target) != _area(source):
                 return Refused("invalid", "same_area")
             await store.assign(tx, [m.id for m in source.members], target.id)
             await store.drop_empty(tx)
@@ -219,6 +221,9 @@ class Compiling:
 
     async def split(self, user_id: int, refs: Sequence[str]) -> Changed | Refused:
         """These proposals (one forum year, district and topic) out into a new recommendation."""
+        refs = list(dict.fromkeys(ref.strip().upper() for ref in refs if ref.strip()))
+        if len(refs) < 2:  # one alone is `move ... out`; a recommendation holds two or more
+            return Refused("invalid", "two_or_more")
         async with self.db.transaction() as tx:
             chosen: list[Member] = []
             for ref in refs:

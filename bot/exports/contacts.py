@@ -20,8 +20,12 @@ _LINK = re.compile(
     r"(?i)(?:https?://)?(?:www\.|m\.|vt\.|vm\.)?"
     r"(?:facebook\.com|fb\.com|fb\.me|zalo\.me|tiktok\.com|instagram\.com|youtube\.com"
     r"|twitter\.com|x\.com|t\.me|messenger\.com|m\.me)/[^\s,;)\]]+")
-# @name: an account (a letter in it; "@ 7h", "em @ trường" or a formula's "@SUM(" are not)
-_HANDLE = re.compile(r"(?<![\w@.])@(?=[\w.]*[^\W\d_])[\w.]{3,30}\b(?!\()")
+# @name: an account, in the letters networks allow (a letter in it; "@ 7h", "em @ trường",
+# "@mọi người" tagging a group, or a formula's "@SUM(" are not)
+# (and a short word without digit, dot or underscore is a name tagged: "@Ban tổ chức")
+_HANDLE = re.compile(r"(?<![\w@.])@(?=[A-Za-z0-9_.]*[A-Za-z])"
+                     r"(?=[A-Za-z0-9_.]{5}|[A-Za-z0-9_.]*[0-9_.][A-Za-z0-9_.]*(?![\w(]))"
+                     r"[A-Za-z0-9_.]{3,30}(?![\w(])")
 # A phone number as people type it: 0…, 84…, +84…, (+84)…; digits in groups of any size,
 # split by spaces, dots or dashes. Checked by its digits below.
 _PHONE = re.compile(r"(?<!\d)(?<!\d[.,/])(?:\(\s*\+?84\s*\)|\+\s*84|84|0)"
