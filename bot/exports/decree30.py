@@ -32,7 +32,9 @@ FONT = "Times New Roman"
 FONT_SLOTS = ("w:ascii", "w:hAnsi", "w:eastAsia", "w:cs")
 THEME_SLOTS = ("w:asciiTheme", "w:hAnsiTheme", "w:eastAsiaTheme", "w:cstheme")
 BODY_PT, HEADER_PT, RECIPIENTS_PT, ITEMS_PT = 14, 13, 12, 11
-HEADER_WIDTHS_CM, SIGNATURE_WIDTHS_CM = (6.5, 10.0), (6.0, 10.5)
+# The Quốc hiệu, 13 pt bold, on one line: rendered (LibreOffice, Times New Roman's metrics),
+# it broke before "NAM" in a 10 cm cell and fits in 10.5 cm.
+HEADER_WIDTHS_CM, SIGNATURE_WIDTHS_CM = (6.0, 10.5), (6.0, 10.5)
 NATION, MOTTO = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc"
 LANGUAGE = "vi-VN"
 BLANK_NUMBER = "      "  # the văn thư writes the number and date after signing

@@ -33,7 +33,9 @@ from storage import export_rows, recommendations
 from storage.db import Tx
 from storage.export_rows import ExportRow
 
-ANNEX_WIDTHS_CM = (1.3, 2.4, 7.7, 4.0, 3.3, 3.2, 3.3)  # STT: 3 digits on one line
+# STT: 3 digits on one line; Mã: a commune's ref ("DAKLON-0033") or an earlier forum's
+# ("DHA-2021-003") on one line at 12 pt (rendered with LibreOffice: 2.4 cm broke them)
+ANNEX_WIDTHS_CM = (1.4, 3.2, 6.8, 4.0, 3.3, 3.2, 3.3)
 ANNEX_HEADERS = ("STT", "Mã", "Nội dung kiến nghị/câu hỏi", "Nhóm trẻ em (xã/trường, số em)",
                  "Trẻ em đề xuất ai thực hiện", "Cơ quan trả lời, giải quyết",
                  "Kết quả trả lời/giải quyết")

@@ -47,7 +47,7 @@ PART_TITLES = {
 HEADERS = ("STT", "Mã", "Nội dung kiến nghị", "Chủ đề", "Nhóm trẻ em / địa bàn",
            "Năm diễn đàn", "Cơ quan chủ trì / phối hợp", "Hình thức trả lời", "Kết quả",
            "Nội dung trả lời", "Lý do", "Giải pháp / lộ trình", "Ngày thông báo cho trẻ em")
-WIDTHS_CM = (1.0, 2.1, 3.8, 1.7, 1.9, 1.2, 2.0, 1.6, 1.7, 3.2, 1.5, 1.9, 1.6)  # 25.2: A4 across
+WIDTHS_CM = (1.0, 2.8, 3.4, 1.7, 1.9, 1.2, 2.0, 1.6, 1.7, 2.9, 1.5, 1.9, 1.6)  # 25.2: A4 across
 
 
 @dataclass(frozen=True)
