@@ -688,3 +688,22 @@ async def test_contact_details_are_masked_in_every_format(forum: Forum) -> None:
             assert contact not in text, (fmt, contact)
         for word in ("[số điện thoại]", "[email]", "[tài khoản mạng]", "gọi 111 hoặc em"):
             assert word in text, (fmt, word)
+
+
+def test_age_bands_and_sexes_come_in_the_forums_order() -> None:
+    """"6-9 tuổi, 10-12 tuổi, 13-15 tuổi", as [forum] age_bands lists them (as text they sorted
+    10-12 first); the sexes in the profile's order, not alphabetically."""
+    from bot.exports.common import Labels
+    from storage.recommendations import Member
+
+    config = Config(source=Path("config.toml"), districts=DISTRICTS,
+                    database_path=Path("forum.sqlite3"))
+    labels = Labels(config, load_catalog(config))
+    rows = [Member(n, f"DHA-{n:04d}", "DHA", "injuries", "", "", band, gender, None, None, None,
+                   None, chat_id=n)
+            for n, (band, gender) in enumerate((("13-15", "male"), ("6-9", "female"),
+                                                ("10-12", "unsaid"), ("10-12", "female")))]
+    asked = labels.asked(rows)
+    assert asked.ages_text() == "6-9 tuổi: 1 em, 10-12 tuổi: 2 em, 13-15 tuổi: 1 em"
+    assert [label for label, _ in asked.sexes] == [
+        labels.genders["female"], labels.genders["male"], labels.genders["unsaid"]]

@@ -206,3 +206,16 @@ async def test_a_child_runs_a_topic_in_a_language_added_by_a_file(
         assert "ZZ thank you, DHA-0001" in texts(await child.tap("ZZ send"))
         assert query(tmp_path / "forum.sqlite3", "SELECT ref, topic, status FROM proposals") == [
             ("DHA-0001", "violence", "pending")]
+
+
+def test_exports_name_a_language_by_its_files_name() -> None:
+    """In the Word report's part I and the workbook's language column: the name, not the code
+    ("- bdq: 1 kiến nghị" was printed)."""
+    from bot.exports.common import Labels
+
+    config = replace(load_config(ROOT / "config.example.toml"), languages_dir=LANGUAGES)
+    labels = Labels(config, load_catalog(config))
+    name = load_catalog(config).texts.table["lang.zz"]["vi"]
+    assert labels.language("zz") == name != "zz"
+    assert (labels.language("vi"), labels.language("en")) == ("Tiếng Việt", "Tiếng Anh")
+    assert labels.language("xyz") == "xyz"  # no file: the code, as tagged

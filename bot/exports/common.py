@@ -8,7 +8,7 @@ import hmac
 import os
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -193,12 +193,24 @@ class Labels:
         self.actors = {key.split(".", 1)[1]: neutralise(texts.get(key, BASE_LANG))
                        for key in texts.table if key.startswith("actors.")}
         self._age_label = texts.table["age_band.label"][BASE_LANG]
+        # Bands and sexes listed as the forum orders them (6-9 before 10-12), not as text sorts
+        self._order = {label: index for index, label in enumerate((
+            *(neutralise(self._age_label.format(band=band)) for band in config.age_bands),
+            *self.genders.values()))}
         self.states = {key.rsplit(".", 1)[1]: neutralise(texts.get(key, BASE_LANG))
                        for key in texts.table if key.startswith("answer.state.")}
+        # A language by its name: Vietnamese and English as officers write them, another by the
+        # name its language file gives ("Bahnar"), an unknown code as it is.
+        self.languages = {key.split(".", 1)[1]: neutralise(text[BASE_LANG])
+                          for key, text in texts.table.items() if key.startswith("lang.")
+                          and BASE_LANG in text} | LANG_LABELS
         self._memo: dict[str, str] = {}  # a few age bands and actor combinations
 
     def district(self, code: str) -> str:
         return self.districts.get(code) or neutralise(code)
+
+    def language(self, code: str) -> str:
+        return self.languages.get(code) or neutralise(code)
 
     def topic(self, topic_id: str) -> str:
         return self.topics.get(topic_id) or neutralise(topic_id)
@@ -230,7 +242,7 @@ class Labels:
             self.ages(row) or None, self.genders.get(row.gender or "") or None,
             free_text(seen) if seen else None, free_text(proposal) if proposal else None,
             self.who_acts(row.actors) or None, free_text(message) if message else None,
-            LANG_LABELS.get(row.lang, row.lang), STATUS_LABELS.get(row.status, row.status),
+            self.language(row.lang), STATUS_LABELS.get(row.status, row.status),
             row.created, row.updated,
             author_code(row.chat_id, key) if row.chat_id is not None else None,
             self.states.get(row.answer_state or "") or None,
@@ -261,10 +273,14 @@ class Labels:
                               if label)
         sexes = Counter(self.genders.get(row.gender or "", "") for row in askers
                         if not is_group(row) and row.gender)
+        def ordered(labels: Iterable[str]) -> list[str]:
+            return sorted(labels, key=lambda label: (self._order.get(label, len(self._order)),
+                                                     label))
+
         return Asked(len(rows), len(groups), children, unsized,
                      tuple((label, bands[label], group_bands[label])
-                           for label in sorted({*bands, *group_bands})),
-                     tuple((label, n) for label, n in sorted(sexes.items()) if label))
+                           for label in ordered({*bands, *group_bands})),
+                     tuple((label, sexes[label]) for label in ordered(sexes) if label))
 
 
 class Asker(Protocol):

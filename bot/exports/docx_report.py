@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import BinaryIO
 
 from bot.exports.common import (
-    LANG_LABELS,
     STATUS_LABELS,
     Job,
     TopicRun,
@@ -93,7 +92,7 @@ class _Report:
                               for d in self.job.districts], "kiến nghị")
         if self.languages:
             self.frame.body("Theo ngôn ngữ trẻ em viết:")
-            self.frame.tally([(LANG_LABELS.get(lang, lang) + (
+            self.frame.tally([(self.labels.language(lang) + (
                 f" (đã dịch sang tiếng Việt: {translated})" if lang == "other" else ""), count)
                 for lang, count, translated in self.languages], "kiến nghị")
         return by_topic
