@@ -289,7 +289,7 @@ async def test_the_report_and_the_workbook_show_each_recommendation_once(
     assert line.startswith("a) Làm rào chắn và biển báo ở các bến sông (2 trẻ em, 4 ý kiến;")
     assert "Ý kiến của các em: “" in line and "Mã: DHA-0001, DHA-0002, DHA-0003, DHA-0004." in line
     # Sexes in an officer's words, not the child's button ("em không muốn nói").
-    assert "; không nêu giới tính: 1, nữ: 1)" in line and "muốn nói" not in line
+    assert "; nữ: 1, không nêu giới tính: 1)" in line and "muốn nói" not in line
     assert text.count(RIVER[0]) == 1  # quoted once, not listed again on its own
     assert "c) " + HELMET in text  # a proposal on its own keeps its điểm
     workbook = tmp_path / "dha.xlsx"
@@ -301,7 +301,7 @@ async def test_the_report_and_the_workbook_show_each_recommendation_once(
         == ("Làm rào chắn và biển báo ở các bến sông", 2, 4,
             "DHA-0001, DHA-0002, DHA-0003, DHA-0004")
     assert "“" in row["Ý kiến tiêu biểu của trẻ em"]
-    assert row["Giới tính"] == "Không nêu giới tính: 1, Nữ: 1"
+    assert row["Giới tính"] == "Nữ: 1, Không nêu giới tính: 1"
     # Printed two pages wide, each page starts with what says which recommendation a row is
     # (its quotes and refs print on the second; it repeated the STT column alone).
     assert header[:3] == ("STT", "Kiến nghị chung số", "Kiến nghị chung")
@@ -365,10 +365,10 @@ async def test_a_recommendation_counts_the_children_who_asked(
         line, row, _ = await files()
         assert line.startswith("a) Rào chắn bến sông (28 trẻ em, 4 ý kiến, trong đó 1 của nhóm"
                                " trẻ em; Xã Hà Mòn; 10-12 tuổi: 3 em và 1 nhóm, 13-15 tuổi:"
-                               " 1 nhóm; không nêu giới tính: 2, nữ: 1).")
+                               " 1 nhóm; nữ: 1, không nêu giới tính: 2).")
         assert (row["Số trẻ em"], row["Số ý kiến"], row["Số nhóm"]) == (28, 4, 1)
         assert row["Độ tuổi"] == "10-12 tuổi: 3 em và 1 nhóm, 13-15 tuổi: 1 nhóm"
-        assert row["Giới tính"] == "Không nêu giới tính: 2, Nữ: 1"
+        assert row["Giới tính"] == "Nữ: 1, Không nêu giới tính: 2"
         async with database.transaction() as tx:  # the first child asks again
             await proposals.insert(tx, proposals.NewProposal(
                 chat_id=7001, forum_year=2023, district="DHA", topic="injuries",
@@ -379,7 +379,7 @@ async def test_a_recommendation_counts_the_children_who_asked(
                              " WHERE source_update_id = 7999", (river,))
         line, row, _ = await files()
         assert "(28 trẻ em, 5 ý kiến, trong đó 1 của nhóm trẻ em;" in line
-        assert "nữ: 1)" in line  # the same girl
+        assert "; nữ: 1," in line  # the same girl (the sexes in the profile's order)
         assert (row["Số trẻ em"], row["Số ý kiến"], row["Số nhóm"]) == (28, 5, 1)
         async with database.transaction() as tx:  # a group whose size was never recorded
             await tx.execute("UPDATE proposals SET group_size = NULL WHERE chat_id = 7100")
