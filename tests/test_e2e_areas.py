@@ -63,3 +63,14 @@ async def test_among_120_communes_a_child_types_part_of_the_name(
         found = texts(await child.say("ra"))  # the start of a word: the places to pick from
         assert "Có 1 nơi khớp với “ra”" in found
         assert "Em bao nhiêu tuổi?" in texts(await child.tap("Xã Mô Rai"))
+
+
+async def test_export_in_chat_speaks_of_communes(simulator: BotApiSimulator,
+                                                 commune_bot: Path) -> None:
+    """Forums held by commune: /export asks for the commune, not a district that is no more."""
+    simulator.add_chat(123456789, "private")  # the example's admin
+    admin = Child(simulator, 123456789)
+    menu = texts(await admin.say("/export"))
+    assert "Chọn xã, phường:" in menu and "huyện" not in menu.lower()
+    assert "🗂 Tất cả xã, phường của bạn" in [label for label, _ in
+                                              admin.latest_keyboard().buttons()]

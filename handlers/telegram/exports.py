@@ -301,7 +301,11 @@ class ExportHandlers:
     # --- labels ------------------------------------------------------------------------------
 
     def _text(self, key: str, lang: str, **values: object) -> str:
-        return self.catalog.texts.get(key, lang, **values)
+        """A text in `lang`, in the words of the forum's areas ("xã" where forums are held by
+        commune: a text's ".commune" variant)."""
+        level = f"{key}.{self.config.area_level}"
+        return self.catalog.texts.get(level if level in self.catalog.texts.table else key,
+                                      lang, **values)
 
     def _district_label(self, code: str, lang: str) -> str:
         """A district's name as it is, for a button; escape it to put it in a message."""
