@@ -223,10 +223,24 @@ async def purge(db: Tx, closed_before: str) -> int:
                             (closed_before,))
 
 
-async def erase_chat(db: Tx, chat_id: int) -> None:
-    """A child's erasure: their words and their chat go from their cases; the record stays
-    (who did what, when), anonymous."""
+async def any_open(db: Tx, chat_id: int) -> bool:
+    return bool(await db.fetchall("SELECT 1 FROM cases WHERE chat_id = ? AND state <> 'closed'"
+                                  " LIMIT 1", (chat_id,)))
+
+
+async def erase_chat(db: Tx, chat_id: int) -> list[CaseRow]:
+    """A child's erasure: their chat goes from their cases, and their words from the closed
+    ones; the record stays (who did what, when), anonymous. The words of a case still open
+    stay until a person has worked it (they go `purge_days` after it closes, as any case's):
+    what a child disclosed is read by someone, even if they erased everything right after.
+    Returns the open cases (as they were), for their staff to be told."""
+    still_open = [_row(row) for row in await db.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE chat_id = ? AND state <> 'closed' ORDER BY id",
+        (chat_id,))]
     await db.execute("UPDATE case_messages SET text = '' WHERE case_id IN (SELECT id FROM cases"
-                     " WHERE chat_id = ?)", (chat_id,))
-    await db.execute("UPDATE cases SET chat_id = NULL, text = '', weighed = '',"
-                     " proposal_id = NULL WHERE chat_id = ?", (chat_id,))
+                     " WHERE chat_id = ? AND state = 'closed')", (chat_id,))
+    await db.execute("UPDATE cases SET text = '', weighed = '' WHERE chat_id = ?"
+                     " AND state = 'closed'", (chat_id,))
+    await db.execute("UPDATE cases SET chat_id = NULL, proposal_id = NULL WHERE chat_id = ?",
+                     (chat_id,))
+    return still_open

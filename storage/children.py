@@ -40,16 +40,18 @@ async def save(db: Tx, child: ChildRow) -> None:
     )
 
 
-async def erase(db: Tx, chat_id: int) -> None:
+async def erase(db: Tx, chat_id: int) -> list[cases.CaseRow]:
     """Erase a child (or facilitator) and everything of theirs: proposals (with their answers),
     flags, memberships, what they were told and what they thought of it; with proposals, the
-    workbooks sent in chat and not applied yet, which may quote them (an officer sends it again)."""
+    workbooks sent in chat and not applied yet, which may quote them (an officer sends it again).
+    Returns their safeguarding cases still open (they keep the child's words: cases.erase_chat)."""
     if await db.fetchone("SELECT 1 FROM proposals WHERE chat_id = ? LIMIT 1", (chat_id,)):
         await answers.drop_pending_imports(db)
     await db.execute("DELETE FROM answer_notices WHERE chat_id = ?", (chat_id,))
-    await cases.erase_chat(db, chat_id)
+    still_open = await cases.erase_chat(db, chat_id)
     await db.execute("DELETE FROM facilitators WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM proposals WHERE chat_id = ?", (chat_id,))
     await db.execute("DELETE FROM children WHERE chat_id = ?", (chat_id,))
     # The redelivery guard keeps each update's id a week: not whose it was.
     await db.execute("UPDATE inbox SET chat_id = NULL WHERE chat_id = ?", (chat_id,))
+    return still_open

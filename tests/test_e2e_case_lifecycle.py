@@ -234,6 +234,24 @@ async def test_a_child_answering_staff_without_the_button_is_heard(
     assert "bước này không làm được nữa" in refused, refused
 
 
+async def test_a_child_who_erases_everything_leaves_their_open_case_to_a_person(
+        simulator: BotApiSimulator, forum: BotProcess, database: Path) -> None:
+    """A disclosure, then /delete at once: the case keeps the words (nobody read them yet),
+    loses the child's chat, and the area's safeguarding officer is told."""
+    child = Child(simulator, 914)
+    await child.register()
+    await child.say(BEATEN)
+    await simulator.wait_until(lambda: bool(alerts_about(simulator.messages(SAFE), 1)), 10)
+    await child.say("/delete")
+    await child.tap("Xóa hết")
+    await simulator.wait_until(lambda: "đã xóa dữ liệu" in texts(simulator.messages(SAFE)), 10)
+    assert query(database, "SELECT chat_id, text, state FROM cases") == [(None, BEATEN, "new")]
+    card = texts(await Child(simulator, SAFE).tap("Xem #1"))
+    assert BEATEN in card and "không còn liên lạc được" in card
+    assert [action for _, action, _ in audit_of(database, 1)] == [
+        "case_open", "case_child_erased"]
+
+
 async def test_a_case_nobody_takes_goes_to_the_admins(
         simulator: BotApiSimulator, database: Path, tmp_path: Path) -> None:
     async with running_bot(simulator, database, tmp_path, STAFF,

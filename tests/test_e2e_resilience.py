@@ -82,16 +82,20 @@ async def test_delete_erases_everything(simulator: BotApiSimulator, bot: BotProc
                              "Mở lớp kỹ năng cho cha mẹ", "Gia đình")
     await child.tap("✅")
     await child.say("Bố em hay đánh em")  # a safeguarding flag of this child
-    assert "xóa hết" in texts(await child.say("/delete"))
+    asked = texts(await child.say("/delete"))
+    assert "xóa hết" in asked and "vẫn được giữ lại" in asked  # said before the choice
     assert "Đã xóa hết" in texts(await child.tap("Xóa hết"))
     for table in ("children", "proposals", "cases"):
         assert count(database, f"SELECT count(*) FROM {table} WHERE chat_id = 804") == 0, table
+    # What the child disclosed waits for a person, without the child: nobody has read it yet.
+    assert count(database, "SELECT count(*) FROM cases WHERE chat_id IS NULL AND text ="
+                           " 'Bố em hay đánh em' AND state = 'new'") == 1
     assert count(database, "SELECT count(*) FROM inbox WHERE payload IS NOT NULL") == 0
     assert count(database, "SELECT count(*) FROM inbox WHERE chat_id = 804") == 0
     # Not in the file, nor in the write-ahead log beside it, while the bot runs on: the bot
     # emptied the log after the erasure (an automatic checkpoint would leave the old frames).
     wal = database.with_name(database.name + "-wal")
-    erased = ["quát mắng".encode(), "Bố em hay đánh".encode()]
+    erased = ["quát mắng".encode(), "Mở lớp kỹ năng".encode()]
     await simulator.wait_until(lambda: not any(w in wal.read_bytes() for w in erased), timeout=5)
     assert not any(words in database.read_bytes() for words in erased)
     again = texts(await child.say("/start"))

@@ -82,18 +82,24 @@ async def test_erase_removes_everything_of_the_child(target: Target) -> None:
             await inbox.mark_done(conn, 100 + chat_id)
         # an officer's workbook sent in chat, not applied yet: it may quote the child's words
         await answers.add_import(conn, 21, "answers.xlsx", b"DHA-0001 bo danh em")
+        # child 1's earlier case, closed: its words go; the open one keeps them for a person
+        closed = await cases.add(conn, cases.NewCase(1, "DHA", "detector", 2, "neglect",
+                                                     "em bị bỏ đói"))
+        await conn.execute("UPDATE cases SET state = 'closed' WHERE id = ?", (closed,))
     async with db.transaction() as conn:
-        await children.erase(conn, 1)
+        still_open = await children.erase(conn, 1)
     await db.close()
+    assert [case.text for case in still_open] == ["bố đánh em"]
     # the redelivery guard keeps the update's id, not whose it was
     assert query(target, "SELECT update_id, chat_id FROM inbox ORDER BY 1") == [
         (101, None), (102, 2)]
     for table in ("children", "proposals"):
         assert query(target, f"SELECT chat_id FROM {table}") == [(2,)], table
     assert query(target, "SELECT count(*) FROM answer_imports") == [(0,)]
-    # a safeguarding case keeps its record (who did what), without the child or their words
+    # a safeguarding case keeps its record (who did what), without the child; the words of a
+    # case nobody has worked yet stay until it is (they go purge_days after it closes)
     assert query(target, "SELECT chat_id, text FROM cases ORDER BY id") == [
-        (None, ""), (2, "bố đánh em")]
+        (None, "bố đánh em"), (2, "bố đánh em"), (None, "")]
 
 
 async def test_a_failed_transaction_leaves_nothing(target: Target) -> None:

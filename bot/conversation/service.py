@@ -122,6 +122,12 @@ class Conversations:
         if isinstance(invite, Refused):
             note = Reply(self.catalog.texts.both("invite.refused"))
             outcome = replace(outcome, replies=(note, *outcome.replies))
+        if (outcome.state is not None and outcome.state.confirming_delete
+                and not (state is not None and state.confirming_delete)
+                and await case_store.any_open(db, chat_id)):
+            # Said before the choice: what they told a person stays until it is worked.
+            kept = Reply(engine.text(self.catalog, outcome.state, "delete.case_kept"))
+            outcome = replace(outcome, replies=(kept, *outcome.replies))
         outcome = await self._carry_out(work, chat_id, outcome)
         said = len(work.messages)
         self._answer(work, chat_id, outcome, pressed)
@@ -291,7 +297,8 @@ class Conversations:
         if isinstance(effect, engine.Erase):
             self.db.take_turn()  # recommendations worded after their proposals change too
             compiled = await recommendations.of_chat(db, chat_id)
-            await children.erase(db, chat_id)
+            still_open = await children.erase(db, chat_id)
+            await self.cases.child_erased(db, still_open)
             self.db.erased()
             await forget_words(db, compiled)  # a recommendation worded as theirs
             await consent.forget(db, chat_id)
