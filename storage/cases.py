@@ -99,13 +99,15 @@ async def open_about(db: Tx, proposal_id: int) -> list[CaseRow]:
 
 async def open_cases(db: Tx, districts: Collection[str] | None,
                      limit: int = 20) -> list[CaseRow]:
-    """Cases not closed, oldest first, in `districts` (None: all) and of no known district."""
+    """Cases not closed, in `districts` (None: all) and of no known district: those nobody
+    took first, the most urgent (tier 1) first among them, then the oldest."""
     where, params = "state != 'closed'", list[object]()
     if districts is not None:
         where += f" AND (district IS NULL OR district IN ({', '.join('?' * len(districts))}))"
         params += sorted(districts)
     rows = await db.fetchall(f"SELECT {_COLUMNS} FROM cases WHERE {where}"
-                             " ORDER BY created_at, id LIMIT ?", (*params, limit))
+                             " ORDER BY CASE WHEN state = 'new' THEN 0 ELSE 1 END, tier,"
+                             " created_at, id LIMIT ?", (*params, limit))
     return [_row(row) for row in rows]
 
 
@@ -221,6 +223,12 @@ async def purge(db: Tx, closed_before: str) -> int:
     return await db.execute("UPDATE cases SET text = '', weighed = '' WHERE state = 'closed'"
                             " AND closed_at < ? AND (text != '' OR weighed != '')",
                             (closed_before,))
+
+
+async def place(db: Tx, chat_id: int, district: str) -> None:
+    """The child's open cases of no known area become `district`'s (they said it after)."""
+    await db.execute("UPDATE cases SET district = ? WHERE chat_id = ? AND district IS NULL"
+                     " AND state <> 'closed'", (district, chat_id))
 
 
 async def any_open(db: Tx, chat_id: int) -> bool:

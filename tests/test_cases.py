@@ -305,3 +305,17 @@ async def test_words_go_after_closing_and_on_erasure_once_worked(
     gone = await cases.message(GUARD, still_open, "hello")
     assert isinstance(gone, Refused) and gone.reason == "erased"
     assert MOD_KTM not in {chat for chat, _, _ in await queued(db)}
+
+
+async def test_the_list_shows_untaken_and_urgent_cases_first(cases: Cases, db: Database) -> None:
+    """Twelve open cases, ten listed: those nobody took, tier 1 first, then the oldest; one
+    already taken comes after them (it was listed first as the oldest, and a tier-1 case
+    opened last was out of sight)."""
+    opened = [(await open_case(cases, text=f"bố em đánh em {n}"))[0] for n in range(12)]
+    async with db.transaction() as tx:
+        await tx.execute("UPDATE cases SET tier = 1 WHERE id = ?", (opened[-1],))
+        await tx.execute("UPDATE cases SET state = 'acknowledged' WHERE id = ?", (opened[0],))
+    found = await cases.list_open(GUARD, 10)
+    assert not isinstance(found, Refused)
+    rows, total = found
+    assert total == 12 and [case.id for case in rows] == [opened[-1], *opened[1:10]]

@@ -150,7 +150,8 @@ async def test_a_case_goes_new_acknowledged_referred_closed_with_an_audit_row_ea
     assert "Đã gửi tin nhắn cho em" in texts(await safe.say(TO_CHILD))
     await simulator.wait_until(lambda: TO_CHILD in texts(simulator.messages(911)), 10)
     heard = texts(simulator.new_messages(911))
-    assert "Tin nhắn từ cán bộ bảo vệ trẻ em" in heard and TO_CHILD in heard
+    assert heard.startswith("💛 Cô chú ở Diễn đàn trẻ em nhắn em:") and TO_CHILD in heard
+    assert "bảo vệ trẻ em" not in heard.split("\n")[0]  # the lock screen's line says no more
     assert query(database, "SELECT by_user_id, text FROM case_messages WHERE case_id = ?",
                  case_id) == [(SAFE, TO_CHILD)]
 
@@ -250,6 +251,21 @@ async def test_a_child_who_erases_everything_leaves_their_open_case_to_a_person(
     assert BEATEN in card and "không còn liên lạc được" in card
     assert [action for _, action, _ in audit_of(database, 1)] == [
         "case_open", "case_child_erased"]
+
+
+async def test_a_case_opened_before_the_child_says_where_they_live_follows_them(
+        simulator: BotApiSimulator, forum: BotProcess, database: Path) -> None:
+    """A disclosure at the language question: a case of no area (every officer sees it); once
+    the child picks their district, the case is that district's."""
+    child = Child(simulator, 915)
+    await child.say("/start")
+    await child.tap("Em đồng ý")
+    await child.tap("Có, đã đồng ý")
+    await child.say(BEATEN)
+    assert query(database, "SELECT district FROM cases") == [(None,)]
+    await child.tap("Tiếng Việt")
+    await child.tap("Huyện Đắk Hà")
+    assert query(database, "SELECT district FROM cases") == [("DHA",)]
 
 
 async def test_a_case_nobody_takes_goes_to_the_admins(

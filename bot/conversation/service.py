@@ -129,6 +129,10 @@ class Conversations:
             kept = Reply(engine.text(self.catalog, outcome.state, "delete.case_kept"))
             outcome = replace(outcome, replies=(kept, *outcome.replies))
         outcome = await self._carry_out(work, chat_id, outcome)
+        district = outcome.state.profile.get("district") if outcome.state else None
+        if district and not (state is not None and state.profile.get("district")):
+            # Cases opened before the child said where they live: now their area's
+            await case_store.place(db, chat_id, str(district))
         said = len(work.messages)
         self._answer(work, chat_id, outcome, pressed)
         if isinstance(outcome.effect, engine.Erase):  # the goodbye leaves no record once sent

@@ -114,8 +114,8 @@ class Cases:
         return scope
 
     async def list_open(self, user_id: int, limit: int = 10) -> tuple[list[CaseRow], int] | Refused:
-        """Open cases of the caller's districts (and of no district), oldest first, and how
-        many there are in all."""
+        """Open cases of the caller's districts (and of no district), untaken and urgent first
+        (storage.cases.open_cases), and how many there are in all."""
         async with self.db.transaction() as tx:
             scope = await self.scope(tx, user_id)
             if isinstance(scope, Refused):

@@ -74,6 +74,8 @@ class CaseDesk:
                              source=self._text(caller, f"case.source.{case.source}"),
                              state=self._text(caller, f"case.state.{case.state}"))
                   for case in rows]
+        if total > len(rows):
+            lines.append(self._text(caller, "case.list.more", more=total - len(rows)))
         buttons = tuple((Button(self._text(caller, "case.button.show", id=case.id),
                                 case_button(case.id, case.version, "show")),) for case in rows)
         caller.send(fit(lines)[0], buttons)
