@@ -707,3 +707,31 @@ def test_age_bands_and_sexes_come_in_the_forums_order() -> None:
     assert asked.ages_text() == "6-9 tuổi: 1 em, 10-12 tuổi: 2 em, 13-15 tuổi: 1 em"
     assert [label for label, _ in asked.sexes] == [
         labels.genders["female"], labels.genders["male"], labels.genders["unsaid"]]
+
+
+async def test_a_report_on_many_areas_lists_those_with_proposals(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Fifteen communes, two with proposals: part I names those two and the thirteen others in
+    one line (not thirteen lines of "0 kiến nghị"); a group's commune typed as its area's own
+    name is named once."""
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", KEY)
+    communes = tuple(District(f"X{n:02d}", f"Xã Số {n}", f"Commune {n}") for n in range(15))
+    config = Config(source=tmp_path / "config.toml", districts=communes,
+                    database_path=tmp_path / "forum.sqlite3")
+    db = await open_database(config.database)
+    async with db.transaction() as conn:
+        for number, (code, commune) in enumerate((("X03", "xã số 3"), ("X07", "Thôn 5")), 1):
+            ref = await proposals.insert(conn, proposals.NewProposal(
+                chat_id=None, forum_year=2023, district=code, topic="injuries",
+                age_band=None, gender=None, seen="", proposal="Làm rào chắn ở suối",
+                actors="commune", message="", lang="vi", needs_translation=False,
+                source_update_id=number, group_size=10, commune=commune))
+            await conn.execute("UPDATE proposals SET status = 'approved' WHERE ref = ?", (ref,))
+    out = tmp_path / "report.docx"
+    await export(db, config, load_catalog(config), ExportQuery(), "docx", out)
+    await db.close()
+    text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    assert "- Xã Số 3: 1 kiến nghị;" in text and "- Xã Số 7: 1 kiến nghị" in text
+    assert "Các đơn vị còn lại (13): chưa có kiến nghị." in text
+    assert "Xã Số 0: 0 kiến nghị" not in text
+    assert "nhóm 10 em, Xã Số 3" in text and "xã số 3" not in text

@@ -28,6 +28,7 @@ from bot.exports.common import (
     prose,
 )
 from bot.exports.decree30 import AnnexRows, Decree30, item_letter, roman
+from bot.textnorm import fold
 from storage import export_rows, recommendations
 from storage.db import Tx
 from storage.export_rows import ExportRow
@@ -39,6 +40,7 @@ ANNEX_HEADERS = ("STT", "Mã", "Nội dung kiến nghị/câu hỏi", "Nhóm tr�
                  "Trẻ em đề xuất ai thực hiện", "Cơ quan trả lời, giải quyết",
                  "Kết quả trả lời/giải quyết")
 MISSING = "…"  # a fact the officer has not given: a gap to fill in Word
+LIST_EVERY_AREA = 12  # past this many areas, part I lists only those with proposals
 NO_PROPOSAL = "Không có kiến nghị về chủ đề này."
 QUOTE_CHARS = 160  # a child's words quoted under a recommendation, at most
 
@@ -88,8 +90,19 @@ class _Report:
         self.frame.tally([(self.labels.topic(t), by_topic[t]) for t in topics], "kiến nghị")
         if self.multi_district:
             self.frame.body("Theo đơn vị:")
-            self.frame.tally([(self.labels.district(d.code), by_district[d.code])
-                              for d in self.job.districts], "kiến nghị")
+            areas = self.job.districts
+            if len(areas) > LIST_EVERY_AREA:  # a province of a hundred communes: those with
+                # proposals, then the others in one line (not ninety lines of "0")
+                quiet = [d for d in areas if not by_district[d.code]]
+                areas = tuple(d for d in areas if by_district[d.code])
+                if quiet:
+                    self.frame.tally([(self.labels.district(d.code), by_district[d.code])
+                                      for d in areas], "kiến nghị")
+                    self.frame.body(f"- Các đơn vị còn lại ({len(quiet)}): chưa có kiến nghị.")
+                    areas = ()
+            if areas:
+                self.frame.tally([(self.labels.district(d.code), by_district[d.code])
+                                  for d in areas], "kiến nghị")
         if self.languages:
             self.frame.body("Theo ngôn ngữ trẻ em viết:")
             self.frame.tally([(self.labels.language(lang) + (
@@ -113,16 +126,19 @@ class _Report:
 
     def who(self, row: ExportRow) -> str:
         """The child or group, and the district in a report on several districts."""
+        area = self.labels.district(row.district) if self.multi_district else ""
         if is_group(row):
             ages = self.labels.ages(row)
-            where = ", ".join(prose(p) for p in (row.school, row.commune) if p)
+            # the group's commune, unless it is the area named after it anyway
+            where = ", ".join(prose(p) for p in (row.school, row.commune)
+                              if p and fold(p) != fold(area))
             size = (f"nhóm {row.group_size} em" if row.group_size
                     else "nhóm trẻ em (chưa rõ số em)")
             who = ", ".join(p for p in (size, ages, where) if p)
         else:
             band = self.labels.age_band(row.age_band)
             who = f"trẻ em {band}" if band else "trẻ em"
-        return f"{who}, {self.labels.district(row.district)}" if self.multi_district else who
+        return f"{who}, {area}" if area else who
 
     async def proposals(self, rows: AsyncIterator[ExportRow], by_topic: Counter[str]) -> int:
         """II. One numbered khoản per topic: its recommendations (proposals compiled together,
@@ -168,9 +184,14 @@ class _Report:
         asked = f"{who.children_text()} trẻ em, {who.proposals} ý kiến" + (
             f", trong đó {who.groups} của nhóm trẻ em" if who.groups else "") + (
             f" ({who.unsized} nhóm chưa rõ số em)" if who.unsized else "")
-        areas = sorted({self.labels.district(row.district) for row in rows}
+        named = sorted({self.labels.district(row.district) for row in rows}
                        if self.multi_district else set())
-        areas += sorted({prose(row.commune) for row in rows if row.commune})
+        named += sorted({prose(row.commune) for row in rows if row.commune})
+        # An area named twice (a group's commune typed as the area's own name) once
+        areas: list[str] = []
+        for name in named:
+            if all(fold(name) != fold(other) for other in areas):
+                areas.append(name)
         facts = [asked, ", ".join(areas),
                  who.ages_text(),
                  ", ".join(f"{label.lower()}: {n}" for label, n in who.sexes)]
