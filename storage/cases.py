@@ -225,6 +225,16 @@ async def purge(db: Tx, closed_before: str) -> int:
                             (closed_before,))
 
 
+async def others_open(db: Tx, case: CaseRow) -> list[int]:
+    """The ids of the other open cases of the same child (a child who pressed 🆘 three times
+    and wrote what happened has four cases: each officer reading one should know)."""
+    if case.chat_id is None:
+        return []
+    return [int(row[0]) for row in await db.fetchall(
+        "SELECT id FROM cases WHERE chat_id = ? AND id <> ? AND state <> 'closed' ORDER BY id",
+        (case.chat_id, case.id))]
+
+
 async def place(db: Tx, chat_id: int, district: str) -> None:
     """The child's open cases of no known area become `district`'s (they said it after)."""
     await db.execute("UPDATE cases SET district = ? WHERE chat_id = ? AND district IS NULL"

@@ -312,6 +312,7 @@ async def test_a_case_nobody_takes_goes_to_the_admins(
         simulator.new_messages(ADMIN)
         card = texts(await admin.tap("Xem #1"))
         assert "Trường hợp #1" in card and "mới" in card
+        assert "còn trường hợp khác đang mở: #2, #3" in card  # the same child's
         assert "Bạn đã nhận xử lý trường hợp #1" in texts(await admin.tap("✋ Nhận xử lý"))
         assert query(database, "SELECT state, acknowledged_by FROM cases WHERE id = 1") == [
             ("acknowledged", ADMIN)]

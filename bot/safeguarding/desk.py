@@ -161,10 +161,11 @@ class CaseDesk:
             self._refused(caller, case, None)
             return
         said = await store.conversation(self.cases.db.reader, case.id)
-        caller.send(self._card(caller, case, said), self._buttons(caller, case))
+        others = await store.others_open(self.cases.db.reader, case)
+        caller.send(self._card(caller, case, said, others), self._buttons(caller, case))
 
     def _card(self, caller: Caller, case: CaseRow,
-              said: Sequence[tuple[bool, str, str]] = ()) -> str:
+              said: Sequence[tuple[bool, str, str]] = (), others: Sequence[int] = ()) -> str:
         lines = [self._text(caller, "case.card.head", id=case.id,
                             state=self._text(caller, f"case.state.{case.state}")),
                  self._text(caller, "case.card.where", district=self._district(
@@ -193,6 +194,9 @@ class CaseDesk:
                 lines.append(self._text(caller, "case.card.said.child" if from_child
                                         else "case.card.said.staff", when=when(at),
                                         text=html.escape(cut(text, TEXT_SHOWN))))
+        if others:
+            lines.append(self._text(caller, "case.card.others", cases=", ".join(
+                f"#{number}" for number in others)))
         if case.chat_id is None:
             lines.append(self._text(caller, "case.card.erased"))
         if case.proposal_id is not None:
