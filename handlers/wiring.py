@@ -383,6 +383,8 @@ async def serve(server: BotServer, config: Config, stop: asyncio.Event) -> None:
                     await application.stop()
                 await sender.stop()
                 heartbeat.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await heartbeat  # its transaction rolled back before the last one begins
                 await _stopped(server)
     finally:
         # A start that failed at getMe (no network, a refused token) leaves the bot's HTTP

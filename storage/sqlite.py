@@ -161,7 +161,16 @@ class SqliteDatabase(Database):
         """SQLite has one writer: a chat's transaction is everyone's."""
         self._stepping = True
         try:
-            await self._connection.execute("BEGIN IMMEDIATE")
+            begin = asyncio.ensure_future(self._connection.execute("BEGIN IMMEDIATE"))
+            try:
+                await asyncio.shield(begin)
+            except asyncio.CancelledError:
+                # Cancelled (a shutdown) while BEGIN ran on SQLite's thread: it may have begun;
+                # wait for it and roll back, or the next transaction finds this one open.
+                with contextlib.suppress(Exception):
+                    await begin
+                await self._rollback()
+                raise
             try:
                 yield self._tx
             except BaseException:

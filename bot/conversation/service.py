@@ -128,7 +128,7 @@ class Conversations:
             # Said before the choice: what they told a person stays until it is worked.
             kept = Reply(engine.text(self.catalog, outcome.state, "delete.case_kept"))
             outcome = replace(outcome, replies=(kept, *outcome.replies))
-        outcome = await self._carry_out(work, chat_id, outcome)
+        outcome = await self._carry_out(work, chat_id, outcome, consented=state is not None)
         district = outcome.state.profile.get("district") if outcome.state else None
         if district and not (state is not None and state.profile.get("district")):
             # Cases opened before the child said where they live: now their area's
@@ -296,13 +296,18 @@ class Conversations:
         state = held or state
         return Outcome(state, (reply, engine.prompt(self.catalog, state))), state
 
-    async def _carry_out(self, work: Work, chat_id: int, outcome: Outcome) -> Outcome:
+    async def _carry_out(self, work: Work, chat_id: int, outcome: Outcome,
+                         consented: bool = True) -> Outcome:
         db, effect, state = work.tx, outcome.effect, outcome.state
         if isinstance(effect, engine.Erase):
             self.db.take_turn()  # recommendations worded after their proposals change too
             compiled = await recommendations.of_chat(db, chat_id)
             still_open = await children.erase(db, chat_id)
             await self.cases.child_erased(db, still_open)
+            if still_open and not consented:
+                # Before consent /delete is at once (no question said it): not "nothing kept"
+                outcome = replace(outcome, replies=(
+                    Reply(self.catalog.texts.both("delete.case_kept")),))
             self.db.erased()
             await forget_words(db, compiled)  # a recommendation worded as theirs
             await consent.forget(db, chat_id)
