@@ -13,7 +13,13 @@ from bot.config import Config
 from bot.transport.health import STALE_AFTER
 from handlers.wiring import open_configured
 from storage import heartbeat
-from storage.db import DatabaseUnavailable, is_server, migrations, open_database
+from storage.db import (
+    DatabaseUnavailable,
+    is_server,
+    is_unavailable,
+    migrations,
+    open_database,
+)
 from storage.sqlite import copy_file
 from storage.transfer import CannotCopy, copy_sqlite_to_postgres
 
@@ -160,6 +166,10 @@ async def move_to_postgres(config: Config, url: str) -> int:
             copied = await copy_sqlite_to_postgres(source, target)
         except CannotCopy as error:
             return fail(f"nothing was copied: {error}")
+        except Exception as error:
+            if not is_unavailable(error):
+                raise
+            return fail(f"nothing was copied: a database stopped answering ({error})", 1)
         finally:
             await target.close()
     finally:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from storage.db import is_unavailable
 from storage.engine import Database, Row, Tx
 
 # The schema's own bookkeeping (each side keeps its own) and the running bot's proof of life.
@@ -100,13 +101,23 @@ async def _copy_table(read: Tx, write: Tx, table: str) -> int:
               + ", ".join("?" for _ in columns) + ")")
     batch: list[Row] = []
     count = 0
+
+    async def flush() -> None:
+        try:
+            await write.executemany(insert, batch)
+        except Exception as error:  # a row the server refuses: one line, all rolled back
+            if is_unavailable(error):
+                raise
+            reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise CannotCopy(f"the server refused a row of {table}: {reason}") from error
+
     async for row in read.stream(f'SELECT {names} FROM "{table}" ORDER BY rowid'):
         batch.append(row)
         if len(batch) == BATCH:
-            await write.executemany(insert, batch)
+            await flush()
             count, batch = count + len(batch), []
     if batch:
-        await write.executemany(insert, batch)
+        await flush()
     return count + len(batch)
 
 

@@ -106,3 +106,27 @@ def test_the_copy_refuses_what_it_cannot_do(tmp_path: Path) -> None:
                        "postgresql://nobody@127.0.0.1:1/y")
     assert already.returncode == 2 and "already uses PostgreSQL" in already.stderr
     assert "Traceback" not in missing.stderr + not_a_server.stderr + already.stderr
+
+
+async def test_a_row_the_server_refuses_is_one_line_and_nothing_is_copied(
+        tmp_path: Path) -> None:
+    """A character PostgreSQL's text cannot hold (NUL, which SQLite keeps): the copy names the
+    table, and rolls everything back."""
+    import sqlite3
+
+    from tests.test_cli_export import seeded
+
+    database = tmp_path / "forum.sqlite3"
+    await seeded(database)
+    with sqlite3.connect(database) as db:
+        db.execute("UPDATE proposals SET seen = 'suối' || char(0) || 'sâu' WHERE ref = 'DHA-0001'")
+    with fresh_postgres() as url:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "handlers.cli", "move-to-postgres", "--config",
+            str(ROOT / "config.example.toml"), "--database", str(database), "--to", url,
+            cwd=ROOT, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        _, err = await process.communicate()
+        said = err.decode()
+        assert process.returncode == 2, said
+        assert "the server refused a row of proposals" in said and "Traceback" not in said
+        assert query(url, "SELECT count(*) FROM children") == [(0,)]

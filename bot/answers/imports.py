@@ -12,7 +12,6 @@ import asyncio
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 from bot.answers.service import Answers, Stale, answerable
 from bot.answers.sheet import (
@@ -30,7 +29,7 @@ from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.common import as_read
 from bot.localized import BASE_LANG
-from bot.staff.chat import LOCAL_TIME
+from bot.staff.chat import day
 from bot.staff.moderation import Refused
 from bot.staff.roles import Scope
 from bot.staff.words import Words
@@ -321,10 +320,9 @@ def _reverted(entry: _Resolved, earlier: list[AnswerRow]) -> Problem | None:
     old = next((version for version in reversed(earlier) if version.answer == answer), None)
     if old is None:
         return None
-    on = datetime.fromisoformat(latest.answered_at).astimezone(LOCAL_TIME)
     return Problem(entry.row.number, "", "sheet.old_copy", {
         "ref": entry.item.ref, "old": old.version, "new": latest.version,
-        "date": f"{on:%d/%m/%Y}"})
+        "date": day(latest.answered_at)})
 
 
 def _place(name: str) -> str:

@@ -90,19 +90,14 @@ class _Report:
         self.frame.tally([(self.labels.topic(t), by_topic[t]) for t in topics], "kiến nghị")
         if self.multi_district:
             self.frame.body("Theo đơn vị:")
-            areas = self.job.districts
-            if len(areas) > LIST_EVERY_AREA:  # a province of a hundred communes: those with
-                # proposals, then the others in one line (not ninety lines of "0")
-                quiet = [d for d in areas if not by_district[d.code]]
-                areas = tuple(d for d in areas if by_district[d.code])
-                if quiet:
-                    self.frame.tally([(self.labels.district(d.code), by_district[d.code])
-                                      for d in areas], "kiến nghị")
-                    self.frame.body(f"- Các đơn vị còn lại ({len(quiet)}): chưa có kiến nghị.")
-                    areas = ()
-            if areas:
-                self.frame.tally([(self.labels.district(d.code), by_district[d.code])
-                                  for d in areas], "kiến nghị")
+            # A province of a hundred communes: those with proposals, then the others in one
+            # line (not ninety lines of "0")
+            every = len(self.job.districts) <= LIST_EVERY_AREA
+            listed = [d for d in self.job.districts if every or by_district[d.code]]
+            self.frame.tally([(self.labels.district(d.code), by_district[d.code])
+                              for d in listed], "kiến nghị")
+            if quiet := len(self.job.districts) - len(listed):
+                self.frame.body(f"- Các đơn vị còn lại ({quiet}): chưa có kiến nghị.")
         if self.languages:
             self.frame.body("Theo ngôn ngữ trẻ em viết:")
             self.frame.tally([(self.labels.language(lang) + (

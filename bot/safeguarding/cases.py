@@ -26,7 +26,7 @@ from bot.conversation.catalog import Catalog
 from bot.localized import BASE_LANG
 from bot.messages import Button
 from bot.staff.moderation import Conflict, Moderation, Refused
-from bot.staff.roles import Scope, StaffMember, scope_for
+from bot.staff.roles import Scope, scope_for
 from bot.staff.words import NO_DISTRICT, Words
 from bot.transport.outbox import Message, Outbox
 from storage import audit as audit_log
@@ -228,19 +228,19 @@ class Cases:
         # off shift, and a child's answer must not wait for them.
         wrote = {int(writer)} if writer is not None and any(
             m.user_id == writer for m in members) else set()
+        told = wrote | set(await self._watchers(tx, case.district))
         await self.outbox.enqueue(tx, [self._alert(user, case.id, case, "case.child_replied")
-                                       for user in sorted(wrote | _watchers(members, case))])
+                                       for user in sorted(told)])
 
     async def child_erased(self, tx: Tx, still_open: Sequence[CaseRow]) -> None:
         """A child with open cases erased everything (/delete): the cases keep the child's
         words until worked (storage.cases.erase_chat), no way to write to the child is left,
         and their safeguarding officers are told at once."""
-        members = await self.moderation.members(tx)
         for case in still_open:
             await audit_log.append(tx, SYSTEM, "case_child_erased", "case", case.id,
                                    case.district, {})
             await self.outbox.enqueue(tx, [self._alert(user, case.id, case, "case.child_erased")
-                                           for user in sorted(_watchers(members, case))])
+                                           for user in await self._watchers(tx, case.district)])
 
     # --- jobs ---------------------------------------------------------------------------------
 
@@ -265,12 +265,6 @@ class Cases:
         before = (self.clock() - timedelta(days=days)).isoformat(timespec="seconds")
         async with self.db.transaction() as tx:
             return await store.purge(tx, before)
-
-
-def _watchers(members: Sequence[StaffMember], case: CaseRow) -> set[int]:
-    """The safeguarding officers of a case's area (all of them for a case of no area)."""
-    return {m.user_id for m in members if m.role == "safeguarding"
-            and (case.district is None or m.scope.covers(case.district))}
 
 
 REPLY_PREFIX = "cr"  # ↩️ under a staff message to a child: "cr|<case id>"

@@ -124,10 +124,9 @@ class DurableQueue(asyncio.Queue[object]):
         self.payloads[update.update_id] = payload
         try:
             json.dumps(payload, ensure_ascii=False).encode()
-            return update
         except UnicodeEncodeError:
-            pass
-        return Update.de_json(cast(dict[str, Any], scrubbed(payload)), update.get_bot())
+            return Update.de_json(cast(dict[str, Any], scrubbed(payload)), update.get_bot())
+        return update
 
     async def _receive(self, update: Update) -> bool:
         """Write the update to the inbox; False when it must not be handled (a redelivery of
