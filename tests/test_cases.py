@@ -101,6 +101,10 @@ async def test_a_district_without_safeguarding_staff_alerts_the_admins(
         cases: Cases, db: Database) -> None:
     await open_case(cases, "KTM")
     assert [chat for chat, _, _ in await queued(db)] == [ADMIN]
+    # ... and so does the child's erasure of everything while the case is open
+    async with db.transaction() as tx:
+        await cases.child_erased(tx, await children.erase(tx, CHILD))
+    assert [chat for chat, _, _ in await queued(db)] == [ADMIN, ADMIN]
 
 
 async def test_the_states_in_order_with_versions_and_audit(cases: Cases, db: Database) -> None:
