@@ -207,9 +207,10 @@ async def mark_escalated(db: Tx, case_id: int) -> None:
 
 
 async def purge(db: Tx, closed_before: str) -> int:
-    """The children's words of cases closed before `closed_before` go (the record stays), and
-    so do those of a proposal such cases kept out of the forum for good (closed as handled:
-    status safeguarding, never exported), with its link to the chat."""
+    """The children's words and the staff's notes of cases closed before `closed_before` go,
+    with their chat (the record stays), and so do those of a proposal such cases kept out of
+    the forum for good (closed as handled: status safeguarding, never exported), with its link
+    to the chat."""
     await db.execute("UPDATE case_messages SET text = '' WHERE case_id IN (SELECT id FROM cases"
                      " WHERE state = 'closed' AND closed_at < ?)", (closed_before,))
     await db.execute(
@@ -220,9 +221,16 @@ async def purge(db: Tx, closed_before: str) -> int:
         " WHERE c.proposal_id = proposals.id AND (c.state <> 'closed' OR c.closed_at >= ?))"
         " AND (seen <> '' OR proposal <> '' OR message <> '' OR chat_id IS NOT NULL)",
         (closed_before, closed_before))
-    return await db.execute("UPDATE cases SET text = '', weighed = '' WHERE state = 'closed'"
-                            " AND closed_at < ? AND (text != '' OR weighed != '')",
-                            (closed_before,))
+    return await db.execute(
+        f"UPDATE cases SET {_FORGOTTEN} WHERE state = 'closed' AND closed_at < ?"
+        " AND (text != '' OR weighed != '' OR chat_id IS NOT NULL OR referral_note IS NOT NULL"
+        " OR close_note IS NOT NULL)", (closed_before,))
+
+
+# What a closed case forgets: the child's words, the words that weighed, its chat, and the staff's
+# notes (they name the child and the family: "whom you contacted"); the record stays (who did
+# what, when, referred where, the outcome).
+_FORGOTTEN = "text = '', weighed = '', chat_id = NULL, referral_note = NULL, close_note = NULL"
 
 
 async def others_open(db: Tx, case: CaseRow) -> list[int]:
@@ -247,18 +255,18 @@ async def any_open(db: Tx, chat_id: int) -> bool:
 
 
 async def erase_chat(db: Tx, chat_id: int) -> list[CaseRow]:
-    """A child's erasure: their chat goes from their cases, and their words from the closed
-    ones; the record stays (who did what, when), anonymous. The words of a case still open
-    stay until a person has worked it (they go `purge_days` after it closes, as any case's):
-    what a child disclosed is read by someone, even if they erased everything right after.
-    Returns the open cases (as they were), for their staff to be told."""
+    """A child's erasure: their chat goes from their cases, and their words and the staff's
+    notes from the closed ones; the record stays (who did what, when), anonymous. The words of
+    a case still open stay until a person has worked it (they go `purge_days` after it closes,
+    as any case's): what a child disclosed is read by someone, even if they erased everything
+    right after. Returns the open cases (as they were), for their staff to be told."""
     still_open = [_row(row) for row in await db.fetchall(
         f"SELECT {_COLUMNS} FROM cases WHERE chat_id = ? AND state <> 'closed' ORDER BY id",
         (chat_id,))]
     await db.execute("UPDATE case_messages SET text = '' WHERE case_id IN (SELECT id FROM cases"
                      " WHERE chat_id = ? AND state = 'closed')", (chat_id,))
-    await db.execute("UPDATE cases SET text = '', weighed = '' WHERE chat_id = ?"
-                     " AND state = 'closed'", (chat_id,))
+    await db.execute(f"UPDATE cases SET {_FORGOTTEN} WHERE chat_id = ? AND state = 'closed'",
+                     (chat_id,))
     await db.execute("UPDATE cases SET chat_id = NULL, proposal_id = NULL WHERE chat_id = ?",
                      (chat_id,))
     return still_open

@@ -41,4 +41,24 @@ async def purge(db: Tx, before: str, staff: Collection[int] = ()) -> int:
     await cases.purge(db, before)
     await db.execute(f"UPDATE cases SET chat_id = NULL WHERE state = 'closed'"
                      f" AND chat_id IN ({stale})", (before,))
-    return await db.execute("DELETE FROM children WHERE updated_at < ?", (before,))
+    forgotten = await db.execute("DELETE FROM children WHERE updated_at < ?", (before,))
+    await _forget_passers_by(db, before, kept)
+    return forgotten
+
+
+async def _forget_passers_by(db: Tx, before: str, kept: list[int]) -> None:
+    """People who talked to the bot but never became one of its children (a greeting, a /start,
+    never a consent), are not staff and have no open case: their address on a channel and the
+    last menu they were sent go once they are as old as the rule."""
+    not_staff = (f" AND a.chat_id NOT IN ({', '.join('?' * len(kept))})" if kept else "")
+    idle = ("SELECT a.chat_id FROM chat_addresses a WHERE a.erased_at IS NULL"
+            " AND a.created_at < ?" + not_staff +
+            " AND NOT EXISTS (SELECT 1 FROM children c WHERE c.chat_id = a.chat_id)"
+            " AND NOT EXISTS (SELECT 1 FROM chat_menus m WHERE m.chat_id = a.chat_id"
+            " AND m.sent_at >= ?)"
+            " AND NOT EXISTS (SELECT 1 FROM cases k WHERE k.chat_id = a.chat_id"
+            " AND k.state <> 'closed')")
+    values = (before, *kept, before)
+    await db.execute(f"DELETE FROM chat_menus WHERE chat_id IN ({idle})", values)
+    await db.execute(f"UPDATE chat_addresses SET erased_at = ? WHERE chat_id IN ({idle})",
+                     (utc_now(), *values))

@@ -311,6 +311,30 @@ async def test_words_go_after_closing_and_on_erasure_once_worked(
     assert MOD_KTM not in {chat for chat, _, _ in await queued(db)}
 
 
+async def test_the_staffs_notes_and_the_chat_go_with_the_words(
+        cases: Cases, db: Database, clock: Clock) -> None:
+    """A referral's note says whom staff contacted about whom ("bà Hiên 0977 222 333, về em
+    Bình"): the purge takes the notes and the case's chat with the child's words, and a child's
+    erasure takes them from their closed cases; the record (where, the outcome) stays. A privacy
+    probe found both notes kept after /delete, the purge and retention."""
+    purged, _ = await open_case(cases)
+    erased, _ = await open_case(cases)
+    for case_id in (purged, erased):
+        await cases.refer(GUARD, case_id, 0, "commune", "Gọi bà Hiên 0977 222 333, về em Bình")
+        await cases.close(GUARD, case_id, 1, "handled", "Em Bình ở với bà ngoại")
+    row = "SELECT chat_id, referral_note, close_note, referred_to, outcome FROM cases WHERE id = ?"
+    clock.shift = timedelta(days=31)
+    async with db.transaction() as tx:  # the second case's closing is recent: kept by the purge
+        await tx.execute("UPDATE cases SET closed_at = ? WHERE id = ?",
+                         (clock().isoformat(timespec="seconds"), erased))
+    assert await cases.purge(30) == 1
+    assert await db.reader.fetchone(row, (purged,)) == (None, None, None, "commune", "handled")
+    assert (await db.reader.fetchone(row, (erased,)))[1] is not None
+    async with db.transaction() as tx:
+        await children.erase(tx, CHILD)
+    assert await db.reader.fetchone(row, (erased,)) == (None, None, None, "commune", "handled")
+
+
 async def test_the_list_shows_untaken_and_urgent_cases_first(cases: Cases, db: Database) -> None:
     """Twelve open cases, ten listed: those nobody took, tier 1 first, then the oldest; one
     already taken comes after them (it was listed first as the oldest, and a tier-1 case

@@ -262,6 +262,13 @@ async def test_a_proposal_rejected_for_personal_data_keeps_no_words(
     assert rows[0] == (personal, "rejected", "personal_data", "", "", "")
     assert rows[1][1:3] == ("rejected", "off_topic") and rows[1][3]
     assert query(path, "SELECT before_text, after_text FROM moderation_edits") == [("", "")]
+    if isinstance(path, Path):  # nor in SQLite's write-ahead log, while the bot runs on
+        wal, words = path.with_name(path.name + "-wal"), "0912345678".encode()
+        for _ in range(50):
+            if not wal.exists() or words not in wal.read_bytes():
+                break
+            await asyncio.sleep(0.1)
+        assert not wal.exists() or words not in wal.read_bytes()
 
 
 async def test_audit_has_every_step_and_cannot_be_changed(

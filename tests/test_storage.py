@@ -464,6 +464,38 @@ async def test_retention_forgets_staff_only_as_children(target: Target) -> None:
     await db.close()
 
 
+async def test_retention_forgets_people_who_never_became_children(target: Target) -> None:
+    """Someone who only said hello on Zalo (never a consent, so never a child row) leaves an
+    address and a menu: retention forgets them as it forgets an idle child, unless they talked
+    lately, are staff, or have a case still open. A privacy probe found such an address kept
+    after 400 days."""
+    from datetime import UTC, datetime
+
+    from bot.retention import purge_personal_data
+    from bot.transport.channels import first_id
+    from storage import addresses
+
+    db = await open_database(target)
+    old, lately = "2024-01-01T00:00:00+00:00", "2025-05-30T00:00:00+00:00"
+    async with db.transaction() as tx:
+        passer, recent, staff, in_case = [
+            await addresses.chat_for(tx, "zalo", f"zalo-passer-{n}", first_id("zalo"))
+            for n in range(4)]
+        for chat in (passer, recent, staff, in_case):
+            await addresses.remember_menu(tx, chat, [("Đồng ý", "c|agree", False)])
+        await tx.execute("UPDATE chat_addresses SET created_at = ?", (old,))
+        await tx.execute("UPDATE chat_menus SET sent_at = ?", (old,))
+        await tx.execute("UPDATE chat_menus SET sent_at = ? WHERE chat_id = ?", (lately, recent))
+        await cases.add(tx, cases.NewCase(in_case, None, "sos", 1))
+    now = datetime(2025, 6, 1, tzinfo=UTC)
+    assert await purge_personal_data(db, 365, now=now, staff=[staff]) == 0
+    assert query(target, "SELECT chat_id FROM chat_addresses WHERE erased_at IS NULL"
+                         " ORDER BY chat_id") == [(recent,), (staff,), (in_case,)]
+    assert query(target, "SELECT chat_id FROM chat_menus ORDER BY chat_id") == [
+        (recent,), (staff,), (in_case,)]
+    await db.close()
+
+
 async def test_a_database_of_a_newer_childforum_is_refused(target: Target) -> None:
     """Written by a later version (a downgrade after an upgrade): refused, said so, rather
     than used as if up to date."""

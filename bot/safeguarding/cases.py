@@ -264,7 +264,10 @@ class Cases:
         """The children's words of cases closed more than `days` ago go."""
         before = (self.clock() - timedelta(days=days)).isoformat(timespec="seconds")
         async with self.db.transaction() as tx:
-            return await store.purge(tx, before)
+            purged = await store.purge(tx, before)
+            if purged:
+                self.db.erased()
+            return purged
 
 
 REPLY_PREFIX = "cr"  # ↩️ under a staff message to a child: "cr|<case id>"

@@ -357,6 +357,7 @@ class Moderation:
             return await self._conflict(db, item.id)
         if reason == "personal_data":  # the words that hold it are kept nowhere
             await store.erase_words(db, item.id)
+            self.db.erased()
         detail = {"ref": item.ref} | ({"reason": reason} if reason else {})
         await audit_log.append(db, user_id, action, "proposal", item.id, item.district, detail)
         notice = None
