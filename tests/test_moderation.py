@@ -263,7 +263,7 @@ async def test_a_proposal_rejected_for_personal_data_keeps_no_words(
     assert rows[1][1:3] == ("rejected", "off_topic") and rows[1][3]
     assert query(path, "SELECT before_text, after_text FROM moderation_edits") == [("", "")]
     if isinstance(path, Path):  # nor in SQLite's write-ahead log, while the bot runs on
-        wal, words = path.with_name(path.name + "-wal"), "0912345678".encode()
+        wal, words = path.with_name(path.name + "-wal"), b"0912345678"
         for _ in range(50):
             if not wal.exists() or words not in wal.read_bytes():
                 break

@@ -153,6 +153,10 @@ def test_shared_dev_set() -> None:
     # Written by an eighth helper on 2026-12-01 with the model unchanged (800 rows), measured
     # once: 98.0% (294/300), 2.2% (11/500), 6.7% (20/300).
     ("safeguarding_v7.tsv", 0.97, 0.03, 0.08),
+    # Written by three helpers on 2026-12-01 (disclosures, topic answers, chat), before the
+    # corpus gained a kind (violence between adults at home, seen); measured once before it
+    # (96.0%, 1.8%, 6.0%) and once after: 96.7% (290/300), 1.8% (9/500), 6.3% (19/300).
+    ("safeguarding_v8.tsv", 0.95, 0.03, 0.08),
 ])
 def test_sets_the_model_never_learnt(name: str, recall: float, false_alarms: float,
                                      held: float) -> None:
@@ -267,7 +271,7 @@ def test_calls_for_help_written_by_someone_else() -> None:
     assert [text for text in others if asks_for_help(text)] == []
     for name in ("safeguarding.tsv", "safeguarding_v2.tsv", "safeguarding_v3.tsv",
                  "safeguarding_v4.tsv", "safeguarding_v5.tsv", "safeguarding_v6.tsv",
-                 "safeguarding_v7.tsv"):
+                 "safeguarding_v7.tsv", "safeguarding_v8.tsv"):
         assert [row.text for row in load(HELDOUT / name)
                 if row.label != "disclosure" and calls_for_help(row.text)] == [], name
 
@@ -299,3 +303,14 @@ def test_a_call_typed_with_a_slip_or_in_parts(text: str, call: bool) -> None:
     """One slip of a finger on a call's word, cries and fear around it, a call with the danger
     told beside it: answered like 🆘; a call beside an ordinary worry is not one."""
     assert calls_for_help(text) is call
+
+
+def test_every_kind_the_model_names_has_a_name_for_staff() -> None:
+    """A case card names the kind of harm the model thinks closest: a kind learnt from the
+    corpus without a text in bot/texts/cases.toml would show staff its bare code."""
+    from bot.conversation.catalog import shipped_texts
+
+    texts = shipped_texts()
+    unnamed = [kind for kind in shipped().kinds
+               if {"vi", "en"} - set(texts.get(f"case.kind.{kind}", {}))]
+    assert unnamed == []
