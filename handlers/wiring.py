@@ -28,7 +28,7 @@ from bot.conversation.service import Conversations
 from bot.jobs.delivery import Delivery
 from bot.localized import BASE_LANG
 from bot.retention import purge_personal_data
-from bot.safeguarding.cases import Cases
+from bot.safeguarding.cases import REPLY_PREFIX, Cases
 from bot.safeguarding.desk import CaseDesk
 from bot.safeguarding.model import shipped
 from bot.staff.desk import StaffDesk
@@ -154,7 +154,9 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     # with several workers read before each update of a private chat.
     prompts = Prompts(db, {"staff": desks.staff.pending, "answers": desks.answers,
                            "cases": desks.cases.typing, "translating": desks.translating,
-                           "case_reply": conversations.replying}, shared=config.workers > 1)
+                           "case_reply": conversations.replying}, shared=config.workers > 1,
+                      presses={"q": "staff", "n|": "answers", "p|": "answers", "i|": "answers",
+                               "c|": "cases", f"{REPLY_PREFIX}|": "case_reply"})
     desks.prompts = prompts
     processor.before_chat = prompts.enter
     outbox.settle, outbox.restore = prompts.settle, prompts.restore

@@ -347,3 +347,19 @@ async def test_the_list_shows_untaken_and_urgent_cases_first(cases: Cases, db: D
     assert not isinstance(found, Refused)
     rows, total = found
     assert total == 12 and [case.id for case in rows] == [opened[-1], *opened[1:10]]
+
+
+async def test_a_note_or_a_message_needs_words(cases: Cases, db: Database) -> None:
+    """"2" typed where a closing note was asked (a menu's number, on Zalo) closed a case in a
+    tester's run: a note without a letter is refused and asked again, as a message to the
+    child is."""
+    case_id, _ = await open_case(cases)
+    for step in (cases.close(GUARD, case_id, 0, "handled", "2"),
+                 cases.refer(GUARD, case_id, 0, "commune", " 2. "),
+                 cases.message(GUARD, case_id, "!!")):
+        refused = await step
+        assert isinstance(refused, Refused) and refused.reason == "words"
+    row = await store.get(db.reader, case_id)
+    assert row is not None and row.state == "new"
+    assert isinstance(await cases.close(GUARD, case_id, 0, "handled", "Đã gọi 111 cho em"),
+                      Moved)

@@ -369,8 +369,10 @@ async def test_the_childs_words_go_after_closing(
     finally:
         await db.close()
 
-    assert query(database, "SELECT text, weighed, state, outcome, close_note FROM cases"
-                 " WHERE id = 1") == [("", "", "closed", "handled", close_note)]
+    # The staff's note goes with the words (it may name the child and the family); the
+    # record of what was done stays.
+    assert query(database, "SELECT text, weighed, state, outcome, close_note, chat_id FROM cases"
+                 " WHERE id = 1") == [("", "", "closed", "handled", None, None)]
     assert query(database, "SELECT by_user_id, text FROM case_messages") == [(SAFE, "")]
     assert query(database, "SELECT text FROM cases WHERE id = 2") == [(BEATEN,)]  # still open
     assert [a for _, a, _ in audit_of(database, 1)] == [
@@ -383,8 +385,9 @@ async def test_the_childs_words_go_after_closing(
     simulator.new_messages(SAFE)
     simulator.press(SAFE, alert.message_id, "c|1|0|show")
     card = texts(await safe._settle())
-    assert "Trường hợp #1" in card and "đã đóng" in card and close_note in card
-    assert DISCLOSURE not in card and "Trẻ em viết" not in card
+    assert "Trường hợp #1" in card and "đã đóng" in card and "Đã đóng (đã xử lý) lúc" in card
+    assert "chỉ còn lại hồ sơ việc đã làm" in card and "Trẻ em đã xóa dữ liệu" not in card
+    assert DISCLOSURE not in card and "Trẻ em viết" not in card and close_note not in card
     assert "Những từ khiến hệ thống chú ý" not in card
 
 

@@ -228,3 +228,33 @@ async def test_stats_with_nothing_yet_has_no_empty_chart(
     assert "Tổng: 0" in texts(said)
     assert not any(m.kind == "photo" for m in simulator.messages(ADMIN))
     assert "Theo độ tuổi" not in texts(said)  # no headings with nothing under them
+
+
+async def test_what_is_typed_is_for_what_was_done_last(
+        simulator: BotApiSimulator, staff_bot: BotProcess, database: Path) -> None:
+    """A staff member with several duties (the admin) was asked for a case's closing note,
+    then rejected a proposal with a reason of their own: the reason is the rejection's and the
+    case stays open (a tester saw the case closed with it, the rejection still waiting). A
+    command ends what was asked too: the next text is nobody's note."""
+    await submit(simulator, 5211, "Huyện Đắk Hà", "2.", "Suối gần trường rất sâu",
+                 "Làm rào chắn và dạy bơi cho học sinh")
+    child = Child(simulator, 5212)
+    await child.register()
+    await child.say("/sos")
+    admin = Child(simulator, ADMIN)
+    await admin.say("/cases")
+    await admin.tap("Xem #1")
+    assert "Gõ ghi chú đóng" in texts(await admin.tap("✅ Đóng: đã xử lý"))
+    await admin.say("/queue")
+    await admin.tap("❌")
+    assert "Gõ lý do" in texts(await admin.tap("Lý do khác"))
+    reason = "Em viết rõ hơn ai cần làm gì nhé"
+    assert "Đã từ chối DHA-0001" in texts(await admin.say(reason))
+    assert q(database, "SELECT reject_note FROM proposals WHERE ref = 'DHA-0001'") == [(reason,)]
+    assert q(database, "SELECT state, close_note FROM cases") == [("new", None)]
+    await admin.say("/cases")
+    await admin.tap("Xem #1")
+    assert "Gõ ghi chú đóng" in texts(await admin.tap("✅ Đóng: đã xử lý"))
+    await admin.say("/queue")
+    await admin.say("ok cảm ơn")
+    assert q(database, "SELECT state, close_note FROM cases") == [("new", None)]

@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.localized import BASE_LANG
 from bot.messages import Button
-from bot.staff.moderation import Conflict, Moderation, Refused
+from bot.staff.moderation import Conflict, Moderation, Refused, worded
 from bot.staff.roles import Scope, scope_for
 from bot.staff.words import NO_DISTRICT, Words
 from bot.transport.outbox import Message, Outbox
@@ -146,17 +146,17 @@ class Cases:
                     note: str) -> Moved | Conflict | Refused:
         if to not in REFERRALS:
             return Refused("invalid", to)
-        text = note.strip()
-        if not text or len(text) > MAX_NOTE:
-            return Refused("note_required")
+        text = _note(note)
+        if isinstance(text, Refused):
+            return text
         return await self._move(user_id, case_id, version, "referred", ("new", "acknowledged"),
                                 referred_to=to, referral_note=text)
 
     async def close(self, user_id: int, case_id: int, version: int, outcome: Outcome,
                     note: str) -> Moved | Conflict | Refused:
-        text = note.strip()
-        if not text or len(text) > MAX_NOTE:
-            return Refused("note_required")
+        text = _note(note)
+        if isinstance(text, Refused):
+            return text
         return await self._move(user_id, case_id, version, "closed",
                                 ("new", "acknowledged", "referred"), outcome=outcome,
                                 close_note=text)
@@ -189,9 +189,9 @@ class Cases:
 
     async def message(self, user_id: int, case_id: int, text: str) -> int | Refused:
         """Staff write to the child of a case: queued to the child, logged with the case."""
-        body = text.strip()
-        if not body or len(body) > MAX_NOTE:
-            return Refused("note_required")
+        body = _note(text)
+        if isinstance(body, Refused):
+            return body
         async with self.db.transaction() as tx:
             case = await self._case(tx, user_id, case_id)
             if isinstance(case, Refused):
@@ -268,6 +268,15 @@ class Cases:
             if purged:
                 self.db.erased()
             return purged
+
+
+def _note(text: str) -> str | Refused:
+    """A note or a message as staff typed it, or why it is refused (re-asked): empty or too
+    long, or no words at all ("2": a menu's number typed where a note was asked)."""
+    body = text.strip()
+    if not body or len(body) > MAX_NOTE:
+        return Refused("note_required")
+    return body if worded(body) else Refused("words")
 
 
 REPLY_PREFIX = "cr"  # ↩️ under a staff message to a child: "cr|<case id>"

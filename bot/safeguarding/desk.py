@@ -33,6 +33,8 @@ from storage.cases import CaseRow
 TEXT_SHOWN = 700
 SAID_SHOWN = 6  # the last messages staff and the child wrote each other, on the card
 LISTED = 10
+# A note refused for these is asked for again (the same step: type it again).
+_TYPE_AGAIN = ("note_required", "words")
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,8 @@ class CaseDesk:
         if typing.kind == "message":
             sent = await self.cases.message(caller.user_id, typing.case, text)
             if isinstance(sent, Refused):
+                if sent.reason in _TYPE_AGAIN:
+                    self.typing[caller.user_id] = typing
                 self._refused(caller, sent, typing)
             else:
                 self._say(caller, "case.done.message", id=typing.case)
@@ -127,7 +131,7 @@ class CaseDesk:
             result = await self.cases.close(caller.user_id, typing.case, typing.version,
                                             outcome, text)
             key = "case.done.closed"
-        if isinstance(result, Refused) and result.reason == "note_required":
+        if isinstance(result, Refused) and result.reason in _TYPE_AGAIN:
             self.typing[caller.user_id] = typing
         await self._after(caller, typing.case, result, key)
 
@@ -197,7 +201,10 @@ class CaseDesk:
         if others:
             lines.append(self._text(caller, "case.card.others", cases=", ".join(
                 f"#{number}" for number in others)))
-        if case.chat_id is None:
+        forgotten = case.state == "closed" and case.close_note is None  # purged, or erased
+        if forgotten:
+            lines.append(self._text(caller, "case.card.forgotten"))
+        elif case.chat_id is None:
             lines.append(self._text(caller, "case.card.erased"))
         if case.proposal_id is not None:
             lines.append(self._text(caller, "case.card.proposal", id=case.proposal_id))
@@ -205,13 +212,15 @@ class CaseDesk:
             lines.append(self._text(caller, "case.card.acknowledged", who=case.acknowledged_by,
                                     when=when(case.acknowledged_at)))
         if case.referred_to:
-            lines.append(self._text(caller, "case.card.referred", to=self._text(
-                caller, f"case.referral.{case.referred_to}"), note=html.escape(
-                case.referral_note or ""), when=when(case.referred_at)))
+            lines.append(self._text(
+                caller, "case.card.referred" if case.referral_note else "case.card.referred_bare",
+                to=self._text(caller, f"case.referral.{case.referred_to}"),
+                note=html.escape(case.referral_note or ""), when=when(case.referred_at)))
         if case.closed_at:
-            lines.append(self._text(caller, "case.card.closed", outcome=self._text(
-                caller, f"case.outcome.{case.outcome or 'handled'}"), note=html.escape(
-                case.close_note or ""), when=when(case.closed_at)))
+            lines.append(self._text(
+                caller, "case.card.closed" if case.close_note else "case.card.closed_bare",
+                outcome=self._text(caller, f"case.outcome.{case.outcome or 'handled'}"),
+                note=html.escape(case.close_note or ""), when=when(case.closed_at)))
         return fit(lines)[0]
 
     def _buttons(self, caller: Caller, case: CaseRow) -> Keyboard:

@@ -260,7 +260,7 @@ class Moderation:
                 return Refused("invalid", f"reason must be one of {', '.join(REASONS)}")
             if reason == "other" and note is None:
                 return Refused("note_required")
-            if note is not None and not _worded(note):
+            if note is not None and not worded(note):
                 return Refused("words")  # "6": a menu's number typed where words were asked
             if note is not None and len(note) > MAX_TEXT:
                 return Refused("invalid", f"note longer than {MAX_TEXT} characters")
@@ -280,7 +280,7 @@ class Moderation:
             before = getattr(item, field) or ""
             if not text or len(text) > MAX_TEXT or text == before:
                 return Refused("invalid", f"the new text must be 1-{MAX_TEXT} characters, changed")
-            if not _worded(text):
+            if not worded(text):
                 return Refused("words")
             new_version = await store.rewrite(db, item.id, version, field, text)
             if new_version is None:
@@ -522,6 +522,6 @@ async def _fresh_code(db: Tx) -> str:
             return code
 
 
-def _worded(text: str) -> bool:
+def worded(text: str) -> bool:
     """Words a child can read: at least one letter (not a number or signs alone)."""
     return any(char.isalpha() for char in text)

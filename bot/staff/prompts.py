@@ -24,6 +24,10 @@ from storage.db import Database, Tx
 # The private chat whose update is being handled (set by `Prompts.enter`, per update's task).
 T = TypeVar("T")
 _CHAT: ContextVar[int | None] = ContextVar("childforum_prompt_chat", default=None)
+# Whether that update ends what was asked (a press or a command: what someone types next is for
+# what they did last), and the desk its press is for (which keeps its own, to go on or not).
+_ENDING: ContextVar[tuple[bool, str | None]] = ContextVar("childforum_prompt_ending",
+                                                          default=(False, None))
 
 
 class Owed(Protocol):
@@ -53,9 +57,12 @@ class Asked(dict[int, T], Generic[T]):
 
 
 class Prompts:
-    def __init__(self, db: Database, desks: Mapping[str, Owed], shared: bool = False) -> None:
-        """`shared`: several workers share the database (read before each update)."""
+    def __init__(self, db: Database, desks: Mapping[str, Owed], shared: bool = False,
+                 presses: Mapping[str, str] | None = None) -> None:
+        """`shared`: several workers share the database (read before each update); `presses`:
+        the desk (a name of `desks`) each prefix of a button's data is for."""
         self.db, self.desks, self.shared = db, desks, shared
+        self.presses = dict(presses or {})
         self._pulled: dict[int, str | None] = {}  # read before this update (several workers)
         self._kept: dict[int, str] = {}  # what the database holds, as this process wrote it
 
@@ -69,24 +76,46 @@ class Prompts:
         for name, desk in self.desks.items():
             desk.load(chat_id, owed.get(name))
 
-    async def enter(self, chat_id: int | None) -> None:
+    def owner(self, data: str) -> str | None:
+        """The desk a button's data is for (by its longest known prefix); None: no desk's."""
+        found = [prefix for prefix in self.presses if data.startswith(prefix)]
+        return self.presses[max(found, key=len)] if found else None
+
+    async def enter(self, chat_id: int | None, *, pressed: str | None = None,
+                    command: bool = False) -> None:
         """An update of a private chat begins (None: of no such chat): the chat whose prompts
         `settle` keeps, starting from what the database holds (with several workers, read from
-        it first: another worker may have asked)."""
+        it first: another worker may have asked). A press (`pressed`: its data) or a command
+        ends whatever the chat was asked to type, but what the pressed button's own desk asked:
+        a reason asked for one card must not take the text typed for the next thing done (a
+        case closed with a rejection's reason, a child's answer sent as one: a tester's finds).
+        """
         _CHAT.set(chat_id)
+        _ENDING.set((pressed is not None or command,
+                     self.owner(pressed) if pressed is not None else None))
         if self.shared and chat_id is not None:
             await self.pull(chat_id)
+            self._end(chat_id)
         else:
             self.restore()
 
     def restore(self) -> None:
-        """The chat of the update under way owes what the database holds again: what a try of
-        its work asked or took before it was rolled back (a failed commit, the update queued
-        again; a run again in turn) is undone, so the next try finds it as the first did."""
+        """The chat of the update under way owes what the database holds again (less what the
+        update ends): what a try of its work asked or took before it was rolled back (a failed
+        commit, the update queued again; a run again in turn) is undone, so the next try finds
+        it as the first did."""
         chat_id = _CHAT.get()
         if chat_id is not None:
             self._load(chat_id, self._pulled[chat_id] if chat_id in self._pulled
                        else self._kept.get(chat_id))
+            self._end(chat_id)
+
+    def _end(self, chat_id: int) -> None:
+        ends, keep = _ENDING.get()
+        if ends:
+            for name, desk in self.desks.items():
+                if name != keep:
+                    desk.load(chat_id, None)
 
     async def settle(self, tx: Tx) -> None:
         """In the commit of the update being handled: what its chat owes now."""

@@ -208,7 +208,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self.catch_up = catch_up
         # Before each update of a private chat (bot.staff.prompts: the chat whose prompts the
         # update's commit keeps; with several workers, what it owes read first).
-        self.before_chat: Callable[[int], Awaitable[None]] | None = None
+        self.before_chat: Callable[..., Awaitable[None]] | None = None
         self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = (
             weakref.WeakValueDictionary())
 
@@ -222,8 +222,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             lock = self._locks[chat.id] = asyncio.Lock()
         private = chat.type == "private"
         async with lock:
-            if self.before_chat is not None and private:
-                await _quietly(self.before_chat(chat.id), "read what chat %d owes", chat.id)
+            if self.before_chat is not None and private and isinstance(update, Update):
+                query, message = update.callback_query, update.message
+                command = bool(message and message.text and message.text.startswith("/"))
+                await _quietly(self.before_chat(
+                    chat.id, pressed=(query.data or "") if query else None, command=command),
+                    "read what chat %d owes", chat.id)
             if self.catch_up is not None and isinstance(update, Update):
                 try:
                     await self.catch_up(update)

@@ -260,7 +260,7 @@ class ZaloChannel:
                 await self._unsupported(work, event)
                 return
             chat_id = await addresses.chat_for(work.tx, ZALO, event.chat, first_id(ZALO))
-            await self._enter(chat_id)
+            await self._enter(chat_id, command=event.text.strip().startswith("/"))
             await self._converse(work, chat_id, event, prepared)
 
     async def _prepare(self, event: ZaloEvent) -> Planned | Refused | None:
@@ -272,11 +272,11 @@ class ZaloChannel:
         chat_id = await addresses.find(self.outbox.db.reader, ZALO, event.chat)
         return None if chat_id is None else await self.staff.prepare(chat_id, event.text.strip())
 
-    async def _enter(self, chat_id: int | None) -> None:
+    async def _enter(self, chat_id: int | None, command: bool = False) -> None:
         """The chat whose staff prompts and case replies the event's commit keeps
-        (bot.staff.prompts)."""
+        (bot.staff.prompts); a command ends what it was asked to type."""
         if self.staff is not None and self.staff.prompts is not None:
-            await self.staff.prompts.enter(chat_id)
+            await self.staff.prompts.enter(chat_id, command=command)
 
     async def _unsupported(self, work: Work, event: ZaloEvent) -> None:
         """Something Zalo does not pass on. From someone who has written before (an adult's
