@@ -131,10 +131,12 @@ class Draft:
 
 async def drafts(db: Tx, districts: Collection[str] | None, topic: str | None = None,
                  refs: Collection[str] | None = None) -> list[Draft]:
-    """Unpublished latest versions, in `districts` (None: all), a topic and refs if given."""
+    """Unpublished latest versions of answers to approved proposals (one a moderator took out
+    since, to safeguarding say, is not for publishing), in `districts` (None: all), a topic
+    and refs if given."""
     if (districts is not None and not districts) or (refs is not None and not refs):
         return []  # (an empty IN () is an error on PostgreSQL)
-    where, params = ["a.published_at IS NULL",
+    where, params = ["a.published_at IS NULL", "p.status = 'approved'",
                      "a.version = (SELECT max(version) FROM answers WHERE proposal_id ="
                      " a.proposal_id)"], []
     if districts is not None:

@@ -219,6 +219,21 @@ async def test_publishing_tells_each_sender_once_in_their_language(forum: Forum)
     assert audited == [("answer", 5), ("publish", 5)]
 
 
+async def test_a_draft_whose_proposal_left_the_forum_is_not_published(forum: Forum) -> None:
+    """A moderator sent DHA-0001 to safeguarding after its answer was drafted: /publish by area
+    (or by ref) leaves that draft alone, and its child is told nothing (a tester saw it told)."""
+    answers = forum.answers
+    for ref in ("DHA-0001", "DHA-0002"):
+        await answers.record(OFFICER, ref, DONE)
+    async with forum.db.transaction() as tx:
+        await tx.execute("UPDATE proposals SET status = 'safeguarding' WHERE ref = 'DHA-0001'")
+    result = await answers.publish(OFFICER, "DHA")
+    assert (result.published, result.told) == (1, 1)  # type: ignore[union-attr]
+    assert [chat for chat, _, _ in await notices(forum.db)] == [102]
+    by_ref = await answers.publish(OFFICER, refs=["DHA-0001"])
+    assert (by_ref.published, by_ref.told) == (0, 0)  # type: ignore[union-attr]
+
+
 async def test_a_changed_result_is_told_as_a_new_answer(forum: Forum) -> None:
     """The child (or facilitator) told an earlier answer reads that this one is new."""
     answers = forum.answers

@@ -118,6 +118,9 @@ async def test_workbook_in_chat_then_publish_tells_every_child_once(forum: Forum
     officer = Child(simulator, OFFICER)
     workbook = await officer.file_after("/answers")
     assert workbook.filename == "tra-loi-kien-nghi-2023.xlsx"
+    # It holds the children's words: in the audit log as an export is.
+    assert rows(database, "SELECT actor_user_id, action, item_type FROM audit_log"
+                          " WHERE action = 'answers_workbook'") != []
     simulator.send_document(OFFICER, filled(workbook.document or b""), "tra-loi.xlsx")
     checked = texts(await officer._settle())
     assert "5 trả lời mới" in checked and "Nhập" in checked

@@ -134,7 +134,7 @@ async def test_a_case_goes_new_acknowledged_referred_closed_with_an_audit_row_ea
     simulator.press(SAFE, stale_card.message_id, ack_data)
     stale = texts(await safe._settle())
     assert f"Người dùng {SAFE} đã làm việc này trước" in stale
-    assert len(audit_of(database, case_id)) == 2
+    assert len(audit_of(database, case_id)) == 3  # opened, viewed, taken
 
     # acknowledged → referred, with the note typed
     assert "Gõ ghi chú chuyển tiếp" in texts(await safe.tap("📞 Chuyển 111"))
@@ -180,14 +180,16 @@ async def test_a_case_goes_new_acknowledged_referred_closed_with_an_audit_row_ea
     assert str(taken_at) <= str(referred_at) <= str(closed_at)  # when, for each step
     assert "Không có trường hợp nào đang mở" in texts(await safe.say("/cases"))
 
-    # One audit row per step, by whom, with what was chosen.
+    # One audit row per step, by whom, with what was chosen; and each time the card was opened
+    # to read the child's words.
     steps = audit_of(database, case_id)
     assert [(actor, action) for actor, action, _ in steps] == [
-        (0, "case_open"), (SAFE, "case_acknowledged"), (SAFE, "case_referred"),
-        (SAFE, "case_message"), (0, "case_reply"), (SAFE, "case_closed")]
+        (0, "case_open"), (SAFE, "case_viewed"), (SAFE, "case_acknowledged"),
+        (SAFE, "case_referred"), (SAFE, "case_message"), (0, "case_reply"),
+        (SAFE, "case_viewed"), (SAFE, "case_closed")]
     assert steps[0][2]["source"] == "sos" and steps[0][2]["tier"] == 1
-    assert steps[2][2]["to"] == "hotline"
-    assert steps[5][2]["outcome"] == "handled"
+    assert steps[3][2]["to"] == "hotline"
+    assert steps[7][2]["outcome"] == "handled"
     # ... and the admin reads them in /audit.
     audit = texts(await Child(simulator, ADMIN).say("/audit"))
     for action in ("mở trường hợp bảo vệ trẻ em", "nhận xử lý trường hợp",
@@ -250,7 +252,7 @@ async def test_a_child_who_erases_everything_leaves_their_open_case_to_a_person(
     card = texts(await Child(simulator, SAFE).tap("Xem #1"))
     assert BEATEN in card and "không còn liên lạc được" in card
     assert [action for _, action, _ in audit_of(database, 1)] == [
-        "case_open", "case_child_erased"]
+        "case_open", "case_child_erased", "case_viewed"]
 
 
 async def test_a_case_opened_before_the_child_says_where_they_live_follows_them(
@@ -376,7 +378,7 @@ async def test_the_childs_words_go_after_closing(
     assert query(database, "SELECT by_user_id, text FROM case_messages") == [(SAFE, "")]
     assert query(database, "SELECT text FROM cases WHERE id = 2") == [(BEATEN,)]  # still open
     assert [a for _, a, _ in audit_of(database, 1)] == [
-        "case_open", "case_message", "case_closed"]  # the record of what was done stays
+        "case_open", "case_viewed", "case_message", "case_closed"]  # the record stays
     stored = everything_in(database)
     assert DISCLOSURE not in stored and TO_CHILD not in stored
     assert BEATEN in stored

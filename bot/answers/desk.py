@@ -39,6 +39,7 @@ from bot.staff.words import Words
 from bot.textnorm import small_int
 from bot.transport.outbox import Message
 from storage import answers as store
+from storage import audit as audit_log
 from storage.answers import AnswerFields
 from storage.db import Tx
 from storage.moderation import ProposalRow, get
@@ -436,10 +437,18 @@ class AnswerDesk:
     # --- the workbook ------------------------------------------------------------------------
 
     async def _workbook(self, caller: Caller) -> None:
-        data = await self.sheets.template(caller.user_id, None, self.config.forum_year)
+        """The workbook of the caller's areas, sent in chat; it holds the children's words, so
+        it is in the audit log as an export is (one line per area; all areas: one line)."""
+        year = self.config.forum_year
+        data = await self.sheets.template(caller.user_id, None, year)
+        filename = WORKBOOK.format(suffix=year)
         caller.work.add(Message(caller.chat_id, self._text(caller, "answer.desk.workbook"),
                                 op="document", body=data, channel=caller.channel,
-                                filename=WORKBOOK.format(suffix=self.config.forum_year)))
+                                filename=filename))
+        scope = await self.answers.scope_in(caller.work.tx, caller.user_id)
+        for district in sorted(scope.districts) if scope.districts is not None else [None]:
+            await audit_log.append(caller.work.tx, caller.user_id, "answers_workbook", "export",
+                                   None, district, {"file": filename, "year": year})
 
     async def _import_press(self, caller: Caller, number: str, go: bool,
                             message_id: int | None, reading: Reading | None) -> None:

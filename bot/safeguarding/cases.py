@@ -127,6 +127,16 @@ class Cases:
         async with self.db.transaction() as tx:
             return await self._case(tx, user_id, case_id)
 
+    async def view(self, user_id: int, case_id: int) -> CaseRow | Refused:
+        """A case opened to read (its card, with the child's words): who read it and when is in
+        the audit log, as every step taken on it is."""
+        async with self.db.transaction() as tx:
+            case = await self._case(tx, user_id, case_id)
+            if not isinstance(case, Refused):
+                await audit_log.append(tx, user_id, "case_viewed", "case", case.id,
+                                       case.district)
+            return case
+
     async def _case(self, tx: Tx, user_id: int, case_id: int) -> CaseRow | Refused:
         scope = await self.scope(tx, user_id)
         if isinstance(scope, Refused):

@@ -94,7 +94,7 @@ class CaseDesk:
             return
         action, _, value = parts[3].partition(":")
         if action == "show":
-            await self._show(caller, case_id)
+            await self._show(caller, case_id, opened=True)
         elif action == "ack":
             await self._after(caller, case_id, await self.cases.acknowledge(
                 caller.user_id, case_id, version), "case.done.acknowledged")
@@ -159,8 +159,10 @@ class CaseDesk:
             self._say(caller, key, id=case_id)
         await self._show(caller, case_id)
 
-    async def _show(self, caller: Caller, case_id: int) -> None:
-        case = await self.cases.get(caller.user_id, case_id)
+    async def _show(self, caller: Caller, case_id: int, opened: bool = False) -> None:
+        """The case's card; `opened`: asked for to read it (audited), not shown anew after a
+        step (audited as that step)."""
+        case = await (self.cases.view if opened else self.cases.get)(caller.user_id, case_id)
         if isinstance(case, Refused):
             self._refused(caller, case, None)
             return
