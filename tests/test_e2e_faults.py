@@ -406,13 +406,15 @@ async def test_a_flood_is_cut_short_as_it_arrives(
 
 async def test_in_a_flood_a_call_for_help_and_a_disclosure_are_still_read(
         simulator: BotApiSimulator, bot: BotProcess, database: Path) -> None:
-    """A frightened child types fast: past the limit, "/sos" and a disclosure still reach a
-    person (a case each, the hotline), while the rest of the flood is cut short."""
+    """A child types fast: past the limit, "/sos" and a disclosure still reach a person (a case
+    each, the hotline), while the rest of the flood is cut short. (The flood's lines are
+    ordinary ones: "em sợ lắm 1", "I'm so scared", is itself read past the limit once the
+    detector weighs it, as it did from 2026-12-01.)"""
     child = Child(simulator, 7602)
     await child.register()
     simulator.new_messages(7602)
     for number in range(30):
-        simulator.send_text(7602, f"em sợ lắm {number}")
+        simulator.send_text(7602, f"alo alo {number}")
     simulator.send_text(7602, "bố em say rượu đánh em chảy máu, em không dám về nhà")
     simulator.send_text(7602, "/sos")
     await simulator.wait_idle(quiet=1.0, timeout=60)
