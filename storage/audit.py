@@ -69,10 +69,11 @@ async def forget_originals(db: Tx, before: str,
 
 
 async def last_for_item(db: Tx, item_type: str, item_id: int) -> AuditRow | None:
-    """The latest entry about one item (who acted last on a proposal)."""
+    """The latest change of one item (who acted last on a proposal or a case; a case opened
+    to read it is no change)."""
     row = await db.fetchone(
         f"SELECT {_COLUMNS} FROM audit_log a WHERE a.item_type = ? AND a.item_id = ?"
-        " ORDER BY a.id DESC LIMIT 1",
+        " AND a.action <> 'case_viewed' ORDER BY a.id DESC LIMIT 1",
         (item_type, item_id),
     )
     return _row(row) if row else None

@@ -123,6 +123,9 @@ async def test_an_officer_records_drafts_within_their_districts(forum: Forum) ->
     assert await answers.record(MODERATOR, "DHA-0001", DONE) == Refused("not_staff")
     assert await answers.record(OFFICER, "DHA-0003", DONE) == Refused("wrong_status", "pending")
     assert await answers.record(OFFICER, "DHA-9999", DONE) == Refused("not_found", "DHA-9999")
+    # Another area's ref that does not exist is as out of reach as one that does: nothing
+    # tells which refs exist there.
+    assert await answers.record(OFFICER, "KTM-9999", DONE) == Refused("forbidden")
     invalid = await answers.record(OFFICER, "DHA-0002", replace(NOT_YET, solution=""))
     assert isinstance(invalid, Invalid) and [p.field for p in invalid.problems] == ["solution"]
     too_long = await answers.record(OFFICER, "DHA-0002", replace(DONE, text_vi="x" * 1501))

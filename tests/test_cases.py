@@ -363,3 +363,16 @@ async def test_a_note_or_a_message_needs_words(cases: Cases, db: Database) -> No
     assert row is not None and row.state == "new"
     assert isinstance(await cases.close(GUARD, case_id, 0, "handled", "Đã gọi 111 cho em"),
                       Moved)
+
+
+async def test_an_old_button_names_who_acted_not_who_read(cases: Cases, db: Database) -> None:
+    """The one who took the case is named to a colleague pressing an old ✋, even if someone
+    opened it to read since; a version nobody acted on (a forged button) names no one (a tester
+    read "user ? did this first")."""
+    case_id, _ = await open_case(cases)
+    await cases.acknowledge(GUARD, case_id, 0)
+    await cases.view(ADMIN, case_id)
+    stale = await cases.acknowledge(ADMIN, case_id, 0)
+    assert isinstance(stale, Conflict) and stale.by_user_id == GUARD
+    untouched, _ = await open_case(cases)
+    assert await cases.acknowledge(GUARD, untouched, 7) == Conflict(None, "changed", None)

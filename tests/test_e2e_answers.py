@@ -149,7 +149,8 @@ async def test_workbook_in_chat_then_publish_tells_every_child_once(forum: Forum
     assert "Đã công bố 4 trả lời; 4 trẻ em" in done
     # the same confirm pressed again: nothing left to publish, nobody told twice
     simulator.press(OFFICER, confirm.message_id, confirm_data)
-    assert "Không có trả lời nháp" in texts(await officer._settle())
+    again = texts(await officer._settle())
+    assert "Không có trả lời nháp nào để công bố." in again and " ." not in again
 
     await simulator.wait_until(lambda: bool(simulator.messages(602)), timeout=20)
     await simulator.wait_idle(quiet=0.5)

@@ -258,3 +258,18 @@ async def test_what_is_typed_is_for_what_was_done_last(
     await admin.say("/queue")
     await admin.say("ok cảm ơn")
     assert q(database, "SELECT state, close_note FROM cases") == [("new", None)]
+
+
+async def test_a_forged_version_names_nobody(
+        simulator: BotApiSimulator, staff_bot: BotProcess, database: Path) -> None:
+    """A button with a version nobody made (forged, or garbled) says the card is out of date;
+    it named "cán bộ ?" acting "lúc ?" to a tester."""
+    await submit(simulator, 5221, "Huyện Đắk Hà", "2.", "Suối gần trường rất sâu",
+                 "Làm rào chắn và dạy bơi cho học sinh")
+    moderator = Child(simulator, MOD)
+    card = (await moderator.say("/queue"))[-1]
+    [(proposal_id,)] = q(database, "SELECT id FROM proposals WHERE ref = 'DHA-0001'")
+    simulator.press(MOD, card.message_id, f"q7|approve|{proposal_id}")
+    told = texts(await moderator._settle())
+    assert "Thẻ bạn bấm đã cũ" in told and "?" not in told.split("\n")[0], told
+    assert q(database, "SELECT status FROM proposals") == [("pending",)]

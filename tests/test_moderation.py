@@ -447,3 +447,13 @@ async def test_digests_made_in_quiet_hours_arrive_as_one(db: Database, service: 
     waiting = query(path, f"SELECT payload FROM outbox WHERE chat_id = {MOD_DHA}")
     assert len(waiting) == 1 and "3 ý kiến mới" in str(waiting[0][0])
     assert len(query(path, f"SELECT id FROM outbox WHERE chat_id = {ADMIN}")) == 1
+
+
+async def test_an_admin_learns_of_config_roles_only_within_their_reach(
+        db: Database, service: Moderation) -> None:
+    """An admin of DHA revoking a KTM moderator's config.toml role is told there is no such
+    grant, as for anyone outside their areas (a tester was told the role is in the config,
+    which revealed it); within their areas, that it is the config's to change."""
+    assert isinstance(await service.grant(ADMIN, 80, "admin", ["DHA"]), Granted)
+    assert reason(await service.revoke(80, MOD_KTM, "moderator")) == "not_granted"
+    assert reason(await service.revoke(80, MOD_DHA, "moderator")) == "config_role"

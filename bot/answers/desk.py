@@ -339,7 +339,7 @@ class AnswerDesk:
         async with self.answers.db.transaction() as tx:
             drafts = await store.drafts(tx, scope.districts)
         if not drafts:
-            self.say(caller, "answer.desk.nothing_to_publish", ref="", told=0)
+            self.say(caller, "answer.desk.nothing_drafted")
             return
         counts: dict[str, int] = {}
         for draft in drafts:
@@ -377,7 +377,7 @@ class AnswerDesk:
         confirmed = step == f"go.{_drafts_key(drafts)}"
         if not confirmed:
             if not drafts:
-                self.say(caller, "answer.desk.nothing_to_publish", ref="", told=0)
+                self.say(caller, "answer.desk.nothing_drafted")
                 return
             if step.startswith("go"):
                 self.say(caller, "answer.desk.publish_changed")
@@ -409,7 +409,7 @@ class AnswerDesk:
         if result.published:
             self._published(caller, result)
         else:
-            self.say(caller, "answer.desk.nothing_to_publish", ref="")
+            self.say(caller, "answer.desk.nothing_drafted")
 
     async def _publish_refs(self, caller: Caller, refs: list[str]) -> None:
         """/publish REF REF…: those drafts, at once (typing the refs is the confirmation)."""

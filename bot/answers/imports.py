@@ -195,11 +195,10 @@ class AnswerSheets:
             kept.append(entry)
         return kept
 
-    @staticmethod
-    def _proposal(scope: Scope, found: ProposalRow | None, row: SheetRow,
+    def _proposal(self, scope: Scope, found: ProposalRow | None, row: SheetRow,
                   plan: Plan) -> _Resolved | None:
         ref, column = row.ref or "", BY_KEY["ref"].header
-        item = answerable(scope, found, ref)
+        item = answerable(scope, found, ref, self.config.area)
         if isinstance(item, Refused):
             key = {"not_found": "sheet.unknown_ref", "wrong_status": "sheet.wrong_status",
                    "forbidden": "sheet.forbidden"}.get(item.reason, "sheet.not_staff")

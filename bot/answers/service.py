@@ -118,7 +118,7 @@ class Answers:
         """The proposal `user_id` wants to answer, if they may: "not_staff", "forbidden",
         "not_found", "wrong_status" (only approved proposals get answers)."""
         item = await proposals_store.by_ref(tx, ref.strip().upper())
-        return answerable(await self.scope_in(tx, user_id), item, ref)
+        return answerable(await self.scope_in(tx, user_id), item, ref, self.config.area)
 
     async def scope_in(self, tx: Tx, user_id: int) -> Scope:
         """`scope`, inside the caller's transaction."""
@@ -286,14 +286,19 @@ class Answers:
                                       states=self.states_list(lang))
 
 
-def answerable(scope: Scope, item: ProposalRow | None, ref: str) -> ProposalRow | Refused:
-    """May a proposal be answered by someone with this answer scope?"""
+def answerable(scope: Scope, item: ProposalRow | None, ref: str,
+               area: Callable[[str], object | None] = lambda code: None) -> ProposalRow | Refused:
+    """May a proposal be answered by someone with this answer scope? (`area`: the configured
+    area of a code, None for an unknown one.)"""
     if scope.empty:
         return Refused("not_staff")
     if item is not None and not scope.covers(item.district):
         return Refused("forbidden")
-    if item is None:
-        return Refused("not_found", ref)
+    if item is None:  # a ref of another area is out of reach whether it exists or not (no way
+        # to learn which refs exist elsewhere)
+        code = ref.strip().upper().rpartition("-")[0]
+        return Refused("forbidden") if area(code) is not None and not scope.covers(code) \
+            else Refused("not_found", ref)
     if item.status != "approved":
         return Refused("wrong_status", item.status)
     return item

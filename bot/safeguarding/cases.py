@@ -179,8 +179,9 @@ class Cases:
                 return case
             if case.version != version:
                 last = await audit_log.last_for_item(tx, "case", case_id)
-                return Conflict(last.actor_user_id if last else None,
-                                last.action if last else "changed", last.at if last else None)
+                if last is None or last.actor_user_id == SYSTEM:  # no person acted on it
+                    return Conflict(None, "changed", None)
+                return Conflict(last.actor_user_id, last.action, last.at)
             if case.state not in allowed:
                 return Refused("wrong_status", case.state)
             if not await store.move(tx, case_id, version, state, user_id, **values):

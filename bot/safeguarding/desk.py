@@ -152,9 +152,10 @@ class CaseDesk:
         if isinstance(result, Refused):
             self._refused(caller, result, None)
             return
-        if isinstance(result, Conflict):
-            self._say(caller, "case.conflict", who=result.by_user_id or "?",
-                      when=when(result.at))
+        if isinstance(result, Conflict) and result.by_user_id is None:
+            self._say(caller, "case.outdated")  # nobody on record: a forged or garbled version
+        elif isinstance(result, Conflict):
+            self._say(caller, "case.conflict", who=result.by_user_id, when=when(result.at))
         else:
             self._say(caller, key, id=case_id)
         await self._show(caller, case_id)

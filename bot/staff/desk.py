@@ -401,6 +401,8 @@ class StaffDesk:
     def _conflict(self, caller: Caller, conflict: Conflict) -> str:
         """Who did what, when, to the proposal."""
         get, lang = self.catalog.texts.get, caller.lang
+        if conflict.by_user_id is None:  # nobody is on record (a forged or garbled version)
+            return get("staff.outdated", lang)
         action = f"staff.action.{conflict.action}"
         if action not in self.catalog.texts.table:
             action = "staff.action.changed"

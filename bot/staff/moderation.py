@@ -403,9 +403,9 @@ class Moderation:
                 return own
             grants = [g for g in await staff_store.active_grants(db)
                       if g.user_id == user_id and g.role == role]
-            if not grants:
+            if not grants:  # a config.toml role is named only to those it is within reach of
                 in_config = any(m.user_id == user_id and m.role == role
-                                for m in self.config_staff)
+                                and m.scope.within(own) for m in self.config_staff)
                 return Refused("config_role" if in_config else "not_granted")
             scopes = [Scope.from_text(g.districts) for g in grants]
             if not all(scope.within(own) for scope in scopes):
