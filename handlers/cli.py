@@ -362,8 +362,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Files childforum makes (the database with its write-ahead log, backups, exports) hold
+# children's data: readable by the account that runs it only (docs/privacy.md).
+PRIVATE_FILES = 0o077
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    os.umask(PRIVATE_FILES)
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # httpx logs every request URL at INFO, and each URL carries the bot token.

@@ -25,6 +25,8 @@ def childforum(*args: str, config: Path = ROOT / "config.example.toml"
 def test_migrate_creates_then_finds_nothing_to_do(target: Target) -> None:
     first = childforum("migrate", "--database", str(target))
     assert first.returncode == 0, first.stderr
+    if isinstance(target, Path):  # children's data: the account that runs the bot reads it
+        assert target.stat().st_mode & 0o077 == 0, oct(target.stat().st_mode)
     for name in ("001_initial.sql", "007_inbox_chat.sql"):
         assert f"applied {name}" in first.stdout
     assert "up to date (version 017" in first.stdout
@@ -42,6 +44,7 @@ async def test_backup_copies_the_sqlite_file_while_it_is_open(tmp_path: Path) ->
     finally:
         holder.close()
     assert done.returncode == 0, done.stderr
+    assert copy.stat().st_mode & 0o077 == 0, oct(copy.stat().st_mode)  # nobody else reads it
     with sqlite3.connect(copy) as backup:
         assert backup.execute("SELECT ref FROM proposals ORDER BY ref").fetchall() == [
             ("DHA-0001",), ("DHA-0002",), ("KTM-0001",)]
