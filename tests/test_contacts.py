@@ -18,6 +18,7 @@ HELDOUT = Path(__file__).parent / "data" / "heldout" / "contacts_v1.tsv"
     ("gọi 111 hoặc 0912.345.678, cô Lan", f"gọi 111 hoặc {PHONE}, cô Lan"),
     ("(+84)912345678 và +84 912 345 678", f"{PHONE} và {PHONE}"),
     ("trường: 024 3826 1234", f"trường: {PHONE}"),
+    ("UBND xã (0260) 3862 123", f"UBND xã {PHONE}"),  # the area code in brackets (a probe's)
     ("sdt:0987654321", f"sdt:{PHONE}"),
     ("mail lan.nguyen_2010@gmail.com nha", f"mail {EMAIL} nha"),
     ("fb.com/lan.nguyen.123 và tiktok @be_lan2010", f"{ACCOUNT} và tiktok {ACCOUNT}"),

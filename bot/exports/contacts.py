@@ -29,8 +29,9 @@ _HANDLE = re.compile(r"(?<![\w@.])@(?=[A-Za-z0-9_.]*[A-Za-z])"
                      r"[A-Za-z0-9_.]{3,30}(?![\w(])")
 # A phone number as people type it: 0…, 84…, +84…, (+84)…; digits in groups of any size,
 # split by spaces, dots or dashes. Checked by its digits below.
-_PHONE = re.compile(r"(?<!\d)(?<!\d[.,/])(?:\(\s*\+?84\s*\)|\+\s*84|84|0)"
-                    r"(?:[\s.-]{0,2}\d){8,10}(?!\d|[.,/]\d)")
+# A landline's area code may come in brackets: "(0260) 3862 123".
+_PHONE = re.compile(r"(?<!\d)(?<!\d[.,/])(?:\(\s*\+?84\s*\)|\+\s*84|84|0|\(\s*0(?=\d{2,3}\s*\)))"
+                    r"(?:[\s.)-]{0,3}\d){8,10}(?!\d|[.,/]\d)")
 
 
 def _is_phone(found: str) -> bool:
