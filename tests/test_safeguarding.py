@@ -297,6 +297,10 @@ def test_calls_for_help_in_sets_written_later(name: str, found: int, false: int)
     ("có ai không, em sợ quá, cứu em", True), ("hu hu giúp em với", True),
     ("please help me, I'm scared", True), ("cứu em, bố đang đập cửa phòng", True),
     ("cứu em bài này với, mai nộp rồi", False), ("help, tui quên mật khẩu acc game", False),
+    # who is calling, said so that someone can find them (a probe's, at the topic menu)
+    ("cứu em với, em là Lê Thị Dung ở làng Plei Rơ Wăk", True),
+    ("help me, my name is Lan", True), ("cứu em bài này với, em là học sinh lớp 5", False),
+    ("cứu em, em học lớp 5, bài này khó quá", False),
     ("giữa trưa em đi học", False), ("câu này khó quá", False), ("cảm ơn đã giúp em", False),
 ])
 def test_a_call_typed_with_a_slip_or_in_parts(text: str, call: bool) -> None:

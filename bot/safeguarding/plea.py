@@ -52,7 +52,13 @@ _END = r"(?: (?:a|nhe|nha|voi|di|ma|please|pls|plz|oi|troi oi|hu hu|huhu))*"
 # One call or several ("cứu cứu cứu", "sos cứu em"), called to someone, fear beside it.
 _PLEA = re.compile(rf"(?:{_FEAR} )?(?:{_CALLING} )*{_CALL}{_END}(?: (?:{_CALLING} )*{_CALL}{_END})*"
                    rf"(?: {_FEAR})?")
-_BESIDE = re.compile(rf"(?:{_CALLING} ?)+|{_FEAR}{_END}")  # a clause beside a call
+# Who is calling, said beside the call so that someone can find them: "em là Lan", "tên em là
+# Dung", "em ở làng Plei Rơ Wăk", "em học lớp 5", "my name is…" (a privacy probe's "cứu em với,
+# em là Lê Thị Dung ở làng Plei Rơ Wăk" got "choose an option below").
+_WHO_I_AM = (rf"(?:{_WHO} (?:la|ten|ten la|o|dang o|nha o|hoc|hoc lop|o lang|o thon|o xa)"
+             rf"|ten {_WHO} la|nha {_WHO} o|my name is|i am|im|i live in|i live at)"
+             r" [a-z0-9 ]{1,60}")
+_BESIDE = re.compile(rf"(?:{_CALLING} ?)+|{_FEAR}{_END}|{_WHO_I_AM}")  # a clause beside a call
 # Every call holds one of these words: without one, no need to try the whole grammar.
 _CALL_WORD = re.compile(r"\b(?:sos|cuu|giup|ho tro|help|nguy hiem|danger)\b")
 _LONG_CUU = re.compile(r"\bcuu+\b")  # "cứuuuu": a call stretched, not squeezed to "cu"
