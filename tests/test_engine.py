@@ -219,6 +219,29 @@ def test_delete_needs_confirmation(catalog: Catalog) -> None:
     assert isinstance(erased.effect, engine.Erase) and erased.state is None
 
 
+@pytest.mark.parametrize(("typed", "erased"), [
+    ("có", True), ("Xóa hết", True), ("dạ có ạ", True), ("co", True), ("ok", True),
+    ("không", False), ("chưa", False), ("giữ lại nhé", False), ("ko", False),
+    ("cô", None), ("Suối gần trường rất sâu", None),
+])
+def test_the_erase_question_answered_in_words(catalog: Catalog, typed: str,
+                                              erased: bool | None) -> None:
+    """Typed at "erase everything?" (on Zalo there is nothing to press): a yes erases, a no
+    keeps, anything else is the answer to the question the child was at ("có" and "không"
+    were saved as answers, and nothing erased, in a tester's run)."""
+    child = registered(catalog)
+    topic = engine.step(catalog, child, Press(f"{child.rev}|topic|injuries"))
+    assert topic.state is not None and topic.state.step == "seen"
+    asked = engine.step(catalog, topic.state, Command("delete"))
+    after = engine.step(catalog, asked.state, Text(typed))
+    if erased:
+        assert isinstance(after.effect, engine.Erase) and after.state is None
+        return
+    assert after.effect is None and after.state is not None
+    assert not after.state.confirming_delete
+    assert after.state.answers.get("seen") == (None if erased is False else typed)
+
+
 def test_every_callback_fits_telegram_limit(catalog: Catalog) -> None:
     state = registered(catalog)
     for flow in catalog.topics:

@@ -645,6 +645,41 @@ def _pick_profile(catalog: Catalog, state: State, value: str) -> Outcome:
     return _go(catalog, state, new, *notes, pressed_note="✓ " + choice.label[new.lang])
 
 
+# "Erase everything?" answered in words (folded): a yes erases, a no keeps; any other text means
+# the child moved on (it is their answer where they were). A Zalo tester's "có" and "không"
+# became answers to the question behind, and nothing was erased.
+# Typed with tone marks, the marks count ("cô" is not "có", "vàng" not "vâng").
+_ERASE_YES = frozenset({"có", "ok", "oke", "ừ", "uh", "vâng", "dạ", "dạ có", "đồng ý", "xóa",
+                        "xoá", "xóa hết", "xoá hết", "xóa đi", "xoá đi", "có xóa", "có xoá",
+                        "yes", "y", "erase", "erase all"})
+_ERASE_NO = frozenset({"không", "ko", "k", "kg", "hông", "chưa", "giữ", "giữ lại", "thôi",
+                       "hủy", "huỷ", "không xóa", "không xoá", "đừng xóa", "đừng xoá", "no",
+                       "n", "keep", "cancel"})
+_ERASE_YES_FOLDED = frozenset(fold(word) for word in _ERASE_YES)
+_ERASE_NO_FOLDED = frozenset(fold(word) for word in _ERASE_NO)
+_POLITE = (" ạ", " a", " nha", " nhé", " nhe")
+
+
+def _delete_by_text(text: str) -> bool | None:
+    marked = fold(text) != clean(text).lower()
+    words = " ".join(re.findall(r"\w+", clean(text).lower() if marked else fold(text)))
+    if not marked:
+        words = " ".join(chat_word(word) for word in words.split())
+    for polite in _POLITE:
+        words = words.removesuffix(polite)
+    yes, no = (_ERASE_YES, _ERASE_NO) if marked else (_ERASE_YES_FOLDED, _ERASE_NO_FOLDED)
+    return True if words in yes else False if words in no else None
+
+
+def _delete_answered(catalog: Catalog, state: State, erase: bool) -> Outcome:
+    if erase:
+        return Outcome(None, (Reply(_t(catalog, state, "delete.done")),), Erase(),
+                       pressed_note=_chose(catalog, state, "button.delete_yes"))
+    return _go(catalog, state, replace(state, confirming_delete=False),
+               _t(catalog, state, "delete.kept"),
+               pressed_note=_chose(catalog, state, "button.delete_no"))
+
+
 def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
     parsed = parse_press(data)
     if parsed is None:
@@ -659,12 +694,7 @@ def _on_press(catalog: Catalog, state: State, data: str) -> Outcome:
     if state.step == HAPPENING and action == "happening":
         return _happening(catalog, state, value)
     if state.confirming_delete:
-        if action == "delete" and value == "yes":
-            return Outcome(None, (Reply(_t(catalog, state, "delete.done")),), Erase(),
-                           pressed_note=_chose(catalog, state, "button.delete_yes"))
-        return _go(catalog, state, replace(state, confirming_delete=False),
-                   _t(catalog, state, "delete.kept"),
-                   pressed_note=_chose(catalog, state, "button.delete_no"))
+        return _delete_answered(catalog, state, action == "delete" and value == "yes")
     if state.profile_queue:
         return _press_profile(catalog, state, action, value)
     flow = catalog.flow(state.topic, state.facilitator)
@@ -870,8 +900,12 @@ def step(catalog: Catalog, state: State | None, event: Event,
             return answered
         if not _about_help(event):  # help first; "use what you wrote?" still waits
             state = replace(state, held=None)
+    if state.confirming_delete and isinstance(event, Text):
+        erase = _delete_by_text(event.text)
+        if erase is not None:
+            return _delete_answered(catalog, state, erase)
     if state.confirming_delete and not isinstance(event, Press):
-        state = replace(state, confirming_delete=False)
+        state = replace(state, confirming_delete=False)  # moved on: the text is an answer
     if isinstance(event, Press):
         return _on_press(catalog, state, event.data)
     if isinstance(event, Text):
