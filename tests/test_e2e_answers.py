@@ -252,6 +252,10 @@ async def test_the_answer_card_in_chat_and_two_officers_at_once(forum: Forum) ->
     card = texts(await officer.say("/answer dha-0003"))
     assert "Trả lời kiến nghị DHA-0003" in card and "Chưa có trả lời" in card
     await officer.tap("Đang thực hiện")
+    # A menu's number typed where the answer's words were asked is refused, asked again (a
+    # tester's "1" was saved as the answer to publish, the words typed next lost).
+    assert "cần có chữ" in texts(await officer.say("1"))
+    assert rows(database, "SELECT count(*) FROM answers") == [(0,)]
     asked = texts(await officer.say("Xã sẽ làm rào trong quý III."))
     assert "Đã lưu bản nháp" in asked and "Bản nháp" in asked
     await officer.tap("✏️ Chủ trì")

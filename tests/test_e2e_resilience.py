@@ -83,7 +83,7 @@ async def test_delete_erases_everything(simulator: BotApiSimulator, bot: BotProc
     await child.tap("✅")
     await child.say("Bố em hay đánh em")  # a safeguarding flag of this child
     asked = texts(await child.say("/delete"))
-    assert "xóa hết" in asked and "vẫn được giữ lại" in asked  # said before the choice
+    assert "xóa hết" in asked and "Nếu em xóa" in asked  # said before the choice, as an if
     assert "Đã xóa hết" in texts(await child.tap("Xóa hết"))
     for table in ("children", "proposals", "cases"):
         assert count(database, f"SELECT count(*) FROM {table} WHERE chat_id = 804") == 0, table

@@ -140,6 +140,8 @@ async def test_reject_needs_a_known_reason_and_a_note_for_other(
     assert reason(await service.reject(MOD_DHA, pid, 0, "boring")) == "invalid"
     assert await service.reject(MOD_DHA, pid, 0, "other") == Refused("note_required")
     assert await service.reject(MOD_DHA, pid, 0, "other", "   ") == Refused("note_required")
+    for said in ("7", "ok", "Vâng.", "dạ"):  # a menu's number, or the prompt acknowledged:
+        assert await service.reject(MOD_DHA, pid, 0, "other", said) == Refused("words")
     done = await service.reject(MOD_DHA, pid, 0, "other", " Đã có ở xã ")
     assert isinstance(done, Done)
     assert done.notice == ChildNotice(10, "vi", "DHA-0001", "rejected", "other", "Đã có ở xã")

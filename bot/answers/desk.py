@@ -34,7 +34,7 @@ from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.messages import Button, Keyboard
 from bot.staff.chat import Caller, cut, fit, when
-from bot.staff.moderation import Refused
+from bot.staff.moderation import Refused, worded
 from bot.staff.words import Words
 from bot.textnorm import small_int
 from bot.transport.outbox import Message
@@ -48,6 +48,8 @@ TYPED = ("text_vi", "text_en", "agency", "partners", "due", "doc_number", "doc_d
          "solution")
 CLEAR = "-"  # typed to empty an optional field
 WORKBOOK = "tra-loi-kien-nghi-{suffix}.xlsx"
+# Fields that are words a child or a colleague reads (not a number, a date, a code).
+WORDED = ("text_vi", "text_en", "agency", "partners", "reason", "solution")
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,10 @@ class AnswerDesk:
         if typing is None:
             return
         value = "" if text.strip() == CLEAR else text.strip()
+        if value and typing.field in WORDED and not worded(value):  # "1": a menu's number
+            self.typing[caller.user_id] = typing  # typed where words were asked (a tester's)
+            self.say(caller, "answer.desk.words")
+            return
         if typing.field == "doc_date":
             parsed = _date(value) if value else None
             if value and parsed is None:

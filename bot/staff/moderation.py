@@ -38,7 +38,7 @@ from bot.staff.roles import (
     parse_scope,
     scope_for,
 )
-from bot.textnorm import small_int
+from bot.textnorm import fold, small_int
 from storage import audit as audit_log
 from storage import moderation as store
 from storage import staff as staff_store
@@ -260,8 +260,9 @@ class Moderation:
                 return Refused("invalid", f"reason must be one of {', '.join(REASONS)}")
             if reason == "other" and note is None:
                 return Refused("note_required")
-            if note is not None and not worded(note):
-                return Refused("words")  # "6": a menu's number typed where words were asked
+            if note is not None and (not worded(note) or _acknowledgement(note)):
+                return Refused("words")  # "6": a menu's number typed where words were asked;
+                # "ok": the prompt acknowledged, sent to a child as the reason (a tester's)
             if note is not None and len(note) > MAX_TEXT:
                 return Refused("invalid", f"note longer than {MAX_TEXT} characters")
             return await self._decide(db, user_id, item, version, "reject", "rejected",
@@ -520,6 +521,16 @@ async def _fresh_code(db: Tx) -> str:
         code = "".join(secrets.choice(INVITE_ALPHABET) for _ in range(INVITE_LENGTH))
         if await staff_store.invite(db, code) is None:
             return code
+
+
+# Words that acknowledge a prompt rather than give a reason ("ok", "vâng", "dạ"), folded.
+_ACKNOWLEDGEMENTS = frozenset({"ok", "oke", "okay", "okie", "u", "uh", "um", "vang", "da",
+                               "da vang", "vang a", "ok a", "duoc", "roi", "ok roi", "yes", "y",
+                               "co", "thanks", "cam on"})
+
+
+def _acknowledgement(text: str) -> bool:
+    return " ".join(fold(text).replace(".", " ").replace("!", " ").split()) in _ACKNOWLEDGEMENTS
 
 
 def worded(text: str) -> bool:
