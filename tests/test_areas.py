@@ -105,7 +105,7 @@ def test_a_child_finds_their_commune_among_many() -> None:
     assert "▶" in labels and "◀" not in labels and "1/5" in labels
     nxt = next(b for row in shown.keyboard for b in row if b.label == "▶")
     turned = engine.step(catalog, state, Press(nxt.data))
-    assert turned.state == state and turned.keyboard is not None
+    assert turned.state is not None and turned.state.page == 1 and turned.keyboard is not None
     page2 = [b.label for row in turned.keyboard for b in row]
     assert page2[0] == catalog.profile["district"][8].label["vi"] and "◀" in page2
     found = engine.step(catalog, state, Text("ia to"))  # no tone marks, two word starts
@@ -117,6 +117,86 @@ def test_a_child_finds_their_commune_among_many() -> None:
     assert "chưa thấy nơi nào có “zzz”" in none.replies[0].text
     picked = engine.step(catalog, state, Text("Xã Ngọk Sơn"))
     assert picked.state is not None and picked.state.profile["district"] == "C018"
+
+
+# The 29 communes and wards a tester's config offered (probe_year), in its order.
+PROBE_NAMES = (
+    "Xã Đăk Long", "Xã Mô Rai", "Xã Ia Đal", "Xã Rờ Kơi", "Xã Ba Xa", "Xã Tịnh Khê",
+    "Xã An Phú", "Xã Bình Sơn", "Xã Vạn Tường", "Xã Trường Giang", "Xã Ia H'Drai",
+    "Xã Đăk Hà", "Xã Sa Thầy", "Xã Ba Tơ", "Xã Ba Tô", "Xã Ba Vì", "Xã Ba Dinh",
+    "Xã Minh Long", "Xã Sơn Hà", "Xã Sơn Tây", "Xã Trà Bồng", "Xã Kon Plông", "Phường Kon Tum",
+    "Phường Đăk Bla", "Phường Đức Phổ", "Phường Sa Huỳnh", "Phường Nghĩa Lộ",
+    "Phường Cẩm Thành", "Đặc khu Lý Sơn")
+
+
+@pytest.fixture(scope="module")
+def probe_catalog() -> engine.Catalog:
+    areas = tuple(District(f"P{n:02d}", name, name, level="commune")
+                  for n, name in enumerate(PROBE_NAMES, 1))
+    return load_catalog(replace(load_config(ROOT / "config.communes.example.toml"),
+                                districts=areas))
+
+
+def at_the_area_question(catalog: engine.Catalog) -> State:
+    """A child who picked a language and is shown the area question (its first page)."""
+    first = engine.step(catalog, None, Press("0|guardian|yes"), consenting=True)
+    assert first.state is not None
+    state = engine.step(catalog, first.state, Press(f"{first.state.rev}|pick|vi")).state
+    assert state is not None and state.profile_queue[0] == "district"
+    return state
+
+
+def shown(outcome: engine.Outcome) -> list[str]:
+    """The area buttons of the last reply."""
+    return [b.label for row in outcome.replies[-1].keyboard for b in row if "|pick|" in b.data]
+
+
+def area(outcome: engine.Outcome) -> str | None:
+    return outcome.state.profile.get("district") if outcome.state else None
+
+
+def test_a_typed_number_picks_among_the_areas_shown(probe_catalog: engine.Catalog) -> None:
+    """A tester typed "ba", saw 5 buttons, typed "2" and was put in Mô Rai (the 2nd of all
+    29): a number picks among what the last screen showed, and says what it picked."""
+    state = at_the_area_question(probe_catalog)
+    found = engine.step(probe_catalog, state, Text("ba"))
+    assert shown(found) == ["Xã Ba Xa", "Xã Ba Tơ", "Xã Ba Tô", "Xã Ba Vì", "Xã Ba Dinh"]
+    assert found.state is not None
+    picked = engine.step(probe_catalog, found.state, Text("2"))
+    assert area(picked) == "P14"  # Ba Tơ
+    assert "✓ Xã Ba Tơ" in picked.replies[0].text and "Em bao nhiêu tuổi?" in engine.prompt(
+        probe_catalog, picked.state).text
+    # The first page shows 8 places, unnumbered: "1" is its first; "29" is none of them.
+    first = engine.step(probe_catalog, state, Text("1"))
+    assert area(first) == "P01" and "✓ Xã Đăk Long" in first.replies[0].text
+    for number in ("29", "9", "0"):
+        missed = engine.step(probe_catalog, state, Text(number))
+        assert area(missed) is None, number
+        assert "gõ vài chữ trong tên" in missed.replies[0].text
+        assert shown(missed) == list(PROBE_NAMES[:8])
+    # After "ba" found nothing more ("zzz"), the page is the last screen again.
+    again = engine.step(probe_catalog, found.state, Text("zzz"))
+    assert again.state is not None
+    assert area(engine.step(probe_catalog, again.state, Text("2"))) == "P02"
+
+
+def test_a_page_turned_is_what_a_number_picks_from_and_what_is_shown_again(
+        probe_catalog: engine.Catalog) -> None:
+    """▶ turns the page (on Telegram the message is edited; on Zalo, with no edits, the
+    question is sent again and must show the new page): a number picks from that page."""
+    state = at_the_area_question(probe_catalog)
+    nxt = next(b for row in engine.prompt(probe_catalog, state).keyboard for b in row
+               if b.label == "▶")
+    turned = engine.step(probe_catalog, state, Press(nxt.data))
+    assert turned.state is not None and turned.keyboard is not None
+    assert turned.state.rev == state.rev  # the buttons already sent stay good
+    again = engine.prompt(probe_catalog, turned.state)
+    assert [b.label for row in again.keyboard for b in row if "|pick|" in b.data] == list(
+        PROBE_NAMES[8:16])
+    assert area(engine.step(probe_catalog, turned.state, Text("1"))) == "P09"
+    # Once the area is picked, the next question starts from its first page again.
+    picked = engine.step(probe_catalog, turned.state, Text("1"))
+    assert picked.state is not None and picked.state.page == 0
 
 
 async def approved(db: Database, year: int, area: str, proposal: str, update_id: int = 1

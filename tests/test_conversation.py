@@ -44,6 +44,10 @@ def test_state_survives_the_row() -> None:
                          answers={"seen": "x", "actors": ("family", "school")}, facilitator=True,
                          held="bố đánh em")
     assert row_to_state(state_to_row(42, state)) == state
+    # A search's finds (what "2" typed next picks from) and the page of a long list.
+    searching = engine.State(rev=3, profile={"lang": "vi"}, profile_queue=("district",),
+                             page=2, shown=("BATO", "BATO2"))
+    assert row_to_state(state_to_row(43, searching)) == searching
 
 
 async def test_my_list_shows_every_status_in_plain_words(target: Target) -> None:

@@ -65,6 +65,50 @@ async def test_among_120_communes_a_child_types_part_of_the_name(
         assert "Em bao nhiêu tuổi?" in texts(await child.tap("Xã Mô Rai"))
 
 
+# A forum of 29 communes and wards, as a tester's config had (more than a page: a search).
+COMMUNES_29 = (
+    "DLONG,Xã Đăk Long", "MORAI,Xã Mô Rai", "IADAL,Xã Ia Đal", "ROKOI,Xã Rờ Kơi",
+    "BAXA,Xã Ba Xa", "TKHE,Xã Tịnh Khê", "APHU,Xã An Phú", "BSON,Xã Bình Sơn",
+    "VTUONG,Xã Vạn Tường", "TGIANG,Xã Trường Giang", "IAHDRAI,Xã Ia H'Drai", "DAKHA,Xã Đăk Hà",
+    "SATHAY,Xã Sa Thầy", "BATO,Xã Ba Tơ", "BATO2,Xã Ba Tô", "BAVI,Xã Ba Vì", "BADINH,Xã Ba Dinh",
+    "MLONG,Xã Minh Long", "SONHA,Xã Sơn Hà", "SONTAY,Xã Sơn Tây", "TRABONG,Xã Trà Bồng",
+    "KONPLONG,Xã Kon Plông", "PKONTUM,Phường Kon Tum", "PDAKBLA,Phường Đăk Bla",
+    "PDUCPHO,Phường Đức Phổ", "PSAHUYNH,Phường Sa Huỳnh", "PNGHLO,Phường Nghĩa Lộ",
+    "PCAMTH,Phường Cẩm Thành", "LYSON,Đặc khu Lý Sơn")
+
+
+def communes_29(simulator: BotApiSimulator, tmp_path: Path) -> Path:
+    """A config held by the 29 communes above, beside the 2023 districts (for their records)."""
+    rows = ["code,name,name_en,level,parent,valid_from,valid_to",
+            "DHA,Huyện Đắk Hà,Dak Ha District,district,KTU,,2025-06-30"]
+    rows += [f"{line},{line.split(',')[1]},commune,QNG,2025-07-01," for line in COMMUNES_29]
+    areas = tmp_path / "areas.csv"
+    areas.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return write_config(tmp_path / "communes.toml", simulator, tmp_path / "forum.sqlite3",
+                        example="config.communes.example.toml",
+                        changes={f'"{ROOT}/docs/areas/quang-ngai-example.csv"': f'"{areas}"'})
+
+
+async def test_a_number_typed_picks_among_the_places_shown(simulator: BotApiSimulator,
+                                                           tmp_path: Path) -> None:
+    """A tester typed "ba", saw five buttons, typed "2" and was registered in Mô Rai, the 2nd
+    of all 29; "29" at the first screen picked Lý Sơn, from a list the child never saw."""
+    async with running_bot(simulator, communes_29(simulator, tmp_path)):
+        child = Child(simulator, 803)
+        await child.say("/start")
+        await child.tap("Em đồng ý")
+        await child.tap("Có, đã đồng ý")
+        await child.tap("Tiếng Việt")
+        missed = texts(await child.say("29"))  # the first page shows 8, unnumbered
+        assert "gõ vài chữ trong tên" in missed and "Em bao nhiêu tuổi?" not in missed
+        found = (await child.say("ba"))[-1]
+        assert [label for label, _ in found.buttons()] == [
+            "Xã Ba Xa", "Xã Ba Tơ", "Xã Ba Tô", "Xã Ba Vì", "Xã Ba Dinh"]
+        picked = texts(await child.say("2"))
+        assert "✓ Xã Ba Tơ" in picked and "Em bao nhiêu tuổi?" in picked
+    assert query(tmp_path / "forum.sqlite3", "SELECT district FROM children") == [("BATO",)]
+
+
 async def test_export_in_chat_speaks_of_communes(simulator: BotApiSimulator,
                                                  commune_bot: Path) -> None:
     """Forums held by commune: /export asks for the commune, not a district that is no more."""

@@ -122,6 +122,10 @@ class State:
     cases: tuple[int, ...] = ()
     # The review's "is this happening to you or a child you know?" was answered for this draft.
     happening_asked: bool = False
+    # A profile question's last screen: the page of a long list it shows, and the choices its
+    # buttons offered (a page, or what a search found). A number typed picks among those.
+    page: int = 0
+    shown: tuple[str, ...] = ()
 
     @property
     def lang(self) -> str:
@@ -251,9 +255,10 @@ def _sos(catalog: Catalog, state: State) -> tuple[Button, ...]:
     return (_button(catalog, state, "button.sos", "sos"),)
 
 
-def _profile_prompt(catalog: Catalog, state: State, page: int = 0) -> Reply:
+def _profile_prompt(catalog: Catalog, state: State) -> Reply:
     name = state.profile_queue[0]
     choices = catalog.profile[name]
+    page = _page(state, len(choices))
     rows = _choice_rows(_page_of(choices, page), state.lang, state.rev, "pick",
                         per_row=1 if name == "district" else 2)
     paged = len(choices) > LONG_LIST
@@ -285,11 +290,46 @@ def _ask(catalog: Catalog, name: str) -> str:
     return f"ask.{name}"
 
 
+def _page(state: State, count: int) -> int:
+    """The page of a long list the state is at (the first when the list got shorter)."""
+    return state.page if 0 <= state.page * PAGE_SIZE < count else 0
+
+
 def _page_of(choices: tuple[Choice, ...], page: int) -> tuple[Choice, ...]:
     """A long list (more than LONG_LIST) shows PAGE_SIZE choices at a time."""
     if len(choices) <= LONG_LIST:
         return choices
     return choices[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+
+
+def _offered(catalog: Catalog, state: State) -> tuple[Choice, ...]:
+    """The choices of the profile question the last screen offered, in its order: what a
+    typed number picks from (the page shown when the state has no record of it)."""
+    choices = catalog.profile[state.profile_queue[0]]
+    if state.shown:
+        by_id = {c.id: c for c in choices}
+        return tuple(by_id[value] for value in state.shown if value in by_id)
+    return _page_of(choices, _page(state, len(choices)))
+
+
+def _with_shown(outcome: Outcome) -> Outcome:
+    """Remember the choices the outcome's last keyboard offers at a profile question (its
+    last screen), so that "2" typed next means its second button, as the child saw it."""
+    state = outcome.state
+    if state is None:
+        return outcome
+    if not state.profile_queue:
+        if state.shown or state.page:
+            return replace(outcome, state=replace(state, shown=(), page=0))
+        return outcome
+    keyboard = outcome.keyboard if outcome.keyboard is not None else next(
+        (reply.keyboard for reply in reversed(outcome.replies) if reply.keyboard), None)
+    if keyboard is None:  # nothing new on the screen (🆘: the channel answers)
+        return outcome
+    shown = tuple(parsed[2] for row in keyboard for button in row
+                  if (parsed := parse_press(button.data)) and parsed[1] == "pick")
+    return outcome if shown == state.shown else replace(outcome,
+                                                        state=replace(state, shown=shown))
 
 
 def _page_buttons(state: State, page: int, count: int) -> tuple[Button, ...]:
@@ -397,8 +437,9 @@ def prompt(catalog: Catalog, state: State | None) -> Reply:
 
 
 def _moved(old: State, new: State) -> State:
-    """Bump the revision when the conversation moved, so older buttons become stale."""
-    return new if replace(new, rev=old.rev) == old else replace(new, rev=old.rev + 1)
+    """Bump the revision when the conversation moved, so older buttons become stale (and
+    a long list the next question shows starts at its first page)."""
+    return new if replace(new, rev=old.rev) == old else replace(new, rev=old.rev + 1, page=0)
 
 
 def _go(catalog: Catalog, old: State, new: State, *notes: str, effect: Effect | None = None,
@@ -566,10 +607,11 @@ def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
 DONE_WORDS = frozenset({"xong", "xong roi", "done", "ok xong", "da xong"})
 
 
-def _match(choices: tuple[Choice, ...], text: str) -> Choice | None:
-    """A choice typed instead of pressed: by its number or its label, tone marks optional."""
+def _match(choices: tuple[Choice, ...], text: str, numbered: bool = True) -> Choice | None:
+    """A choice typed instead of pressed: by its number (`numbered`) or its label, tone marks
+    optional."""
     typed = fold(text).strip(" .")
-    number = small_int(typed)
+    number = small_int(typed) if numbered else None
     if number is not None and 1 <= number <= len(choices):
         return choices[number - 1]
     if not typed:
@@ -586,12 +628,12 @@ def _search(catalog: Catalog, state: State, choices: tuple[Choice, ...], text: s
     found = [c for c in choices if typed and any(
         all(any(word.startswith(part) for word in fold(label).split()) for part in typed)
         for label in c.label.values())]
-    shown = html.escape(" ".join(text.split())[:40])
+    said = html.escape(" ".join(text.split())[:40])
     if not found:
-        return _say(catalog, state, "pick.none", typed=shown)
+        return _say(catalog, state, "pick.none", typed=said)
     rows = _choice_rows(tuple(found[:PAGE_SIZE]), state.lang, state.rev, "pick", per_row=1)
     key = "pick.which" if len(found) <= PAGE_SIZE else "pick.narrow"
-    return Outcome(state, (Reply(_t(catalog, state, key, typed=shown, count=len(found)),
+    return Outcome(state, (Reply(_t(catalog, state, key, typed=said, count=len(found)),
                                  tuple(rows)),))
 
 
@@ -615,9 +657,17 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
     choice: Choice | None = None
     if state.profile_queue:
         choices = catalog.profile[state.profile_queue[0]]
-        choice = _match(choices, text)
+        number = small_int(fold(text).strip(" ."))
+        if number is not None:  # among the buttons the child saw, never the whole list
+            offered = _offered(catalog, state)
+            if 1 <= number <= len(offered):
+                return _typed_pick(catalog, state, offered[number - 1])
+            if len(choices) > LONG_LIST:
+                return _say(catalog, state, "pick.by_name")
+            return _say(catalog, state, "error.press_a_button")
+        choice = _match(choices, text, numbered=False)
         if choice:
-            return _pick_profile(catalog, state, choice.id)
+            return _typed_pick(catalog, state, choice)
         if len(choices) > LONG_LIST:
             return _search(catalog, state, choices, text)
     elif catalog.flow(state.topic, state.facilitator) is None:
@@ -626,6 +676,17 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
         if choice:
             return _go(catalog, state, _start_topic(catalog, state, choice.id))
     return _say(catalog, state, "error.press_a_button")
+
+
+def _typed_pick(catalog: Catalog, state: State, choice: Choice) -> Outcome:
+    """A profile choice typed (its name, or its number on the last screen): picked, and said
+    on top of the next question (as a pressed button's message shows it)."""
+    outcome = _pick_profile(catalog, state, choice.id)
+    if outcome.pressed_note is None or not outcome.replies:
+        return outcome
+    first, *rest = outcome.replies
+    said = f"<i>{html.escape(outcome.pressed_note)}</i>\n\n{first.text}"
+    return replace(outcome, replies=(replace(first, text=said), *rest), pressed_note=None)
 
 
 def _start_topic(catalog: Catalog, state: State, topic_id: str) -> State:
@@ -717,7 +778,9 @@ def _press_profile(catalog: Catalog, state: State, action: str, value: str) -> O
         page = small_int(value)
         count = len(catalog.profile[state.profile_queue[0]])
         if page is not None and page * PAGE_SIZE < count:
-            return Outcome(state, (), keyboard=_profile_prompt(catalog, state, page).keyboard)
+            # Not a move: the buttons already sent stay good (no new revision).
+            turned = replace(state, page=page)
+            return Outcome(turned, (), keyboard=_profile_prompt(catalog, turned).keyboard)
     if action == "back":
         fields = state.editable_profile
         index = fields.index(state.profile_queue[0])
@@ -886,6 +949,11 @@ def step(catalog: Catalog, state: State | None, event: Event,
 
     `consenting`: before consent, the child has given their own and the guardian's is asked.
     """
+    return _with_shown(_answer(catalog, state, event, consenting))
+
+
+def _answer(catalog: Catalog, state: State | None, event: Event,
+            consenting: bool = False) -> Outcome:
     said = typed(event)
     if calls_for_help(catalog, said):  # "cứu em với", the 🆘 button's words typed: as /sos,
         as_sos = step(catalog, state, Command("sos"), consenting)  # the words on the case

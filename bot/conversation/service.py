@@ -67,6 +67,7 @@ def row_to_state(row: ChildRow) -> State:
         case = raw.pop("case")
         raw["cases"] = (case,) if case is not None else ()
     raw["cases"] = tuple(raw.get("cases", ()))
+    raw["shown"] = tuple(raw.get("shown", ()))
     raw["answers"] = {k: tuple(v) if isinstance(v, list) else v for k, v in raw["answers"].items()}
     return State(profile=profile, **raw)
 
