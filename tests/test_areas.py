@@ -110,7 +110,8 @@ def test_a_child_finds_their_commune_among_many() -> None:
     assert page2[0] == catalog.profile["district"][8].label["vi"] and "◀" in page2
     found = engine.step(catalog, state, Text("ia to"))  # no tone marks, two word starts
     assert "khớp với “ia to”" in found.replies[0].text
-    assert [b.label for row in found.replies[0].keyboard for b in row] == ["Xã Ia Tơi"]
+    assert [b.label for row in found.replies[0].keyboard for b in row
+            if "|pick|" in b.data] == ["Xã Ia Tơi"]
     many = engine.step(catalog, state, Text("dak"))
     assert "Có 7 nơi khớp" in many.replies[0].text
     none = engine.step(catalog, state, Text("zzz"))
@@ -197,6 +198,52 @@ def test_a_page_turned_is_what_a_number_picks_from_and_what_is_shown_again(
     # Once the area is picked, the next question starts from its first page again.
     picked = engine.step(probe_catalog, turned.state, Text("1"))
     assert picked.state is not None and picked.state.page == 0
+
+
+def test_a_place_is_found_as_children_write_it(probe_catalog: engine.Catalog) -> None:
+    """A tester's spellings that found nothing: spaces and apostrophes (the curly one phones
+    put in) left out, Tp/huyện/xã before the name, a letter wrong (c for k, one too many); and
+    "Xã Ba Tô" typed exactly still offered Ba Tơ beside it."""
+    state = at_the_area_question(probe_catalog)
+    code = {name: f"P{n:02d}" for n, name in enumerate(PROBE_NAMES, 1)}
+    # The whole name, written so: picked, and said on top of the next question.
+    for typed, name in (("morai", "Xã Mô Rai"), ("kontum", "Phường Kon Tum"),
+                        ("iadal", "Xã Ia Đal"), ("daklong", "Xã Đăk Long"),
+                        ("Ia H’Drai", "Xã Ia H'Drai"), ("ia hdrai", "Xã Ia H'Drai"),
+                        ("IA H'DRAI", "Xã Ia H'Drai"), ("Xã Ba Tô", "Xã Ba Tô"),
+                        ("Ba Tô", "Xã Ba Tô"), ("xa ba tơ", "Xã Ba Tơ"),
+                        ("xã mô rai", "Xã Mô Rai"), ("phuong kon tum", "Phường Kon Tum"),
+                        ("Đặc khu Lý Sơn", "Đặc khu Lý Sơn")):
+        picked = engine.step(probe_catalog, state, Text(typed))
+        assert area(picked) == code[name], typed
+        assert f"✓ {name}" in picked.replies[0].text, typed
+    # Part of a name, or a name near one: the places to choose from (a press picks).
+    for typed, names in (("drai", ["Xã Ia H'Drai"]), ("Tp Kon Tum", ["Phường Kon Tum"]),
+                         ("huyện đắk hà", ["Xã Đăk Hà"]), ("Ba To", ["Xã Ba Tơ", "Xã Ba Tô"]),
+                         ("Đắc Long", ["Xã Đăk Long"]), ("dac long", ["Xã Đăk Long"]),
+                         ("tinh khee", ["Xã Tịnh Khê"]), ("Mo Rao", ["Xã Mô Rai"]),
+                         ("mroai", ["Xã Mô Rai"]), ("long dak", ["Xã Đăk Long"]),
+                         ("em ở xã mô rai", ["Xã Mô Rai"]),
+                         ("sa", ["Xã Sa Thầy", "Phường Sa Huỳnh"])):
+        found = engine.step(probe_catalog, state, Text(typed))
+        assert area(found) is None and shown(found) == names, typed
+        labels = [b.label for row in found.replies[-1].keyboard for b in row]
+        assert "🆘 Em cần giúp ngay" in labels, typed  # help on every screen
+    slip = engine.step(probe_catalog, state, Text("Đắc Long"))
+    assert "Có phải em muốn tìm" in slip.replies[-1].text
+    # A slip that many names are near, or too short to tell: nothing guessed.
+    for typed in ("sonx", "zzz", "tp"):
+        none = engine.step(probe_catalog, state, Text(typed))
+        assert area(none) is None and "chưa thấy nơi nào" in none.replies[0].text, typed
+
+
+def test_a_short_list_of_areas_finds_as_the_long_one_does() -> None:
+    """Ten communes are all shown as buttons; typed, a name is found the same way."""
+    catalog = load_catalog(load_config(ROOT / "config.communes.example.toml"))
+    state = at_the_area_question(catalog)
+    assert area(engine.step(catalog, state, Text("morai"))) == "MORAI"
+    assert shown(engine.step(catalog, state, Text("Đắc Long"))) == ["Xã Đăk Long"]
+    assert "chọn một ý" in engine.step(catalog, state, Text("hmm")).replies[0].text
 
 
 async def approved(db: Database, year: int, area: str, proposal: str, update_id: int = 1

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from bot.conversation import places
 from bot.conversation.catalog import (
     FACILITATOR_FIELDS,
     MAX_GROUP_SIZE,
@@ -622,18 +623,19 @@ def _match(choices: tuple[Choice, ...], text: str, numbered: bool = True) -> Cho
 
 
 def _search(catalog: Catalog, state: State, choices: tuple[Choice, ...], text: str) -> Outcome:
-    """Part of a name typed at a long list ("dak", "ia dal"): the places whose name has words
-    starting so, tone marks optional, as buttons."""
-    typed = fold(text).split()
-    found = [c for c in choices if typed and any(
-        all(any(word.startswith(part) for word in fold(label).split()) for part in typed)
-        for label in c.label.values())]
+    """Part of a name typed ("dak", "ia dal", "Tp Kon Tum"), or a name a letter off ("Đắc
+    Long"): the places it may mean, as buttons (bot.conversation.places). None at a short list
+    (all its places are buttons already): choose one."""
+    found = places.search(choices, text)
     said = html.escape(" ".join(text.split())[:40])
-    if not found:
-        return _say(catalog, state, "pick.none", typed=said)
-    rows = _choice_rows(tuple(found[:PAGE_SIZE]), state.lang, state.rev, "pick", per_row=1)
-    key = "pick.which" if len(found) <= PAGE_SIZE else "pick.narrow"
-    return Outcome(state, (Reply(_t(catalog, state, key, typed=said, count=len(found)),
+    if not found.choices:
+        return _say(catalog, state, "pick.none" if len(choices) > LONG_LIST
+                    else "error.press_a_button", typed=said)
+    rows = _choice_rows(found.choices[:PAGE_SIZE], state.lang, state.rev, "pick", per_row=1)
+    rows.append(_sos(catalog, state))
+    count = len(found.choices)
+    key = "pick.near" if found.near else "pick.which" if count <= PAGE_SIZE else "pick.narrow"
+    return Outcome(state, (Reply(_t(catalog, state, key, typed=said, count=count),
                                  tuple(rows)),))
 
 
@@ -665,11 +667,14 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
             if len(choices) > LONG_LIST:
                 return _say(catalog, state, "pick.by_name")
             return _say(catalog, state, "error.press_a_button")
+        if state.profile_queue[0] == "district":  # a place, written as children write it
+            choice = places.exact(choices, text) or _match(choices, text, numbered=False)
+            if choice:
+                return _typed_pick(catalog, state, choice)
+            return _search(catalog, state, choices, text)
         choice = _match(choices, text, numbered=False)
         if choice:
             return _typed_pick(catalog, state, choice)
-        if len(choices) > LONG_LIST:
-            return _search(catalog, state, choices, text)
     elif catalog.flow(state.topic, state.facilitator) is None:
         topics = tuple(Choice(f.id, f.title) for f in catalog.topics)
         choice = _match(topics, text)
@@ -685,7 +690,7 @@ def _typed_pick(catalog: Catalog, state: State, choice: Choice) -> Outcome:
     if outcome.pressed_note is None or not outcome.replies:
         return outcome
     first, *rest = outcome.replies
-    said = f"<i>{html.escape(outcome.pressed_note)}</i>\n\n{first.text}"
+    said = f"<i>{html.escape(outcome.pressed_note, quote=False)}</i>\n\n{first.text}"
     return replace(outcome, replies=(replace(first, text=said), *rest), pressed_note=None)
 
 
