@@ -17,7 +17,7 @@ from bot.compiling.service import Compiled, Compiling
 from bot.config import ConfigError, load_config
 from bot.conversation import engine
 from bot.conversation.catalog import load_catalog
-from bot.conversation.engine import Press, State, Text
+from bot.conversation.engine import Command, Press, Start, State, Text
 from bot.exports import ExportQuery, export
 from bot.exports.followup import followup_export
 from bot.staff.moderation import Moderation
@@ -244,6 +244,67 @@ def test_a_short_list_of_areas_finds_as_the_long_one_does() -> None:
     assert area(engine.step(catalog, state, Text("morai"))) == "MORAI"
     assert shown(engine.step(catalog, state, Text("Đắc Long"))) == ["Xã Đăk Long"]
     assert "chọn một ý" in engine.step(catalog, state, Text("hmm")).replies[0].text
+
+
+def test_a_child_of_a_district_that_is_gone_chooses_their_place_again() -> None:
+    """A child registered in 2023 in Huyện Đắk Hà (a district until 30 June 2025) came back in
+    2026 and sent a proposal to DHA, which no commune's moderator sees: now the place is asked
+    again first (kindly, shortly), the rest of the profile kept; help and /delete still work."""
+    catalog = load_catalog(load_config(ROOT / "config.communes.example.toml"))
+    old = State(rev=5, profile={"lang": "vi", "district": "DHA", "age_band": "10-12",
+                                "gender": "unsaid"}, profile_queue=())
+    assert engine.area_of(catalog, old) is None  # not a place of this year's forum
+    for event in (Start(), Text("2"), Press("5|topic|injuries"), Command("profile")):
+        back = engine.step(catalog, old, event)
+        assert back.state is not None and back.state.topic is None, event
+        assert back.state.profile_queue == ("district",), event
+        assert back.state.profile == {"lang": "vi", "age_band": "10-12", "gender": "unsaid"}
+        note, asked = back.replies
+        assert "danh sách nơi ở mới" in note.text and len(note.text) < 200
+        assert asked.text.startswith("Em sống ở xã, phường nào?")
+        labels = [b.label for row in asked.keyboard for b in row]
+        assert "Xã Mô Rai" in labels and "✖️ Dừng" not in labels  # no way round it
+    asked_state = engine.step(catalog, old, Start()).state
+    assert asked_state is not None
+    cancel = engine.step(catalog, asked_state, Command("cancel"))
+    assert cancel.state == asked_state and "Còn vài câu nữa" in cancel.replies[0].text
+    picked = engine.step(catalog, asked_state, Text("mo rai"))
+    assert picked.state is not None and not picked.state.profile_queue
+    assert picked.state.profile == {"lang": "vi", "district": "MORAI", "age_band": "10-12",
+                                    "gender": "unsaid"}
+    assert engine.area_of(catalog, picked.state) == "MORAI"
+    assert "✓ Xã Mô Rai" in picked.replies[0].text
+    assert picked.replies[-1].text.startswith("Em muốn góp ý về chủ đề nào?")
+    # Help first, as anywhere; the place is asked after. /delete asks as it always does.
+    assert isinstance(engine.step(catalog, old, Command("sos")).effect, engine.Help)
+    deleting = engine.step(catalog, old, Command("delete")).state
+    assert deleting is not None and deleting.confirming_delete
+    assert isinstance(engine.step(catalog, deleting, Press(f"{deleting.rev}|delete|yes")).effect,
+                      engine.Erase)
+    # A draft begun then is kept: the place, then the question the child was at.
+    drafting = State(rev=5, profile=old.profile, profile_queue=(), topic="injuries",
+                     step="proposal", answers={"seen": "Suối sâu"})
+    asked_draft = engine.step(catalog, drafting, Text("Làm cầu")).state
+    assert asked_draft is not None and asked_draft.answers == {"seen": "Suối sâu"}
+    resumed = engine.step(catalog, asked_draft, Text("dak long"))
+    assert resumed.state is not None and resumed.state.step == "proposal"
+    assert resumed.state.profile["district"] == "DLONG"
+
+
+def test_a_facilitator_of_a_district_that_is_gone_is_asked_for_a_new_invite() -> None:
+    """A facilitator's place comes with the invite: theirs gone, no group's proposal goes to
+    it; a new invite code (typed: bot.conversation.service) makes them a facilitator again."""
+    catalog = load_catalog(load_config(ROOT / "config.communes.example.toml"))
+    old = State(rev=3, profile={"lang": "vi", "district": "DHA"}, profile_queue=(),
+                facilitator=True)
+    for event in (Start(), Press("3|topic|injuries"), Text("1")):
+        told = engine.step(catalog, old, event)
+        assert told.state == old and told.effect is None, event
+        assert "mã mời mới" in told.replies[0].text, event
+    joined = engine.join_as_facilitator(catalog, old, "MORAI")
+    assert joined.state is not None
+    started = engine.step(catalog, joined.state, Press(f"{joined.state.rev}|topic|injuries"))
+    assert started.state is not None and started.state.topic == "injuries"
 
 
 async def approved(db: Database, year: int, area: str, proposal: str, update_id: int = 1

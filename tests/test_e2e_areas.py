@@ -118,3 +118,31 @@ async def test_export_in_chat_speaks_of_communes(simulator: BotApiSimulator,
     assert "Chọn xã, phường:" in menu and "huyện" not in menu.lower()
     assert "🗂 Tất cả xã, phường của bạn" in [label for label, _ in
                                               admin.latest_keyboard().buttons()]
+
+
+async def test_a_child_of_2023_comes_back_to_a_forum_held_by_commune(simulator: BotApiSimulator,
+                                                                      tmp_path: Path) -> None:
+    """Registered in 2023 in Huyện Đắk Hà (a district until 30 June 2025), a child came back
+    in 2026: /start went to the topics and the new proposal became DHA-0004 of 2026, which no
+    commune's moderator saw. Now the place is asked again first; the 2023 proposal stays."""
+    database = tmp_path / "forum.sqlite3"
+    child = Child(simulator, 804)
+    async with running_bot(simulator, write_config(tmp_path / "2023.toml", simulator, database)):
+        await child.register("Huyện Đắk Hà")
+        await child.answer_topic("2.", "Suối sâu gần trường", "Làm rào chắn ở suối", "Xã")
+        assert "DHA-0001" in texts(await child.tap("✅"))
+    async with running_bot(simulator, communes_29(simulator, tmp_path)):
+        assert "111" in texts(await child.say("/sos"))  # help first, wherever the child is
+        back = texts(await child.say("/start"))
+        assert "danh sách nơi ở mới" in back and "Em sống ở xã, phường nào?" in back
+        assert "chủ đề nào" not in back
+        picked = texts(await child.say("mo rai"))
+        assert "✓ Xã Mô Rai" in picked and "Em muốn góp ý về chủ đề nào?" in picked
+        await child.answer_topic("2.", "Đường trơn khi mưa", "Làm đường bê tông tới trường",
+                                 "Xã")
+        assert "MORAI-0001" in texts(await child.tap("✅"))
+    assert query(database, "SELECT ref, district, forum_year FROM proposals ORDER BY id") == [
+        ("DHA-0001", "DHA", 2023), ("MORAI-0001", "MORAI", 2026)]
+    assert query(database, "SELECT district, age_band FROM children") == [("MORAI", "10-12")]
+    # The call for help made before the place was said is the place's, once said.
+    assert query(database, "SELECT district FROM cases") == [("MORAI",)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -110,6 +111,11 @@ class Catalog:
     profile: Mapping[str, tuple[Choice, ...]]
     max_chars: int
     area_level: str = "district"  # what the "district" profile question asks for
+
+    @cached_property
+    def area_codes(self) -> frozenset[str]:
+        """The forum year's areas (the "district" question's choices)."""
+        return frozenset(choice.id for choice in self.profile["district"])
 
     def topic(self, topic_id: str | None) -> Flow | None:
         return next((t for t in self.topics if t.id == topic_id), None)

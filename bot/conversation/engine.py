@@ -927,6 +927,32 @@ def hold(catalog: Catalog, state: State, text: str) -> State | None:
     return _moved(state, replace(state, held=text))
 
 
+def area_of(catalog: Catalog, state: State | None) -> str | None:
+    """The person's area, if the forum year is held in it; None when not said yet, or when it
+    is an earlier year's (the 2023 plan's districts, gone with the reform of 1 July 2025)."""
+    district = state.profile.get("district") if state is not None else None
+    return district if district in catalog.area_codes else None
+
+
+def _needs_area(catalog: Catalog, state: State) -> bool:
+    """The profile has no area of this year's forum, and none is being asked for."""
+    return "district" not in state.profile_queue and area_of(catalog, state) is None
+
+
+def _area_again(catalog: Catalog, state: State) -> Outcome:
+    """A child whose area is not one of this year's (registered in a district before the 2025
+    reform, say): asked for it again, kindly, before anything else; the rest of the profile and
+    a draft are kept, and so are the proposals sent. A facilitator's area comes with an invite:
+    they are asked for a new code (typed, it makes them a facilitator of its area)."""
+    note = _t(catalog, state, "area.again")
+    if state.facilitator:
+        return Outcome(state, (Reply(note),))
+    profile = {name: value for name, value in state.profile.items() if name != "district"}
+    queue = tuple(name for name in PROFILE_FIELDS
+                  if name == "district" or name in state.profile_queue)
+    return _go(catalog, state, replace(state, profile=profile, profile_queue=queue), note)
+
+
 def _about_help(event: Event) -> bool:
     """/sos, 🆘, or the answer to "may an adult write to you here?" that follows them."""
     if isinstance(event, Command):
@@ -977,6 +1003,9 @@ def _answer(catalog: Catalog, state: State | None, event: Event,
         erase = _delete_by_text(event.text)
         if erase is not None:
             return _delete_answered(catalog, state, erase)
+    if (_needs_area(catalog, state) and not _about_help(event) and not state.confirming_delete
+            and event != Command("delete")):
+        return _area_again(catalog, state)
     if state.confirming_delete and not isinstance(event, Press):
         state = replace(state, confirming_delete=False)  # moved on: the text is an answer
     if isinstance(event, Press):

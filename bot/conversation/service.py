@@ -130,8 +130,8 @@ class Conversations:
             kept = Reply(engine.text(self.catalog, outcome.state, "delete.case_kept"))
             outcome = replace(outcome, replies=(kept, *outcome.replies))
         outcome = await self._carry_out(work, chat_id, outcome, consented=state is not None)
-        district = outcome.state.profile.get("district") if outcome.state else None
-        if district and not (state is not None and state.profile.get("district")):
+        district = engine.area_of(self.catalog, outcome.state)
+        if district and engine.area_of(self.catalog, state) is None:
             # Cases opened before the child said where they live: now their area's
             await case_store.place(db, chat_id, str(district))
         said = len(work.messages)
@@ -216,7 +216,7 @@ class Conversations:
         else:  # closed meanwhile: written to a person, it reaches one, as a case of its own
             found = assess(event.text)
             await self.cases.open(work.tx, NewCase(
-                chat_id, state.profile.get("district") if state else None, "reply",
+                chat_id, engine.area_of(self.catalog, state), "reply",
                 found.tier if found.found else NEEDS_A_LOOK, found.kind, event.text,
                 ", ".join(found.weighed) or found.rule))
         again = (engine.prompt(self.catalog, state),) if state else ()
@@ -277,7 +277,9 @@ class Conversations:
         found = assess(text)
         if not found.found:
             return None, state
-        district = state.profile.get("district") if state else None
+        # An area of this year's forum (an earlier year's, a district gone: none until the
+        # child says theirs, and then theirs: storage.cases.place).
+        district = engine.area_of(self.catalog, state)
         case = await self.cases.open(db, NewCase(
             chat_id, district, "edited" if edited else "detector", found.tier, found.kind,
             text, ", ".join(found.weighed) or found.rule))
@@ -343,7 +345,7 @@ class Conversations:
     async def _help(self, db: Tx, chat_id: int, outcome: Outcome, effect: engine.Help) -> Outcome:
         """/sos, 🆘, or "yes, it is happening": a case, the hotline, and the contact question."""
         state = outcome.state
-        district = state.profile.get("district") if state else None
+        district = engine.area_of(self.catalog, state)  # as _safeguard's
         told = effect.text  # a call typed: the child's words
         if effect.source == "review" and state is not None:
             told = "\n\n".join(a for a in state.answers.values() if isinstance(a, str) and a)
