@@ -493,3 +493,32 @@ def test_facilitators_are_addressed_as_adults(catalog: Catalog) -> None:
             state = engine.step(catalog, state, Text(answer)).state
     assert state is not None and state.step == "seen", state.step
     assert "<i>Thầy cô hỏi nhóm:</i> Quanh em" in engine.prompt(catalog, state).text
+
+
+@pytest.mark.parametrize(("typed", "topic"), [
+    ("đuối nước", "injuries"), ("duoi nuoc", "injuries"), ("Tai nạn", "injuries"),
+    ("thiên tai", "climate"), ("dịch bệnh", "climate"), ("xâm hại", "violence"),
+])
+def test_a_topic_typed_by_words_of_its_title(catalog: Catalog, typed: str, topic: str) -> None:
+    """Words of a topic's title typed at the menu pick it, wherever they stand among its commas
+    ("đuối nước" in "Tai nạn thương tích, đuối nước, giao thông" was not found on Zalo)."""
+    picked = engine.step(catalog, registered(catalog), Text(typed))
+    assert picked.state is not None and picked.state.topic == topic
+
+
+@pytest.mark.parametrize(("typed", "band"), [
+    ("11", "10-12"), ("em 11 tuổi", "10-12"), ("10 đến 12", "10-12"), ("7 tuoi", "6-9"),
+    ("2", "10-12"), ("17", None), ("9 hay 10", None),
+])
+def test_an_age_typed_picks_its_band(catalog: Catalog, typed: str, band: str | None) -> None:
+    """Asked their age, children type it ("11" got "choose an option" on Zalo); a number a
+    button carries (1-3) is still that button."""
+    state = engine.step(catalog, None, Press("0|guardian|yes"), consenting=True).state
+    assert state is not None
+    for value in ("vi", "DHA"):
+        state = engine.step(catalog, state, Press(f"{state.rev}|pick|{value}")).state
+        assert state is not None
+    assert state.profile_queue[0] == "age_band"
+    after = engine.step(catalog, state, Text(typed)).state
+    assert after is not None
+    assert after.profile.get("age_band") == band

@@ -615,10 +615,13 @@ def _match(choices: tuple[Choice, ...], text: str, numbered: bool = True) -> Cho
     number = small_int(typed) if numbered else None
     if number is not None and 1 <= number <= len(choices):
         return choices[number - 1]
-    if not typed:
+    words = " ".join(re.findall(r"\w+", typed))
+    if not words:
         return None
-    found = [c for c in choices
-             if any(f" {typed} " in f" {fold(label)} " for label in c.label.values())]
+    # Words, not characters: "đuối nước" is in "Tai nạn, đuối nước, giao thông" (the comma
+    # after a word kept a Zalo tester's typed topic from being found).
+    found = [c for c in choices if any(f" {words} " in " {} ".format(
+        " ".join(re.findall(r"\w+", fold(label)))) for label in c.label.values())]
     return found[0] if len(found) == 1 else None
 
 
@@ -659,6 +662,9 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
     choice: Choice | None = None
     if state.profile_queue:
         choices = catalog.profile[state.profile_queue[0]]
+        band = _age_band(choices, text) if state.profile_queue[0] == "age_band" else None
+        if band is not None:  # "11", "em 11 tuổi", "10 đến 12": the age, not a button's number
+            return _typed_pick(catalog, state, band)
         number = small_int(fold(text).strip(" ."))
         if number is not None:  # among the buttons the child saw, never the whole list
             offered = _offered(catalog, state)
@@ -681,6 +687,20 @@ def _pick_by_text(catalog: Catalog, state: State, text: str) -> Outcome:
         if choice:
             return _go(catalog, state, _start_topic(catalog, state, choice.id))
     return _say(catalog, state, "error.press_a_button")
+
+
+_BAND = re.compile(r"(\d+)\D+(\d+)")
+
+
+def _age_band(choices: tuple[Choice, ...], text: str) -> Choice | None:
+    """The age band (ids "10-12") that an age typed falls in: every number in the text ("11",
+    "em 11 tuổi", "10 đến 12") in one band; a button's number (1, 2, 3) is no age here."""
+    ages = [int(n) for n in re.findall(r"\d+", text) if len(n) <= 2]
+    if not ages or max(ages) <= len(choices):
+        return None
+    found = [choice for choice in choices if (bounds := _BAND.fullmatch(choice.id))
+             and all(int(bounds[1]) <= age <= int(bounds[2]) for age in ages)]
+    return found[0] if len(found) == 1 else None
 
 
 def _typed_pick(catalog: Catalog, state: State, choice: Choice) -> Outcome:
