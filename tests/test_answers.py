@@ -203,6 +203,11 @@ async def test_publishing_tells_each_sender_once_in_their_language(forum: Forum)
     assert "Your proposal DHA-0002 has an answer" in en and "Why not yet: Thiếu kinh phí" in en
     assert "What happens next: Đưa vào kế hoạch năm 2025" in en
     assert "thầy cô" in adult and "của em" not in adult  # a facilitator is an adult
+    # 👍 / 👎, and 🆘 as on every screen (a child's words, or a facilitator's)
+    keyboards = [json.loads(row[0])["keyboard"] for row in await forum.db.reader.fetchall(
+        "SELECT payload FROM outbox WHERE kind = 'notice' ORDER BY id")]
+    assert [[b[0] for b in rows[-1]] for rows in keyboards] == [
+        ["🆘 Em cần giúp ngay"], ["🆘 I need help now"], ["🆘 Cần hỗ trợ khẩn cho một em"]]
     again = await answers.publish(OFFICER, "DHA")
     assert (again.published, again.told) == (0, 0)  # type: ignore[union-attr]
     assert len(await notices(forum.db)) == 3

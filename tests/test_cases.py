@@ -271,6 +271,11 @@ async def test_staff_write_to_the_child_from_the_case_only(cases: Cases, db: Dat
                 if chat == CHILD]
     assert len(to_child) == 1 and to_child[0][1] == "alert"
     assert "&lt;cô&gt;" in str(to_child[0][2]["text"])  # escaped for HTML
+    # ↩️ to answer, and 🆘 as on every screen a child sees (a Zalo tester found none here)
+    labels = [str(button[0]) for row in to_child[0][2]["keyboard"]  # type: ignore[attr-defined]
+              for button in row]
+    assert any(label.startswith("↩️") for label in labels), labels
+    assert any(label.startswith("🆘") for label in labels), labels
     assert await store.conversation(db.reader, case_id) != []
     empty = await cases.message(GUARD, case_id, "   ")
     assert isinstance(empty, Refused)

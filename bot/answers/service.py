@@ -31,6 +31,7 @@ from bot.answers.states import (
 )
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.conversation.engine import help_button
 from bot.messages import Button
 from bot.staff.moderation import Moderation, Refused
 from bot.staff.roles import Scope, scope_for
@@ -262,7 +263,8 @@ class Answers:
         body.append(text("answer.notice.ask"))
         keyboard = ((Button(texts.get("answer.button.up", lang), feedback_data(answer.id, "up")),
                      Button(texts.get("answer.button.down", lang),
-                            feedback_data(answer.id, "down"))),)
+                            feedback_data(answer.id, "down"))),
+                    (help_button(texts, lang, adult),))
         return Message(item.notify_chat_id, "\n\n".join(body), keyboard, kind="notice",
                        dedupe=store.notice_key(answer.id, item.notify_chat_id))
 

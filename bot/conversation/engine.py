@@ -256,6 +256,13 @@ def _sos(catalog: Catalog, state: State) -> tuple[Button, ...]:
     return (_button(catalog, state, "button.sos", "sos"),)
 
 
+def help_button(texts: Texts, lang: str, adult: bool = False) -> Button:
+    """🆘 for a message the bot sends a child (or a facilitator: `adult`) outside their
+    conversation (an answer, a staff member's message): it works on any screen, old or not."""
+    key = "button.sos.facilitator" if adult else "button.sos"
+    return Button(texts.get(key, lang), _data(0, "sos", ""), aside=True)
+
+
 def _profile_prompt(catalog: Catalog, state: State) -> Reply:
     name = state.profile_queue[0]
     choices = catalog.profile[name]

@@ -23,6 +23,7 @@ from typing import Literal
 
 from bot.config import Config
 from bot.conversation.catalog import Catalog
+from bot.conversation.engine import help_button
 from bot.localized import BASE_LANG
 from bot.messages import Button
 from bot.staff.moderation import Conflict, Moderation, Refused, worded
@@ -217,9 +218,9 @@ class Cases:
             head = self.catalog.texts.get("case.to_child", str(lang))
             reply = Button(self.catalog.texts.get("case.button.reply", str(lang)),
                            reply_button(case_id))
-            await self.outbox.enqueue(tx, [Message(case.chat_id,
-                                                   f"{head}\n\n{html.escape(body)}",
-                                                   ((reply,),), kind="alert")])
+            await self.outbox.enqueue(tx, [Message(
+                case.chat_id, f"{head}\n\n{html.escape(body)}",
+                ((reply,), (help_button(self.catalog.texts, str(lang)),)), kind="alert")])
             await audit_log.append(tx, user_id, "case_message", "case", case_id, case.district,
                                    {"message": message_id})
         return message_id
