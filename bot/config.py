@@ -148,6 +148,12 @@ class Config:
         """An area of this forum year or of the records (`past_areas`)."""
         return self.district(code) or next((a for a in self.past_areas if a.code == code), None)
 
+    @property
+    def area_codes(self) -> frozenset[str]:
+        """Every area's code, the forum year's and the records' (the 2023 districts in a commune
+        config): what a staff scope may name, so that their proposals are answered."""
+        return frozenset(area.code for area in (*self.districts, *self.past_areas))
+
     def with_database(self, target: Path | str) -> Config:
         """This config on another database: a file, or a server's postgresql:// address."""
         if isinstance(target, str) and target.startswith(("postgresql://", "postgres://")):
@@ -406,7 +412,8 @@ def load_config(path: Path | str) -> Config:
         source=source,
         districts=districts,
         past_areas=past_areas,
-        staff=parse_staff(data.get("staff", []), str(source), {d.code for d in districts}),
+        staff=parse_staff(data.get("staff", []), str(source),
+                          {a.code for a in (*districts, *past_areas)}),
         report=_report(root.sub("report")),
         report_areas=_report_areas(root.sub("report"), {d.code for d in districts}
                                    | {a.code for a in past_areas}),

@@ -44,7 +44,8 @@ async def services(config: Config) -> AsyncIterator[Services]:
     db = await open_configured(config)
     try:
         catalog = load_catalog(config)
-        moderation = Moderation(db, config.staff, {d.code for d in config.districts})
+        moderation = Moderation(db, config.staff, {d.code for d in config.districts},
+                                areas=config.area_codes)
         outbox = Outbox(db, config.pacing, config.timetable.zone)
         answers = Answers(db, catalog, config, moderation, outbox)
         yield Services(answers, AnswerSheets(answers, config, catalog))

@@ -98,7 +98,8 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     try:
         catalog = load_catalog(config)
         titles = {t.id: t.short[BASE_LANG] for t in catalog.topics}
-        service = Compiling(db, Moderation(db, config.staff, {d.code for d in config.districts}))
+        service = Compiling(db, Moderation(
+            db, config.staff, {d.code for d in config.districts}, areas=config.area_codes))
         year = getattr(args, "year", None) or config.forum_year
         district = (args.district.upper() if getattr(args, "district", None) else None)
         result: Compiled | Changed | Refused | list[Recommendation]

@@ -129,7 +129,8 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
     )
     builder = builder.request(request or AiohttpRequest())
     application = builder.build()
-    moderation = Moderation(db, config.staff, {d.code for d in config.districts})
+    moderation = Moderation(db, config.staff, {d.code for d in config.districts},
+                            areas=config.area_codes)
     outbox = Outbox(db, config.pacing, config.timetable.zone)
     outbox.health = health
     cases = Cases(db, moderation, outbox, catalog, config)

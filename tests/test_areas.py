@@ -367,3 +367,24 @@ async def test_the_2023_districts_stay_in_the_records_of_a_commune_config(tmp_pa
                 .iter_rows(values_only=True))
     row = next(r for r in rows if "DHA-0001" in r)
     assert any(isinstance(cell, str) and "Huyện Đắk Hà" in cell for cell in row), row
+
+
+def test_staff_of_a_commune_config_may_be_given_a_former_district(tmp_path: Path) -> None:
+    """The 2023 districts are no forum's areas now, but their proposals are still answered and
+    published: a scope may name them. A code that names no area is refused in a few words
+    that name it, with the nearest code, not the whole list."""
+    text = (ROOT / "config.communes.example.toml").read_text(encoding="utf-8").replace(
+        'file = "docs/', f'file = "{ROOT}/docs/')
+    path = tmp_path / "config.toml"
+    path.write_text(text + '\n[[staff]]\nuser_id = 9004\nrole = "officer"\n'
+                    'districts = ["DHA", "MORAI"]\n', encoding="utf-8")
+    config = load_config(path)
+    assert [m.scope.districts for m in config.staff if m.user_id == 9004] == [
+        frozenset({"DHA", "MORAI"})]
+    assert {"DHA", "STH", "MORAI"} <= config.area_codes
+    path.write_text(text + '\n[[staff]]\nuser_id = 9004\nrole = "officer"\n'
+                    'districts = ["DHX"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    said = str(error.value)
+    assert "[staff[2].districts] unknown area code(s) DHX (did you mean DHA?)" in said, said

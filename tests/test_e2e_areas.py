@@ -146,3 +146,43 @@ async def test_a_child_of_2023_comes_back_to_a_forum_held_by_commune(simulator: 
     assert query(database, "SELECT district, age_band FROM children") == [("MORAI", "10-12")]
     # The call for help made before the place was said is the place's, once said.
     assert query(database, "SELECT district FROM cases") == [("MORAI",)]
+
+
+async def test_an_officer_is_given_a_former_district_to_answer_its_proposals(
+        simulator: BotApiSimulator, tmp_path: Path) -> None:
+    """A commune config: /grant to an old district (its 2023 proposals are answered still)
+    works; a code that names no area is refused in the admin's language, naming the code and
+    the nearest one, not listing every area."""
+    from storage import proposals
+    from storage.db import open_database
+
+    database = tmp_path / "forum.sqlite3"
+
+    async def seed() -> None:  # a 2023 proposal of the district, approved
+        db = await open_database(database)
+        async with db.transaction() as tx:
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=None, forum_year=2023, district="DHA", topic="injuries",
+                age_band="10-12", gender="female", seen="", proposal="Rào chắn ở bến sông",
+                actors="commune", message="", lang="vi", needs_translation=False,
+                source_update_id=1))
+            await tx.execute("UPDATE proposals SET status = 'approved'")
+        await db.close()
+
+    await seed()
+    config = write_config(tmp_path / "config.toml", simulator, database,
+                          example="config.communes.example.toml")
+    async with running_bot(simulator, config):
+        for user_id in (123456789, 9004):
+            simulator.add_chat(user_id, "private")
+        admin, officer = Child(simulator, 123456789), Child(simulator, 9004)
+        wrong = texts(await admin.say("/grant 9004 officer DHX"))
+        assert wrong == ("Chưa cấp quyền: không có địa bàn mã DHX. Gõ mã như trong danh sách"
+                         " địa bàn của cấu hình (kể cả địa bàn của các năm trước, như huyện"
+                         " cũ), hoặc all cho cả tỉnh. Có phải DHA?"), wrong
+        role = texts(await admin.say("/grant 9004 chief DHA"))
+        assert role.startswith("Chưa cấp quyền: không có vai trò «chief».") and "must" not in role
+        granted = texts(await admin.say("/grant 9004 officer DHA"))
+        assert "Đã cấp quyền" in granted and "Huyện Đắk Hà" in granted, granted
+        card = texts(await officer.say("/answer DHA-0001"))
+        assert "Rào chắn ở bến sông" in card and "ngoài phạm vi" not in card, card

@@ -97,7 +97,7 @@ def test_parse_staff_reads_roles_and_scopes() -> None:
     ({"user_id": True, "role": "admin", "districts": "all"}, "[staff[1].user_id]"),
     ({"user_id": 1, "role": "admin"}, "[staff[1].districts]"),
     ({"user_id": 1, "role": "admin", "districts": []}, "[staff[1].districts]"),
-    ({"user_id": 1, "role": "admin", "districts": ["XXX"]}, "unknown district code(s) XXX"),
+    ({"user_id": 1, "role": "admin", "districts": ["XXX"]}, "unknown area code(s) XXX"),
     ({"user_id": 1, "role": "admin", "districts": "all", "district": "DHA"},
      "[staff[1].district] unknown key"),
     ({"user_id": 10, "role": "admin", "districts": "all"}, "[staff[1]] repeats"),
@@ -109,6 +109,19 @@ def test_parse_staff_errors_name_the_file_and_key(entry: Any, key: str) -> None:
         parse_staff(raw, "config.toml", KNOWN)
     assert str(error.value).startswith("config.toml: [staff")
     assert key in str(error.value)
+
+
+def test_an_unknown_scope_code_is_named_with_a_hint_not_every_code() -> None:
+    """A province's list has a hundred codes: the problem names the wrong one and the nearest,
+    and lists the known ones only when they are few."""
+    many = {f"X{n:03d}" for n in range(40)} | {"DHA", "KTM"}
+    with pytest.raises(ConfigError) as error:
+        parse_staff([{"user_id": 1, "role": "officer", "districts": ["DHX"]}], "c.toml", many)
+    said = str(error.value)
+    assert "unknown area code(s) DHX (did you mean DHA?)" in said, said
+    assert "X001" not in said and "42 areas" in said and len(said) < 200
+    with pytest.raises(ConfigError, match=r"known: DHA, KTM, STY$"):
+        parse_staff([{"user_id": 1, "role": "officer", "districts": ["QQQ"]}], "c.toml", KNOWN)
 
 
 def test_parse_staff_needs_a_list() -> None:
@@ -144,8 +157,22 @@ async def test_only_admins_grant_and_only_within_their_scope(target: Target) -> 
     assert await service.grant(7, 50, "moderator", ["KTM"]) == Refused("forbidden")
     assert await service.grant(7, 50, "moderator", "all") == Refused("forbidden")
     assert isinstance(await service.grant(7, 50, "moderator", ["DHA"]), Granted)
-    assert reason(await service.grant(ADMIN, 50, "chief", "all")) == "invalid"
-    assert reason(await service.grant(ADMIN, 50, "officer", ["ZZZ"])) == "invalid"
+    # Said by code, for each front end to word in its user's language (not English detail).
+    assert await service.grant(ADMIN, 50, "chief", "all") == Refused("unknown_role", "chief")
+    assert await service.grant(ADMIN, 50, "officer", ["ZZZ", "DHA", "YYY"]) == Refused(
+        "unknown_area", "YYY,ZZZ")
+    await db.close()
+
+
+async def test_a_scope_may_name_an_earlier_years_area(target: Target) -> None:
+    """A commune config keeps the 2023 districts for the records: an officer may be given one
+    (to answer and publish its proposals), though no invite is made for it any more."""
+    db = await open_database(target)
+    service = Moderation(db, STAFF, {"MORAI", "DAKHA"}, areas={"DHA", "KTM"})
+    assert await service.grant(ADMIN, 50, "officer", ["DHA"]) == Granted(
+        50, "officer", Scope.of({"DHA"}))
+    assert await service.grant(ADMIN, 50, "officer", ["DHX"]) == Refused("unknown_area", "DHX")
+    assert reason(await service.create_invite(ADMIN, "DHA", 24, 5)) == "invalid"
     await db.close()
 
 

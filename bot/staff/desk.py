@@ -52,7 +52,7 @@ from bot.staff.moderation import (
     parse_button,
 )
 from bot.staff.prompts import Asked
-from bot.staff.roles import ROLES, WHOLE_PROVINCE, StaffMember
+from bot.staff.roles import ROLES, WHOLE_PROVINCE, StaffMember, close_code
 from bot.staff.stats import StatsDesk
 from bot.staff.words import Words
 from bot.textnorm import small_int
@@ -481,14 +481,31 @@ class StaffDesk:
             return
         districts = (WHOLE_PROVINCE if args[2].lower() == WHOLE_PROVINCE
                      else [code.strip().upper() for code in args[2].split(",") if code.strip()])
+        if not districts:
+            self._say(caller, "staff.grant.usage", roles=", ".join(ROLES))
+            return
         result = await self.moderation.grant(caller.user_id, user_id, args[1].lower(),
                                              districts)
-        if isinstance(result, Refused):
+        if isinstance(result, Refused) and result.reason == "unknown_role":
+            self._say(caller, "staff.grant.unknown_role", role=html.escape(result.detail),
+                      roles=", ".join(ROLES))
+        elif isinstance(result, Refused) and result.reason == "unknown_area":
+            self._unknown_area(caller, result.detail.split(","))
+        elif isinstance(result, Refused):
             self._refused(caller, result)
         else:
             scope = self.words.scope(result.scope, caller.lang)
             self._say(caller, "staff.grant.done", role=html.escape(result.role),
                       user=result.user_id, scope=html.escape(scope))
+
+    def _unknown_area(self, caller: Caller, codes: list[str]) -> None:
+        """Codes that name no area: said in the caller's words, with the nearest code as a
+        hint (a province's list has a hundred codes: not listed)."""
+        hint = close_code(codes[0], self.moderation.scope_codes) if len(codes) == 1 else None
+        self._say(caller, "staff.grant.unknown_area",
+                  codes=html.escape(", ".join(codes)),
+                  hint=self.catalog.texts.get("staff.grant.did_you_mean", caller.lang,
+                                              code=hint) if hint else "")
 
     async def revoke(self, caller: Caller, args: list[str]) -> None:
         """/revoke <user_id> <role>"""

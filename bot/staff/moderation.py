@@ -37,6 +37,7 @@ from bot.staff.roles import (
     is_staff,
     parse_scope,
     scope_for,
+    unknown_codes,
 )
 from bot.textnorm import fold, small_int
 from storage import audit as audit_log
@@ -201,13 +202,17 @@ def _clean(text: str | None) -> str:
 
 
 class Moderation:
-    """Staff actions on one database; `districts` are the known district codes of config.toml."""
+    """Staff actions on one database; `districts` are the codes of the forum year's areas (an
+    invite is for one of them), `areas` the other codes a role's scope may name too: the
+    records' areas (Config.area_codes: the 2023 districts, whose proposals are answered still)."""
 
     def __init__(self, db: Database, staff_from_config: tuple[StaffMember, ...],
                  districts: Collection[str],
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 areas: Collection[str] = ()) -> None:
         self.db, self.config_staff = db, staff_from_config
         self.districts, self.clock = frozenset(districts), clock
+        self.scope_codes = self.districts | frozenset(areas)
 
     async def members(self, db: Tx) -> tuple[StaffMember, ...]:
         """Roles in force now: config.toml plus active grants."""
@@ -378,15 +383,21 @@ class Moderation:
 
     async def grant(self, admin_id: int, user_id: int, role: str,
                     districts: Sequence[str] | Literal["all"]) -> Granted | Refused:
-        """Give `role` over `districts` ("all" or codes), within the admin's own scope."""
+        """Give `role` over `districts` ("all" or codes of any configured area, past ones too),
+        within the admin's own scope. Refused "unknown_role" (detail: the role) or
+        "unknown_area" (detail: the codes not known, joined by commas)."""
         async with self.db.transaction() as db:
             own = await self._scope(db, admin_id, "grant")
             if isinstance(own, Refused):
                 return own
             if role not in ROLES:
-                return Refused("invalid", f"role must be one of {', '.join(ROLES)}")
+                return Refused("unknown_role", role)
+            unknown = ([] if districts == WHOLE_PROVINCE
+                       else unknown_codes(districts, self.scope_codes))
+            if unknown:  # each front end words it in its user's language
+                return Refused("unknown_area", ",".join(unknown))
             scope = parse_scope(districts if districts == WHOLE_PROVINCE else list(districts),
-                                self.districts)
+                                self.scope_codes)
             if isinstance(scope, str):
                 return Refused("invalid", scope)
             if not scope.within(own):

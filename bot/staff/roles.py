@@ -18,6 +18,7 @@ Every check runs at the moment an action runs, on the roles in force then.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, get_args
@@ -41,6 +42,7 @@ ALLOWED: dict[Role, frozenset[Action]] = {
 }
 WHOLE_PROVINCE = "all"
 _STAFF_KEYS = frozenset({"user_id", "role", "districts"})
+LISTED_CODES = 15  # a problem lists the known codes when there are no more
 
 
 @dataclass(frozen=True)
@@ -121,15 +123,34 @@ def is_staff(members: Iterable[StaffMember], user_id: int) -> bool:
 
 
 def parse_scope(value: object, known: Collection[str]) -> Scope | str:
-    """`"all"` or a non-empty list of known codes; a problem is returned as a message."""
+    """`"all"` or a non-empty list of known codes; a problem is returned as a message.
+
+    `known`: every area a scope may name, those of the forum year and the records' (the 2023
+    districts in a commune config: their proposals are still answered and published)."""
     if value == WHOLE_PROVINCE:
         return PROVINCE
     if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-        return f'must be "{WHOLE_PROVINCE}" or a non-empty list of district codes, got {value!r}'
-    unknown = sorted(set(value) - set(known))
+        return f'must be "{WHOLE_PROVINCE}" or a non-empty list of area codes, got {value!r}'
+    unknown = unknown_codes(value, known)
     if unknown:
-        return f"unknown district code(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+        hints = [hint if len(unknown) == 1 else f"{hint} for {code}"
+                 for code in unknown if (hint := close_code(code, known))]
+        said = f" (did you mean {', '.join(hints)}?)" if hints else ""
+        listed = (f"known: {', '.join(sorted(known))}" if len(known) <= LISTED_CODES
+                  else f"the codes are those of the config's {len(known)} areas, past ones too")
+        return f"unknown area code(s) {', '.join(unknown)}{said}; {listed}"
     return Scope.of(value)
+
+
+def unknown_codes(codes: Iterable[str], known: Collection[str]) -> list[str]:
+    """The codes of `codes` that name no known area, sorted, once each."""
+    return sorted(set(codes) - set(known))
+
+
+def close_code(code: str, known: Collection[str]) -> str | None:
+    """The known code nearest to a mistyped one ("DHX" → "DHA"), if one is near enough."""
+    found = difflib.get_close_matches(code.upper(), sorted(known), n=1, cutoff=0.6)
+    return found[0] if found else None
 
 
 def parse_staff(raw: object, source: str, known: Collection[str]) -> tuple[StaffMember, ...]:
