@@ -26,7 +26,7 @@ from bot.conversation.catalog import load_catalog
 from bot.localized import BASE_LANG
 from bot.staff.moderation import Moderation, Refused
 from bot.transport.outbox import Outbox
-from handlers.cli_storage import missing, output_problem
+from handlers.cli_storage import known_areas, missing, output_problem
 from handlers.wiring import open_configured
 from storage.db import DatabaseUnavailable
 
@@ -102,8 +102,7 @@ async def run(config: Config, args: argparse.Namespace) -> int:
 async def _template(config: Config, found: Services, args: argparse.Namespace) -> int:
     district = None if args.district.lower() == "all" else args.district.upper()
     if district is not None and config.area(district) is None:
-        return _fail(f"unknown district {args.district!r}; known: "
-                     + ", ".join(d.code for d in config.districts))
+        return _fail(f"unknown district {args.district!r}; {known_areas(config)}")
     problem = output_problem(args.out, config.database_path, args.force)
     if problem is not None:
         return _fail(problem)

@@ -2,6 +2,7 @@
 
     childforum compile auto --district DHA            # group what is not grouped yet
     childforum compile list --district DHA            # the recommendations, with their refs
+                                                      # (every forum year's; --year for one)
     childforum compile name 12 "Làm rào chắn và biển báo ở các bến sông"
     childforum compile merge 12 15                    # 15 into 12
     childforum compile move DHA-0042 --to 12          # or --out: on its own
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.compiling.desk import refusal
@@ -21,7 +22,8 @@ from bot.config import Config
 from bot.conversation.catalog import Catalog, load_catalog
 from bot.localized import BASE_LANG
 from bot.staff.moderation import Moderation, Refused
-from handlers.cli_storage import missing
+from bot.staff.roles import WHOLE_PROVINCE
+from handlers.cli_storage import known_areas, missing
 from handlers.wiring import open_configured
 from storage.db import DatabaseUnavailable
 from storage.recommendations import Recommendation
@@ -34,9 +36,12 @@ def add_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None])
     auto = verbs.add_parser("auto", help="group the approved proposals not grouped yet")
     listing = verbs.add_parser("list", help="the recommendations and their proposals")
     for verb in (auto, listing):
-        verb.add_argument("--district", default=None, help="a district code (default: all)")
-        verb.add_argument("--year", type=int, default=None,
-                          help="the forum year (default: the config's)")
+        verb.add_argument("--district", default=WHOLE_PROVINCE,
+                          help="an area's code, or 'all' (default: all)")
+    auto.add_argument("--year", type=int, default=None,
+                      help="the forum year (default: the config's)")
+    listing.add_argument("--year", type=int, default=None,
+                         help="the forum year (default: every year that has recommendations)")
     name = verbs.add_parser("name", help="word a recommendation as the report will show it")
     name.add_argument("id", type=int)
     name.add_argument("title")
@@ -55,7 +60,11 @@ def add_parser(commands: Any, common: Callable[[argparse.ArgumentParser], None])
 
 
 def _say(result: Compiled | Changed | Refused | list[Recommendation],
-         labels: Callable[[str], str], catalog: Catalog) -> int:
+         labels: Callable[[str], str], catalog: Catalog, forum_year: int,
+         year: int | None = None, years: Sequence[int] = ()) -> int:
+    """Print what a verb did. `year`: the forum year a listing asked for (None: every year's,
+    each under its year); `years`: the forum years that have recommendations, for a listing
+    of one year that found none; `forum_year`: the config's."""
     if isinstance(result, Refused):
         print(f"childforum compile: {refusal(catalog, result, 'en', str)}", file=sys.stderr)
         return 2
@@ -68,11 +77,29 @@ def _say(result: Compiled | Changed | Refused | list[Recommendation],
         else:
             _show(result.recommendation, labels)
     else:
+        shown = None
         for recommendation in result:
+            if year is None and recommendation.forum_year != shown:
+                shown = recommendation.forum_year
+                print(f"forum year {shown}:")
             _show(recommendation, labels)
         if not result:
-            print("no recommendations yet: childforum compile auto")
+            print(_none_listed(year, years, forum_year))
     return 0
+
+
+def _none_listed(year: int | None, years: Sequence[int], forum_year: int) -> str:
+    """Why a listing is empty (the year looked at), and what to type next."""
+    if year is None:
+        return (f"no recommendations yet, in any forum year: childforum compile auto groups"
+                f" the config's forum year, {forum_year} (--year YYYY for another)")
+    if years:
+        return (f"no recommendations of the forum year {year}; forum years that have some:"
+                f" {', '.join(str(y) for y in years)} (childforum compile list --year"
+                f" {years[-1]}, or without --year for every year's); to group {year}'s:"
+                f" childforum compile auto --year {year}")
+    return (f"no recommendations of the forum year {year}, nor of any other, yet:"
+            f" childforum compile auto --year {year}")
 
 
 def _show(item: Recommendation, labels: Callable[[str], str]) -> None:
@@ -85,10 +112,11 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     if (problem := missing(config)) is not None:
         print(f"childforum compile: {problem}", file=sys.stderr)
         return 2
-    asked = getattr(args, "district", None)
-    if asked and config.area(asked.upper()) is None:
-        print(f"childforum compile: unknown district {asked!r}; known: "
-              + ", ".join(d.code for d in config.districts), file=sys.stderr)
+    asked = getattr(args, "district", WHOLE_PROVINCE)
+    district = None if asked.lower() == WHOLE_PROVINCE else asked.upper()
+    if district is not None and config.area(district) is None:
+        print(f"childforum compile: unknown area {asked!r}; {known_areas(config)}",
+              file=sys.stderr)
         return 2
     try:
         db = await open_configured(config)
@@ -98,15 +126,24 @@ async def run(config: Config, args: argparse.Namespace) -> int:
     try:
         catalog = load_catalog(config)
         titles = {t.id: t.short[BASE_LANG] for t in catalog.topics}
+
+        def label(topic: str) -> str:
+            return titles.get(topic, topic)
+
         service = Compiling(db, Moderation(
             db, config.staff, {d.code for d in config.districts}, areas=config.area_codes))
-        year = getattr(args, "year", None) or config.forum_year
-        district = (args.district.upper() if getattr(args, "district", None) else None)
+        year = getattr(args, "year", None)
         result: Compiled | Changed | Refused | list[Recommendation]
         if args.verb == "auto":
-            result = await service.auto(COMMAND_LINE, year, district)
+            result = await service.auto(COMMAND_LINE, year or config.forum_year, district)
         elif args.verb == "list":
             result = await service.overview(COMMAND_LINE, year, district)
+            years: list[int] = []
+            if not result and year is not None:  # which years have some, to say so
+                every = await service.overview(COMMAND_LINE, None, district)
+                years = sorted({r.forum_year for r in every} if isinstance(every, list)
+                               else set())
+            return _say(result, label, catalog, config.forum_year, year, years)
         elif args.verb == "name":
             result = await service.name(COMMAND_LINE, args.id, args.title)
         elif args.verb == "merge":
@@ -116,6 +153,6 @@ async def run(config: Config, args: argparse.Namespace) -> int:
         else:
             refs = [ref for ref in args.refs.split(",") if ref.strip()]
             result = await service.split(COMMAND_LINE, refs)
-        return _say(result, lambda topic: titles.get(topic, topic), catalog)
+        return _say(result, label, catalog, config.forum_year)
     finally:
         await db.close()

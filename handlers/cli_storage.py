@@ -32,6 +32,16 @@ def missing(config: Config) -> str | None:
             " path in the config)")
 
 
+def known_areas(config: Config) -> str:
+    """The codes an area may be given by on the command line: the forum year's, then the
+    records' (earlier years' areas, such as the 2023 districts in a commune config)."""
+    now = ", ".join(area.code for area in config.districts)
+    before = ", ".join(area.code for area in config.past_areas)
+    return (f"known: {now} (the forum year's)"
+            + (f"; {before} (earlier years' and others of the list)" if before else "")
+            + "; or all")
+
+
 def output_problem(out: Path, database: Path, force: bool) -> str | None:
     """Why a command must not write its file to `out` (the database, a folder, a file there
     already without `force`), or None."""

@@ -58,10 +58,14 @@ def _member(row: Row) -> Member:
     return Member(*values)
 
 
-async def members(db: Tx, year: int, districts: Collection[str] | None,
+async def members(db: Tx, year: int | None, districts: Collection[str] | None,
                   topic: str | None = None) -> list[Member]:
-    """The compiled proposals of a forum year in these districts (None: all), oldest first."""
-    where, params = f"{_COMPILED} AND p.forum_year = ?", list[object]([year])
+    """The compiled proposals of a forum year (None: every year) in these districts (None:
+    all), oldest first."""
+    where, params = _COMPILED, list[object]()
+    if year is not None:
+        where += " AND p.forum_year = ?"
+        params.append(year)
     if districts is not None:
         if not districts:
             return []
@@ -148,9 +152,10 @@ async def drop_empty(db: Tx) -> int:
         f" WHERE p.recommendation_id = recommendations.id AND {_COMPILED})")
 
 
-async def of_area(db: Tx, year: int, districts: Collection[str] | None,
+async def of_area(db: Tx, year: int | None, districts: Collection[str] | None,
                   topic: str | None = None) -> list[Recommendation]:
-    """The recommendations with their members, in the order they were made."""
+    """The recommendations of a forum year (None: every year) with their members, in the
+    order they were made."""
     return await _gathered(db, await members(db, year, districts, topic))
 
 

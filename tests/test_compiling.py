@@ -468,7 +468,58 @@ def test_compile_on_the_command_line(tmp_path: Path) -> None:
     pending = childforum("split", "DHA-0001,DHA-9999")
     assert pending.returncode == 2 and "DHA-9999 was not found" in pending.stderr
     unknown = childforum("auto", "--district", "XYZ")  # not "0 made": an area that is not
-    assert unknown.returncode == 2 and "unknown district 'XYZ'" in unknown.stderr
+    assert unknown.returncode == 2 and "unknown area 'XYZ'" in unknown.stderr
+
+
+def test_compile_list_of_a_commune_config_finds_the_2023_districts_recommendations(
+        tmp_path: Path) -> None:
+    """A 2026 config held by commune over a database with the 2023 forum's proposals:
+    `--district all` is all (as --help says), a former district is known and listed among
+    the codes, and `list` without --year finds the years that have recommendations."""
+    import asyncio
+
+    path = tmp_path / "forum.sqlite3"
+
+    async def seed() -> None:
+        database = await open_database(path)
+        async with database.transaction() as tx:
+            for number, text in enumerate(RIVER):
+                await proposals.insert(tx, proposals.NewProposal(
+                    chat_id=None, forum_year=2023, district="DHA", topic="injuries",
+                    age_band=None, gender=None, seen="", proposal=text, actors="commune",
+                    message="", lang="vi", needs_translation=False, source_update_id=number))
+            await tx.execute("UPDATE proposals SET status = 'approved'")
+        await database.close()
+
+    asyncio.run(seed())
+    config = tmp_path / "config.toml"
+    config.write_text((ROOT / "config.communes.example.toml").read_text(encoding="utf-8")
+                      .replace('file = "docs/', f'file = "{ROOT}/docs/'), encoding="utf-8")
+
+    def childforum(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "handlers.cli", "compile", *args,
+                               "--config", str(config), "--database", str(path)],
+                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    assert "default: all" in childforum("list", "--help").stdout
+    made = childforum("auto", "--district", "DHA", "--year", "2023")
+    assert "1 recommendations made of 4 proposals" in made.stdout, made.stderr
+    for district in ("all", "ALL", "DHA", "dha"):
+        listed = childforum("list", "--district", district)
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stdout.startswith("forum year 2023:\n#"), listed.stdout
+        assert "DHA-0001, DHA-0002, DHA-0003, DHA-0004\n" in listed.stdout
+    nothing = childforum("list", "--district", "DHA", "--year", "2026")
+    assert nothing.returncode == 0 and nothing.stdout.endswith("\n")
+    assert nothing.stdout.startswith("no recommendations of the forum year 2026; forum years"
+                                     " that have some: 2023 (childforum compile list --year"
+                                     " 2023"), nothing.stdout
+    empty = childforum("list", "--district", "MORAI")
+    assert "no recommendations yet, in any forum year" in empty.stdout
+    assert "config's forum year, 2026" in empty.stdout and empty.stdout.endswith("\n")
+    unknown = childforum("list", "--district", "XYZ")
+    assert unknown.returncode == 2 and "unknown area 'XYZ'" in unknown.stderr
+    assert "DHA" in unknown.stderr and "MORAI" in unknown.stderr, unknown.stderr
 
 
 def test_a_long_list_in_chat_comes_in_messages_telegram_takes() -> None:

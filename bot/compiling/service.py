@@ -157,15 +157,18 @@ class Compiling:
             return Refused("forbidden")
         return {district} if district else scope.districts
 
-    async def overview(self, user_id: int, year: int, district: str | None = None
+    async def overview(self, user_id: int, year: int | None, district: str | None = None
                        ) -> list[Recommendation] | Refused:
+        """The recommendations of a forum year (None: every year's, by year) in `district`
+        (None: all the caller's)."""
         async with self.db.transaction() as tx:
             scope = await self.scope_in(tx, user_id)
             if scope.empty:
                 return Refused("not_staff")
             if district is not None and not scope.covers(district):
                 return Refused("forbidden")
-            return await store.of_area(tx, year, {district} if district else scope.districts)
+            found = await store.of_area(tx, year, {district} if district else scope.districts)
+            return sorted(found, key=lambda item: item.forum_year)  # each year's, as made
 
     async def name(self, user_id: int, recommendation_id: int, title: str
                    ) -> Changed | Refused:
