@@ -368,6 +368,21 @@ async def test_template_fill_dry_run_import_and_import_again(
                if district == "DHA" and status == "approved") == 3
 
 
+async def test_the_workbook_says_who_asked_in_an_officers_words(forum: Forum) -> None:
+    """«Nhóm trẻ em» gives a child's sex as an officer writes it, not the child's button
+    ("Bạn nữ", "Em không muốn nói")."""
+    await forum.db.reader.execute(
+        "UPDATE proposals SET gender = 'unsaid' WHERE ref = 'DHA-0002'")
+    template = await forum.sheets.template(OFFICER, None, 2023)
+    sheet = openpyxl.load_workbook(io.BytesIO(template))["Trả lời"]
+    column = HEADERS.index("Nhóm trẻ em") + 1
+    who = {sheet.cell(row, 1).value: sheet.cell(row, column).value
+           for row in range(2, sheet.max_row + 1)}
+    assert who["DHA-0001"] == "Trẻ em, 10-12 tuổi, nữ", who
+    assert who["DHA-0002"] == "Trẻ em, 10-12 tuổi, giới tính: không nêu", who
+    assert not any("Bạn" in text or "Em không" in text for text in who.values()), who
+
+
 async def test_an_old_copy_of_the_workbook_does_not_undo_a_newer_answer(forum: Forum) -> None:
     """A row saying what an earlier version said (not the latest) is an old copy: importing it
     would bring the old result back and tell the child it again. The file being edited still

@@ -117,9 +117,12 @@ class AnswerSheets:
         parts = ["Trẻ em"]
         if item.age_band:
             parts.append(texts.get("age_band.label", BASE_LANG, band=item.age_band))
-        gender = f"gender.{item.gender}"
-        if item.gender and gender in texts.table:
-            parts.append(texts.get(gender, BASE_LANG))
+        # In an officer's words ("nữ", "giới tính: không nêu"), not the child's button ("Bạn
+        # nữ", "Em không muốn nói"); a sex added to the flows since: the exports' label.
+        for key in (f"sheet.who.gender.{item.gender}", f"export.gender.{item.gender}"):
+            if item.gender and key in texts.table:
+                parts.append(texts.get(key, BASE_LANG))
+                break
         return ", ".join(parts)
 
     async def read(self, data: bytes) -> Reading:
