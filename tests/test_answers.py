@@ -673,6 +673,61 @@ async def test_an_area_is_found_by_its_place_name_or_the_names_to_write_are_said
         " the template's «Địa bàn» column has it")
 
 
+async def test_a_name_several_areas_have_is_said_to_be_ambiguous_with_their_codes(
+        forum: Forum, tmp_path: Path) -> None:
+    """A 2026 config held by commune keeps the 2023 districts: "Đắk Hà" is the district and,
+    since July 2025, a commune; "Kon Tum" a city, a province and a ward. The forum year tells
+    some apart (no commune in 2022); otherwise the problem says the name is ambiguous and
+    names each area with its code, not that there is no such area."""
+    from bot.areas import forum_areas, load_areas
+
+    csv_file = tmp_path / "areas.csv"
+    csv_file.write_text(
+        "code,name,name_en,level,parent,valid_from,valid_to,place\n"
+        "KTU,Tỉnh Kon Tum,Kon Tum Province,province,,,2025-06-30,Kon Tum\n"
+        "KTM,Thành phố Kon Tum,Kon Tum City,district,KTU,,2025-06-30,Kon Tum\n"
+        "DHA,Huyện Đắk Hà,Dak Ha District,district,KTU,,2025-06-30,Đắk Hà\n"
+        "DAKHA,Xã Đăk Hà,Dak Ha Commune,commune,QNG,2025-07-01,,\n"
+        "PKONTUM,Phường Kon Tum,Kon Tum Ward,commune,QNG,2025-07-01,,\n"
+        "BATO,Xã Ba Tơ,Ba To Commune,commune,QNG,2025-07-01,,\n"
+        "BATO2,Xã Ba Tô,Ba To Commune,commune,QNG,2025-07-01,,\n", encoding="utf-8")
+    every = load_areas(csv_file)
+    communes = forum_areas(every, "commune", 2026)
+    config = replace(forum.config, forum_year=2026, area_level="commune", districts=communes,
+                     past_areas=tuple(a for a in every if a not in communes))
+    sheets = AnswerSheets(forum.answers, config, forum.answers.catalog)
+    template = await forum.sheets.template(ADMIN, None, None)
+    old = {"Chủ đề": 2, "Kết quả": "Đã thực hiện", "Nội dung trả lời": "Đã làm",
+           "Nội dung kiến nghị": "Làm cầu"}
+    rows = [(2025, "Đắk Hà"), (2021, "Kon Tum"), (2025, "Kon Tum"), (2025, "xa ba to")]
+    book = fill(template, {}, extra=[{**old, "Năm diễn đàn": year, "Địa bàn": area}
+                                     for year, area in rows])
+    said = [sheets.describe(p, "vi") for p in (await sheets.run(ADMIN, book, apply=False))
+            .problems]
+    assert said == [
+        "Hàng 6, cột «Địa bàn»: «Đắk Hà» là tên của nhiều địa bàn: Huyện Đắk Hà (DHA), Xã Đăk"
+        " Hà (DAKHA); ghi mã của địa bàn muốn chọn (trong ngoặc)",
+        "Hàng 7, cột «Địa bàn»: «Kon Tum» là tên của nhiều địa bàn: Tỉnh Kon Tum (KTU), Thành"
+        " phố Kon Tum (KTM); ghi mã của địa bàn muốn chọn (trong ngoặc)",
+        "Hàng 8, cột «Địa bàn»: «Kon Tum» là tên của nhiều địa bàn: Tỉnh Kon Tum (KTU), Thành"
+        " phố Kon Tum (KTM), Phường Kon Tum (PKONTUM); ghi mã của địa bàn muốn chọn (trong"
+        " ngoặc)",
+        "Hàng 9, cột «Địa bàn»: «xa ba to» là tên của nhiều địa bàn: Xã Ba Tơ (BATO), Xã Ba Tô"
+        " (BATO2); ghi mã của địa bàn muốn chọn (trong ngoặc)"], said
+    english = (await sheets.run(ADMIN, book, apply=False)).problems[0]
+    assert sheets.describe(english, "en").endswith(
+        "«Đắk Hà» is the name of several areas: Huyện Đắk Hà (DHA), Xã Đăk Hà (DAKHA); write"
+        " the code (in brackets) of the one meant")
+    # In 2022 there was no commune of that name: the district is meant. A code is a code.
+    clear = fill(template, {}, extra=[{**old, "Năm diễn đàn": 2022, "Địa bàn": "Đắk Hà"},
+                                      {**old, "Năm diễn đàn": 2025, "Địa bàn": "dakha"}])
+    plan = await sheets.run(ADMIN, clear, apply=True)
+    assert plan.problems == [] and plan.history == 2
+    assert await forum.db.reader.fetchall(
+        "SELECT forum_year, district FROM proposals WHERE origin = 'history'"
+        " ORDER BY forum_year") == [(2022, "DHA"), (2025, "DAKHA")]
+
+
 async def test_an_earlier_forums_recommendation_retyped_a_little_is_the_same_one(
         forum: Forum) -> None:
     """Case, runs of spaces and the punctuation at the end aside, a recommendation without a

@@ -25,6 +25,7 @@ from bot.answers.sheet import (
     write_template,
 )
 from bot.answers.states import HOWS, STATES, check, tidy
+from bot.areas import District
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.common import as_read
@@ -218,9 +219,14 @@ class AnswerSheets:
             plan.problems.append(Problem(row.number, BY_KEY["year"].header, "sheet.history_year",
                                          {"year": self.config.forum_year}))
             return None
-        district, topic = self._district(row.district), self._topic(row.topic)
-        if district is None:
+        areas, topic = self._areas(row.district, row.year), self._topic(row.topic)
+        district = areas[0].code if len(areas) == 1 else None
+        if not areas:
             plan.problems.append(self._no_district(row, scope))
+        elif district is None:  # a name several areas have: the officer writes the code
+            plan.problems.append(Problem(
+                row.number, BY_KEY["district"].header, "sheet.district_ambiguous",
+                {"value": row.district, "names": _named(areas)}))
         if topic is None:
             plan.problems.append(Problem(row.number, BY_KEY["topic"].header, "sheet.topic",
                                          {"value": row.topic}))
@@ -243,19 +249,30 @@ class AnswerSheets:
         item = await by_ref(tx, ref) if ref else None
         return _Resolved(row, item)
 
-    def _district(self, written: str) -> str | None:
-        """An area by its code or name (Vietnamese or English), or by its place name alone
-        ("Đắk Hà" for "Huyện Đắk Hà", or the config's `place`) when one area only has it.
-        An earlier forum's area too (the 2023 districts, in a commune config): the template
-        names it so."""
+    def _district(self, written: str, year: int | None = None) -> str | None:
+        """The code of the one area `written` names (see `_areas`), or None."""
+        found = self._areas(written, year)
+        return found[0].code if len(found) == 1 else None
+
+    def _areas(self, written: str, year: int | None = None) -> list[District]:
+        """The areas `written` may mean: one by its code; else those with that name (Vietnamese
+        or English); else those with that place name alone ("Đắk Hà" for "Huyện Đắk Hà", or
+        the config's `place`). An earlier forum's area too (the 2023 districts, in a commune
+        config): the template names it so. Of several, those that existed in the forum `year`
+        (in 2022 "Đắk Hà" is the district; in 2025 it is the district and the commune too).
+        One found: that area; none: unknown; several: which one is the officer's to say."""
         wanted = fold(written)
-        areas = (*self.config.districts, *self.config.past_areas)
-        for district in areas:
-            if wanted in (fold(district.code), fold(district.name), fold(district.name_en)):
-                return district.code
-        found = {district.code for district in areas
-                 if wanted and wanted in (fold(district.place), _place(fold(district.name)))}
-        return found.pop() if len(found) == 1 else None
+        if not wanted:
+            return []
+        areas = (*self.config.past_areas, *self.config.districts)  # named as they came
+        coded = [area for area in areas if wanted == fold(area.code)]
+        named = [area for area in areas if wanted in (fold(area.name), fold(area.name_en))]
+        found = coded or named or [area for area in areas
+                                   if wanted in (fold(area.place), _place(fold(area.name)))]
+        if len(found) > 1 and year is not None:
+            that_year = [area for area in found if area.valid_in(year)]
+            found = that_year or found
+        return found
 
     def _no_district(self, row: SheetRow, scope: Scope) -> Problem:
         """An area not found: with the names to write, if they are few."""
@@ -264,8 +281,8 @@ class AnswerSheets:
         header, value = BY_KEY["district"].header, {"value": row.district}
         if len(areas) > LISTED_AREAS:
             return Problem(row.number, header, "sheet.district_many", value)
-        return Problem(row.number, header, "sheet.district", {**value, "names": ", ".join(
-            f"{area.name} ({area.code})" for area in areas.values())})
+        return Problem(row.number, header, "sheet.district",
+                       {**value, "names": _named(list(areas.values()))})
 
     def _topic(self, written: str) -> str | None:
         """A topic by number, id or title, or the one title sharing the most words with what
@@ -302,7 +319,8 @@ class AnswerSheets:
         for entry in resolved:
             item, row = entry.item, entry.row
             if item is None:
-                district, topic = self._district(row.district), self._topic(row.topic)
+                district = self._district(row.district, row.year)
+                topic = self._topic(row.topic)
                 assert row.year is not None and district is not None and topic is not None
                 ref = await proposals.insert_history(tx, row.year, district, topic,
                                                      row.proposal)
@@ -325,6 +343,11 @@ def _reverted(entry: _Resolved, earlier: list[AnswerRow]) -> Problem | None:
     return Problem(entry.row.number, "", "sheet.old_copy", {
         "ref": entry.item.ref, "old": old.version, "new": latest.version,
         "date": day(latest.answered_at)})
+
+
+def _named(areas: list[District]) -> str:
+    """"Huyện Đắk Hà (DHA), Xã Đăk Hà (DAKHA)": areas by name, each with the code to write."""
+    return ", ".join(f"{area.name} ({area.code})" for area in areas)
 
 
 def _place(name: str) -> str:
