@@ -333,7 +333,8 @@ def _parser() -> argparse.ArgumentParser:
     exporting.add_argument("--since", type=int, default=2019,
                            help="followup: the first forum year (default 2019)")
     exporting.add_argument("--until", type=int, default=None,
-                           help="followup: the last forum year (default: the config's year)")
+                           help="followup: the last forum year (default: the config's year,"
+                           " to date); an earlier one shows the items as they stood at its end")
     exporting.add_argument("--year", default=None, type=_year_or_all,
                            help="proposals: the forum year (default: the config's year), or"
                            " 'all' (CSV and XLSX)")

@@ -170,6 +170,7 @@ def notice_key(answer_id: int, chat_id: int) -> str:
     return f"answer:{answer_id}:{chat_id}"
 
 
+END_OF_TIME = "9999-12-31T23:59:59+00:00"  # a period's end that is no end: to date
 # The outbox row o that told notice n of answer version v (its dedupe key, notice_key), sent.
 # A forgotten child's notice has no such row any more: its told_at says when.
 _TOLD = "o.dedupe = 'answer:' || v.id || ':' || n.chat_id AND o.state = 'sent'"
@@ -326,20 +327,23 @@ class FollowupRow:
 
 
 async def followup(db: Tx, districts: Collection[str] | None, since: int, until: int,
-                   still_open: Collection[str], published: tuple[str, str]) -> list[FollowupRow]:
+                   still_open: Collection[str], period: tuple[str, str | None]
+                   ) -> list[FollowupRow]:
     """Approved proposals of forum years `since`..`until` in `districts` (None: all), and those
-    of earlier years still open (their latest published answer in `still_open`, or none yet)
-    or answered within the years asked (a version published from `published[0]` to before
-    `published[1]`, UTC timestamps: carried out during the period, it is reported in it), with
-    the latest published answer, the agency the latest version names and when it was told, by
-    year, district and id."""
+    of earlier years still open at the end of the period (their latest answer published by
+    then in `still_open`, or none yet) or answered within it (a version published from
+    `period[0]` to before `period[1]`, UTC timestamps: carried out during the period, it is
+    reported in it), by year, district and id. Each as it stood at the end of the period
+    (`period[1]`; None: now): the latest answer published by then, the agency the latest
+    version written by then names (a draft's too), when a child was last told by then."""
+    end = period[1] or END_OF_TIME
     marks = ", ".join("?" * len(still_open))
     where: list[str] = [
         "p.status = 'approved'", "p.forum_year <= ?",
         f"(p.forum_year >= ? OR a.id IS NULL OR a.state IN ({marks}) OR EXISTS (SELECT 1"
         " FROM answers c WHERE c.proposal_id = p.id AND c.published_at >= ?"
         " AND c.published_at < ?))"]
-    params: list[object] = [until, since, *sorted(still_open), *published]
+    params: list[object] = [end, end, end, until, since, *sorted(still_open), period[0], end]
     if districts is not None:
         where.append(f"p.district IN ({', '.join('?' * len(districts))})")
         params += sorted(districts)
@@ -347,14 +351,14 @@ async def followup(db: Tx, districts: Collection[str] | None, since: int, until:
     found = await db.fetchall(
         "SELECT p.ref, p.forum_year, p.district, p.topic, p.origin, p.is_group, p.age_band,"
         " p.group_size, p.school, p.commune, p.proposal, a.published_at, p.proposal_vi,"
-        " (SELECT d.agency FROM answers d WHERE d.proposal_id = p.id"
+        " (SELECT d.agency FROM answers d WHERE d.proposal_id = p.id AND d.answered_at < ?"
         "  ORDER BY d.version DESC LIMIT 1),"
         f" (SELECT max(coalesce(n.told_at, o.done_at)) FROM answers v JOIN answer_notices n"
         f"  ON n.answer_id = v.id LEFT JOIN outbox o ON {_TOLD}"
-        "  WHERE v.proposal_id = p.id),"
+        "  WHERE v.proposal_id = p.id AND coalesce(n.told_at, o.done_at) < ?),"
         f" a.id, {columns} FROM proposals p LEFT JOIN answers a ON a.proposal_id = p.id"
         " AND a.version = (SELECT max(version) FROM answers b WHERE b.proposal_id = p.id"
-        " AND b.published_at IS NOT NULL)"
+        " AND b.published_at IS NOT NULL AND b.published_at < ?)"
         f" WHERE {' AND '.join(where)} ORDER BY p.forum_year, p.district, p.id", params)
     rows = []
     for row in found:

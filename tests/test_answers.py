@@ -890,6 +890,9 @@ async def test_open_items_carry_over_to_a_later_years_follow_up(forum: Forum,
     await answers.record(OFFICER, "DHA-0002", NOT_YET)
     await answers.record(OFFICER, "DHA-0004", replace(DONE, state="transferred"))
     await answers.publish(OFFICER)
+    # Answered in the forum's year (not on the day the test runs: in 2024's report, an answer
+    # published after 2024 would be one carried out during the years asked).
+    await forum.db.reader.execute("UPDATE answers SET published_at = '2023-11-20T03:00:00+00:00'")
     word, excel = tmp_path / "f.docx", tmp_path / "f.xlsx"
     count = await followup_export(forum.db, forum.config, answers.catalog, ("DHA",), 2024, 2024,
                                   "docx", word)
@@ -941,6 +944,65 @@ async def test_an_earlier_item_carried_out_during_a_year_is_in_that_years_follow
                               " kiến nghị của các năm trước đã giải quyết trong kỳ)")
     assert await report(2025) == [("DHA-0002", "Chưa thể thực hiện")]  # done in 2024: gone
     assert notes[-1].endswith("(gồm 1 kiến nghị của các năm trước chưa giải quyết xong)")
+
+
+async def test_a_follow_up_of_earlier_years_made_later_shows_them_as_they_stood_then(
+        forum: Forum, tmp_path: Path) -> None:
+    """A 2026 config; the 2024-2025 follow-up made afterwards: an item open through those
+    years and closed in 2026 is in it, open; an answer published in 2026 is not shown nor
+    counted, nor a child told in 2026. A follow-up reaching the config's year is to date."""
+    import docx
+
+    from bot.exports.followup import followup_export
+
+    answers = forum.answers  # the fixture's proposals are of the 2023 forum
+    config = replace(forum.config, forum_year=2026)
+
+    async def published(ref: str, version: int, stamp: str) -> None:
+        await forum.db.reader.execute(
+            "UPDATE answers SET published_at = ?, answered_at = ? WHERE version = ? AND"
+            " proposal_id = (SELECT id FROM proposals WHERE ref = ?)", (stamp, stamp, version, ref))
+
+    await answers.record(OFFICER, "DHA-0002", NOT_YET)
+    await answers.record(OFFICER, "DHA-0004", DONE)
+    await answers.publish(OFFICER)
+    await published("DHA-0002", 1, "2024-03-01T03:00:00+00:00")
+    await published("DHA-0004", 1, "2023-11-20T03:00:00+00:00")  # done before 2024
+    await answers.record(OFFICER, "DHA-0001", replace(DONE, agency="UBND huyện Đắk Hà"))
+    await answers.record(OFFICER, "DHA-0002", replace(DONE, state="in_progress",
+                                                      text_vi="Đang làm biển báo."))
+    await answers.publish(OFFICER)
+    await published("DHA-0001", 1, "2026-03-02T03:00:00+00:00")
+    await published("DHA-0002", 2, "2026-03-02T03:00:00+00:00")
+    await forum.db.reader.execute(  # child 101 was told of DHA-0001's answer in 2026
+        "UPDATE outbox SET state = 'sent', done_at = '2026-03-03T02:00:00+00:00'"
+        " WHERE chat_id = 101")
+
+    async def report(until: int) -> tuple[str, dict[str, tuple[str, str, str]], list[Any]]:
+        word, excel = tmp_path / f"{until}.docx", tmp_path / f"{until}.xlsx"
+        for path in (word, excel):
+            await followup_export(forum.db, config, answers.catalog, ("DHA",), 2024, until,
+                                  path.suffix[1:], path)
+        text = "\n".join(p.text for p in docx.Document(str(word)).paragraphs)
+        book = openpyxl.load_workbook(excel)
+        rows = {r[2].value: (r[0].value, r[9].value, r[13].value)
+                for r in book["Theo dõi kiến nghị"].iter_rows(min_row=2)}
+        return text, rows, [tuple(c.value for c in r) for r in book["Tỷ lệ"].iter_rows()]
+
+    text, rows, rates = await report(2025)
+    assert rows == {"DHA-0001": ("Kiến nghị chưa có trả lời", "Chưa trả lời", None),
+                    "DHA-0002": ("Kiến nghị chưa thể thực hiện (lý do, giải pháp)",
+                                 "Chưa thể thực hiện", None)}, rows
+    assert "Tổng số kiến nghị của trẻ em: 2 (gồm 2 kiến nghị của các năm trước chưa giải" \
+        " quyết xong); đã được trả lời: 1 (50%); đã thực hiện: 0 (0%); trẻ em đã được thông" \
+        " báo kết quả: 0." in text, text
+    assert "Đang làm biển báo" not in text and "UBND huyện Đắk Hà" not in text
+    assert "V. KIẾN NGHỊ CHƯA CÓ TRẢ LỜI\n- Rào chắn (DHA-0001" in text
+    assert ("Tổng số", 2, "Đã trả lời", 1, "Đã thực hiện", 0) in rates
+    text, rows, rates = await report(2026)  # the config's year: to date
+    assert rows["DHA-0001"][1:] == ("Đã thực hiện", datetime(2026, 3, 3, 0, 0))
+    assert rows["DHA-0002"][1] == "Đang thực hiện / có lộ trình"
+    assert "Đang làm biển báo" in text and "DHA-0004" not in rows
 
 
 async def test_the_reply_rate_by_agency_counts_what_each_agency_has_yet_to_answer(

@@ -6,7 +6,8 @@ and the way to carry them out. One report in the Decree 30/2020 layout (bot.expo
 one workbook, from the same rows: the latest published answer of each approved proposal of the
 years asked, and when the child was told. Open items (under way, passed on, cannot yet) stay
 in every later follow-up until an answer closes them, and are in the follow-up of the years
-that answer was published in ("carried out during the year").
+that answer was published in ("carried out during the year"). A follow-up of years before the
+config's forum year shows each item as it stood at the end of the last one (`period_end`).
 """
 
 from __future__ import annotations
@@ -199,6 +200,15 @@ class Followup:
                         for r in self.rows))
 
 
+def period_end(config: Config, until: int, end: str) -> str | None:
+    """When a follow-up's period ends: at the end of `until` (`end`, 1 January after it by the
+    local calendar) when that is before the config's forum year, so that a report of earlier
+    years made later shows them as they stood then (an item closed since is still open in
+    it, an answer published since is not); None (to date) for a period that reaches the
+    config's forum year, whose answers come in the months after its forum."""
+    return end if until < config.forum_year else None
+
+
 async def followup_export(db: Database, config: Config, catalog: Catalog,
                           districts: Sequence[str] | None, since: int, until: int,
                           fmt: str, out: Path | BinaryIO) -> int:
@@ -212,11 +222,11 @@ async def followup_export(db: Database, config: Config, catalog: Catalog,
     if not 2000 <= since <= until <= 2100:
         raise ExportError(f"years must run from 2000 to 2100, first to last: {since}-{until}")
     zone = config.timetable.zone
-    published = tuple(datetime(year, 1, 1, tzinfo=zone).astimezone(UTC).isoformat(
+    start, end = (datetime(year, 1, 1, tzinfo=zone).astimezone(UTC).isoformat(
         timespec="seconds") for year in (since, until + 1))
     async with db.snapshot() as tx:
         rows = await store.followup(tx, districts, since, until, OPEN,
-                                    (published[0], published[1]))
+                                    (start, period_end(config, until, end)))
     found = Followup(rows, since, until, FollowupLabels(config, catalog, zone))
     chosen = (config.districts if districts is None
               else tuple(area for code in districts if (area := config.area(code))))
