@@ -19,6 +19,9 @@ from pathlib import Path
 from bot.localized import BASE_LANG, Localized
 
 LEVELS = ("province", "district", "commune")
+# The levels a forum is held at, finest first: a year whose areas the config's level has none
+# of (2023, in a commune config) was held at the finest level the file has for that year.
+FORUM_LEVELS = ("commune", "district")
 # The national list's headers, and ours (either is accepted).
 HEADERS = {
     "code": ("code", "mã", "ma"),
@@ -127,3 +130,19 @@ def _date(path: Path, number: int, text: str) -> date | None:
 def forum_areas(areas: tuple[District, ...], level: str, year: int) -> tuple[District, ...]:
     """The areas a forum year is held in: its level, valid that year."""
     return tuple(area for area in areas if area.level == level and area.valid_in(year))
+
+
+def level_in(areas: tuple[District, ...], level: str, year: int) -> str:
+    """The level a forum year was held at: `level` (the config's) when it has areas valid
+    that year, else the finest level that has (the districts, for 2023 in a commune config)."""
+    for candidate in (level, *(other for other in FORUM_LEVELS if other != level)):
+        if forum_areas(areas, candidate, year):
+            return candidate
+    return level
+
+
+def level_of(areas: tuple[District, ...]) -> str:
+    """The one level of these areas, or "mixed" (a file of several years: districts and
+    communes)."""
+    levels = {area.level for area in areas}
+    return levels.pop() if len(levels) == 1 else "mixed"

@@ -11,7 +11,7 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from bot.areas import LEVELS, AreaError, District, forum_areas, load_areas
+from bot.areas import FORUM_LEVELS, LEVELS, AreaError, District, forum_areas, level_in, load_areas
 from bot.jobs.schedule import Timetable, parse_timetable
 from bot.staff.roles import StaffMember, parse_staff
 from bot.transport.pacing import Pacing
@@ -82,6 +82,9 @@ class Config:
     # The areas file's other areas (the districts before 1 July 2025...): never a forum's now,
     # only named in the records and follow-up of the years that had them.
     past_areas: tuple[District, ...] = ()
+    # [areas] levels: the level an earlier forum year was held at, where the file's validity
+    # alone does not say (2025: districts until 30 June, communes after).
+    year_levels: tuple[tuple[int, str], ...] = ()
     province: str = "Kon Tum"
     age_bands: tuple[str, ...] = ("6-9", "10-12", "13-15")
     flows_dir: Path | None = None
@@ -149,10 +152,55 @@ class Config:
         return self.district(code) or next((a for a in self.past_areas if a.code == code), None)
 
     @property
+    def every_area(self) -> tuple[District, ...]:
+        """The forum year's areas, then the file's others (provinces, earlier years')."""
+        return (*self.districts, *self.past_areas)
+
+    def level_in(self, year: int) -> str:
+        """The level the forum of `year` is held at: the config's for its own year; for
+        another, `[areas] levels` or the level whose areas the file has for that year (the
+        districts for 2023 in a commune config: docs/areas/README.md)."""
+        if year == self.forum_year:
+            return self.area_level
+        chosen = dict(self.year_levels).get(year)
+        return chosen or level_in(self.every_area, self.area_level, year)
+
+    def areas_in(self, year: int) -> tuple[District, ...]:
+        """The areas the forum of `year` is held in (this config's year: `districts`)."""
+        if year == self.forum_year:
+            return self.districts
+        return forum_areas(self.every_area, self.level_in(year), year) or self.districts
+
+    def parent_in(self, area: District, year: int) -> District | None:
+        """The nearest area above `area` that existed in `year` (Tỉnh Kon Tum above Huyện Đắk
+        Hà in 2023), or None."""
+        seen = {area.code}
+        parent = self.area(area.parent) if area.parent else None
+        while parent is not None and parent.code not in seen:
+            if parent.valid_in(year):
+                return parent
+            seen.add(parent.code)
+            parent = self.area(parent.parent) if parent.parent else None
+        return None
+
+    def province_in(self, year: int, areas: tuple[District, ...] = ()) -> District | None:
+        """The province of `areas` in `year` (their common parent that existed then), else the
+        province-level area of the file that existed then and bears the config's province
+        name; None when the file has none (inline [[districts]])."""
+        parents = {self.parent_in(area, year) for area in areas}
+        if len(parents) == 1 and (parent := parents.pop()) is not None \
+                and parent.level == "province":
+            return parent
+        found = [area for area in self.past_areas
+                 if area.level == "province" and area.valid_in(year)]
+        named = [area for area in found if area.name.endswith(self.province)]
+        return next(iter(named or found), None)
+
+    @property
     def area_codes(self) -> frozenset[str]:
         """Every area's code, the forum year's and the records' (the 2023 districts in a commune
         config): what a staff scope may name, so that their proposals are answered."""
-        return frozenset(area.code for area in (*self.districts, *self.past_areas))
+        return frozenset(area.code for area in self.every_area)
 
     def with_database(self, target: Path | str) -> Config:
         """This config on another database: a file, or a server's postgresql:// address."""
@@ -248,6 +296,27 @@ def _forum_areas(root: _Reader, year: int
     if not chosen:
         raise areas.fail("level", f"no {level} in {path} is valid in the forum year {year}")
     return chosen, level, tuple(area for area in every if area not in chosen)
+
+
+def _year_levels(root: _Reader, year: int, every: tuple[District, ...]
+                 ) -> tuple[tuple[int, str], ...]:
+    """[areas] levels = { 2025 = "district" }: the level of an earlier forum year, where the
+    areas file has areas of both levels valid that year."""
+    areas = root.sub("areas")
+    table = areas.get("levels", dict, {})
+    found = []
+    for key, level in table.items():
+        if not (key.isdigit() and 2000 <= int(key) <= 2100) or int(key) == year:
+            raise areas.fail("levels", f"{key!r} must be an earlier or later forum year than"
+                             f" [forum] year ({year}), as 2025 = \"district\"")
+        if level not in FORUM_LEVELS:
+            raise areas.fail("levels", f"{key} = {level!r}: the level must be one of"
+                             f" {', '.join(FORUM_LEVELS)}")
+        if not forum_areas(every, level, int(key)):
+            raise areas.fail("levels", f"{key} = {level!r}: the areas file has no {level}"
+                             f" valid in {key}")
+        found.append((int(key), str(level)))
+    return tuple(sorted(found))
 
 
 def _districts(reader: _Reader) -> tuple[District, ...]:
@@ -407,11 +476,13 @@ def load_config(path: Path | str) -> Config:
         raise limits.fail("answer_max_chars", "must be between 20 and 1200")
     year = forum.get("year", int, 2023)
     districts, area_level, past_areas = _forum_areas(root, year)
+    year_levels = _year_levels(root, year, (*districts, *past_areas))
     rate_limit = bot.get("rate_limit", bool, True)
     config = Config(
         source=source,
         districts=districts,
         past_areas=past_areas,
+        year_levels=year_levels,
         staff=parse_staff(data.get("staff", []), str(source),
                           {a.code for a in (*districts, *past_areas)}),
         report=_report(root.sub("report")),

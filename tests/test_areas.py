@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, cast
 
+import docx
 import openpyxl
 import pytest
 
@@ -68,6 +69,35 @@ def test_a_config_by_communes(tmp_path: Path) -> None:
         'file = "docs/', f'file = "{ROOT}/docs/'), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"no commune .* is valid in the forum year 2024"):
         load_config(broken)
+
+
+def test_each_forum_year_has_its_level_and_areas(tmp_path: Path) -> None:
+    """A commune config knows the level and areas of earlier years: 2023's districts; 2025,
+    when both existed, the communes unless `[areas] levels` says the districts."""
+    config = load_config(ROOT / "config.communes.example.toml")
+    assert [(year, config.level_in(year)) for year in (2023, 2025, 2026)] == [
+        (2023, "district"), (2025, "commune"), (2026, "commune")]
+    assert config.areas_in(2026) == config.districts
+    kon_tum = config.province_in(2023, config.areas_in(2023))
+    assert kon_tum is not None and kon_tum.name == "Tỉnh Kon Tum"
+    quang_ngai = config.province_in(2026, (*config.districts, *config.areas_in(2023)))
+    assert quang_ngai is not None and quang_ngai.code == "QNG"
+    text = (ROOT / "config.communes.example.toml").read_text(encoding="utf-8").replace(
+        'file = "docs/', f'file = "{ROOT}/docs/')
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace('level = "commune"',
+                                 'level = "commune"\nlevels = { 2025 = "district" }'),
+                    encoding="utf-8")
+    chosen = load_config(path)
+    assert chosen.level_in(2025) == "district"
+    assert [a.code for a in chosen.areas_in(2025)] == ["DHA", "STH"]
+    for levels, problem in (('{ 2025 = "province" }', "must be one of commune, district"),
+                            ('{ 2026 = "district" }', "than \\[forum\\] year"),
+                            ('{ 2027 = "district" }', "no district valid in 2027")):
+        path.write_text(text.replace('level = "commune"', f'level = "commune"\nlevels = {levels}'),
+                        encoding="utf-8")
+        with pytest.raises(ConfigError, match=rf"\[areas.levels\].*{problem}"):
+            load_config(path)
 
 
 def test_a_forum_held_by_commune_does_not_offer_the_gone_district_level_as_an_actor() -> None:
@@ -388,3 +418,77 @@ def test_staff_of_a_commune_config_may_be_given_a_former_district(tmp_path: Path
         load_config(path)
     said = str(error.value)
     assert "[staff[2].districts] unknown area code(s) DHX (did you mean DHA?)" in said, said
+
+
+def _paragraphs(path: Path) -> list[str]:
+    return [p.text for p in docx.Document(str(path)).paragraphs]
+
+
+def _by_area(lines: list[str]) -> dict[str, int]:
+    """The report's "Theo đơn vị" lines: {area: proposals}."""
+    start = lines.index("Theo đơn vị:") + 1
+    found = {}
+    for line in lines[start:]:
+        if not line.startswith("- ") or "kiến nghị" not in line:
+            break
+        name, count = line[2:].rsplit(": ", 1)
+        found[name] = int(count.split()[0])
+    return found
+
+
+async def test_a_report_on_2023_from_a_commune_config_follows_2023s_districts(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 2023 forum was held by district: a report on it, made from a commune config, speaks
+    of that year's level, province and districts; every proposal's area is listed (a 2026
+    proposal filed under a district too), and the totals by area add up."""
+    monkeypatch.setenv("CHILDFORUM_PSEUDONYM_KEY", "a-long-enough-secret-key")
+    config = load_config(ROOT / "config.communes.example.toml").with_database(
+        tmp_path / "forum.sqlite3")
+    db = await open_database(config.database)
+    for update_id, (year, area) in enumerate(((2023, "DHA"), (2023, "DHA"), (2023, "STH"),
+                                              (2026, "MORAI"), (2026, "DHA")), 1):
+        await approved(db, year, area, f"Kiến nghị {update_id}", update_id)
+    catalog = load_catalog(config)
+    files = {name: tmp_path / name for name in ("2023.docx", "2023.xlsx", "2026.docx",
+                                                 "all.csv")}
+    try:
+        for name, query in (("2023.docx", ExportQuery(forum_year=2023)),
+                            ("2023.xlsx", ExportQuery(forum_year=2023)),
+                            ("2026.docx", ExportQuery(forum_year=2026)),
+                            ("all.csv", ExportQuery())):
+            await export(db, config, catalog, query, name.split(".")[1], files[name])  # type: ignore[arg-type]
+    finally:
+        await db.close()
+
+    report = _paragraphs(files["2023.docx"])
+    title = ("Tổng hợp kiến nghị, thông điệp của trẻ em tại Diễn đàn trẻ em cấp huyện trên địa"
+             " bàn tỉnh Kon Tum năm 2023")
+    assert title in report, report[:6]
+    assert "cấp xã" not in "\n".join(report)
+    assert _by_area(report) == {"Huyện Đắk Hà": 2, "Huyện Sa Thầy": 1}
+    assert not any("Các đơn vị còn lại" in line for line in report)
+
+    book = openpyxl.load_workbook(files["2023.xlsx"])
+    rows = [row for row in book["Tổng hợp"].iter_rows(values_only=True)]
+    assert rows[1][:2] == ("Đơn vị:", "Huyện Đắk Hà, Huyện Sa Thầy")
+    totals = [row[-1] for row in rows if row[1] == "Tổng cộng"]
+    assert totals == [3, 3], rows  # by topic, by area
+    assert any(row[1] == "Huyện, thành phố" for row in rows), rows
+    sheet = next(s for s in book.worksheets if s.title.startswith("2."))
+    assert [cell.value for cell in sheet[1]][2] == "Huyện, thành phố"
+
+    report = _paragraphs(files["2026.docx"])
+    assert any("Diễn đàn trẻ em cấp xã trên địa bàn tỉnh Quảng Ngãi năm 2026" in line
+               for line in report)
+    by_area = _by_area(report)
+    assert {name: n for name, n in by_area.items() if n} == {"Xã Mô Rai": 1, "Huyện Đắk Hà": 1}
+    assert list(by_area)[-1] == "Huyện Đắk Hà", by_area  # after the year's communes
+    said = next(line for line in report if line.startswith("Tổng số kiến nghị"))
+    assert said.endswith(f": {sum(by_area.values())}, gồm:"), said
+
+    every = list(csv.DictReader(io.StringIO(files["all.csv"].read_text(encoding="utf-8-sig"))))
+    assert sorted((row["Năm diễn đàn"], row["Đơn vị hành chính"]) for row in every) == [
+        ("2023", "Huyện Sa Thầy"), ("2023", "Huyện Đắk Hà"), ("2023", "Huyện Đắk Hà"),
+        ("2026", "Huyện Đắk Hà"), ("2026", "Xã Mô Rai")]
+    assert (config.level_in(2023), [a.code for a in config.areas_in(2023)]) == (
+        "district", ["DHA", "STH"])

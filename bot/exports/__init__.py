@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 from zoneinfo import ZoneInfo
 
-from bot.areas import District
+from bot.areas import District, level_of
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.common import (
@@ -82,35 +82,60 @@ class ExportResult:
     path: Path | None = None
 
 
-def _districts(config: Config, codes: tuple[str, ...] | None) -> tuple[District, ...]:
+def _districts(config: Config, codes: tuple[str, ...] | None,
+               year: int | None) -> tuple[District, ...]:
+    """The areas asked for: by code (an earlier year's area is in the records), or, for all,
+    the areas of the forum year exported (every year: the config's year's)."""
     if codes is None:
-        return config.districts
-    found = [config.area(code) for code in codes]  # an earlier year's area is in the records
+        return config.areas_in(year) if year else config.districts
+    found = [config.area(code) for code in codes]
     unknown = [code for code, area in zip(codes, found, strict=True) if area is None]
     if unknown or not codes:
         raise ExportError(f"unknown district code(s): {', '.join(unknown) or '(none given)'}")
     return tuple(area for area in found if area is not None)
 
 
-def _job(config: Config, catalog: Catalog, query: ExportQuery, fmt: Format,
-         settings: ReportSettings | None, csv_dialect: str) -> Job:
+def _with_records(config: Config, areas: tuple[District, ...],
+                  holding: set[str]) -> tuple[District, ...]:
+    """`areas`, then the other areas that hold proposals of the selection (a 2026 proposal
+    filed under a 2023 district; the 2023 districts in an export of every year), in the areas
+    file's order, codes the config does not know last: every proposal's area is listed, and the
+    totals by area add up."""
+    listed = {area.code for area in areas}
+    known = [area for area in config.every_area
+             if area.code in holding and area.code not in listed]
+    unknown = sorted(holding - listed - {area.code for area in known})
+    return (*areas, *known, *(District(code, code, code, level="") for code in unknown))
+
+
+def _selection(query: ExportQuery, zone: tzinfo) -> export_rows.RowFilter:
+    try:
+        return query.selection(zone)
+    except ValueError as error:
+        raise ExportError(str(error)) from error
+
+
+async def _job(db: Tx, config: Config, catalog: Catalog, query: ExportQuery, fmt: Format,
+               settings: ReportSettings | None, csv_dialect: str) -> Job:
+    """What to write: the areas asked for with those holding the selection's proposals, the
+    report's wording for the forum year exported, the area column named for their level."""
     if csv_dialect not in CSV_DIALECTS:
         raise ExportError(f"unknown CSV dialect {csv_dialect!r}: choose"
                           f" {' or '.join(CSV_DIALECTS)}")
-    districts = _districts(config, query.districts)
-    settings = settings or ReportSettings.for_districts(config, districts)
-    zone = ZoneInfo(settings.timezone)
-    try:
-        selection = query.selection(zone)
-    except ValueError as error:
-        raise ExportError(str(error)) from error
+    year = query.forum_year or config.forum_year
+    asked = _districts(config, query.districts, query.forum_year)
+    zone = ZoneInfo(settings.timezone if settings else config.timetable.timezone)
+    selection = _selection(query, zone)
+    holding = {count.district for count in await export_rows.counts(db, selection)}
+    districts = _with_records(config, asked, holding)
+    settings = settings or ReportSettings.for_districts(config, districts, year)
     return Job(
         selection=selection, topic_order=tuple(t.id for t in catalog.topics),
         labels=Labels(config, catalog),
         key=b"" if fmt == "docx" else pseudonym_key(config),  # the report names no author
-        districts=districts, settings=settings,
-        forum_year=query.forum_year or config.forum_year, date_from=query.date_from,
-        csv_delimiter=CSV_DIALECTS[csv_dialect], headers=headers_for(config.area_level),
+        districts=districts, settings=settings, forum_year=year, date_from=query.date_from,
+        csv_delimiter=CSV_DIALECTS[csv_dialect],
+        headers=headers_for(level_of(tuple(d for d in districts if d.level))),
         date_to=query.date_to,
     )
 
@@ -127,9 +152,9 @@ async def export(db: Database, config: Config, catalog: Catalog, query: ExportQu
     """
     if fmt not in WRITERS:
         raise ExportError(f"unknown format {fmt!r}: choose csv, xlsx or docx")
-    job = _job(config, catalog, query, fmt, settings, csv_dialect)
     start = 0 if isinstance(out, Path) else out.tell()
     async with db.snapshot() as connection:
+        job = await _job(connection, config, catalog, query, fmt, settings, csv_dialect)
         rows = await writer(fmt)(connection, job, out)
     if isinstance(out, Path):
         return ExportResult(rows, out.stat().st_size, out)

@@ -161,11 +161,14 @@ COLUMNS = (
 DATE_COLUMNS = tuple(index for index, column in enumerate(COLUMNS)
                      if column.header in ("Ngày gửi", "Ngày cập nhật"))
 HEADERS = tuple(column.header for column in COLUMNS)
-AREA_HEADERS = {"district": "Huyện, thành phố", "commune": "Xã, phường"}
+# The area column, named for the level of the areas in the file; a file of several forum years
+# holds districts and communes ("mixed").
+AREA_HEADERS = {"district": "Huyện, thành phố", "commune": "Xã, phường",
+                "mixed": "Đơn vị hành chính"}
 
 
 def headers_for(level: str) -> tuple[str, ...]:
-    """The columns' headers, the area's named for the forum's level."""
+    """The columns' headers, the area's named for the level of the areas in the file."""
     area = AREA_HEADERS.get(level, AREA_HEADERS["district"])
     return tuple(area if header == AREA_HEADERS["district"] else header for header in HEADERS)
 # "excel": the comma, as RFC 4180 and most software expect. "excel-vn": the semicolon, the list
@@ -356,13 +359,13 @@ class Job:
     districts: tuple[District, ...]
     settings: ReportSettings
     forum_year: int = 0
-    headers: tuple[str, ...] = HEADERS  # headers_for(the config's area level)
+    headers: tuple[str, ...] = HEADERS  # headers_for(the level of `districts`)
     csv_delimiter: str = ","  # ";" for Excel on Vietnamese Windows (CSV_DIALECTS)
     date_from: date | None = None
     date_to: date | None = None
 
     def rows(self, db: Tx, *, topic_first: bool = False) -> AsyncIterator[ExportRow]:
-        """The selected proposals, districts in the config's order, topics in the catalog's."""
+        """The selected proposals, districts in `districts`' order, topics in the catalog's."""
         return export_rows.rows(db, self.selection, self.topic_order, topic_first=topic_first,
                                 district_order=tuple(d.code for d in self.districts))
 

@@ -325,10 +325,11 @@ class Decree30:
         """Write the report to a path or a binary file."""
         self.spill.save(self.document, out)
 
-    def tally(self, items: Sequence[tuple[str, int]], unit: str) -> None:
-        """"- label: 3 <unit>;" lines, the last one ending with a full stop."""
+    def tally(self, items: Sequence[tuple[str, int]], unit: str, *, last: bool = True) -> None:
+        """"- label: 3 <unit>;" lines, the last one ending with a full stop (a semicolon when
+        another line of the list follows: not `last`)."""
         for index, (label, count) in enumerate(items, 1):
-            end = "." if index == len(items) else ";"
+            end = "." if index == len(items) and last else ";"
             self.body(f"- {label}: {count} {unit}{end}")
 
     def closing(self) -> None:

@@ -94,9 +94,10 @@ class _Report:
             # line (not ninety lines of "0")
             every = len(self.job.districts) <= LIST_EVERY_AREA
             listed = [d for d in self.job.districts if every or by_district[d.code]]
+            quiet = len(self.job.districts) - len(listed)
             self.frame.tally([(self.labels.district(d.code), by_district[d.code])
-                              for d in listed], "kiến nghị")
-            if quiet := len(self.job.districts) - len(listed):
+                              for d in listed], "kiến nghị", last=not quiet)
+            if quiet:
                 self.frame.body(f"- Các đơn vị còn lại ({quiet}): chưa có kiến nghị.")
         if self.languages:
             self.frame.body("Theo ngôn ngữ trẻ em viết:")

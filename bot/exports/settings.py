@@ -12,6 +12,7 @@ from bot.areas import District
 from bot.config import Config
 
 UNIT_PREFIXES = ("Thành phố ", "Thị xã ", "Huyện ", "Quận ")
+FORUM_LEVEL_WORDS = {"commune": "cấp xã", "district": "cấp huyện"}  # "Diễn đàn trẻ em cấp xã"
 
 
 def place_of(district: District) -> str:
@@ -63,8 +64,13 @@ class ReportSettings:
     margins_mm: tuple[float, float, float, float] = (20, 20, 30, 15)  # top, bottom, left, right
 
     @classmethod
-    def for_districts(cls, config: Config, districts: tuple[District, ...]) -> ReportSettings:
-        """For a report on these districts (one district, or the province), with [report]."""
+    def for_districts(cls, config: Config, districts: tuple[District, ...],
+                      year: int | None = None) -> ReportSettings:
+        """For a report on these districts (one district, or the province) of the forum of
+        `year` (the config's by default), with [report]. A report on several areas speaks of
+        the level and the province of its year: "cấp huyện … tỉnh Kon Tum" for 2023's
+        districts in a commune config."""
+        year = year or config.forum_year
         report = dict(config.report)
         if len(districts) == 1:  # the area's own forum and signer, over the province's
             report.update(dict(config.report_areas).get(districts[0].code, ()))
@@ -75,10 +81,13 @@ class ReportSettings:
                            place=place_of(districts[0]),
                            recipient=f"Ủy ban nhân dân tỉnh {config.province}")
         else:
-            unit = f"tỉnh {config.province}"
-            level = "cấp xã" if config.area_level == "commune" else "cấp huyện"
+            province = config.province_in(year, districts)
+            unit = lower_first(province.name) if province else f"tỉnh {config.province}"
+            level = FORUM_LEVEL_WORDS.get(config.level_in(year), "cấp huyện")
             defaults = cls(unit=unit,
                            forum_name=f"Diễn đàn trẻ em {level} trên địa bàn {unit}",
-                           place=config.province, recipient=str(province_recipient))
+                           place=place_of(province) if province else config.province,
+                           recipient=str(province_recipient))
             report.pop("recipient", None)  # a district report's addressee
-        return replace(defaults, **report)  # type: ignore[arg-type]
+        return replace(defaults, timezone=config.timetable.timezone,
+                       **report)  # type: ignore[arg-type]
