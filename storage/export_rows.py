@@ -134,6 +134,14 @@ async def counts(db: Tx, selection: RowFilter) -> list[Count]:
     return [Count(*row) for row in found]
 
 
+async def years_and_areas(db: Tx) -> list[tuple[int, str]]:
+    """The (forum year, area code) pairs that hold children's proposals (an earlier forum's
+    recommendations imported for the follow-up are not theirs)."""
+    found = await db.fetchall("SELECT DISTINCT forum_year, district FROM proposals"
+                              " WHERE origin != 'history'")
+    return [(int(row[0]), str(row[1])) for row in found]
+
+
 async def languages(db: Tx, selection: RowFilter) -> list[tuple[str, int, int]]:
     """How many proposals came in each language, and how many of them were translated."""
     where, params = condition(selection)

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import docx
 import openpyxl
 import pytest
 
@@ -284,3 +285,89 @@ async def test_export_is_refused_outside_the_export_duty(chat_forum: Forum) -> N
     assert all(m.kind != "document" for user in (STRANGER, MODERATOR, OFFICER)
                for m in simulator.messages(user))
     assert audited(chat_forum.database) == []
+
+
+# --- earlier forum years in a commune config ---------------------------------------------------
+
+EARLIER = [(2023, "DHA"), (2023, "DHA"), (2023, "STH"), (2026, "MORAI"), (2026, "DLONG")]
+
+
+def xlsx_summary(data: bytes) -> list[tuple[object, ...]]:
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return list(book["Tổng hợp"].iter_rows(values_only=True))
+
+
+async def test_an_officer_exports_the_2023_forum_by_its_districts_from_a_commune_config(
+        simulator: BotApiSimulator, tmp_path: Path) -> None:
+    """Forums are held by commune now; the 2023 forum was held by district. The whole
+    province's officer chooses the year first, then that year's areas; "all" and "all time"
+    give what `childforum export --district all` gives: every area's proposals."""
+    from tests.test_areas import approved
+
+    database = tmp_path / "forum.sqlite3"
+    db = await open_database(database)
+    for update_id, (year, area) in enumerate(EARLIER, 1):
+        await approved(db, year, area, f"Kiến nghị số {update_id}", update_id)
+    await db.close()
+    config = write_config(tmp_path / "config.toml", simulator, database,
+                          example="config.communes.example.toml")
+    bot = BotProcess(simulator, config, tmp_path / "bot.log")
+    await bot.start()
+    try:
+        admin = Child(simulator, ADMIN)  # the example's admin: the whole province
+        asked = (await admin.say("/export"))[-1]
+        assert "Chọn năm diễn đàn" in asked.plain
+        assert [label for label, _ in asked.buttons()] == ["Năm 2026 (cấp xã)",
+                                                           "Năm 2023 (cấp huyện)"]
+        shown = texts(await admin.tap("Năm 2023"))
+        assert "Chọn huyện:" in shown and "Diễn đàn: Năm 2023 (cấp huyện)" in shown
+        assert [label for label, _ in admin.latest_keyboard().buttons()] == [
+            "Huyện Đắk Hà", "Huyện Sa Thầy", "🗂 Tất cả huyện của bạn"]
+        await admin.tap("🗂 Tất cả")
+        await admin.tap("Excel")
+        await admin.tap("Tiếp")
+        assert [label for label, _ in admin.latest_keyboard().buttons()] == [
+            "Năm diễn đàn 2023", "Mọi thời gian"]  # no "last 30 days" of a past forum
+        await admin.tap("Năm diễn đàn 2023")
+        document = await next_document(simulator, ADMIN)
+        assert document.filename == "kien-nghi-tat-ca-2023.xlsx"
+        data = document.document or b""
+        assert xlsx_refs(data) == ["DHA-0001", "DHA-0002", "STH-0001"]
+        summary = xlsx_summary(data)
+        assert summary[1][:2] == ("Đơn vị:", "Huyện Đắk Hà, Huyện Sa Thầy")
+        assert [row[-1] for row in summary if row[1] == "Tổng cộng"] == [3, 3]
+
+        # 2026, all communes, all time: the 2023 districts' proposals too, as on the command line
+        await admin.say("/export")
+        await admin.tap("Năm 2026")
+        assert "Chọn xã, phường:" in simulator.messages(ADMIN)[-1].plain
+        await admin.tap("🗂 Tất cả xã, phường")
+        await admin.tap("CSV")
+        await admin.tap("Tiếp")
+        await admin.tap("Mọi thời gian")
+        document = await next_document(simulator, ADMIN)
+        rows = csv.DictReader(io.StringIO((document.document or b"").decode("utf-8-sig")))
+        assert sorted(row["Mã kiến nghị"] for row in rows) == [
+            "DHA-0001", "DHA-0002", "DLONG-0001", "MORAI-0001", "STH-0001"]
+
+        # one district of 2023, its report: of that year only (no "all time" for a report)
+        await admin.say("/export")
+        await admin.tap("Năm 2023")
+        await admin.tap("Huyện Đắk Hà")
+        await admin.tap("Word")
+        await admin.tap("Tiếp")
+        assert [label for label, _ in admin.latest_keyboard().buttons()] == [
+            "Năm diễn đàn 2023"]
+        await admin.tap("Năm diễn đàn 2023")
+        document = await next_document(simulator, ADMIN)
+        assert document.filename == "kien-nghi-DHA-2023.docx"
+        report = "\n".join(p.text for p in docx.Document(io.BytesIO(document.document or b""))
+                           .paragraphs)
+        assert "Diễn đàn trẻ em huyện Đắk Hà năm 2023" in report
+        assert "DHA-0002" in report and "MORAI" not in report
+    finally:
+        await bot.stop()
+    assert simulator.errors == [], f"the bot sent invalid requests: {simulator.errors}"
+    logged = [code for _, code in audited(database)]
+    assert logged[:2] == ["DHA", "STH"] and logged[-1] == "DHA"  # the 2023 files' areas
+    assert {"DHA", "STH", "MORAI", "DLONG"} <= set(logged)

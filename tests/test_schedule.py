@@ -387,3 +387,27 @@ async def test_on_demand_stays_within_the_callers_scope(service: Service) -> Non
     assert await delivery.on_demand(OFFICER, Choice("NHO", "csv")) == Refused("forbidden")
     assert await delivery.on_demand(MODERATOR, Choice("DHA", "csv")) == Refused("not_staff")
     assert delivery.districts(PROVINCE)[0] == "KTM"
+
+
+async def test_on_demand_exports_an_earlier_forum_year_within_the_callers_scope(
+        service: Service) -> None:
+    """An officer offered the years their areas hold proposals of (a year only another
+    area has is not theirs), and all of their areas for one of them."""
+    delivery = service.delivery
+    await seed(delivery.db, [Proposal("DHA", "approved", "a"), Proposal("DHA", "approved", "b"),
+                             Proposal("KTM", "approved", "c"), Proposal("NHO", "approved", "d")])
+    async with delivery.db.transaction() as tx:
+        await tx.execute("UPDATE proposals SET forum_year = 2021 WHERE ref IN (?, ?)",
+                         ("DHA-0002", "KTM-0001"))
+        await tx.execute("UPDATE proposals SET forum_year = 2020 WHERE ref = ?", ("NHO-0001",))
+    scope = await delivery.export_scope(OFFICER)
+    assert await delivery.years(scope) == (2023, 2021)
+    assert await delivery.years(PROVINCE) == (2023, 2021, 2020)
+    assert await delivery.areas(scope, 2021) == ("KTM", "DHA")
+    earlier = await delivery.on_demand(OFFICER, Choice(None, "csv", ("approved",), "year", 2021))
+    assert isinstance(earlier, Outgoing) and earlier.filename == "kien-nghi-tat-ca-2021.csv"
+    assert sorted(refs(earlier)) == ["DHA-0002", "KTM-0001"]
+    one = await delivery.on_demand(OFFICER, Choice("DHA", "csv", ("approved",), "year", 2021))
+    assert isinstance(one, Outgoing) and refs(one) == ["DHA-0002"]
+    assert await delivery.on_demand(OFFICER, Choice("NHO", "csv", ("approved",), "year",
+                                                    2020)) == Refused("forbidden")

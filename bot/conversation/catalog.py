@@ -44,6 +44,13 @@ class Texts:
         text = self.table[key][lang]
         return text.format(**values) if values else text
 
+    def variant(self, key: str, level: str) -> str:
+        """The key of `key`'s text in the words of an area level: "export.all.commune" where
+        forums are held by commune and ward, when there is one; else `key` (the district's
+        words). Every text that names the areas is chosen so."""
+        found = f"{key}.{level}"
+        return found if found in self.table else key
+
     def own(self, key: str, lang: str) -> bool:
         """Has `lang` its own text for `key` (not the Vietnamese in its place)?"""
         return lang in self.table[key]

@@ -293,9 +293,8 @@ def _profile_prompt(catalog: Catalog, state: State) -> Reply:
 def _ask(catalog: Catalog, name: str) -> str:
     """The question's text key: the area question names the forum's level (district, or
     commune and ward)."""
-    if name == "district" and catalog.area_level != "district":
-        return f"ask.district.{catalog.area_level}"
-    return f"ask.{name}"
+    return catalog.texts.variant(f"ask.{name}", catalog.area_level) if name == "district" \
+        else f"ask.{name}"
 
 
 def _page(state: State, count: int) -> int:

@@ -20,9 +20,10 @@ from bot.exports.common import pseudonym_key
 
 
 async def export_elsewhere(config: Config, query: ExportQuery, fmt: Format,
-                           settings: ReportSettings) -> tuple[bytes, int]:
-    """The file's bytes and its number of proposals, made in another process. Raises what
-    `export` raises there (ExportError, DatabaseUnavailable)."""
+                           settings: ReportSettings | None = None) -> tuple[bytes, int]:
+    """The file's bytes and its number of proposals, made in another process (`settings`
+    None: the report's, worked out from the config for the areas and year exported). Raises
+    what `export` raises there (ExportError, DatabaseUnavailable)."""
     if fmt != "docx":
         pseudonym_key(config)  # a missing key is said at once, without starting a process
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
@@ -34,12 +35,12 @@ async def export_elsewhere(config: Config, query: ExportQuery, fmt: Format,
 
 
 def _make(config: Config, query: ExportQuery, fmt: Format,
-          settings: ReportSettings) -> tuple[bytes, int]:
+          settings: ReportSettings | None) -> tuple[bytes, int]:
     return asyncio.run(_export(config, query, fmt, settings))
 
 
 async def _export(config: Config, query: ExportQuery, fmt: Format,
-                  settings: ReportSettings) -> tuple[bytes, int]:
+                  settings: ReportSettings | None) -> tuple[bytes, int]:
     from bot.conversation.catalog import load_catalog
     from storage.db import open_database
 

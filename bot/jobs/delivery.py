@@ -19,13 +19,13 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from bot.config import Config
 from bot.conversation.catalog import Catalog
-from bot.exports import ExportError, ExportQuery, Format, ReportSettings
+from bot.exports import ExportError, ExportQuery, Format
 from bot.exports.worker import export_elsewhere
 from bot.jobs.schedule import Run, Schedule, should_send
 from bot.staff.moderation import Moderation, Refused
@@ -33,6 +33,7 @@ from bot.staff.roles import Scope, can, scope_for
 from bot.transport.outbox import Message, Outbox
 from storage import audit as audit_log
 from storage import deliveries as store
+from storage import export_rows
 from storage.db import Database
 from storage.deliveries import DeliveryRow
 from storage.moderation import pending_count
@@ -46,12 +47,14 @@ RECENT_DAYS = 30
 
 @dataclass(frozen=True)
 class Choice:
-    """What an officer asked for in chat. `district` None: every district of their scope."""
+    """What an officer asked for in chat. `district` None: all of their scope; `year` the
+    forum year whose areas they chose among (None: the config's), the period's year."""
 
     district: str | None
     fmt: Format
     statuses: tuple[str, ...] = ("approved",)
     period: Period = "year"
+    year: int | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +111,27 @@ class Delivery:
     def districts(self, scope: Scope) -> tuple[str, ...]:
         """The config's district codes within `scope`, in config order."""
         return tuple(d.code for d in self.config.districts if scope.covers(d.code))
+
+    async def _holding(self, scope: Scope) -> list[tuple[int, str]]:
+        """The (forum year, area) pairs within `scope` that hold proposals."""
+        async with self.db.transaction() as db:
+            found = await export_rows.years_and_areas(db)
+        return [(year, code) for year, code in found if scope.covers(code)]
+
+    async def years(self, scope: Scope) -> tuple[int, ...]:
+        """The forum years an officer may export, newest first: the config's, and each
+        other year with proposals within `scope` (the 2023 forum's, in a commune config)."""
+        found = {year for year, _ in await self._holding(scope)}
+        return tuple(sorted(found | {self.config.forum_year}, reverse=True))
+
+    async def areas(self, scope: Scope, year: int) -> tuple[str, ...]:
+        """The areas of the forum of `year` within `scope` (its districts for 2023), then the
+        other areas holding proposals of that year within it, in the areas file's order."""
+        holding = {code for found, code in await self._holding(scope) if found == year}
+        areas = [area.code for area in self.config.areas_in(year) if scope.covers(area.code)]
+        others = [area.code for area in self.config.every_area
+                  if area.code in holding and area.code not in areas]
+        return (*areas, *others, *sorted(holding - {*areas, *others}))
 
     async def export_scope(self, user_id: int) -> Scope:
         """Where `user_id` may export now (empty: nowhere)."""
@@ -230,21 +254,35 @@ class Delivery:
         scope = await self.export_scope(user_id)
         if scope.empty:
             return Refused("not_staff")
-        if choice.district is not None and self.config.district(choice.district) is None:
+        if choice.district is not None and self.config.area(choice.district) is None:
             return Refused("invalid", choice.district)
         if choice.district is not None and not scope.covers(choice.district):
             return Refused("forbidden")
-        districts = (choice.district,) if choice.district else self.districts(scope)
+        year = choice.year or self.config.forum_year
+        if choice.district is not None:
+            districts: tuple[str, ...] = (choice.district,)
+            asked: tuple[str, ...] | None = districts
+        else:
+            # All of the scope: the year's areas (and any holding its proposals), or every
+            # area the scope holds proposals in for another period, as `--district all` on
+            # the command line; the whole province asks for no area at all.
+            districts = await self.areas(scope, year)
+            if choice.period != "year":
+                holding = {code for _, code in await self._holding(scope)}
+                districts += tuple(sorted(holding - set(districts)))
+            if not districts and not scope.whole:
+                return Refused("forbidden")  # none of the scope's areas that year
+            asked = None if scope.whole else districts
         as_of = self.clock()
-        query, suffix = self._period(choice, districts, as_of)
+        query, suffix = self._period(choice, asked, year, as_of)
         name = filename(districts, choice.district is None, choice.fmt, suffix)
-        return await self._make(user_id, query, choice.fmt, name, as_of, choice=choice)
+        return await self._make(user_id, query, choice.fmt, name, as_of, choice=choice,
+                                districts=districts)
 
-    def _period(self, choice: Choice, districts: tuple[str, ...],
+    def _period(self, choice: Choice, districts: tuple[str, ...] | None, year: int,
                 now: datetime) -> tuple[ExportQuery, str]:
         """The query of a chat choice, and the filename's suffix for its period."""
         if choice.period == "year":
-            year = self.config.forum_year
             return ExportQuery(districts, choice.statuses, forum_year=year), str(year)
         if choice.period == "30d":
             today = now.astimezone(self.zone).date()
@@ -254,14 +292,13 @@ class Delivery:
         return ExportQuery(districts, choice.statuses), "moi-thoi-gian"
 
     async def _make(self, user_id: int, query: ExportQuery, fmt: Format, name: str,
-                    as_of: datetime, *, run: Run | None = None,
-                    choice: Choice | None = None) -> Outgoing:
-        assert query.districts is not None
-        chosen = tuple(d for d in self.config.districts if d.code in query.districts)
-        settings = replace(ReportSettings.for_districts(self.config, chosen),
-                           timezone=self.config.timetable.timezone)
-        data, rows = await export_elsewhere(self.config, query, fmt, settings)
-        return Outgoing(user_id, query.districts, fmt, name, data, rows, as_of, run, choice)
+                    as_of: datetime, *, run: Run | None = None, choice: Choice | None = None,
+                    districts: tuple[str, ...] = ()) -> Outgoing:
+        """The file, made in another process; `districts` the areas it is of (the query's,
+        unless it asks for all)."""
+        data, rows = await export_elsewhere(self.config, query, fmt)
+        return Outgoing(user_id, districts or query.districts or (), fmt, name, data, rows,
+                        as_of, run, choice)
 
     # --- the record --------------------------------------------------------------------------
 
@@ -304,4 +341,5 @@ class Delivery:
             return detail | {"trigger": "schedule", "due": _stamp(parcel.run.due)}
         assert parcel.choice is not None
         return detail | {"trigger": "chat", "statuses": list(parcel.choice.statuses),
-                         "period": parcel.choice.period}
+                         "period": parcel.choice.period,
+                         **({"year": parcel.choice.year} if parcel.choice.year else {})}

@@ -2,12 +2,18 @@
 
 `/export`, for staff with the export duty (group -1, ahead of the child conversation)::
 
-    /export ─▶ district ─▶ format ─▶ statuses (toggles, then Next) ─▶ period ─▶ the file
+    /export ─▶ [forum year] ─▶ district ─▶ format ─▶ statuses (toggles, then Next) ─▶ period
+            ─▶ the file
 
-The conversation's state is the callback data itself, "x|<district>|<format>|<statuses>|<period>",
-one more field per step (district "*": all of the caller's; statuses: letters of STATUS_CODES,
-after a "~" while the toggles are open; period: a letter of PERIOD_CODES). Nothing is kept in
-memory or in a table, so a restart loses nothing. Roles are checked again at every press.
+The forum year is asked first when the caller's areas hold proposals of another year than the
+config's (the 2023 forum's, in a commune config): each year's areas are those it was held in
+(its districts for 2023), named in its words. The conversation's state is the callback data
+itself, "x|@<year>|<district>|<format>|<statuses>|<period>", one more field per step (the year
+only when it was asked; district "*": all of the caller's, as `--district all`; statuses:
+letters of STATUS_CODES, after a "~" while the toggles are open; period: a letter of
+PERIOD_CODES: the year's, the last 30 days, or every year, not for the report, which is of one
+forum year). Nothing is kept in memory or in a table, so a restart loses nothing. Roles are
+checked again at every press.
 Anyone without the export duty falls through untouched: /export gets the unknown-command answer
 and an "x|" button the unknown-button answer. A district outside the caller's scope is refused.
 
@@ -58,6 +64,8 @@ Context = ContextTypes.DEFAULT_TYPE
 PREFIX = "x"
 STATUS_CODES = {"a": "approved", "p": "pending", "r": "rejected"}
 PERIOD_CODES: dict[str, Period] = {"y": "year", "m": "30d", "a": "all"}
+ALL_TIME = "a"
+YEAR_MARK, FIRST_YEAR, LAST_YEAR = "@", 2000, 2100  # "x|@2023|…": the forum year chosen
 MAX_DATA = 64  # bytes of callback data Telegram accepts
 # APScheduler skips a job more than a second late by default: a busy loop (a big export) or a
 # slow start would then silently drop a run, and with it the plan of the stream's next runs.
@@ -69,35 +77,46 @@ EXPORT_JOBS = "exports."  # the export schedule's jobs: planned in every worker 
 class Step:
     """Where an /export conversation is: what was chosen so far (its callback data)."""
 
-    district: str  # a code, or ALL_DISTRICTS
+    district: str | None  # a code, or ALL_DISTRICTS; None: a year chosen, its area not yet
     fmt: Format | None = None
     statuses: str | None = None  # letters of STATUS_CODES, in their order
     choosing: bool = True  # the status toggles are still open
     period: str | None = None
+    year: int | None = None  # the forum year chosen first (None: the config's, not asked)
 
     @property
     def data(self) -> str:
-        fields = [self.district, self.fmt, self.statuses and ("~" * self.choosing + self.statuses),
-                  self.period]
+        fields = [self.year and f"{YEAR_MARK}{self.year}", self.district, self.fmt,
+                  self.statuses and ("~" * self.choosing + self.statuses), self.period]
         return "|".join([PREFIX, *(f for f in fields if f)])
 
     @classmethod
     def parse(cls, data: str) -> Step | None:
         """A step from callback data; None when it is not one of ours or is malformed."""
         parts = data.split("|")
-        if parts[0] != PREFIX or not 2 <= len(parts) <= 5 or len(data.encode()) > MAX_DATA:
+        if parts[0] != PREFIX or len(data.encode()) > MAX_DATA:
             return None
-        district = parts[1]
+        year = None
+        if len(parts) > 1 and parts[1].startswith(YEAR_MARK):
+            digits = parts.pop(1)[len(YEAR_MARK):]
+            if not (digits.isdigit() and FIRST_YEAR <= int(digits) <= LAST_YEAR):
+                return None
+            year = int(digits)
+        if not (2 if year is None else 1) <= len(parts) <= 5:
+            return None
+        district = parts[1] if len(parts) > 1 else None
         fmt, marked, period = (*parts[2:], None, None, None)[:3]
         statuses = marked.removeprefix("~") if marked else None
         choosing = marked is None or marked.startswith("~")
-        valid = ((district == ALL_DISTRICTS or (district.isalnum() and len(district) <= 8))
+        valid = ((district is None or district == ALL_DISTRICTS
+                  or (district.isalnum() and len(district) <= 8))
                  and (fmt is None or fmt in FORMATS)
                  and (statuses is None or (bool(statuses) and statuses == _canonical(statuses)))
-                 and (period is None or (period in PERIOD_CODES and not choosing)))
+                 and (period is None or (period in PERIOD_CODES and not choosing))
+                 and not (fmt == "docx" and period == ALL_TIME))  # a report is of one year
         if not valid:
             return None
-        return cls(district, cast(Format | None, fmt), statuses, choosing, period)
+        return cls(district, cast(Format | None, fmt), statuses, choosing, period, year)
 
     def choice(self) -> Choice | None:
         """What to export, once every step is done."""
@@ -105,7 +124,7 @@ class Step:
             return None
         return Choice(None if self.district == ALL_DISTRICTS else self.district, self.fmt,
                       tuple(STATUS_CODES[code] for code in self.statuses),
-                      PERIOD_CODES[self.period])
+                      PERIOD_CODES[self.period], self.year)
 
 
 def _canonical(letters: str) -> str:
@@ -152,11 +171,16 @@ class ExportHandlers:
         caller, scope = await self._caller(update)
         if caller is None:
             return  # not an officer: the child handlers answer "unknown command"
+        years = await self.delivery.years(scope)
+        if len(years) > 1:  # earlier forums' proposals too: their year first, then its areas
+            ask, keyboard = "export.ask.year", self._year_keyboard(caller.lang, years)
+        else:
+            ask = "export.ask.district"
+            keyboard = await self._district_keyboard(caller.lang, scope, None)
         async with self.outbox.work(update.update_id) as work:
             if work.fresh:
-                work.add(Message(caller.chat_id, self._screen(caller.lang, None,
-                                                              "export.ask.district"),
-                                 self._district_keyboard(caller.lang, scope)))
+                work.add(Message(caller.chat_id, self._screen(caller.lang, None, ask),
+                                 keyboard))
         raise ApplicationHandlerStop
 
     async def on_press(self, update: Update, context: Context) -> None:
@@ -168,13 +192,13 @@ class ExportHandlers:
             await query.answer()
         step = Step.parse(query.data or "")
         made: Outgoing | Message | None = None
-        if step is None or not self._known(step.district):
+        if step is None or not await self._known(step, scope):
             messages = [self._say(caller, "export.unknown_button")]
-        elif step.district != ALL_DISTRICTS and not scope.covers(step.district):
-            messages = [self._say(caller, "export.out_of_scope")]
+        elif step.district not in (None, ALL_DISTRICTS) and not scope.covers(step.district):
+            messages = [self._say(caller, "export.out_of_scope", step.year)]
         else:
             pressed = query.message.message_id if isinstance(query.message, TgMessage) else None
-            messages = self._advance(caller, step, pressed)
+            messages = await self._advance(caller, step, pressed, scope)
             choice = step.choice()
             if choice is not None:
                 # "Making the file…" now: the file takes seconds (another process makes it).
@@ -203,12 +227,21 @@ class ExportHandlers:
             return None, scope
         return Officer(user.id, chat.id, staff_lang(user, self.catalog.texts.langs)), scope
 
-    def _known(self, district: str) -> bool:
-        return district == ALL_DISTRICTS or self.config.district(district) is not None
+    async def _known(self, step: Step, scope: Scope) -> bool:
+        """An area of the records (of any forum year) or all; a year the caller may export."""
+        if step.year is not None and step.year not in await self.delivery.years(scope):
+            return False
+        return step.district in (None, ALL_DISTRICTS) or (
+            self.config.area(step.district) is not None)
 
-    def _advance(self, caller: Officer, step: Step, pressed: int | None) -> list[Message]:
+    async def _advance(self, caller: Officer, step: Step, pressed: int | None,
+                       scope: Scope) -> list[Message]:
         """The next question, on the pressed message (in a new one if it is gone)."""
-        ask, keyboard = self._question(caller.lang, step)
+        if step.district is None:  # a year chosen: its areas
+            ask = "export.ask.district"
+            keyboard = await self._district_keyboard(caller.lang, scope, step.year)
+        else:
+            ask, keyboard = self._question(caller.lang, step)
         text = self._screen(caller.lang, step, ask)
         if pressed is None:
             return [Message(caller.chat_id, text, keyboard)]
@@ -255,9 +288,18 @@ class ExportHandlers:
             return "export.ask.statuses", self._status_keyboard(lang, step)
         if step.period is None:
             return "export.ask.period", self._keyboard(
-                [(self._period_label(lang, code), replace(step, period=code))
-                 for code in PERIOD_CODES])
+                [(self._period_label(lang, code, step.year), replace(step, period=code))
+                 for code in self._periods(step)])
         return "export.making", ()
+
+    def _periods(self, step: Step) -> list[str]:
+        """The periods offered: the forum year; the last 30 days in the config's year only
+        (an earlier forum's are long past); all time, except for the report, which is of
+        one forum year (as `childforum export --format docx`)."""
+        earlier = step.year is not None and step.year != self.config.forum_year
+        return [code for code, period in PERIOD_CODES.items()
+                if not (period == "30d" and earlier)
+                and not (code == ALL_TIME and step.fmt == "docx")]
 
     def _status_keyboard(self, lang: str, step: Step) -> Keyboard:
         chosen = step.statuses or "a"
@@ -268,12 +310,21 @@ class ExportHandlers:
         done = (self._text("export.next", lang), replace(step, statuses=chosen, choosing=False))
         return self._keyboard([*toggles, done], columns=1)
 
-    def _district_keyboard(self, lang: str, scope: Scope) -> Keyboard:
-        codes = self.delivery.districts(scope)
-        buttons = [(self._district_label(code, lang), Step(code)) for code in codes]
+    async def _district_keyboard(self, lang: str, scope: Scope, year: int | None) -> Keyboard:
+        """The areas of the forum year (the config's when None) within the caller's scope,
+        then all of them, named in the year's words (its districts for 2023)."""
+        codes = await self.delivery.areas(scope, year or self.config.forum_year)
+        buttons = [(self._district_label(code, lang, year), Step(code, year=year))
+                   for code in codes]
         if len(codes) > 1:
-            buttons.append((self._text("export.all", lang), Step(ALL_DISTRICTS)))
+            buttons.append((self._text("export.all", lang, year),
+                            Step(ALL_DISTRICTS, year=year)))
         return self._keyboard(buttons)
+
+    def _year_keyboard(self, lang: str, years: Sequence[int]) -> Keyboard:
+        """One button per forum year, newest first, saying its level ("2023 (cấp huyện)")."""
+        return self._keyboard([(self._text("export.year", lang, year, year=year),
+                                Step(None, year=year)) for year in years])
 
     @staticmethod
     def _keyboard(buttons: Sequence[tuple[str, Step]], columns: int = 2) -> Keyboard:
@@ -285,45 +336,49 @@ class ExportHandlers:
         lines = [self._text("export.head", lang)]
         if step is not None:
             lines += self._summary(lang, step)
-        return "\n".join([*lines, "", self._text(ask, lang)])
+        return "\n".join([*lines, "", self._text(ask, lang, step.year if step else None)])
 
     def _summary(self, lang: str, step: Step) -> list[str]:
-        values = {"district": html.escape(self._district_label(step.district, lang))}
+        values = {}
+        if step.year:
+            values["year"] = self._text("export.year", lang, step.year, year=step.year)
+        if step.district:
+            values["district"] = html.escape(self._district_label(step.district, lang,
+                                                                  step.year))
         if step.fmt:
             values["format"] = self._text(f"export.format.{step.fmt}", lang)
         if step.statuses and not step.choosing:
             values["statuses"] = self._statuses_label(lang, step.statuses)
         if step.period:
-            values["period"] = self._period_label(lang, step.period)
-        return [self._text(f"export.line.{key}", lang, value=value)
+            values["period"] = self._period_label(lang, step.period, step.year)
+        return [self._text(f"export.line.{key}", lang, step.year, value=value)
                 for key, value in values.items()]
 
     # --- labels ------------------------------------------------------------------------------
 
-    def _text(self, key: str, lang: str, **values: object) -> str:
-        """A text in `lang`, in the words of the forum's areas ("xã" where forums are held by
-        commune: a text's ".commune" variant)."""
-        level = f"{key}.{self.config.area_level}"
-        return self.catalog.texts.get(level if level in self.catalog.texts.table else key,
-                                      lang, **values)
+    def _text(self, key: str, lang: str, of_year: int | None = None, **values: object) -> str:
+        """A text in `lang`, in the words of the areas of the forum of `of_year` (the config's
+        when None): "xã" where it is held by commune (Texts.variant)."""
+        level = self.config.level_in(of_year or self.config.forum_year)
+        return self.catalog.texts.get(self.catalog.texts.variant(key, level), lang, **values)
 
-    def _district_label(self, code: str, lang: str) -> str:
+    def _district_label(self, code: str, lang: str, year: int | None = None) -> str:
         """A district's name as it is, for a button; escape it to put it in a message."""
         district = self.config.area(code)
         if district is None:
-            return self._text("export.all", lang)
+            return self._text("export.all", lang, year)
         return district.label(lang)
 
     def _statuses_label(self, lang: str, statuses: str) -> str:
         return ", ".join(self._text(f"export.status.{STATUS_CODES[code]}", lang)
                          for code in statuses)
 
-    def _period_label(self, lang: str, code: str) -> str:
+    def _period_label(self, lang: str, code: str, year: int | None) -> str:
         return self._text(f"export.period.{PERIOD_CODES[code]}", lang,
-                          year=self.config.forum_year)
+                          year=year or self.config.forum_year)
 
-    def _say(self, caller: Officer, key: str) -> Message:
-        return Message(caller.chat_id, self._text(key, caller.lang))
+    def _say(self, caller: Officer, key: str, year: int | None = None) -> Message:
+        return Message(caller.chat_id, self._text(key, caller.lang, year))
 
     # --- the schedule ------------------------------------------------------------------------
 
