@@ -22,6 +22,10 @@ LEVELS = ("province", "district", "commune")
 # The levels a forum is held at, finest first: a year whose areas the config's level has none
 # of (2023, in a commune config) was held at the finest level the file has for that year.
 FORUM_LEVELS = ("commune", "district")
+# The unit word in front of an area's name, the longer first ("Thị trấn", "Thị xã" before
+# "Xã"): the place (địa danh) is the name without it, "Xã Mô Rai" -> "Mô Rai".
+UNIT_WORDS = ("Thành phố", "Thị trấn", "Thị xã", "Đặc khu", "Huyện", "Quận", "Tỉnh", "Phường",
+              "Xã")
 # The national list's headers, and ours (either is accepted).
 HEADERS = {
     "code": ("code", "mã", "ma"),
@@ -64,6 +68,17 @@ class District:
 
     def label(self, lang: str) -> str:
         return self.names[lang]
+
+    @property
+    def place_name(self) -> str:
+        """The địa danh: as the file gives it, else the name without its unit word ("Xã Mô
+        Rai" -> "Mô Rai", "Đặc khu Lý Sơn" -> "Lý Sơn")."""
+        if self.place:
+            return self.place
+        for word in UNIT_WORDS:
+            if self.name.startswith(word + " "):
+                return self.name[len(word) + 1:]
+        return self.name
 
     def valid_in(self, year: int) -> bool:
         """True when the area existed at some time in `year`."""

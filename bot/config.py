@@ -193,7 +193,7 @@ class Config:
             return parent
         found = [area for area in self.past_areas
                  if area.level == "province" and area.valid_in(year)]
-        named = [area for area in found if area.name.endswith(self.province)]
+        named = [area for area in found if area.place_name == self.province]
         return next(iter(named or found), None)
 
     @property

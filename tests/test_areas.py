@@ -492,3 +492,41 @@ async def test_a_report_on_2023_from_a_commune_config_follows_2023s_districts(
         ("2026", "Huyện Đắk Hà"), ("2026", "Xã Mô Rai")]
     assert (config.level_in(2023), [a.code for a in config.areas_in(2023)]) == (
         "district", ["DHA", "STH"])
+
+
+async def test_a_communes_report_is_dated_at_its_place_without_the_unit_word(
+        tmp_path: Path) -> None:
+    """The national list gives no place (Địa danh): a commune's, a ward's, a special zone's
+    and the province's are their names without "Xã", "Phường", "Đặc khu", "Tỉnh"."""
+    areas = tmp_path / "areas.csv"
+    areas.write_text("Mã;Tên;Tên tiếng Anh;Cấp;Mã cấp trên;Hiệu lực từ\n"
+                     "QNG;Tỉnh Quảng Ngãi;Quang Ngai Province;Tỉnh;;\n"
+                     "MORAI;Xã Mô Rai;Mo Rai Commune;Xã;QNG;01/07/2025\n"
+                     "PKONTUM;Phường Kon Tum;Kon Tum Ward;Phường;QNG;01/07/2025\n"
+                     "LYSON;Đặc khu Lý Sơn;Ly Son Special Zone;Đặc khu;QNG;01/07/2025\n",
+                     encoding="utf-8")
+    text = (ROOT / "config.communes.example.toml").read_text(encoding="utf-8")
+    path = tmp_path / "config.toml"
+    path.write_text(text.replace('file = "docs/areas/quang-ngai-example.csv"',
+                                 f'file = "{areas}"').replace(
+        'districts = ["DLONG", "MORAI", "IADAL"]', 'districts = ["MORAI"]'), encoding="utf-8")
+    config = load_config(path).with_database(tmp_path / "forum.sqlite3")
+    db = await open_database(config.database)
+    catalog = load_catalog(config)
+    dated = {}
+    try:
+        for codes in (("MORAI",), ("PKONTUM",), ("LYSON",), None):
+            out = tmp_path / f"{codes}.docx"
+            await export(db, config, catalog, ExportQuery(districts=codes), "docx", out)
+            dated[codes[0] if codes else "all"] = docx.Document(str(out)).tables[0].cell(
+                1, 1).text
+    finally:
+        await db.close()
+    assert dated == {"MORAI": "Mô Rai, ngày    tháng    năm 2026",
+                     "PKONTUM": "Kon Tum, ngày    tháng    năm 2026",
+                     "LYSON": "Lý Sơn, ngày    tháng    năm 2026",
+                     "all": "Quảng Ngãi, ngày    tháng    năm 2026"}
+    from bot.answers.imports import AnswerSheets  # an answers sheet names it so too
+
+    sheets = AnswerSheets(cast(Any, None), config, catalog)
+    assert [sheets._district(name) for name in ("Lý Sơn", "Mô Rai")] == ["LYSON", "MORAI"]

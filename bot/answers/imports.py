@@ -25,7 +25,7 @@ from bot.answers.sheet import (
     write_template,
 )
 from bot.answers.states import HOWS, STATES, check, tidy
-from bot.areas import District
+from bot.areas import UNIT_WORDS, District
 from bot.config import Config
 from bot.conversation.catalog import Catalog
 from bot.exports.common import as_read
@@ -43,7 +43,7 @@ from storage.moderation import ProposalRow, by_ref, by_refs
 
 log = logging.getLogger("childforum.answers")
 _WORDS = re.compile(r"[a-z0-9]+")
-UNITS = ("huyen", "xa", "phuong", "thi tran", "thanh pho", "thi xa", "quan")  # folded
+UNITS = tuple(fold(word) for word in UNIT_WORDS)  # "huyen", "xa", "dac khu"…
 LISTED_AREAS = 15  # an unknown area's problem lists the names when there are no more
 
 

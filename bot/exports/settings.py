@@ -11,18 +11,13 @@ from dataclasses import dataclass, replace
 from bot.areas import District
 from bot.config import Config
 
-UNIT_PREFIXES = ("Thành phố ", "Thị xã ", "Huyện ", "Quận ")
 FORUM_LEVEL_WORDS = {"commune": "cấp xã", "district": "cấp huyện"}  # "Diễn đàn trẻ em cấp xã"
 
 
 def place_of(district: District) -> str:
-    """The địa danh of a district office: as configured, else its name without the unit word."""
-    if district.place:
-        return district.place
-    for prefix in UNIT_PREFIXES:
-        if district.name.startswith(prefix):
-            return district.name[len(prefix):]
-    return district.name
+    """The địa danh of an area's body: as configured, else its name without the unit word
+    ("Xã Mô Rai" -> "Mô Rai": bot.areas.UNIT_WORDS)."""
+    return district.place_name
 
 
 def lower_first(text: str) -> str:
