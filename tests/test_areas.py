@@ -530,3 +530,62 @@ async def test_a_communes_report_is_dated_at_its_place_without_the_unit_word(
 
     sheets = AnswerSheets(cast(Any, None), config, catalog)
     assert [sheets._district(name) for name in ("Lý Sơn", "Mô Rai")] == ["LYSON", "MORAI"]
+
+
+async def test_a_report_is_issued_by_a_body_of_the_year_it_is_dated(tmp_path: Path) -> None:
+    """Huyện Đắk Hà was abolished on 1 July 2025: its follow-up written in 2026 is the
+    province's; its 2023 reports are its own, addressed to its parent of 2023 (Tỉnh Kon Tum),
+    not to the config's [report] recipient, and the config's forum facts (of 2026) are not
+    2023's."""
+    text = (ROOT / "config.communes.example.toml").read_text(encoding="utf-8").replace(
+        'file = "docs/', f'file = "{ROOT}/docs/').replace(
+        'forum_date = ""', 'forum_date = "02/6/2026"')
+    path = tmp_path / "config.toml"
+    path.write_text(text + '\n[report.areas.DHA]\nforum_place = "Hội trường huyện Đắk Hà"\n',
+                    encoding="utf-8")
+    config = load_config(path).with_database(tmp_path / "forum.sqlite3")
+    db = await open_database(config.database)
+    await approved(db, 2023, "DHA", "Rào chắn suối", 1)
+    await approved(db, 2026, "MORAI", "Dạy bơi", 2)
+    catalog = load_catalog(config)
+    out = {name: tmp_path / f"{name}.docx" for name in ("followup", "followup-2023", "dha-2023",
+                                                         "morai")}
+    try:
+        await followup_export(db, config, catalog, ("DHA",), 2019, 2026, "docx",
+                              out["followup"])
+        await followup_export(db, config, catalog, ("DHA",), 2019, 2023, "docx",
+                              out["followup-2023"])
+        await export(db, config, catalog, ExportQuery(("DHA",), forum_year=2023), "docx",
+                     out["dha-2023"])
+        await export(db, config, catalog, ExportQuery(("MORAI",)), "docx", out["morai"])
+    finally:
+        await db.close()
+
+    def read(name: str) -> tuple[str, str, str]:
+        document = docx.Document(str(out[name]))
+        head = document.tables[0]
+        return (" ".join(head.cell(0, 0).text.split()), head.cell(1, 1).text,
+                "\n".join(p.text for p in document.paragraphs))
+
+    issuer, dated, body = read("followup")
+    assert (issuer, dated) == ("ỦY BAN NHÂN DÂN TỈNH QUẢNG NGÃI",
+                               "Quảng Ngãi, ngày    tháng    năm 2026")
+    assert "các Diễn đàn trẻ em huyện Đắk Hà từ năm 2019 đến năm 2026" in body
+    assert "Kính gửi: Bộ Y tế." in body and "HUYỆN ĐẮK HÀ" not in issuer
+
+    issuer, dated, body = read("followup-2023")
+    assert (issuer, dated) == ("ỦY BAN NHÂN DÂN HUYỆN ĐẮK HÀ",
+                               "Đắk Hà, ngày    tháng    năm 2023")
+    assert "Kính gửi: Ủy ban nhân dân tỉnh Kon Tum." in body
+
+    issuer, dated, body = read("dha-2023")
+    assert issuer == "ỦY BAN NHÂN DÂN HUYỆN ĐẮK HÀ"
+    assert "Kính gửi: Ủy ban nhân dân tỉnh Kon Tum." in body
+    assert "Quảng Ngãi" not in body
+    assert ("Diễn đàn trẻ em huyện Đắk Hà năm 2023 được tổ chức ngày … tại Hội trường huyện"
+            " Đắk Hà") in body  # 2026's date is not 2023's; the district's own place is
+
+    issuer, dated, body = read("morai")
+    assert issuer == "ỦY BAN NHÂN DÂN XÃ MÔ RAI"
+    assert "Kính gửi: Ủy ban nhân dân tỉnh Quảng Ngãi." in body
+    assert "năm 2026 được tổ chức ngày 02/6/2026" in body

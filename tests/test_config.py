@@ -131,3 +131,26 @@ def test_a_webhook_secret_is_told_what_is_wrong_with_it(monkeypatch: pytest.Monk
     monkeypatch.setenv(config.webhook.secret_token_env, "a" * 40)
     assert config.webhook_problem() is None
 
+
+
+def test_a_provinces_own_report_table_is_the_report_of_its_years(tmp_path: Path) -> None:
+    """[report] is the config's forum year's: the 2023 districts' report (Tỉnh Kon Tum's)
+    takes its addressee from [report.areas.KTU], or leaves a gap, never 2026's."""
+    from bot.exports import ReportSettings
+
+    text = (ROOT / "config.communes.example.toml").read_text(encoding="utf-8").replace(
+        'file = "docs/', f'file = "{ROOT}/docs/')
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    config = load_config(path)
+    earlier = ReportSettings.for_districts(config, config.areas_in(2023), 2023)
+    assert (earlier.unit, earlier.place, earlier.recipient) == ("tỉnh Kon Tum", "Kon Tum", "…")
+    assert earlier.forum_name == "Diễn đàn trẻ em cấp huyện trên địa bàn tỉnh Kon Tum"
+    now = ReportSettings.for_districts(config, config.districts)
+    assert (now.unit, now.place, now.recipient) == ("tỉnh Quảng Ngãi", "Quảng Ngãi", "Bộ Y tế")
+    path.write_text(text + '\n[report.areas.KTU]\nprovince_recipient = "Bộ Lao động - Thương'
+                    ' binh và Xã hội"\nsigner_name = "Nguyễn Văn B"\n', encoding="utf-8")
+    config = load_config(path)
+    earlier = ReportSettings.for_districts(config, config.areas_in(2023), 2023)
+    assert (earlier.recipient, earlier.signer_name) == ("Bộ Lao động - Thương binh và Xã hội",
+                                                        "Nguyễn Văn B")

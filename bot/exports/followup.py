@@ -230,7 +230,9 @@ async def followup_export(db: Database, config: Config, catalog: Catalog,
     found = Followup(rows, since, until, FollowupLabels(config, catalog, zone))
     chosen = (config.districts if districts is None
               else tuple(area for code in districts if (area := config.area(code))))
-    settings = ReportSettings.for_districts(config, chosen)
+    # Written now about earlier forums: issued by a body that exists in its last year (a
+    # district's follow-up dated 2026 is the province's), bot.exports.settings.
+    settings = ReportSettings.for_districts(config, chosen, dated=until)
     writer = _docx if fmt == "docx" else _xlsx
     data = await asyncio.to_thread(writer, found, settings)
     if isinstance(out, Path):
@@ -246,11 +248,12 @@ def _docx(found: Followup, settings: ReportSettings) -> bytes:
     years = (f"năm {found.since}" if found.since == found.until
              else f"từ năm {found.since} đến năm {found.until}")
     title = (f"Kết quả giải quyết, trả lời kiến nghị của trẻ em tại các Diễn đàn trẻ em"
-             f" {settings.unit} {years}")
+             f" {settings.whose} {years}")
     report = Decree30(settings, title, found.until)
     report.header()
+    whose = f" {settings.area}" if settings.area else ""  # when another body reports for it
     report.title_block(f"{report.issuer} báo cáo kết quả giải quyết, trả lời các kiến nghị của"
-                       f" trẻ em {years} như sau:")
+                       f" trẻ em{whose} {years} như sau:")
     overall = found.overall()
     told = sum(row.told_at is not None for row in found.rows)
     report.body("I. TỔNG QUAN", bold=True)
@@ -347,7 +350,7 @@ def _xlsx(found: Followup, settings: ReportSettings) -> bytes:
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     rates = book.create_sheet("Tỷ lệ")
     overall = found.overall()
-    rates.append([f"Kiến nghị của trẻ em {settings.unit}, {found.since}-{found.until}"
+    rates.append([f"Kiến nghị của trẻ em {settings.whose}, {found.since}-{found.until}"
                   f"{found.carried_note()}"])
     rates["A1"].font = bold
     rates.append(["Tổng số", overall.total, "Đã trả lời", overall.answered,
