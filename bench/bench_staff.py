@@ -84,7 +84,7 @@ async def measure(path: Path, rows: int, repeat: int) -> list[tuple[str, list[fl
         return item
 
     async def stats(user: int) -> object:
-        result = await moderation.stats(user)
+        result = await moderation.stats(user, config.forum_year)  # /stats: the forum year's
         assert isinstance(result, Stats) and result.total > 0
         return result
 

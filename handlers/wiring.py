@@ -321,7 +321,9 @@ async def _set_commands(server: BotServer) -> None:
     for lang in texts.langs:
         if len(lang) != 2:  # Telegram names a language by a two-letter ISO 639-1 code only
             continue
-        commands = [BotCommand(name, texts.get(f"command.{name}", lang)) for name in COMMANDS]
+        commands = [BotCommand(name, texts.get_at(f"command.{name}", lang,
+                                                  server.catalog.area_level))
+                    for name in COMMANDS]
         await bot.set_my_commands(commands, language_code=None if lang == BASE_LANG else lang)
 
 

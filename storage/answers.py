@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import astuple, dataclass, fields
 
@@ -383,11 +384,15 @@ class AnswerCount:
     down: int
 
 
-async def counts(db: Tx, districts: Collection[str] | None) -> list[AnswerCount]:
-    """Children's proposals only: earlier forums' imported recommendations have nobody to tell
-    and belong to the follow-up report. They are counted apart (a few, by their own index) and
-    taken off: a filter on `origin` in the main query made it three times slower."""
+async def counts(db: Tx, districts: Collection[str] | None,
+                 year: int | None = None) -> list[AnswerCount]:
+    """Children's proposals only (of one forum year, or of every year: None): earlier forums'
+    imported recommendations have nobody to tell and belong to the follow-up report. They are
+    counted apart (a few, by their own index) and taken off: a filter on `origin` in the main
+    query made it three times slower."""
     where, params = within(districts, "p.district")
+    if year is not None:
+        where, params = f"{where} AND p.forum_year = ?", [*params, year]
     every = await _answer_counts(db, "p.status = 'approved'" + where, params)
     history = {(c.district, c.topic): c for c in await _answer_counts(
         db, "p.status = 'approved' AND p.origin = 'history'" + where, params)}
@@ -406,9 +411,11 @@ async def _answer_counts(db: Tx, where: str, params: list[object]) -> list[Answe
     """Approved proposals by district and topic (from the proposals' covering index), then what
     their answers count, read from the answers: per proposal, the latest published version
     (reading every approved proposal's answers one by one took most of /stats's time)."""
-    approved = await db.fetchall(
-        f"SELECT district, topic, count(*) FROM proposals p WHERE {where}"
-        " GROUP BY district, topic ORDER BY district, topic", params)
+    approved: Counter[tuple[str, str]] = Counter()
+    for district, topic, count in await db.fetchall(
+            f"SELECT district, topic, count(*) FROM proposals p WHERE {where}"
+            " GROUP BY district, topic", params):
+        approved[str(district), str(topic)] += int(count)
     answered = {(row[0], row[1]): row[2:] for row in await db.fetchall(
         "SELECT p.district, p.topic, count(*),"
         " sum(CASE WHEN a.state = 'implemented' THEN 1 ELSE 0 END),"
@@ -426,4 +433,4 @@ async def _answer_counts(db: Tx, where: str, params: list[object]) -> list[Answe
         f" AND {where} GROUP BY p.district, p.topic", params)}
     return [AnswerCount(district, topic, int(count), *(
         int(value or 0) for value in answered.get((district, topic), (0, 0, 0, 0, 0))))
-        for district, topic, count in approved]
+        for (district, topic), count in sorted(approved.items())]

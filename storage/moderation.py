@@ -74,6 +74,7 @@ class CountRow:
     gender: str | None
     is_group: bool
     count: int
+    forum_year: int = 0
 
 
 def _row(values: Row) -> ProposalRow:
@@ -200,17 +201,18 @@ async def rewrite(db: Tx, proposal_id: int, version: int, field: str, text: str)
     return int(found) if found is not None else None
 
 
-async def languages(db: Tx, districts: Collection[str] | None
+async def languages(db: Tx, districts: Collection[str] | None, year: int | None = None
                     ) -> list[tuple[str, int, int, int]]:
-    """(language, proposals, translated, waiting for a translator), by the language tagged."""
-    where, params = "", list[object]()
-    if districts is not None:
-        where = f" WHERE district IN ({', '.join('?' * len(districts))})"
-        params = list(sorted(districts))
+    """(language, proposals, translated, waiting for a translator), by the language tagged;
+    of one forum year's proposals, or of every year's (None)."""
+    where, params = within(districts)
+    if year is not None:
+        where, params = f"{where} AND forum_year = ?", [*params, year]
     rows = await db.fetchall(
         "SELECT lang, count(*), sum(CASE WHEN translated_at IS NULL THEN 0 ELSE 1 END),"
         " sum(CASE WHEN needs_translation = 1 AND translated_at IS NULL AND status = 'pending'"
-        f" THEN 1 ELSE 0 END) FROM proposals{where} GROUP BY lang ORDER BY lang", params)
+        f" THEN 1 ELSE 0 END) FROM proposals WHERE 1 = 1{where} GROUP BY lang ORDER BY lang",
+        params)
     return [(str(r[0]), int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]
 
 
@@ -230,16 +232,17 @@ async def queued(db: Tx, districts: Collection[str] | None) -> int:
 
 
 async def counts(db: Tx, districts: Collection[str] | None) -> list[CountRow]:
-    """Children's proposals counted by every dimension /stats shows: all proposals from the
-    covering index, less the earlier forums' recommendations imported with their answers
-    (origin 'history', a few, by their own index; the follow-up report counts those)."""
+    """Children's proposals counted by every dimension /stats shows, and by forum year: all
+    proposals from the covering index, less the earlier forums' recommendations imported with
+    their answers (origin 'history', a few, by their own index; the follow-up report counts
+    those)."""
     where, params = within(districts)
-    group = "district, topic, status, age_band, gender, is_group"
+    group = "district, topic, status, forum_year, age_band, gender, is_group"  # the index's
     rows = await db.fetchall(f"SELECT {group}, count(*) FROM proposals WHERE 1 = 1{where}"
                              f" GROUP BY {group}", params)
-    history = {tuple(r[:6]): int(r[6]) for r in await db.fetchall(
+    history = {tuple(r[:7]): int(r[7]) for r in await db.fetchall(
         f"SELECT {group}, count(*) FROM proposals WHERE origin = 'history'{where}"
         f" GROUP BY {group}", params)}
-    found = [CountRow(r[0], r[1], r[2], r[3], r[4], bool(r[5]),
-                      int(r[6]) - history.get(tuple(r[:6]), 0)) for r in rows]
+    found = [CountRow(r[0], r[1], r[2], r[4], r[5], bool(r[6]),
+                      int(r[7]) - history.get(tuple(r[:7]), 0), int(r[3])) for r in rows]
     return [row for row in found if row.count > 0]

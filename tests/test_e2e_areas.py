@@ -186,3 +186,58 @@ async def test_an_officer_is_given_a_former_district_to_answer_its_proposals(
         assert "Đã cấp quyền" in granted and "Huyện Đắk Hà" in granted, granted
         card = texts(await officer.say("/answer DHA-0001"))
         assert "Rào chắn ở bến sông" in card and "ngoài phạm vi" not in card, card
+
+
+async def test_stats_and_staff_texts_of_a_commune_forum_keep_each_year_apart(
+        simulator: BotApiSimulator, tmp_path: Path) -> None:
+    """/stats counts one forum year in its own words (the commune forum's by default, the 2023
+    districts' with /stats 2023) and names the other years; the staff's and the children's
+    texts and the command menu speak of communes and wards, not of districts."""
+    from storage.db import open_database
+    from tests.test_areas import approved
+
+    database = tmp_path / "forum.sqlite3"
+    db = await open_database(database)
+    for update_id, (year, area) in enumerate(((2023, "DHA"), (2023, "DHA"), (2023, "STH"),
+                                              (2026, "MORAI")), 1):
+        await approved(db, year, area, f"Kiến nghị số {update_id}", update_id)
+    await db.close()
+    config = write_config(tmp_path / "config.toml", simulator, database,
+                          example="config.communes.example.toml")
+    admin, moderator = 123456789, 234567890  # the example's: the province; three communes
+    async with running_bot(simulator, config):
+        simulator.send_text(admin, "/stats")
+        stats, chart = await simulator.wait_for_messages(admin, 2, timeout=30)
+        assert chart.kind == "photo" and chart.plain == (
+            "Biểu đồ ý kiến theo xã, phường và chủ đề, năm 2026")
+        said = stats.plain
+        assert "Thống kê diễn đàn năm 2026" in said and "Tổng: 1 (trẻ em: 1" in said
+        assert "Năm khác: 2023 (3 ý kiến). Xem một năm: /stats 2023" in said
+        assert "Theo xã, phường × chủ đề × trạng thái" in said and "• Xã Mô Rai · " in said
+        assert "huyện" not in said.lower()
+
+        simulator.send_text(admin, "/stats 2023")
+        earlier = (await simulator.wait_for_messages(admin, 2, timeout=30))[0].plain
+        assert "Thống kê diễn đàn năm 2023" in earlier and "Tổng: 3 (trẻ em: 3" in earlier
+        assert "Theo huyện × chủ đề × trạng thái" in earlier and "• Huyện Đắk Hà · " in earlier
+        assert "Mô Rai" not in earlier and "Năm khác: 2026 (1 ý kiến)" in earlier
+        person = Child(simulator, admin)
+        person.sim.new_messages(admin)  # what came before is read
+        assert "Cách dùng: /stats" in texts(await person.say("/stats năm"))
+
+        simulator.add_chat(moderator, "private")
+        queue = texts(await Child(simulator, moderator).say("/queue"))
+        assert "ở các xã, phường của bạn" in queue and "huyện" not in queue
+
+        child = Child(simulator, 811)
+        await child.say("/start")
+        await child.tap("Em đồng ý")
+        await child.tap("Có, đã đồng ý")
+        await child.tap("Tiếng Việt")
+        helped = texts(await child.say("/help"))
+        assert "/profile – đổi xã, phường, tuổi, ngôn ngữ" in helped and "huyện" not in helped
+        default = '{"type": "default"}'  # the command menu by language: Vietnamese, English
+        menus = {lang: {c["command"]: c["description"]
+                        for c in simulator.commands_by_scope[default, lang]} for lang in ("", "en")}
+        assert (menus[""]["profile"], menus["en"]["profile"]) == (
+            "Đổi xã, phường, tuổi, ngôn ngữ", "Change commune or ward, age, language")

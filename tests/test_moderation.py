@@ -387,6 +387,27 @@ async def test_stats_match_direct_counts(path: Target, db: Database, service: Mo
     assert isinstance(province, Stats) and province.total == 12
 
 
+async def test_stats_count_one_forum_year_and_name_the_others(
+        db: Database, service: Moderation) -> None:
+    """A database holding two forums (the 2023 districts', a commune forum's): /stats counts
+    one year's proposals, and says how many each year has; without a year, every year's
+    (the moderators' digest counts what the queue holds)."""
+    ids = [await submit(db, 10 + n, "DHA", n) for n in range(5)]
+    async with db.transaction() as conn:
+        await conn.execute("UPDATE proposals SET forum_year = 2026 WHERE id IN (?, ?)",
+                           (ids[0], ids[1]))
+    await service.approve(ADMIN, ids[0], 0)
+    earlier = await service.stats(OFFICER, 2023)
+    assert isinstance(earlier, Stats) and earlier.total == 3 and earlier.year == 2023
+    assert earlier.years == ((2026, 2), (2023, 3))
+    later = await service.stats(OFFICER, 2026)
+    assert isinstance(later, Stats) and later.total == 2
+    assert [(a.district, a.approved) for a in later.answers] == [("DHA", 1)]
+    assert sum(count for _, count, _, _ in later.languages) == 2
+    every = await service.stats(OFFICER)
+    assert isinstance(every, Stats) and every.total == 5 and every.year is None
+
+
 async def test_queue_and_stats_use_indexes(tmp_path: Path) -> None:
     """SQLite's planner (PostgreSQL's picks a plan by the table's size, which a test cannot
     fake honestly)."""
@@ -395,8 +416,12 @@ async def test_queue_and_stats_use_indexes(tmp_path: Path) -> None:
         "queue": "SELECT id FROM proposals WHERE status = 'pending' AND district = 'DHA'"
                  " ORDER BY id LIMIT 1",
         "province queue": "SELECT id FROM proposals WHERE status = 'pending' ORDER BY id LIMIT 1",
-        "stats": "SELECT district, topic, status, age_band, gender, is_group, count(*)"
-                 " FROM proposals GROUP BY district, topic, status, age_band, gender, is_group",
+        "stats": "SELECT district, topic, status, forum_year, age_band, gender, is_group,"
+                 " count(*) FROM proposals GROUP BY district, topic, status, forum_year,"
+                 " age_band, gender, is_group",
+        "answers of a year": "SELECT district, topic, count(*) FROM proposals WHERE status ="
+                             " 'approved' AND forum_year = 2026 AND district IN ('DHA', 'KTM')"
+                             " GROUP BY district, topic",
     }
     for name, sql in plans.items():
         plan = " ".join(str(row[3]) for row in await db.reader.fetchall(

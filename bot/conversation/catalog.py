@@ -44,6 +44,11 @@ class Texts:
         text = self.table[key][lang]
         return text.format(**values) if values else text
 
+    def get_at(self, key: str, lang: str, level: str, **values: object) -> str:
+        """`get`, in the words of an area level's areas where the text has them (`variant`):
+        "xã, phường" where forums are held by commune."""
+        return self.get(self.variant(key, level), lang, **values)
+
     def variant(self, key: str, level: str) -> str:
         """The key of `key`'s text in the words of an area level: "export.all.commune" where
         forums are held by commune and ward, when there is one; else `key` (the district's

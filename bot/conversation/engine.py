@@ -195,7 +195,7 @@ def _t(catalog: Catalog, state: State, key: str, **values: object) -> str:
     """A text in the person's language; facilitators (adults) get their wording where it differs."""
     if state.facilitator and f"{key}.facilitator" in catalog.texts.table:
         key = f"{key}.facilitator"
-    return catalog.texts.get(key, state.lang, **values)
+    return catalog.texts.get_at(key, state.lang, catalog.area_level, **values)
 
 
 def _button(catalog: Catalog, state: State, key: str, action: str, value: str = "") -> Button:
@@ -291,10 +291,9 @@ def _profile_prompt(catalog: Catalog, state: State) -> Reply:
 
 
 def _ask(catalog: Catalog, name: str) -> str:
-    """The question's text key: the area question names the forum's level (district, or
-    commune and ward)."""
-    return catalog.texts.variant(f"ask.{name}", catalog.area_level) if name == "district" \
-        else f"ask.{name}"
+    """The question's text key (the area question names the forum's level, district or
+    commune and ward: `_t` says it in that level's words)."""
+    return f"ask.{name}"
 
 
 def _page(state: State, count: int) -> int:

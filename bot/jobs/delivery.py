@@ -172,7 +172,7 @@ class Delivery:
                        body=parcel.data, kind="notice")
 
     def _text(self, key: str, lang: str, **values: object) -> str:
-        return self.catalog.texts.get(key, lang, **values)
+        return self.catalog.texts.get_at(key, lang, self.config.area_level, **values)
 
     def _file_line(self, parcel: Outgoing, lang: str) -> str:
         district = self.config.area(parcel.districts[0])

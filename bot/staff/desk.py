@@ -467,9 +467,10 @@ class StaffDesk:
             parts.append(f"{field}: {before} → {after}")
         return "• " + html.escape(" · ".join(parts), quote=False)
 
-    async def stats(self, caller: Caller, chart: bool = True) -> None:
-        """/stats (bot.staff.stats): read-only, before the update's unit of work."""
-        await self.statistics.show(caller, chart)
+    async def stats(self, caller: Caller, chart: bool = True,
+                    args: Sequence[str] = ()) -> None:
+        """/stats [year] (bot.staff.stats): read-only, before the update's unit of work."""
+        await self.statistics.show(caller, chart, args)
 
     # --- roles and invites -------------------------------------------------------------------
 
@@ -572,14 +573,14 @@ class StaffDesk:
         waiting = await self.outbox.take_waiting(tx, prefix)
         count = new + sum(int(key[len(prefix):].split(":")[0]) for key in waiting)
         lang = self.langs.get(user_id, BASE_LANG)
-        text = self.catalog.texts.get("staff.digest", lang, count=count)
+        text = self.words.text("staff.digest", lang, count=count)
         return Message(user_id, text, kind="notice",
                        dedupe=f"{prefix}{count}:{secrets.token_hex(6)}")
 
     # --- sending -----------------------------------------------------------------------------
 
     def _say(self, caller: Caller, key: str, **values: object) -> None:
-        caller.send(self.catalog.texts.get(key, caller.lang, **values))
+        caller.send(self.words.text(key, caller.lang, **values))
 
     def _refused(self, caller: Caller, refused: Refused) -> None:
         """A refusal in plain words; "not_staff" here means the role went a moment ago."""

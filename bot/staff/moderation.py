@@ -167,6 +167,10 @@ class Stats:
     queued: int = 0
     # Proposals moderators sent back to the translators (they left /queue once).
     sent_back: int = 0
+    # The forum year counted (None: every year), and every year's proposals in the scope:
+    # ((2026, 7), (2023, 6)), newest first.
+    year: int | None = None
+    years: tuple[tuple[int, int], ...] = ()
 
     @property
     def total(self) -> int:
@@ -488,29 +492,36 @@ class Moderation:
                 return scope
             return await audit_log.latest(db, scope.districts, limit)
 
-    async def stats(self, user_id: int) -> Stats | Refused:
-        """Counts by district × topic × status, age band, gender, children vs groups."""
+    async def stats(self, user_id: int, year: int | None = None) -> Stats | Refused:
+        """Counts by district × topic × status, age band, gender, children vs groups: of one
+        forum year's proposals (a forum's areas are that year's), or of every year's (None:
+        what the queue holds, for the digest)."""
         async with self.db.transaction() as db:
             scope = await self._scope(db, user_id, "stats")
             if isinstance(scope, Refused):
                 return scope
             rows = await store.counts(db, scope.districts)
-            answered = tuple(await answer_counts(db, scope.districts))
-            languages = tuple(await store.languages(db, scope.districts))
+            answered = tuple(await answer_counts(db, scope.districts, year))
+            languages = tuple(await store.languages(db, scope.districts, year))
             queued = await store.queued(db, scope.districts)
             sent_back = await store.sent_to_translators(db, scope.districts)
         cells: Counter[tuple[str, str, str]] = Counter()
         bands: Counter[str | None] = Counter()
         genders: Counter[str | None] = Counter()
         kinds: Counter[bool] = Counter()
+        years: Counter[int] = Counter()
         for row in rows:
+            years[row.forum_year] += row.count
+            if year is not None and row.forum_year != year:
+                continue
             cells[row.district, row.topic, row.status] += row.count
             kinds[row.is_group] += row.count
             if not row.is_group:
                 bands[row.age_band] += row.count
                 genders[row.gender] += row.count
         return Stats(scope, dict(cells), dict(bands), dict(genders), kinds[False], kinds[True],
-                     answered, languages, queued, sent_back)
+                     answered, languages, queued, sent_back, year,
+                     tuple(sorted(years.items(), reverse=True)))
 
 
 def _one(scope: Scope) -> str | None:

@@ -1,12 +1,16 @@
 """/stats for staff: the counts of their areas as text and, where the channel shows pictures,
 as a chart (bot.staff.charts): proposals by area, topic and status, the answer loop (answered,
-carried out, children told, 👍), languages and translations, age bands and sexes."""
+carried out, children told, 👍), languages and translations, age bands and sexes.
+
+One forum year at a time, the config's unless `/stats 2023` asks for another: a year's areas
+and its words are its own (the 2023 forum's districts, "Theo huyện"; a commune forum's, "Theo
+xã, phường"); the other years holding proposals are named under the total."""
 
 from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from bot.staff import charts
 from bot.staff.chat import Caller, pages
@@ -25,31 +29,48 @@ class StatsDesk:
         """`refused`: how the staff desk words a refusal."""
         self.moderation, self.words, self.refused = moderation, words, refused
 
-    async def show(self, caller: Caller, chart: bool = True) -> None:
-        """/stats: the counts as text and, where the channel shows pictures, as a chart.
+    async def show(self, caller: Caller, chart: bool = True, args: Sequence[str] = ()) -> None:
+        """/stats [year]: the counts of a forum year (the config's by default) as text and,
+        where the channel shows pictures, as a chart.
 
         Read-only: call it before opening the update's unit of work (the chart takes a moment
         to draw and no transaction should wait for it); `caller.work` only collects messages.
         """
-        stats = await self.moderation.stats(caller.user_id)
+        config = self.words.config
+        year = config.forum_year
+        if args:
+            if len(args) > 1 or not (args[0].isdigit() and 2000 <= int(args[0]) <= 2100):
+                caller.send(self.words.text("staff.stats.usage", caller.lang,
+                                            year=config.forum_year))
+                return
+            year = int(args[0])
+        stats = await self.moderation.stats(caller.user_id, year)
         if isinstance(stats, Refused):
             self.refused(caller, stats)
             return
-        for text in pages(self._stats_lines(stats, caller.lang)):  # every area, in parts
+        level = config.level_in(year)
+        for text in pages(self._stats_lines(stats, caller.lang, level)):  # in parts
             caller.send(text)
         if chart and stats.total:  # nothing yet: the text says so, no empty axes
             png = await asyncio.to_thread(charts.stats_png, stats,
-                                          self._chart_labels(caller.lang))
-            caller.work.add(Message(caller.chat_id, self.words.text(
-                "staff.stats.chart", caller.lang), op="photo", body=png,
-                channel=caller.channel))
+                                          self._chart_labels(caller.lang, level, year))
+            caller.work.add(Message(caller.chat_id, self.words.text_at(
+                level, "staff.stats.chart", caller.lang, year=year), op="photo",
+                body=png, channel=caller.channel))
 
-    def _stats_lines(self, stats: Stats, lang: str) -> list[str]:
-        get = self.words.text
+    def _stats_lines(self, stats: Stats, lang: str, level: str) -> list[str]:
+        """The counts of one forum year, its headings in that year's words (`level`)."""
+        def get(key: str, lang: str, **values: object) -> str:
+            return self.words.text_at(level, key, lang, **values)
+
         scope = html.escape(self.words.scope(stats.scope, lang))
-        lines = [get("staff.stats.head", lang, scope=scope),
+        lines = [get("staff.stats.head", lang, scope=scope, year=stats.year),
                  get("staff.stats.total", lang, total=stats.total, children=stats.children,
                      groups=stats.groups)]
+        others = [(year, count) for year, count in stats.years if year != stats.year]
+        if others:
+            lines.append(get("staff.stats.years", lang, example=others[0][0], years=", ".join(
+                get("staff.stats.year", lang, year=year, count=count) for year, count in others)))
         if not stats.total:
             return lines  # the total says it: no headings with nothing under them
         lines += ["", get("staff.stats.cells", lang)]
@@ -64,7 +85,7 @@ class StatsDesk:
                                 for s, n in statuses.items())
             lines.append(f"• {self._district(district, lang)} · {self._topic(topic, lang)}: "
                          f"{counts}")
-        lines += self._answer_lines(stats, lang)
+        lines += self._answer_lines(stats, lang, level)
         if stats.languages:
             lines += ["", get("staff.stats.languages", lang), " · ".join(
                 f"{html.escape(self.words.language(code, lang))} {count}" + (
@@ -79,13 +100,13 @@ class StatsDesk:
                                                                      lang)))]
         return lines
 
-    def _answer_lines(self, stats: Stats, lang: str) -> list[str]:
+    def _answer_lines(self, stats: Stats, lang: str, level: str) -> list[str]:
         """The answer loop by district and topic: answered, carried out, children told, 👍."""
         rows = [count for count in stats.answers if count.approved]
         if not rows:
             return []
         get = self.words.text
-        lines = ["", get("staff.stats.answers", lang)]
+        lines = ["", self.words.text_at(level, "staff.stats.answers", lang)]
         for count in rows:
             votes = count.up + count.down
             lines.append(get(
@@ -111,12 +132,16 @@ class StatsDesk:
     def _district(self, code: str | None, lang: str) -> str:
         return html.escape(self.words.district(code, lang))
 
-    def _chart_labels(self, lang: str) -> charts.ChartLabels:
-        get = self.words.text
+    def _chart_labels(self, lang: str, level: str, year: int) -> charts.ChartLabels:
+        def get(key: str, lang: str, **values: object) -> str:
+            return self.words.text_at(level, key, lang, **values)
+
+        config = self.words.config
         return charts.ChartLabels(
-            title=get("staff.stats.chart", lang), by_district=get("staff.stats.by_district", lang),
+            title=get("staff.stats.chart", lang, year=year),
+            by_district=get("staff.stats.by_district", lang),
             by_topic=get("staff.stats.by_topic", lang), count=get("staff.stats.count", lang),
-            districts={d.code: d.label(lang) for d in self.words.config.districts},
+            districts={d.code: d.label(lang) for d in config.every_area},
             topics={flow.id: flow.title[lang] for flow in self.words.catalog.topics},
             statuses={s: get(f"staff.status.{s}", lang) for s in charts.STATUSES},
             by_answers=get("staff.stats.chart_answers", lang),

@@ -15,7 +15,13 @@ class Words:
         self.catalog, self.config = catalog, config
 
     def text(self, key: str, lang: str, **values: object) -> str:
-        return self.catalog.texts.get(key, lang, **values)
+        """A text in the words of the forum's areas ("xã, phường" where it is held by
+        commune)."""
+        return self.catalog.texts.get_at(key, lang, self.config.area_level, **values)
+
+    def text_at(self, level: str, key: str, lang: str, **values: object) -> str:
+        """A text in the words of another level's areas ("huyện" for the 2023 forum's)."""
+        return self.catalog.texts.get_at(key, lang, level, **values)
 
     def label(self, prefix: str, code: str, lang: str, **values: object) -> str:
         """The text `prefix.code`, or the code as it is (for codes added after these texts;

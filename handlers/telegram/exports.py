@@ -359,8 +359,8 @@ class ExportHandlers:
     def _text(self, key: str, lang: str, of_year: int | None = None, **values: object) -> str:
         """A text in `lang`, in the words of the areas of the forum of `of_year` (the config's
         when None): "xã" where it is held by commune (Texts.variant)."""
-        level = self.config.level_in(of_year or self.config.forum_year)
-        return self.catalog.texts.get(self.catalog.texts.variant(key, level), lang, **values)
+        return self.catalog.texts.get_at(
+            key, lang, self.config.level_in(of_year or self.config.forum_year), **values)
 
     def _district_label(self, code: str, lang: str, year: int | None = None) -> str:
         """A district's name as it is, for a button; escape it to put it in a message."""

@@ -76,7 +76,7 @@ class StaffHandlers:
         name, args = command_name(message.text or ""), list(context.args or [])
         if name == "stats":  # read-only, and the chart takes a moment: drawn before the commit
             await self.outbox.work_first(update.update_id, lambda work: self.desk.stats(
-                self._caller(update, context, work)))
+                self._caller(update, context, work), args=args))
             raise ApplicationHandlerStop
         await self._in_work(update, context, lambda caller: self.desk.command(caller, name, args))
 

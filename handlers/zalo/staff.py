@@ -72,7 +72,7 @@ class StaffDesks:
                        prepared: Planned | Refused | None) -> bool:
         user = caller.user_id
         if name == "stats" and await self.staff.is_staff(user):
-            await self.staff.stats(caller, chart=False)  # no pictures on Zalo: the counts
+            await self.staff.stats(caller, chart=False, args=args)  # no pictures on Zalo
         elif name in STAFF_COMMANDS and await self.staff.is_staff(user):
             await self.staff.command(caller, name, args)
         elif name in ANSWER_COMMANDS and await self.answers.may_answer(user):
