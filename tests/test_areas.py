@@ -471,6 +471,7 @@ async def test_a_report_on_2023_from_a_commune_config_follows_2023s_districts(
     book = openpyxl.load_workbook(files["2023.xlsx"])
     rows = [row for row in book["Tổng hợp"].iter_rows(values_only=True)]
     assert rows[1][:2] == ("Đơn vị:", "Huyện Đắk Hà, Huyện Sa Thầy")
+    assert rows[2][:2] == ("Thời gian:", "Năm diễn đàn 2023")  # not "toàn bộ": one year
     totals = [row[-1] for row in rows if row[1] == "Tổng cộng"]
     assert totals == [3, 3], rows  # by topic, by area
     assert any(row[1] == "Huyện, thành phố" for row in rows), rows

@@ -317,7 +317,10 @@ def _write_summary(book: _Book, job: Job, counts: list[export_rows.Count]) -> No
     if height is not None:  # as tall as the list of places needs (LibreOffice does not size it)
         sheet.row_dimensions[2].height = height
     sheet.append([book.wrapped(sheet, "Đơn vị:"), book.wrapped(sheet, neutralise(places))])
-    sheet.append(["Thời gian:", job.period() or "toàn bộ"])
+    year = job.selection.forum_year  # a forum year's proposals, or every year's (None)
+    when = ", ".join(part for part in (f"năm diễn đàn {year}" if year else "", job.period())
+                     if part)
+    sheet.append(["Thời gian:", when[:1].upper() + when[1:] if when else "toàn bộ"])
     sheet.append([])
     head = [*(STATUS_LABELS[s] for s in statuses), "Tổng"]
     sheet.append(book.header(sheet, ["STT", "Chủ đề", *head]))
