@@ -94,6 +94,12 @@ def test_several_choices_can_be_typed(catalog: Catalog) -> None:
     late = engine.step(catalog, typed.state, Text("Xong!"))
     assert late.state == typed.state and "đã được ghi" in late.replies[0].text
     assert engine.step(catalog, state, Text("1, bầu trời")).state == state
+    # What was ticked before stays ticked (a Zalo tester ticked the commune, then typed two
+    # more, and lost the commune).
+    ticked = engine.step(catalog, state, Press(f"{state.rev}|toggle|commune")).state
+    assert ticked is not None and ticked.answers["actors"] == ("commune",)
+    both = engine.step(catalog, ticked, Text("1, 2")).state
+    assert both is not None and both.answers["actors"] == ("family", "school", "commune")
 
 
 def test_the_review_always_fits_one_message(catalog: Catalog) -> None:

@@ -649,12 +649,14 @@ def _search(catalog: Catalog, state: State, choices: tuple[Choice, ...], text: s
 
 def _pick_many_by_text(catalog: Catalog, state: State, flow: Flow, step: Step,
                        text: str) -> Outcome:
-    """Several choices typed at once: "2, 3", "1 4" or "gia đình, nhà trường"."""
+    """Several choices typed at once: "2, 3", "1 4" or "gia đình, nhà trường"; with those
+    ticked before (a Zalo tester ticked "3", then typed "1, 2", and lost the 3)."""
     parts = [p for p in re.split(r"[,;/+]|\s+(?=\d)|\bva\b|\band\b", fold(text)) if p.strip()]
     chosen = [_match(step.choices, part) for part in parts]
     if not chosen or None in chosen:
         return _say(catalog, state, "error.press_a_button")
-    picked = {c.id for c in chosen if c}
+    ticked = state.answers.get(step.id, ())
+    picked = {c.id for c in chosen if c} | set(ticked if isinstance(ticked, tuple) else ())
     selected = tuple(c for c in step.choices if c.id in picked)
     # Several at once need no "Done": say what was kept, so that no "xong" follows as an answer.
     note = _t(catalog, state, "picked.many", choices=", ".join(
