@@ -230,6 +230,9 @@ async def test_a_moderator_on_zalo_rejects_with_a_reason_and_the_child_on_zalo_i
         for n, reason in enumerate(("Không đúng chủ đề", "Trùng lặp", "Có thông tin cá nhân",
                                     "Không phù hợp", "Lý do khác…"), 1):
             assert f"{n}. {reason}" in reasons, reasons
+        # A number past the list: the choices again, not every command (a tester got /help)
+        again = texts(await mod.say("7"))
+        assert "Chưa rõ bạn chọn gì" in again and "/audit" not in again, again
         rejected = texts(await mod.tap("Có thông tin cá nhân"))
         assert f"Đã từ chối {ref}" in rejected and "Không còn ý kiến nào" in rejected
         await zalo.wait_until(lambda: bool(told(zalo, child, f"{ref} của em chưa được chấp")), 20)

@@ -299,9 +299,10 @@ class ZaloChannel:
         text = event.text.strip()
         typed = event.name == TEXT and not text.startswith("/")
         # What the reply picks from the chat's last menu (read once: staff and child alike).
-        picked = Menu.stored(await addresses.menu(work.tx, chat_id)).pick(text) if typed else None
+        stored = await addresses.menu(work.tx, chat_id) if typed else []
+        picked = Menu.stored(stored).pick(text) if typed else None
         if event.name == TEXT and self.staff is not None and await self.staff.take(
-                work, chat_id, text, picked, prepared):
+                work, chat_id, text, picked, prepared, self.staff.offered(stored)):
             return
         if event.name != TEXT:
             await self.conversations.handle(work, chat_id,

@@ -27,6 +27,8 @@ from bot.transport.outbox import Work
 ANSWER_COMMANDS = ("answer", "publish")
 ELSEWHERE = ("export", "answers")  # files: on Telegram and the command line
 _ELSEWHERE_PRESSES = ("x|",)  # the export menu's buttons
+# Every staff button's data begins so (the queue, answers, publish, imports, cases, exports).
+STAFF_PRESSES = ("q", "n|", "p|", "i|", "c|", *_ELSEWHERE_PRESSES)
 
 
 @dataclass
@@ -55,9 +57,10 @@ class StaffDesks:
         return await self.compiling.prepare(chat_id, text)
 
     async def take(self, work: Work, chat_id: int, text: str, picked: str | None,
-                   prepared: Planned | Refused | None = None) -> bool:
+                   prepared: Planned | Refused | None = None, offered: int = 0) -> bool:
         """Do what a staff member typed, if it is staff work (False: the conversation's);
-        `prepared`: what `prepare` worked out for the same text."""
+        `prepared`: what `prepare` worked out for the same text; `offered`: how many numbered
+        staff choices the chat's last menu showed (0: it was no staff menu)."""
         caller = Caller(chat_id, chat_id, BASE_LANG, work)
         if text.startswith("/"):
             name, _, rest = text[1:].partition(" ")
@@ -66,7 +69,19 @@ class StaffDesks:
             return True
         if picked is not None:
             return await self._pick(caller, picked)
+        if offered and await self.staff.is_staff(chat_id):  # "7" of five, "dong" of two
+            # "Đóng…": the choices again, not every command (a tester got the whole /help)
+            caller.send(self.staff.catalog.texts.get("zalo.staff.pick_one", BASE_LANG,
+                                                     count=offered))
+            return True
         return False
+
+    @staticmethod
+    def offered(buttons: list[tuple[str, str, bool]]) -> int:
+        """How many numbered staff choices a stored menu holds (0: not a staff menu)."""
+        numbered = [data for _, data, aside in buttons if not aside]
+        return len(numbered) if numbered and all(
+            data.startswith(STAFF_PRESSES) for data in numbered) else 0
 
     async def _command(self, caller: Caller, name: str, args: list[str], text: str,
                        prepared: Planned | Refused | None) -> bool:
