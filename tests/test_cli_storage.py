@@ -29,10 +29,10 @@ def test_migrate_creates_then_finds_nothing_to_do(target: Target) -> None:
         assert target.stat().st_mode & 0o077 == 0, oct(target.stat().st_mode)
     for name in ("001_initial.sql", "007_inbox_chat.sql"):
         assert f"applied {name}" in first.stdout
-    assert "up to date (version 017" in first.stdout
+    assert "up to date (version 018" in first.stdout
     again = childforum("migrate", "--database", str(target))
     assert again.returncode == 0 and "applied" not in again.stdout
-    assert query(target, "SELECT count(*) FROM schema_migrations") == [(17,)]
+    assert query(target, "SELECT count(*) FROM schema_migrations") == [(18,)]
 
 
 async def test_backup_copies_the_sqlite_file_while_it_is_open(tmp_path: Path) -> None:

@@ -613,6 +613,9 @@ def _on_text(catalog: Catalog, state: State, text: str) -> Outcome:
 DONE_WORDS = frozenset({"xong", "xong roi", "done", "ok xong", "da xong"})
 
 
+_WORDS = re.compile(r"\w+(?:['’]\w+)*")
+
+
 def _match(choices: tuple[Choice, ...], text: str, numbered: bool = True) -> Choice | None:
     """A choice typed instead of pressed: by its number (`numbered`) or its label, tone marks
     optional."""
@@ -620,13 +623,13 @@ def _match(choices: tuple[Choice, ...], text: str, numbered: bool = True) -> Cho
     number = small_int(typed) if numbered else None
     if number is not None and 1 <= number <= len(choices):
         return choices[number - 1]
-    words = " ".join(re.findall(r"\w+", typed))
+    words = " ".join(_WORDS.findall(typed))
     if not words:
         return None
     # Words, not characters: "đuối nước" is in "Tai nạn, đuối nước, giao thông" (the comma
-    # after a word kept a Zalo tester's typed topic from being found).
+    # after a word kept a Zalo tester's typed topic from being found); "H'Drai" is one word.
     found = [c for c in choices if any(f" {words} " in " {} ".format(
-        " ".join(re.findall(r"\w+", fold(label)))) for label in c.label.values())]
+        " ".join(_WORDS.findall(fold(label)))) for label in c.label.values())]
     return found[0] if len(found) == 1 else None
 
 
