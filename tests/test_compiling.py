@@ -427,23 +427,24 @@ async def test_the_workbook_recommendations_follow_the_selection_and_show_words_
     assert await sheet(ExportQuery(forum_year=2024)) == []
 
 
+async def seed_approved(path: Path, texts: tuple[str, ...]) -> None:
+    """Approved 2023 proposals of DHA about injuries, one per text, in a new database."""
+    database = await open_database(path)
+    async with database.transaction() as tx:
+        for number, text in enumerate(texts):
+            await proposals.insert(tx, proposals.NewProposal(
+                chat_id=None, forum_year=2023, district="DHA", topic="injuries",
+                age_band=None, gender=None, seen="", proposal=text, actors="commune",
+                message="", lang="vi", needs_translation=False, source_update_id=number))
+        await tx.execute("UPDATE proposals SET status = 'approved'")
+    await database.close()
+
+
 def test_compile_on_the_command_line(tmp_path: Path) -> None:
     import asyncio
 
     path = tmp_path / "forum.sqlite3"
-
-    async def seed() -> None:
-        database = await open_database(path)
-        async with database.transaction() as tx:
-            for number, text in enumerate((*RIVER, HELMET)):
-                await proposals.insert(tx, proposals.NewProposal(
-                    chat_id=None, forum_year=2023, district="DHA", topic="injuries",
-                    age_band=None, gender=None, seen="", proposal=text, actors="commune",
-                    message="", lang="vi", needs_translation=False, source_update_id=number))
-            await tx.execute("UPDATE proposals SET status = 'approved'")
-        await database.close()
-
-    asyncio.run(seed())
+    asyncio.run(seed_approved(path, (*RIVER, HELMET)))
 
     def childforum(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "handlers.cli", "compile", *args,
@@ -479,19 +480,7 @@ def test_compile_list_of_a_commune_config_finds_the_2023_districts_recommendatio
     import asyncio
 
     path = tmp_path / "forum.sqlite3"
-
-    async def seed() -> None:
-        database = await open_database(path)
-        async with database.transaction() as tx:
-            for number, text in enumerate(RIVER):
-                await proposals.insert(tx, proposals.NewProposal(
-                    chat_id=None, forum_year=2023, district="DHA", topic="injuries",
-                    age_band=None, gender=None, seen="", proposal=text, actors="commune",
-                    message="", lang="vi", needs_translation=False, source_update_id=number))
-            await tx.execute("UPDATE proposals SET status = 'approved'")
-        await database.close()
-
-    asyncio.run(seed())
+    asyncio.run(seed_approved(path, RIVER))
     config = tmp_path / "config.toml"
     config.write_text((ROOT / "config.communes.example.toml").read_text(encoding="utf-8")
                       .replace('file = "docs/', f'file = "{ROOT}/docs/'), encoding="utf-8")
