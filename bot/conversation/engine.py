@@ -758,9 +758,7 @@ _POLITE = (" ạ", " a", " nha", " nhé", " nhe")
 
 def _delete_by_text(text: str) -> bool | None:
     marked = fold(text) != clean(text).lower()
-    words = " ".join(re.findall(r"\w+", clean(text).lower() if marked else fold(text)))
-    if not marked:
-        words = " ".join(chat_word(word) for word in words.split())
+    words = " ".join(_words(text, marked))  # as the review's yes/no question reads them
     for polite in _POLITE:
         words = words.removesuffix(polite)
     yes, no = (_ERASE_YES, _ERASE_NO) if marked else (_ERASE_YES_FOLDED, _ERASE_NO_FOLDED)
