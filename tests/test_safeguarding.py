@@ -89,10 +89,12 @@ def test_the_shipped_model_is_built_from_the_corpus_in_the_repository() -> None:
 def test_the_shipped_model_is_what_the_corpus_builds(tmp_path: Path) -> None:
     """Rebuilt from the corpus (about 20 s), the model file is the shipped one (run
     `python -m bot.safeguarding.train` after changing the corpus, the features or the training).
-    Another scikit-learn, NumPy or BLAS kernel moves a weight's last stored digit (4 decimals):
-    that much is the same model; a change of the corpus or the features moves far more."""
+    Another scikit-learn, NumPy or BLAS kernel moves a weight's last stored digits (4 decimals;
+    up to 6e-4 on another CPU, and so a weight at the cut, MIN_WEIGHT, kept by one build and
+    dropped by the other): that much is the same model; a change of the features or the training moves
+    far more (a change of the corpus: the digest, above)."""
     pytest.importorskip("sklearn")
-    from bot.safeguarding.train import build, write
+    from bot.safeguarding.train import MIN_WEIGHT, build, write
 
     write(build(), tmp_path / "model.json.gz")
     built, ours = tmp_path / "model.json.gz", MODEL_PATH
@@ -100,10 +102,12 @@ def test_the_shipped_model_is_what_the_corpus_builds(tmp_path: Path) -> None:
         return
     new, old = (Model.from_json(json.loads(gzip.decompress(p.read_bytes())))
                 for p in (built, ours))
-    last_digits = 3e-4
+    last_digits = 1e-3
+    at_the_cut = MIN_WEIGHT + last_digits
     moved = [f for f in new.weights.keys() | old.weights.keys()
-             if f not in new.weights or f not in old.weights
-             or abs(new.weights[f] - old.weights[f]) > last_digits]
+             if (abs(new.weights[f] - old.weights[f]) > last_digits
+                 if f in new.weights and f in old.weights
+                 else abs(new.weights.get(f, 0.0) + old.weights.get(f, 0.0)) > at_the_cut)]
     thresholds = max(abs(new.tier1 - old.tier1), abs(new.tier2 - old.tier2))
     if moved or thresholds > last_digits:
         pytest.fail(f"the build differs from the shipped file: thresholds {new.tier1, new.tier2}"
