@@ -71,6 +71,12 @@ def test_a_language_code_nobody_reads_any_more_falls_back_to_vietnamese() -> Non
     ('"thanks" = "ZZ {reff}"', "{reff} is not filled in"),
     ('"thanks" = "<b>ZZ {ref}"', "<b> is never closed"),
     ('"thanks" = "ZZ <blink>{ref}</blink>"', "<blink> is not a tag Telegram shows"),
+    # a translator's slip the bot could not fill in: it crashed the check and the start with a
+    # traceback, or (the last two) passed and broke the child's screen when it was shown
+    ('"thanks" = "ZZ {ref"', "a { or } without its pair"),
+    ('"thanks" = "ZZ } {ref}"', "a { or } without its pair"),
+    ('"thanks" = "ZZ {} {ref}"', "{} is not filled in"),
+    ('"thanks" = "ZZ {ref!s:>9}"', "{ref!s:>9} is not filled in"),
 ])
 def test_a_broken_text_stops_the_start_naming_its_file_and_key(
         tmp_path: Path, line: str, problem: str) -> None:

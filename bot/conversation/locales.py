@@ -82,8 +82,11 @@ def load_language_files(folder: Path | None) -> tuple[LanguageFile, ...]:
 
 
 def fields_of(text: str) -> set[str]:
-    """The {placeholders} a text fills in."""
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+    """The {placeholders} a text fills in, as written: "ref", or "" for "{}", "ref!r" or
+    "ref:>9" (which the bot's plain {name} values cannot fill). ValueError for a "{" or "}"
+    without its pair."""
+    return {name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            for _, name, spec, conversion in string.Formatter().parse(text) if name is not None}
 
 
 class _TagCheck(HTMLParser):
@@ -103,10 +106,14 @@ class _TagCheck(HTMLParser):
 
 
 def problems_of(text: str, base: str) -> list[str]:
-    """What would break a translated text: a placeholder the bot never fills, or bad HTML."""
-    found = [f"{{{name}}} is not filled in by the bot (the Vietnamese uses "
-             f"{', '.join('{' + n + '}' for n in sorted(fields_of(base))) or 'none'})"
-             for name in sorted(fields_of(text) - fields_of(base))]
+    """What would break a translated text: a placeholder the bot never fills, a lone brace,
+    or bad HTML."""
+    uses = ', '.join('{' + n + '}' for n in sorted(fields_of(base))) or 'none'
+    try:
+        found = [f"{{{name}}} is not filled in by the bot (the Vietnamese uses {uses})"
+                 for name in sorted(fields_of(text) - fields_of(base))]
+    except ValueError as error:  # "{ref" or a lone "}": the bot could not fill the text in
+        found = [f"a {{ or }} without its pair ({error}; the Vietnamese uses {uses})"]
     try:
         check = _TagCheck()
         check.feed(text)
