@@ -11,8 +11,11 @@ from dataclasses import dataclass
 
 from storage.db import Row, Tx, in_lists, utc_now, within
 
-# Columns a moderator may rewrite (free text a child or facilitator typed).
-EDITABLE_FIELDS = ("seen", "proposal", "message", "school", "commune")
+# Columns a moderator may rewrite: free text a child or facilitator typed, and a translator's
+# Vietnamese of it (a wrong translation is put right there, the child's own words kept).
+EDITABLE_FIELDS = ("seen", "seen_vi", "proposal", "proposal_vi", "message", "message_vi",
+                   "school", "commune")
+TRANSLATIONS = ("seen_vi", "proposal_vi", "message_vi")
 
 _ITEM_COLUMNS = (
     "p.id, p.ref, p.version, p.status, p.district, p.topic, p.age_band, p.gender, p.lang,"

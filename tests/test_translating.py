@@ -279,3 +279,42 @@ async def test_a_proposal_taken_by_someone_who_may_no_longer_translate_it_is_off
     assert "DHA-0001" in card and "phần <b>Em đề nghị</b>" in ask  # where the other stopped
     assert query(target, "SELECT translated_by FROM proposals WHERE ref = 'DHA-0001'") == [
         (TRANSLATOR,)]
+
+
+async def test_a_moderator_puts_a_wrong_translation_right_and_the_childs_words_stay(
+        db: Database, target: Target) -> None:
+    """✏️ offered only the child's fields: a moderator correcting the translation overwrote the
+    Bahnar with Vietnamese (exported as the child's 'nguyên văn'), the wrong translation kept."""
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    moderation = Moderation(db, STAFF, {d.code for d in config.districts})
+    catalog = load_catalog(config)
+    translate = TranslateDesk(db, moderation, catalog, config)
+    await translate.start(TRANSLATOR, "vi")
+    await translate.typed(TRANSLATOR, "vi", "Nhiều bạn bị đánh ở làng")
+    await translate.typed(TRANSLATOR, "vi", "Người lớn không được đánh")
+    item = await moderation.next_pending(MODERATOR, frozenset())
+    assert isinstance(item, QueueItem) and item.ref == "DHA-0001"
+    desk = StaffDesk(moderation, catalog, Outbox(db, config.pacing, config.timetable.zone),
+                     config, cast(Any, None))
+    desk.cards[MODERATOR] = item
+    offered = desk._editable(MODERATOR, item.id)
+    assert offered[:4] == ("seen", "seen_vi", "proposal", "proposal_vi")
+    assert catalog.texts.get("staff.field.proposal_vi", "vi") == "Đề xuất (bản dịch)"
+    done = await moderation.edit(MODERATOR, item.id, item.version, "proposal_vi",
+                                 "Người lớn không được đánh trẻ em")
+    assert isinstance(done, Done)
+    assert query(target, "SELECT proposal, proposal_vi FROM proposals WHERE ref = 'DHA-0001'"
+                 ) == [(BAHNAR_PROPOSAL, "Người lớn không được đánh trẻ em")]
+    assert query(target, "SELECT field, before_text FROM moderation_edits") == [
+        ("proposal_vi", "Người lớn không được đánh")]
+    vietnamese = await moderation.next_pending(MODERATOR, frozenset({item.id}))
+    assert isinstance(vietnamese, QueueItem) and vietnamese.ref == "DHA-0002"
+    assert reason_of(await moderation.edit(  # no translation to put right: none is made up
+        MODERATOR, vietnamese.id, vietnamese.version, "proposal_vi", "Rào chắn")) == "invalid"
+    assert query(target, "SELECT proposal_vi FROM proposals WHERE ref = 'DHA-0002'") == [(None,)]
+
+
+def reason_of(result: object) -> str:
+    assert isinstance(result, Refused), result
+    return result.reason

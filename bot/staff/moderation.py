@@ -48,7 +48,7 @@ from storage.answers import counts as answer_counts
 from storage.audit import AuditRow as AuditRow  # re-exported: handlers read these rows
 from storage.db import Database, Tx
 from storage.moderation import EDITABLE_FIELDS as EDITABLE_FIELDS
-from storage.moderation import ProposalRow
+from storage.moderation import TRANSLATIONS, ProposalRow
 
 Reason = Literal["off_topic", "duplicate", "personal_data", "inappropriate", "other"]
 REASONS: tuple[Reason, ...] = get_args(Reason)
@@ -288,6 +288,8 @@ class Moderation:
             if field not in EDITABLE_FIELDS:
                 return Refused("invalid", f"field must be one of {', '.join(EDITABLE_FIELDS)}")
             before = getattr(item, field) or ""
+            if field in TRANSLATIONS and not before:  # nothing translated to put right
+                return Refused("invalid", f"field must be one of {', '.join(EDITABLE_FIELDS)}")
             if not text or len(text) > MAX_TEXT or text == before:
                 return Refused("invalid", f"the new text must be 1-{MAX_TEXT} characters, changed")
             if not worded(text):
