@@ -82,7 +82,8 @@ async def test_the_queue_card_fits_with_every_field_at_its_longest(
 
 
 def test_every_part_of_the_card_is_bounded(tmp_path: Path) -> None:
-    """Every text of the item at 1200 characters (the most an edit or the config allows)."""
+    """Every text of the item at 1200 characters (the most an edit or the config allows), a
+    translator's Vietnamese of each of the child's fields too (up to 3000 characters)."""
     config = load_config(ROOT / "config.example.toml").with_database(tmp_path / "x.sqlite3")
     staff = StaffDesk(cast(Any, None), load_catalog(config), cast(Any, None), config,
                       cast(Any, None))
@@ -94,7 +95,8 @@ def test_every_part_of_the_card_is_bounded(tmp_path: Path) -> None:
         lang=huge, needs_translation=True, is_group=True, group_size=10**100,
         group_age_range=huge, school=huge, commune=huge, seen=huge, proposal=huge,
         actors=",".join(["family"] * 300), message=huge, created_at="2023-06-30T10:00:00+00:00",
-        remaining=10**9)
+        remaining=10**9, seen_vi=huge * 3, proposal_vi=huge * 3, message_vi=huge * 3,
+        translated=True)
     for lang in ("vi", "en"):
         assert len(parsed_text(staff._card(item, lang), "HTML")) <= MAX_TEXT
 

@@ -70,6 +70,10 @@ CARD_FIELDS = ("seen", "proposal", "actors", "message")
 # its longest (answers and edits of up to 1200 characters, long names in the config) the whole
 # card stays inside one message (CARD_BUDGET < MAX_TEXT).
 FIELD_LIMIT = 800  # seen, proposal, message: one answer (the default answer_max_chars)
+# A translated field shares FIELD_LIMIT with its translation (six long texts did not fit: the
+# card was refused, and /queue showed nothing): the Vietnamese moderators read up to this, the
+# child's words the rest (at least FIELD_LIMIT - TRANSLATION_LIMIT).
+TRANSLATION_LIMIT = 600
 ACTORS_LIMIT = 200  # the labels of who should act
 PLACE_LIMIT = 150  # each of school and commune
 NAME_LIMIT = 60  # ref, topic, district, language, age band or range, group size
@@ -217,13 +221,16 @@ class StaffDesk:
         for field in CARD_FIELDS:
             value = self._actors(item.actors, lang) if field == "actors" else getattr(item, field)
             limit = ACTORS_LIMIT if field == "actors" else FIELD_LIMIT
+            translated = getattr(item, f"{field}_vi", None)
+            if translated:
+                translated = cut(translated, TRANSLATION_LIMIT)
+                limit -= len(translated)
             if value:
                 blocks.append(f"<b>{get(f'staff.field.{field}', lang)}</b>: "
                               f"{html.escape(cut(value, limit))}")
-            translated = getattr(item, f"{field}_vi", None)
             if translated:  # the original above, the translator's Vietnamese under it
                 blocks.append(f"<i>{get('staff.card.translation', lang)}</i>: "
-                              f"{html.escape(cut(translated, limit))}")
+                              f"{html.escape(translated)}")
         if item.hold_reason:  # held by a case, or was: why, and which words weighed
             case, _, rest = item.hold_reason.partition("|")
             kind, _, words = rest.partition("|")
