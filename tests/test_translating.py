@@ -318,3 +318,21 @@ async def test_a_moderator_puts_a_wrong_translation_right_and_the_childs_words_s
 def reason_of(result: object) -> str:
     assert isinstance(result, Refused), result
     return result.reason
+
+
+async def test_a_menus_number_typed_by_habit_is_not_saved_as_a_translation(
+        db: Database, target: Target) -> None:
+    """On Zalo staff answer menus by number: a translator's "1" after the card was saved as the
+    Vietnamese of the child's words and the proposal went on to moderation with it."""
+    config = replace(load_config(ROOT / "config.example.toml").with_database(target),
+                     staff=STAFF)
+    moderation = Moderation(db, STAFF, {d.code for d in config.districts})
+    desk = TranslateDesk(db, moderation, load_catalog(config), config)
+    await desk.start(TRANSLATOR, "vi")
+    for habit in ("1", " 2. ", "✅"):
+        [said] = await desk.typed(TRANSLATOR, "vi", habit)
+        assert "cần viết thành lời" in said and "<b>Em thấy</b>" in said, said
+    assert desk.owes_text(TRANSLATOR)
+    assert query(target, "SELECT seen_vi FROM proposals WHERE ref = 'DHA-0001'") == [(None,)]
+    assert "phần <b>Em đề nghị</b>" in (await desk.typed(TRANSLATOR, "vi",
+                                                         "Nhiều bạn bị đánh ở làng"))[0]

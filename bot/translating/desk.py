@@ -21,7 +21,7 @@ from bot.localized import BASE_LANG
 from bot.safeguarding.cases import Cases
 from bot.safeguarding.detector import assess
 from bot.staff.chat import news
-from bot.staff.moderation import Moderation
+from bot.staff.moderation import Moderation, worded
 from bot.staff.roles import Scope, StaffMember, scope_for
 from bot.textnorm import clean
 from bot.transport.outbox import Message
@@ -122,6 +122,9 @@ class TranslateDesk:
                                    lang)]
             field = item.next_field
             assert field is not None
+            if worded(item.words[field]) and not worded(words):  # "1": a menu's number (Zalo)
+                return [self._text("translate.words", lang,
+                                   field=self._text(f"translate.field.{field}", lang))]
             await store.save(tx, item.id, field, words)
             item = replace(item, translated={**item.translated, field: words})
             if item.next_field is not None:
