@@ -297,8 +297,7 @@ async def test_a_moderator_puts_a_wrong_translation_right_and_the_childs_words_s
     assert isinstance(item, QueueItem) and item.ref == "DHA-0001"
     desk = StaffDesk(moderation, catalog, Outbox(db, config.pacing, config.timetable.zone),
                      config, cast(Any, None))
-    desk.cards[MODERATOR] = item
-    offered = desk._editable(MODERATOR, item.id)
+    offered = desk._editable(item)
     assert offered[:4] == ("seen", "seen_vi", "proposal", "proposal_vi")
     assert catalog.texts.get("staff.field.proposal_vi", "vi") == "Đề xuất (bản dịch)"
     done = await moderation.edit(MODERATOR, item.id, item.version, "proposal_vi",
@@ -310,6 +309,7 @@ async def test_a_moderator_puts_a_wrong_translation_right_and_the_childs_words_s
         ("proposal_vi", "Người lớn không được đánh")]
     vietnamese = await moderation.next_pending(MODERATOR, frozenset({item.id}))
     assert isinstance(vietnamese, QueueItem) and vietnamese.ref == "DHA-0002"
+    assert desk._editable(vietnamese) == ("seen", "proposal")
     assert reason_of(await moderation.edit(  # no translation to put right: none is made up
         MODERATOR, vietnamese.id, vietnamese.version, "proposal_vi", "Rào chắn")) == "invalid"
     assert query(target, "SELECT proposal_vi FROM proposals WHERE ref = 'DHA-0002'") == [(None,)]

@@ -58,8 +58,10 @@ from bot.staff.words import Words
 from bot.textnorm import small_int
 from bot.transport.channels import MAX_CHAT_ID
 from bot.transport.outbox import Message, Outbox
+from storage import moderation as moderation_store
 from storage.cases import NewCase
 from storage.db import Tx
+from storage.moderation import ProposalRow
 
 log = logging.getLogger("childforum.staff")
 COMMANDS = ("queue", "audit", "stats", "grant", "revoke", "invite")
@@ -268,10 +270,19 @@ class StaffDesk:
                                  press.version))
         return tuple(rows)
 
-    def _editable(self, user_id: int, proposal_id: int) -> tuple[str, ...]:
-        """The fields worth offering: those with text on the card shown (all when unknown)."""
-        item = self.cards.get(user_id)
-        if item is None or item.id != proposal_id:
+    async def _shown(self, caller: Caller, proposal_id: int) -> ProposalRow | None:
+        """The proposal as its card showed it, or, for a card this process did not show (after
+        a restart; with several workers), as it is now."""
+        item = self.cards.get(caller.user_id)
+        if item is not None and item.id == proposal_id:
+            return item
+        return await moderation_store.get(caller.work.tx, proposal_id)
+
+    @staticmethod
+    def _editable(item: ProposalRow | None) -> tuple[str, ...]:
+        """The fields worth offering: those with text (a translation only where there is one;
+        all for a proposal gone, whose press is refused)."""
+        if item is None:
             return EDITABLE_FIELDS
         return tuple(f for f in EDITABLE_FIELDS if getattr(item, f))
 
@@ -337,8 +348,8 @@ class StaffDesk:
 
     async def _show_fields(self, caller: Caller, press: QueuePress, value: str,
                            card: int | None) -> None:
-        fields = [(f"staff.field.{f}", f) for f in self._editable(caller.user_id,
-                                                                  press.proposal_id)]
+        fields = [(f"staff.field.{f}", f)
+                  for f in self._editable(await self._shown(caller, press.proposal_id))]
         await self._show_keyboard(caller, press, card,
                                   self._choices(caller.lang, press, "field", fields),
                                   "staff.choose.field")
@@ -362,18 +373,18 @@ class StaffDesk:
 
     async def _field(self, caller: Caller, press: QueuePress, value: str,
                      card: int | None) -> None:
-        if value not in EDITABLE_FIELDS:
+        item = await self._shown(caller, press.proposal_id)
+        if value not in self._editable(item):  # forged; or a translation, on one without
             self._say(caller, "staff.unknown_button")
         elif await self._still_open(caller, press, card):
             self.pending[caller.user_id] = Pending("edit", press.proposal_id, press.version,
                                                    value, card)
-            await self._ask_edit(caller, press.proposal_id, value)
+            await self._ask_edit(caller, item, value)
 
-    async def _ask_edit(self, caller: Caller, proposal_id: int, field: str) -> None:
+    async def _ask_edit(self, caller: Caller, item: ProposalRow | None, field: str) -> None:
         get = self.catalog.texts.get
         text = get("staff.ask.edit", caller.lang, field=get(f"staff.field.{field}", caller.lang))
-        item = self.cards.get(caller.user_id)
-        current = getattr(item, field) if item and item.id == proposal_id else None
+        current = getattr(item, field) if item is not None else None
         if current:
             text += f"\n{get('staff.ask.current', caller.lang)}\n\n{html.escape(current)}"
         caller.send(text)
