@@ -91,8 +91,8 @@ def test_the_shipped_model_is_what_the_corpus_builds(tmp_path: Path) -> None:
     `python -m bot.safeguarding.train` after changing the corpus, the features or the training).
     Another scikit-learn, NumPy or BLAS kernel moves a weight's last stored digits (4 decimals;
     up to 6e-4 on another CPU, and so a weight at the cut, MIN_WEIGHT, kept by one build and
-    dropped by the other): that much is the same model; a change of the features or the training moves
-    far more (a change of the corpus: the digest, above)."""
+    dropped by the other): that much is the same model; a change of the features or the
+    training moves far more (a change of the corpus: the digest, above)."""
     pytest.importorskip("sklearn")
     from bot.safeguarding.train import MIN_WEIGHT, build, write
 
