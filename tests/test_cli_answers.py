@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
@@ -14,6 +11,7 @@ from bot.conversation.engine import State
 from bot.conversation.service import state_to_row
 from storage import children, proposals
 from storage.db import open_database
+from tests.command_line import Ran, childforum
 from tests.test_storage import new_proposal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,10 +28,8 @@ async def seeded(path: Path) -> None:
     await db.close()
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "CHILDFORUM_PSEUDONYM_KEY": "a-long-enough-secret-key"}
-    return subprocess.run([sys.executable, "-m", "handlers.cli", *args], capture_output=True,
-                          text=True, env=env, cwd=ROOT, timeout=60)
+def run(*args: str) -> Ran:
+    return childforum(*args, env={"CHILDFORUM_PSEUDONYM_KEY": "a-long-enough-secret-key"})
 
 
 async def test_template_import_publish_and_follow_up_from_the_command_line(

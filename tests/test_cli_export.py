@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import csv
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from storage import children, proposals
 from storage.children import ChildRow
 from storage.db import open_database
+from tests.command_line import Ran, childforum
 from tests.test_storage import new_proposal
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,13 +24,9 @@ async def seeded(path: Path) -> None:
     await db.close()
 
 
-def run(*args: str, key: str | None = "a-long-enough-secret-key") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "CHILDFORUM_PSEUDONYM_KEY"}
-    if key:
-        env["CHILDFORUM_PSEUDONYM_KEY"] = key
-    return subprocess.run([sys.executable, "-m", "handlers.cli", "export",
-                           "--config", str(ROOT / "config.example.toml"), *args],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+def run(*args: str, key: str | None = "a-long-enough-secret-key") -> Ran:
+    return childforum("export", "--config", str(ROOT / "config.example.toml"), *args,
+                      env={"CHILDFORUM_PSEUDONYM_KEY": key or None})
 
 
 async def test_export_a_district_to_csv(tmp_path: Path) -> None:

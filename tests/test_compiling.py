@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import subprocess
-import sys
 import tracemalloc
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -31,6 +29,8 @@ from storage import children, proposals, recommendations
 from storage.children import ChildRow
 from storage.db import Database, open_database
 from storage.recommendations import Recommendation
+from tests.command_line import Ran
+from tests.command_line import childforum as command_line
 from tests.recombined import recombined
 from tests.stores import Target, query
 
@@ -446,11 +446,9 @@ def test_compile_on_the_command_line(tmp_path: Path) -> None:
     path = tmp_path / "forum.sqlite3"
     asyncio.run(seed_approved(path, (*RIVER, HELMET)))
 
-    def childforum(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "handlers.cli", "compile", *args,
-                               "--config", str(ROOT / "config.example.toml"),
-                               "--database", str(path)],
-                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+    def childforum(*args: str) -> Ran:
+        return command_line("compile", *args, "--config", str(ROOT / "config.example.toml"),
+                            "--database", str(path))
 
     auto = childforum("auto", "--district", "dha")
     assert auto.returncode == 0, auto.stderr
@@ -485,10 +483,8 @@ def test_compile_list_of_a_commune_config_finds_the_2023_districts_recommendatio
     config.write_text((ROOT / "config.communes.example.toml").read_text(encoding="utf-8")
                       .replace('file = "docs/', f'file = "{ROOT}/docs/'), encoding="utf-8")
 
-    def childforum(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "handlers.cli", "compile", *args,
-                               "--config", str(config), "--database", str(path)],
-                              capture_output=True, text=True, cwd=ROOT, timeout=60)
+    def childforum(*args: str) -> Ran:
+        return command_line("compile", *args, "--config", str(config), "--database", str(path))
 
     assert "default: all" in childforum("list", "--help").stdout
     made = childforum("auto", "--district", "DHA", "--year", "2023")
