@@ -179,10 +179,21 @@ def _build(db: Database, config: Config, token: str, base_url: str | None,
         When the database is what failed, the update is not lost: it stays unhandled in the
         inbox and is queued again after a pause. Any other error is a bug: the update is marked
         done with the apology (so a poison update is not replayed at every start).
+
+        A job's error: the database down is one line (none once Health said so) and the job runs
+        at its next turn; any other error is a bug, logged with its traceback.
         """
-        if not isinstance(update, Update):
-            log.error("Error in a job", exc_info=context.error)
-            return  # a job's error: no update to answer or stop
+        if not isinstance(update, Update):  # a job's error: no update to answer or stop
+            job = context.job.name if context.job is not None else "a job"
+            if context.error is not None and is_unavailable(context.error):
+                # An outage, not a bug: said once (Health); the job runs again at its next turn.
+                if health.ok:
+                    log.warning("Job %s did not run: the database is unavailable (%s); it runs"
+                                " again at its next turn", job,
+                                str(context.error).strip().split("\n", 1)[0])
+                return
+            log.error("Error in job %s", job, exc_info=context.error)
+            return
         if context.error is not None and is_unavailable(context.error):
             health.down("handling an update", context.error)
             application.create_task(_again_later(queue, update),

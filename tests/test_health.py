@@ -120,3 +120,42 @@ def test_a_bot_that_stopped_cleanly_is_not_ok(tmp_path: Path) -> None:
     assert stopped.returncode == 1 and "stopped" in stopped.stderr
     healthy, said = check(config.health_path, config=config.source)
     assert not healthy and said.startswith("stopped since")
+
+
+async def test_a_job_that_meets_an_outage_says_one_line(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A job that finds the database down (PostgreSQL restarting, its connections used up) is
+    one line, none once the outage was said, and no traceback; a bug in a job keeps its own."""
+    from telegram.ext import Job
+
+    from handlers.wiring import open_bot
+    from tests.e2e import TOKEN
+
+    text = (ROOT / "config.example.toml").read_text(encoding="utf-8")
+    config_path = tmp_path / "config.toml"
+    config_path.write_text(text.replace('path = "childforum.sqlite3"',
+                                        f'path = "{tmp_path / "forum.sqlite3"}"'),
+                           encoding="utf-8")
+    server = await open_bot(load_config(config_path), TOKEN)
+
+    async def escalate(context: object) -> None: ...
+
+    job = Job(escalate, name="escalate")
+    outage = sqlite3.OperationalError("database is locked\nmore of the driver's words")
+    try:
+        with caplog.at_level(logging.WARNING):
+            await server.application.process_error(None, outage, job=job)
+            assert [(r.levelname, r.getMessage(), r.exc_info) for r in caplog.records] == [
+                ("WARNING", "Job escalate did not run: the database is unavailable (database"
+                 " is locked); it runs again at its next turn", None)]
+            caplog.clear()
+            server.health.down("the heartbeat write", outage)
+            caplog.clear()
+            await server.application.process_error(None, outage, job=job)
+            assert caplog.records == []  # the outage was said once already
+            await server.application.process_error(None, RuntimeError("a bug"), job=job)
+            (bug,) = caplog.records
+            assert bug.getMessage() == "Error in job escalate" and bug.exc_info is not None
+    finally:
+        await server.application.bot.shutdown()
+        await server.db.close()
