@@ -169,7 +169,8 @@ async def move_to_postgres(config: Config, url: str) -> int:
                             " stop it first, then copy (what it received meanwhile would stay"
                             " behind in the file)")
         try:
-            target = await open_database(url, config.database_password(), 2)
+            target = await open_database(url, config.database_password(), 2,
+                                         config.password_env)
         except DatabaseUnavailable as error:
             return fail(f"cannot use the database {error}", 1)
         try:

@@ -79,7 +79,8 @@ class BotServer:
 
 async def open_configured(config: Config) -> Database:
     """The config's database: the SQLite file, or the PostgreSQL server ([storage] url)."""
-    return await open_database(config.database, config.database_password(), config.pool_size)
+    return await open_database(config.database, config.database_password(), config.pool_size,
+                               config.password_env)
 
 
 async def open_bot(config: Config, token: str, *, base_url: str | None = None,

@@ -35,9 +35,11 @@ def is_server(target: Path | str) -> bool:
 
 
 async def open_database(target: Path | str, password: str | None = None,
-                        pool_size: int = 10) -> Database:
+                        pool_size: int = 10, password_env: str = "") -> Database:
     """Open the SQLite file at `target`, or connect to the PostgreSQL server it names, and apply
-    the pending migrations. Raises DatabaseUnavailable (one line: which database, why)."""
+    the pending migrations. Raises DatabaseUnavailable (one line: which database, why).
+    `password_env`: the environment variable the password comes from (named when it is
+    missing)."""
     if not is_server(target):
         return await sqlite.SqliteDatabase.open(target)
     try:
@@ -46,7 +48,7 @@ async def open_database(target: Path | str, password: str | None = None,
         raise DatabaseUnavailable(
             f"{target}: PostgreSQL needs the postgres extra: pip install 'childforum[postgres]'"
             f" ({error})") from error
-    return await PostgresDatabase.open(str(target), password, pool_size)
+    return await PostgresDatabase.open(str(target), password, pool_size, password_env)
 
 
 def is_unavailable(error: BaseException) -> bool:

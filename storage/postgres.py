@@ -37,6 +37,7 @@ WRITE_LOCK = 0x43_46_57_31  # "CFW1": one writer at a time, across processes
 JOBS_LOCK = 0x43_46_4A_31  # "CFJ1": the process that runs the jobs
 CHAT_LOCKS = 0x43_46_43_31  # "CFC1": with a chat's id folded to 32 bits, that chat's writer
 CONNECT_TIMEOUT = 10.0
+NO_PASSWORD = "no password supplied"  # libpq: the server asked for one and none was given
 _cursor_names = itertools.count(1)
 
 
@@ -152,11 +153,12 @@ class PostgresDatabase(Database):
 
     @classmethod
     async def open(cls, url: str, password: str | None = None,
-                   pool_size: int = 10) -> PostgresDatabase:
+                   pool_size: int = 10, password_env: str = "") -> PostgresDatabase:
         """Connect (a pool of up to `pool_size` connections) and apply pending migrations.
 
         Raises DatabaseUnavailable, naming the server (never the password), when it cannot be
-        used; nothing is left running then.
+        used; nothing is left running then. A server that asks for a password none was given
+        for is told apart: the message names `password_env`, where it was looked for.
         """
         target = shown(url)
         try:
@@ -165,6 +167,9 @@ class PostgresDatabase(Database):
             raise DatabaseUnavailable(f"{target}: {error}") from error
         problem = await _why_not(conninfo)  # at once, in the server's words
         if problem:
+            if password is None and NO_PASSWORD in problem:
+                where = password_env or "named by [storage] password_env"
+                problem += f" (the environment variable {where} is not set, nor ~/.pgpass)"
             raise DatabaseUnavailable(f"{target}: {problem}")
         pool: psycopg_pool.AsyncConnectionPool[Any] = psycopg_pool.AsyncConnectionPool(
             conninfo, min_size=1, max_size=max(2, pool_size), open=False,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -106,6 +109,52 @@ def test_a_server_that_is_not_there_is_one_clear_line() -> None:
     assert done.stderr.startswith("childforum migrate: cannot use the database"
                                   " postgresql://nobody@127.0.0.1:9/none")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_password_missing_from_the_environment_is_named(tmp_path: Path) -> None:
+    """A server that asks for a password when the config's password_env is not set: the one
+    line names that variable (libpq says only "no password supplied")."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        thread = threading.Thread(target=_ask_for_a_password, args=(server,), daemon=True)
+        thread.start()
+        config = write(tmp_path, 'password_env = "KONTUM_DB_PASSWORD"',
+                       'password_env = "CHILDFORUM_DB_PASSWORD"')
+        environment = {key: value for key, value in os.environ.items()
+                       if key != "KONTUM_DB_PASSWORD"}
+        done = subprocess.run(
+            [sys.executable, "-m", "handlers.cli", "migrate", "--config", str(config),
+             "--database", f"postgresql://forum@127.0.0.1:{port}/forum"],
+            capture_output=True, text=True, cwd=ROOT, timeout=60,
+            env={**environment, "PGPASSFILE": str(tmp_path / "no.pgpass")})
+        server.shutdown(socket.SHUT_RDWR)  # wakes the accept
+        thread.join(10)
+    assert done.returncode == 1, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "no password supplied (the environment variable KONTUM_DB_PASSWORD is not set" in (
+        done.stderr)
+
+
+def _ask_for_a_password(server: socket.socket) -> None:
+    """A PostgreSQL server as far as asking each client for a clear-text password: no to
+    encryption (SSL, GSS), then the password request to the startup packet."""
+    server.settimeout(30)
+    while True:
+        try:
+            client, _ = server.accept()
+        except OSError:  # closed, or nobody came
+            return
+        with client:
+            while header := client.recv(4):
+                rest = client.recv(int.from_bytes(header, "big") - 4)
+                if int.from_bytes(rest[:4], "big") in (80877103, 80877104):
+                    client.sendall(b"N")  # SSLRequest, GSSENCRequest: not here
+                    continue
+                client.sendall(b"R" + (8).to_bytes(4, "big") + (3).to_bytes(4, "big"))
+                client.recv(1)  # libpq hangs up: it has no password to send
+                break
 
 
 def test_the_pg_dump_line_never_shows_a_password(tmp_path: Path) -> None:

@@ -44,7 +44,8 @@ async def _export(config: Config, query: ExportQuery, fmt: Format,
     from bot.conversation.catalog import load_catalog
     from storage.db import open_database
 
-    db = await open_database(config.database, config.database_password(), pool_size=2)
+    db = await open_database(config.database, config.database_password(), pool_size=2,
+                             password_env=config.password_env)
     try:
         buffer = io.BytesIO()
         result = await export(db, config, load_catalog(config), query, fmt, buffer, settings)
