@@ -45,16 +45,19 @@ async def _next_ref(db: Tx, district: str) -> str:
     return f"{district}-{int(last):04d}"
 
 
-async def by_source_update(db: Tx, update_id: int) -> str | None:
-    ref = await db.fetchval("SELECT ref FROM proposals WHERE source_update_id = ?", (update_id,))
-    return str(ref) if ref is not None else None
-
-
 async def insert(db: Tx, new: NewProposal) -> str:
-    """Store a proposal as pending and return its reference code (district + number)."""
-    existing = await by_source_update(db, new.source_update_id)
-    if existing:
-        return existing
+    """Store a proposal as pending and return its reference code (district + number).
+
+    The update it came from is kept with it: the same update applied again returns the
+    proposal it made. The same chat's only: Telegram numbers updates afresh (at random) after
+    a week with none, and a new bot's anew, so an id another chat's proposal (or an anonymous
+    one) came from long ago is not this update: it is stored as no source, never answered with
+    that proposal's ref."""
+    found = await db.fetchone("SELECT ref, chat_id FROM proposals WHERE source_update_id = ?",
+                              (new.source_update_id,))
+    if found is not None and found[1] == new.chat_id:
+        return str(found[0])
+    source = new.source_update_id if found is None else None
     ref = await _next_ref(db, new.district)
     now = utc_now()
     is_group = new.group_size is not None
@@ -66,7 +69,7 @@ async def insert(db: Tx, new: NewProposal) -> str:
         " ?, ?, ?)",
         (ref, new.chat_id, new.forum_year, new.district, new.topic, new.age_band, new.gender,
          new.seen, new.proposal, new.actors, new.message, new.lang, int(new.needs_translation),
-         new.source_update_id, now, now, int(is_group), new.group_size, new.group_age_range,
+         source, now, now, int(is_group), new.group_size, new.group_age_range,
          new.school or None, new.commune or None, new.chat_id if is_group else None),
     )
     return ref

@@ -70,6 +70,23 @@ async def test_references_count_per_district_and_never_double(target: Target) ->
     await db.close()
 
 
+async def test_an_update_id_another_chat_used_long_ago_is_a_new_proposal(target: Target
+                                                                       ) -> None:
+    """Telegram numbers updates afresh after a week with none (at random), and a new bot
+    anew: an id another chat's proposal came from is not a redelivery of it."""
+    db = await open_database(target)
+    async with db.transaction() as conn:
+        for chat in (1, 2):
+            await children.save(conn, ChildRow(chat, "DHA", "10-12", "female", "vi", "{}"))
+        old = await proposals.insert(conn, new_proposal(1, 100))
+        new = await proposals.insert(conn, new_proposal(2, 100))
+        # (the update applied again is the inbox's to refuse: its done mark commits with this)
+    assert (old, new) == ("DHA-0001", "DHA-0002")
+    assert [p.ref for p in await proposals.of_child(db.reader, 2)] == ["DHA-0002"]
+    assert [p.ref for p in await proposals.of_child(db.reader, 1)] == ["DHA-0001"]
+    await db.close()
+
+
 async def test_erase_removes_everything_of_the_child(target: Target) -> None:
     db = await open_database(target)
     async with db.transaction() as conn:
