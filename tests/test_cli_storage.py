@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config
+from tests.command_line import Ran
+from tests.command_line import childforum as command_line
 from tests.stores import Target, query
 from tests.test_cli_export import seeded
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def childforum(*args: str, config: Path = ROOT / "config.example.toml"
-               ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "handlers.cli", *args, "--config", str(config)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+def childforum(*args: str, config: Path = ROOT / "config.example.toml") -> Ran:
+    return command_line(*args, "--config", str(config))
 
 
 def test_migrate_creates_then_finds_nothing_to_do(target: Target) -> None:
